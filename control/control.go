@@ -1,0 +1,251 @@
+// Package control holds the control catalog. A control is plain data (its
+// documentation: title, rationale, aliases, frameworks, remediation) plus a
+// Check that reads one model.Set and returns one finding per evaluated
+// resource. Checks never read files or call AWS; surfaces fill the model.
+//
+// The same Doc feeds `sagefence explain`, `sagefence controls`, every report
+// format and the findings' remediation, aliases and framework fields.
+package control
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/model"
+)
+
+// Alias is the control's identifier in another tool or standard.
+type Alias struct {
+	Tool string
+	ID   string
+}
+
+// Remediation is the fix per surface; the text of the first non-empty of
+// (surface, Generic) is used.
+type Remediation struct {
+	Generic        string
+	Terraform      string
+	CloudFormation string
+	AWS            string
+}
+
+// For returns the remediation text for a surface.
+func (r Remediation) For(surface string) string {
+	var s string
+	switch surface {
+	case model.SurfaceTerraform, model.SurfaceTerraformPlan:
+		s = r.Terraform
+	case model.SurfaceCloudFormation, model.SurfaceCDK:
+		s = r.CloudFormation
+	case model.SurfaceAWS:
+		s = r.AWS
+	}
+	if s == "" {
+		s = r.Generic
+	}
+	return s
+}
+
+// Doc is a control's documentation as data.
+type Doc struct {
+	ID       string
+	Title    string
+	Severity finding.Severity
+	// Kind is "security" or "operability".
+	Kind string
+	// Rationale: why the control matters, a paragraph.
+	Rationale string
+	// Checks: exactly when it fails, passes or is unknown.
+	Checks string
+	// ResourceTypes per surface family, for documentation.
+	ResourceTypes []string
+	Aliases       []Alias
+	Frameworks    []finding.Framework
+	Remediation   Remediation
+	// ForcesReplacement: fixing it destroys and recreates the resource.
+	ForcesReplacement bool
+	// Example is a compliant snippet per language ("terraform", "cloudformation").
+	Example map[string]string
+	HelpURI string
+}
+
+// AliasIDs returns the alias identifiers only.
+func (d *Doc) AliasIDs() []string {
+	out := make([]string, 0, len(d.Aliases))
+	for _, a := range d.Aliases {
+		out = append(out, a.ID)
+	}
+	return out
+}
+
+// Control is a Doc plus its check.
+type Control struct {
+	Doc
+	// Check evaluates the control on every applicable resource of the set.
+	// Gaps are reported by Evaluate, not by Check.
+	Check func(c *Control, set *model.Set) []finding.Finding
+}
+
+// Evaluate runs the check on the set and reports the set's gaps as unknown.
+func (c *Control) Evaluate(set *model.Set) []finding.Finding {
+	return append(c.Check(c, set), c.GapFindings(set)...)
+}
+
+// catalog is built once from the per-control files; it is read-only after init.
+var catalog []*Control
+
+func register(c *Control) *Control {
+	catalog = append(catalog, c)
+	return c
+}
+
+// All returns every control in catalog order (severity, then ID).
+func All() []*Control {
+	out := append([]*Control(nil), catalog...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Severity.Rank() != out[j].Severity.Rank() {
+			return out[i].Severity.Rank() > out[j].Severity.Rank()
+		}
+		return catalogIndex(out[i]) < catalogIndex(out[j])
+	})
+	return out
+}
+
+func catalogIndex(c *Control) int {
+	for i, x := range catalog {
+		if x == c {
+			return i
+		}
+	}
+	return len(catalog)
+}
+
+// Lookup finds a control by ID or any alias, case-insensitively; it also
+// accepts the AWS Config rule name and the Powerpipe control name.
+func Lookup(idOrAlias string) (*Control, bool) {
+	q := strings.TrimSpace(idOrAlias)
+	for _, c := range catalog {
+		if strings.EqualFold(c.ID, q) {
+			return c, true
+		}
+		for _, a := range c.Aliases {
+			if strings.EqualFold(a.ID, q) {
+				return c, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// Select resolves a list of IDs/aliases; an empty list selects all controls.
+func Select(ids []string) ([]*Control, error) {
+	if len(ids) == 0 {
+		return All(), nil
+	}
+	var out []*Control
+	seen := map[*Control]bool{}
+	for _, id := range ids {
+		c, ok := Lookup(id)
+		if !ok {
+			return nil, fmt.Errorf("unknown control %q (run `sagefence controls` for the list)", id)
+		}
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// Matches reports whether id names this control (its ID or an alias).
+func (c *Control) Matches(id string) bool {
+	if strings.EqualFold(c.ID, id) {
+		return true
+	}
+	for _, a := range c.Aliases {
+		if strings.EqualFold(a.ID, id) {
+			return true
+		}
+	}
+	return false
+}
+
+// New returns a finding for this control on a resource, with documentation
+// fields filled. Status, attribute and message are set by the caller.
+func (c *Control) New(m model.Meta, status finding.Status) finding.Finding {
+	f := finding.Finding{
+		ControlID: c.ID,
+		Status:    status,
+		Severity:  c.Severity,
+		Surface:   m.Surface,
+		Resource: finding.Resource{
+			Type: m.Type, Address: m.Address, Name: m.Name, ARN: m.ARN,
+			Region: m.Region, Account: m.Account, Path: m.Path, Stack: m.Stack,
+		},
+		Location:    finding.Location{File: m.Range.File, StartLine: m.Range.StartLine, EndLine: m.Range.EndLine},
+		Remediation: c.Remediation.For(m.Surface),
+		Frameworks:  c.Frameworks,
+		Aliases:     c.AliasIDs(),
+		Replacement: c.ForcesReplacement,
+	}
+	return f
+}
+
+// Observe sets observed/resolution from a string value.
+func Observe(f *finding.Finding, v model.Str) {
+	f.Resolution = v.Resolution
+	if v.Known() {
+		s := v.Display()
+		f.Observed = &s
+	}
+}
+
+// GapFindings reports every gap of the set that concerns c as unknown.
+func (c *Control) GapFindings(set *model.Set) []finding.Finding {
+	var out []finding.Finding
+	for _, g := range set.Gaps {
+		if len(g.Controls) > 0 && !contains(g.Controls, c.ID) {
+			continue
+		}
+		f := c.New(g.Meta, finding.Unknown)
+		f.Resolution = model.Unknown
+		f.Message = g.Reason
+		out = append(out, f)
+	}
+	return out
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// attr names an attribute the way the surface writes it.
+func attr(surface, terraform, cloudformation string) string {
+	if surface == model.SurfaceTerraform || surface == model.SurfaceTerraformPlan {
+		return terraform
+	}
+	return cloudformation
+}
+
+// origin renders " (from <origin>)" when the value did not come from a literal.
+func origin(v model.Str) string {
+	if v.Origin == "" {
+		return ""
+	}
+	return " (from " + v.Origin + ")"
+}
+
+// withNotes appends the resource's surface notes to a message.
+func withNotes(msg string, m model.Meta) string {
+	for _, n := range m.Notes {
+		msg += "; " + n
+	}
+	return msg
+}

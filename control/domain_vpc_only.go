@@ -1,0 +1,82 @@
+package control
+
+import (
+	"fmt"
+
+	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/model"
+)
+
+// DomainVpcOnlyID is the control's ID.
+const DomainVpcOnlyID = "sagemaker_domain_vpc_only"
+
+var _ = register(&Control{
+	Doc: Doc{
+		ID:       DomainVpcOnlyID,
+		Title:    "SageMaker Studio domains should use the VpcOnly network access type",
+		Severity: finding.High,
+		Kind:     "security",
+		Rationale: "With AppNetworkAccessType = PublicInternetOnly (the default) Studio apps reach the internet " +
+			"through a SageMaker-managed network, outside your VPC's controls. VpcOnly routes all Studio traffic " +
+			"through your VPC subnets, where security groups and endpoints decide what is reachable.",
+		Checks: "Fails when app_network_access_type (AppNetworkAccessType) is omitted (the default is PublicInternetOnly), " +
+			"PublicInternetOnly, or not a valid value (case-sensitive). Passes only on exactly \"VpcOnly\". Unknown when " +
+			"the value cannot be resolved or the domain could not be described.",
+		ResourceTypes: []string{"aws_sagemaker_domain", "AWS::SageMaker::Domain", "live Studio domain"},
+		// No peer scanner checks this control (peers.md); the Conformity rule
+		// "Disable Direct Internet Access for Notebook Instances" asks for it.
+		Aliases: []Alias{},
+		Frameworks: boundaryFrameworks,
+		Remediation: Remediation{
+			Terraform: "Set app_network_access_type = \"VpcOnly\" (updated in place) and make sure the domain's subnets " +
+				"have VPC endpoints or a NAT route. The update only succeeds when the domain has no apps InService, Pending or Deleting.",
+			CloudFormation: "Set AppNetworkAccessType: VpcOnly (updatable without replacement) once no Studio apps are running.",
+			AWS: "Delete or stop every app of the domain, then `aws sagemaker update-domain --domain-id ID " +
+				"--app-network-access-type VpcOnly` (`sagefence remediate` does this and refuses while apps run).",
+		},
+		Example: map[string]string{
+			"terraform": `resource "aws_sagemaker_domain" "studio" {
+  domain_name             = "studio"
+  auth_mode               = "IAM"
+  vpc_id                  = aws_vpc.main.id
+  subnet_ids              = [aws_subnet.private.id]
+  app_network_access_type = "VpcOnly"
+  default_user_settings {
+    execution_role = aws_iam_role.studio.arn
+  }
+}`,
+		},
+		HelpURI: "https://docs.aws.amazon.com/sagemaker/latest/dg/studio-notebooks-and-internet-access.html",
+	},
+	Check: checkDomainVpcOnly,
+})
+
+func checkDomainVpcOnly(c *Control, set *model.Set) []finding.Finding {
+	var out []finding.Finding
+	for _, d := range set.Domains {
+		v := d.AppNetworkAccessType
+		a := attr(d.Surface, "app_network_access_type", "AppNetworkAccessType")
+		f := c.New(d.Meta, finding.Fail)
+		f.Attribute = a
+		f.Expected = "VpcOnly"
+		Observe(&f, v)
+		switch {
+		case !v.Known():
+			f.Status = finding.Unknown
+			f.Message = fmt.Sprintf("%s cannot be resolved: %s", a, v.Reason)
+		case v.Resolution == model.Default:
+			f.Message = fmt.Sprintf("%s is omitted and defaults to \"PublicInternetOnly\"", a)
+		case v.V == "VpcOnly":
+			f.Status = finding.Pass
+			f.Message = fmt.Sprintf("%s is \"VpcOnly\"%s", a, origin(v))
+		case v.V == "PublicInternetOnly":
+			f.Message = fmt.Sprintf("%s is \"PublicInternetOnly\"%s", a, origin(v))
+		default:
+			f.Message = fmt.Sprintf("%s is %q%s, which is not a valid value: it must be exactly \"PublicInternetOnly\" "+
+				"or \"VpcOnly\" (case-sensitive); only \"VpcOnly\" passes", a, v.V, origin(v))
+		}
+		f.Message = withNotes(f.Message, d.Meta)
+		out = append(out, f)
+	}
+	return out
+}

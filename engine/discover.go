@@ -1,0 +1,212 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/sagefence/sagefence/model"
+)
+
+// Inputs is what discovery found under the scanned paths, grouped by surface.
+type Inputs struct {
+	// Args are the scanned paths as given.
+	Args []string
+	// TerraformDirs are the directories holding .tf or .tf.json files.
+	TerraformDirs []string
+	// TerraformArgs are the arguments that are directories holding .tf files
+	// (always root modules, OUTPUT.md).
+	TerraformArgs []string
+	// PlanFiles are Terraform plan/state JSON files.
+	PlanFiles []string
+	// TemplateFiles are candidate CloudFormation templates (sniffed, not parsed).
+	TemplateFiles []string
+	// CDKAssemblies are cloud assembly directories (cdk.out).
+	CDKAssemblies []string
+	// Errors are paths that could not be read.
+	Errors []model.Error
+}
+
+// skipDirs are never descended into. `.terraform` holds downloaded modules,
+// which the Terraform surface reads through modules.json, not by walking.
+var skipDirs = map[string]bool{".git": true, ".terraform": true, "node_modules": true, ".hg": true, ".svn": true}
+
+// Discover walks the paths and classifies files by name and, for JSON/YAML,
+// by content. Unreadable paths become errors; discovery goes on.
+func Discover(paths []string) Inputs {
+	in := Inputs{Args: paths}
+	tfDirs := map[string]bool{}
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			in.Errors = append(in.Errors, model.Error{File: p, Message: describePathError(err)})
+			continue
+		}
+		if !info.IsDir() {
+			in.classifyFile(p, tfDirs)
+			continue
+		}
+		if isCDKAssembly(p) {
+			in.CDKAssemblies = append(in.CDKAssemblies, p)
+			continue
+		}
+		if hasTerraformFiles(p) {
+			in.TerraformArgs = append(in.TerraformArgs, filepath.Clean(p))
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				in.Errors = append(in.Errors, model.Error{File: path, Message: describePathError(err)})
+				if d != nil && d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() {
+				if path != p && skipDirs[d.Name()] {
+					return fs.SkipDir
+				}
+				if path != p && isCDKAssembly(path) {
+					in.CDKAssemblies = append(in.CDKAssemblies, path)
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if d.Type()&fs.ModeSymlink != 0 {
+				if st, err := os.Stat(path); err != nil || st.IsDir() {
+					return nil
+				}
+			}
+			in.classifyFile(path, tfDirs)
+			return nil
+		})
+		if err != nil {
+			in.Errors = append(in.Errors, model.Error{File: p, Message: err.Error()})
+		}
+	}
+	for d := range tfDirs {
+		in.TerraformDirs = append(in.TerraformDirs, d)
+	}
+	sort.Strings(in.TerraformDirs)
+	return in
+}
+
+func describePathError(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file or directory"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied"
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func (in *Inputs) classifyFile(path string, tfDirs map[string]bool) {
+	name := strings.ToLower(filepath.Base(path))
+	switch {
+	case strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tf.json"):
+		tfDirs[filepath.Clean(filepath.Dir(path))] = true
+	case strings.HasSuffix(name, ".tfvars") || strings.HasSuffix(name, ".tfvars.json"):
+		// read by the Terraform surface from its root directories
+	case strings.HasSuffix(name, ".json"), strings.HasSuffix(name, ".yaml"), strings.HasSuffix(name, ".yml"),
+		strings.HasSuffix(name, ".template"), strings.HasSuffix(name, ".cfn"), strings.HasSuffix(name, ".tpl"):
+		kind, err := sniff(path)
+		if err != nil {
+			in.Errors = append(in.Errors, model.Error{File: path, Message: describePathError(err)})
+			return
+		}
+		switch kind {
+		case kindPlan:
+			in.PlanFiles = append(in.PlanFiles, path)
+		case kindTemplate:
+			in.TemplateFiles = append(in.TemplateFiles, path)
+		}
+	}
+}
+
+type fileKind int
+
+const (
+	kindOther fileKind = iota
+	kindPlan
+	kindTemplate
+)
+
+// sniffSize bounds how much of a file discovery reads to classify it. Plans
+// put format_version and terraform_version first; templates may put
+// Resources anywhere, so for them the whole (small) file is read.
+const sniffSize = 64 << 10
+
+func sniff(path string) (fileKind, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return kindOther, err
+	}
+	defer f.Close()
+	head := make([]byte, sniffSize)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return kindOther, err
+	}
+	head = head[:n]
+	trim := bytes.TrimLeft(head, " \t\r\n\ufeff")
+	if len(trim) > 0 && trim[0] == '{' &&
+		bytes.Contains(head, []byte(`"format_version"`)) && bytes.Contains(head, []byte(`"terraform_version"`)) {
+		return kindPlan, nil
+	}
+	data := head
+	if n == sniffSize {
+		rest, err := io.ReadAll(f)
+		if err != nil {
+			return kindOther, err
+		}
+		data = append(head, rest...)
+	}
+	if bytes.Contains(data, []byte("Resources")) && bytes.Contains(data, []byte("AWS::")) {
+		return kindTemplate, nil
+	}
+	return kindOther, nil
+}
+
+// isCDKAssembly reports whether dir is a CDK cloud assembly: a manifest.json
+// beside a cdk.out marker or tree.json.
+func isCDKAssembly(dir string) bool {
+	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err != nil {
+		return false
+	}
+	for _, marker := range []string{"cdk.out", "tree.json"} {
+		if _, err := os.Stat(filepath.Join(dir, marker)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+func hasTerraformFiles(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if !e.IsDir() && (strings.HasSuffix(n, ".tf") || strings.HasSuffix(n, ".tf.json")) {
+			return true
+		}
+	}
+	return false
+}
+
+// String summarizes the inputs for debugging.
+func (in Inputs) String() string {
+	return fmt.Sprintf("terraform dirs %d, plans %d, templates %d, cdk %d, errors %d",
+		len(in.TerraformDirs), len(in.PlanFiles), len(in.TemplateFiles), len(in.CDKAssemblies), len(in.Errors))
+}

@@ -1,0 +1,212 @@
+// Package finding defines the result of a scan or audit: the findings, the
+// errors and the summary, in the shape of the JSON contract (OUTPUT.md). Every
+// report format renders a *Result; the JSON format is its direct encoding.
+package finding
+
+import (
+	"sort"
+
+	"github.com/sagefence/sagefence/model"
+)
+
+// FormatVersion is the JSON contract version; bump the minor on additions.
+const FormatVersion = "1.0"
+
+// Status of one control on one resource.
+type Status string
+
+const (
+	Fail       Status = "fail"
+	Pass       Status = "pass"
+	Unknown    Status = "unknown"
+	Suppressed Status = "suppressed"
+)
+
+// Severity of a control.
+type Severity string
+
+const (
+	High   Severity = "high"
+	Medium Severity = "medium"
+	Low    Severity = "low"
+)
+
+// Rank orders severities: high 3, medium 2, low 1, anything else 0.
+func (s Severity) Rank() int {
+	switch s {
+	case High:
+		return 3
+	case Medium:
+		return 2
+	case Low:
+		return 1
+	}
+	return 0
+}
+
+// Resource identifies what a finding is about.
+type Resource struct {
+	Type    string `json:"type"`
+	Address string `json:"address"`
+	Name    string `json:"name"`
+	ARN     string `json:"arn"`
+	Region  string `json:"region"`
+	Account string `json:"account"`
+	Path    string `json:"path,omitempty"`
+	Stack   string `json:"stack,omitempty"`
+}
+
+// Location is where the resource is written; empty for live resources.
+type Location struct {
+	File      string `json:"file"`
+	StartLine int    `json:"start_line"`
+	EndLine   int    `json:"end_line"`
+}
+
+// Framework is one compliance framework mapping.
+type Framework struct {
+	Framework string   `json:"framework"`
+	IDs       []string `json:"ids"`
+}
+
+// Finding is one control evaluated on one resource.
+type Finding struct {
+	ControlID string   `json:"control_id"`
+	Status    Status   `json:"status"`
+	Severity  Severity `json:"severity"`
+	Surface   string   `json:"surface"`
+	Resource  Resource `json:"resource"`
+	Location  Location `json:"location"`
+	Attribute string   `json:"attribute"`
+	// Observed is the resolved value, nil when unknown.
+	Observed   *string          `json:"observed"`
+	Expected   string           `json:"expected"`
+	Resolution model.Resolution `json:"resolution"`
+	Message    string           `json:"message"`
+	// Evidence lists the facts the verdict rests on, one line each (script
+	// lines, routes, rules); optional.
+	Evidence    []string           `json:"evidence,omitempty"`
+	Remediation string             `json:"remediation"`
+	Frameworks  []Framework        `json:"frameworks"`
+	Aliases     []string           `json:"aliases"`
+	Suppression *model.Suppression `json:"suppression,omitempty"`
+	// Replacement is true when fixing this finding destroys and recreates the resource.
+	Replacement bool `json:"replacement,omitempty"`
+}
+
+// Summary counts findings by status and errors.
+type Summary struct {
+	Fail       int `json:"fail"`
+	Pass       int `json:"pass"`
+	Unknown    int `json:"unknown"`
+	Suppressed int `json:"suppressed"`
+	Errors     int `json:"errors"`
+}
+
+// Tool names the producer.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Scope records what was scanned, for evidence.
+type Scope struct {
+	Command  string   `json:"command"`
+	Paths    []string `json:"paths,omitempty"`
+	Accounts []string `json:"accounts,omitempty"`
+	Regions  []string `json:"regions,omitempty"`
+	// Time is RFC 3339 UTC.
+	Time string `json:"time"`
+}
+
+// Result is the whole output of one run.
+type Result struct {
+	FormatVersion string        `json:"format_version"`
+	Tool          Tool          `json:"tool"`
+	Scope         *Scope        `json:"scope,omitempty"`
+	Summary       Summary       `json:"summary"`
+	Findings      []Finding     `json:"findings"`
+	Errors        []model.Error `json:"errors"`
+}
+
+// Finalize sorts findings and errors into a stable order, replaces nil slices
+// with empty ones and recomputes the summary.
+func (r *Result) Finalize() {
+	if r.Findings == nil {
+		r.Findings = []Finding{}
+	}
+	if r.Errors == nil {
+		r.Errors = []model.Error{}
+	}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if f.Frameworks == nil {
+			f.Frameworks = []Framework{}
+		}
+		if f.Aliases == nil {
+			f.Aliases = []string{}
+		}
+	}
+	sort.SliceStable(r.Findings, func(i, j int) bool { return Less(r.Findings[i], r.Findings[j]) })
+	sort.SliceStable(r.Errors, func(i, j int) bool {
+		a, b := r.Errors[i], r.Errors[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Account != b.Account {
+			return a.Account < b.Account
+		}
+		if a.Region != b.Region {
+			return a.Region < b.Region
+		}
+		return a.Message < b.Message
+	})
+	r.Summary = Summarize(r.Findings, len(r.Errors))
+}
+
+// Summarize counts findings by status.
+func Summarize(fs []Finding, errors int) Summary {
+	s := Summary{Errors: errors}
+	for _, f := range fs {
+		switch f.Status {
+		case Fail:
+			s.Fail++
+		case Pass:
+			s.Pass++
+		case Unknown:
+			s.Unknown++
+		case Suppressed:
+			s.Suppressed++
+		}
+	}
+	return s
+}
+
+// Less orders findings by file, line, account, region, address, control.
+func Less(a, b Finding) bool {
+	if a.Location.File != b.Location.File {
+		return a.Location.File < b.Location.File
+	}
+	if a.Location.StartLine != b.Location.StartLine {
+		return a.Location.StartLine < b.Location.StartLine
+	}
+	if a.Resource.Account != b.Resource.Account {
+		return a.Resource.Account < b.Resource.Account
+	}
+	if a.Resource.Region != b.Resource.Region {
+		return a.Resource.Region < b.Resource.Region
+	}
+	if a.Resource.Address != b.Resource.Address {
+		return a.Resource.Address < b.Resource.Address
+	}
+	return a.ControlID < b.ControlID
+}
+
+// Key identifies a finding across runs (baselines, fingerprints, evidence
+// history): control, surface, account, region, address and file.
+func (f Finding) Key() string {
+	return f.ControlID + "|" + f.Surface + "|" + f.Resource.Account + "|" + f.Resource.Region + "|" + f.Resource.Address + "|" + f.Location.File
+}

@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sagefence/sagefence/control"
+	"github.com/sagefence/sagefence/engine"
+	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/surface"
+)
+
+// ScanOptions are `sagefence scan`'s inputs.
+type ScanOptions struct {
+	OutputOptions
+	Paths          []string
+	Vars           []string
+	VarFiles       []string
+	Parameters     []string
+	ParameterFiles []string
+	Controls       []string
+	Region         string
+	Account        string
+}
+
+func newScanCmd(io *IO) *cobra.Command {
+	opts := &ScanOptions{}
+	cmd := &cobra.Command{
+		Use:   "scan [PATH...]",
+		Short: "Scan Terraform, plan JSON, CloudFormation and CDK output (default: .)",
+		Long: `Scan infrastructure as code before it is applied.
+
+Directories are searched recursively. Terraform (.tf, .tf.json with tfvars), Terraform plan
+and state JSON (terraform show -json), CloudFormation templates (YAML or JSON, detected by
+content) and CDK cloud assemblies (cdk.out) are recognised. Every evaluated resource gets a
+finding per control: fail, pass, unknown (with what is missing) or suppressed.
+
+Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also unknown);
+2 no fail but an error (bad usage, or an input that could not be read or parsed).`,
+		Example: `  # scan the current directory, table on a terminal
+  sagefence scan
+
+  # a Terraform root with a var file and an override, JSON for CI
+  sagefence scan infra/ --var-file prod.tfvars --var internet_access=Disabled --format json
+
+  # a CloudFormation template with a parameter, only the headline control
+  sagefence scan template.yaml --parameter Access=Disabled --control CKV_AWS_122
+
+  # a plan
+  terraform show -json plan.out > plan.json && sagefence scan plan.json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Paths = args
+			if len(opts.Paths) == 0 {
+				opts.Paths = []string{"."}
+			}
+			return runScan(cmd, io, opts)
+		},
+	}
+	opts.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringArrayVar(&opts.Vars, "var", nil, "set a Terraform variable (`NAME=VALUE`, repeatable)")
+	f.StringArrayVar(&opts.VarFiles, "var-file", nil, "read Terraform variables from a .tfvars or .tfvars.json `FILE` (repeatable)")
+	f.StringArrayVarP(&opts.Parameters, "parameter", "p", nil, "set a CloudFormation parameter (`KEY=VALUE`, repeatable)")
+	f.StringArrayVar(&opts.ParameterFiles, "parameter-file", nil, "read CloudFormation parameters from `FILE` (Key=Value lines or the JSON ParameterKey/ParameterValue list)")
+	f.StringArrayVarP(&opts.Controls, "control", "c", nil, "evaluate only this control `ID` or alias (repeatable)")
+	f.StringVar(&opts.Region, "region", "", "AWS region for AWS::Region and region-dependent names in templates")
+	f.StringVar(&opts.Account, "account", "", "AWS account ID for AWS::AccountId in templates")
+	return cmd
+}
+
+func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
+	controls, err := control.Select(opts.Controls)
+	if err != nil {
+		return usageError{err}
+	}
+	vars, err := checkAssignments("--var", opts.Vars)
+	if err != nil {
+		return err
+	}
+	params, err := parseAssignments("--parameter", opts.Parameters)
+	if err != nil {
+		return err
+	}
+	fmtr, err := opts.formatter(io)
+	if err != nil {
+		return err
+	}
+	start := time.Now().UTC()
+	res := engine.Scan(cmd.Context(), opts.Paths, engine.Options{
+		Options: surface.Options{
+			Vars: vars, VarFiles: opts.VarFiles,
+			Parameters: params, ParameterFiles: opts.ParameterFiles,
+			Region: opts.Region, Account: opts.Account,
+			Getenv: io.Getenv,
+		},
+		Controls: controls,
+	})
+	if err := cmd.Context().Err(); err != nil {
+		return fmt.Errorf("scan interrupted: %w", err)
+	}
+	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
+	res.Scope = &finding.Scope{Command: "scan", Paths: opts.Paths, Time: start.Format(time.RFC3339)}
+	return opts.emit(io, fmtr, res)
+}
+
+// checkAssignments validates NAME=VALUE arguments and returns them unchanged.
+func checkAssignments(flag string, kvs []string) ([]string, error) {
+	for _, kv := range kvs {
+		if k, _, ok := strings.Cut(kv, "="); !ok || strings.TrimSpace(k) == "" {
+			return nil, usagef("%s %q: expected NAME=VALUE", flag, kv)
+		}
+	}
+	return kvs, nil
+}
+
+// parseAssignments turns KEY=VALUE arguments into a map; later ones win.
+func parseAssignments(flag string, kvs []string) (map[string]string, error) {
+	if _, err := checkAssignments(flag, kvs); err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	for _, kv := range kvs {
+		k, v, _ := strings.Cut(kv, "=")
+		m[strings.TrimSpace(k)] = v
+	}
+	return m, nil
+}

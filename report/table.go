@@ -1,0 +1,157 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/sagefence/sagefence/control"
+	"github.com/sagefence/sagefence/finding"
+)
+
+// Table is the human format: findings grouped by control, worst first, each
+// with its place (file:line or account/region), the verdict's reason and a
+// one-line fix; passes are counted, not listed.
+type Table struct {
+	Color bool
+}
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiGrey   = "\x1b[90m"
+)
+
+func (t Table) paint(code, s string) string {
+	if !t.Color {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+func (t Table) status(s finding.Status) string {
+	label := strings.ToUpper(string(s))
+	switch s {
+	case finding.Fail:
+		return t.paint(ansiRed+ansiBold, label)
+	case finding.Pass:
+		return t.paint(ansiGreen, label)
+	case finding.Unknown:
+		return t.paint(ansiYellow, label)
+	}
+	return t.paint(ansiGrey, label)
+}
+
+// Format implements Formatter.
+func (t Table) Format(w io.Writer, r *finding.Result) error {
+	ew := &errWriter{w: w}
+	byControl := map[string][]finding.Finding{}
+	var order []string
+	for _, f := range r.Findings {
+		if _, ok := byControl[f.ControlID]; !ok {
+			order = append(order, f.ControlID)
+		}
+		byControl[f.ControlID] = append(byControl[f.ControlID], f)
+	}
+	// Catalog order first (severity, then ID), then anything else.
+	var ids []string
+	seen := map[string]bool{}
+	for _, c := range control.All() {
+		if _, ok := byControl[c.ID]; ok {
+			ids = append(ids, c.ID)
+			seen[c.ID] = true
+		}
+	}
+	for _, id := range order {
+		if !seen[id] {
+			ids = append(ids, id)
+		}
+	}
+	for _, id := range ids {
+		fs := byControl[id]
+		passes := 0
+		var shown []finding.Finding
+		for _, f := range fs {
+			if f.Status == finding.Pass {
+				passes++
+				continue
+			}
+			shown = append(shown, f)
+		}
+		title := id
+		if c, ok := control.Lookup(id); ok {
+			title = c.Title
+		}
+		ew.printf("%s %s\n", t.paint(ansiBold, title), t.paint(ansiGrey, fmt.Sprintf("[%s, %s]", id, fs[0].Severity)))
+		for _, f := range shown {
+			ew.printf("  %-10s %s  %s\n", t.status(f.Status), place(f), f.Resource.Address)
+			ew.printf("             %s\n", f.Message)
+			for _, e := range f.Evidence {
+				ew.printf("             %s\n", t.paint(ansiGrey, "| "+e))
+			}
+			switch f.Status {
+			case finding.Fail:
+				ew.printf("             %s %s\n", t.paint(ansiBold, "fix:"), firstSentence(f.Remediation))
+			case finding.Suppressed:
+				s := f.Suppression
+				line := fmt.Sprintf("suppressed by %s: %s", s.Source, s.Reason)
+				if s.Expires != "" {
+					line += " (until " + s.Expires + ")"
+				}
+				ew.printf("             %s\n", t.paint(ansiGrey, line))
+			}
+		}
+		if passes > 0 {
+			ew.printf("  %s %d resource(s)\n", t.status(finding.Pass), passes)
+		}
+		ew.printf("\n")
+	}
+	for _, e := range r.Errors {
+		ew.printf("%s %s\n", t.paint(ansiRed, "ERROR"), e.Error())
+	}
+	s := r.Summary
+	ew.printf("%s fail %d, pass %d, unknown %d, suppressed %d, errors %d\n",
+		t.paint(ansiBold, "Summary:"), s.Fail, s.Pass, s.Unknown, s.Suppressed, s.Errors)
+	return ew.err
+}
+
+// place renders where a finding is: file:line for IaC, account/region for live.
+func place(f finding.Finding) string {
+	if f.Location.File != "" {
+		if f.Location.StartLine > 0 {
+			return fmt.Sprintf("%s:%d", f.Location.File, f.Location.StartLine)
+		}
+		return f.Location.File
+	}
+	parts := []string{}
+	for _, p := range []string{f.Resource.Account, f.Resource.Region} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+// firstSentence keeps a remediation to one line.
+func firstSentence(s string) string {
+	if i := strings.Index(s, ". "); i >= 0 {
+		return s[:i+1]
+	}
+	return s
+}
+
+// errWriter keeps the first write error so formatters can print freely.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err != nil {
+		return
+	}
+	_, e.err = fmt.Fprintf(e.w, format, args...)
+}
