@@ -1,0 +1,36 @@
+# sagefence — build, test, benchmark.
+GO ?= go
+PKGS := ./...
+
+.PHONY: build test check lint fuzz bench example
+
+build:
+	$(GO) build -o bin/sagefence ./cmd/sagefence
+
+## test: everything CI runs — formatting, vet, unit + integration tests, short fuzzing.
+test: lint
+	$(GO) test -count=1 $(PKGS)
+	$(MAKE) fuzz
+
+lint:
+	@fmt=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$fmt" ]; then echo "gofmt needed on:"; echo "$$fmt"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+## fuzz: a short run of each fuzz target (longer: make fuzz FUZZTIME=5m).
+FUZZTIME ?= 10s
+fuzz:
+	@for target in $$($(GO) test -list '^Fuzz' $(PKGS) 2>/dev/null | grep -B0 '^Fuzz' || true); do :; done
+	@$(GO) list -f '{{.ImportPath}} {{.Dir}}' $(PKGS) | while read pkg dir; do \
+		for f in $$(grep -hoE '^func (Fuzz[A-Za-z0-9_]+)' $$dir/*_test.go 2>/dev/null | awk '{print $$2}' | sed 's/(.*//'); do \
+			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+## bench: benchmarks (see BENCHMARKS.md).
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+## example: the README's first command.
+example:
+	$(GO) run ./cmd/sagefence scan examples/

@@ -1,0 +1,215 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sagefence/sagefence/control"
+	"github.com/sagefence/sagefence/engine"
+	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/surface"
+)
+
+// caseSpec is testdata/cases/<name>/expected.json.
+//
+// The scan runs with the case directory as the working directory and "." as
+// the path (or Paths when given), so files are relative to the case. The
+// comparison is exact over Controls (all controls when empty): every actual
+// finding of those controls must be expected and every expected one must occur.
+type caseSpec struct {
+	Description string `json:"description"`
+	Paths       []string `json:"paths"`
+	Args        struct {
+		Vars           []string          `json:"vars"`
+		VarFiles       []string          `json:"var_files"`
+		Env            map[string]string `json:"env"`
+		Parameters     map[string]string `json:"parameters"`
+		ParameterFiles []string          `json:"parameter_files"`
+		Region         string            `json:"region"`
+		Account        string            `json:"account"`
+		// Now is the date suppression expiry is judged against (YYYY-MM-DD).
+		Now string `json:"now"`
+	} `json:"args"`
+	Controls []string          `json:"controls"`
+	Findings []expectedFinding `json:"findings"`
+	Errors   []expectedError   `json:"errors"`
+}
+
+type expectedFinding struct {
+	ControlID string `json:"control_id"`
+	Address   string `json:"address"`
+	Status    string `json:"status"`
+	// Optional checks.
+	Surface         string  `json:"surface,omitempty"`
+	Resolution      string  `json:"resolution,omitempty"`
+	File            string  `json:"file,omitempty"`
+	StartLine       int     `json:"start_line,omitempty"`
+	Observed        *string `json:"observed,omitempty"`
+	Path            string  `json:"path,omitempty"`
+	MessageContains string  `json:"message_contains,omitempty"`
+	SuppressionFrom string  `json:"suppression_source,omitempty"`
+}
+
+type expectedError struct {
+	File            string `json:"file"`
+	Line            int    `json:"line,omitempty"`
+	MessageContains string `json:"message_contains,omitempty"`
+}
+
+func key(controlID, address, status string) string {
+	return controlID + " " + address + " " + status
+}
+
+// TestCases runs every case of testdata/cases through the whole engine.
+func TestCases(t *testing.T) {
+	dirs, err := filepath.Glob("../testdata/cases/*/expected.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) == 0 {
+		t.Fatal("no cases found under testdata/cases")
+	}
+	for _, exp := range dirs {
+		dir := filepath.Dir(exp)
+		t.Run(filepath.Base(dir), func(t *testing.T) { runCase(t, dir) })
+	}
+}
+
+func runCase(t *testing.T, dir string) {
+	raw, err := os.ReadFile(filepath.Join(dir, "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec caseSpec
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&spec); err != nil {
+		t.Fatalf("expected.json: %v", err)
+	}
+	t.Chdir(dir)
+	for k, v := range spec.Args.Env {
+		t.Setenv(k, v)
+	}
+	controls, err := control.Select(spec.Controls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	if spec.Args.Now != "" {
+		if now, err = time.Parse("2006-01-02", spec.Args.Now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	paths := spec.Paths
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	res := engine.Scan(context.Background(), paths, engine.Options{
+		Options: surface.Options{
+			Vars: spec.Args.Vars, VarFiles: spec.Args.VarFiles,
+			Parameters: spec.Args.Parameters, ParameterFiles: spec.Args.ParameterFiles,
+			Region: spec.Args.Region, Account: spec.Args.Account,
+			Getenv: os.Getenv,
+		},
+		Controls: controls,
+		Now:      now,
+	})
+
+	actual := map[string]finding.Finding{}
+	for _, f := range res.Findings {
+		k := key(f.ControlID, f.Resource.Address, string(f.Status))
+		if _, dup := actual[k]; dup {
+			t.Errorf("duplicate finding %s", k)
+		}
+		actual[k] = f
+	}
+	expected := map[string]bool{}
+	for _, e := range spec.Findings {
+		if _, ok := control.Lookup(e.ControlID); !ok {
+			t.Errorf("expected.json names unknown control %q", e.ControlID)
+		}
+		k := key(e.ControlID, e.Address, e.Status)
+		expected[k] = true
+		f, ok := actual[k]
+		if !ok {
+			t.Errorf("missing finding: %s\n%s", k, describe(res.Findings, e.ControlID))
+			continue
+		}
+		checkFields(t, e, f)
+	}
+	var extra []string
+	for k, f := range actual {
+		if !expected[k] {
+			extra = append(extra, fmt.Sprintf("%s (%s)", k, f.Message))
+		}
+	}
+	sort.Strings(extra)
+	for _, x := range extra {
+		t.Errorf("unexpected finding: %s", x)
+	}
+
+	if len(res.Errors) != len(spec.Errors) {
+		t.Errorf("errors: got %d %v, want %d", len(res.Errors), res.Errors, len(spec.Errors))
+	}
+	for i := 0; i < len(spec.Errors) && i < len(res.Errors); i++ {
+		e, g := spec.Errors[i], res.Errors[i]
+		if filepath.ToSlash(g.File) != e.File || (e.Line != 0 && g.Line != e.Line) ||
+			!strings.Contains(g.Message, e.MessageContains) {
+			t.Errorf("error %d: got %s:%d %q, want %s:%d containing %q", i, g.File, g.Line, g.Message, e.File, e.Line, e.MessageContains)
+		}
+	}
+}
+
+func checkFields(t *testing.T, e expectedFinding, f finding.Finding) {
+	t.Helper()
+	k := key(e.ControlID, e.Address, e.Status)
+	if e.Surface != "" && f.Surface != e.Surface {
+		t.Errorf("%s: surface %q, want %q", k, f.Surface, e.Surface)
+	}
+	if e.Resolution != "" && string(f.Resolution) != e.Resolution {
+		t.Errorf("%s: resolution %q, want %q (%s)", k, f.Resolution, e.Resolution, f.Message)
+	}
+	if e.File != "" && filepath.ToSlash(f.Location.File) != e.File {
+		t.Errorf("%s: file %q, want %q", k, f.Location.File, e.File)
+	}
+	if e.StartLine != 0 && f.Location.StartLine != e.StartLine {
+		t.Errorf("%s: start_line %d, want %d", k, f.Location.StartLine, e.StartLine)
+	}
+	if e.Observed != nil {
+		got := "<null>"
+		if f.Observed != nil {
+			got = *f.Observed
+		}
+		if got != *e.Observed {
+			t.Errorf("%s: observed %q, want %q", k, got, *e.Observed)
+		}
+	}
+	if e.Path != "" && f.Resource.Path != e.Path {
+		t.Errorf("%s: path %q, want %q", k, f.Resource.Path, e.Path)
+	}
+	if e.MessageContains != "" && !strings.Contains(f.Message, e.MessageContains) {
+		t.Errorf("%s: message %q does not contain %q", k, f.Message, e.MessageContains)
+	}
+	if e.SuppressionFrom != "" && (f.Suppression == nil || f.Suppression.Source != e.SuppressionFrom) {
+		t.Errorf("%s: suppression %+v, want source %q", k, f.Suppression, e.SuppressionFrom)
+	}
+}
+
+// describe lists the actual findings of a control/address, for failure messages.
+func describe(fs []finding.Finding, controlID string) string {
+	var b strings.Builder
+	b.WriteString("  actual findings for this control:\n")
+	for _, f := range fs {
+		if f.ControlID == controlID {
+			fmt.Fprintf(&b, "    %s %s: %s\n", f.Resource.Address, f.Status, f.Message)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,77 @@
+package testutil
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// Moto is a moto_server process on a free loopback port.
+type Moto struct {
+	// URL is the endpoint, http://127.0.0.1:PORT.
+	URL string
+	cmd *exec.Cmd
+}
+
+// StartMoto starts moto_server for the test and stops it at cleanup. It sets
+// fake credentials in the test's environment (t.Setenv), so tests using it
+// cannot be parallel.
+func StartMoto(t *testing.T) *Moto {
+	t.Helper()
+	bin := RequireTool(t, "moto_server")
+	port := FreePort(t)
+	logPath := filepath.Join(t.TempDir(), "moto.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting moto_server: %v", err)
+	}
+	m := &Moto{URL: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		logFile.Close()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, m.URL+"/moto-api/", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if ctx.Err() != nil {
+			log, _ := os.ReadFile(logPath)
+			t.Fatalf("moto_server did not start on %s: %v\n%s", m.URL, err, log)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+		"AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+		"AWS_CONFIG_FILE": filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(t.TempDir(), "none"),
+	} {
+		t.Setenv(k, v)
+	}
+	return m
+}
+
+// Reset clears all of moto's state.
+func (m *Moto) Reset(t *testing.T) {
+	t.Helper()
+	resp, err := http.Post(m.URL+"/moto-api/reset", "application/json", nil)
+	if err != nil {
+		t.Fatalf("resetting moto: %v", err)
+	}
+	resp.Body.Close()
+}
