@@ -20,7 +20,6 @@ lint:
 ## fuzz: a short run of each fuzz target (longer: make fuzz FUZZTIME=5m).
 FUZZTIME ?= 10s
 fuzz:
-	@for target in $$($(GO) test -list '^Fuzz' $(PKGS) 2>/dev/null | grep -B0 '^Fuzz' || true); do :; done
 	@$(GO) list -f '{{.ImportPath}} {{.Dir}}' $(PKGS) | while read pkg dir; do \
 		for f in $$(grep -hoE '^func (Fuzz[A-Za-z0-9_]+)' $$dir/*_test.go 2>/dev/null | awk '{print $$2}' | sed 's/(.*//'); do \
 			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
