@@ -24,7 +24,7 @@ import (
 // comparison is exact over Controls (all controls when empty): every actual
 // finding of those controls must be expected and every expected one must occur.
 type caseSpec struct {
-	Description string `json:"description"`
+	Description string   `json:"description"`
 	Paths       []string `json:"paths"`
 	Args        struct {
 		Vars           []string          `json:"vars"`
@@ -37,9 +37,13 @@ type caseSpec struct {
 		// Now is the date suppression expiry is judged against (YYYY-MM-DD).
 		Now string `json:"now"`
 	} `json:"args"`
-	Controls []string          `json:"controls"`
-	Findings []expectedFinding `json:"findings"`
-	Errors   []expectedError   `json:"errors"`
+	// SkipTerraform, when set, says why real Terraform cannot plan this case
+	// (unknown values, data sources, registry modules); the agreement tests
+	// that run terraform skip it.
+	SkipTerraform string            `json:"skip_terraform,omitempty"`
+	Controls      []string          `json:"controls"`
+	Findings      []expectedFinding `json:"findings"`
+	Errors        []expectedError   `json:"errors"`
 }
 
 type expectedFinding struct {
