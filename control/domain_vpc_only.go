@@ -25,7 +25,7 @@ var _ = register(&Control{
 		ResourceTypes: []string{"aws_sagemaker_domain", "AWS::SageMaker::Domain", "live Studio domain"},
 		// No peer scanner checks this control (peers.md); the Conformity rule
 		// "Disable Direct Internet Access for Notebook Instances" asks for it.
-		Aliases: []Alias{},
+		Aliases:    []Alias{},
 		Frameworks: boundaryFrameworks,
 		Remediation: Remediation{
 			Terraform: "Set app_network_access_type = \"VpcOnly\" (updated in place) and make sure the domain's subnets " +

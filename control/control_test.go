@@ -1,0 +1,166 @@
+package control
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/model"
+)
+
+func explicit(v string) model.Str { return model.Str{V: v, Resolution: model.Explicit} }
+
+func notebook(access, subnet model.Str, sgs model.List) *model.NotebookInstance {
+	return &model.NotebookInstance{
+		Meta:                 model.Meta{Surface: model.SurfaceTerraform, Type: "aws_sagemaker_notebook_instance", Address: "aws_sagemaker_notebook_instance.nb"},
+		DirectInternetAccess: access,
+		SubnetID:             subnet,
+		SecurityGroups:       sgs,
+	}
+}
+
+func TestDirectInternetAccess(t *testing.T) {
+	subnet := model.Str{Ref: "aws_subnet.a", Resolution: model.Explicit}
+	sgs := model.List{Items: []model.Str{explicit("sg-1")}, Resolution: model.Explicit}
+	tests := []struct {
+		name    string
+		access  model.Str
+		subnet  model.Str
+		want    finding.Status
+		message string
+	}{
+		{"omitted", model.Str{V: "Enabled", Resolution: model.Default}, subnet, finding.Fail, "omitted and defaults"},
+		{"enabled", explicit("Enabled"), subnet, finding.Fail, `is "Enabled"`},
+		{"disabled", explicit("Disabled"), subnet, finding.Pass, `is "Disabled"`},
+		{"lowercase is invalid", explicit("disabled"), subnet, finding.Fail, "not a valid value"},
+		{"unknown", model.Str{Resolution: model.Unknown, Reason: "var.access has no value"}, subnet, finding.Unknown, "var.access has no value"},
+		{"disabled without subnet will not launch", explicit("Disabled"), model.Str{Resolution: model.Default}, finding.Pass, "will not launch"},
+	}
+	c, _ := Lookup(DirectInternetAccessID)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			set := &model.Set{Notebooks: []*model.NotebookInstance{notebook(tt.access, tt.subnet, sgs)}}
+			fs := c.Evaluate(set)
+			if len(fs) != 1 {
+				t.Fatalf("got %d findings, want 1", len(fs))
+			}
+			f := fs[0]
+			if f.Status != tt.want || !strings.Contains(f.Message, tt.message) {
+				t.Errorf("got %s %q, want %s containing %q", f.Status, f.Message, tt.want, tt.message)
+			}
+			if tt.want == finding.Unknown && f.Observed != nil {
+				t.Errorf("unknown finding has observed %q", *f.Observed)
+			}
+			if !f.Replacement || !strings.Contains(f.Remediation, "replacement") {
+				t.Errorf("remediation must warn about replacement: %q", f.Remediation)
+			}
+		})
+	}
+}
+
+func TestInVPC(t *testing.T) {
+	subnet := model.Str{Ref: "aws_subnet.a", Resolution: model.Explicit}
+	sgs := model.List{Items: []model.Str{explicit("sg-1")}, Resolution: model.Explicit}
+	tests := []struct {
+		name   string
+		subnet model.Str
+		sgs    model.List
+		want   finding.Status
+	}{
+		{"subnet and groups", subnet, sgs, finding.Pass},
+		{"no subnet", model.Str{Resolution: model.Default}, sgs, finding.Fail},
+		{"subnet without groups", subnet, model.List{Resolution: model.Default}, finding.Fail},
+		{"subnet with empty groups", subnet, model.List{Resolution: model.Explicit}, finding.Fail},
+		{"unknown subnet", model.Str{Resolution: model.Unknown, Reason: "data.aws_subnet.x"}, sgs, finding.Unknown},
+		{"unknown groups", subnet, model.List{Resolution: model.Unknown, Reason: "var.sgs has no value"}, finding.Unknown},
+	}
+	c, _ := Lookup(InVPCID)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			set := &model.Set{Notebooks: []*model.NotebookInstance{notebook(explicit("Disabled"), tt.subnet, tt.sgs)}}
+			fs := c.Evaluate(set)
+			if len(fs) != 1 || fs[0].Status != tt.want {
+				t.Fatalf("got %+v, want one %s", fs, tt.want)
+			}
+		})
+	}
+}
+
+func TestDomainVpcOnly(t *testing.T) {
+	tests := []struct {
+		name  string
+		value model.Str
+		want  finding.Status
+	}{
+		{"omitted", model.Str{V: "PublicInternetOnly", Resolution: model.Default}, finding.Fail},
+		{"public", explicit("PublicInternetOnly"), finding.Fail},
+		{"vpc only", explicit("VpcOnly"), finding.Pass},
+		{"wrong case", explicit("vpconly"), finding.Fail},
+		{"unknown", model.Str{Resolution: model.Unknown, Reason: "x"}, finding.Unknown},
+	}
+	c, _ := Lookup(DomainVpcOnlyID)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			set := &model.Set{Domains: []*model.Domain{{Meta: model.Meta{Surface: model.SurfaceCloudFormation, Address: "Studio"}, AppNetworkAccessType: tt.value}}}
+			fs := c.Evaluate(set)
+			if len(fs) != 1 || fs[0].Status != tt.want {
+				t.Fatalf("got %+v, want one %s", fs, tt.want)
+			}
+			if fs[0].Attribute != "AppNetworkAccessType" {
+				t.Errorf("attribute %q, want the CloudFormation name", fs[0].Attribute)
+			}
+		})
+	}
+}
+
+func TestGapsAreUnknownNeverPass(t *testing.T) {
+	set := &model.Set{Gaps: []*model.Gap{{Meta: model.Meta{Surface: model.SurfaceAWS, Address: "region eu-west-1", Region: "eu-west-1"}, Reason: "AccessDenied"}}}
+	for _, c := range All() {
+		fs := c.Evaluate(set)
+		if len(fs) != 1 || fs[0].Status != finding.Unknown || fs[0].Message != "AccessDenied" {
+			t.Errorf("%s: got %+v, want one unknown finding for the gap", c.ID, fs)
+		}
+	}
+}
+
+func TestLookupByAlias(t *testing.T) {
+	for alias, want := range map[string]string{
+		"CKV_AWS_122": DirectInternetAccessID,
+		"sagemaker.1": DirectInternetAccessID,
+		"SAGEMAKER_NOTEBOOK_NO_DIRECT_INTERNET_ACCESS": DirectInternetAccessID,
+		"sagemaker-notebook-no-direct-internet-access": DirectInternetAccessID,
+		"CKV_AWS_306":         InVPCID,
+		"SageMaker.2":         InVPCID,
+		DomainVpcOnlyID:       DomainVpcOnlyID,
+		"  " + InVPCID + "  ": InVPCID,
+	} {
+		c, ok := Lookup(alias)
+		if !ok || c.ID != want {
+			t.Errorf("Lookup(%q) = %v, %v; want %s", alias, c, ok, want)
+		}
+	}
+	if _, ok := Lookup("CKV_AWS_999"); ok {
+		t.Error("an unknown alias must not resolve")
+	}
+	if _, err := Select([]string{"nope"}); err == nil {
+		t.Error("Select must reject an unknown control")
+	}
+}
+
+func TestCatalogDocsComplete(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range All() {
+		if seen[c.ID] {
+			t.Errorf("duplicate control %s", c.ID)
+		}
+		seen[c.ID] = true
+		if c.Title == "" || c.Rationale == "" || c.Checks == "" || c.Severity.Rank() == 0 || c.Check == nil {
+			t.Errorf("%s: incomplete documentation", c.ID)
+		}
+		for _, s := range []string{model.SurfaceTerraform, model.SurfaceCloudFormation, model.SurfaceAWS} {
+			if c.Remediation.For(s) == "" {
+				t.Errorf("%s: no remediation for %s", c.ID, s)
+			}
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package engine
+
+import (
+	"testing"
+	"time"
+
+	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/model"
+)
+
+func failingNotebook(sups ...model.Suppression) *model.Set {
+	return &model.Set{Notebooks: []*model.NotebookInstance{{
+		Meta: model.Meta{
+			Surface: model.SurfaceTerraform, Type: "aws_sagemaker_notebook_instance",
+			Address: `module.ml.aws_sagemaker_notebook_instance.nb["a"]`, Name: "research",
+			Suppressions: sups,
+		},
+		DirectInternetAccess: model.Str{V: "Enabled", Resolution: model.Default},
+		SubnetID:             model.Str{Resolution: model.Default},
+	}}}
+}
+
+func statusOf(t *testing.T, fs []finding.Finding, control string) finding.Finding {
+	t.Helper()
+	for _, f := range fs {
+		if f.ControlID == control {
+			return f
+		}
+	}
+	t.Fatalf("no finding for %s", control)
+	return finding.Finding{}
+}
+
+func TestSuppression(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	const dia = "sagemaker_notebook_instance_direct_internet_access_disabled"
+	tests := []struct {
+		name   string
+		sups   []model.Suppression
+		cfg    []ConfigSuppression
+		want   finding.Status
+		source string
+	}{
+		{"none", nil, nil, finding.Fail, ""},
+		{"checkov alias", []model.Suppression{{Source: "checkov", IDs: []string{"CKV_AWS_122"}, Reason: "lab"}}, nil, finding.Suppressed, "checkov"},
+		{"other control", []model.Suppression{{Source: "checkov", IDs: []string{"CKV_AWS_306"}, Reason: "lab"}}, nil, finding.Fail, ""},
+		{"future expiry", []model.Suppression{{Source: "trivy", IDs: []string{"SageMaker.1"}, Expires: "2026-12-31"}}, nil, finding.Suppressed, "trivy"},
+		{"expired", []model.Suppression{{Source: "trivy", IDs: []string{"SageMaker.1"}, Expires: "2026-05-31"}}, nil, finding.Fail, ""},
+		{"expires today", []model.Suppression{{Source: "sagefence", IDs: []string{dia}, Expires: "2026-06-01"}}, nil, finding.Fail, ""},
+		{"config glob", nil, []ConfigSuppression{{Control: "CKV_AWS_122", Resource: "module.ml.*", Reason: "sandbox"}}, finding.Suppressed, "config"},
+		{"config by name", nil, []ConfigSuppression{{Control: dia, Resource: "research", Reason: "sandbox"}}, finding.Suppressed, "config"},
+		{"config other resource", nil, []ConfigSuppression{{Control: dia, Resource: "module.other.*", Reason: "x"}}, finding.Fail, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := Evaluate([]*model.Set{failingNotebook(tt.sups...)}, nil, tt.cfg, now)
+			f := statusOf(t, fs, dia)
+			if f.Status != tt.want {
+				t.Fatalf("status %s, want %s (%s)", f.Status, tt.want, f.Message)
+			}
+			if tt.source != "" && (f.Suppression == nil || f.Suppression.Source != tt.source) {
+				t.Errorf("suppression %+v, want source %s", f.Suppression, tt.source)
+			}
+			// A suppression of one control never touches another.
+			wantInVPC := finding.Fail
+			if tt.name == "other control" {
+				wantInVPC = finding.Suppressed
+			}
+			if g := statusOf(t, fs, "sagemaker_notebook_instance_in_vpc"); g.Status != wantInVPC {
+				t.Errorf("in_vpc status %s, want %s", g.Status, wantInVPC)
+			}
+		})
+	}
+}
+
+func TestSuppressionNeverHidesUnknown(t *testing.T) {
+	set := failingNotebook(model.Suppression{Source: "checkov", IDs: []string{"CKV_AWS_122"}, Reason: "x"})
+	set.Notebooks[0].DirectInternetAccess = model.Str{Resolution: model.Unknown, Reason: "var.x has no value"}
+	f := statusOf(t, Evaluate([]*model.Set{set}, nil, nil, time.Now()), "sagemaker_notebook_instance_direct_internet_access_disabled")
+	if f.Status != finding.Unknown {
+		t.Fatalf("status %s, want unknown", f.Status)
+	}
+}
