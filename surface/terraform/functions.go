@@ -47,7 +47,7 @@ func terraformFunctions(baseDir string) map[string]function.Function {
 		"chunklist": stdlib.ChunklistFunc, "coalesce": stdlib.CoalesceFunc, "coalescelist": stdlib.CoalesceListFunc,
 		"compact": stdlib.CompactFunc, "concat": stdlib.ConcatFunc, "contains": stdlib.ContainsFunc,
 		"distinct": stdlib.DistinctFunc, "element": stdlib.ElementFunc, "flatten": stdlib.FlattenFunc,
-		"index": stdlib.IndexFunc, "keys": stdlib.KeysFunc, "length": lengthFunc, "lookup": stdlib.LookupFunc,
+		"index": stdlib.IndexFunc, "keys": stdlib.KeysFunc, "length": lengthFunc, "lookup": lookupFunc,
 		"merge": stdlib.MergeFunc, "range": stdlib.RangeFunc, "reverse": stdlib.ReverseListFunc,
 		"setintersection": stdlib.SetIntersectionFunc, "setproduct": stdlib.SetProductFunc,
 		"setsubtract": stdlib.SetSubtractFunc, "setunion": stdlib.SetUnionFunc, "slice": stdlib.SliceFunc,
@@ -664,5 +664,42 @@ var cidrNetmaskFunc = function.New(&function.Spec{
 			mask = 0
 		}
 		return cty.StringVal(fmt.Sprintf("%d.%d.%d.%d", mask>>24, mask>>16&0xff, mask>>8&0xff, mask&0xff)), nil
+	},
+})
+
+// lookupFunc is Terraform's lookup: the default may be null or unknown,
+// and objects are accepted as maps.
+var lookupFunc = function.New(&function.Spec{
+	Params: []function.Parameter{
+		{Name: "inputMap", Type: cty.DynamicPseudoType, AllowMarked: true},
+		{Name: "key", Type: cty.String, AllowMarked: true},
+	},
+	VarParam: &function.Parameter{Name: "default", Type: cty.DynamicPseudoType, AllowUnknown: true, AllowDynamicType: true, AllowNull: true, AllowMarked: true},
+	Type:     function.StaticReturnType(cty.DynamicPseudoType),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		if len(args) > 3 {
+			return cty.NilVal, fmt.Errorf("lookup() takes no more than three arguments")
+		}
+		m, mapMarks := args[0].Unmark()
+		k, keyMarks := args[1].Unmark()
+		if !m.IsKnown() || !k.IsKnown() {
+			return cty.DynamicVal.WithMarks(mapMarks, keyMarks), nil
+		}
+		ty := m.Type()
+		if !(ty.IsMapType() || ty.IsObjectType()) {
+			return cty.NilVal, fmt.Errorf("lookup() requires a map or an object as the first argument")
+		}
+		key := k.AsString()
+		if ty.IsObjectType() {
+			if ty.HasAttribute(key) {
+				return m.GetAttr(key).WithMarks(mapMarks, keyMarks), nil
+			}
+		} else if hv := m.HasIndex(k); hv.IsKnown() && hv.True() {
+			return m.Index(k).WithMarks(mapMarks, keyMarks), nil
+		}
+		if len(args) == 3 {
+			return args[2].WithMarks(mapMarks, keyMarks), nil
+		}
+		return cty.NilVal, fmt.Errorf("lookup failed to find key %q", key)
 	},
 })
