@@ -13,6 +13,7 @@ import (
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
+	"github.com/sagefence/sagefence/surface/terraform"
 )
 
 // Options configure a scan.
@@ -47,8 +48,9 @@ func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 		res.Errors = append(res.Errors, r.Errors...)
 	}
 
-	_ = ctx
-	_ = collect
+	if len(in.TerraformDirs) > 0 {
+		collect(terraform.Load(ctx, terraform.Input{Dirs: in.TerraformDirs, Args: in.TerraformArgs}, opts.Options))
+	}
 	res.Findings = Evaluate(sets, opts.Controls, opts.Suppressions, opts.Now)
 	res.Finalize()
 	return res

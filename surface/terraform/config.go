@@ -1,0 +1,283 @@
+package terraform
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/sagefence/sagefence/model"
+)
+
+// moduleDef is one directory's configuration, decoded once and read-only
+// afterwards (shared by every root and module instance that uses it).
+type moduleDef struct {
+	dir         string
+	missing     bool
+	files       []*parsedFile
+	parseErrs   []model.Error // parse and decode errors, reported once
+	variables   map[string]*varDecl
+	varOrder    []string
+	locals      map[string]*hcl.Attribute
+	outputs     map[string]*hcl.Attribute
+	moduleCalls []*moduleCall
+	modulesByNm map[string]*moduleCall
+	resources   []*resourceDecl // managed resources in declaration order
+	resByAddr   map[string]*resourceDecl
+	data        map[string]*resourceDecl
+	// attrNames are every attribute name used in a traversal anywhere in the
+	// module: a resource's value exposes these as unknown when not written.
+	attrNames map[string]bool
+}
+
+func newModuleDef(dir string) *moduleDef {
+	return &moduleDef{
+		dir: dir, variables: map[string]*varDecl{}, locals: map[string]*hcl.Attribute{},
+		outputs: map[string]*hcl.Attribute{}, modulesByNm: map[string]*moduleCall{},
+		resByAddr: map[string]*resourceDecl{}, data: map[string]*resourceDecl{}, attrNames: map[string]bool{},
+	}
+}
+
+type varDecl struct {
+	name       string
+	typ        cty.Type
+	defaults   *typeexpr.Defaults
+	def        cty.Value // cty.NilVal when there is no default
+	nullable   bool
+	rng        hcl.Range
+	parseHCL   bool // --var / TF_VAR values are HCL expressions (non-primitive type)
+	defaultLoc string
+}
+
+type moduleCall struct {
+	name    string
+	source  string
+	count   hcl.Expression
+	forEach hcl.Expression
+	inputs  map[string]*hcl.Attribute
+	rng     hcl.Range
+	file    *parsedFile
+	supps   []model.Suppression
+}
+
+type resourceDecl struct {
+	mode    string // "managed" or "data"
+	typ     string
+	name    string
+	count   hcl.Expression
+	forEach hcl.Expression
+	body    hcl.Body
+	rng     hcl.Range
+	file    *parsedFile
+	supps   []model.Suppression
+}
+
+func (r *resourceDecl) addr() string { return r.typ + "." + r.name }
+
+var fileSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+	{Type: "terraform"}, {Type: "provider", LabelNames: []string{"name"}},
+	{Type: "variable", LabelNames: []string{"name"}}, {Type: "locals"},
+	{Type: "output", LabelNames: []string{"name"}}, {Type: "module", LabelNames: []string{"name"}},
+	{Type: "resource", LabelNames: []string{"type", "name"}}, {Type: "data", LabelNames: []string{"type", "name"}},
+	{Type: "moved"}, {Type: "import"}, {Type: "check", LabelNames: []string{"name"}},
+	{Type: "removed"}, {Type: "ephemeral", LabelNames: []string{"type", "name"}},
+}}
+
+func (d *moduleDef) errorf(rng hcl.Range, format string, args ...any) {
+	d.parseErrs = append(d.parseErrs, model.Error{File: rng.Filename, Line: rng.Start.Line, Message: fmt.Sprintf(format, args...)})
+}
+
+func (d *moduleDef) decodeFile(pf *parsedFile) {
+	d.files = append(d.files, pf)
+	content, diags := pf.body.Content(fileSchema)
+	d.parseErrs = append(d.parseErrs, diagErrors(diags)...)
+	if content == nil {
+		return
+	}
+	for _, b := range content.Blocks {
+		switch b.Type {
+		case "variable":
+			d.decodeVariable(b)
+		case "locals":
+			attrs, diags := b.Body.JustAttributes()
+			d.parseErrs = append(d.parseErrs, diagErrors(diags)...)
+			for name, a := range attrs {
+				if _, dup := d.locals[name]; dup {
+					d.errorf(a.NameRange, "duplicate local value %q", name)
+					continue
+				}
+				d.locals[name] = a
+			}
+		case "output":
+			attrs, _ := b.Body.JustAttributes()
+			if a, ok := attrs["value"]; ok {
+				d.outputs[b.Labels[0]] = a
+			}
+		case "module":
+			d.decodeModuleCall(pf, b)
+		case "resource", "data":
+			mode := "managed"
+			if b.Type == "data" {
+				mode = "data"
+			}
+			d.decodeResource(pf, b, mode)
+		}
+	}
+}
+
+func (d *moduleDef) decodeVariable(b *hcl.Block) {
+	name := b.Labels[0]
+	v := &varDecl{name: name, typ: cty.DynamicPseudoType, nullable: true, rng: b.DefRange, def: cty.NilVal}
+	attrs, diags := b.Body.JustAttributes()
+	// validation blocks make JustAttributes complain; only attribute errors matter here.
+	_ = diags
+	if a, ok := attrs["type"]; ok {
+		ty, defaults, diags := typeexpr.TypeConstraintWithDefaults(a.Expr)
+		if diags.HasErrors() {
+			d.parseErrs = append(d.parseErrs, diagErrors(diags)...)
+		} else {
+			v.typ, v.defaults = ty, defaults
+			v.parseHCL = !ty.IsPrimitiveType()
+		}
+	}
+	if a, ok := attrs["nullable"]; ok {
+		if val, diags := a.Expr.Value(nil); !diags.HasErrors() && val.Type() == cty.Bool && val.IsKnown() && !val.IsNull() {
+			v.nullable = val.True()
+		}
+	}
+	if a, ok := attrs["default"]; ok {
+		val, diags := a.Expr.Value(nil)
+		if diags.HasErrors() {
+			d.parseErrs = append(d.parseErrs, diagErrors(diags)...)
+		} else {
+			v.def = val
+			v.defaultLoc = fmt.Sprintf("default in %s", relLine(a.Expr.Range(), d.dir))
+		}
+	}
+	if _, dup := d.variables[name]; dup {
+		d.errorf(b.DefRange, "duplicate variable %q", name)
+		return
+	}
+	d.variables[name] = v
+	d.varOrder = append(d.varOrder, name)
+}
+
+func (d *moduleDef) decodeModuleCall(pf *parsedFile, b *hcl.Block) {
+	mc := &moduleCall{name: b.Labels[0], inputs: map[string]*hcl.Attribute{}, rng: blockRange(b), file: pf}
+	attrs, diags := b.Body.JustAttributes()
+	d.parseErrs = append(d.parseErrs, diagErrors(diags)...)
+	for name, a := range attrs {
+		switch name {
+		case "source":
+			v, diags := a.Expr.Value(nil)
+			if diags.HasErrors() || v.Type() != cty.String || v.IsNull() || !v.IsKnown() {
+				d.errorf(a.Expr.Range(), "module %q: source must be a literal string", mc.name)
+				continue
+			}
+			mc.source = v.AsString()
+		case "count":
+			mc.count = a.Expr
+		case "for_each":
+			mc.forEach = a.Expr
+		case "version", "providers", "depends_on":
+		default:
+			mc.inputs[name] = a
+		}
+	}
+	mc.supps = d.suppressionsFor(pf, mc.rng)
+	if _, dup := d.modulesByNm[mc.name]; dup {
+		d.errorf(b.DefRange, "duplicate module call %q", mc.name)
+		return
+	}
+	d.modulesByNm[mc.name] = mc
+	d.moduleCalls = append(d.moduleCalls, mc)
+}
+
+func (d *moduleDef) decodeResource(pf *parsedFile, b *hcl.Block, mode string) {
+	r := &resourceDecl{mode: mode, typ: b.Labels[0], name: b.Labels[1], body: b.Body, rng: blockRange(b), file: pf}
+	if sb, ok := b.Body.(*hclsyntax.Body); ok {
+		if a, ok := sb.Attributes["count"]; ok {
+			r.count = a.Expr
+		}
+		if a, ok := sb.Attributes["for_each"]; ok {
+			r.forEach = a.Expr
+		}
+	} else {
+		attrs, _ := b.Body.JustAttributes()
+		if a, ok := attrs["count"]; ok {
+			r.count = a.Expr
+		}
+		if a, ok := attrs["for_each"]; ok {
+			r.forEach = a.Expr
+		}
+	}
+	if mode == "data" {
+		d.data[r.addr()] = r
+		return
+	}
+	r.supps = d.suppressionsFor(pf, r.rng)
+	if _, dup := d.resByAddr[r.addr()]; dup {
+		d.errorf(b.DefRange, "duplicate resource %q", r.addr())
+		return
+	}
+	d.resByAddr[r.addr()] = r
+	d.resources = append(d.resources, r)
+}
+
+// blockRange spans a block from its header to its closing brace.
+func blockRange(b *hcl.Block) hcl.Range {
+	if sb, ok := b.Body.(*hclsyntax.Body); ok {
+		return hcl.RangeBetween(b.DefRange, sb.SrcRange)
+	}
+	return b.DefRange
+}
+
+// finish collects the attribute names used in traversals anywhere in the module.
+func (d *moduleDef) finish() {
+	for _, pf := range d.files {
+		if sb, ok := pf.body.(*hclsyntax.Body); ok {
+			_ = hclsyntax.VisitAll(sb, func(n hclsyntax.Node) hcl.Diagnostics {
+				switch e := n.(type) {
+				case *hclsyntax.ScopeTraversalExpr:
+					d.addTraversalNames(e.Traversal)
+				case *hclsyntax.RelativeTraversalExpr:
+					d.addTraversalNames(e.Traversal)
+				}
+				return nil
+			})
+		}
+		if pf.json {
+			// JSON expressions are templates inside strings: take every
+			// ".name" in the file (a superset is harmless).
+			for _, m := range jsonAttrName.FindAllSubmatch(pf.bytes, -1) {
+				d.attrNames[string(m[1])] = true
+			}
+		}
+	}
+	for _, n := range []string{"id", "arn", "name"} {
+		d.attrNames[n] = true
+	}
+}
+
+func (d *moduleDef) addTraversalNames(t hcl.Traversal) {
+	for _, step := range t {
+		if a, ok := step.(hcl.TraverseAttr); ok {
+			d.attrNames[a.Name] = true
+		}
+	}
+}
+
+var jsonAttrName = regexp.MustCompile(`\.([A-Za-z_][A-Za-z0-9_-]*)`)
+
+// relLine renders a range as file:line with the file relative to dir.
+func relLine(rng hcl.Range, dir string) string {
+	f := rng.Filename
+	if rel, err := filepath.Rel(dir, f); err == nil && !filepath.IsAbs(rel) && rel != "" && rel[0] != '.' {
+		f = rel
+	}
+	return fmt.Sprintf("%s:%d", filepath.ToSlash(f), rng.Start.Line)
+}

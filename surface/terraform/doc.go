@@ -1,0 +1,66 @@
+// Package terraform is the Terraform source surface: it evaluates .tf and
+// .tf.json configurations the way Terraform does (HCL native and JSON syntax,
+// cty values, Terraform's functions) and fills one model.Set per root module.
+//
+// # Roots and modules
+//
+// Every scan argument that holds .tf files is a root module. Any other
+// directory with .tf files is a root too, unless a root of the same scan calls
+// it (directly or through other modules) with a local source; its resources
+// are then reported only through that call, with the module address
+// (module.nb["a"].aws_sagemaker_notebook_instance.this[0]). Local sources
+// ("./x", "../x") are read from disk; registry and git sources are read from
+// the directory `terraform init` recorded in <root>/.terraform/modules/modules.json.
+// Nothing is ever downloaded: a module that is not on disk becomes a model.Gap
+// (reported as unknown) telling the user to run `terraform init`.
+//
+// # Values
+//
+// Variables take Terraform's precedence: default < TF_VAR_name < terraform.tfvars
+// < terraform.tfvars.json < *.auto.tfvars(.json) in lexical order < --var-file
+// and --var in command-line order. Values are converted to the declared type
+// (optional() attributes and their defaults included); nullable = false turns
+// a null into the default. locals, conditionals, for expressions, splats,
+// templates, count/for_each, dynamic blocks and the Terraform functions are
+// evaluated; path.module and path.root are relative to the root directory and
+// file functions resolve relative paths against it, as when terraform runs there.
+//
+// What is known and what is not:
+//   - an attribute written in the configuration is known when everything it
+//     depends on is known;
+//   - a computed attribute (id, arn, any attribute not written) is unknown
+//     until apply; a reference to a resource's id, arn or name keeps the
+//     referenced resource's address as model.Str.Ref, through lists, locals,
+//     variables and module outputs;
+//   - a data source is read at apply: its attributes are unknown, with a reason
+//     naming data.TYPE.NAME;
+//   - a variable with no value is unknown, with a reason naming it;
+//   - an unknown count or for_each yields a model.Gap naming the expression;
+//   - functions that cannot be evaluated offline (timestamp, uuid, ...) return
+//     unknown values; nothing is ever guessed.
+//
+// Every unknown carries the reason it is unknown; Origin says where a
+// non-literal value came from (var.x default in variables.tf:4, terraform.tfvars:2,
+// local.x, module.m input).
+//
+// # Suppressions
+//
+// Comments inside a resource block, or in the comment lines directly above it,
+// suppress findings on every instance of that resource (count and for_each
+// included). A suppression written on a module block applies to every resource
+// inside that module call. Accepted forms:
+//
+//	#checkov:skip=CKV_AWS_122:reason          (also "# checkov:skip=...")
+//	#trivy:ignore:CKV_AWS_122[:exp:2027-01-31]
+//	#tfsec:ignore:ID[:exp:YYYY-MM-DD]
+//	# sagefence:ignore ID[,ID...] [until=YYYY-MM-DD] reason text
+//
+// IDs are any control ID or alias; the engine matches them. A malformed date
+// is a model.Error naming the file and line.
+//
+// # Errors
+//
+// A file that does not parse is a model.Error with file and line; the other
+// files and roots are still evaluated. Evaluation errors (an unknown function,
+// a type mismatch) are model.Errors too, and the affected value is unknown.
+package terraform

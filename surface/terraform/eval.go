@@ -1,0 +1,873 @@
+package terraform
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/sagefence/sagefence/model"
+	"github.com/sagefence/sagefence/surface"
+)
+
+// maxModuleDepth bounds module nesting (a module calling itself).
+const maxModuleDepth = 32
+
+// maxEvaluations bounds the work on one root so that pathological input
+// (exponential module fan-out) ends with an error instead of hanging.
+const maxEvaluations = 5_000_000
+
+// rootEval evaluates one root module and everything it calls. It is used by
+// one goroutine only.
+type rootEval struct {
+	ctx      context.Context
+	l        *loader
+	root     string
+	opts     surface.Options
+	funcs    map[string]function.Function
+	manifest map[string]string
+	set      *model.Set
+	net      *networkIndex
+	errs     []model.Error
+	errSeen  map[string]bool
+	evals    int
+	stopped  bool
+}
+
+type rootResult struct {
+	set  *model.Set
+	errs []model.Error
+}
+
+// evaluateRoot evaluates one root; a panic inside evaluation becomes an
+// error of that root, never a crash of the scan.
+func evaluateRoot(ctx context.Context, l *loader, root string, opts surface.Options) (res *rootResult) {
+	re := &rootEval{ctx: ctx, l: l, root: root, opts: opts, errSeen: map[string]bool{},
+		set: &model.Set{Surface: model.SurfaceTerraform}, net: newNetworkIndex()}
+	defer func() {
+		if r := recover(); r != nil {
+			re.addErr(model.Error{File: root, Message: fmt.Sprintf("internal error while evaluating this root module (please report it): %v\n%s", r, debug.Stack())})
+			res = &rootResult{set: re.set, errs: re.errs}
+		}
+	}()
+	re.funcs = terraformFunctions(root)
+	manifest, merr := modulesManifest(root)
+	if merr != nil {
+		re.addErr(*merr)
+	}
+	re.manifest = manifest
+	def := l.module(root)
+	vars, errs := rootVariables(def, root, opts)
+	for _, e := range errs {
+		re.addErr(e)
+	}
+	mi := re.newInstance(def, "", "", vars, nil, 0)
+	mi.collect()
+	re.net.link(re.set)
+	return &rootResult{set: re.set, errs: re.errs}
+}
+
+func (re *rootEval) addErr(e model.Error) {
+	k := fmt.Sprintf("%s:%d:%s", e.File, e.Line, e.Message)
+	if re.errSeen[k] {
+		return
+	}
+	re.errSeen[k] = true
+	re.errs = append(re.errs, e)
+}
+
+func (re *rootEval) diags(diags hcl.Diagnostics) {
+	for _, e := range diagErrors(diags) {
+		re.addErr(e)
+	}
+}
+
+// modInst is one instance of a module (the root, or one instance of a call).
+type modInst struct {
+	re    *rootEval
+	def   *moduleDef
+	addr  string // "module.a[\"k\"].module.b"; "" for the root
+	key   string // modules.json key: "a.b"
+	vars  map[string]varValue
+	supps []model.Suppression
+	depth int
+
+	varObj    cty.Value
+	locals    map[string]*memo
+	outputs   map[string]*memo
+	resources map[string]*resState
+	modules   map[string]*modState
+	pathObj   cty.Value
+}
+
+type memo struct {
+	busy, done bool
+	v          cty.Value
+}
+
+type resInst struct {
+	key  cty.Value // cty.NilVal without count/for_each
+	addr string
+	body *bodyVal
+	obj  cty.Value
+}
+
+type resState struct {
+	busy, done bool
+	insts      []*resInst
+	keyed      int // 0 none, 1 count, 2 for_each
+	gap        string
+	val        cty.Value
+}
+
+type childInst struct {
+	key cty.Value
+	mi  *modInst
+}
+
+type modState struct {
+	busy, done bool
+	call       *moduleCall
+	insts      []*childInst
+	keyed      int
+	gap        string
+}
+
+func (re *rootEval) newInstance(def *moduleDef, addr, key string, vars map[string]varValue, supps []model.Suppression, depth int) *modInst {
+	mi := &modInst{re: re, def: def, addr: addr, key: key, vars: vars, supps: supps, depth: depth,
+		locals: map[string]*memo{}, outputs: map[string]*memo{}, resources: map[string]*resState{}, modules: map[string]*modState{}}
+	vals := make(map[string]cty.Value, len(vars))
+	for n, v := range vars {
+		vals[n] = v.v
+	}
+	mi.varObj = cty.ObjectVal(vals)
+	rel, err := filepath.Rel(re.root, def.dir)
+	if err != nil {
+		rel = def.dir
+	}
+	cwd, _ := filepath.Abs(re.root)
+	mi.pathObj = cty.ObjectVal(map[string]cty.Value{
+		"module": cty.StringVal(filepath.ToSlash(rel)),
+		"root":   cty.StringVal("."),
+		"cwd":    cty.StringVal(filepath.ToSlash(cwd)),
+	})
+	return mi
+}
+
+// scope is what an expression may see besides the module's named values.
+type scope struct {
+	count   cty.Value // count.index, or cty.NilVal
+	each    cty.Value // object{key, value}, or cty.NilVal
+	extra   map[string]cty.Value
+	noIndex bool
+}
+
+var emptyScope = &scope{}
+
+func (sc *scope) with(name string, v cty.Value) *scope {
+	n := *sc
+	n.extra = make(map[string]cty.Value, len(sc.extra)+1)
+	for k, x := range sc.extra {
+		n.extra[k] = x
+	}
+	n.extra[name] = v
+	return &n
+}
+
+// eval evaluates an expression in the module instance. Errors are recorded
+// and give an unknown value naming where evaluation failed.
+func (mi *modInst) eval(expr hcl.Expression, sc *scope) cty.Value {
+	re := mi.re
+	re.evals++
+	if re.evals > maxEvaluations || re.ctx.Err() != nil {
+		if !re.stopped {
+			re.stopped = true
+			msg := "evaluation stopped: the configuration needs too much work to evaluate"
+			if re.ctx.Err() != nil {
+				msg = "evaluation stopped: " + re.ctx.Err().Error()
+			}
+			re.addErr(model.Error{File: re.root, Message: msg})
+		}
+		return unknownBecause(cty.DynamicPseudoType, "evaluation was stopped")
+	}
+	ctx := mi.evalContext(expr.Variables(), sc)
+	v, diags := expr.Value(ctx)
+	if diags.HasErrors() {
+		re.diags(diags)
+		r := expr.Range()
+		return unknownBecause(cty.DynamicPseudoType, fmt.Sprintf("evaluation error at %s", r.Filename+":"+fmt.Sprint(r.Start.Line)))
+	}
+	return v
+}
+
+func (mi *modInst) evalContext(traversals []hcl.Traversal, sc *scope) *hcl.EvalContext {
+	vars := map[string]cty.Value{}
+	localObj := map[string]cty.Value{}
+	resObjs := map[string]map[string]cty.Value{}
+	dataObjs := map[string]map[string]cty.Value{}
+	modWant := map[string]map[string]bool{} // module name -> outputs wanted (nil: all)
+	for _, t := range traversals {
+		root := t.RootName()
+		if v, ok := sc.extra[root]; ok {
+			vars[root] = v
+			continue
+		}
+		switch root {
+		case "var":
+			vars["var"] = mi.varObj
+		case "local":
+			if name, ok := attrAt(t, 1); ok {
+				if _, declared := mi.def.locals[name]; declared {
+					localObj[name] = mi.local(name)
+				}
+			}
+		case "count":
+			if sc.count != cty.NilVal {
+				vars["count"] = cty.ObjectVal(map[string]cty.Value{"index": sc.count})
+			}
+		case "each":
+			if sc.each != cty.NilVal {
+				vars["each"] = sc.each
+			}
+		case "path":
+			vars["path"] = mi.pathObj
+		case "terraform":
+			vars["terraform"] = cty.ObjectVal(map[string]cty.Value{"workspace": cty.StringVal(mi.workspace())})
+		case "self":
+			vars["self"] = unknownBecause(cty.DynamicPseudoType, "self is known only when the resource exists")
+		case "module":
+			name, ok := attrAt(t, 1)
+			if !ok {
+				continue
+			}
+			if _, declared := mi.def.modulesByNm[name]; !declared {
+				continue
+			}
+			want, seen := modWant[name]
+			if seen && want == nil {
+				continue
+			}
+			out, hasOut := outputAttr(t)
+			if !hasOut {
+				modWant[name] = nil
+				continue
+			}
+			if want == nil {
+				want = map[string]bool{}
+				modWant[name] = want
+			}
+			want[out] = true
+		case "data":
+			typ, ok1 := attrAt(t, 1)
+			name, ok2 := attrAt(t, 2)
+			if !ok1 || !ok2 {
+				continue
+			}
+			if _, declared := mi.def.data[typ+"."+name]; !declared {
+				continue
+			}
+			if dataObjs[typ] == nil {
+				dataObjs[typ] = map[string]cty.Value{}
+			}
+			dataObjs[typ][name] = unknownBecause(cty.DynamicPseudoType,
+				fmt.Sprintf("data.%s.%s is read at apply; run `sagefence audit` or scan a plan", typ, name))
+		default:
+			name, ok := attrAt(t, 1)
+			if !ok {
+				continue
+			}
+			decl, declared := mi.def.resByAddr[root+"."+name]
+			if !declared {
+				continue
+			}
+			if resObjs[root] == nil {
+				resObjs[root] = map[string]cty.Value{}
+			}
+			if _, done := resObjs[root][name]; !done {
+				resObjs[root][name] = mi.resourceValue(decl)
+			}
+		}
+	}
+	if len(localObj) > 0 {
+		vars["local"] = cty.ObjectVal(localObj)
+	}
+	for typ, objs := range resObjs {
+		vars[typ] = cty.ObjectVal(objs)
+	}
+	if len(dataObjs) > 0 {
+		d := map[string]cty.Value{}
+		for typ, objs := range dataObjs {
+			d[typ] = cty.ObjectVal(objs)
+		}
+		vars["data"] = cty.ObjectVal(d)
+	}
+	if len(modWant) > 0 {
+		m := map[string]cty.Value{}
+		for name, want := range modWant {
+			m[name] = mi.moduleValue(name, want)
+		}
+		vars["module"] = cty.ObjectVal(m)
+	}
+	return &hcl.EvalContext{Variables: vars, Functions: mi.re.funcs}
+}
+
+func (mi *modInst) workspace() string {
+	if mi.re.opts.Getenv != nil {
+		if w := mi.re.opts.Getenv("TF_WORKSPACE"); w != "" {
+			return w
+		}
+	}
+	return "default"
+}
+
+// attrAt returns the attribute name at step i of a traversal.
+func attrAt(t hcl.Traversal, i int) (string, bool) {
+	if len(t) <= i {
+		return "", false
+	}
+	switch s := t[i].(type) {
+	case hcl.TraverseAttr:
+		return s.Name, true
+	case hcl.TraverseRoot:
+		return s.Name, true
+	}
+	return "", false
+}
+
+// outputAttr finds the output name in module.NAME[.KEY].OUTPUT.
+func outputAttr(t hcl.Traversal) (string, bool) {
+	if len(t) < 3 {
+		return "", false
+	}
+	if a, ok := t[2].(hcl.TraverseAttr); ok {
+		return a.Name, true
+	}
+	if len(t) >= 4 {
+		if _, isIndex := t[2].(hcl.TraverseIndex); isIndex {
+			if a, ok := t[3].(hcl.TraverseAttr); ok {
+				return a.Name, true
+			}
+		}
+	}
+	return "", false
+}
+
+// local evaluates a local value once, on demand (locals may be declared in
+// any order).
+func (mi *modInst) local(name string) cty.Value {
+	m := mi.locals[name]
+	if m == nil {
+		m = &memo{}
+		mi.locals[name] = m
+	}
+	if m.done {
+		return m.v
+	}
+	if m.busy {
+		return unknownBecause(cty.DynamicPseudoType, fmt.Sprintf("local.%s refers to itself", name))
+	}
+	m.busy = true
+	m.v = mi.eval(mi.def.locals[name].Expr, emptyScope)
+	m.busy, m.done = false, true
+	return m.v
+}
+
+// output evaluates a module output once, on demand.
+func (mi *modInst) output(name string) cty.Value {
+	m := mi.outputs[name]
+	if m == nil {
+		m = &memo{}
+		mi.outputs[name] = m
+	}
+	if m.done {
+		return m.v
+	}
+	if m.busy {
+		return unknownBecause(cty.DynamicPseudoType, fmt.Sprintf("output %s refers to itself", name))
+	}
+	m.busy = true
+	m.v = mi.eval(mi.def.outputs[name].Expr, emptyScope)
+	m.busy, m.done = false, true
+	return m.v
+}
+
+// absAddr prefixes a resource address with the module path.
+func (mi *modInst) absAddr(local string) string {
+	if mi.addr == "" {
+		return local
+	}
+	return mi.addr + "." + local
+}
+
+// expansion is the result of evaluating count or for_each.
+type expansion struct {
+	keyed int         // 0 single, 1 count, 2 for_each
+	keys  []cty.Value // instance keys
+	vals  []cty.Value // each.value per key (for_each)
+	gap   string      // non-empty: unknown before apply
+}
+
+// expand evaluates count / for_each of a resource or module call.
+func (mi *modInst) expand(what string, count, forEach hcl.Expression) expansion {
+	switch {
+	case count != nil:
+		v := mi.eval(count, emptyScope)
+		info := marksOf(v)
+		v = unmarked(v)
+		if !v.IsKnown() {
+			return expansion{keyed: 1, gap: fmt.Sprintf("count of %s (%s) is unknown before apply: %s", what, mi.exprText(count), info.reason("it depends on values known only after apply"))}
+		}
+		n, err := convert.Convert(v, cty.Number)
+		if err != nil || n.IsNull() {
+			r := count.Range()
+			mi.re.addErr(model.Error{File: r.Filename, Line: r.Start.Line, Message: fmt.Sprintf("invalid count for %s: a whole number is required", what)})
+			return expansion{keyed: 1, gap: fmt.Sprintf("count of %s is invalid", what)}
+		}
+		i, acc := n.AsBigFloat().Int64()
+		if acc != 0 || i < 0 {
+			r := count.Range()
+			mi.re.addErr(model.Error{File: r.Filename, Line: r.Start.Line, Message: fmt.Sprintf("invalid count for %s: %s is not a whole non-negative number", what, n.AsBigFloat().String())})
+			return expansion{keyed: 1, gap: fmt.Sprintf("count of %s is invalid", what)}
+		}
+		e := expansion{keyed: 1}
+		for k := int64(0); k < i; k++ {
+			e.keys = append(e.keys, cty.NumberIntVal(k))
+		}
+		return e
+	case forEach != nil:
+		raw := mi.eval(forEach, emptyScope)
+		info := marksOf(raw)
+		v, _ := raw.Unmark()
+		if !v.IsKnown() {
+			return expansion{keyed: 2, gap: fmt.Sprintf("for_each of %s (%s) is unknown before apply: %s", what, mi.exprText(forEach), info.reason("it depends on values known only after apply"))}
+		}
+		invalid := func(msg string) expansion {
+			r := forEach.Range()
+			mi.re.addErr(model.Error{File: r.Filename, Line: r.Start.Line, Message: fmt.Sprintf("invalid for_each for %s: %s", what, msg)})
+			return expansion{keyed: 2, gap: fmt.Sprintf("for_each of %s is invalid: %s", what, msg)}
+		}
+		if v.IsNull() {
+			return invalid("the value is null")
+		}
+		ty := v.Type()
+		e := expansion{keyed: 2}
+		switch {
+		case ty.IsMapType() || ty.IsObjectType():
+			for it := v.ElementIterator(); it.Next(); {
+				k, val := it.Element()
+				e.keys = append(e.keys, k)
+				e.vals = append(e.vals, val)
+			}
+		case ty.IsSetType():
+			if !unmarked(v).IsWhollyKnown() {
+				return expansion{keyed: 2, gap: fmt.Sprintf("for_each of %s (%s) has elements unknown before apply: %s", what, mi.exprText(forEach), info.reason("they are known only after apply"))}
+			}
+			if !ty.ElementType().Equals(cty.String) && ty.ElementType() != cty.DynamicPseudoType {
+				if sv, err := convert.Convert(v, cty.Set(cty.String)); err == nil {
+					v = sv
+				} else {
+					return invalid("a set must hold strings")
+				}
+			}
+			for it := v.ElementIterator(); it.Next(); {
+				_, val := it.Element()
+				val, _ = val.Unmark()
+				if val.IsNull() {
+					return invalid("a set must not hold null")
+				}
+				e.keys = append(e.keys, val)
+				e.vals = append(e.vals, val)
+			}
+		default:
+			return invalid(fmt.Sprintf("it must be a map or a set of strings, not %s (use toset() for a list)", ty.FriendlyName()))
+		}
+		return e
+	}
+	return expansion{keys: []cty.Value{cty.NilVal}, vals: []cty.Value{cty.NilVal}}
+}
+
+func (e expansion) scope(i int) *scope {
+	switch e.keyed {
+	case 1:
+		return &scope{count: e.keys[i]}
+	case 2:
+		return &scope{each: cty.ObjectVal(map[string]cty.Value{"key": e.keys[i], "value": e.vals[i]})}
+	}
+	return emptyScope
+}
+
+// instanceKey renders an instance key the way Terraform prints addresses.
+func instanceKey(k cty.Value) string {
+	if k == cty.NilVal {
+		return ""
+	}
+	if k.Type() == cty.Number {
+		return "[" + k.AsBigFloat().Text('f', -1) + "]"
+	}
+	return "[" + quoteHCL(k.AsString()) + "]"
+}
+
+func quoteHCL(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c == '"':
+			b.WriteString(`\"`)
+		case c == '\\':
+			b.WriteString(`\\`)
+		case (c == '$' || c == '%') && i+1 < len(s) && s[i+1] == '{':
+			b.WriteByte(c)
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// exprText returns the source text of an expression, for messages.
+func (mi *modInst) exprText(expr hcl.Expression) string {
+	r := expr.Range()
+	for _, pf := range mi.def.files {
+		if pf.path == r.Filename && r.Start.Byte >= 0 && r.End.Byte <= len(pf.bytes) && r.Start.Byte < r.End.Byte {
+			txt := strings.Join(strings.Fields(string(pf.bytes[r.Start.Byte:r.End.Byte])), " ")
+			const maxLen = 80
+			if len(txt) > maxLen {
+				txt = txt[:maxLen] + "..."
+			}
+			return txt
+		}
+	}
+	return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line)
+}
+
+// resourceState evaluates a managed resource's instances once.
+func (mi *modInst) resourceState(decl *resourceDecl) *resState {
+	st := mi.resources[decl.addr()]
+	if st == nil {
+		st = &resState{}
+		mi.resources[decl.addr()] = st
+	}
+	if st.done || st.busy {
+		return st
+	}
+	st.busy = true
+	defer func() { st.busy, st.done = false, true }()
+	abs := mi.absAddr(decl.addr())
+	exp := mi.expand(abs, decl.count, decl.forEach)
+	st.keyed = exp.keyed
+	if exp.gap != "" {
+		st.gap = exp.gap
+		st.val = unknownBecause(cty.DynamicPseudoType, exp.gap)
+		return st
+	}
+	for i, k := range exp.keys {
+		inst := &resInst{key: k, addr: abs + instanceKey(k)}
+		inst.body = mi.evalBody(decl.body, exp.scope(i), true)
+		inst.obj = mi.resourceObject(decl, inst)
+		st.insts = append(st.insts, inst)
+	}
+	switch exp.keyed {
+	case 0:
+		st.val = st.insts[0].obj
+	case 1:
+		vals := make([]cty.Value, len(st.insts))
+		for i, in := range st.insts {
+			vals[i] = in.obj
+		}
+		st.val = cty.TupleVal(vals)
+	case 2:
+		m := make(map[string]cty.Value, len(st.insts))
+		for _, in := range st.insts {
+			m[in.key.AsString()] = in.obj
+		}
+		st.val = cty.ObjectVal(m)
+	}
+	return st
+}
+
+func (mi *modInst) resourceValue(decl *resourceDecl) cty.Value {
+	st := mi.resourceState(decl)
+	if st.busy && !st.done && st.val == cty.NilVal {
+		return unknownBecause(cty.DynamicPseudoType, fmt.Sprintf("%s refers to itself", mi.absAddr(decl.addr())))
+	}
+	return st.val
+}
+
+// identityAttrs are the attributes that identify a resource: a reference to
+// them keeps the resource's key (model.Str.Ref).
+var identityAttrs = map[string]bool{"id": true, "arn": true, "name": true}
+
+// resourceObject is the value references see: the written attributes as
+// evaluated, and every other attribute the module uses as unknown.
+func (mi *modInst) resourceObject(decl *resourceDecl, inst *resInst) cty.Value {
+	attrs := inst.body.object()
+	ref := refMark{inst.addr}
+	for name := range mi.def.attrNames {
+		if _, written := attrs[name]; written {
+			if identityAttrs[name] {
+				attrs[name] = attrs[name].Mark(ref)
+			}
+			continue
+		}
+		v := unknownBecause(cty.DynamicPseudoType, fmt.Sprintf("%s.%s is known only after apply", inst.addr, name))
+		if identityAttrs[name] {
+			v = v.Mark(ref)
+		} else {
+			v = v.Mark(ownerMark{inst.addr})
+		}
+		attrs[name] = v
+	}
+	return cty.ObjectVal(attrs)
+}
+
+// moduleState resolves and instantiates a module call once.
+func (mi *modInst) moduleState(name string) *modState {
+	st := mi.modules[name]
+	if st == nil {
+		st = &modState{call: mi.def.modulesByNm[name]}
+		mi.modules[name] = st
+	}
+	if st.done || st.busy {
+		return st
+	}
+	st.busy = true
+	defer func() { st.busy, st.done = false, true }()
+	call := st.call
+	abs := mi.absAddr("module." + name)
+	key := name
+	if mi.key != "" {
+		key = mi.key + "." + name
+	}
+	if mi.depth >= maxModuleDepth {
+		st.gap = fmt.Sprintf("%s is nested more than %d modules deep (a module calling itself?)", abs, maxModuleDepth)
+		mi.re.addErr(model.Error{File: call.rng.Filename, Line: call.rng.Start.Line, Message: st.gap})
+		return st
+	}
+	dir, gap := mi.resolveSource(call, key)
+	if gap != "" {
+		st.gap = gap
+		return st
+	}
+	child := mi.re.l.module(dir)
+	if child.missing {
+		st.gap = fmt.Sprintf("%s: module source %q does not exist on disk (%s)", abs, call.source, dir)
+		mi.re.addErr(model.Error{File: call.rng.Filename, Line: call.rng.Start.Line, Message: fmt.Sprintf("module %q: source directory %s does not exist", name, dir)})
+		return st
+	}
+	if !isUnder(dir, mi.re.root) || strings.Contains(filepath.ToSlash(dir), "/.terraform/") {
+		// Directories outside the scanned arguments (downloaded modules) are
+		// reported here; the others were reported once by Load.
+		for _, e := range child.parseErrs {
+			mi.re.addErr(e)
+		}
+	}
+	exp := mi.expand(abs, call.count, call.forEach)
+	st.keyed = exp.keyed
+	if exp.gap != "" {
+		st.gap = exp.gap
+		return st
+	}
+	supps := append(append([]model.Suppression(nil), mi.supps...), call.supps...)
+	for i, k := range exp.keys {
+		sc := exp.scope(i)
+		addr := abs + instanceKey(k)
+		vars := mi.moduleInputs(call, child, sc, addr)
+		st.insts = append(st.insts, &childInst{key: k, mi: mi.re.newInstance(child, addr, key, vars, supps, mi.depth+1)})
+	}
+	return st
+}
+
+// isUnder reports whether path is inside dir (lexically).
+func isUnder(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// resolveSource finds a module call's directory: local sources relative to
+// the caller, others where terraform init put them. A non-empty second
+// result explains why the module cannot be read.
+func (mi *modInst) resolveSource(call *moduleCall, key string) (string, string) {
+	if call.source == "" {
+		return "", "the module call has no literal source"
+	}
+	if isLocalSource(call.source) {
+		return filepath.Clean(filepath.Join(mi.def.dir, filepath.FromSlash(call.source))), ""
+	}
+	if dir, ok := mi.re.manifest[key]; ok {
+		return dir, ""
+	}
+	return "", fmt.Sprintf("module source %q is not on disk: run `terraform init` in %s so that sagefence can read it from .terraform/modules (sagefence never downloads modules)", call.source, mi.re.root)
+}
+
+// moduleInputs evaluates a call's arguments into the child's variables.
+func (mi *modInst) moduleInputs(call *moduleCall, child *moduleDef, sc *scope, addr string) map[string]varValue {
+	vars := map[string]varValue{}
+	names := make([]string, 0, len(call.inputs))
+	for n := range call.inputs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if _, declared := child.variables[n]; !declared {
+			a := call.inputs[n]
+			mi.re.addErr(model.Error{File: a.NameRange.Filename, Line: a.NameRange.Start.Line,
+				Message: fmt.Sprintf("module %q has no variable %q (unsupported argument)", call.name, n)})
+		}
+	}
+	for _, name := range child.varOrder {
+		decl := child.variables[name]
+		a, ok := call.inputs[name]
+		if !ok {
+			vars[name] = defaultValue(decl, addr)
+			continue
+		}
+		v := mi.eval(a.Expr, sc)
+		origin := fmt.Sprintf("set by %s at %s", addr, relLine(a.Expr.Range(), mi.re.root))
+		if o := mi.origin(a.Expr); o != "" {
+			origin += " to " + o
+		}
+		cv, err := convertVar(decl, v)
+		if err != nil {
+			r := a.Expr.Range()
+			mi.re.addErr(model.Error{File: r.Filename, Line: r.Start.Line, Message: fmt.Sprintf("invalid value for variable %q of %s: %v", name, addr, err)})
+			vars[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s of %s has an invalid value", name, addr)), origin: origin}
+			continue
+		}
+		if cv.IsNull() && !decl.nullable {
+			vars[name] = defaultValue(decl, addr)
+			continue
+		}
+		vars[name] = varValue{v: cv, origin: origin}
+	}
+	return vars
+}
+
+// moduleValue is what `module.NAME` evaluates to: an object of outputs per
+// instance (a tuple for count, an object for for_each). want limits the
+// outputs evaluated; nil means all.
+func (mi *modInst) moduleValue(name string, want map[string]bool) cty.Value {
+	st := mi.moduleState(name)
+	if st.busy && !st.done {
+		return unknownBecause(cty.DynamicPseudoType, fmt.Sprintf("module.%s refers to itself", name))
+	}
+	if st.gap != "" {
+		return unknownBecause(cty.DynamicPseudoType, st.gap)
+	}
+	obj := func(c *modInst) cty.Value {
+		m := map[string]cty.Value{}
+		for out := range c.def.outputs {
+			if want == nil || want[out] {
+				m[out] = c.output(out)
+			}
+		}
+		return cty.ObjectVal(m)
+	}
+	switch st.keyed {
+	case 1:
+		vals := make([]cty.Value, len(st.insts))
+		for i, c := range st.insts {
+			vals[i] = obj(c.mi)
+		}
+		return cty.TupleVal(vals)
+	case 2:
+		m := map[string]cty.Value{}
+		for _, c := range st.insts {
+			m[c.key.AsString()] = obj(c.mi)
+		}
+		return cty.ObjectVal(m)
+	}
+	if len(st.insts) == 0 {
+		return cty.DynamicVal
+	}
+	return obj(st.insts[0].mi)
+}
+
+// origin describes where a non-literal expression's value comes from.
+func (mi *modInst) origin(expr hcl.Expression) string {
+	var parts []string
+	seen := map[string]bool{}
+	for _, t := range expr.Variables() {
+		var s string
+		switch t.RootName() {
+		case "var":
+			name, ok := attrAt(t, 1)
+			if !ok {
+				continue
+			}
+			s = "var." + name
+			if v, ok := mi.vars[name]; ok && v.origin != "" {
+				if strings.HasPrefix(v.origin, "default") || strings.HasPrefix(v.origin, "set by") {
+					s += " " + v.origin
+				} else {
+					s += " from " + v.origin
+				}
+			}
+		case "local":
+			name, _ := attrAt(t, 1)
+			s = "local." + name
+		case "module":
+			name, _ := attrAt(t, 1)
+			s = "module." + name
+			if out, ok := outputAttr(t); ok {
+				s += "." + out
+			}
+		case "each", "count", "path", "terraform", "self":
+			s = t.RootName()
+			if a, ok := attrAt(t, 1); ok {
+				s += "." + a
+			}
+		case "data":
+			typ, _ := attrAt(t, 1)
+			name, _ := attrAt(t, 2)
+			s = "data." + typ + "." + name
+		default:
+			continue // a resource reference is shown as the value itself
+		}
+		if !seen[s] {
+			seen[s] = true
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// collect evaluates every resource and module call of the instance into the Set.
+func (mi *modInst) collect() {
+	for _, decl := range mi.def.resources {
+		st := mi.resourceState(decl)
+		if st.gap != "" {
+			mi.re.addGap(decl.typ, mi.absAddr(decl.addr()), decl.rng, st.gap, mi.supps, decl.supps)
+			continue
+		}
+		for _, inst := range st.insts {
+			mi.mapResource(decl, inst)
+		}
+	}
+	for _, call := range mi.def.moduleCalls {
+		st := mi.moduleState(call.name)
+		if st.gap != "" {
+			mi.re.addGap("module", mi.absAddr("module."+call.name), call.rng, st.gap, mi.supps, call.supps)
+			continue
+		}
+		for _, c := range st.insts {
+			c.mi.collect()
+		}
+	}
+}

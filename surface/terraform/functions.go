@@ -1,0 +1,705 @@
+package terraform
+
+import (
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"math/big"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/tryfunc"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
+	"github.com/zclconf/go-cty/cty/function/stdlib"
+)
+
+// fileMark on a string says it was read from this file (file(),
+// filebase64(), templatefile()); lifecycle scripts keep it as Script.File.
+type fileMark struct{ path string }
+
+// terraformFunctions returns Terraform's function table. File functions
+// resolve relative paths against baseDir (the root module directory, where
+// terraform runs).
+func terraformFunctions(baseDir string) map[string]function.Function {
+	f := map[string]function.Function{
+		"abs": stdlib.AbsoluteFunc, "ceil": stdlib.CeilFunc, "floor": stdlib.FloorFunc, "log": stdlib.LogFunc,
+		"max": stdlib.MaxFunc, "min": stdlib.MinFunc, "parseint": stdlib.ParseIntFunc, "pow": stdlib.PowFunc,
+		"signum": stdlib.SignumFunc,
+		"chomp":  stdlib.ChompFunc, "format": stdlib.FormatFunc, "formatlist": stdlib.FormatListFunc,
+		"indent": stdlib.IndentFunc, "join": stdlib.JoinFunc, "lower": stdlib.LowerFunc, "upper": stdlib.UpperFunc,
+		"regex": stdlib.RegexFunc, "regexall": stdlib.RegexAllFunc, "replace": replaceFunc,
+		"split": stdlib.SplitFunc, "strrev": stdlib.ReverseFunc, "substr": stdlib.SubstrFunc, "title": stdlib.TitleFunc,
+		"trim": stdlib.TrimFunc, "trimprefix": stdlib.TrimPrefixFunc, "trimsuffix": stdlib.TrimSuffixFunc,
+		"trimspace": stdlib.TrimSpaceFunc,
+		"chunklist": stdlib.ChunklistFunc, "coalesce": stdlib.CoalesceFunc, "coalescelist": stdlib.CoalesceListFunc,
+		"compact": stdlib.CompactFunc, "concat": stdlib.ConcatFunc, "contains": stdlib.ContainsFunc,
+		"distinct": stdlib.DistinctFunc, "element": stdlib.ElementFunc, "flatten": stdlib.FlattenFunc,
+		"index": stdlib.IndexFunc, "keys": stdlib.KeysFunc, "length": lengthFunc, "lookup": lookupFunc,
+		"merge": stdlib.MergeFunc, "range": stdlib.RangeFunc, "reverse": stdlib.ReverseListFunc,
+		"setintersection": stdlib.SetIntersectionFunc, "setproduct": stdlib.SetProductFunc,
+		"setsubtract": stdlib.SetSubtractFunc, "setunion": stdlib.SetUnionFunc, "slice": stdlib.SliceFunc,
+		"sort": stdlib.SortFunc, "values": stdlib.ValuesFunc, "zipmap": stdlib.ZipmapFunc,
+		"csvdecode": stdlib.CSVDecodeFunc, "jsondecode": stdlib.JSONDecodeFunc, "jsonencode": stdlib.JSONEncodeFunc,
+		"formatdate": stdlib.FormatDateFunc, "timeadd": stdlib.TimeAddFunc,
+		"tobool": stdlib.MakeToFunc(cty.Bool), "tonumber": stdlib.MakeToFunc(cty.Number),
+		"tostring": stdlib.MakeToFunc(cty.String), "tolist": stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
+		"toset": stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)), "tomap": stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
+		"try": tryfunc.TryFunc, "can": tryfunc.CanFunc,
+		"alltrue": allTrueFunc, "anytrue": anyTrueFunc, "one": oneFunc, "sum": sumFunc,
+		"startswith": startsWithFunc, "endswith": endsWithFunc, "strcontains": strContainsFunc,
+		"base64encode": base64EncodeFunc, "base64decode": base64DecodeFunc,
+		"textencodebase64": unknownFunc("textencodebase64", 2), "textdecodebase64": unknownFunc("textdecodebase64", 2),
+		"base64gzip": unknownFunc("base64gzip", 1),
+		"md5":        hashFunc(md5.New, hex.EncodeToString), "sha1": hashFunc(sha1.New, hex.EncodeToString),
+		"sha256": hashFunc(sha256.New, hex.EncodeToString), "sha512": hashFunc(sha512.New, hex.EncodeToString),
+		"base64sha256": hashFunc(sha256.New, base64.StdEncoding.EncodeToString),
+		"base64sha512": hashFunc(sha512.New, base64.StdEncoding.EncodeToString),
+		"urlencode":    urlEncodeFunc,
+		"basename":     pathFunc(filepath.Base), "dirname": pathFunc(filepath.Dir),
+		"abspath": pathFunc(func(p string) string {
+			a, err := filepath.Abs(p)
+			if err != nil {
+				return p
+			}
+			return filepath.ToSlash(a)
+		}),
+		"pathexpand": pathFunc(func(p string) string { return p }),
+		"cidrsubnet": cidrSubnetFunc, "cidrhost": cidrHostFunc, "cidrnetmask": cidrNetmaskFunc,
+		"cidrsubnets": cidrSubnetsFunc,
+		"sensitive":   identityFunc, "nonsensitive": identityFunc, "ephemeralasnull": identityFunc,
+		"issensitive": function.New(&function.Spec{Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType, AllowUnknown: true, AllowNull: true, AllowMarked: true}},
+			Type: function.StaticReturnType(cty.Bool), Impl: func([]cty.Value, cty.Type) (cty.Value, error) { return cty.False, nil }}),
+		"timestamp": unknownFunc("timestamp", 0), "plantimestamp": unknownFunc("plantimestamp", 0),
+		"uuid": unknownFunc("uuid", 0), "uuidv5": unknownFunc("uuidv5", 2), "bcrypt": unknownFunc("bcrypt", -1),
+		"rsadecrypt": unknownFunc("rsadecrypt", 2), "timecmp": unknownFunc("timecmp", 2),
+		"yamldecode": unknownFunc("yamldecode", 1), "yamlencode": unknownFunc("yamlencode", 1),
+		"matchkeys": matchKeysFunc, "transpose": unknownFunc("transpose", 1), "type": unknownFunc("type", 1),
+		"templatestring": unknownFunc("templatestring", 2),
+	}
+	files := fileFuncs{base: baseDir, table: f}
+	f["file"] = files.read(false)
+	f["filebase64"] = files.read(true)
+	f["fileexists"] = files.exists()
+	f["templatefile"] = files.template()
+	f["fileset"] = unknownFunc("fileset", 2)
+	for name, h := range map[string]func() hash.Hash{"filemd5": md5.New, "filesha1": sha1.New, "filesha256": sha256.New, "filesha512": sha512.New} {
+		f[name] = files.hash(h, hex.EncodeToString)
+	}
+	f["filebase64sha256"] = files.hash(sha256.New, base64.StdEncoding.EncodeToString)
+	f["filebase64sha512"] = files.hash(sha512.New, base64.StdEncoding.EncodeToString)
+	return f
+}
+
+func stringParam(name string) function.Parameter {
+	return function.Parameter{Name: name, Type: cty.String}
+}
+
+var identityFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "value", Type: cty.DynamicPseudoType, AllowUnknown: true, AllowNull: true, AllowMarked: true, AllowDynamicType: true}},
+	Type:   func(args []cty.Value) (cty.Type, error) { return args[0].Type(), nil },
+	Impl:   func(args []cty.Value, _ cty.Type) (cty.Value, error) { return args[0], nil },
+})
+
+// unknownFunc is a function sagefence does not evaluate offline (time,
+// randomness, encryption, ...): it returns an unknown value saying so.
+// arity -1 accepts any number of arguments.
+func unknownFunc(name string, arity int) function.Function {
+	spec := &function.Spec{Type: function.StaticReturnType(cty.DynamicPseudoType),
+		Impl: func([]cty.Value, cty.Type) (cty.Value, error) {
+			return unknownBecause(cty.DynamicPseudoType, fmt.Sprintf("%s() is not evaluated before apply", name)), nil
+		}}
+	p := function.Parameter{Type: cty.DynamicPseudoType, AllowUnknown: true, AllowNull: true, AllowDynamicType: true, AllowMarked: true}
+	if arity < 0 {
+		spec.VarParam = &p
+	} else {
+		for i := 0; i < arity; i++ {
+			q := p
+			q.Name = fmt.Sprintf("arg%d", i)
+			spec.Params = append(spec.Params, q)
+		}
+	}
+	return function.New(spec)
+}
+
+var lengthFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "value", Type: cty.DynamicPseudoType, AllowDynamicType: true, AllowUnknown: true, AllowMarked: true}},
+	Type:   function.StaticReturnType(cty.Number),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		v, marks := args[0].Unmark()
+		ty := v.Type()
+		switch {
+		case ty == cty.DynamicPseudoType || !v.IsKnown():
+			return cty.UnknownVal(cty.Number).WithMarks(marks), nil
+		case ty == cty.String:
+			return cty.NumberIntVal(int64(utf8.RuneCountInString(v.AsString()))).WithMarks(marks), nil
+		case ty.IsListType() || ty.IsSetType() || ty.IsMapType() || ty.IsTupleType() || ty.IsObjectType():
+			return v.Length().WithMarks(marks), nil
+		}
+		return cty.UnknownVal(cty.Number), fmt.Errorf("argument must be a string, a collection type, or a structural type")
+	},
+})
+
+var replaceFunc = function.New(&function.Spec{
+	Params: []function.Parameter{stringParam("str"), stringParam("substr"), stringParam("replace")},
+	Type:   function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		sub := args[1].AsString()
+		if len(sub) > 1 && sub[0] == '/' && sub[len(sub)-1] == '/' {
+			return stdlib.RegexReplace(args[0], cty.StringVal(sub[1:len(sub)-1]), args[2])
+		}
+		return cty.StringVal(strings.ReplaceAll(args[0].AsString(), sub, args[2].AsString())), nil
+	},
+})
+
+func boolListFunc(all bool) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "list", Type: cty.List(cty.Bool)}},
+		Type:   function.StaticReturnType(cty.Bool),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			result := all
+			unknown := false
+			for it := args[0].ElementIterator(); it.Next(); {
+				_, v := it.Element()
+				if !v.IsKnown() {
+					unknown = true
+					continue
+				}
+				if v.IsNull() {
+					if all {
+						return cty.False, nil
+					}
+					continue
+				}
+				if v.True() != all {
+					return cty.BoolVal(!all), nil
+				}
+			}
+			if unknown {
+				return cty.UnknownVal(cty.Bool), nil
+			}
+			return cty.BoolVal(result), nil
+		},
+	})
+}
+
+var (
+	allTrueFunc = boolListFunc(true)
+	anyTrueFunc = boolListFunc(false)
+)
+
+var oneFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "list", Type: cty.DynamicPseudoType, AllowMarked: true}},
+	Type: func(args []cty.Value) (cty.Type, error) {
+		ty := args[0].Type()
+		switch {
+		case ty.IsListType() || ty.IsSetType():
+			return ty.ElementType(), nil
+		case ty.IsTupleType():
+			ets := ty.TupleElementTypes()
+			switch len(ets) {
+			case 0:
+				return cty.DynamicPseudoType, nil
+			case 1:
+				return ets[0], nil
+			}
+			return cty.NilType, fmt.Errorf("must be a list, set, or tuple value with either zero or one elements")
+		}
+		return cty.NilType, fmt.Errorf("must be a list, set, or tuple value with either zero or one elements")
+	},
+	Impl: func(args []cty.Value, retType cty.Type) (cty.Value, error) {
+		v, marks := args[0].Unmark()
+		if !v.IsKnown() {
+			return cty.UnknownVal(retType).WithMarks(marks), nil
+		}
+		if v.IsNull() {
+			return cty.NullVal(retType), nil
+		}
+		switch v.LengthInt() {
+		case 0:
+			return cty.NullVal(retType).WithMarks(marks), nil
+		case 1:
+			var out cty.Value
+			for it := v.ElementIterator(); it.Next(); {
+				_, out = it.Element()
+			}
+			return out.WithMarks(marks), nil
+		}
+		return cty.NilVal, fmt.Errorf("must be a list, set, or tuple value with either zero or one elements")
+	},
+})
+
+var sumFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "list", Type: cty.DynamicPseudoType}},
+	Type:   function.StaticReturnType(cty.Number),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		v := args[0]
+		if !v.CanIterateElements() || v.LengthInt() == 0 {
+			return cty.NilVal, fmt.Errorf("cannot sum an empty list or a non-collection")
+		}
+		total := cty.Zero
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			n, err := convert.Convert(e, cty.Number)
+			if err != nil || n.IsNull() {
+				return cty.NilVal, fmt.Errorf("sum requires numbers")
+			}
+			if !n.IsKnown() {
+				return cty.UnknownVal(cty.Number), nil
+			}
+			total = total.Add(n)
+		}
+		return total, nil
+	},
+})
+
+func stringPredicate(fn func(s, x string) bool) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{stringParam("str"), stringParam("x")},
+		Type:   function.StaticReturnType(cty.Bool),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			return cty.BoolVal(fn(args[0].AsString(), args[1].AsString())), nil
+		},
+	})
+}
+
+var (
+	startsWithFunc  = stringPredicate(strings.HasPrefix)
+	endsWithFunc    = stringPredicate(strings.HasSuffix)
+	strContainsFunc = stringPredicate(strings.Contains)
+)
+
+var base64EncodeFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "str", Type: cty.String, AllowMarked: true}},
+	Type:   function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		v, marks := args[0].Unmark()
+		return cty.StringVal(base64.StdEncoding.EncodeToString([]byte(v.AsString()))).WithMarks(marks), nil
+	},
+})
+
+var base64DecodeFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "str", Type: cty.String, AllowMarked: true}},
+	Type:   function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		v, marks := args[0].Unmark()
+		b, err := base64.StdEncoding.DecodeString(v.AsString())
+		if err != nil {
+			return cty.UnknownVal(cty.String), fmt.Errorf("failed to decode base64 data: %w", err)
+		}
+		if !utf8.Valid(b) {
+			return cty.UnknownVal(cty.String), fmt.Errorf("the result of decoding the provided string is not valid UTF-8")
+		}
+		return cty.StringVal(string(b)).WithMarks(marks), nil
+	},
+})
+
+func hashFunc(h func() hash.Hash, enc func([]byte) string) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{stringParam("str")},
+		Type:   function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			x := h()
+			x.Write([]byte(args[0].AsString()))
+			return cty.StringVal(enc(x.Sum(nil))), nil
+		},
+	})
+}
+
+var urlEncodeFunc = function.New(&function.Spec{
+	Params: []function.Parameter{stringParam("str")},
+	Type:   function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		return cty.StringVal(url.QueryEscape(args[0].AsString())), nil
+	},
+})
+
+func pathFunc(fn func(string) string) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{stringParam("path")},
+		Type:   function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			return cty.StringVal(filepath.ToSlash(fn(filepath.FromSlash(args[0].AsString())))), nil
+		},
+	})
+}
+
+var matchKeysFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "values", Type: cty.List(cty.DynamicPseudoType)},
+		{Name: "keys", Type: cty.List(cty.DynamicPseudoType)}, {Name: "searchset", Type: cty.List(cty.DynamicPseudoType)}},
+	Type: func(args []cty.Value) (cty.Type, error) { return args[0].Type(), nil },
+	Impl: func(args []cty.Value, retType cty.Type) (cty.Value, error) {
+		if args[0].LengthInt() != args[1].LengthInt() {
+			return cty.NilVal, fmt.Errorf("length of keys and values should be equal")
+		}
+		vals, keys := args[0].AsValueSlice(), args[1].AsValueSlice()
+		var out []cty.Value
+		for i, k := range keys {
+			for it := args[2].ElementIterator(); it.Next(); {
+				_, s := it.Element()
+				if eq := k.Equals(s); eq.IsKnown() && eq.True() {
+					out = append(out, vals[i])
+					break
+				}
+			}
+		}
+		if len(out) == 0 {
+			return cty.ListValEmpty(retType.ElementType()), nil
+		}
+		return cty.ListVal(out), nil
+	},
+})
+
+// fileFuncs are the functions reading files relative to the root directory.
+type fileFuncs struct {
+	base  string
+	table map[string]function.Function
+}
+
+const maxFileSize = 16 << 20
+
+func (ff fileFuncs) path(p string) string {
+	p = filepath.FromSlash(p)
+	if strings.HasPrefix(p, "~") {
+		return p
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(ff.base, p)
+	}
+	return filepath.Clean(p)
+}
+
+func (ff fileFuncs) readFile(p string) ([]byte, string, error) {
+	full := ff.path(p)
+	st, err := os.Stat(full)
+	if err != nil {
+		return nil, full, fmt.Errorf("no file exists at %q: %s", p, describeFSError(err))
+	}
+	if st.IsDir() || st.Size() > maxFileSize {
+		return nil, full, fmt.Errorf("%q is a directory or too large to read", p)
+	}
+	b, err := os.ReadFile(full)
+	if err != nil {
+		return nil, full, fmt.Errorf("read %q: %s", p, describeFSError(err))
+	}
+	return b, full, nil
+}
+
+func (ff fileFuncs) read(asBase64 bool) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{stringParam("path")},
+		Type:   function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			b, full, err := ff.readFile(args[0].AsString())
+			if err != nil {
+				return cty.UnknownVal(cty.String), err
+			}
+			if asBase64 {
+				return cty.StringVal(base64.StdEncoding.EncodeToString(b)).Mark(fileMark{full}), nil
+			}
+			if !utf8.Valid(b) {
+				return cty.UnknownVal(cty.String), fmt.Errorf("contents of %q are not valid UTF-8; use filebase64 instead", args[0].AsString())
+			}
+			return cty.StringVal(string(b)).Mark(fileMark{full}), nil
+		},
+	})
+}
+
+func (ff fileFuncs) exists() function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{stringParam("path")},
+		Type:   function.StaticReturnType(cty.Bool),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			st, err := os.Stat(ff.path(args[0].AsString()))
+			if err != nil {
+				return cty.False, nil
+			}
+			if st.IsDir() {
+				return cty.False, fmt.Errorf("%q is a directory, not a file", args[0].AsString())
+			}
+			return cty.True, nil
+		},
+	})
+}
+
+func (ff fileFuncs) hash(h func() hash.Hash, enc func([]byte) string) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{stringParam("path")},
+		Type:   function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			b, _, err := ff.readFile(args[0].AsString())
+			if err != nil {
+				return cty.UnknownVal(cty.String), err
+			}
+			x := h()
+			x.Write(b)
+			return cty.StringVal(enc(x.Sum(nil))), nil
+		},
+	})
+}
+
+// template implements templatefile(path, vars): the file is a template
+// evaluated with only the given variables and the functions (templatefile
+// itself excluded, as in Terraform).
+func (ff fileFuncs) template() function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{stringParam("path"), {Name: "vars", Type: cty.DynamicPseudoType, AllowMarked: true}},
+		Type:   function.StaticReturnType(cty.DynamicPseudoType),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			b, full, err := ff.readFile(args[0].AsString())
+			if err != nil {
+				return cty.DynamicVal, err
+			}
+			expr, diags := hclsyntax.ParseTemplate(b, full, hcl.InitialPos)
+			if diags.HasErrors() {
+				return cty.DynamicVal, fmt.Errorf("template %s: %s", args[0].AsString(), diags.Error())
+			}
+			varsVal, marks := args[1].Unmark()
+			vars := map[string]cty.Value{}
+			if !varsVal.IsKnown() {
+				return cty.DynamicVal.WithMarks(marks), nil
+			}
+			if !varsVal.IsNull() {
+				if !varsVal.Type().IsObjectType() && !varsVal.Type().IsMapType() {
+					return cty.DynamicVal, fmt.Errorf("templatefile vars must be a map or object")
+				}
+				for it := varsVal.ElementIterator(); it.Next(); {
+					k, v := it.Element()
+					vars[k.AsString()] = v
+				}
+			}
+			funcs := make(map[string]function.Function, len(ff.table))
+			for n, fn := range ff.table {
+				if n != "templatefile" {
+					funcs[n] = fn
+				}
+			}
+			v, diags := expr.Value(&hcl.EvalContext{Variables: vars, Functions: funcs})
+			if diags.HasErrors() {
+				return cty.DynamicVal, fmt.Errorf("template %s: %s", args[0].AsString(), diags.Error())
+			}
+			return v.WithMarks(marks).Mark(fileMark{full}), nil
+		},
+	})
+}
+
+// CIDR functions, IPv4 and IPv6, computed with exact integer arithmetic.
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("invalid CIDR expression: %w", err)
+	}
+	return p.Masked(), nil
+}
+
+func addrToInt(a netip.Addr) *big.Int { return new(big.Int).SetBytes(a.AsSlice()) }
+
+func intToAddr(n *big.Int, is4 bool) (netip.Addr, bool) {
+	size := 16
+	if is4 {
+		size = 4
+	}
+	if n.Sign() < 0 || n.BitLen() > size*8 {
+		return netip.Addr{}, false
+	}
+	b := make([]byte, size)
+	n.FillBytes(b)
+	a, ok := netip.AddrFromSlice(b)
+	return a, ok
+}
+
+func subnet(prefix string, newbits, netnum int64) (string, error) {
+	p, err := parsePrefix(prefix)
+	if err != nil {
+		return "", err
+	}
+	total := p.Addr().BitLen()
+	newLen := int64(p.Bits()) + newbits
+	if newbits < 0 || newLen > int64(total) {
+		return "", fmt.Errorf("insufficient address space to extend prefix of %d by %d", p.Bits(), newbits)
+	}
+	max := new(big.Int).Lsh(big.NewInt(1), uint(newbits))
+	if netnum < 0 || big.NewInt(netnum).Cmp(max) >= 0 {
+		return "", fmt.Errorf("prefix extension of %d does not accommodate a subnet numbered %d", newbits, netnum)
+	}
+	n := addrToInt(p.Addr())
+	n.Or(n, new(big.Int).Lsh(big.NewInt(netnum), uint(int64(total)-newLen)))
+	a, ok := intToAddr(n, p.Addr().Is4())
+	if !ok {
+		return "", fmt.Errorf("address out of range")
+	}
+	return netip.PrefixFrom(a, int(newLen)).String(), nil
+}
+
+func numArg(v cty.Value) (int64, error) {
+	i, acc := v.AsBigFloat().Int64()
+	if acc != 0 {
+		return 0, fmt.Errorf("a whole number is required")
+	}
+	return i, nil
+}
+
+var cidrSubnetFunc = function.New(&function.Spec{
+	Params: []function.Parameter{stringParam("prefix"), {Name: "newbits", Type: cty.Number}, {Name: "netnum", Type: cty.Number}},
+	Type:   function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		nb, err := numArg(args[1])
+		if err != nil {
+			return cty.UnknownVal(cty.String), err
+		}
+		nn, err := numArg(args[2])
+		if err != nil {
+			return cty.UnknownVal(cty.String), err
+		}
+		s, err := subnet(args[0].AsString(), nb, nn)
+		if err != nil {
+			return cty.UnknownVal(cty.String), err
+		}
+		return cty.StringVal(s), nil
+	},
+})
+
+var cidrSubnetsFunc = function.New(&function.Spec{
+	Params:   []function.Parameter{stringParam("prefix")},
+	VarParam: &function.Parameter{Name: "newbits", Type: cty.Number},
+	Type:     function.StaticReturnType(cty.List(cty.String)),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		p, err := parsePrefix(args[0].AsString())
+		if err != nil {
+			return cty.UnknownVal(cty.List(cty.String)), err
+		}
+		if len(args) == 1 {
+			return cty.ListValEmpty(cty.String), nil
+		}
+		total := p.Addr().BitLen()
+		cur := addrToInt(p.Addr())
+		end := new(big.Int).Add(addrToInt(p.Addr()), new(big.Int).Lsh(big.NewInt(1), uint(total-p.Bits())))
+		var out []cty.Value
+		for _, a := range args[1:] {
+			nb, err := numArg(a)
+			if err != nil {
+				return cty.UnknownVal(cty.List(cty.String)), err
+			}
+			length := int64(p.Bits()) + nb
+			if nb < 1 || length > int64(total) {
+				return cty.UnknownVal(cty.List(cty.String)), fmt.Errorf("invalid newbits %d for prefix /%d", nb, p.Bits())
+			}
+			size := new(big.Int).Lsh(big.NewInt(1), uint(int64(total)-length))
+			// align the cursor to the subnet size
+			rem := new(big.Int).Mod(cur, size)
+			if rem.Sign() != 0 {
+				cur.Add(cur, new(big.Int).Sub(size, rem))
+			}
+			next := new(big.Int).Add(cur, size)
+			if next.Cmp(end) > 0 {
+				return cty.UnknownVal(cty.List(cty.String)), fmt.Errorf("not enough remaining address space for a subnet with a prefix of %d bits", length)
+			}
+			addr, ok := intToAddr(cur, p.Addr().Is4())
+			if !ok {
+				return cty.UnknownVal(cty.List(cty.String)), fmt.Errorf("address out of range")
+			}
+			out = append(out, cty.StringVal(netip.PrefixFrom(addr, int(length)).String()))
+			cur = next
+		}
+		return cty.ListVal(out), nil
+	},
+})
+
+var cidrHostFunc = function.New(&function.Spec{
+	Params: []function.Parameter{stringParam("prefix"), {Name: "hostnum", Type: cty.Number}},
+	Type:   function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		p, err := parsePrefix(args[0].AsString())
+		if err != nil {
+			return cty.UnknownVal(cty.String), err
+		}
+		hn, acc := args[1].AsBigFloat().Int(nil)
+		if acc != big.Exact {
+			return cty.UnknownVal(cty.String), fmt.Errorf("a whole number is required")
+		}
+		hostBits := uint(p.Addr().BitLen() - p.Bits())
+		size := new(big.Int).Lsh(big.NewInt(1), hostBits)
+		if hn.Sign() < 0 {
+			hn.Add(hn, size)
+		}
+		if hn.Sign() < 0 || hn.Cmp(size) >= 0 {
+			return cty.UnknownVal(cty.String), fmt.Errorf("prefix of %d does not accommodate a host numbered %s", p.Bits(), args[1].AsBigFloat().String())
+		}
+		n := addrToInt(p.Addr())
+		n.Or(n, hn)
+		a, ok := intToAddr(n, p.Addr().Is4())
+		if !ok {
+			return cty.UnknownVal(cty.String), fmt.Errorf("address out of range")
+		}
+		return cty.StringVal(a.String()), nil
+	},
+})
+
+var cidrNetmaskFunc = function.New(&function.Spec{
+	Params: []function.Parameter{stringParam("prefix")},
+	Type:   function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		p, err := parsePrefix(args[0].AsString())
+		if err != nil {
+			return cty.UnknownVal(cty.String), err
+		}
+		if !p.Addr().Is4() {
+			return cty.UnknownVal(cty.String), fmt.Errorf("IPv6 addresses cannot have a netmask: %s", args[0].AsString())
+		}
+		mask := uint32(0xffffffff) << (32 - uint(p.Bits()))
+		if p.Bits() == 0 {
+			mask = 0
+		}
+		return cty.StringVal(fmt.Sprintf("%d.%d.%d.%d", mask>>24, mask>>16&0xff, mask>>8&0xff, mask&0xff)), nil
+	},
+})
+
+// lookupFunc is Terraform's lookup: the default may be null or unknown,
+// and objects are accepted as maps.
+var lookupFunc = function.New(&function.Spec{
+	Params: []function.Parameter{
+		{Name: "inputMap", Type: cty.DynamicPseudoType, AllowMarked: true},
+		{Name: "key", Type: cty.String, AllowMarked: true},
+	},
+	VarParam: &function.Parameter{Name: "default", Type: cty.DynamicPseudoType, AllowUnknown: true, AllowDynamicType: true, AllowNull: true, AllowMarked: true},
+	Type:     function.StaticReturnType(cty.DynamicPseudoType),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		if len(args) > 3 {
+			return cty.NilVal, fmt.Errorf("lookup() takes no more than three arguments")
+		}
+		m, mapMarks := args[0].Unmark()
+		k, keyMarks := args[1].Unmark()
+		if !m.IsKnown() || !k.IsKnown() {
+			return cty.DynamicVal.WithMarks(mapMarks, keyMarks), nil
+		}
+		ty := m.Type()
+		if !(ty.IsMapType() || ty.IsObjectType()) {
+			return cty.NilVal, fmt.Errorf("lookup() requires a map or an object as the first argument")
+		}
+		key := k.AsString()
+		if ty.IsObjectType() {
+			if ty.HasAttribute(key) {
+				return m.GetAttr(key).WithMarks(mapMarks, keyMarks), nil
+			}
+		} else if hv := m.HasIndex(k); hv.IsKnown() && hv.True() {
+			return m.Index(k).WithMarks(mapMarks, keyMarks), nil
+		}
+		if len(args) == 3 {
+			return args[2].WithMarks(mapMarks, keyMarks), nil
+		}
+		return cty.NilVal, fmt.Errorf("lookup failed to find key %q", key)
+	},
+})

@@ -1,0 +1,390 @@
+package terraform
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	hcljson "github.com/hashicorp/hcl/v2/json"
+
+	"github.com/sagefence/sagefence/model"
+	"github.com/sagefence/sagefence/surface"
+)
+
+// Input is what discovery found: every directory holding .tf/.tf.json files
+// and the scan arguments that are such directories (always roots).
+type Input struct {
+	Dirs []string
+	Args []string
+}
+
+// Load evaluates every root module of the input. It never fails as a whole:
+// unreadable or unparsable files are Result.Errors and everything else is
+// still evaluated.
+func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
+	l := newLoader()
+	dirs := uniqueClean(append(append([]string(nil), in.Args...), in.Dirs...))
+	l.parseAll(ctx, dirs)
+	roots := l.selectRoots(uniqueClean(in.Args), dirs)
+
+	var (
+		mu  sync.Mutex
+		res surface.Result
+		wg  sync.WaitGroup
+	)
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	results := make([]*rootResult, len(roots))
+	for i, root := range roots {
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int, root string) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			results[i] = evaluateRoot(ctx, l, root, opts)
+		}(i, root)
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	seen := map[string]bool{}
+	addErr := func(e model.Error) {
+		k := fmt.Sprintf("%s:%d:%s", e.File, e.Line, e.Message)
+		if !seen[k] {
+			seen[k] = true
+			res.Errors = append(res.Errors, e)
+		}
+	}
+	// Parse errors of every directory, once, whether or not a root reached it.
+	for _, d := range dirs {
+		if def := l.cached(d); def != nil {
+			for _, e := range def.parseErrs {
+				addErr(e)
+			}
+		}
+	}
+	for _, r := range results {
+		if r == nil {
+			continue
+		}
+		res.Sets = append(res.Sets, r.set)
+		for _, e := range r.errs {
+			addErr(e)
+		}
+	}
+	sort.SliceStable(res.Errors, func(i, j int) bool {
+		a, b := res.Errors[i], res.Errors[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+	return res
+}
+
+func uniqueClean(paths []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range paths {
+		p = filepath.Clean(p)
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// loader parses and decodes each module directory once and shares the
+// read-only result between roots.
+type loader struct {
+	mu   sync.Mutex
+	defs map[string]*defEntry
+}
+
+type defEntry struct {
+	once sync.Once
+	def  *moduleDef
+}
+
+func newLoader() *loader { return &loader{defs: map[string]*defEntry{}} }
+
+// module returns the decoded directory, parsing it on first use.
+func (l *loader) module(dir string) *moduleDef {
+	l.mu.Lock()
+	e, ok := l.defs[dir]
+	if !ok {
+		e = &defEntry{}
+		l.defs[dir] = e
+	}
+	l.mu.Unlock()
+	e.once.Do(func() { e.def = loadModuleDir(dir) })
+	return e.def
+}
+
+func (l *loader) cached(dir string) *moduleDef {
+	l.mu.Lock()
+	e := l.defs[dir]
+	l.mu.Unlock()
+	if e == nil {
+		return nil
+	}
+	return l.module(dir)
+}
+
+// parseAll parses the directories concurrently, bounded by GOMAXPROCS.
+func (l *loader) parseAll(ctx context.Context, dirs []string) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for _, d := range dirs {
+		if ctx.Err() != nil {
+			return
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(d string) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			l.module(d)
+		}(d)
+	}
+	wg.Wait()
+}
+
+// selectRoots returns the arguments plus every directory that no root calls
+// (directly or nested) through a local module source.
+func (l *loader) selectRoots(args, dirs []string) []string {
+	isDir := map[string]bool{}
+	for _, d := range dirs {
+		isDir[d] = true
+	}
+	callees := func(d string) []string {
+		def := l.module(d)
+		var out []string
+		for _, mc := range def.moduleCalls {
+			if isLocalSource(mc.source) {
+				out = append(out, filepath.Clean(filepath.Join(d, mc.source)))
+			}
+		}
+		return out
+	}
+	reached := map[string]bool{}
+	var reach func(d string, depth int)
+	reach = func(d string, depth int) {
+		if depth > maxModuleDepth {
+			return
+		}
+		for _, c := range callees(d) {
+			if !reached[c] {
+				reached[c] = true
+				reach(c, depth+1)
+			}
+		}
+	}
+	roots := append([]string(nil), args...)
+	isRoot := map[string]bool{}
+	for _, r := range roots {
+		isRoot[r] = true
+		reach(r, 0)
+	}
+	for {
+		calledByCandidates := map[string]bool{}
+		var candidates []string
+		for _, d := range dirs {
+			if !isRoot[d] && !reached[d] {
+				candidates = append(candidates, d)
+			}
+		}
+		if len(candidates) == 0 {
+			break
+		}
+		for _, d := range candidates {
+			for _, c := range callees(d) {
+				if c != d {
+					calledByCandidates[c] = true
+				}
+			}
+		}
+		var picked []string
+		for _, d := range candidates {
+			if !calledByCandidates[d] {
+				picked = append(picked, d)
+			}
+		}
+		if len(picked) == 0 { // only cycles are left: break them in lexical order
+			picked = candidates[:1]
+		}
+		for _, d := range picked {
+			isRoot[d] = true
+			roots = append(roots, d)
+			reach(d, 0)
+		}
+	}
+	return roots
+}
+
+func isLocalSource(src string) bool {
+	return strings.HasPrefix(src, "./") || strings.HasPrefix(src, "../") ||
+		strings.HasPrefix(src, ".\\") || strings.HasPrefix(src, "..\\")
+}
+
+// parsedFile is one configuration file.
+type parsedFile struct {
+	path  string // as reached from the scan argument
+	name  string // base name
+	bytes []byte
+	body  hcl.Body
+	json  bool
+}
+
+// parseConfigFile parses one .tf or .tf.json file.
+func parseConfigFile(path string) (*parsedFile, []model.Error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, []model.Error{{File: path, Message: fmt.Sprintf("read: %s", describeFSError(err))}}
+	}
+	pf := &parsedFile{path: path, name: filepath.Base(path), bytes: src}
+	var f *hcl.File
+	var diags hcl.Diagnostics
+	if strings.HasSuffix(path, ".json") {
+		pf.json = true
+		f, diags = hcljson.Parse(src, path)
+	} else {
+		f, diags = hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+	}
+	errs := diagErrors(diags)
+	if f == nil || f.Body == nil {
+		return nil, errs
+	}
+	if diags.HasErrors() {
+		// A file that does not parse is reported and left out, as Terraform
+		// refuses the whole module; the rest of the scan goes on.
+		return nil, errs
+	}
+	pf.body = f.Body
+	return pf, errs
+}
+
+func describeFSError(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file or directory"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied"
+	}
+	return err.Error()
+}
+
+// diagErrors turns error diagnostics into model errors with file and line.
+func diagErrors(diags hcl.Diagnostics) []model.Error {
+	var out []model.Error
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		e := model.Error{Message: d.Summary}
+		if d.Detail != "" {
+			e.Message += ": " + d.Detail
+		}
+		if d.Subject != nil {
+			e.File = d.Subject.Filename
+			e.Line = d.Subject.Start.Line
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// configFiles lists the .tf and .tf.json files of a directory in lexical
+// order, leaving out editor backups and override files' special merging
+// (override files are read as ordinary files).
+func configFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || strings.HasPrefix(n, ".") || strings.HasPrefix(n, "#") || strings.HasSuffix(n, "~") {
+			continue
+		}
+		if strings.HasSuffix(n, ".tf") || strings.HasSuffix(n, ".tf.json") {
+			if e.Type()&fs.ModeSymlink != 0 {
+				if st, err := os.Stat(filepath.Join(dir, n)); err != nil || st.IsDir() {
+					continue
+				}
+			}
+			out = append(out, filepath.Join(dir, n))
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// loadModuleDir parses and decodes every configuration file of dir.
+func loadModuleDir(dir string) *moduleDef {
+	def := newModuleDef(dir)
+	files, err := configFiles(dir)
+	if err != nil {
+		def.parseErrs = append(def.parseErrs, model.Error{File: dir, Message: fmt.Sprintf("read module directory: %s", describeFSError(err))})
+		def.missing = true
+		return def
+	}
+	for _, path := range files {
+		pf, errs := parseConfigFile(path)
+		def.parseErrs = append(def.parseErrs, errs...)
+		if pf != nil {
+			def.decodeFile(pf)
+		}
+	}
+	def.finish()
+	return def
+}
+
+// modulesManifest reads <root>/.terraform/modules/modules.json: module key →
+// directory (relative to the root, as terraform init records it).
+func modulesManifest(root string) (map[string]string, *model.Error) {
+	path := filepath.Join(root, ".terraform", "modules", "modules.json")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, &model.Error{File: path, Message: fmt.Sprintf("read module manifest: %s", describeFSError(err))}
+	}
+	var m struct {
+		Modules []struct {
+			Key    string `json:"Key"`
+			Source string `json:"Source"`
+			Dir    string `json:"Dir"`
+		} `json:"Modules"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, &model.Error{File: path, Message: fmt.Sprintf("module manifest: %v", err)}
+	}
+	out := map[string]string{}
+	for _, mod := range m.Modules {
+		if mod.Key == "" {
+			continue
+		}
+		d := filepath.FromSlash(mod.Dir)
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(root, d)
+		}
+		out[mod.Key] = filepath.Clean(d)
+	}
+	return out, nil
+}

@@ -1,0 +1,97 @@
+package terraform
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/zclconf/go-cty/cty"
+)
+
+// refMark on a value says it is (or derives from) the identifier of the
+// resource with this key (its absolute address) in the same Set.
+type refMark struct{ key string }
+
+// ownerMark on an unknown computed attribute names the resource it belongs
+// to (aws_vpc.main.default_route_table_id belongs to aws_vpc.main).
+type ownerMark struct{ key string }
+
+// reasonMark on an unknown value says why it is unknown.
+type reasonMark struct{ text string }
+
+// unknownBecause returns an unknown value of type ty carrying the reason.
+func unknownBecause(ty cty.Type, reason string) cty.Value {
+	return cty.UnknownVal(ty).Mark(reasonMark{reason})
+}
+
+// markInfo collects the reasons and references marked anywhere in v.
+type markInfo struct {
+	reasons []string
+	refs    []string
+	owners  []string
+	files   []string
+}
+
+func marksOf(v cty.Value) markInfo {
+	var info markInfo
+	seen := map[any]bool{}
+	add := func(ms cty.ValueMarks) {
+		for m := range ms {
+			if seen[m] {
+				continue
+			}
+			seen[m] = true
+			switch mk := m.(type) {
+			case reasonMark:
+				info.reasons = append(info.reasons, mk.text)
+			case refMark:
+				info.refs = append(info.refs, mk.key)
+			case ownerMark:
+				info.owners = append(info.owners, mk.key)
+			case fileMark:
+				info.files = append(info.files, mk.path)
+			}
+		}
+	}
+	_, pvm := v.UnmarkDeepWithPaths()
+	for _, p := range pvm {
+		add(p.Marks)
+	}
+	sort.Strings(info.reasons)
+	sort.Strings(info.refs)
+	return info
+}
+
+// topMarks collects the marks on v itself (not its elements).
+func topMarks(v cty.Value) markInfo {
+	var info markInfo
+	_, ms := v.Unmark()
+	for m := range ms {
+		switch mk := m.(type) {
+		case reasonMark:
+			info.reasons = append(info.reasons, mk.text)
+		case refMark:
+			info.refs = append(info.refs, mk.key)
+		}
+	}
+	sort.Strings(info.reasons)
+	sort.Strings(info.refs)
+	return info
+}
+
+func (m markInfo) reason(fallback string) string {
+	if len(m.reasons) == 0 {
+		return fallback
+	}
+	const maxReasons = 3
+	rs := m.reasons
+	if len(rs) > maxReasons {
+		rs = append(rs[:maxReasons:maxReasons], "...")
+	}
+	return strings.Join(rs, "; ")
+}
+
+// unmarked removes every mark (for count, for_each and model strings).
+func unmarked(v cty.Value) cty.Value {
+	u, _ := v.UnmarkDeep()
+	return u
+}

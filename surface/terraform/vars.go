@@ -1,0 +1,207 @@
+package terraform
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	hcljson "github.com/hashicorp/hcl/v2/json"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/sagefence/sagefence/model"
+	"github.com/sagefence/sagefence/surface"
+)
+
+// varValue is a variable's value and where it came from.
+type varValue struct {
+	v      cty.Value
+	origin string
+}
+
+// assigned is one assignment of a root variable from some source.
+type assigned struct {
+	v      cty.Value
+	raw    *string // --var / TF_VAR text, parsed according to the variable's type
+	origin string
+	file   string
+	line   int
+}
+
+// rootVariables resolves the root module's variables in Terraform's
+// precedence order: default < TF_VAR_ < terraform.tfvars < terraform.tfvars.json
+// < *.auto.tfvars(.json) < --var-file / --var in command-line order.
+func rootVariables(def *moduleDef, root string, opts surface.Options) (map[string]varValue, []model.Error) {
+	var errs []model.Error
+	assign := map[string]assigned{}
+	if opts.Getenv != nil {
+		for _, name := range def.varOrder {
+			if s := opts.Getenv("TF_VAR_" + name); s != "" {
+				s := s
+				assign[name] = assigned{raw: &s, origin: "environment variable TF_VAR_" + name}
+			}
+		}
+	}
+	for _, f := range autoVarFiles(root) {
+		errs = append(errs, readVarFile(f, def, assign)...)
+	}
+	// Command-line order is lost between --var-file and --var in Options:
+	// Terraform users put -var-file first in nearly every case, and a later
+	// --var always overrides a file, as here.
+	for _, f := range opts.VarFiles {
+		errs = append(errs, readVarFile(f, def, assign)...)
+	}
+	for _, kv := range opts.Vars {
+		name, raw, ok := strings.Cut(kv, "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" {
+			errs = append(errs, model.Error{Message: fmt.Sprintf("--var %q: expected name=value", kv)})
+			continue
+		}
+		if _, declared := def.variables[name]; !declared {
+			continue
+		}
+		assign[name] = assigned{raw: &raw, origin: "--var " + name}
+	}
+
+	out := map[string]varValue{}
+	for _, name := range def.varOrder {
+		decl := def.variables[name]
+		a, ok := assign[name]
+		if !ok {
+			out[name] = defaultValue(decl, "")
+			continue
+		}
+		v := a.v
+		if a.raw != nil {
+			var err *model.Error
+			v, err = parseRawVar(decl, *a.raw, a.origin)
+			if err != nil {
+				errs = append(errs, *err)
+				out[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s has an invalid value (%s)", name, a.origin)), origin: a.origin}
+				continue
+			}
+		}
+		cv, err := convertVar(decl, v)
+		if err != nil {
+			errs = append(errs, model.Error{File: a.file, Line: a.line,
+				Message: fmt.Sprintf("invalid value for var.%s (%s): %v", name, a.origin, err)})
+			out[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s has an invalid value (%s)", name, a.origin)), origin: a.origin}
+			continue
+		}
+		if cv.IsNull() && !decl.nullable {
+			out[name] = defaultValue(decl, "")
+			continue
+		}
+		out[name] = varValue{v: cv, origin: a.origin}
+	}
+	return out, errs
+}
+
+// defaultValue is the variable's default, or unknown when it has none.
+// scope names the module call for messages ("" for the root).
+func defaultValue(decl *varDecl, scope string) varValue {
+	if decl.def == cty.NilVal {
+		reason := fmt.Sprintf("var.%s has no value (no default, no tfvars, no -var)", decl.name)
+		if scope != "" {
+			reason = fmt.Sprintf("var.%s of %s has no value (no default and not set by the module call)", decl.name, scope)
+		}
+		return varValue{v: unknownBecause(decl.typ, reason)}
+	}
+	v, err := convertVar(decl, decl.def)
+	if err != nil {
+		return varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s default does not match its type: %v", decl.name, err)), origin: decl.defaultLoc}
+	}
+	return varValue{v: v, origin: decl.defaultLoc}
+}
+
+// convertVar applies optional() defaults and converts to the declared type.
+func convertVar(decl *varDecl, v cty.Value) (cty.Value, error) {
+	if decl.defaults != nil && v.IsWhollyKnown() {
+		v = decl.defaults.Apply(v)
+	}
+	cv, err := convert.Convert(v, decl.typ)
+	if err != nil {
+		return cty.NilVal, err
+	}
+	return cv, nil
+}
+
+// parseRawVar interprets --var / TF_VAR text like Terraform: a literal
+// string for primitive (or no) types, an HCL expression otherwise.
+func parseRawVar(decl *varDecl, raw, origin string) (cty.Value, *model.Error) {
+	if !decl.parseHCL {
+		return cty.StringVal(raw), nil
+	}
+	expr, diags := hclsyntax.ParseExpression([]byte(raw), origin, hcl.InitialPos)
+	if diags.HasErrors() {
+		return cty.NilVal, &model.Error{Message: fmt.Sprintf("%s: %s", origin, diags.Error())}
+	}
+	v, diags := expr.Value(nil)
+	if diags.HasErrors() {
+		return cty.NilVal, &model.Error{Message: fmt.Sprintf("%s: %s", origin, diags.Error())}
+	}
+	return v, nil
+}
+
+// autoVarFiles lists the variable files Terraform loads automatically, in order.
+func autoVarFiles(root string) []string {
+	var out []string
+	for _, n := range []string{"terraform.tfvars", "terraform.tfvars.json"} {
+		p := filepath.Join(root, n)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			out = append(out, p)
+		}
+	}
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return out
+	}
+	var auto []string
+	for _, e := range entries {
+		n := e.Name()
+		if !e.IsDir() && (strings.HasSuffix(n, ".auto.tfvars") || strings.HasSuffix(n, ".auto.tfvars.json")) {
+			auto = append(auto, filepath.Join(root, n))
+		}
+	}
+	sort.Strings(auto)
+	return append(out, auto...)
+}
+
+// readVarFile reads a .tfvars or .tfvars.json file into assign; names the
+// module does not declare are ignored.
+func readVarFile(path string, def *moduleDef, assign map[string]assigned) []model.Error {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return []model.Error{{File: path, Message: "read variable file: " + describeFSError(err)}}
+	}
+	var f *hcl.File
+	var diags hcl.Diagnostics
+	if strings.HasSuffix(path, ".json") {
+		f, diags = hcljson.Parse(src, path)
+	} else {
+		f, diags = hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+	}
+	if diags.HasErrors() || f == nil {
+		return diagErrors(diags)
+	}
+	attrs, diags := f.Body.JustAttributes()
+	errs := diagErrors(diags)
+	for name, a := range attrs {
+		if _, declared := def.variables[name]; !declared {
+			continue
+		}
+		v, diags := a.Expr.Value(nil)
+		if diags.HasErrors() {
+			errs = append(errs, diagErrors(diags)...)
+			continue
+		}
+		line := a.Expr.Range().Start.Line
+		assign[name] = assigned{v: v, origin: fmt.Sprintf("%s:%d", filepath.ToSlash(path), line), file: path, line: line}
+	}
+	return errs
+}

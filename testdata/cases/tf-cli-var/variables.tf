@@ -1,0 +1,4 @@
+variable "direct_internet_access" {
+  type    = string
+  default = "Enabled"
+}

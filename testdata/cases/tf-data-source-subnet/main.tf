@@ -1,0 +1,15 @@
+data "aws_subnet" "private" {
+  filter {
+    name   = "tag:Name"
+    values = ["private-a"]
+  }
+}
+
+resource "aws_sagemaker_notebook_instance" "research" {
+  name                   = "research"
+  instance_type          = "ml.t3.medium"
+  role_arn               = "arn:aws:iam::123456789012:role/notebook"
+  subnet_id              = data.aws_subnet.private.id
+  security_groups        = ["sg-0123456789abcdef0"]
+  direct_internet_access = "Disabled"
+}

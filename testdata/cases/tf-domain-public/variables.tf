@@ -1,0 +1,4 @@
+variable "network_access" {
+  type    = string
+  default = "PublicInternetOnly"
+}

@@ -1,0 +1,4 @@
+resource "aws_sagemaker_notebook_instance" "broken" {
+  name = "broken"
+  instance_type = 
+}

@@ -1,0 +1,3 @@
+variable "direct_internet_access" {
+  type = string
+}

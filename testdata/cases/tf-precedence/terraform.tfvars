@@ -1,0 +1,3 @@
+a = "Disabled"
+c = "Enabled"
+d = "Disabled"

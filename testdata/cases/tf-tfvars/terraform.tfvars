@@ -1,0 +1,1 @@
+direct_internet_access = "Enabled"

@@ -1,0 +1,2 @@
+
+direct_internet_access = "Disabled"
