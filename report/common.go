@@ -73,12 +73,16 @@ func fingerprint(f finding.Finding) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// observedText renders the resolved value; unknown values read "(unknown)".
+// observedText renders the resolved value: "(unknown)" when it could not be
+// resolved, "(not set)" when it is absent and the service default applies.
 func observedText(f finding.Finding) string {
-	if f.Observed == nil {
-		return "(unknown)"
+	switch {
+	case f.Observed != nil:
+		return *f.Observed
+	case f.Resolution == model.Default:
+		return "(not set)"
 	}
-	return *f.Observed
+	return "(unknown)"
 }
 
 // slashPath turns a finding's file into a forward-slash relative path,

@@ -182,7 +182,11 @@ func junitDetails(f finding.Finding) string {
 		fmt.Fprintf(&b, "arn: %s\n", f.Resource.ARN)
 	}
 	if f.Attribute != "" {
-		fmt.Fprintf(&b, "%s: %s (%s); expected %s\n", f.Attribute, observedText(f), f.Resolution, f.Expected)
+		fmt.Fprintf(&b, "%s: %s", f.Attribute, observedText(f))
+		if f.Observed != nil {
+			fmt.Fprintf(&b, " (%s)", f.Resolution)
+		}
+		fmt.Fprintf(&b, "; expected %s\n", f.Expected)
 	}
 	for _, e := range f.Evidence {
 		fmt.Fprintf(&b, "| %s\n", e)
