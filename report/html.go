@@ -97,8 +97,8 @@ type htmlRequirementControl struct {
 
 // chart geometry, in SVG user units.
 const (
-	chartBarX     = 330.0
-	chartBarWidth = 420.0
+	chartBarX     = 480.0
+	chartBarWidth = 440.0
 	chartRowH     = 28
 )
 
