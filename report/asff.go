@@ -116,7 +116,6 @@ type ASFFNotebookDetails struct {
 type ASFFCompliance struct {
 	Status              string   `json:"Status"`
 	RelatedRequirements []string `json:"RelatedRequirements,omitempty"`
-	SecurityControlId   string   `json:"SecurityControlId,omitempty"`
 }
 
 // ASFFWorkflow is the finding's workflow state.
@@ -161,12 +160,15 @@ func (a ASFF) finding(f finding.Finding, at string) ASFFFinding {
 		region = firstNonEmpty(a.Region, placeholderRegion)
 	}
 	partition := partitionOf(region)
-	title, helpURI, controlID := f.ControlID, "", ""
+	// securityHubControl is the equivalent Security Hub control (SageMaker.1),
+	// recorded as a product field: Compliance.SecurityControlId belongs to
+	// findings Security Hub's own controls generate.
+	title, helpURI, securityHubControl := f.ControlID, "", ""
 	if c, ok := control.Lookup(f.ControlID); ok {
 		title, helpURI = c.Title, c.HelpURI
 		for _, al := range c.Aliases {
 			if strings.HasPrefix(al.ID, "SageMaker.") {
-				controlID = al.ID
+				securityHubControl = al.ID
 			}
 		}
 	}
@@ -190,9 +192,12 @@ func (a ASFF) finding(f finding.Finding, at string) ASFFFinding {
 			"sagefence/Resolution": string(f.Resolution),
 		},
 		Resources:   []ASFFResource{asffResource(f, partition, region)},
-		Compliance:  ASFFCompliance{Status: complianceStatus(f), RelatedRequirements: relatedRequirements(f.Frameworks), SecurityControlId: controlID},
+		Compliance:  ASFFCompliance{Status: complianceStatus(f), RelatedRequirements: relatedRequirements(f.Frameworks)},
 		Workflow:    ASFFWorkflow{Status: workflowStatus(f.Status)},
 		RecordState: "ACTIVE",
+	}
+	if securityHubControl != "" {
+		out.ProductFields["sagefence/SecurityHubControl"] = securityHubControl
 	}
 	if f.Location.File != "" {
 		out.ProductFields["sagefence/File"] = slashPath(f.Location.File)
