@@ -98,6 +98,9 @@ func (t Table) Format(w io.Writer, r *finding.Result) error {
 	s := r.Summary
 	ew.printf("%s fail %d, pass %d, unknown %d, suppressed %d, errors %d\n",
 		t.paint(ansiBold, "Summary:"), s.Fail, s.Pass, s.Unknown, s.Suppressed, s.Errors)
+	if b := r.Baseline; b != nil {
+		ew.printf("%s %d fail(s) already failing in %s not shown\n", t.paint(ansiBold, "Baseline:"), b.MatchedFails, b.File)
+	}
 	return ew.err
 }
 
