@@ -151,3 +151,30 @@ func TestApplySeverity(t *testing.T) {
 		t.Errorf("severities %v %v", res.Findings[0].Severity, res.Findings[1].Severity)
 	}
 }
+
+// FuzzParse: any text either parses or fails with a *Error naming the file;
+// it never panics.
+func FuzzParse(f *testing.F) {
+	for _, seed := range []string{
+		"", "format: sarif\n", "controls:\n  CKV_AWS_122: false\n", "severity:\n  SageMaker.2: low\n",
+		"suppressions:\n  - control: '*'\n    resource: 'a*'\n    reason: r\n    expires: 2027-01-01\n",
+		"vars: {a: b}\nparameters: {A: B}\nvar_files: [x.tfvars]\n", "- [\n", "suppressions: [1, 2]\n", "a: &x [*x]\n",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		cfg, err := Parse("f.yaml", []byte(text))
+		if err != nil {
+			var ce *Error
+			if !errors.As(err, &ce) || ce.File != "f.yaml" {
+				t.Fatalf("error without file position: %v", err)
+			}
+			return
+		}
+		for _, s := range cfg.Suppressions {
+			if s.Reason == "" || s.Control == "" || s.Resource == "" {
+				t.Fatalf("accepted an incomplete suppression: %+v", s)
+			}
+		}
+	})
+}
