@@ -1,11 +1,13 @@
 package report
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -125,5 +127,20 @@ func TestHTMLInChromium(t *testing.T) {
 	}
 	if len(png) < 10_000 || string(png[1:4]) != "PNG" {
 		t.Errorf("screenshot is not a real PNG (%d bytes)", len(png))
+	}
+
+	// printable: the browser's print path lays it out on several pages
+	pdfPath := filepath.Join(dir, "report.pdf")
+	chromium(t, page, "--print-to-pdf="+pdfPath, "--no-pdf-header-footer")
+	pdf, err := os.ReadFile(pdfPath)
+	if err != nil {
+		t.Fatalf("no PDF: %v", err)
+	}
+	m := regexp.MustCompile(`/Type /Pages[^>]*?/Count (\d+)|/Count (\d+)`).FindSubmatch(pdf)
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) || m == nil {
+		t.Fatalf("printing did not produce a PDF with a page tree (%d bytes)", len(pdf))
+	}
+	if pages, _ := strconv.Atoi(string(append(m[1], m[2]...))); pages < 2 {
+		t.Errorf("printed report has %d page(s); the fixture fills several", pages)
 	}
 }
