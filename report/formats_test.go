@@ -408,3 +408,18 @@ func TestNewUnknownFormat(t *testing.T) {
 		t.Errorf("unknown format error should list the formats: %v", err)
 	}
 }
+
+func TestMarkdownCapsLongLists(t *testing.T) {
+	r := fixtureResult()
+	var buf bytes.Buffer
+	if err := (Markdown{MaxRows: 1}).Format(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.Contains(out, "… and 2 more") || !strings.Contains(out, "**3** fail") {
+		t.Errorf("long list not capped, or counts lost:\n%s", out)
+	}
+	if n := strings.Count(out, "| high | `sagemaker_notebook_instance"); n > 3 {
+		t.Errorf("%d rows shown with MaxRows 1", n)
+	}
+}

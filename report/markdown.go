@@ -13,10 +13,25 @@ import (
 // control (fail/pass/unknown/suppressed), then the fails, the unknowns
 // (never hidden), the suppressions and the input errors. Cell text is
 // escaped so a "|" or a newline in a message cannot break the table.
-type Markdown struct{}
+//
+// Each list shows at most MaxRows rows (0 means markdownMaxRows) and then
+// says how many more there are, so a large scan stays under the size limits
+// of comments (65,536 characters) and step summaries (1 MiB); the counts
+// always cover everything.
+type Markdown struct {
+	MaxRows int
+}
+
+// markdownMaxRows keeps a summary of thousands of findings readable and
+// within GitHub's limits.
+const markdownMaxRows = 100
 
 // Format implements Formatter.
-func (Markdown) Format(w io.Writer, r *finding.Result) error {
+func (m Markdown) Format(w io.Writer, r *finding.Result) error {
+	maxRows := m.MaxRows
+	if maxRows <= 0 {
+		maxRows = markdownMaxRows
+	}
 	ew := &errWriter{w: w}
 	s := r.Summary
 	verdict := "✅ no failing findings"
@@ -61,7 +76,11 @@ func (Markdown) Format(w io.Writer, r *finding.Result) error {
 		}
 		ew.printf("### %s\n\n", title)
 		ew.printf("| Severity | Control | Resource | Where | Details |\n|---|---|---|---|---|\n")
-		for _, f := range rows {
+		for i, f := range rows {
+			if i == maxRows {
+				ew.printf("\n… and %d more; the full list is in the JSON, SARIF or HTML report.\n", len(rows)-maxRows)
+				break
+			}
 			ew.printf("| %s | `%s` | `%s` | %s | %s |\n", f.Severity, mdCode(f.ControlID), mdCode(f.Resource.Address), mdCell(place(f)), mdCell(detail(f)))
 		}
 		ew.printf("\n")
@@ -74,7 +93,11 @@ func (Markdown) Format(w io.Writer, r *finding.Result) error {
 
 	if len(r.Errors) > 0 {
 		ew.printf("### Input errors\n\n")
-		for _, e := range r.Errors {
+		for i, e := range r.Errors {
+			if i == maxRows {
+				ew.printf("- … and %d more\n", len(r.Errors)-maxRows)
+				break
+			}
 			ew.printf("- %s\n", mdCell(e.Error()))
 		}
 		ew.printf("\n")

@@ -16,10 +16,9 @@
 //
 // Wiring `sagefence audit --security-hub`: after the result is built,
 //
-//	fs, err := securityhub.FromResult(res, report.ASFF{})
-//	sum, err := securityhub.ImportByRegion(ctx, func(region string) (securityhub.API, error) {
+//	sum, err := securityhub.ImportResult(ctx, res, report.ASFF{}, func(region string) (securityhub.API, error) {
 //		return awssh.NewFromConfig(awsCfg, func(o *awssh.Options) { o.Region = region }), nil
-//	}, fs)
+//	})
 //
 // and report sum on standard error; a rejected finding is an input error
 // (exit 2 when nothing failed).
@@ -82,6 +81,16 @@ func FromResult(res *finding.Result, a report.ASFF) ([]types.AwsSecurityFinding,
 		return nil, fmt.Errorf("converting ASFF to Security Hub findings: %w", err)
 	}
 	return out, nil
+}
+
+// ImportResult converts a result (FromResult) and imports it region by
+// region (ImportByRegion): the one call `audit --security-hub` needs.
+func ImportResult(ctx context.Context, res *finding.Result, a report.ASFF, clientFor func(region string) (API, error)) (Summary, error) {
+	fs, err := FromResult(res, a)
+	if err != nil {
+		return Summary{}, err
+	}
+	return ImportByRegion(ctx, clientFor, fs)
 }
 
 // Import sends findings to one Security Hub (one account and region).

@@ -127,8 +127,8 @@ func TestImportAgainstMoto(t *testing.T) {
 	for i := range other.Findings {
 		other.Findings[i].Resource.Address += "-eu"
 	}
-	all := append(mustFindings(t, res), mustFindings(t, other)...)
-	sum, err := ImportByRegion(ctx, func(region string) (API, error) { return newClient(region), nil }, all)
+	both := &finding.Result{FormatVersion: res.FormatVersion, Scope: res.Scope, Findings: append(append([]finding.Finding(nil), res.Findings...), other.Findings...)}
+	sum, err := ImportResult(ctx, both, report.ASFF{}, func(region string) (API, error) { return newClient(region), nil })
 	if err != nil {
 		t.Fatal(err)
 	}
