@@ -23,8 +23,9 @@ import (
 //     comment in the file, external for the configuration file) with the
 //     reason as justification, so viewers show it as dismissed;
 //   - unknown: level warning with properties.status "unknown" and the
-//     message prefixed "Could not decide:"; an unknown must stay visible
-//     in code scanning, which hides results whose level is none;
+//     message prefixed "Could not decide:". SARIF's kind "review" would
+//     say it literally but forces level "none", the lowest rank in code
+//     scanning; an unknown must stay as visible as a real problem;
 //   - pass: not listed — SARIF results are problems, and code scanning
 //     closes an alert when its result disappears; the counts are in
 //     runs[0].properties.summary;
