@@ -31,10 +31,11 @@ type OutputOptions struct {
 	// Severity is the exit-code threshold: only fails at or above it exit 1.
 	Severity string
 
-	// Set by prepare.
-	config   *config.Config
-	baseline *policy.Baseline
-	gate     policy.Gate
+	// Set by prepare and loadPolicy.
+	config       *config.Config
+	baseline     *policy.Baseline
+	gate         policy.Gate
+	policyLoaded bool
 }
 
 func (o *OutputOptions) addFlags(cmd *cobra.Command) {
@@ -50,36 +51,6 @@ func (o *OutputOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Severity, "severity", "", "exit 1 only for fails at or above `LEVEL` (low, medium, high; default low); all findings are still reported")
 }
 
-// prepare loads what the output step needs before a run starts, so a bad
-// configuration, baseline or threshold stops the run with exit 2 before any
-// work: the configuration file (explicit, or discovered from root), the
-// baseline and the severity gate. It returns the configuration (nil when
-// there is none) for the command to apply to its inputs.
-func (o *OutputOptions) prepare(root string) (*config.Config, error) {
-	sev, err := policy.ParseSeverity(o.Severity)
-	if err != nil {
-		return nil, usageError{fmt.Errorf("--severity: %w", err)}
-	}
-	o.gate = policy.Gate{Threshold: sev, Strict: o.Strict}
-	path := o.ConfigFile
-	if path == "" && !o.NoConfig {
-		if path, err = config.Discover(root); err != nil {
-			return nil, usageError{err}
-		}
-	}
-	if path != "" {
-		if o.config, err = config.Load(path); err != nil {
-			return nil, usageError{err}
-		}
-	}
-	if o.Baseline != "" {
-		if o.baseline, err = policy.LoadBaseline(o.Baseline); err != nil {
-			return nil, usageError{err}
-		}
-	}
-	return o.config, nil
-}
-
 func joinNames() string {
 	s := ""
 	for i, n := range report.Names() {
@@ -89,6 +60,52 @@ func joinNames() string {
 		s += n
 	}
 	return s
+}
+
+// prepare loads what the output step needs before a run starts, so a bad
+// configuration, baseline or threshold stops the run with exit 2 before any
+// work: the configuration file (explicit, or discovered from root), the
+// baseline and the severity gate. It returns the configuration (nil when
+// there is none) for the command to apply to its inputs. A command that
+// skips prepare still gets --baseline and --severity: emit loads them.
+func (o *OutputOptions) prepare(root string) (*config.Config, error) {
+	if err := o.loadPolicy(); err != nil {
+		return nil, err
+	}
+	path := o.ConfigFile
+	if path == "" && !o.NoConfig {
+		var err error
+		if path, err = config.Discover(root); err != nil {
+			return nil, usageError{err}
+		}
+	}
+	if path != "" {
+		cfg, err := config.Load(path)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		o.config = cfg
+	}
+	return o.config, nil
+}
+
+// loadPolicy parses --severity and reads --baseline, once.
+func (o *OutputOptions) loadPolicy() error {
+	if o.policyLoaded {
+		return nil
+	}
+	sev, err := policy.ParseSeverity(o.Severity)
+	if err != nil {
+		return usageError{fmt.Errorf("--severity: %w", err)}
+	}
+	o.gate = policy.Gate{Threshold: sev}
+	if o.Baseline != "" {
+		if o.baseline, err = policy.LoadBaseline(o.Baseline); err != nil {
+			return usageError{err}
+		}
+	}
+	o.policyLoaded = true
+	return nil
 }
 
 // formatter resolves the format flag against the terminal.
@@ -125,6 +142,9 @@ func (o *OutputOptions) formatterWith(io *IO, ro report.Options) (report.Formatt
 // run's exit status (policy.Gate: --severity, --strict) as an error (nil
 // for 0).
 func (o *OutputOptions) emit(io *IO, f report.Formatter, res *finding.Result) error {
+	if err := o.loadPolicy(); err != nil {
+		return err
+	}
 	o.config.ApplySeverity(res)
 	if o.baseline != nil {
 		o.baseline.Apply(res)
