@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/internal/testutil"
 )
 
@@ -142,5 +143,24 @@ func TestHTMLInChromium(t *testing.T) {
 	}
 	if pages, _ := strconv.Atoi(string(append(m[1], m[2]...))); pages < 2 {
 		t.Errorf("printed report has %d page(s); the fixture fills several", pages)
+	}
+}
+
+// TestHTMLAuditScope: an audit result shows accounts and regions, not paths.
+func TestHTMLAuditScope(t *testing.T) {
+	r := fixtureResult()
+	r.Scope = &finding.Scope{Command: "audit", Accounts: []string{"123456789012", "210987654321"}, Regions: []string{"eu-west-1", "us-east-1"}, Time: "2026-11-25T12:00:00Z"}
+	var buf bytes.Buffer
+	if err := (HTML{}).Format(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{"<code>sagefence audit</code>", "<dt>Accounts</dt><dd>123456789012, 210987654321</dd>", "<dt>Regions</dt><dd>eu-west-1, us-east-1</dd>"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit scope lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "<dt>Paths</dt>") {
+		t.Error("audit scope shows paths")
 	}
 }
