@@ -10,7 +10,7 @@ import (
 )
 
 // FormatVersion is the JSON contract version; bump the minor on additions.
-const FormatVersion = "1.0"
+const FormatVersion = "1.1"
 
 // Status of one control on one resource.
 type Status string
@@ -127,6 +127,19 @@ type Result struct {
 	Summary       Summary       `json:"summary"`
 	Findings      []Finding     `json:"findings"`
 	Errors        []model.Error `json:"errors"`
+	// Baseline is set when fails were compared with a previous result
+	// (--baseline); added in format 1.1.
+	Baseline *Baseline `json:"baseline,omitempty"`
+}
+
+// Baseline records a comparison with a previous result: the fails whose Key
+// was already failing there were removed from Findings and are only counted.
+type Baseline struct {
+	// File is the baseline result the run was compared with.
+	File string `json:"file"`
+	// MatchedFails is the number of fails left out because the baseline
+	// already had them failing.
+	MatchedFails int `json:"matched_fails"`
 }
 
 // Finalize sorts findings and errors into a stable order, replaces nil slices

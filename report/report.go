@@ -20,12 +20,22 @@ type Formatter interface {
 type Options struct {
 	// Color enables ANSI colours (table).
 	Color bool
+	// Account and Region stand in for findings that have none (IaC) in
+	// formats that need them (asff).
+	Account string
+	Region  string
 }
 
 // constructors maps format names to formatter constructors.
 var constructors = map[string]func(Options) Formatter{
-	"json":  func(Options) Formatter { return JSON{} },
-	"table": func(o Options) Formatter { return Table{Color: o.Color} },
+	"json":     func(Options) Formatter { return JSON{} },
+	"table":    func(o Options) Formatter { return Table{Color: o.Color} },
+	"sarif":    func(Options) Formatter { return SARIF{} },
+	"junit":    func(Options) Formatter { return JUnit{} },
+	"csv":      func(Options) Formatter { return CSV{} },
+	"markdown": func(Options) Formatter { return Markdown{} },
+	"asff":     func(o Options) Formatter { return ASFF{Account: o.Account, Region: o.Region} },
+	"html":     func(Options) Formatter { return HTML{} },
 }
 
 // Names lists the supported format names, sorted.

@@ -49,27 +49,10 @@ func (t Table) status(s finding.Status) string {
 func (t Table) Format(w io.Writer, r *finding.Result) error {
 	ew := &errWriter{w: w}
 	byControl := map[string][]finding.Finding{}
-	var order []string
 	for _, f := range r.Findings {
-		if _, ok := byControl[f.ControlID]; !ok {
-			order = append(order, f.ControlID)
-		}
 		byControl[f.ControlID] = append(byControl[f.ControlID], f)
 	}
-	// Catalog order first (severity, then ID), then anything else.
-	var ids []string
-	seen := map[string]bool{}
-	for _, c := range control.All() {
-		if _, ok := byControl[c.ID]; ok {
-			ids = append(ids, c.ID)
-			seen[c.ID] = true
-		}
-	}
-	for _, id := range order {
-		if !seen[id] {
-			ids = append(ids, id)
-		}
-	}
+	ids := controlOrder(r.Findings)
 	for _, id := range ids {
 		fs := byControl[id]
 		passes := 0
@@ -115,6 +98,9 @@ func (t Table) Format(w io.Writer, r *finding.Result) error {
 	s := r.Summary
 	ew.printf("%s fail %d, pass %d, unknown %d, suppressed %d, errors %d\n",
 		t.paint(ansiBold, "Summary:"), s.Fail, s.Pass, s.Unknown, s.Suppressed, s.Errors)
+	if b := r.Baseline; b != nil {
+		ew.printf("%s %d fail(s) already failing in %s not shown\n", t.paint(ansiBold, "Baseline:"), b.MatchedFails, b.File)
+	}
 	return ew.err
 }
 

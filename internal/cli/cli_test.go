@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,21 +10,12 @@ import (
 	"github.com/sagefence/sagefence/finding"
 )
 
-// run executes a command line with captured streams.
-func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	io := &IO{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, Getenv: func(string) string { return "" }}
-	code = Run(context.Background(), io, args)
-	return code, out.String(), errOut.String()
-}
-
 func TestExplainAcceptsAliases(t *testing.T) {
 	for _, id := range []string{
 		"sagemaker_notebook_instance_direct_internet_access_disabled", "CKV_AWS_122", "SageMaker.1",
 		"SAGEMAKER_NOTEBOOK_NO_DIRECT_INTERNET_ACCESS", "sagemaker-notebook-no-direct-internet-access",
 	} {
-		code, out, _ := run(t, "explain", id)
+		code, out, _ := run(t, "", "explain", id)
 		if code != ExitOK || !strings.Contains(out, "direct internet access") || !strings.Contains(out, "replacement") {
 			t.Errorf("explain %s: exit %d\n%s", id, code, out)
 		}
@@ -43,7 +32,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"scan", "--format", "yaml", "."},
 		{"no-such-command"},
 	} {
-		code, _, stderr := run(t, args...)
+		code, _, stderr := run(t, "", args...)
 		if code != ExitError || !strings.Contains(stderr, "sagefence:") {
 			t.Errorf("%v: exit %d, stderr %q; want 2 with a message", args, code, stderr)
 		}
@@ -52,7 +41,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 
 func TestScanUnreadablePathIsAnError(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "missing")
-	code, out, stderr := run(t, "scan", "--format", "json", missing)
+	code, out, stderr := run(t, "", "scan", "--format", "json", missing)
 	if code != ExitError {
 		t.Fatalf("exit %d, want 2", code)
 	}
@@ -69,7 +58,7 @@ func TestScanUnreadablePathIsAnError(t *testing.T) {
 }
 
 func TestScanEmptyDirectoryExits0(t *testing.T) {
-	code, out, _ := run(t, "scan", "--format", "json", t.TempDir())
+	code, out, _ := run(t, "", "scan", "--format", "json", t.TempDir())
 	if code != ExitOK {
 		t.Fatalf("exit %d, want 0", code)
 	}
@@ -80,7 +69,7 @@ func TestScanEmptyDirectoryExits0(t *testing.T) {
 
 func TestOutputFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "report.json")
-	code, out, _ := run(t, "scan", "--format", "json", "--output", path, t.TempDir())
+	code, out, _ := run(t, "", "scan", "--format", "json", "--output", path, t.TempDir())
 	if code != ExitOK || out != "" {
 		t.Fatalf("exit %d, stdout %q", code, out)
 	}
@@ -91,7 +80,7 @@ func TestOutputFile(t *testing.T) {
 }
 
 func TestControlsListsEveryControl(t *testing.T) {
-	code, out, _ := run(t, "controls", "--json")
+	code, out, _ := run(t, "", "controls", "--json")
 	if code != ExitOK {
 		t.Fatalf("exit %d", code)
 	}
@@ -106,26 +95,6 @@ func TestControlsListsEveryControl(t *testing.T) {
 	for _, id := range []string{"sagemaker_notebook_instance_direct_internet_access_disabled", "sagemaker_notebook_instance_in_vpc", "sagemaker_domain_vpc_only"} {
 		if !ids[id] {
 			t.Errorf("controls --json lacks %s", id)
-		}
-	}
-}
-
-func TestResultCode(t *testing.T) {
-	tests := []struct {
-		s      finding.Summary
-		strict bool
-		want   int
-	}{
-		{finding.Summary{Pass: 3}, false, 0},
-		{finding.Summary{Fail: 1, Errors: 2}, false, 1},
-		{finding.Summary{Errors: 1, Pass: 1}, false, 2},
-		{finding.Summary{Unknown: 1}, false, 0},
-		{finding.Summary{Unknown: 1}, true, 1},
-		{finding.Summary{Suppressed: 1}, true, 0},
-	}
-	for _, tt := range tests {
-		if got := resultCode(&finding.Result{Summary: tt.s}, tt.strict); got != tt.want {
-			t.Errorf("%+v strict=%v: %d, want %d", tt.s, tt.strict, got, tt.want)
 		}
 	}
 }

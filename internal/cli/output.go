@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/internal/config"
+	"github.com/sagefence/sagefence/internal/policy"
 	"github.com/sagefence/sagefence/report"
 )
 
@@ -18,6 +20,22 @@ type OutputOptions struct {
 	NoColor bool
 	Strict  bool
 	Quiet   bool
+	// ConfigFile names the configuration file; empty means discover
+	// .sagefence.yaml from the scan root upwards (internal/config).
+	ConfigFile string
+	// NoConfig disables configuration file discovery.
+	NoConfig bool
+	// Baseline is a previous JSON result: fails already failing there are
+	// not reported (internal/policy).
+	Baseline string
+	// Severity is the exit-code threshold: only fails at or above it exit 1.
+	Severity string
+
+	// Set by prepare and loadPolicy.
+	config       *config.Config
+	baseline     *policy.Baseline
+	gate         policy.Gate
+	policyLoaded bool
 }
 
 func (o *OutputOptions) addFlags(cmd *cobra.Command) {
@@ -27,6 +45,10 @@ func (o *OutputOptions) addFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.NoColor, "no-color", false, "disable colours in the table format (also NO_COLOR)")
 	f.BoolVar(&o.Strict, "strict", false, "exit 1 on unknown findings too")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "do not print progress or error lines on standard error")
+	f.StringVar(&o.ConfigFile, "config", "", "read settings from `FILE` (default: .sagefence.yaml found from the scan root upwards)")
+	f.BoolVar(&o.NoConfig, "no-config", false, "do not look for a .sagefence.yaml")
+	f.StringVar(&o.Baseline, "baseline", "", "report only fails that are not already failing in this previous JSON result `FILE`")
+	f.StringVar(&o.Severity, "severity", "", "exit 1 only for fails at or above `LEVEL` (low, medium, high; default low); all findings are still reported")
 }
 
 func joinNames() string {
@@ -40,9 +62,65 @@ func joinNames() string {
 	return s
 }
 
+// prepare loads what the output step needs before a run starts, so a bad
+// configuration, baseline or threshold stops the run with exit 2 before any
+// work: the configuration file (explicit, or discovered from root), the
+// baseline and the severity gate. It returns the configuration (nil when
+// there is none) for the command to apply to its inputs. A command that
+// skips prepare still gets --baseline and --severity: emit loads them.
+func (o *OutputOptions) prepare(root string) (*config.Config, error) {
+	if err := o.loadPolicy(); err != nil {
+		return nil, err
+	}
+	path := o.ConfigFile
+	if path == "" && !o.NoConfig {
+		var err error
+		if path, err = config.Discover(root); err != nil {
+			return nil, usageError{err}
+		}
+	}
+	if path != "" {
+		cfg, err := config.Load(path)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		o.config = cfg
+	}
+	return o.config, nil
+}
+
+// loadPolicy parses --severity and reads --baseline, once.
+func (o *OutputOptions) loadPolicy() error {
+	if o.policyLoaded {
+		return nil
+	}
+	sev, err := policy.ParseSeverity(o.Severity)
+	if err != nil {
+		return usageError{fmt.Errorf("--severity: %w", err)}
+	}
+	o.gate = policy.Gate{Threshold: sev}
+	if o.Baseline != "" {
+		if o.baseline, err = policy.LoadBaseline(o.Baseline); err != nil {
+			return usageError{err}
+		}
+	}
+	o.policyLoaded = true
+	return nil
+}
+
 // formatter resolves the format flag against the terminal.
 func (o *OutputOptions) formatter(io *IO) (report.Formatter, error) {
+	return o.formatterWith(io, report.Options{})
+}
+
+// formatterWith is formatter with format options (the account and region
+// that IaC findings stand in, for asff). The configuration file's format
+// applies when --format is not given.
+func (o *OutputOptions) formatterWith(io *IO, ro report.Options) (report.Formatter, error) {
 	name := o.Format
+	if name == "" && o.config != nil {
+		name = o.config.Format
+	}
 	toTerminal := o.Output == "" && io.OutTTY
 	if name == "" {
 		name = "json"
@@ -51,16 +129,26 @@ func (o *OutputOptions) formatter(io *IO) (report.Formatter, error) {
 		}
 	}
 	color := toTerminal && !o.NoColor && io.Getenv("NO_COLOR") == "" && io.Getenv("TERM") != "dumb"
-	f, err := report.New(name, report.Options{Color: color})
+	ro.Color = color
+	f, err := report.New(name, ro)
 	if err != nil {
 		return nil, usageError{err}
 	}
 	return f, nil
 }
 
-// emit writes the result, prints each input error on stderr and returns the
-// run's exit status as an error (nil for 0).
+// emit applies the configuration's severity overrides and the baseline,
+// writes the result, prints each input error on stderr and returns the
+// run's exit status (policy.Gate: --severity, --strict) as an error (nil
+// for 0).
 func (o *OutputOptions) emit(io *IO, f report.Formatter, res *finding.Result) error {
+	if err := o.loadPolicy(); err != nil {
+		return err
+	}
+	o.config.ApplySeverity(res)
+	if o.baseline != nil {
+		o.baseline.Apply(res)
+	}
 	if !o.Quiet {
 		for _, e := range res.Errors {
 			fmt.Fprintf(io.ErrOut, "sagefence: error: %s\n", e.Error())
@@ -73,22 +161,17 @@ func (o *OutputOptions) emit(io *IO, f report.Formatter, res *finding.Result) er
 	} else if err := writeFileAtomic(o.Output, func(w *os.File) error { return f.Format(w, res) }); err != nil {
 		return fmt.Errorf("writing report to %s: %w", o.Output, err)
 	}
-	if code := resultCode(res, o.Strict); code != ExitOK {
+	gate := o.gate
+	gate.Strict = o.Strict
+	if code := gate.ExitCode(res); code != ExitOK {
 		return resultError{code}
 	}
 	return nil
 }
 
-// resultCode is OUTPUT.md's exit code table.
+// resultCode is OUTPUT.md's exit code table without a severity threshold.
 func resultCode(res *finding.Result, strict bool) int {
-	s := res.Summary
-	switch {
-	case s.Fail > 0, strict && s.Unknown > 0:
-		return ExitFail
-	case s.Errors > 0:
-		return ExitError
-	}
-	return ExitOK
+	return policy.Gate{Strict: strict}.ExitCode(res)
 }
 
 // writeFileAtomic writes through a temporary file in the same directory and

@@ -10,6 +10,7 @@ import (
 	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/report"
 	"github.com/sagefence/sagefence/surface"
 )
 
@@ -72,6 +73,10 @@ Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also unk
 }
 
 func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
+	cfg, err := opts.prepare(opts.Paths[0])
+	if err != nil {
+		return err
+	}
 	controls, err := control.Select(opts.Controls)
 	if err != nil {
 		return usageError{err}
@@ -84,19 +89,40 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	if err != nil {
 		return err
 	}
-	fmtr, err := opts.formatter(io)
+	varFiles := opts.VarFiles
+	var suppressions []engine.ConfigSuppression
+	if cfg != nil {
+		// The file's settings come first; flags override them: an explicit
+		// --control runs even when the file switches it off.
+		if len(opts.Controls) == 0 {
+			controls = cfg.Enabled(controls)
+			if len(controls) == 0 {
+				return usagef("%s switches every control off: nothing to scan", cfg.Path)
+			}
+		}
+		vars = append(append([]string(nil), cfg.Vars...), vars...)
+		varFiles = append(append([]string(nil), cfg.VarFiles...), varFiles...)
+		for k, v := range cfg.Parameters {
+			if _, set := params[k]; !set {
+				params[k] = v
+			}
+		}
+		suppressions = cfg.Suppressions
+	}
+	fmtr, err := opts.formatterWith(io, report.Options{Account: opts.Account, Region: opts.Region})
 	if err != nil {
 		return err
 	}
 	start := time.Now().UTC()
 	res := engine.Scan(cmd.Context(), opts.Paths, engine.Options{
 		Options: surface.Options{
-			Vars: vars, VarFiles: opts.VarFiles,
+			Vars: vars, VarFiles: varFiles,
 			Parameters: params, ParameterFiles: opts.ParameterFiles,
 			Region: opts.Region, Account: opts.Account,
 			Getenv: io.Getenv,
 		},
-		Controls: controls,
+		Controls:     controls,
+		Suppressions: suppressions,
 	})
 	if err := cmd.Context().Err(); err != nil {
 		return fmt.Errorf("scan interrupted: %w", err)

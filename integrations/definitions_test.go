@@ -1,0 +1,121 @@
+// Package integrations_test checks the CI integration definitions at the
+// repository root (action.yml, .pre-commit-hooks.yaml) against the code
+// they run: every input they use exists, the commands and flags exist.
+package integrations_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/sagefence/sagefence/internal/cli"
+	"github.com/sagefence/sagefence/report"
+)
+
+func readYAML(t *testing.T, name string, into any) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(raw, into); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return string(raw)
+}
+
+// scanHelp is `sagefence scan --help`, to check flags exist.
+func scanHelp(t *testing.T) string {
+	var out, errOut bytes.Buffer
+	io := &cli.IO{Out: &out, ErrOut: &errOut, Getenv: func(string) string { return "" }}
+	if code := cli.Run(context.Background(), io, []string{"scan", "--help"}); code != 0 {
+		t.Fatalf("scan --help: exit %d: %s", code, errOut.String())
+	}
+	return out.String()
+}
+
+func TestActionDefinition(t *testing.T) {
+	var action struct {
+		Inputs map[string]struct {
+			Default string `yaml:"default"`
+		} `yaml:"inputs"`
+		Runs struct {
+			Using string `yaml:"using"`
+			Steps []struct {
+				Uses string            `yaml:"uses"`
+				Run  string            `yaml:"run"`
+				With map[string]string `yaml:"with"`
+			} `yaml:"steps"`
+		} `yaml:"runs"`
+	}
+	raw := readYAML(t, "action.yml", &action)
+	if action.Runs.Using != "composite" {
+		t.Errorf("runs.using = %q, want composite", action.Runs.Using)
+	}
+	for _, m := range regexp.MustCompile(`inputs\.([a-z-]+)`).FindAllStringSubmatch(raw, -1) {
+		if _, ok := action.Inputs[m[1]]; !ok {
+			t.Errorf("action.yml uses inputs.%s, which it does not declare", m[1])
+		}
+	}
+	if _, err := report.New(action.Inputs["format"].Default, report.Options{}); err != nil {
+		t.Errorf("default format: %v", err)
+	}
+	var built, uploads bool
+	for _, s := range action.Runs.Steps {
+		if strings.Contains(s.Run, "go build") && strings.Contains(s.Run, "./cmd/sagefence") {
+			built = true
+		}
+		if strings.HasPrefix(s.Uses, "github/codeql-action/upload-sarif@") {
+			uploads = true
+		}
+	}
+	if _, err := os.Stat(filepath.Join("..", "cmd", "sagefence", "main.go")); err != nil || !built {
+		t.Errorf("action must build ./cmd/sagefence: %v", err)
+	}
+	if !uploads {
+		t.Error("action does not upload SARIF")
+	}
+	help := scanHelp(t)
+	for _, flag := range []string{"--format", "--output", "--quiet"} {
+		if !strings.Contains(raw, flag) || !strings.Contains(help, flag) {
+			t.Errorf("flag %s: used by the action and known to scan?", flag)
+		}
+	}
+}
+
+func TestPreCommitDefinition(t *testing.T) {
+	var hooks []struct {
+		ID            string   `yaml:"id"`
+		Entry         string   `yaml:"entry"`
+		Language      string   `yaml:"language"`
+		Files         string   `yaml:"files"`
+		PassFilenames *bool    `yaml:"pass_filenames"`
+		Args          []string `yaml:"args"`
+	}
+	readYAML(t, ".pre-commit-hooks.yaml", &hooks)
+	if len(hooks) != 1 || hooks[0].ID != "sagefence" || hooks[0].Language != "golang" || hooks[0].Entry != "sagefence scan" {
+		t.Fatalf("hooks: %+v", hooks)
+	}
+	h := hooks[0]
+	if h.PassFilenames == nil || *h.PassFilenames {
+		t.Error("the hook must scan the repository, not single files (pass_filenames: false)")
+	}
+	files := regexp.MustCompile(h.Files)
+	for _, name := range []string{"main.tf", "x.tf.json", "prod.tfvars", "template.yaml", "plan.json"} {
+		if !files.MatchString(name) {
+			t.Errorf("hook does not run when %s changes", name)
+		}
+	}
+	help := scanHelp(t)
+	for _, a := range h.Args {
+		if strings.HasPrefix(a, "--") && !strings.Contains(help, a) {
+			t.Errorf("hook passes %s, which scan does not know", a)
+		}
+	}
+}

@@ -1,0 +1,128 @@
+// Package policy decides what a finished result means for a CI run, after
+// the controls have spoken: which fails are new against a baseline, which
+// severities change, and the exit code. `scan` and `audit` share it, so a
+// gate behaves the same on IaC and on live accounts.
+//
+// Contract:
+//   - A baseline is a previous JSON result (`--format json`). A fail whose
+//     finding.Key (control, surface, account, region, address, file — no
+//     line) was failing or suppressed in the baseline is removed from the
+//     result and counted in Result.Baseline.MatchedFails. Passes, unknowns
+//     and suppressed findings are always kept: an unknown is never hidden,
+//     and a fail that is new, or that the baseline had as pass/unknown, is
+//     reported.
+//   - The severity threshold does not hide anything: every finding is still
+//     reported; only fails at or above the threshold (and, with strict,
+//     unknowns at or above it) make the exit code 1.
+package policy
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/sagefence/sagefence/finding"
+)
+
+// Exit codes, as in OUTPUT.md.
+const (
+	ExitOK    = 0
+	ExitFail  = 1
+	ExitError = 2
+)
+
+// Baseline is the set of finding keys that were failing in a previous run.
+type Baseline struct {
+	File    string
+	failing map[string]bool
+}
+
+// LoadBaseline reads a previous JSON result.
+func LoadBaseline(path string) (*Baseline, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading baseline: %w", err)
+	}
+	var prev finding.Result
+	if err := json.Unmarshal(raw, &prev); err != nil {
+		return nil, fmt.Errorf("baseline %s is not a sagefence JSON result (write one with --format json): %w", path, err)
+	}
+	if prev.FormatVersion == "" || !strings.HasPrefix(prev.FormatVersion, "1.") {
+		return nil, fmt.Errorf("baseline %s: format_version %q is not a sagefence 1.x JSON result", path, prev.FormatVersion)
+	}
+	b := &Baseline{File: path, failing: map[string]bool{}}
+	for _, f := range prev.Findings {
+		if f.Status == finding.Fail || f.Status == finding.Suppressed {
+			b.failing[f.Key()] = true
+		}
+	}
+	return b, nil
+}
+
+// Apply removes the fails the baseline already had, records how many in
+// res.Baseline and recomputes the summary.
+func (b *Baseline) Apply(res *finding.Result) {
+	kept := res.Findings[:0:0]
+	matched := 0
+	for _, f := range res.Findings {
+		if f.Status == finding.Fail && b.failing[f.Key()] {
+			matched++
+			continue
+		}
+		kept = append(kept, f)
+	}
+	res.Findings = kept
+	res.Baseline = &finding.Baseline{File: b.File, MatchedFails: matched}
+	res.Finalize()
+}
+
+// ParseSeverity accepts low, medium or high (any case); "" is "low", the
+// threshold that counts every fail.
+func ParseSeverity(s string) (finding.Severity, error) {
+	if s == "" {
+		return finding.Low, nil
+	}
+	sev := finding.Severity(strings.ToLower(strings.TrimSpace(s)))
+	if sev.Rank() == 0 {
+		return "", fmt.Errorf("severity %q: expected low, medium or high", s)
+	}
+	return sev, nil
+}
+
+// Gate turns a result into an exit code.
+type Gate struct {
+	// Threshold: only fails at or above it exit 1; empty means low.
+	Threshold finding.Severity
+	// Strict: unknowns at or above the threshold exit 1 too.
+	Strict bool
+}
+
+// ExitCode is OUTPUT.md's table with the threshold applied: 1 when a
+// counted fail (or, strict, unknown) exists, else 2 when there were input
+// errors, else 0.
+func (g Gate) ExitCode(res *finding.Result) int {
+	min := g.Threshold.Rank()
+	if min == 0 {
+		min = finding.Low.Rank()
+	}
+	for _, f := range res.Findings {
+		counts := f.Status == finding.Fail || (g.Strict && f.Status == finding.Unknown)
+		if counts && rankOrHigh(f.Severity) >= min {
+			return ExitFail
+		}
+	}
+	if len(res.Errors) > 0 {
+		return ExitError
+	}
+	return ExitOK
+}
+
+// rankOrHigh treats a finding without a known severity as high, so a
+// missing severity can never lower the gate.
+func rankOrHigh(s finding.Severity) int {
+	if r := s.Rank(); r > 0 {
+		return r
+	}
+	return finding.High.Rank()
+}

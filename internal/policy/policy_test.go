@@ -1,0 +1,128 @@
+package policy
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/model"
+)
+
+func fnd(addr string, st finding.Status, sev finding.Severity, line int) finding.Finding {
+	return finding.Finding{
+		ControlID: "c1", Status: st, Severity: sev, Surface: "terraform",
+		Resource: finding.Resource{Address: addr}, Location: finding.Location{File: "main.tf", StartLine: line},
+	}
+}
+
+func result(fs ...finding.Finding) *finding.Result {
+	r := &finding.Result{FormatVersion: finding.FormatVersion, Findings: fs}
+	r.Finalize()
+	return r
+}
+
+func writeJSON(t *testing.T, v any) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "baseline.json")
+	raw, _ := json.Marshal(v)
+	if err := os.WriteFile(p, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestBaseline(t *testing.T) {
+	prev := result(
+		fnd("a", finding.Fail, finding.High, 3),
+		fnd("b", finding.Pass, finding.High, 10),
+		fnd("c", finding.Suppressed, finding.High, 20),
+		fnd("u", finding.Unknown, finding.High, 30),
+	)
+	b, err := LoadBaseline(writeJSON(t, prev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := result(
+		fnd("a", finding.Fail, finding.High, 9),     // same resource moved down: already failing
+		fnd("b", finding.Fail, finding.High, 10),    // was passing: new fail
+		fnd("c", finding.Fail, finding.High, 20),    // was suppressed (the suppression expired): known
+		fnd("d", finding.Fail, finding.Medium, 40),  // new resource
+		fnd("u", finding.Unknown, finding.High, 30), // unknowns are kept
+		fnd("p", finding.Pass, finding.High, 50),
+	)
+	b.Apply(cur)
+	got := map[string]finding.Status{}
+	for _, f := range cur.Findings {
+		got[f.Resource.Address] = f.Status
+	}
+	want := map[string]finding.Status{"b": finding.Fail, "d": finding.Fail, "u": finding.Unknown, "p": finding.Pass}
+	if len(got) != len(want) {
+		t.Fatalf("kept %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %s, want %s", k, got[k], v)
+		}
+	}
+	if cur.Baseline == nil || cur.Baseline.MatchedFails != 2 || cur.Summary.Fail != 2 {
+		t.Errorf("baseline %+v summary %+v", cur.Baseline, cur.Summary)
+	}
+}
+
+func TestLoadBaselineErrors(t *testing.T) {
+	dir := t.TempDir()
+	notJSON := filepath.Join(dir, "x.json")
+	os.WriteFile(notJSON, []byte("<xml/>"), 0o644)
+	for name, path := range map[string]string{
+		"missing":      filepath.Join(dir, "none.json"),
+		"not JSON":     notJSON,
+		"not a result": writeJSON(t, map[string]any{"runs": []any{}}),
+	} {
+		if _, err := LoadBaseline(path); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestGate(t *testing.T) {
+	withErr := result(fnd("a", finding.Fail, finding.Low, 1))
+	withErr.Errors = []model.Error{{File: "x.tf", Message: "bad"}}
+	withErr.Finalize()
+	cases := []struct {
+		name string
+		res  *finding.Result
+		gate Gate
+		want int
+	}{
+		{"no findings", result(), Gate{}, ExitOK},
+		{"low fail, default threshold", result(fnd("a", finding.Fail, finding.Low, 1)), Gate{}, ExitFail},
+		{"low fail under medium", result(fnd("a", finding.Fail, finding.Low, 1)), Gate{Threshold: finding.Medium}, ExitOK},
+		{"high fail over medium", result(fnd("a", finding.Fail, finding.High, 1)), Gate{Threshold: finding.Medium}, ExitFail},
+		{"medium fail at medium", result(fnd("a", finding.Fail, finding.Medium, 1)), Gate{Threshold: finding.Medium}, ExitFail},
+		{"unknown not strict", result(fnd("a", finding.Unknown, finding.High, 1)), Gate{}, ExitOK},
+		{"unknown strict", result(fnd("a", finding.Unknown, finding.High, 1)), Gate{Strict: true}, ExitFail},
+		{"unknown strict under threshold", result(fnd("a", finding.Unknown, finding.Low, 1)), Gate{Strict: true, Threshold: finding.High}, ExitOK},
+		{"suppressed", result(fnd("a", finding.Suppressed, finding.High, 1)), Gate{}, ExitOK},
+		{"fail under threshold with error", withErr, Gate{Threshold: finding.High}, ExitError},
+		{"fail with error", withErr, Gate{}, ExitFail},
+		{"no severity counts as high", result(fnd("a", finding.Fail, "", 1)), Gate{Threshold: finding.High}, ExitFail},
+	}
+	for _, c := range cases {
+		if got := c.gate.ExitCode(c.res); got != c.want {
+			t.Errorf("%s: exit %d, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+func TestParseSeverity(t *testing.T) {
+	for in, want := range map[string]finding.Severity{"": finding.Low, "HIGH": finding.High, "medium": finding.Medium} {
+		if got, err := ParseSeverity(in); err != nil || got != want {
+			t.Errorf("%q: %v %v", in, got, err)
+		}
+	}
+	if _, err := ParseSeverity("critical"); err == nil {
+		t.Error("critical accepted")
+	}
+}

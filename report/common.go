@@ -1,0 +1,116 @@
+package report
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"path/filepath"
+	"strings"
+
+	"github.com/sagefence/sagefence/control"
+	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/model"
+)
+
+// controlOrder returns the control IDs the findings mention: catalog order
+// (severity, then ID) first, then IDs the catalog does not know, in order of
+// first appearance. Every grouped format uses it, so they agree.
+func controlOrder(fs []finding.Finding) []string {
+	present := map[string]bool{}
+	var firstSeen []string
+	for _, f := range fs {
+		if !present[f.ControlID] {
+			present[f.ControlID] = true
+			firstSeen = append(firstSeen, f.ControlID)
+		}
+	}
+	var ids []string
+	listed := map[string]bool{}
+	for _, c := range control.All() {
+		if present[c.ID] {
+			ids = append(ids, c.ID)
+			listed[c.ID] = true
+		}
+	}
+	for _, id := range firstSeen {
+		if !listed[id] {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// controlTitle is the control's title, or its ID when the catalog does not
+// know it.
+func controlTitle(id string) string {
+	if c, ok := control.Lookup(id); ok {
+		return c.Title
+	}
+	return id
+}
+
+// isLive reports whether a finding is about a live AWS resource (audit)
+// rather than a file.
+func isLive(f finding.Finding) bool {
+	return f.Surface == model.SurfaceAWS || (f.Location.File == "" && f.Resource.ARN != "")
+}
+
+// resourceLabel names the resource for people: the address, and for live
+// resources the account and region it lives in.
+func resourceLabel(f finding.Finding) string {
+	if isLive(f) {
+		if where := place(f); where != "" {
+			return f.Resource.Address + " (" + where + ")"
+		}
+	}
+	return f.Resource.Address
+}
+
+// fingerprint is a stable identity for a finding across runs: a hash of its
+// Key (control, surface, account, region, address, file — no line numbers,
+// so edits above a resource do not change it).
+func fingerprint(f finding.Finding) string {
+	sum := sha256.Sum256([]byte(f.Key()))
+	return hex.EncodeToString(sum[:16])
+}
+
+// observedText renders the resolved value: "(unknown)" when it could not be
+// resolved, "(not set)" when it is absent and the service default applies.
+func observedText(f finding.Finding) string {
+	switch {
+	case f.Observed != nil:
+		return *f.Observed
+	case f.Resolution == model.Default:
+		return "(not set)"
+	}
+	return "(unknown)"
+}
+
+// slashPath turns a finding's file into a forward-slash relative path,
+// without a leading "./".
+func slashPath(file string) string {
+	p := filepath.ToSlash(filepath.Clean(file))
+	return strings.TrimPrefix(p, "./")
+}
+
+// suppressionText renders "source: reason (until YYYY-MM-DD)".
+func suppressionText(s *model.Suppression) string {
+	if s == nil {
+		return ""
+	}
+	t := s.Source + ": " + s.Reason
+	if s.Expires != "" {
+		t += " (until " + s.Expires + ")"
+	}
+	return t
+}
+
+// frameworkRefs renders "PCI DSS v4.0 1.3" style references, one per ID.
+func frameworkRefs(fws []finding.Framework) []string {
+	var out []string
+	for _, fw := range fws {
+		for _, id := range fw.IDs {
+			out = append(out, fw.Framework+" "+id)
+		}
+	}
+	return out
+}

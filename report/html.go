@@ -1,0 +1,261 @@
+package report
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"sort"
+
+	"github.com/sagefence/sagefence/control"
+	"github.com/sagefence/sagefence/finding"
+)
+
+// HTML writes one self-contained evidence report: the template and its CSS
+// are embedded, the chart is inline SVG, and nothing is loaded from
+// elsewhere, so the file opens offline and can be archived as evidence.
+// It holds the scope (what was scanned, when, by which version), a summary
+// with a chart per control and per surface, the framework table
+// (requirement → controls → status), every finding with its resolved value,
+// where that value came from and the fix, the suppressions with reasons and
+// expiry, and the input errors. It is printable (print CSS) and readable by
+// screen readers (landmarks, table headers, the chart's text alternative).
+type HTML struct{}
+
+//go:embed htmlreport/report.html.tmpl
+var htmlTemplateText string
+
+//go:embed htmlreport/report.css
+var htmlCSS string
+
+var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"place":      place,
+	"observed":   observedText,
+	"supText":    suppressionText,
+	"title":      controlTitle,
+	"hasAnyFail": func(s finding.Summary) bool { return s.Fail > 0 },
+}).Parse(htmlTemplateText))
+
+// htmlView is everything the template shows, computed in Go so the
+// template only lays it out.
+type htmlView struct {
+	R          *finding.Result
+	CSS        template.CSS
+	Controls   []htmlControl
+	Charts     []htmlChart
+	Frameworks []htmlFramework
+	Suppressed []finding.Finding
+}
+
+type htmlControl struct {
+	ID       string
+	Title    string
+	Severity finding.Severity
+	Doc      *control.Doc
+	Counts   finding.Summary
+	Findings []finding.Finding
+}
+
+// htmlChart is one stacked horizontal bar chart.
+type htmlChart struct {
+	ID     string
+	Title  string
+	Height int
+	Rows   []htmlBar
+}
+
+type htmlBar struct {
+	Label string
+	Y     int
+	Total int
+	Parts []htmlSegment
+	Text  string
+}
+
+type htmlSegment struct {
+	Status string
+	Count  int
+	X      float64
+	Width  float64
+}
+
+type htmlFramework struct {
+	Name string
+	Rows []htmlRequirement
+}
+
+type htmlRequirement struct {
+	ID       string
+	Controls []htmlRequirementControl
+	Status   string
+}
+
+type htmlRequirementControl struct {
+	ID     string
+	Status string
+}
+
+// chart geometry, in SVG user units.
+const (
+	chartBarX     = 480.0
+	chartBarWidth = 440.0
+	chartRowH     = 28
+)
+
+var chartStatuses = []finding.Status{finding.Fail, finding.Unknown, finding.Suppressed, finding.Pass}
+
+// Format implements Formatter.
+func (HTML) Format(w io.Writer, r *finding.Result) error {
+	v := htmlView{R: r, CSS: template.CSS(htmlCSS)}
+	byControl := map[string][]finding.Finding{}
+	bySurface := map[string][]finding.Finding{}
+	var surfaces []string
+	for _, f := range r.Findings {
+		byControl[f.ControlID] = append(byControl[f.ControlID], f)
+		if _, ok := bySurface[f.Surface]; !ok {
+			surfaces = append(surfaces, f.Surface)
+		}
+		bySurface[f.Surface] = append(bySurface[f.Surface], f)
+		if f.Status == finding.Suppressed {
+			v.Suppressed = append(v.Suppressed, f)
+		}
+	}
+	sort.Strings(surfaces)
+	ids := controlOrder(r.Findings)
+	controlStatus := map[string]string{}
+	var controlRows, surfaceRows []htmlBar
+	for _, id := range ids {
+		fs := byControl[id]
+		hc := htmlControl{ID: id, Title: controlTitle(id), Severity: fs[0].Severity, Counts: finding.Summarize(fs, 0), Findings: fs}
+		if c, ok := control.Lookup(id); ok {
+			hc.Doc = &c.Doc
+		}
+		v.Controls = append(v.Controls, hc)
+		controlStatus[id] = aggregateStatus(hc.Counts)
+		controlRows = append(controlRows, bar(id, fs))
+	}
+	for _, s := range surfaces {
+		surfaceRows = append(surfaceRows, bar(s, bySurface[s]))
+	}
+	v.Charts = []htmlChart{layoutChart("chart-controls", "Findings per control", controlRows), layoutChart("chart-surfaces", "Findings per surface", surfaceRows)}
+	v.Frameworks = frameworkTable(controlStatus)
+	if err := htmlTemplate.Execute(w, v); err != nil {
+		return fmt.Errorf("rendering HTML report: %w", err)
+	}
+	return nil
+}
+
+// aggregateStatus is a control's verdict over all its resources: any fail
+// fails it, then any unknown, then any suppressed; pass only when every
+// resource passed.
+func aggregateStatus(c finding.Summary) string {
+	switch {
+	case c.Fail > 0:
+		return string(finding.Fail)
+	case c.Unknown > 0:
+		return string(finding.Unknown)
+	case c.Suppressed > 0:
+		return string(finding.Suppressed)
+	case c.Pass > 0:
+		return string(finding.Pass)
+	}
+	return "not evaluated"
+}
+
+func bar(label string, fs []finding.Finding) htmlBar {
+	s := finding.Summarize(fs, 0)
+	counts := map[finding.Status]int{finding.Fail: s.Fail, finding.Unknown: s.Unknown, finding.Suppressed: s.Suppressed, finding.Pass: s.Pass}
+	b := htmlBar{Label: label, Total: len(fs)}
+	b.Text = fmt.Sprintf("%s: %d fail, %d unknown, %d suppressed, %d pass", label, s.Fail, s.Unknown, s.Suppressed, s.Pass)
+	for _, st := range chartStatuses {
+		if counts[st] > 0 {
+			b.Parts = append(b.Parts, htmlSegment{Status: string(st), Count: counts[st]})
+		}
+	}
+	return b
+}
+
+// layoutChart scales every bar to the largest total and places the rows.
+func layoutChart(id, title string, rows []htmlBar) htmlChart {
+	max := 1
+	for _, r := range rows {
+		if r.Total > max {
+			max = r.Total
+		}
+	}
+	for i := range rows {
+		rows[i].Y = 8 + i*chartRowH
+		x := chartBarX
+		for j := range rows[i].Parts {
+			p := &rows[i].Parts[j]
+			p.X = x
+			p.Width = chartBarWidth * float64(p.Count) / float64(max)
+			x += p.Width
+		}
+	}
+	return htmlChart{ID: id, Title: title, Rows: rows, Height: 16 + len(rows)*chartRowH}
+}
+
+// frameworkTable lists, for each framework of the catalog, each requirement
+// with the controls mapping to it and the worst status among them.
+func frameworkTable(controlStatus map[string]string) []htmlFramework {
+	order := []string{control.SOC2, control.PCIDSS, control.HIPAA, control.NIST, control.FedRAMP}
+	reqs := map[string]map[string][]htmlRequirementControl{}
+	for _, c := range control.All() {
+		for _, fw := range c.Frameworks {
+			if reqs[fw.Framework] == nil {
+				reqs[fw.Framework] = map[string][]htmlRequirementControl{}
+				if !containsString(order, fw.Framework) {
+					order = append(order, fw.Framework)
+				}
+			}
+			st, ok := controlStatus[c.ID]
+			if !ok {
+				st = "not evaluated"
+			}
+			for _, id := range fw.IDs {
+				reqs[fw.Framework][id] = append(reqs[fw.Framework][id], htmlRequirementControl{ID: c.ID, Status: st})
+			}
+		}
+	}
+	var out []htmlFramework
+	for _, name := range order {
+		m := reqs[name]
+		if len(m) == 0 {
+			continue
+		}
+		fw := htmlFramework{Name: name}
+		ids := make([]string, 0, len(m))
+		for id := range m {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			fw.Rows = append(fw.Rows, htmlRequirement{ID: id, Controls: m[id], Status: worstStatus(m[id])})
+		}
+		out = append(out, fw)
+	}
+	return out
+}
+
+// worstStatus orders fail > unknown > suppressed > not evaluated > pass:
+// a requirement is met only when every control mapped to it passed.
+func worstStatus(cs []htmlRequirementControl) string {
+	rank := map[string]int{"fail": 5, "unknown": 4, "suppressed": 3, "not evaluated": 2, "pass": 1}
+	best := "pass"
+	for _, c := range cs {
+		if rank[c.Status] > rank[best] {
+			best = c.Status
+		}
+	}
+	return best
+}
+
+func containsString(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
