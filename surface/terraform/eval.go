@@ -20,6 +20,10 @@ import (
 // maxModuleDepth bounds module nesting (a module calling itself).
 const maxModuleDepth = 32
 
+// maxInstances bounds the instances of one count or for_each, so that a
+// typo like count = 1e9 is an error rather than an endless scan.
+const maxInstances = 10000
+
 // maxEvaluations bounds the work on one root so that pathological input
 // (exponential module fan-out) ends with an error instead of hanging.
 const maxEvaluations = 5_000_000
@@ -436,6 +440,11 @@ func (mi *modInst) expand(what string, count, forEach hcl.Expression) expansion 
 			mi.re.addErr(model.Error{File: r.Filename, Line: r.Start.Line, Message: fmt.Sprintf("invalid count for %s: %s is not a whole non-negative number", what, n.AsBigFloat().String())})
 			return expansion{keyed: 1, gap: fmt.Sprintf("count of %s is invalid", what)}
 		}
+		if i > maxInstances {
+			r := count.Range()
+			mi.re.addErr(model.Error{File: r.Filename, Line: r.Start.Line, Message: fmt.Sprintf("count for %s is %d, more than sagefence evaluates (%d)", what, i, maxInstances)})
+			return expansion{keyed: 1, gap: fmt.Sprintf("count of %s is %d, too large to evaluate", what, i)}
+		}
 		e := expansion{keyed: 1}
 		for k := int64(0); k < i; k++ {
 			e.keys = append(e.keys, cty.NumberIntVal(k))
@@ -741,7 +750,7 @@ func (mi *modInst) moduleInputs(call *moduleCall, child *moduleDef, sc *scope, a
 		v := mi.eval(a.Expr, sc)
 		origin := fmt.Sprintf("set by %s at %s", addr, relLine(a.Expr.Range(), mi.re.root))
 		if o := mi.origin(a.Expr); o != "" {
-			origin += " to " + o
+			origin += " from " + o
 		}
 		cv, err := convertVar(decl, v)
 		if err != nil {

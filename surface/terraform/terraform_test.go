@@ -1,0 +1,584 @@
+package terraform
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/sagefence/sagefence/model"
+	"github.com/sagefence/sagefence/surface"
+)
+
+// writeTree creates files (path -> content) under a fresh directory.
+func writeTree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for p, c := range files {
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// loadRoot evaluates dir as the only root and returns its set.
+func loadRoot(t *testing.T, dir string, opts surface.Options) (*model.Set, []model.Error) {
+	t.Helper()
+	res := Load(context.Background(), Input{Dirs: []string{dir}, Args: []string{dir}}, opts)
+	if len(res.Sets) != 1 {
+		t.Fatalf("got %d sets, want 1 (errors %v)", len(res.Sets), res.Errors)
+	}
+	return res.Sets[0], res.Errors
+}
+
+// evalLocal evaluates `local.out` of a one-file root.
+func evalLocal(t *testing.T, expr string) (cty.Value, []model.Error) {
+	t.Helper()
+	dir := writeTree(t, map[string]string{"main.tf": "locals {\n  out = " + expr + "\n}\n"})
+	l := newLoader()
+	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
+		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir)}
+	def := l.module(dir)
+	if len(def.parseErrs) > 0 {
+		t.Fatalf("parse: %v", def.parseErrs)
+	}
+	mi := re.newInstance(def, "", "", map[string]varValue{}, nil, 0)
+	return mi.local("out"), re.errs
+}
+
+func TestFunctions(t *testing.T) {
+	tests := []struct {
+		expr string
+		want cty.Value
+	}{
+		{`cidrsubnet("10.0.0.0/16", 8, 2)`, cty.StringVal("10.0.2.0/24")},
+		{`cidrsubnet("10.1.0.0/16", 4, 15)`, cty.StringVal("10.1.240.0/20")},
+		{`cidrsubnet("fd00:fd12:3456:7890::/56", 16, 162)`, cty.StringVal("fd00:fd12:3456:7800:a200::/72")},
+		{`cidrhost("10.12.112.0/20", 16)`, cty.StringVal("10.12.112.16")},
+		{`cidrhost("10.12.112.0/20", -2)`, cty.StringVal("10.12.127.254")},
+		{`cidrnetmask("172.16.0.0/12")`, cty.StringVal("255.240.0.0")},
+		{`join(",", cidrsubnets("10.1.0.0/16", 4, 4, 8, 4))`, cty.StringVal("10.1.0.0/20,10.1.16.0/20,10.1.32.0/24,10.1.48.0/20")},
+		{`base64decode(base64encode("#!/bin/bash\necho hi"))`, cty.StringVal("#!/bin/bash\necho hi")},
+		{`lookup({ a = 1 }, "b", null) == null`, cty.True},
+		{`lookup({ a = "x", b = 2 }, "a", "z")`, cty.StringVal("x")},
+		{`length("héllo")`, cty.NumberIntVal(5)},
+		{`length({ a = 1, b = 2 })`, cty.NumberIntVal(2)},
+		{`one([])`, cty.NullVal(cty.DynamicPseudoType)},
+		{`one(["x"])`, cty.StringVal("x")},
+		{`sum([1, 2, 3.5])`, cty.NumberFloatVal(6.5)},
+		{`alltrue([true, 1 == 1])`, cty.True},
+		{`anytrue([false, false])`, cty.False},
+		{`startswith("Disabled", "Dis") && endswith("Disabled", "led") && strcontains("Disabled", "sab")`, cty.True},
+		{`replace("a-b-c", "/-+/", "_")`, cty.StringVal("a_b_c")},
+		{`replace("a.b", ".", "")`, cty.StringVal("ab")},
+		{`try(local.missing_attr.x, "fallback")`, cty.StringVal("fallback")},
+		{`can(regex("^[a-z]+$", "abc"))`, cty.True},
+		{`coalesce("", "x")`, cty.StringVal("x")},
+		{`md5("hello")`, cty.StringVal("5d41402abc4b2a76b9719d911017c592")},
+		{`sha256("")`, cty.StringVal("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")},
+		{`basename("a/b/c.sh")`, cty.StringVal("c.sh")},
+		{`dirname("a/b/c.sh")`, cty.StringVal("a/b")},
+		{`format("%s-%03d", "nb", 7)`, cty.StringVal("nb-007")},
+		{`jsonencode({ a = [1, "x"] })`, cty.StringVal(`{"a":[1,"x"]}`)},
+		{`element(["a", "b"], 3)`, cty.StringVal("b")},
+		{`upper(title("vpc only"))`, cty.StringVal("VPC ONLY")},
+		{`tostring(lookup(zipmap(["a", "b"], ["x", "y"]), "b"))`, cty.StringVal("y")},
+		{`length(setunion(["a"], ["b", "a"]))`, cty.NumberIntVal(2)},
+		{`[for k, v in { a = 1, b = 2 } : "${k}=${v}" if v > 1][0]`, cty.StringVal("b=2")},
+		{`flatten([["a"], [["b"]]])[1]`, cty.StringVal("b")},
+		{`merge({ a = 1 }, { a = 2, b = 3 }).a`, cty.NumberIntVal(2)},
+		{`tomap({ a = "x" })["a"]`, cty.StringVal("x")},
+		{`keys({ b = 1, a = 2 })[0]`, cty.StringVal("a")},
+		{`matchkeys(["i-1", "i-2"], ["a", "b"], ["b"])[0]`, cty.StringVal("i-2")},
+		{`!fileexists("nope.txt")`, cty.True},
+	}
+	for _, tc := range tests {
+		t.Run(tc.expr, func(t *testing.T) {
+			got, errs := evalLocal(t, tc.expr)
+			if len(errs) > 0 {
+				t.Fatalf("errors: %v", errs)
+			}
+			got = unmarked(got)
+			if !got.RawEquals(tc.want) {
+				if eq := got.Equals(tc.want); !eq.IsKnown() || eq.False() {
+					t.Errorf("got %#v, want %#v", got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func TestUnknownFunctionsAndErrors(t *testing.T) {
+	v, errs := evalLocal(t, `timestamp()`)
+	if len(errs) > 0 || unmarked(v).IsKnown() {
+		t.Errorf("timestamp() must be unknown without error, got %#v %v", v, errs)
+	}
+	if r := marksOf(v).reason(""); !strings.Contains(r, "timestamp()") {
+		t.Errorf("reason %q does not name timestamp()", r)
+	}
+	v, errs = evalLocal(t, `cidrsubnet("10.0.0.0/30", 8, 1)`)
+	if len(errs) != 1 || errs[0].Line != 2 || unmarked(v).IsKnown() {
+		t.Errorf("an impossible cidrsubnet must be an error on line 2 and unknown, got %#v %v", v, errs)
+	}
+	_, errs = evalLocal(t, `nosuchfunction(1)`)
+	if len(errs) != 1 || !strings.Contains(errs[0].Message, "nosuchfunction") {
+		t.Errorf("unknown function: %v", errs)
+	}
+}
+
+func TestInstanceKeys(t *testing.T) {
+	tests := []struct {
+		key  cty.Value
+		want string
+	}{
+		{cty.NilVal, ""},
+		{cty.NumberIntVal(0), "[0]"},
+		{cty.NumberIntVal(12), "[12]"},
+		{cty.StringVal("a"), `["a"]`},
+		{cty.StringVal(`q"b\s`), `["q\"b\\s"]`},
+		{cty.StringVal("${x}"), `["$${x}"]`},
+	}
+	for _, tc := range tests {
+		if got := instanceKey(tc.key); got != tc.want {
+			t.Errorf("instanceKey(%#v) = %s, want %s", tc.key, got, tc.want)
+		}
+	}
+}
+
+const notebookWithVar = `variable "access" {
+  type    = string
+  default = "Enabled"
+}
+
+resource "aws_sagemaker_notebook_instance" "nb" {
+  name                   = "nb"
+  instance_type          = "ml.t3.medium"
+  role_arn               = "arn:aws:iam::123456789012:role/x"
+  direct_internet_access = var.access
+}
+`
+
+func TestVariablePrecedence(t *testing.T) {
+	tests := []struct {
+		name       string
+		files      map[string]string
+		opts       surface.Options
+		want       string
+		wantOrigin string
+	}{
+		{"default", nil, surface.Options{}, "Enabled", "var.access default in main.tf:3"},
+		{"env over default", nil, surface.Options{Getenv: env("TF_VAR_access", "Disabled")}, "Disabled", "TF_VAR_access"},
+		{"tfvars over env", map[string]string{"terraform.tfvars": `access = "X1"`}, surface.Options{Getenv: env("TF_VAR_access", "Disabled")}, "X1", "terraform.tfvars:1"},
+		{"tfvars.json over tfvars", map[string]string{"terraform.tfvars": `access = "X1"`, "terraform.tfvars.json": `{"access": "X2"}`}, surface.Options{}, "X2", "terraform.tfvars.json:1"},
+		{"auto in lexical order", map[string]string{"terraform.tfvars.json": `{"access": "X2"}`, "b.auto.tfvars": `access = "B"`, "a.auto.tfvars.json": `{"access": "A"}`}, surface.Options{}, "B", "b.auto.tfvars:1"},
+		{"var-file over auto", map[string]string{"b.auto.tfvars": `access = "B"`, "f.tfvars": "\naccess = \"F\""}, surface.Options{VarFiles: []string{"f.tfvars"}}, "F", "f.tfvars:2"},
+		{"var over var-file", map[string]string{"f.tfvars": `access = "F"`}, surface.Options{VarFiles: []string{"f.tfvars"}, Vars: []string{"access=V1", "access=V2", "other=ignored"}}, "V2", "--var access"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			files := map[string]string{"main.tf": notebookWithVar}
+			for k, v := range tc.files {
+				files[k] = v
+			}
+			dir := writeTree(t, files)
+			for i, f := range tc.opts.VarFiles {
+				tc.opts.VarFiles[i] = filepath.Join(dir, f)
+			}
+			set, errs := loadRoot(t, dir, tc.opts)
+			if len(errs) > 0 {
+				t.Fatalf("errors: %v", errs)
+			}
+			got := set.Notebooks[0].DirectInternetAccess
+			if got.V != tc.want || got.Resolution != model.Explicit {
+				t.Errorf("value %q (%s), want %q", got.V, got.Resolution, tc.want)
+			}
+			if !strings.Contains(got.Origin, tc.wantOrigin) {
+				t.Errorf("origin %q does not contain %q", got.Origin, tc.wantOrigin)
+			}
+		})
+	}
+}
+
+func env(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+func TestVarTypesAndParsing(t *testing.T) {
+	dir := writeTree(t, map[string]string{"main.tf": `
+variable "cfg" {
+  type = object({
+    access  = optional(string, "Disabled")
+    subnets = optional(list(string), [])
+  })
+  default = {}
+}
+
+variable "strict" {
+  type     = string
+  nullable = false
+  default  = "Disabled"
+}
+
+variable "n" {
+  type = number
+}
+
+resource "aws_sagemaker_notebook_instance" "a" {
+  name                   = "a-${var.n}"
+  instance_type          = "ml.t3.medium"
+  role_arn               = "arn:aws:iam::123456789012:role/x"
+  direct_internet_access = var.cfg.access
+  security_groups        = var.cfg.subnets
+}
+
+resource "aws_sagemaker_notebook_instance" "b" {
+  name                   = "b"
+  instance_type          = "ml.t3.medium"
+  role_arn               = "arn:aws:iam::123456789012:role/x"
+  direct_internet_access = var.strict
+}
+`})
+	set, errs := loadRoot(t, dir, surface.Options{Vars: []string{`cfg={ subnets = ["sg-1", "sg-2"] }`, "strict=", "n=3"},
+		Getenv: env("TF_VAR_strict", "")})
+	if len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	a, b := set.Notebooks[0], set.Notebooks[1]
+	if a.DirectInternetAccess.V != "Disabled" || len(a.SecurityGroups.Items) != 2 || a.SecurityGroups.Items[1].V != "sg-2" {
+		t.Errorf("optional() defaults with an HCL --var: %+v %+v", a.DirectInternetAccess, a.SecurityGroups)
+	}
+	if a.Name != "a-3" {
+		t.Errorf("number from --var: name %q", a.Name)
+	}
+	if b.DirectInternetAccess.V != "" || b.DirectInternetAccess.Resolution != model.Explicit {
+		t.Errorf("--var strict= is the empty string for a string variable: %+v", b.DirectInternetAccess)
+	}
+}
+
+func TestReferencesKeepResourceKeys(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"main.tf": `
+module "net" {
+  source = "./net"
+}
+
+locals {
+  sg_ids = concat([aws_security_group.a.id], module.net.sg_ids)
+}
+
+resource "aws_security_group" "a" {
+  vpc_id = module.net.vpc_id
+  egress = []
+}
+
+resource "aws_sagemaker_notebook_instance_lifecycle_configuration" "lc" {
+  name      = "lc"
+  on_start  = base64encode("#!/bin/bash\nset -e\n")
+  on_create = "echo raw"
+}
+
+resource "aws_sagemaker_notebook_instance" "nb" {
+  name                  = "nb"
+  instance_type         = "ml.t3.medium"
+  role_arn              = "arn:aws:iam::123456789012:role/x"
+  subnet_id             = module.net.subnets[1]
+  security_groups       = local.sg_ids
+  lifecycle_config_name = aws_sagemaker_notebook_instance_lifecycle_configuration.lc.name
+}
+`,
+		"net/main.tf": `
+resource "aws_vpc" "v" {
+  cidr_block = "10.0.0.0/16"
+}
+
+resource "aws_subnet" "s" {
+  for_each   = toset(["a", "b"])
+  vpc_id     = aws_vpc.v.id
+  cidr_block = cidrsubnet("10.0.0.0/16", 8, index(["a", "b"], each.key))
+}
+
+resource "aws_security_group" "sg" {
+  vpc_id = aws_vpc.v.id
+  egress {
+    from_port   = 443
+    to_port     = 443
+    protocol    = "TCP"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+
+output "subnets" {
+  value = [for k in ["a", "b"] : aws_subnet.s[k].id]
+}
+
+output "vpc_id" {
+  value = aws_vpc.v.id
+}
+
+output "sg_ids" {
+  value = aws_security_group.sg[*].id
+}
+`})
+	set, errs := loadRoot(t, dir, surface.Options{})
+	if len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	nb := set.Notebooks[0]
+	if nb.SubnetID.Ref != `module.net.aws_subnet.s["b"]` || nb.SubnetID.Resolution != model.Explicit {
+		t.Errorf("subnet: %+v", nb.SubnetID)
+	}
+	var refs []string
+	for _, s := range nb.SecurityGroups.Items {
+		refs = append(refs, s.Ref)
+	}
+	if strings.Join(refs, ",") != "aws_security_group.a,module.net.aws_security_group.sg" {
+		t.Errorf("security groups: %v", refs)
+	}
+	if nb.LifecycleConfigName.V != "lc" || nb.LifecycleConfigName.Ref != "aws_sagemaker_notebook_instance_lifecycle_configuration.lc" {
+		t.Errorf("lifecycle config: %+v", nb.LifecycleConfigName)
+	}
+	sg := set.SecurityGroupByID("aws_security_group.a")
+	if sg == nil || !sg.EgressDeclared || len(sg.Egress) != 0 || sg.VpcID.Ref != "module.net.aws_vpc.v" {
+		t.Errorf("egress = [] group: %+v", sg)
+	}
+	inner := set.SecurityGroupByID("module.net.aws_security_group.sg")
+	if inner == nil || len(inner.Egress) != 1 || inner.Egress[0].Protocol.V != "tcp" || inner.Egress[0].FromPort.V != 443 {
+		t.Errorf("inline egress: %+v", inner)
+	}
+	if sub := set.SubnetByID(`module.net.aws_subnet.s["a"]`); sub == nil || sub.VpcID.Ref != "module.net.aws_vpc.v" {
+		t.Errorf("subnet a: %+v", sub)
+	}
+	lc := set.LifecycleConfigByID("aws_sagemaker_notebook_instance_lifecycle_configuration.lc")
+	if lc == nil || len(lc.Scripts) != 2 {
+		t.Fatalf("lifecycle config: %+v", lc)
+	}
+	for _, s := range lc.Scripts {
+		switch s.Hook {
+		case "on_start":
+			if s.Content != "#!/bin/bash\nset -e\n" || s.Reason != "" {
+				t.Errorf("on_start: %+v", s)
+			}
+		case "on_create":
+			if s.Content != "echo raw" || !strings.Contains(s.Reason, "not base64") {
+				t.Errorf("on_create: %+v", s)
+			}
+		}
+	}
+}
+
+func TestRootSelection(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"live/main.tf":        `module "a" { source = "../modules/a" }`,
+		"modules/a/main.tf":   `module "b" { source = "../b" }`,
+		"modules/b/main.tf":   `resource "aws_subnet" "s" { vpc_id = "vpc-1" }`,
+		"standalone/main.tf":  `resource "aws_subnet" "t" { vpc_id = "vpc-2" }`,
+		"cycle/x/main.tf":     `module "y" { source = "../y" }`,
+		"cycle/y/main.tf":     `module "x" { source = "../x" }`,
+		"modules/unused/a.tf": `resource "aws_subnet" "u" { vpc_id = "vpc-3" }`,
+	})
+	var dirs []string
+	for _, d := range []string{"live", "modules/a", "modules/b", "standalone", "cycle/x", "cycle/y", "modules/unused"} {
+		dirs = append(dirs, filepath.Join(dir, d))
+	}
+	l := newLoader()
+	l.parseAll(context.Background(), dirs)
+	roots := l.selectRoots(nil, dirs)
+	var rel []string
+	for _, r := range roots {
+		x, _ := filepath.Rel(dir, r)
+		rel = append(rel, filepath.ToSlash(x))
+	}
+	if got := strings.Join(rel, " "); got != "live standalone modules/unused cycle/x" {
+		t.Errorf("roots: %s", got)
+	}
+	res := Load(context.Background(), Input{Dirs: dirs}, surface.Options{})
+	var addrs []string
+	for _, s := range res.Sets {
+		for _, sub := range s.Subnets {
+			addrs = append(addrs, sub.Address)
+		}
+	}
+	if got := strings.Join(addrs, " "); !strings.Contains(got, "module.a.module.b.aws_subnet.s") || strings.Count(got, "aws_subnet.s") != 1 {
+		t.Errorf("subnets: %s", got)
+	}
+}
+
+func TestSuppressionParsing(t *testing.T) {
+	tests := []struct {
+		line    string
+		source  string
+		ids     string
+		reason  string
+		expires string
+		err     bool
+	}{
+		{"#checkov:skip=CKV_AWS_122:legacy notebook", "checkov", "CKV_AWS_122", "legacy notebook", "", false},
+		{"  # checkov:skip=CKV_AWS_122", "checkov", "CKV_AWS_122", "", "", false},
+		{"#trivy:ignore:SageMaker.1:exp:2027-02-01", "trivy", "SageMaker.1", "", "2027-02-01", false},
+		{"// tfsec:ignore:aws-sagemaker-x", "tfsec", "aws-sagemaker-x", "", "", false},
+		{"# sagefence:ignore CKV_AWS_122,SageMaker.2 until=2027-01-01 sandbox only", "sagefence", "CKV_AWS_122,SageMaker.2", "sandbox only", "2027-01-01", false},
+		{"# sagefence:ignore CKV_AWS_122 no expiry here", "sagefence", "CKV_AWS_122", "no expiry here", "", false},
+		{"# sagefence:ignore CKV_AWS_122 until=2027-02-30 bad", "", "", "", "", true},
+		{"#trivy:ignore:X:exp:tomorrow", "trivy", "X", "", "", true},
+		{`name = "no comment"`, "", "", "", "", false},
+	}
+	for _, tc := range tests {
+		sups, errs := parseSuppressions(tc.line, "main.tf", 7)
+		if tc.err != (len(errs) > 0) {
+			t.Errorf("%q: errors %v", tc.line, errs)
+		}
+		if len(errs) > 0 && (errs[0].File != "main.tf" || errs[0].Line != 7) {
+			t.Errorf("%q: error location %+v", tc.line, errs[0])
+		}
+		if tc.source == "" {
+			if len(sups) > 0 && !tc.err {
+				t.Errorf("%q: unexpected %+v", tc.line, sups)
+			}
+			continue
+		}
+		if len(sups) != 1 {
+			t.Fatalf("%q: got %+v", tc.line, sups)
+		}
+		s := sups[0]
+		if s.Source != tc.source || strings.Join(s.IDs, ",") != tc.ids || s.Reason != tc.reason || s.Expires != tc.expires {
+			t.Errorf("%q: got %+v", tc.line, s)
+		}
+	}
+}
+
+func TestSuppressionsReachModulesAndInstances(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"main.tf": `
+# checkov:skip=CKV_AWS_122:whole module
+module "m" {
+  source = "./m"
+}
+`,
+		"m/main.tf": `
+resource "aws_sagemaker_notebook_instance" "nb" {
+  count         = 2
+  # trivy:ignore:SageMaker.2
+  name          = "nb-${count.index}"
+  instance_type = "ml.t3.medium"
+  role_arn      = "arn:aws:iam::123456789012:role/x"
+}
+`})
+	set, _ := loadRoot(t, dir, surface.Options{})
+	if len(set.Notebooks) != 2 {
+		t.Fatalf("notebooks: %d", len(set.Notebooks))
+	}
+	for _, nb := range set.Notebooks {
+		var srcs []string
+		for _, s := range nb.Suppressions {
+			srcs = append(srcs, s.Source+":"+strings.Join(s.IDs, ","))
+		}
+		if strings.Join(srcs, " ") != "checkov:CKV_AWS_122 trivy:SageMaker.2" {
+			t.Errorf("%s: %v", nb.Address, srcs)
+		}
+	}
+}
+
+func TestUnknownsAndGaps(t *testing.T) {
+	dir := writeTree(t, map[string]string{"main.tf": `
+variable "n" {
+  type = number
+}
+
+resource "aws_sagemaker_notebook_instance" "counted" {
+  count         = var.n
+  name          = "x"
+  instance_type = "ml.t3.medium"
+  role_arn      = "arn:aws:iam::123456789012:role/x"
+}
+
+resource "aws_sagemaker_notebook_instance" "each" {
+  for_each      = toset([aws_vpc.v.id])
+  name          = "y"
+  instance_type = "ml.t3.medium"
+  role_arn      = "arn:aws:iam::123456789012:role/x"
+}
+
+resource "aws_vpc" "v" {
+  cidr_block = "10.0.0.0/16"
+}
+
+module "remote" {
+  source = "git::https://example.com/x.git"
+}
+`})
+	set, errs := loadRoot(t, dir, surface.Options{})
+	if len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	if len(set.Notebooks) != 0 || len(set.Gaps) != 3 {
+		t.Fatalf("notebooks %d gaps %d", len(set.Notebooks), len(set.Gaps))
+	}
+	want := map[string]string{
+		"aws_sagemaker_notebook_instance.counted": "var.n has no value",
+		"aws_sagemaker_notebook_instance.each":    "aws_vpc.v.id is known only after apply",
+		"module.remote":                           "terraform init",
+	}
+	for _, g := range set.Gaps {
+		if !strings.Contains(g.Reason, want[g.Address]) {
+			t.Errorf("%s: reason %q does not contain %q", g.Address, g.Reason, want[g.Address])
+		}
+		if g.Address == "module.remote" && len(g.Controls) != 0 {
+			t.Errorf("module gap must concern every control: %v", g.Controls)
+		}
+		if g.Address != "module.remote" && len(g.Controls) == 0 {
+			t.Errorf("%s: a notebook gap must name the notebook controls", g.Address)
+		}
+	}
+}
+
+func TestParseErrorsKeepOtherFiles(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"a.tf":         "resource \"aws_subnet\" \"a\" {\n  vpc_id = \"vpc-1\"\n}\n",
+		"b.tf":         "resource \"aws_subnet\" \"b\" {\n  vpc_id = \n}\n",
+		"c.tf.json":    `{"resource": {"aws_subnet": {"c": {"vpc_id": "vpc-3"}}}`,
+		"other/x.tf":   "locals {\n  a = \n",
+		"other/ok.tf":  "resource \"aws_subnet\" \"d\" {\n  vpc_id = \"vpc-4\"\n}\n",
+		"other/no.txt": "ignored",
+	})
+	res := Load(context.Background(), Input{Dirs: []string{dir, filepath.Join(dir, "other")}, Args: []string{dir}}, surface.Options{})
+	if len(res.Sets) != 2 {
+		t.Fatalf("sets: %d", len(res.Sets))
+	}
+	if len(res.Sets[0].Subnets) != 1 || len(res.Sets[1].Subnets) != 1 {
+		t.Errorf("good files must still be scanned: %d %d", len(res.Sets[0].Subnets), len(res.Sets[1].Subnets))
+	}
+	files := map[string]int{}
+	for _, e := range res.Errors {
+		files[filepath.Base(e.File)] = e.Line
+	}
+	if files["b.tf"] != 2 || files["c.tf.json"] == 0 || files["x.tf"] == 0 {
+		t.Errorf("errors: %v", res.Errors)
+	}
+}
+
+// TestJSONExpressionsAreTemplates checks .tf.json interpolation against the
+// native syntax evaluator.
+func TestJSONExpressionsAreTemplates(t *testing.T) {
+	expr, diags := hclsyntax.ParseTemplate([]byte("${upper(\"x\")}"), "t", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	v, _ := expr.Value(&hcl.EvalContext{Functions: terraformFunctions(".")})
+	if v.AsString() != "X" {
+		t.Fatalf("got %#v", v)
+	}
+}
