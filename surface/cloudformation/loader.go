@@ -36,6 +36,8 @@ package cloudformation
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -100,7 +102,7 @@ func (l *Loader) Load(ctx context.Context, path string, data []byte, stack Stack
 	root, err := parse(data)
 	if err != nil {
 		if looksLikeTemplate(data) {
-			return surface.Result{Errors: []model.Error{{File: path, Line: errorLine(err), Message: cleanYAMLError(err)}}}
+			return surface.Result{Errors: []model.Error{{File: path, Line: problemLine(data, err), Message: cleanYAMLError(err)}}}
 		}
 		return surface.Result{}
 	}
@@ -167,6 +169,41 @@ func errorLine(err error) int {
 	}
 	return 0
 }
+
+// problemLine finds the line where a parse error is, which is more useful
+// than the line yaml.v3 reports (the start of the enclosing construct).
+// JSON documents get encoding/json's exact offset. For YAML the first
+// prefix of whole lines that fails with the same message is searched,
+// starting at the reported line; very large files keep the reported line.
+func problemLine(data []byte, err error) int {
+	reported := errorLine(err)
+	trim := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	if len(trim) > 0 && trim[0] == '{' {
+		var v any
+		if jerr := json.Unmarshal(data, &v); jerr != nil {
+			var se *json.SyntaxError
+			if errors.As(jerr, &se) && se.Offset > 0 && int(se.Offset) <= len(data) {
+				return bytes.Count(data[:se.Offset], []byte("\n")) + 1
+			}
+		}
+		return reported
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if reported <= 0 || len(lines) > maxSearchLines {
+		return reported
+	}
+	want := cleanYAMLError(err)
+	for n := reported; n <= len(lines); n++ {
+		prefix := bytes.Join(lines[:n], nil)
+		if _, perr := parse(prefix); perr != nil && cleanYAMLError(perr) == want {
+			return n
+		}
+	}
+	return reported
+}
+
+// maxSearchLines bounds the work problemLine does on a broken file.
+const maxSearchLines = 3000
 
 // cleanYAMLError drops the "line N:" part, which is in model.Error.Line.
 func cleanYAMLError(err error) string {
