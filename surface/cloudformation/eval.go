@@ -507,13 +507,19 @@ func (e *evaluator) findInMap(arg *yaml.Node, depth int) value {
 	if arg.Kind != yaml.SequenceNode || len(arg.Content) < 3 {
 		return unknown("Fn::FindInMap takes [map, top-level key, second-level key]")
 	}
-	var keys [3]string
+	var (
+		keys      [3]string
+		keyOrigin []string
+	)
 	for i := 0; i < 3; i++ {
 		k := e.evalDepth(arg.Content[i], depth)
 		if k.kind != kScalar {
 			return unknown(fmt.Sprintf("Fn::FindInMap key cannot be resolved: %s", firstNonEmpty(k.reason, "not a string")))
 		}
 		keys[i] = k.s
+		if k.origin != "" {
+			keyOrigin = append(keyOrigin, k.origin)
+		}
 	}
 	path := strings.Join(keys[:], ".")
 	fallback := func(reason string) value {
@@ -536,7 +542,11 @@ func (e *evaluator) findInMap(arg *yaml.Node, depth int) value {
 	if leaf == nil {
 		return fallback(fmt.Sprintf("Fn::FindInMap: mapping %s.%s has no key %s", keys[0], keys[1], keys[2]))
 	}
-	return e.evalDepth(leaf, depth).withOrigin(fmt.Sprintf("Mappings %s line %d", path, leaf.Line))
+	origin := fmt.Sprintf("Mappings %s in %s:%d", path, e.src.path, leaf.Line)
+	if len(keyOrigin) > 0 {
+		origin += ", keyed by " + strings.Join(keyOrigin, ", ")
+	}
+	return e.evalDepth(leaf, depth).withOrigin(origin)
 }
 
 // condition evaluates a named condition once.
