@@ -52,6 +52,23 @@ func (l *Loader) build(path string, data []byte, root *yaml.Node, stack Stack) s
 	if surf == "" {
 		surf = model.SurfaceCloudFormation
 	}
+	e, region, account := l.newEvaluator(path, data, root, stack)
+	resources := mapValue(root, "Resources")
+	b := &builder{
+		e: e, file: path,
+		meta: model.Meta{Surface: surf, Stack: stack.Name, Region: region, Account: account, Managed: true},
+		set:  &model.Set{Surface: surf},
+	}
+	for i := 0; i+1 < len(resources.Content); i += 2 {
+		b.resource(resources.Content[i], resources.Content[i+1])
+	}
+	b.link()
+	return surface.Result{Sets: []*model.Set{b.set}, Errors: b.errs}
+}
+
+// newEvaluator prepares the evaluator of one template: pseudo parameters,
+// conditions, resource types and parameter values.
+func (l *Loader) newEvaluator(path string, data []byte, root *yaml.Node, stack Stack) (e *evaluator, region, account string) {
 	region, regionFrom := stack.Region, "the CDK stack environment"
 	if region == "" {
 		region, regionFrom = l.opts.Region, "--region"
@@ -60,7 +77,7 @@ func (l *Loader) build(path string, data []byte, root *yaml.Node, stack Stack) s
 	if account == "" {
 		account, accountFrom = l.opts.Account, "--account"
 	}
-	e := &evaluator{
+	e = &evaluator{
 		src:        newSource(path, data, root),
 		pseudo:     pseudoParameters(region, account, stack.Name, regionFrom, accountFrom),
 		mappings:   mapValue(root, "Mappings"),
@@ -73,24 +90,15 @@ func (l *Loader) build(path string, data []byte, root *yaml.Node, stack Stack) s
 			e.conditions[conds.Content[i].Value] = conds.Content[i+1]
 		}
 	}
-	resources := mapValue(root, "Resources")
-	for i := 0; i+1 < len(resources.Content); i += 2 {
-		if t := mapValue(resources.Content[i+1], "Type"); t != nil {
-			e.resources[resources.Content[i].Value] = t.Value
+	if resources := mapValue(root, "Resources"); resources != nil && resources.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(resources.Content); i += 2 {
+			if t := mapValue(resources.Content[i+1], "Type"); t != nil {
+				e.resources[resources.Content[i].Value] = t.Value
+			}
 		}
 	}
 	e.resolveParameters(mapValue(root, "Parameters"), l.opts.Parameters, l.fileParams)
-
-	b := &builder{
-		e: e, file: path,
-		meta: model.Meta{Surface: surf, Stack: stack.Name, Region: region, Account: account, Managed: true},
-		set:  &model.Set{Surface: surf},
-	}
-	for i := 0; i+1 < len(resources.Content); i += 2 {
-		b.resource(resources.Content[i], resources.Content[i+1])
-	}
-	b.link()
-	return surface.Result{Sets: []*model.Set{b.set}, Errors: b.errs}
+	return e, region, account
 }
 
 // resource reads one entry of Resources.
