@@ -30,7 +30,7 @@ type evaluator struct {
 
 // maxSteps and maxDepth bound evaluation of one template.
 const (
-	maxSteps = 2_000_000
+	maxSteps = 400_000 // a 1 MB template (the CloudFormation limit) has far fewer nodes
 	maxDepth = 256
 )
 
