@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -90,14 +91,14 @@ func unquote(s string) string {
 }
 
 func parseJSONParameters(data []byte) (map[string]string, int, error) {
-	// yaml.v3 parses JSON and reports the line of a syntax error.
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, errorLine(err), fmt.Errorf("invalid JSON: %w", err)
-	}
 	var raw any
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, 0, fmt.Errorf("invalid JSON: %w", err)
+		line := 0
+		var se *json.SyntaxError
+		if errors.As(err, &se) && se.Offset > 0 && int(se.Offset) <= len(data) {
+			line = bytes.Count(data[:se.Offset], []byte("\n")) + 1
+		}
+		return nil, line, fmt.Errorf("invalid JSON: %w", err)
 	}
 	out := map[string]string{}
 	switch v := raw.(type) {
