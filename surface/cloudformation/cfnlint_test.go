@@ -77,6 +77,15 @@ func TestCaseTemplatesPassCfnLint(t *testing.T) {
 	if len(files) < 20 {
 		t.Fatalf("found only %d case templates", len(files))
 	}
+	// The shipped examples must be real templates too (paths relative to the cases).
+	examples, err := filepath.Glob("../../examples/cloudformation/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cdkExamples, _ := filepath.Glob("../../examples/cdk/cdk.out/*.template.json")
+	for _, e := range append(examples, cdkExamples...) {
+		files = append(files, filepath.Join("..", "..", e))
+	}
 	cmd := exec.CommandContext(t.Context(), lint, append([]string{"--format", "parseable", "--"}, files...)...)
 	cmd.Dir = "../../testdata/cases"
 	var outBuf, errBuf bytes.Buffer
