@@ -90,7 +90,7 @@ func TestCaseTemplatesPassCfnLint(t *testing.T) {
 	cmd.Dir = "../../testdata/cases"
 	var outBuf, errBuf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &outBuf, &errBuf
-	err := cmd.Run()
+	err = cmd.Run()
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
 		t.Fatalf("running cfn-lint: %v", err)
