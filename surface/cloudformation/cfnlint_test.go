@@ -84,7 +84,7 @@ func TestCaseTemplatesPassCfnLint(t *testing.T) {
 	}
 	cdkExamples, _ := filepath.Glob("../../examples/cdk/cdk.out/*.template.json")
 	for _, e := range append(examples, cdkExamples...) {
-		files = append(files, filepath.Join("..", "..", e))
+		files = append(files, e) // ../../examples/... from both the package and testdata/cases
 	}
 	cmd := exec.CommandContext(t.Context(), lint, append([]string{"--format", "parseable", "--"}, files...)...)
 	cmd.Dir = "../../testdata/cases"
