@@ -4,7 +4,7 @@
 // Contract:
 //   - A file is a template when its top level has a Resources mapping holding
 //     at least one resource whose Type starts with AWS:: (or it declares
-//     AWSTemplateFormatVersion beside a Resources mapping). Any other file
+//     AWSTemplateFormatVersion or a Transform beside a Resources mapping). Any other file
 //     gives an empty Result and no error. A file that fails to parse but reads
 //     like a template (it mentions Resources and AWS::) is a model.Error with
 //     its file and line.
@@ -148,8 +148,13 @@ func isTemplate(root *yaml.Node) bool {
 	if res == nil || res.Kind != yaml.MappingNode {
 		return false
 	}
-	if mapValue(root, "AWSTemplateFormatVersion") != nil {
+	if mapValue(root, "AWSTemplateFormatVersion") != nil || mapValue(root, "Transform") != nil {
 		return true
+	}
+	for i := 0; i+1 < len(res.Content); i += 2 {
+		if strings.HasPrefix(res.Content[i].Value, "Fn::ForEach::") {
+			return true
+		}
 	}
 	for i := 1; i < len(res.Content); i += 2 {
 		if t := mapValue(res.Content[i], "Type"); t != nil && strings.HasPrefix(t.Value, "AWS::") {

@@ -253,3 +253,31 @@ Resources:
 		t.Errorf("domain notes %v", d.Notes)
 	}
 }
+
+func TestForEachIsAGapNotASilentPass(t *testing.T) {
+	tmpl := `Transform: AWS::LanguageExtensions
+Resources:
+  Fn::ForEach::Notebooks:
+    - Team
+    - [Alpha, Beta]
+    - Notebook${Team}:
+        Type: AWS::SageMaker::NotebookInstance
+        Properties:
+          InstanceType: ml.t3.medium
+          RoleArn: r
+  Fn::ForEach::Buckets:
+    - Name
+    - [a, b]
+    - Bucket${Name}:
+        Type: AWS::S3::Bucket
+`
+	l, _ := NewLoader(context.Background(), surface.Options{})
+	r := l.Load(context.Background(), "fe.yaml", []byte(tmpl), Stack{})
+	if len(r.Sets) != 1 || len(r.Sets[0].Gaps) != 1 {
+		t.Fatalf("want one gap, got %+v", r)
+	}
+	g := r.Sets[0].Gaps[0]
+	if g.Address != "Fn::ForEach::Notebooks" || g.Range.StartLine != 3 || !strings.Contains(g.Reason, "AWS::LanguageExtensions") {
+		t.Errorf("gap %+v", g)
+	}
+}
