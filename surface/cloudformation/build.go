@@ -59,8 +59,14 @@ func (l *Loader) build(path string, data []byte, root *yaml.Node, stack Stack) s
 		meta: model.Meta{Surface: surf, Stack: stack.Name, Region: region, Account: account, Managed: true},
 		set:  &model.Set{Surface: surf},
 	}
-	for i := 0; i+1 < len(resources.Content); i += 2 {
-		b.resource(resources.Content[i], resources.Content[i+1])
+	entries := b.expandResources(resources)
+	for _, en := range entries {
+		if t := mapValue(en.body, "Type"); t != nil {
+			e.resources[en.key.Value] = t.Value
+		}
+	}
+	for _, en := range entries {
+		b.resource(en.key, en.body)
 	}
 	b.link()
 	return surface.Result{Sets: []*model.Set{b.set}, Errors: b.errs}
@@ -104,10 +110,6 @@ func (l *Loader) newEvaluator(path string, data []byte, root *yaml.Node, stack S
 // resource reads one entry of Resources.
 func (b *builder) resource(keyNode, body *yaml.Node) {
 	id := keyNode.Value
-	if strings.HasPrefix(id, "Fn::ForEach::") {
-		b.forEachGap(keyNode, body)
-		return
-	}
 	typ := ""
 	if t := mapValue(body, "Type"); t != nil {
 		typ = t.Value
@@ -157,8 +159,8 @@ func (b *builder) resource(keyNode, body *yaml.Node) {
 }
 
 // forEachGap reports an AWS::LanguageExtensions Fn::ForEach that declares
-// SageMaker resources: they are not expanded, so they are not evaluated.
-func (b *builder) forEachGap(keyNode, body *yaml.Node) {
+// SageMaker resources but cannot be expanded before deploy.
+func (b *builder) forEachGap(keyNode, body *yaml.Node, why string) {
 	var hasSageMaker func(n *yaml.Node, depth int) bool
 	hasSageMaker = func(n *yaml.Node, depth int) bool {
 		if n == nil || depth > maxDepth {
@@ -181,7 +183,7 @@ func (b *builder) forEachGap(keyNode, body *yaml.Node) {
 	m.Type, m.Address, m.Key = "AWS::LanguageExtensions Fn::ForEach", keyNode.Value, keyNode.Value
 	m.Range = model.Range{File: b.file, StartLine: keyNode.Line, EndLine: b.e.src.endLine(body)}
 	b.set.Gaps = append(b.set.Gaps, &model.Gap{Meta: m,
-		Reason: fmt.Sprintf("%s declares SageMaker resources through the AWS::LanguageExtensions transform, which sagefence does not expand", keyNode.Value)})
+		Reason: fmt.Sprintf("%s declares SageMaker resources through the AWS::LanguageExtensions transform, but cannot be expanded: %s", keyNode.Value, why)})
 }
 
 func (b *builder) notebook(m model.Meta, props value) {

@@ -254,30 +254,61 @@ Resources:
 	}
 }
 
-func TestForEachIsAGapNotASilentPass(t *testing.T) {
+func TestForEachExpansion(t *testing.T) {
 	tmpl := `Transform: AWS::LanguageExtensions
+Parameters:
+  Teams:
+    Type: CommaDelimitedList
+    Default: alpha,beta-2
+  Regions:
+    Type: CommaDelimitedList
 Resources:
   Fn::ForEach::Notebooks:
     - Team
-    - [Alpha, Beta]
-    - Notebook${Team}:
+    - !Ref Teams
+    - Notebook&{Team}:
         Type: AWS::SageMaker::NotebookInstance
         Properties:
           InstanceType: ml.t3.medium
           RoleArn: r
-  Fn::ForEach::Buckets:
-    - Name
-    - [a, b]
-    - Bucket${Name}:
-        Type: AWS::S3::Bucket
+          NotebookInstanceName: !Sub "${Team}-nb"
+          DirectInternetAccess: !If [IsAlpha, Disabled, Enabled]
+          SubnetId: !FindInMap [TeamSubnets, !Ref Team, Subnet]
+  Fn::ForEach::Unresolvable:
+    - Region
+    - !Ref Regions
+    - Domain${Region}:
+        Type: AWS::SageMaker::Domain
+        Properties:
+          AuthMode: IAM
+          DomainName: d
+          DefaultUserSettings: {ExecutionRole: r}
+Mappings:
+  TeamSubnets:
+    alpha: {Subnet: subnet-a}
+    beta-2: {Subnet: subnet-b}
+Conditions:
+  IsAlpha: !Equals [!Ref Teams, [alpha]]
 `
 	l, _ := NewLoader(context.Background(), surface.Options{})
 	r := l.Load(context.Background(), "fe.yaml", []byte(tmpl), Stack{})
-	if len(r.Sets) != 1 || len(r.Sets[0].Gaps) != 1 {
-		t.Fatalf("want one gap, got %+v", r)
+	if len(r.Sets) != 1 {
+		t.Fatal(r.Errors)
 	}
-	g := r.Sets[0].Gaps[0]
-	if g.Address != "Fn::ForEach::Notebooks" || g.Range.StartLine != 3 || !strings.Contains(g.Reason, "AWS::LanguageExtensions") {
-		t.Errorf("gap %+v", g)
+	set := r.Sets[0]
+	got := map[string]string{}
+	for _, nb := range set.Notebooks {
+		got[nb.Address] = nb.Name + " " + nb.SubnetID.V + " " + nb.DirectInternetAccess.V
+		if nb.Range.StartLine != 12 {
+			t.Errorf("%s range %+v, want the loop body line 12", nb.Address, nb.Range)
+		}
+	}
+	want := map[string]string{"Notebookalpha": "alpha-nb subnet-a Enabled", "Notebookbeta2": "beta-2-nb subnet-b Enabled"}
+	if len(got) != 2 || got["Notebookalpha"] != want["Notebookalpha"] || got["Notebookbeta2"] != want["Notebookbeta2"] {
+		t.Errorf("expanded notebooks %v, want %v", got, want)
+	}
+	if len(set.Gaps) != 1 || set.Gaps[0].Address != "Fn::ForEach::Unresolvable" ||
+		!strings.Contains(set.Gaps[0].Reason, "parameter Regions has no Default") {
+		t.Errorf("gaps %+v", set.Gaps)
 	}
 }
