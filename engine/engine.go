@@ -6,6 +6,7 @@ package engine
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"time"
 
@@ -13,6 +14,8 @@ import (
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
+	"github.com/sagefence/sagefence/surface/cdk"
+	"github.com/sagefence/sagefence/surface/cloudformation"
 	"github.com/sagefence/sagefence/surface/terraform"
 )
 
@@ -51,6 +54,7 @@ func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 	if len(in.TerraformDirs) > 0 {
 		collect(terraform.Load(ctx, terraform.Input{Dirs: in.TerraformDirs, Args: in.TerraformArgs}, opts.Options))
 	}
+	scanTemplates(ctx, in, opts, collect)
 	res.Findings = Evaluate(sets, opts.Controls, opts.Suppressions, opts.Now)
 	res.Finalize()
 	return res
@@ -75,4 +79,46 @@ func Evaluate(sets []*model.Set, controls []*control.Control, cfg []ConfigSuppre
 		}
 	}
 	return out
+}
+
+// scanTemplates loads the CloudFormation templates and CDK assemblies with
+// one loader (parameter files are read once), one file per worker.
+func scanTemplates(ctx context.Context, in Inputs, opts Options, collect func(surface.Result)) {
+	if len(in.TemplateFiles) == 0 && len(in.CDKAssemblies) == 0 {
+		return
+	}
+	loader, errs := cloudformation.NewLoader(ctx, opts.Options)
+	collect(surface.Result{Errors: errs})
+	var jobs []func() surface.Result
+	for _, p := range in.TemplateFiles {
+		jobs = append(jobs, func() surface.Result { return loader.LoadFile(ctx, p) })
+	}
+	for _, d := range in.CDKAssemblies {
+		jobs = append(jobs, func() surface.Result { return cdk.LoadWith(ctx, loader, d) })
+	}
+	runBounded(opts.Parallelism, jobs, collect)
+}
+
+// runBounded runs jobs on at most parallelism goroutines (GOMAXPROCS when
+// zero) and hands each result to collect, which must be safe for concurrent use.
+func runBounded(parallelism int, jobs []func() surface.Result, collect func(surface.Result)) {
+	if parallelism <= 0 {
+		parallelism = runtime.GOMAXPROCS(0)
+	}
+	next := make(chan func() surface.Result)
+	var wg sync.WaitGroup
+	for range min(parallelism, len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for job := range next {
+				collect(job())
+			}
+		}()
+	}
+	for _, j := range jobs {
+		next <- j
+	}
+	close(next)
+	wg.Wait()
 }

@@ -314,6 +314,12 @@ type SecurityGroup struct {
 	// (Terraform), the group has no egress; live groups always declare theirs.
 	EgressDeclared bool
 	Egress         []SGRule
+	// DefaultEgress is true when Egress holds AWS's default allow-all rule
+	// because the IaC that created the group does not replace it: a
+	// CloudFormation group without inline SecurityGroupEgress keeps it (rules
+	// from separate SecurityGroupEgress resources are added beside it). Such
+	// a surface sets EgressDeclared, since Egress is then the group's real egress.
+	DefaultEgress bool
 	// EgressComplete is false when some rule could not be resolved.
 	EgressComplete bool
 	Reason         string

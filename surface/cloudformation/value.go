@@ -1,0 +1,112 @@
+package cloudformation
+
+import (
+	"strings"
+
+	"github.com/sagefence/sagefence/model"
+)
+
+// kind is what an evaluated template value is.
+type kind int
+
+const (
+	// kAbsent: the property is not written, or AWS::NoValue removed it.
+	kAbsent kind = iota
+	kScalar
+	kList
+	kMap
+	// kRef: the physical ID of a resource in the same template (Ref, or
+	// Fn::GetAtt of an identity attribute such as GroupId).
+	kRef
+	// kUnknown: not knowable before deploy; reason says why.
+	kUnknown
+)
+
+// value is the result of evaluating a template node with every intrinsic
+// function applied as far as it can be before deploy.
+type value struct {
+	kind   kind
+	s      string // kScalar
+	ref    string // kRef: logical ID
+	items  []value
+	fields []field // kMap, in template order
+	reason string  // kUnknown
+	// origin names where a non-literal value came from ("parameter Access
+	// default in template.yaml:6"), for messages.
+	origin string
+	// text is, for an unknown string, the template text with the unresolved
+	// parts kept as written (${AWS::Region}); used for lifecycle scripts.
+	text string
+	// start, end are the 1-based lines the value is written on.
+	start, end int
+}
+
+// field is one key of an evaluated mapping.
+type field struct {
+	key     string
+	keyLine int
+	v       value
+}
+
+func scalar(s string) value { return value{kind: kScalar, s: s} }
+
+func unknown(reason string) value { return value{kind: kUnknown, reason: reason} }
+
+// get returns the field named key, or an absent value.
+func (v value) get(key string) (value, bool) {
+	for _, f := range v.fields {
+		if f.key == key {
+			return f.v, f.v.kind != kAbsent
+		}
+	}
+	return value{}, false
+}
+
+// getField returns the whole field (with its key line).
+func (v value) getField(key string) (field, bool) {
+	for _, f := range v.fields {
+		if f.key == key && f.v.kind != kAbsent {
+			return f, true
+		}
+	}
+	return field{}, false
+}
+
+// withOrigin sets origin when the value has none.
+func (v value) withOrigin(o string) value {
+	if v.origin == "" {
+		v.origin = o
+	} else if o != "" && !strings.Contains(v.origin, o) {
+		v.origin = o + ", " + v.origin
+	}
+	return v
+}
+
+// describe renders a value for reasons and messages.
+func (v value) describe() string {
+	switch v.kind {
+	case kScalar:
+		return v.s
+	case kRef:
+		return v.ref
+	case kList:
+		parts := make([]string, len(v.items))
+		for i, it := range v.items {
+			parts[i] = it.describe()
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case kMap:
+		return "{...}"
+	case kUnknown:
+		return "(unknown)"
+	}
+	return ""
+}
+
+// rangeIn is the value's location in file.
+func (v value) rangeIn(file string) model.Range {
+	if v.start == 0 {
+		return model.Range{}
+	}
+	return model.Range{File: file, StartLine: v.start, EndLine: max(v.end, v.start)}
+}
