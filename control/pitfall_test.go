@@ -497,3 +497,64 @@ func TestPitfallDocs(t *testing.T) {
 		}
 	}
 }
+
+func TestParseServiceName(t *testing.T) {
+	tests := []struct {
+		in            model.Str
+		service, regn string
+	}{
+		{lit("com.amazonaws.us-east-1.sagemaker.api"), "sagemaker.api", "us-east-1"},
+		{lit("com.amazonaws.us-gov-west-1.sagemaker.runtime"), "sagemaker.runtime", "us-gov-west-1"},
+		{lit("cn.com.amazonaws.cn-north-1.s3"), "s3", "cn-north-1"},
+		{lit("com.amazonaws.eu-west-1.sagemaker.runtime-fips"), "other", ""},
+		{lit("com.amazonaws.eu-west-1.logs"), "other", ""},
+		{lit("aws.sagemaker.eu-west-1.notebook"), "other", ""},
+		{model.Str{V: "com.amazonaws.${data.aws_region.current.name}.s3", Resolution: model.Unknown}, "s3", ""},
+		{model.Str{V: "com.amazonaws.${AWS::Region}.sagemaker.api", Resolution: model.Explicit}, "sagemaker.api", ""},
+		{model.Str{V: "com.amazonaws.us-east-1.${var.svc}", Resolution: model.Unknown}, "", ""},
+		{unk("var.name has no value"), "", ""},
+	}
+	for _, tt := range tests {
+		got := parseServiceName(tt.in)
+		if got.service != tt.service || got.region != tt.regn {
+			t.Errorf("parseServiceName(%q) = %+v, want service %q region %q", tt.in.V, got, tt.service, tt.regn)
+		}
+	}
+}
+
+func TestSameResource(t *testing.T) {
+	tests := []struct {
+		a, b model.Str
+		want tri
+	}{
+		{ref("aws_vpc.a"), ref("aws_vpc.a"), yes},
+		{ref("aws_vpc.a"), ref("aws_vpc.b"), no},
+		{lit("vpc-1"), lit("vpc-1"), yes},
+		{model.Str{V: "vpc-1", Ref: "vpc-1", Resolution: model.Explicit}, lit("vpc-1"), yes},
+		{unk("x"), ref("aws_vpc.a"), maybe},
+		{model.Str{Resolution: model.Default}, ref("aws_vpc.a"), maybe},
+	}
+	for _, tt := range tests {
+		if got := sameResource(tt.a, tt.b); got != tt.want {
+			t.Errorf("sameResource(%+v, %+v) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+func TestHTTPSEgressCloudFormationDefaults(t *testing.T) {
+	cfnGroup := func(declared bool, rules ...model.SGRule) func(s *model.Set) {
+		return func(s *model.Set) {
+			g := group(sgAddr, declared, rules...)
+			g.Surface = model.SurfaceCloudFormation
+			s.SecurityGroups[0] = g
+		}
+	}
+	http := model.SGRule{Protocol: lit("tcp"), FromPort: port(80), ToPort: port(80), CIDRs: []model.Str{lit("0.0.0.0/0")},
+		Address: "NotebookHttpOut"}
+	placeholder := model.SGRule{Protocol: lit("icmp"), FromPort: port(252), ToPort: port(86), CIDRs: []model.Str{lit("255.255.255.255/32")}}
+	runPitfallCases(t, SecurityGroupHTTPSEgressID, []pitfallCase{
+		{"separate rule resource keeps the default", cfnGroup(false, http), finding.Pass, []string{"default allow-all"}},
+		{"CDK placeholder removes the default", cfnGroup(true, placeholder), finding.Fail, []string{"icmp 252-86"}},
+		{"placeholder plus separate 443 rule", cfnGroup(true, placeholder, https("0.0.0.0/0")), finding.Pass, nil},
+	})
+}
