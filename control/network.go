@@ -221,6 +221,12 @@ func natFor(set *model.Set, n network) natPath {
 		switch r.TargetKind {
 		case "nat":
 			p := natGatewayPath(set, n, r, rtName)
+			if p.has == yes && !rt.Complete {
+				// A resolved NAT route is not enough when the table is
+				// incomplete: never pass on incomplete information.
+				maybes = append(maybes, p.why+", but the route table is incomplete")
+				continue
+			}
 			if p.has == yes {
 				return p
 			}

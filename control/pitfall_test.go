@@ -558,3 +558,15 @@ func TestHTTPSEgressCloudFormationDefaults(t *testing.T) {
 		{"placeholder plus separate 443 rule", cfnGroup(true, placeholder, https("0.0.0.0/0")), finding.Pass, nil},
 	})
 }
+
+func TestIncompleteRouteTableNeverPasses(t *testing.T) {
+	s := baseSet()
+	s.VPCEndpoints = nil
+	s.RouteTables[0].Routes = []model.Route{natRoute()}
+	s.RouteTables[0].Complete = false
+	s.RouteTables[0].Reason = "aws_route.x has an unknown route_table_id"
+	f := runOne(t, PrivateServiceAccessID, s)
+	if f.Status != finding.Unknown || !strings.Contains(f.Message, "but the route table is incomplete") {
+		t.Errorf("status %s message %q, want unknown naming the incomplete table", f.Status, f.Message)
+	}
+}
