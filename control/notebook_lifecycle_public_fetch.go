@@ -37,7 +37,8 @@ var _ = register(&Control{
 			"apt-get install/update; yum/dnf install of a public URL (Amazon Linux repositories are served from S3 and " +
 			"reachable through the S3 endpoint). Hosts count as private when they are private IPs, single-label names, " +
 			"under .internal/.local/.corp/.lan/.intranet/.private/.home.arpa, or AWS service domains (*.amazonaws.com: " +
-			"S3, CodeArtifact, CodeCommit through VPC endpoints); hosts from shell variables are not judged. Fails " +
+			"S3, CodeArtifact, CodeCommit through VPC endpoints); hosts from shell variables are not judged, and nothing " +
+			"fetched through a private proxy (exported https_proxy/HTTP_PROXY/ALL_PROXY, --proxy, -x) counts. Fails " +
 			"quoting each fetching line with its line number (and script file) when the notebook's subnet has no " +
 			"0.0.0.0/0 route to a NAT gateway; passes when the scripts fetch nothing public, when a NAT route exists, " +
 			"or when no lifecycle configuration is attached. Unknown when a script's content cannot be decoded, the " +

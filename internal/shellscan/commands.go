@@ -36,7 +36,11 @@ func (s *scanner) command(words []string, line string, n, depth int) string {
 	}
 	name := path.Base(args[0])
 	rest := args[1:]
+	proxied := s.proxied || privateProxy(env) || privateProxyOption(rest)
 	hit := func(k Kind, detail string) {
+		if proxied {
+			return // fetched through a private proxy
+		}
 		s.hits = append(s.hits, Hit{Line: n, Text: line, Kind: k, Detail: detail})
 	}
 	switch {
@@ -549,10 +553,59 @@ func (s *scanner) aws(args []string) {
 	}
 }
 
+// proxyVars are the environment variables pip, conda, curl, wget and git
+// honour for an HTTP(S) proxy.
+var proxyVars = map[string]bool{"HTTPS_PROXY": true, "https_proxy": true, "HTTP_PROXY": true, "http_proxy": true,
+	"ALL_PROXY": true, "all_proxy": true}
+
+// privateProxy reports a prefix assignment of a proxy variable with a private host.
+func privateProxy(env map[string]string) bool {
+	for k, v := range env {
+		if proxyVars[k] {
+			if host, ok := urlHost(v); ok && PrivateHost(host) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// privateProxyOption reports --proxy URL / -x URL with a private host.
+func privateProxyOption(args []string) bool {
+	for i, a := range args {
+		v := ""
+		switch {
+		case (a == "--proxy" || a == "-x" || a == "-e") && i+1 < len(args):
+			v = args[i+1]
+			if a == "-e" { // wget -e https_proxy=...
+				if k, val, ok := strings.Cut(v, "="); ok && proxyVars[k] {
+					v = val
+				} else {
+					continue
+				}
+			}
+		case strings.HasPrefix(a, "--proxy="):
+			v = strings.TrimPrefix(a, "--proxy=")
+		default:
+			continue
+		}
+		if !strings.Contains(v, "://") {
+			v = "http://" + v
+		}
+		if host, ok := urlHost(v); ok && PrivateHost(host) {
+			return true
+		}
+	}
+	return false
+}
+
 // applyEnv records exported configuration variables.
 func (s *scanner) applyEnv(k, v string) {
 	host, ok := urlHost(v)
 	private := ok && PrivateHost(host)
+	if proxyVars[k] && private {
+		s.proxied = true
+	}
 	switch k {
 	case "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL":
 		if private {

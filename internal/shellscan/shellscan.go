@@ -22,6 +22,9 @@
 //     pip` is private.
 //   - A URL is public unless its host is private (see PrivateHost). Hosts that
 //     come from shell variables are not judged (no hit).
+//   - Fetches through a private proxy are not public: after `export
+//     https_proxy=http://proxy.internal:3128` (any of HTTP(S)_PROXY, ALL_PROXY)
+//     nothing is reported, nor is a command given --proxy/-x with a private host.
 //
 // Scan never fails: malformed input (unterminated quotes or here-documents) is
 // scanned as far as it goes.
@@ -80,7 +83,10 @@ type scanner struct {
 	// condaPrivateChannel and condaDefaultsRemoved together make conda private.
 	condaPrivateChannel  bool
 	condaDefaultsRemoved bool
-	hits                 []Hit
+	// proxied: an exported HTTP(S)_PROXY with a private host sends every
+	// later fetch through that proxy.
+	proxied bool
+	hits    []Hit
 }
 
 // physLine is one physical line with its 1-based number.

@@ -101,6 +101,11 @@ func TestScan(t *testing.T) {
 		{"url in comment ignored", "# curl https://github.com/x\necho ok # wget https://github.com/y", nil},
 		{"herestring not heredoc", "python3 - <<< 'print(1)'\npip install x", []want{{2, PipInstall}}},
 		{"crlf", "#!/bin/bash\r\npip install x\r\n", []want{{2, PipInstall}}},
+		{"exported private proxy", "export https_proxy=http://proxy.corp.internal:3128\npip install x\ncurl -O https://github.com/x", nil},
+		{"exported public proxy", "export HTTPS_PROXY=http://proxy.example.com:3128\npip install x", []want{{2, PipInstall}}},
+		{"pip --proxy private", "pip install --proxy http://10.0.0.10:3128 x", nil},
+		{"curl -x private", "curl -x proxy.internal:3128 -O https://github.com/x", nil},
+		{"prefix proxy only for that command", "https_proxy=http://10.0.0.10:3128 pip install x\npip install y", []want{{2, PipInstall}}},
 		{"unterminated quote", "pip install 'x", []want{{1, PipInstall}}},
 		{"unterminated heredoc", "sudo -u ec2-user -i <<EOF\npip install x", []want{{2, PipInstall}}},
 	}
