@@ -321,7 +321,6 @@ func defaultEgressRule() model.SGRule {
 	return model.SGRule{
 		Protocol: model.Str{V: "-1", Resolution: model.Default},
 		CIDRs:    []model.Str{{V: "0.0.0.0/0", Resolution: model.Default}},
-		Address:  "AWS default egress rule",
 	}
 }
 
@@ -396,6 +395,10 @@ func describeRule(r model.SGRule) string {
 	switch {
 	case !r.Protocol.Known():
 		s = "a rule"
+	case (proto == "-1" || proto == "all") && r.Protocol.Resolution == model.Default:
+		// A rule nobody wrote: AWS's default egress rule, as the surface or
+		// httpsEgress synthesized it.
+		return "AWS's default allow-all egress rule"
 	case proto == "-1" || proto == "all":
 		s = "all traffic"
 	default:

@@ -552,8 +552,13 @@ func TestHTTPSEgressCloudFormationDefaults(t *testing.T) {
 	http := model.SGRule{Protocol: lit("tcp"), FromPort: port(80), ToPort: port(80), CIDRs: []model.Str{lit("0.0.0.0/0")},
 		Address: "NotebookHttpOut"}
 	placeholder := model.SGRule{Protocol: lit("icmp"), FromPort: port(252), ToPort: port(86), CIDRs: []model.Str{lit("255.255.255.255/32")}}
+	// The CloudFormation surface may instead state the default rule itself
+	// (EgressDeclared with a rule of Default resolution).
+	surfaceDefault := model.SGRule{Protocol: def("-1"), FromPort: model.Int{V: -1, Resolution: model.Default},
+		ToPort: model.Int{V: -1, Resolution: model.Default}, CIDRs: []model.Str{def("0.0.0.0/0")}}
 	runPitfallCases(t, SecurityGroupHTTPSEgressID, []pitfallCase{
 		{"separate rule resource keeps the default", cfnGroup(false, http), finding.Pass, []string{"default allow-all"}},
+		{"default rule stated by the surface", cfnGroup(true, surfaceDefault, http), finding.Pass, []string{"AWS's default allow-all egress rule"}},
 		{"CDK placeholder removes the default", cfnGroup(true, placeholder), finding.Fail, []string{"icmp 252-86"}},
 		{"placeholder plus separate 443 rule", cfnGroup(true, placeholder, https("0.0.0.0/0")), finding.Pass, nil},
 	})
