@@ -172,7 +172,7 @@ func judgeServiceAccess(f *finding.Finding, nb *model.NotebookInstance, n networ
 			if n.nat.has == maybe {
 				why = append(why, "NAT: "+n.nat.why)
 			}
-			unknownWhy = append(unknownWhy, fmt.Sprintf("%s (%s)", p.service, strings.Join(dedupe(why), "; ")))
+			unknownWhy = append(unknownWhy, why...)
 			evidence = append(evidence, p.service+": undecided")
 		}
 	}
@@ -188,14 +188,14 @@ func judgeServiceAccess(f *finding.Finding, nb *model.NotebookInstance, n networ
 		msg := fmt.Sprintf("with direct internet access disabled the notebook cannot reach %s: %s; %s",
 			strings.Join(servicesOf(missing), ", "), strings.Join(missing, "; "), natSentence(n.nat))
 		if len(undecided) > 0 {
-			msg += fmt.Sprintf("; also undecided: %s", strings.Join(unknownWhy, "; "))
+			msg += fmt.Sprintf("; also undecided: %s (%s)", strings.Join(undecided, ", "), strings.Join(dedupe(unknownWhy), "; "))
 		}
 		f.Message = msg
 	case len(undecided) > 0:
 		f.Status = finding.Unknown
 		f.Resolution = model.Unknown
 		f.Message = fmt.Sprintf("cannot decide a path to %s: %s; `sagefence audit` can decide it from the live account",
-			strings.Join(undecided, ", "), strings.Join(unknownWhy, "; "))
+			strings.Join(undecided, ", "), strings.Join(dedupe(unknownWhy), "; "))
 	default:
 		f.Status = finding.Pass
 		var observed string
