@@ -278,7 +278,11 @@ type NATGateway struct {
 // VPCEndpoint is aws_vpc_endpoint / AWS::EC2::VPCEndpoint.
 type VPCEndpoint struct {
 	Meta
-	VpcID       Str
+	VpcID Str
+	// ServiceName is com.amazonaws.<region>.<service>. When only the region
+	// part is unknown (${data.aws_region.current.name}, ${AWS::Region} without
+	// --region), a surface may leave it Unknown with the template text in V:
+	// controls then match it by its service suffix.
 	ServiceName Str
 	// Type: Interface | Gateway | ... ; default Gateway.
 	Type              Str
@@ -312,6 +316,11 @@ type SecurityGroup struct {
 	// EgressDeclared: the configuration states the group's egress (inline
 	// blocks, egress = [], or rule resources). When false and Managed is true
 	// (Terraform), the group has no egress; live groups always declare theirs.
+	// CloudFormation differs: AWS removes its default allow-all egress rule
+	// only when the SecurityGroupEgress property lists rules, so a CFN surface
+	// sets EgressDeclared only for that property; rules of separate
+	// AWS::EC2::SecurityGroupEgress resources go in Egress either way and add
+	// to the default rule when EgressDeclared is false.
 	EgressDeclared bool
 	Egress         []SGRule
 	// DefaultEgress is true when Egress holds AWS's default allow-all rule

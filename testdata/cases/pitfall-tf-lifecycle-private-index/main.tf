@@ -1,0 +1,102 @@
+resource "aws_vpc" "main" {
+  cidr_block           = "10.0.0.0/16"
+  enable_dns_support   = true
+  enable_dns_hostnames = true
+}
+
+resource "aws_subnet" "private" {
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.0.1.0/24"
+}
+
+resource "aws_route_table" "private" {
+  vpc_id = aws_vpc.main.id
+}
+
+resource "aws_route_table_association" "private" {
+  subnet_id      = aws_subnet.private.id
+  route_table_id = aws_route_table.private.id
+}
+
+resource "aws_security_group" "endpoints" {
+  name   = "vpc-endpoints"
+  vpc_id = aws_vpc.main.id
+
+  ingress {
+    description = "HTTPS from the VPC"
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = ["10.0.0.0/16"]
+  }
+}
+
+resource "aws_vpc_endpoint" "sagemaker_api" {
+  vpc_id              = aws_vpc.main.id
+  service_name        = "com.amazonaws.us-east-1.sagemaker.api"
+  vpc_endpoint_type   = "Interface"
+  private_dns_enabled = true
+  subnet_ids          = [aws_subnet.private.id]
+  security_group_ids  = [aws_security_group.endpoints.id]
+}
+
+resource "aws_vpc_endpoint" "sagemaker_runtime" {
+  vpc_id              = aws_vpc.main.id
+  service_name        = "com.amazonaws.us-east-1.sagemaker.runtime"
+  vpc_endpoint_type   = "Interface"
+  private_dns_enabled = true
+  subnet_ids          = [aws_subnet.private.id]
+  security_group_ids  = [aws_security_group.endpoints.id]
+}
+
+resource "aws_vpc_endpoint" "s3" {
+  vpc_id            = aws_vpc.main.id
+  service_name      = "com.amazonaws.us-east-1.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = [aws_route_table.private.id]
+}
+
+resource "aws_security_group" "notebook" {
+  name   = "notebook"
+  vpc_id = aws_vpc.main.id
+
+  egress {
+    description     = "HTTPS to the interface endpoints"
+    from_port       = 443
+    to_port         = 443
+    protocol        = "tcp"
+    security_groups = [aws_security_group.endpoints.id]
+  }
+
+  egress {
+    description     = "HTTPS to S3 through the gateway endpoint"
+    from_port       = 443
+    to_port         = 443
+    protocol        = "tcp"
+    prefix_list_ids = [aws_vpc_endpoint.s3.prefix_list_id]
+  }
+}
+
+resource "aws_sagemaker_notebook_instance_lifecycle_configuration" "setup" {
+  name = "research-setup"
+  on_start = base64encode(<<-EOT
+    #!/bin/bash
+    set -e
+    sudo -u ec2-user -i <<'EOF'
+    aws codeartifact login --tool pip --domain ml --domain-owner 123456789012 --repository pypi-mirror
+    pip install --quiet xgboost
+    pip install --index-url https://nexus.corp.internal/repository/pypi/simple internal-lib
+    EOF
+  EOT
+  )
+}
+
+resource "aws_sagemaker_notebook_instance" "research" {
+  name                   = "research"
+  instance_type          = "ml.t3.medium"
+  role_arn               = "arn:aws:iam::123456789012:role/notebook"
+  subnet_id              = aws_subnet.private.id
+  security_groups        = [aws_security_group.notebook.id]
+  direct_internet_access = "Disabled"
+  lifecycle_config_name  = aws_sagemaker_notebook_instance_lifecycle_configuration.setup.name
+}
