@@ -10,7 +10,7 @@ import (
 
 func explicit(v string) model.Str { return model.Str{V: v, Resolution: model.Explicit} }
 
-func notebook(access, subnet model.Str, sgs model.List) *model.NotebookInstance {
+func nbWith(access, subnet model.Str, sgs model.List) *model.NotebookInstance {
 	return &model.NotebookInstance{
 		Meta:                 model.Meta{Surface: model.SurfaceTerraform, Type: "aws_sagemaker_notebook_instance", Address: "aws_sagemaker_notebook_instance.nb"},
 		DirectInternetAccess: access,
@@ -39,7 +39,7 @@ func TestDirectInternetAccess(t *testing.T) {
 	c, _ := Lookup(DirectInternetAccessID)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			set := &model.Set{Notebooks: []*model.NotebookInstance{notebook(tt.access, tt.subnet, sgs)}}
+			set := &model.Set{Notebooks: []*model.NotebookInstance{nbWith(tt.access, tt.subnet, sgs)}}
 			fs := c.Evaluate(set)
 			if len(fs) != 1 {
 				t.Fatalf("got %d findings, want 1", len(fs))
@@ -77,7 +77,7 @@ func TestInVPC(t *testing.T) {
 	c, _ := Lookup(InVPCID)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			set := &model.Set{Notebooks: []*model.NotebookInstance{notebook(explicit("Disabled"), tt.subnet, tt.sgs)}}
+			set := &model.Set{Notebooks: []*model.NotebookInstance{nbWith(explicit("Disabled"), tt.subnet, tt.sgs)}}
 			fs := c.Evaluate(set)
 			if len(fs) != 1 || fs[0].Status != tt.want {
 				t.Fatalf("got %+v, want one %s", fs, tt.want)
