@@ -49,6 +49,7 @@ func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 
 	_ = ctx
 	_ = collect
+	scanPlanFiles(ctx, in.PlanFiles, opts.Options, opts.Parallelism, collect)
 	res.Findings = Evaluate(sets, opts.Controls, opts.Suppressions, opts.Now)
 	res.Finalize()
 	return res
