@@ -202,13 +202,25 @@ const maxDepth = 16
 // instance (a list attribute). It returns the linked addresses in reference
 // order and the references it could not link (locals, variables of the root
 // module, data sources, ambiguous keys).
-func (r *resolver) resolve(sc scope, refs []string, many bool) (linked, unlinked []string) {
+func (r *resolver) resolve(sc scope, refs []string, many bool) linkResult {
 	return r.resolveDepth(sc, refs, many, 0)
 }
 
-func (r *resolver) resolveDepth(sc scope, refs []string, many bool, depth int) (linked, unlinked []string) {
+// linkResult is what resolving an expression's references gives.
+type linkResult struct {
+	// linked are instance addresses, in reference order, without duplicates.
+	linked []string
+	// unlinked are references that lead to no instance of the plan.
+	unlinked []string
+	// constants counts variables whose value is a constant (a root module
+	// variable, or a module argument without references): such a value is
+	// known when the plan is made, so it cannot be what is unknown.
+	constants int
+}
+
+func (r *resolver) resolveDepth(sc scope, refs []string, many bool, depth int) (res linkResult) {
 	if depth > maxDepth {
-		return nil, refs
+		return linkResult{unlinked: refs}
 	}
 	usesKey := false
 	for _, ref := range refs {
@@ -221,8 +233,14 @@ func (r *resolver) resolveDepth(sc scope, refs []string, many bool, depth int) (
 		for _, a := range addrs {
 			if !seen[a] {
 				seen[a] = true
-				linked = append(linked, a)
+				res.linked = append(res.linked, a)
 			}
+		}
+	}
+	miss := func(ref string) {
+		if !seen["!"+ref] {
+			seen["!"+ref] = true
+			res.unlinked = append(res.unlinked, ref)
 		}
 	}
 	// Terraform lists the most specific form first and then its prefixes
@@ -238,24 +256,29 @@ func (r *resolver) resolveDepth(sc scope, refs []string, many bool, depth int) (
 		switch head {
 		case "count", "each", "path", "terraform", "self", "local", "data":
 			if head == "local" || head == "data" {
-				unlinked = append(unlinked, ref)
+				miss(ref)
 			}
 			continue
 		case "var":
 			name, _ := cutIdent(strings.TrimPrefix(rest, "."))
-			got, miss := r.resolveVar(sc, name, many, depth)
-			add(got...)
-			if len(got) == 0 {
-				unlinked = append(unlinked, miss...)
-				if len(miss) == 0 {
-					unlinked = append(unlinked, ref)
+			sub, ok := r.resolveVar(sc, name, many, depth)
+			switch {
+			case !ok:
+				miss(ref)
+			case len(sub.linked) == 0 && len(sub.unlinked) == 0:
+				res.constants++
+			default:
+				add(sub.linked...)
+				for _, u := range sub.unlinked {
+					miss(u)
 				}
+				res.constants += sub.constants
 			}
 			continue
 		case "module":
 			got := r.resolveModuleOutput(sc, strings.TrimPrefix(rest, "."), many, depth)
 			if len(got) == 0 {
-				unlinked = append(unlinked, ref)
+				miss(ref)
 			}
 			add(got...)
 			continue
@@ -263,12 +286,12 @@ func (r *resolver) resolveDepth(sc scope, refs []string, many bool, depth int) (
 		// A resource reference: TYPE.NAME[KEY].attr...
 		name, rest2 := cutIdent(strings.TrimPrefix(rest, "."))
 		if name == "" || !strings.HasPrefix(rest, ".") {
-			unlinked = append(unlinked, ref)
+			miss(ref)
 			continue
 		}
 		key, _, err := cutKey(rest2)
 		if err != nil {
-			unlinked = append(unlinked, ref)
+			miss(ref)
 			continue
 		}
 		base := modulePrefix(sc.steps) + head + "." + name
@@ -278,7 +301,7 @@ func (r *resolver) resolveDepth(sc scope, refs []string, many bool, depth int) (
 			if contains(insts, base+key) {
 				add(base + key)
 			} else {
-				unlinked = append(unlinked, ref)
+				miss(ref)
 			}
 		case len(insts) == 1 && insts[0] == base:
 			add(base)
@@ -287,29 +310,32 @@ func (r *resolver) resolveDepth(sc scope, refs []string, many bool, depth int) (
 		case many && len(insts) > 0:
 			add(insts...)
 		default:
-			unlinked = append(unlinked, ref)
+			miss(ref)
 		}
 	}
-	return linked, unlinked
+	return res
 }
 
 // resolveVar follows var.NAME of a module instance to the argument of its
-// module call, evaluated in the parent module instance.
-func (r *resolver) resolveVar(sc scope, name string, many bool, depth int) (linked, unlinked []string) {
+// module call, evaluated in the parent module instance. ok is false when the
+// call cannot be found; a root variable or an argument without references
+// is a constant (an empty result).
+func (r *resolver) resolveVar(sc scope, name string, many bool, depth int) (res linkResult, ok bool) {
 	if len(sc.steps) == 0 {
-		return nil, nil // root variables have known values in a plan
+		return linkResult{}, true
 	}
 	parent := sc.steps[:len(sc.steps)-1]
 	last := sc.steps[len(sc.steps)-1]
 	pm := r.module(parent)
 	if pm == nil || pm.ModuleCalls[last.Name] == nil {
-		return nil, nil
+		return linkResult{}, false
 	}
 	expr := pm.ModuleCalls[last.Name].Expressions[name]
 	if expr == nil || expr.ExpressionData == nil {
-		return nil, nil
+		// Not passed: the module variable's default, a constant.
+		return linkResult{}, true
 	}
-	return r.resolveDepth(scope{steps: parent, key: last.Key}, expr.References, many, depth+1)
+	return r.resolveDepth(scope{steps: parent, key: last.Key}, expr.References, many, depth+1), true
 }
 
 // resolveModuleOutput follows NAME[KEY].OUTPUT of a module call to the
@@ -334,8 +360,7 @@ func (r *resolver) resolveModuleOutput(sc scope, s string, many bool, depth int)
 		return nil
 	}
 	child := append(append([]moduleStep(nil), sc.steps...), moduleStep{Name: name, Key: key})
-	got, _ := r.resolveDepth(scope{steps: child}, out.Expression.References, many, depth+1)
-	return got
+	return r.resolveDepth(scope{steps: child}, out.Expression.References, many, depth+1).linked
 }
 
 func isPrefixOfAny(ref string, others []string) bool {

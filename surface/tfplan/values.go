@@ -57,24 +57,32 @@ func (a *attrs) refs(name string) []string {
 
 // link resolves the references of an identifier attribute and keeps the
 // instances of the types the attribute can name (refTargets).
-func (a *attrs) link(name string, many bool) (linked, unlinked []string) {
-	linked, unlinked = a.b.res.resolve(a.sc, a.refs(name), many)
+func (a *attrs) link(name string, many bool) linkResult {
+	res := a.b.res.resolve(a.sc, a.refs(name), many)
+	if a.sharedRefs != nil && a.cfg[name] == nil {
+		// Shared references name other blocks' targets too: they are not
+		// missing values of this one.
+		res.unlinked = nil
+	}
 	types, ok := refTargets[name]
 	if !ok {
-		return linked, unlinked
+		return res
 	}
-	kept := linked[:0:0]
-	for _, addr := range linked {
+	kept := res.linked[:0:0]
+	for _, addr := range res.linked {
 		if contains(types, a.b.typeOf[addr]) {
 			kept = append(kept, addr)
 		}
 	}
-	if a.sharedRefs != nil && a.cfg[name] == nil {
-		// Shared references name other blocks' targets too: they are not
-		// missing values of this one.
-		unlinked = nil
-	}
-	return kept, unlinked
+	res.linked = kept
+	return res
+}
+
+// nullFromConstants reports an unknown attribute whose expression depends
+// only on constants: a non-null constant would be known in the plan, so the
+// expression gave null and the provider computes the value (as if omitted).
+func (r linkResult) nullFromConstants() bool {
+	return len(r.linked) == 0 && len(r.unlinked) == 0 && r.constants > 0
 }
 
 // refTargets are the resource types an identifier attribute can name.
@@ -112,7 +120,7 @@ func (a *attrs) origin(name string) string {
 func significantRefs(refs []string) []string {
 	var out []string
 	for _, r := range refs {
-		if !isPrefixOfAny(r, out) {
+		if !isPrefixOfAny(r, out) && !contains(out, r) {
 			out = append(out, r)
 		}
 	}
@@ -144,13 +152,15 @@ func (a *attrs) str(name string, ref bool) model.Str {
 			return model.Str{Resolution: model.Default, Range: rng}
 		}
 		if ref {
-			linked, unlinked := a.link(name, false)
+			l := a.link(name, false)
 			switch {
-			case len(linked) == 1:
-				return model.Str{Ref: linked[0], Resolution: model.Explicit, Origin: a.origin(name), Range: rng}
-			case len(linked) == 0 && len(unlinked) == 1 && strings.HasPrefix(unlinked[0], "local."):
+			case len(l.linked) == 1:
+				return model.Str{Ref: l.linked[0], Resolution: model.Explicit, Origin: a.origin(name), Range: rng}
+			case len(l.linked) == 0 && len(l.unlinked) == 1 && strings.HasPrefix(l.unlinked[0], "local."):
 				// Set through a local the plan does not record: set, not linked.
-				return model.Str{Ref: unlinked[0], Resolution: model.Explicit, Origin: a.origin(name), Range: rng}
+				return model.Str{Ref: l.unlinked[0], Resolution: model.Explicit, Origin: a.origin(name), Range: rng}
+			case l.nullFromConstants():
+				return model.Str{Resolution: model.Default, Range: rng}
 			}
 		}
 		return model.Str{Resolution: model.Unknown, Reason: a.unknownReason(name), Range: rng}
@@ -177,8 +187,8 @@ func (a *attrs) linkKnown(name, id string) string {
 	if addr, ok := a.b.byID[id]; ok {
 		return addr
 	}
-	if linked, _ := a.link(name, false); len(linked) == 1 {
-		if addr := linked[0]; a.b.idOf[addr] == "" || a.b.idOf[addr] == id {
+	if l := a.link(name, false); len(l.linked) == 1 {
+		if addr := l.linked[0]; a.b.idOf[addr] == "" || a.b.idOf[addr] == id {
 			return addr
 		}
 	}
@@ -192,15 +202,18 @@ func (a *attrs) list(name string) model.List {
 		if !a.written(name) {
 			return model.List{Resolution: model.Default, Range: rng}
 		}
-		linked, unlinked := a.link(name, true)
-		if len(linked) == 0 && len(unlinked) == 0 {
+		lr := a.link(name, true)
+		if lr.nullFromConstants() {
+			return model.List{Resolution: model.Default, Range: rng}
+		}
+		if len(lr.linked) == 0 && len(lr.unlinked) == 0 {
 			return model.List{Resolution: model.Unknown, Reason: a.unknownReason(name), Range: rng}
 		}
 		l := model.List{Resolution: model.Explicit, Origin: a.origin(name), Range: rng}
-		for _, addr := range linked {
+		for _, addr := range lr.linked {
 			l.Items = append(l.Items, model.Str{Ref: addr, Resolution: model.Explicit, Origin: l.Origin, Range: rng})
 		}
-		for _, u := range unlinked {
+		for _, u := range lr.unlinked {
 			l.Items = append(l.Items, model.Str{Resolution: model.Unknown, Range: rng,
 				Reason: fmt.Sprintf("an item of %s.%s%s comes from %s and is known only after apply", a.inst.Address, a.path, name, u)})
 		}
@@ -242,9 +255,8 @@ func (a *attrs) list(name string) model.List {
 	if len(pending) > 0 {
 		// Fill unknown elements with the referenced instances that no known
 		// element already names, in reference order.
-		linked, _ := a.link(name, true)
 		var free []string
-		for _, addr := range linked {
+		for _, addr := range a.link(name, true).linked {
 			if !itemsRef(l.Items, addr) {
 				free = append(free, addr)
 			}
