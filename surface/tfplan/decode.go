@@ -359,25 +359,15 @@ func eachElement(dec *json.Decoder, fn func() error) error {
 	return expectDelim(dec, ']')
 }
 
-// skipValue consumes one JSON value token by token, so a large value that is
-// not needed (planned_values, prior_state) is never held whole.
+// skipValue consumes one JSON value without building it: the decoder
+// validates and buffers the value's bytes (so a skipped section costs its own
+// size in memory once, transiently) and discard ignores them. This is several
+// times faster than walking the value token by token.
 func skipValue(dec *json.Decoder) error {
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		if d, ok := tok.(json.Delim); ok {
-			switch d {
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-			}
-		}
-		if depth == 0 {
-			return nil
-		}
-	}
+	return dec.Decode(&discard{})
 }
+
+// discard is a json.Unmarshaler that keeps nothing.
+type discard struct{}
+
+func (*discard) UnmarshalJSON([]byte) error { return nil }
