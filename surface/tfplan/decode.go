@@ -66,7 +66,7 @@ func (e *syntaxError) Error() string { return e.Err.Error() }
 func (e *syntaxError) Unwrap() error { return e.Err }
 
 // decode streams a `terraform show -json` document. Only the keys it needs
-// are decoded; everything else is skipped token by token.
+// are decoded; everything else is validated and skipped (skipValue).
 func decode(r io.Reader) (*document, error) {
 	dec := json.NewDecoder(bufio.NewReaderSize(r, 256<<10))
 	dec.UseNumber()

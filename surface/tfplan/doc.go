@@ -9,11 +9,14 @@
 // with `after_unknown`, `after_sensitive` and `replace_paths`) and
 // `configuration` (which attributes the configuration writes, and what they
 // reference). `planned_values`, `prior_state`, `resource_drift` and the rest
-// are skipped without being held in memory. States: `values.root_module` and
-// its `child_modules`. The file is streamed with encoding/json's token API:
-// only the resource instances of the types the model knows are decoded, one
-// at a time, so memory grows with the SageMaker and network resources, not
-// with the size of the plan.
+// are validated and skipped without being decoded. States:
+// `values.root_module` and its `child_modules`. The file is streamed with
+// encoding/json's Decoder: resource instances are decoded one at a time and
+// only those of the types the model knows are kept, so the model grows with
+// the SageMaker and network resources, not with the plan. The one large
+// transient buffer is the section being skipped (the decoder holds that
+// section's bytes once while validating it); the file is never held whole,
+// and nothing is held twice. BenchmarkLoadLargePlan measures throughput.
 //
 // # Mapping
 //
@@ -60,6 +63,13 @@
 //     when the expression also uses count.index or each.key/each.value, to
 //     every instance in a list attribute, and is otherwise left unresolved.
 //     The same rule applies to module calls with count/for_each.
+//   - An attribute written as an expression that evaluates to null
+//     (`lookup(each.value, "access", null)`) gets the provider default in the
+//     plan, and the configuration only records that it was written: such a
+//     value reads Explicit "Enabled" where the source surface says Default
+//     (the verdict is the same). An unknown computed attribute whose
+//     expression depends only on constants (module arguments without
+//     references, root variables) must have been null, and reads as omitted.
 //   - Inline route targets in `aws_route_table.route` are linked by type: the
 //     configuration records one reference list for all route blocks, so an
 //     unknown nat_gateway_id is linked to the NAT gateway it references when
