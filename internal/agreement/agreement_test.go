@@ -128,7 +128,7 @@ func checkCase(t *testing.T, tf, plugins, dir string, spec caseSpec, useExpected
 			continue
 		}
 		roots++
-		planJSON, err := planRoot(ctx, tf, plugins, filepath.Join(work, p), spec)
+		planJSON, err := planRoot(ctx, tf, plugins, work, filepath.Join(work, p), spec)
 		if err != nil {
 			t.Errorf("(a) terraform plan of %s failed: %v", p, err)
 			continue
@@ -171,8 +171,10 @@ const providerSettings = `  access_key                  = "AKIAIOSFODNN7EXAMPLE"
   skip_region_validation      = true
 `
 
-// planRoot runs init, plan and show -json in a root module and returns the plan JSON.
-func planRoot(ctx context.Context, tf, plugins, root string, spec caseSpec) ([]byte, error) {
+// planRoot runs init, plan and show -json in a root module (inside the
+// case's copy work) and returns the plan JSON. Var files are relative to the
+// case directory, as for the scan.
+func planRoot(ctx context.Context, tf, plugins, work, root string, spec caseSpec) ([]byte, error) {
 	hasProvider, err := dirMatches(root, awsProvider)
 	if err != nil {
 		return nil, err
@@ -207,6 +209,9 @@ func planRoot(ctx context.Context, tf, plugins, root string, spec caseSpec) ([]b
 	}
 	planArgs := []string{"plan", "-input=false", "-no-color", "-refresh=false", "-lock=false", "-out=sagefence.tfplan"}
 	for _, vf := range spec.Args.VarFiles {
+		if !filepath.IsAbs(vf) {
+			vf = filepath.Join(work, vf)
+		}
 		planArgs = append(planArgs, "-var-file="+vf)
 	}
 	for _, v := range spec.Args.Vars {
