@@ -57,8 +57,12 @@ var modelTypes = map[string]bool{
 }
 
 // syntaxError is a malformed input with the byte offset where it was found.
+// When Walk is set the offset is not reliable (encoding/json reports errors
+// inside a decoded value relative to the value), and the position must be
+// found again by walking the input (LoadFile does).
 type syntaxError struct {
 	Offset int64
+	Walk   bool
 	Err    error
 }
 
@@ -77,10 +81,10 @@ func decode(r io.Reader) (*document, error) {
 		}
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			return &syntaxError{Offset: se.Offset, Err: err}
+			return &syntaxError{Offset: se.Offset, Walk: true, Err: err}
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return &syntaxError{Offset: dec.InputOffset(), Err: fmt.Errorf("unexpected end of JSON: %w", io.ErrUnexpectedEOF)}
+			return &syntaxError{Offset: dec.InputOffset(), Walk: true, Err: fmt.Errorf("unexpected end of JSON: %w", io.ErrUnexpectedEOF)}
 		}
 		return &syntaxError{Offset: dec.InputOffset(), Err: err}
 	}

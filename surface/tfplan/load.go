@@ -3,6 +3,7 @@ package tfplan
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,38 +26,68 @@ func LoadFile(ctx context.Context, path string, opts surface.Options) surface.Re
 		return surface.Result{Errors: []model.Error{{File: path, Message: fmt.Sprintf("reading plan: %v", unwrapPath(err))}}}
 	}
 	defer f.Close()
-	res, offset := load(ctx, f, path)
-	if offset >= 0 {
-		res.Errors[0].Line = lineAt(path, offset)
+	res, se := load(ctx, f, path)
+	switch {
+	case se == nil:
+	case se.Walk:
+		res.Errors[0].Line = syntaxErrorLine(ctx, path)
+	default:
+		res.Errors[0].Line = lineAt(path, se.Offset)
 	}
 	return res
 }
 
 // Load reads a `terraform show -json` document from r; name is the file
-// name used in locations. A malformed document's error names the byte offset.
+// name used in locations. Errors carry no line (LoadFile adds it).
 func Load(ctx context.Context, r io.Reader, name string) surface.Result {
-	res, offset := load(ctx, r, name)
-	if offset >= 0 {
-		res.Errors[0].Message += fmt.Sprintf(" (at byte %d)", offset)
-	}
+	res, _ := load(ctx, r, name)
 	return res
 }
 
-// load returns the offset of a syntax error, or -1.
-func load(ctx context.Context, r io.Reader, name string) (surface.Result, int64) {
+// load also returns where a malformed document went wrong, when it did.
+func load(ctx context.Context, r io.Reader, name string) (surface.Result, *syntaxError) {
 	doc, err := decode(&ctxReader{ctx: ctx, r: r})
 	if err == nil {
-		return surface.Result{Sets: []*model.Set{build(name, doc)}}, -1
+		return surface.Result{Sets: []*model.Set{build(name, doc)}}, nil
 	}
 	if ctx.Err() != nil {
-		return surface.Result{Errors: []model.Error{{File: name, Message: "terraform plan JSON: " + ctx.Err().Error()}}}, -1
+		return surface.Result{Errors: []model.Error{{File: name, Message: "terraform plan JSON: " + ctx.Err().Error()}}}, nil
 	}
-	res := surface.Result{Errors: []model.Error{{File: name, Message: "terraform plan JSON: " + err.Error()}}}
 	var se *syntaxError
-	if errors.As(err, &se) {
-		return res, se.Offset
+	errors.As(err, &se)
+	return surface.Result{Errors: []model.Error{{File: name, Message: "terraform plan JSON: " + err.Error()}}}, se
+}
+
+// syntaxErrorLine finds the line of the first JSON syntax error in a file by
+// walking it token by token (only on the error path: the fast decoder
+// reports offsets relative to the value it was reading). 0 when not found.
+func syntaxErrorLine(ctx context.Context, path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
 	}
-	return res, -1
+	defer f.Close()
+	dec := json.NewDecoder(bufio.NewReader(&ctxReader{ctx: ctx, r: f}))
+	for {
+		base := dec.InputOffset()
+		_, err := dec.Token()
+		if err == nil {
+			continue
+		}
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &se):
+			off := se.Offset
+			if off < base {
+				// Reported inside a scalar, relative to where it starts.
+				off += base
+			}
+			return lineAt(path, off)
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+			return lineAt(path, dec.InputOffset())
+		}
+		return 0
+	}
 }
 
 // ctxReader stops reading when the context is done.

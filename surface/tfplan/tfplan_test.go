@@ -438,6 +438,8 @@ func TestBadInput(t *testing.T) {
 		{"no format_version", `{"terraform_version": "1.11.4"}`, "no format_version", 0},
 		{"trailing data", `{"format_version": "1.2"} {}`, "after the JSON document", 1},
 		{"wrong shape", `{"format_version": "1.2", "resource_changes": {"a": 1}}`, "resource_changes", 1},
+		{"wrong shape on line 3", "{\n\"format_version\": \"1.2\",\n\"resource_changes\": {\"a\": 1}\n}\n", "expected an array", 3},
+		{"error inside a skipped value", "{\"format_version\": \"1.2\",\n\"planned_values\": {\n\"a\": 1\n\"b\": 2}}", "after object key:value pair", 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
