@@ -545,3 +545,40 @@ func FuzzLoadPlan(f *testing.F) {
 		}
 	})
 }
+
+func TestStateChildModulesAndAssociations(t *testing.T) {
+	data := []byte(`{"format_version":"1.0","terraform_version":"1.11.4","values":{"root_module":{
+ "resources":[
+  {"address":"aws_vpc.main","mode":"managed","type":"aws_vpc","name":"main","values":{"id":"vpc-1"}},
+  {"address":"aws_main_route_table_association.m","mode":"managed","type":"aws_main_route_table_association","name":"m",
+   "values":{"id":"rtbassoc-1","vpc_id":"vpc-1","route_table_id":"rtb-1"}},
+  {"address":"aws_route.nat","mode":"managed","type":"aws_route","name":"nat",
+   "values":{"id":"r-1","route_table_id":"rtb-1","destination_cidr_block":"0.0.0.0/0","nat_gateway_id":"nat-1","gateway_id":""}}],
+ "child_modules":[{"address":"module.net","resources":[
+  {"address":"module.net.aws_route_table.private","mode":"managed","type":"aws_route_table","name":"private",
+   "values":{"id":"rtb-1","route":[]}},
+  {"address":"module.net.aws_nat_gateway.this","mode":"managed","type":"aws_nat_gateway","name":"this",
+   "values":{"id":"nat-1","subnet_id":"subnet-9"}},
+  {"address":"module.net.aws_subnet.a[0]","mode":"managed","type":"aws_subnet","name":"a","index":0,
+   "values":{"id":"subnet-1","vpc_id":"vpc-1"}},
+  {"address":"module.net.aws_route_table_association.a[0]","mode":"managed","type":"aws_route_table_association","name":"a","index":0,
+   "values":{"subnet_id":"subnet-1","route_table_id":"rtb-1"}}]}]}}}`)
+	s := loadBytes(t, data)
+	rt := findRT(t, s, "module.net.aws_route_table.private")
+	if !rt.Main || rt.VpcID.Ref != "aws_vpc.main" || !rt.Complete {
+		t.Errorf("route table main %v vpc %+v complete %v", rt.Main, rt.VpcID, rt.Complete)
+	}
+	if len(rt.Subnets) != 1 || rt.Subnets[0].Ref != "module.net.aws_subnet.a[0]" {
+		t.Errorf("associations %+v", rt.Subnets)
+	}
+	if len(rt.Routes) != 1 || rt.Routes[0].TargetKind != "nat" || rt.Routes[0].Target.Ref != "module.net.aws_nat_gateway.this" {
+		t.Errorf("routes %+v", rt.Routes)
+	}
+	if got := s.RouteTableForSubnet("module.net.aws_subnet.a[0]", "aws_vpc.main"); got != rt {
+		t.Errorf("RouteTableForSubnet = %v", got)
+	}
+	// The NAT gateway's subnet is not in the state: the ID stays, unlinked.
+	if nat := s.NATGateways[0]; nat.SubnetID.V != "subnet-9" || nat.SubnetID.Ref != "" {
+		t.Errorf("nat subnet %+v", nat.SubnetID)
+	}
+}
