@@ -175,7 +175,7 @@ const providerSettings = `  access_key                  = "AKIAIOSFODNN7EXAMPLE"
 // case's copy work) and returns the plan JSON. Var files are relative to the
 // case directory, as for the scan.
 func planRoot(ctx context.Context, tf, plugins, work, root string, spec caseSpec) ([]byte, error) {
-	hasProvider, err := dirMatches(root, awsProvider)
+	hasProvider, err := hasAWSProvider(root)
 	if err != nil {
 		return nil, err
 	}
@@ -408,8 +408,9 @@ func hasTF(dir string) bool {
 	return false
 }
 
-// dirMatches reports whether a .tf file of dir matches re.
-func dirMatches(dir string, re *regexp.Regexp) (bool, error) {
+// hasAWSProvider reports whether a root module configures the aws provider,
+// in a .tf file or a .tf.json file.
+func hasAWSProvider(dir string) (bool, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.tf"))
 	if err != nil {
 		return false, err
@@ -419,8 +420,37 @@ func dirMatches(dir string, re *regexp.Regexp) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		if re.Match(b) {
+		if awsProvider.Match(b) {
 			return true, nil
+		}
+	}
+	jsonFiles, err := filepath.Glob(filepath.Join(dir, "*.tf.json"))
+	if err != nil {
+		return false, err
+	}
+	for _, f := range jsonFiles {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return false, err
+		}
+		var doc struct {
+			Provider json.RawMessage `json:"provider"`
+		}
+		if json.Unmarshal(b, &doc) != nil || len(doc.Provider) == 0 {
+			continue
+		}
+		// provider is {"aws": {...}} or [{"aws": {...}}, ...].
+		var one map[string]json.RawMessage
+		var many []map[string]json.RawMessage
+		if json.Unmarshal(doc.Provider, &one) == nil && one["aws"] != nil {
+			return true, nil
+		}
+		if json.Unmarshal(doc.Provider, &many) == nil {
+			for _, m := range many {
+				if m["aws"] != nil {
+					return true, nil
+				}
+			}
 		}
 	}
 	return false, nil
