@@ -165,14 +165,15 @@ func (a *attrs) str(name string, ref bool) model.Str {
 		}
 		return model.Str{Resolution: model.Unknown, Reason: a.unknownReason(name), Range: rng}
 	}
-	v, present := a.after[name]
+	v := a.after[name]
 	s, ok := scalarString(v)
-	if !present || v == nil || !ok || s == "" {
-		res := model.Default
-		if present && v != nil && !ok {
-			return model.Str{Resolution: model.Unknown, Reason: fmt.Sprintf("%s.%s%s is not a string in the plan", a.inst.Address, a.path, name), Range: rng}
-		}
-		return model.Str{Resolution: res, Range: rng}
+	switch {
+	case v != nil && !ok:
+		return model.Str{Resolution: model.Unknown, Range: rng,
+			Reason: fmt.Sprintf("%s.%s%s is not a string in the plan", a.inst.Address, a.path, name)}
+	case s == "":
+		// Null, absent or empty: omitted (a state stores "" for unset strings).
+		return model.Str{Resolution: model.Default, Range: rng}
 	}
 	out := model.Str{V: s, Resolution: a.resolution(name), Origin: a.origin(name), Range: rng}
 	if ref {
