@@ -13,3 +13,7 @@ module "single" {
   source = "./modules/notebook"
   name   = "single"
 }
+
+provider "aws" {
+  region = "eu-west-1"
+}
