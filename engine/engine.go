@@ -17,6 +17,7 @@ import (
 	"github.com/sagefence/sagefence/surface/cdk"
 	"github.com/sagefence/sagefence/surface/cloudformation"
 	"github.com/sagefence/sagefence/surface/terraform"
+	"github.com/sagefence/sagefence/surface/tfplan"
 )
 
 // Options configure a scan.
@@ -54,7 +55,7 @@ func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 	if len(in.TerraformDirs) > 0 {
 		collect(terraform.Load(ctx, terraform.Input{Dirs: in.TerraformDirs, Args: in.TerraformArgs}, opts.Options))
 	}
-	scanTemplates(ctx, in, opts, collect)
+	runBounded(opts.Parallelism, fileJobs(ctx, in, opts), collect)
 	res.Findings = Evaluate(sets, opts.Controls, opts.Suppressions, opts.Now)
 	res.Finalize()
 	return res
@@ -81,22 +82,26 @@ func Evaluate(sets []*model.Set, controls []*control.Control, cfg []ConfigSuppre
 	return out
 }
 
-// scanTemplates loads the CloudFormation templates and CDK assemblies with
-// one loader (parameter files are read once), one file per worker.
-func scanTemplates(ctx context.Context, in Inputs, opts Options, collect func(surface.Result)) {
+// fileJobs returns one job per plan file, template and CDK assembly. The
+// CloudFormation loader (which reads the parameter files once) is shared by
+// templates and assemblies; its own errors are a job of their own.
+func fileJobs(ctx context.Context, in Inputs, opts Options) []func() surface.Result {
+	var jobs []func() surface.Result
+	for _, p := range in.PlanFiles {
+		jobs = append(jobs, func() surface.Result { return tfplan.LoadFile(ctx, p, opts.Options) })
+	}
 	if len(in.TemplateFiles) == 0 && len(in.CDKAssemblies) == 0 {
-		return
+		return jobs
 	}
 	loader, errs := cloudformation.NewLoader(ctx, opts.Options)
-	collect(surface.Result{Errors: errs})
-	var jobs []func() surface.Result
+	jobs = append(jobs, func() surface.Result { return surface.Result{Errors: errs} })
 	for _, p := range in.TemplateFiles {
 		jobs = append(jobs, func() surface.Result { return loader.LoadFile(ctx, p) })
 	}
 	for _, d := range in.CDKAssemblies {
 		jobs = append(jobs, func() surface.Result { return cdk.LoadWith(ctx, loader, d) })
 	}
-	runBounded(opts.Parallelism, jobs, collect)
+	return jobs
 }
 
 // runBounded runs jobs on at most parallelism goroutines (GOMAXPROCS when

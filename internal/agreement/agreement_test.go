@@ -1,0 +1,485 @@
+package agreement_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	tfjson "github.com/hashicorp/terraform-json"
+
+	"github.com/sagefence/sagefence/control"
+	"github.com/sagefence/sagefence/engine"
+	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/internal/testutil"
+	"github.com/sagefence/sagefence/model"
+	"github.com/sagefence/sagefence/surface"
+)
+
+// caseSpec is the part of testdata/cases/<name>/expected.json this test
+// reads (engine/cases_test.go documents the whole format).
+type caseSpec struct {
+	Paths []string `json:"paths"`
+	Args  struct {
+		Vars     []string          `json:"vars"`
+		VarFiles []string          `json:"var_files"`
+		Env      map[string]string `json:"env"`
+	} `json:"args"`
+	SkipTerraform string `json:"skip_terraform"`
+	Findings      []struct {
+		ControlID string  `json:"control_id"`
+		Address   string  `json:"address"`
+		Status    string  `json:"status"`
+		Observed  *string `json:"observed"`
+	} `json:"findings"`
+}
+
+// verdict is what one scan says about one (control, address).
+type verdict struct {
+	Status   finding.Status
+	Observed *string
+}
+
+// verdicts maps "control address" to the verdict.
+type verdicts map[string]verdict
+
+func vkey(controlID, address string) string { return controlID + " " + address }
+
+// plannedAttr says which attribute of which resource type (b) compares, and
+// the control whose observed value it is.
+var plannedAttr = map[string]struct{ attr, controlID string }{
+	"aws_sagemaker_notebook_instance": {"direct_internet_access", control.DirectInternetAccessID},
+	"aws_sagemaker_domain":            {"app_network_access_type", control.DomainVpcOnlyID},
+}
+
+var securityControls = []string{control.DirectInternetAccessID, control.InVPCID, control.DomainVpcOnlyID}
+
+// now fixes suppression expiry so that both scans judge it the same way.
+var now = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+
+func TestTerraformAgreement(t *testing.T) {
+	tf := testutil.RequireTool(t, "terraform")
+	plugins := testutil.TerraformPluginDir(t)
+	specs, err := filepath.Glob("../../testdata/cases/tf-*/expected.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(specs) == 0 {
+		t.Fatal("no tf-* cases under testdata/cases")
+	}
+	useExpected := os.Getenv("SAGEFENCE_AGREEMENT_REFERENCE") == "expected"
+	// terraform is CPU-heavy: a few cases at a time.
+	sem := make(chan struct{}, min(runtime.NumCPU(), 4))
+	for _, specPath := range specs {
+		dir, err := filepath.Abs(filepath.Dir(specPath))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			t.Parallel()
+			spec := readSpec(t, specPath)
+			if spec.SkipTerraform != "" {
+				t.Skipf("skip_terraform: %s", spec.SkipTerraform)
+			}
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			checkCase(t, tf, plugins, dir, spec, useExpected)
+		})
+	}
+}
+
+func readSpec(t *testing.T, path string) caseSpec {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec caseSpec
+	if err := json.Unmarshal(raw, &spec); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return spec
+}
+
+// checkCase plans every root module of the case and compares.
+func checkCase(t *testing.T, tf, plugins, dir string, spec caseSpec, useExpected bool) {
+	ctx := t.Context()
+	paths := spec.Paths
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	work := t.TempDir()
+	if err := copyTree(dir, work); err != nil {
+		t.Fatalf("copying the case: %v", err)
+	}
+	roots := 0
+	for _, p := range paths {
+		if !hasTF(filepath.Join(dir, p)) {
+			continue
+		}
+		roots++
+		planJSON, err := planRoot(ctx, tf, plugins, work, filepath.Join(work, p), spec)
+		if err != nil {
+			t.Errorf("(a) terraform plan of %s failed: %v", p, err)
+			continue
+		}
+		planFile := filepath.Join(work, p, "sagefence-plan.json")
+		if err := os.WriteFile(planFile, planJSON, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var source verdicts
+		if useExpected {
+			source = expectedVerdicts(spec)
+		} else {
+			source = scanVerdicts(t, ctx, filepath.Join(dir, p), model.SurfaceTerraform, spec, dir)
+			if len(source) == 0 && len(expectedVerdicts(spec)) > 0 {
+				t.Errorf("the source scan of %s gave no finding of the security controls, but expected.json lists %d: "+
+					"is the Terraform surface wired into engine.Scan?", p, len(expectedVerdicts(spec)))
+				continue
+			}
+		}
+		planned, err := plannedValues(planJSON)
+		if err != nil {
+			t.Fatalf("reading the plan of %s: %v", p, err)
+		}
+		compareValues(t, p, planned, source)
+		compareStatuses(t, p, scanVerdicts(t, ctx, planFile, model.SurfaceTerraformPlan, spec, dir), source)
+	}
+	if roots == 0 {
+		t.Fatalf("no Terraform root module among the case's paths %v", paths)
+	}
+}
+
+var awsProvider = regexp.MustCompile(`(?m)^\s*provider\s+"aws"\s*\{`)
+
+// providerBlock lets the offline provider plan without credentials.
+const providerSettings = `  access_key                  = "AKIAIOSFODNN7EXAMPLE"
+  secret_key                  = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+`
+
+// planRoot runs init, plan and show -json in a root module (inside the
+// case's copy work) and returns the plan JSON. Var files are relative to the
+// case directory, as for the scan.
+func planRoot(ctx context.Context, tf, plugins, work, root string, spec caseSpec) ([]byte, error) {
+	hasProvider, err := hasAWSProvider(root)
+	if err != nil {
+		return nil, err
+	}
+	// A case without a provider block gets one; a case with one keeps its
+	// settings (region, aliases) and gets the credential skips through an
+	// override file, which Terraform merges into the existing block.
+	file, body := "zz_sagefence_provider.tf", "provider \"aws\" {\n  region = \"us-east-1\"\n"+providerSettings+"}\n"
+	if hasProvider {
+		file, body = "zz_sagefence_override.tf", "provider \"aws\" {\n"+providerSettings+"}\n"
+	}
+	if err := os.WriteFile(filepath.Join(root, file), []byte(body), 0o644); err != nil {
+		return nil, err
+	}
+	env := append(os.Environ(), "TF_IN_AUTOMATION=1", "TF_INPUT=0", "CHECKPOINT_DISABLE=1", "TF_CLI_ARGS=")
+	for k, v := range spec.Args.Env {
+		env = append(env, k+"="+v)
+	}
+	run := func(args ...string) ([]byte, error) {
+		cmd := exec.CommandContext(ctx, tf, args...)
+		cmd.Dir = root
+		cmd.Env = env
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("terraform %s: %w\n%s", strings.Join(args, " "), err, stderr.String())
+		}
+		return stdout.Bytes(), nil
+	}
+	if _, err := run("init", "-input=false", "-no-color", "-plugin-dir="+plugins); err != nil {
+		return nil, err
+	}
+	planArgs := []string{"plan", "-input=false", "-no-color", "-refresh=false", "-lock=false", "-out=sagefence.tfplan"}
+	for _, vf := range spec.Args.VarFiles {
+		if !filepath.IsAbs(vf) {
+			vf = filepath.Join(work, vf)
+		}
+		planArgs = append(planArgs, "-var-file="+vf)
+	}
+	for _, v := range spec.Args.Vars {
+		planArgs = append(planArgs, "-var="+v)
+	}
+	if _, err := run(planArgs...); err != nil {
+		return nil, err
+	}
+	return run("show", "-json", "sagefence.tfplan")
+}
+
+// scanVerdicts scans path with sagefence and keeps the security controls'
+// verdicts of one surface. A suppressed finding counts as the fail it waives
+// (a plan carries no suppressions).
+func scanVerdicts(t *testing.T, ctx context.Context, path, surfaceName string, spec caseSpec, caseDir string) verdicts {
+	t.Helper()
+	controls, err := control.Select(securityControls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var varFiles []string
+	for _, vf := range spec.Args.VarFiles {
+		if !filepath.IsAbs(vf) {
+			vf = filepath.Join(caseDir, vf)
+		}
+		varFiles = append(varFiles, vf)
+	}
+	env := spec.Args.Env
+	res := engine.Scan(ctx, []string{path}, engine.Options{
+		Options: surface.Options{
+			Vars: spec.Args.Vars, VarFiles: varFiles,
+			Getenv: func(k string) string { return env[k] },
+		},
+		Controls: controls,
+		Now:      now,
+	})
+	for _, e := range res.Errors {
+		t.Errorf("scanning %s: %s", path, e.Error())
+	}
+	out := verdicts{}
+	for _, f := range res.Findings {
+		if f.Surface != surfaceName {
+			continue
+		}
+		st := f.Status
+		if st == finding.Suppressed {
+			st = finding.Fail
+		}
+		out[vkey(f.ControlID, f.Resource.Address)] = verdict{Status: st, Observed: f.Observed}
+	}
+	return out
+}
+
+// expectedVerdicts reads the security controls' verdicts from expected.json.
+func expectedVerdicts(spec caseSpec) verdicts {
+	out := verdicts{}
+	for _, f := range spec.Findings {
+		if !contains(securityControls, f.ControlID) {
+			continue
+		}
+		st := finding.Status(f.Status)
+		if st == finding.Suppressed {
+			st = finding.Fail
+		}
+		out[vkey(f.ControlID, f.Address)] = verdict{Status: st, Observed: f.Observed}
+	}
+	return out
+}
+
+// planned is the value Terraform plans for a compared attribute; nil when
+// it is known only after apply.
+type planned struct {
+	controlID string
+	attr      string
+	value     *string
+}
+
+// plannedValues reads the compared attributes straight from the plan JSON
+// with terraform-json, independently of sagefence's plan surface.
+func plannedValues(planJSON []byte) (map[string]planned, error) {
+	var plan tfjson.Plan
+	if err := json.Unmarshal(planJSON, &plan); err != nil {
+		return nil, err
+	}
+	out := map[string]planned{}
+	for _, rc := range plan.ResourceChanges {
+		pa, ok := plannedAttr[rc.Type]
+		if !ok || rc.Mode != tfjson.ManagedResourceMode || rc.Change == nil || rc.Change.Actions.Delete() || rc.DeposedKey != "" {
+			continue
+		}
+		p := planned{controlID: pa.controlID, attr: pa.attr}
+		after, _ := rc.Change.After.(map[string]any)
+		unknown, _ := rc.Change.AfterUnknown.(map[string]any)
+		if u, _ := unknown[pa.attr].(bool); !u {
+			if s, ok := after[pa.attr].(string); ok {
+				p.value = &s
+			} else {
+				empty := ""
+				p.value = &empty
+			}
+		}
+		out[rc.Address] = p
+	}
+	return out, nil
+}
+
+// compareValues is check (b).
+func compareValues(t *testing.T, root string, plan map[string]planned, source verdicts) {
+	t.Helper()
+	for _, addr := range sortedKeys(plan) {
+		p := plan[addr]
+		v, ok := source[vkey(p.controlID, addr)]
+		switch {
+		case !ok:
+			t.Errorf("(b) %s: terraform plans %s but the source scan has no %s finding for it", root, addr, p.controlID)
+		case p.value == nil && v.Status != finding.Unknown:
+			t.Errorf("(b) %s: %s.%s is known only after apply in the plan, but the source scan resolved it (%s, observed %s)",
+				root, addr, p.attr, v.Status, show(v.Observed))
+		case p.value != nil && (v.Observed == nil || *v.Observed != *p.value):
+			t.Errorf("(b) %s: %s.%s: terraform plans %q, sagefence resolved %s from the source (%s)",
+				root, addr, p.attr, *p.value, show(v.Observed), v.Status)
+		}
+	}
+	for _, k := range sortedKeys(source) {
+		controlID, addr, _ := strings.Cut(k, " ")
+		if controlID != control.DirectInternetAccessID && controlID != control.DomainVpcOnlyID {
+			continue
+		}
+		if _, ok := plan[addr]; !ok {
+			t.Errorf("(b) %s: the source scan reports %s (%s) but terraform plans no such resource", root, addr, controlID)
+		}
+	}
+}
+
+// compareStatuses is check (c).
+func compareStatuses(t *testing.T, root string, plan, source verdicts) {
+	t.Helper()
+	keys := map[string]bool{}
+	for k := range plan {
+		keys[k] = true
+	}
+	for k := range source {
+		keys[k] = true
+	}
+	for _, k := range sortedKeys(keys) {
+		p, inPlan := plan[k]
+		s, inSource := source[k]
+		switch {
+		case !inPlan:
+			t.Errorf("(c) %s: %s is %s from the source but has no finding from the plan", root, k, s.Status)
+		case !inSource:
+			t.Errorf("(c) %s: %s is %s from the plan but has no finding from the source", root, k, p.Status)
+		case p.Status != s.Status:
+			t.Errorf("(c) %s: %s: source %s (observed %s), plan %s (observed %s)", root, k, s.Status, show(s.Observed), p.Status, show(p.Observed))
+		}
+	}
+}
+
+func show(s *string) string {
+	if s == nil {
+		return "null"
+	}
+	return fmt.Sprintf("%q", *s)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func hasTF(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if !e.IsDir() && (strings.HasSuffix(e.Name(), ".tf") || strings.HasSuffix(e.Name(), ".tf.json")) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasAWSProvider reports whether a root module configures the aws provider,
+// in a .tf file or a .tf.json file.
+func hasAWSProvider(dir string) (bool, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.tf"))
+	if err != nil {
+		return false, err
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return false, err
+		}
+		if awsProvider.Match(b) {
+			return true, nil
+		}
+	}
+	jsonFiles, err := filepath.Glob(filepath.Join(dir, "*.tf.json"))
+	if err != nil {
+		return false, err
+	}
+	for _, f := range jsonFiles {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return false, err
+		}
+		var doc struct {
+			Provider json.RawMessage `json:"provider"`
+		}
+		if json.Unmarshal(b, &doc) != nil || len(doc.Provider) == 0 {
+			continue
+		}
+		// provider is {"aws": {...}} or [{"aws": {...}}, ...].
+		var one map[string]json.RawMessage
+		var many []map[string]json.RawMessage
+		if json.Unmarshal(doc.Provider, &one) == nil && one["aws"] != nil {
+			return true, nil
+		}
+		if json.Unmarshal(doc.Provider, &many) == nil {
+			for _, m := range many {
+				if m["aws"] != nil {
+					return true, nil
+				}
+			}
+		}
+	}
+	return false, nil
+}
+
+// copyTree copies a case directory, without Terraform's working files.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			if d.Name() == ".terraform" || d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+}

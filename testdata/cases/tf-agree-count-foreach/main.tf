@@ -1,0 +1,54 @@
+variable "teams" {
+  type = list(object({
+    name   = string
+    access = optional(string)
+  }))
+  default = [
+    { name = "research", access = "Disabled" },
+    { name = "sandbox", access = "Enabled" },
+    { name = "legacy" },
+  ]
+}
+
+locals {
+  by_name = { for t in var.teams : t.name => t }
+}
+
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+}
+
+resource "aws_subnet" "private" {
+  count      = 2
+  vpc_id     = aws_vpc.main.id
+  cidr_block = cidrsubnet("10.0.0.0/16", 8, count.index)
+}
+
+resource "aws_security_group" "notebook" {
+  vpc_id = aws_vpc.main.id
+}
+
+resource "aws_sagemaker_notebook_instance" "pool" {
+  count                  = 2
+  name                   = "pool-${count.index}"
+  instance_type          = "ml.t3.medium"
+  role_arn               = "arn:aws:iam::123456789012:role/sagemaker"
+  subnet_id              = aws_subnet.private[count.index].id
+  security_groups        = [aws_security_group.notebook.id]
+  direct_internet_access = count.index == 0 ? "Disabled" : "Enabled"
+}
+
+resource "aws_sagemaker_notebook_instance" "disabled_feature" {
+  count         = 0
+  name          = "never"
+  instance_type = "ml.t3.medium"
+  role_arn      = "arn:aws:iam::123456789012:role/sagemaker"
+}
+
+resource "aws_sagemaker_notebook_instance" "team" {
+  for_each               = local.by_name
+  name                   = each.key
+  instance_type          = "ml.t3.medium"
+  role_arn               = "arn:aws:iam::123456789012:role/sagemaker"
+  direct_internet_access = lookup(each.value, "access", null) == null ? "Enabled" : each.value.access
+}

@@ -1,0 +1,2 @@
+# Given with --var-file: overrides terraform.tfvars.
+from_var_file = "Enabled"

@@ -1,0 +1,24 @@
+variable "name" {
+  type = string
+}
+
+variable "access" {
+  type = string
+}
+
+variable "subnet" {
+  type = string
+}
+
+variable "sg" {
+  type = string
+}
+
+resource "aws_sagemaker_notebook_instance" "this" {
+  name                   = var.name
+  instance_type          = "ml.t3.medium"
+  role_arn               = "arn:aws:iam::123456789012:role/sagemaker"
+  direct_internet_access = var.access
+  subnet_id              = var.subnet
+  security_groups        = var.sg == null ? null : [var.sg]
+}
