@@ -122,11 +122,27 @@ func place(f finding.Finding) string {
 }
 
 // firstSentence keeps a remediation to one line.
+// A sentence ends at ". " or ":\n" (the start of an example), never at an
+// abbreviation such as "e.g." or "i.e.".
 func firstSentence(s string) string {
-	if i := strings.Index(s, ". "); i >= 0 {
-		return s[:i+1]
+	for i := 0; i < len(s)-1; i++ {
+		switch {
+		case s[i] == '\n':
+			return strings.TrimRight(s[:i], " :")
+		case s[i] == '.' && s[i+1] == ' ' && !endsWithAbbreviation(s[:i+1]):
+			return s[:i+1]
+		}
 	}
 	return s
+}
+
+func endsWithAbbreviation(s string) bool {
+	for _, a := range []string{"e.g.", "i.e.", "etc.", "vs."} {
+		if strings.HasSuffix(s, a) {
+			return true
+		}
+	}
+	return false
 }
 
 // errWriter keeps the first write error so formatters can print freely.
