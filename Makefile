@@ -9,7 +9,7 @@ build:
 
 ## test: everything CI runs — formatting, vet, unit + integration tests, short fuzzing.
 test: lint
-	$(GO) test -count=1 $(PKGS)
+	$(GO) test -count=1 -timeout 45m $(PKGS)
 	$(MAKE) fuzz
 
 lint:
