@@ -385,7 +385,7 @@ func sgRule(a *attrs, f ruleFields) model.SGRule {
 			r.SecurityGroups = listItems(a.list(f.groups))
 		}
 	} else {
-		if v := a.str(f.prefixLists, false); v.Resolution == model.Unknown || v.V != "" {
+		if v := a.str(f.prefixLists, true); v.Resolution == model.Unknown || v.V != "" || v.Ref != "" {
 			r.PrefixListIDs = append(r.PrefixListIDs, v)
 		}
 		if v := a.str(f.groups, true); v.Resolution == model.Unknown || v.V != "" || v.Ref != "" {
@@ -418,7 +418,10 @@ func normalizeProtocol(p string) string {
 // noteIncomplete marks the group incomplete when a rule has unknown parts.
 func (b *builder) noteIncomplete(sg *model.SecurityGroup, r model.SGRule, where string) {
 	unknown := !r.Protocol.Known() || r.FromPort.Resolution == model.Unknown || r.ToPort.Resolution == model.Unknown
-	for _, group := range [][]model.Str{r.CIDRs, r.PrefixListIDs, r.SecurityGroups} {
+	// A prefix list whose ID is known only after apply (the S3 gateway
+	// endpoint's prefix_list_id) is still a prefix-list destination, which is
+	// all the egress control needs; CIDRs and groups must be known.
+	for _, group := range [][]model.Str{r.CIDRs, r.SecurityGroups} {
 		for _, s := range group {
 			if s.Resolution == model.Unknown {
 				unknown = true
