@@ -85,9 +85,9 @@ func terraformFunctions(baseDir string) map[string]function.Function {
 		"timestamp": unknownFunc("timestamp", 0), "plantimestamp": unknownFunc("plantimestamp", 0),
 		"uuid": unknownFunc("uuid", 0), "uuidv5": unknownFunc("uuidv5", 2), "bcrypt": unknownFunc("bcrypt", -1),
 		"rsadecrypt": unknownFunc("rsadecrypt", 2), "timecmp": unknownFunc("timecmp", 2),
-		"yamldecode": unknownFunc("yamldecode", 1), "yamlencode": unknownFunc("yamlencode", 1),
-		"matchkeys": matchKeysFunc, "transpose": unknownFunc("transpose", 1), "type": unknownFunc("type", 1),
-		"templatestring": unknownFunc("templatestring", 2),
+		"yamlencode": unknownFunc("yamlencode", 1),
+		"matchkeys":  matchKeysFunc, "transpose": unknownFunc("transpose", 1), "type": unknownFunc("type", 1),
+		"templatestring": unknownFunc("templatestring", 2), "yamldecode": yamlDecodeFunc,
 	}
 	files := fileFuncs{base: baseDir, table: f}
 	f["file"] = files.read(false)

@@ -101,6 +101,9 @@ func TestFunctions(t *testing.T) {
 		{`keys({ b = 1, a = 2 })[0]`, cty.StringVal("a")},
 		{`matchkeys(["i-1", "i-2"], ["a", "b"], ["b"])[0]`, cty.StringVal("i-2")},
 		{`!fileexists("nope.txt")`, cty.True},
+		{`yamldecode("a: 1\nb: [x, true, null]\n").b[1]`, cty.True},
+		{`yamldecode("base: &b {k: v}\nother:\n  <<: *b\n  n: 0x10\n").other.n`, cty.NumberIntVal(16)},
+		{`yamldecode("base: &b {k: v}\nother:\n  <<: *b\n").other.k`, cty.StringVal("v")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.expr, func(t *testing.T) {
