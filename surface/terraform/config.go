@@ -65,7 +65,9 @@ type moduleCall struct {
 }
 
 type resourceDecl struct {
-	mode    string // "managed" or "data"
+	// overrides are bodies from override files, merged over body in order.
+	overrides []hcl.Body
+	mode      string // "managed" or "data"
 	typ     string
 	name    string
 	count   hcl.Expression
@@ -226,6 +228,94 @@ func (d *moduleDef) decodeResource(pf *parsedFile, b *hcl.Block, mode string) {
 	}
 	d.resByAddr[r.addr()] = r
 	d.resources = append(d.resources, r)
+}
+
+// decodeOverride merges an override file into the module as Terraform does:
+// attributes replace attributes, nested block types replace the base's
+// blocks of that type, and new locals/outputs/variables replace old ones.
+func (d *moduleDef) decodeOverride(pf *parsedFile) {
+	d.files = append(d.files, pf)
+	content, diags := pf.body.Content(fileSchema)
+	d.parseErrs = append(d.parseErrs, diagErrors(diags)...)
+	if content == nil {
+		return
+	}
+	for _, b := range content.Blocks {
+		switch b.Type {
+		case "resource", "data":
+			addr := b.Labels[0] + "." + b.Labels[1]
+			base := d.resByAddr[addr]
+			if b.Type == "data" {
+				base = d.data[addr]
+			}
+			if base == nil {
+				d.errorf(b.DefRange, "override for %s %s has no base block in the module", b.Type, addr)
+				continue
+			}
+			base.overrides = append(base.overrides, b.Body)
+			attrs, _ := b.Body.JustAttributes()
+			if a, ok := attrs["count"]; ok {
+				base.count, base.forEach = a.Expr, nil
+			}
+			if a, ok := attrs["for_each"]; ok {
+				base.forEach, base.count = a.Expr, nil
+			}
+		case "locals":
+			attrs, diags := b.Body.JustAttributes()
+			d.parseErrs = append(d.parseErrs, diagErrors(diags)...)
+			for name, a := range attrs {
+				d.locals[name] = a
+			}
+		case "output":
+			attrs, _ := b.Body.JustAttributes()
+			if a, ok := attrs["value"]; ok {
+				d.outputs[b.Labels[0]] = a
+			}
+		case "variable":
+			name := b.Labels[0]
+			base := d.variables[name]
+			if base == nil {
+				d.errorf(b.DefRange, "override for variable %q has no base declaration", name)
+				continue
+			}
+			delete(d.variables, name)
+			d.decodeVariable(b)
+			merged := d.variables[name]
+			attrs, _ := b.Body.JustAttributes()
+			if _, ok := attrs["type"]; !ok {
+				merged.typ, merged.defaults, merged.parseHCL = base.typ, base.defaults, base.parseHCL
+			}
+			if _, ok := attrs["default"]; !ok {
+				merged.def, merged.defaultLoc = base.def, base.defaultLoc
+			}
+			if _, ok := attrs["nullable"]; !ok {
+				merged.nullable = base.nullable
+			}
+			// decodeVariable appended the name again
+			d.varOrder = d.varOrder[:len(d.varOrder)-1]
+		case "module":
+			base := d.modulesByNm[b.Labels[0]]
+			if base == nil {
+				d.errorf(b.DefRange, "override for module %q has no base module call", b.Labels[0])
+				continue
+			}
+			tmp := newModuleDef(d.dir)
+			tmp.decodeModuleCall(pf, b)
+			over := tmp.modulesByNm[b.Labels[0]]
+			if over.source != "" {
+				base.source = over.source
+			}
+			if over.count != nil {
+				base.count, base.forEach = over.count, nil
+			}
+			if over.forEach != nil {
+				base.forEach, base.count = over.forEach, nil
+			}
+			for n, a := range over.inputs {
+				base.inputs[n] = a
+			}
+		}
+	}
 }
 
 // blockRange spans a block from its header to its closing brace.

@@ -589,6 +589,9 @@ func (mi *modInst) resourceState(decl *resourceDecl) *resState {
 	for i, k := range exp.keys {
 		inst := &resInst{key: k, addr: abs + instanceKey(k)}
 		inst.body = mi.evalBody(decl.body, exp.scope(i), true)
+		for _, ob := range decl.overrides {
+			inst.body.override(mi.evalBody(ob, exp.scope(i), true))
+		}
 		inst.obj = mi.resourceObject(decl, inst)
 		st.insts = append(st.insts, inst)
 	}

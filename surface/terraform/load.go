@@ -343,15 +343,32 @@ func loadModuleDir(dir string) *moduleDef {
 		def.missing = true
 		return def
 	}
+	var overrides []*parsedFile
 	for _, path := range files {
 		pf, errs := parseConfigFile(path)
 		def.parseErrs = append(def.parseErrs, errs...)
-		if pf != nil {
-			def.decodeFile(pf)
+		if pf == nil {
+			continue
 		}
+		if isOverrideFile(pf.name) {
+			overrides = append(overrides, pf)
+			continue
+		}
+		def.decodeFile(pf)
+	}
+	// Override files are merged after every other file, in lexical order.
+	for _, pf := range overrides {
+		def.decodeOverride(pf)
 	}
 	def.finish()
 	return def
+}
+
+// isOverrideFile reports whether Terraform merges the file into the others
+// (override.tf, *_override.tf and their .tf.json forms).
+func isOverrideFile(name string) bool {
+	base := strings.TrimSuffix(strings.TrimSuffix(name, ".json"), ".tf")
+	return base == "override" || strings.HasSuffix(base, "_override")
 }
 
 // modulesManifest reads <root>/.terraform/modules/modules.json: module key →

@@ -585,3 +585,44 @@ func TestJSONExpressionsAreTemplates(t *testing.T) {
 		t.Fatalf("got %#v", v)
 	}
 }
+
+func TestOverrideFiles(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"main.tf": notebookWithVar + `
+resource "aws_security_group" "sg" {
+  vpc_id = "vpc-1"
+  egress {
+    from_port   = 0
+    to_port     = 0
+    protocol    = "-1"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+`,
+		"override.tf": `
+variable "access" {
+  default = "Disabled"
+}
+`,
+		"sg_override.tf": `
+resource "aws_security_group" "sg" {
+  egress = []
+}
+
+resource "aws_sagemaker_notebook_instance" "nb" {
+  subnet_id = "subnet-1"
+}
+`,
+	})
+	set, errs := loadRoot(t, dir, surface.Options{})
+	if len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	nb := set.Notebooks[0]
+	if nb.DirectInternetAccess.V != "Disabled" || nb.SubnetID.V != "subnet-1" || nb.Name != "nb" {
+		t.Errorf("notebook after overrides: %+v %+v", nb.DirectInternetAccess, nb.SubnetID)
+	}
+	if sg := set.SecurityGroups[0]; !sg.EgressDeclared || len(sg.Egress) != 0 {
+		t.Errorf("egress = [] in the override must replace the base egress blocks: %+v", sg.Egress)
+	}
+}
