@@ -68,14 +68,14 @@ type resourceDecl struct {
 	// overrides are bodies from override files, merged over body in order.
 	overrides []hcl.Body
 	mode      string // "managed" or "data"
-	typ     string
-	name    string
-	count   hcl.Expression
-	forEach hcl.Expression
-	body    hcl.Body
-	rng     hcl.Range
-	file    *parsedFile
-	supps   []model.Suppression
+	typ       string
+	name      string
+	count     hcl.Expression
+	forEach   hcl.Expression
+	body      hcl.Body
+	rng       hcl.Range
+	file      *parsedFile
+	supps     []model.Suppression
 }
 
 func (r *resourceDecl) addr() string { return r.typ + "." + r.name }
