@@ -29,9 +29,10 @@ type moduleDef struct {
 	resources   []*resourceDecl // managed resources in declaration order
 	resByAddr   map[string]*resourceDecl
 	data        map[string]*resourceDecl
-	// attrNames are every attribute name used in a traversal anywhere in the
-	// module: a resource's value exposes these as unknown when not written.
-	attrNames map[string]bool
+	// attrNames and resAttrNames are the attribute names read from values
+	// (see finish).
+	attrNames    map[string]bool
+	resAttrNames map[string]map[string]bool
 }
 
 func newModuleDef(dir string) *moduleDef {
@@ -326,7 +327,11 @@ func blockRange(b *hcl.Block) hcl.Range {
 	return b.DefRange
 }
 
-// finish collects the attribute names used in traversals anywhere in the module.
+// finish collects the attribute names the module reads from values:
+// per resource (aws_x.y[0].attr) and, for traversals whose subject is not
+// known syntactically (splats, locals, each, module outputs), for every
+// resource. A resource's value exposes these names as unknown when they are
+// not written in its block.
 func (d *moduleDef) finish() {
 	for _, pf := range d.files {
 		if sb, ok := pf.body.(*hclsyntax.Body); ok {
@@ -335,7 +340,11 @@ func (d *moduleDef) finish() {
 				case *hclsyntax.ScopeTraversalExpr:
 					d.addTraversalNames(e.Traversal)
 				case *hclsyntax.RelativeTraversalExpr:
-					d.addTraversalNames(e.Traversal)
+					for _, step := range e.Traversal {
+						if a, ok := step.(hcl.TraverseAttr); ok {
+							d.attrNames[a.Name] = true
+						}
+					}
 				}
 				return nil
 			})
@@ -353,10 +362,38 @@ func (d *moduleDef) finish() {
 	}
 }
 
+// addTraversalNames records the attribute names read after a traversal's
+// subject: aws_x.y[0].a.b gives a and b for aws_x.y; local.l.a gives a for
+// every resource.
 func (d *moduleDef) addTraversalNames(t hcl.Traversal) {
-	for _, step := range t {
+	if len(t) < 3 {
+		return
+	}
+	root := t.RootName()
+	var target map[string]bool
+	switch root {
+	case "path", "terraform", "count", "data":
+		return
+	case "var", "local", "each", "module", "self":
+		target = d.attrNames
+	default:
+		name, ok := attrAt(t, 1)
+		if !ok {
+			return
+		}
+		key := root + "." + name
+		if d.resAttrNames == nil {
+			d.resAttrNames = map[string]map[string]bool{}
+		}
+		target = d.resAttrNames[key]
+		if target == nil {
+			target = map[string]bool{}
+			d.resAttrNames[key] = target
+		}
+	}
+	for _, step := range t[2:] {
 		if a, ok := step.(hcl.TraverseAttr); ok {
-			d.attrNames[a.Name] = true
+			target[a.Name] = true
 		}
 	}
 }

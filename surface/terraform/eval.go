@@ -592,10 +592,25 @@ func (mi *modInst) resourceState(decl *resourceDecl) *resState {
 		for _, ob := range decl.overrides {
 			inst.body.override(mi.evalBody(ob, exp.scope(i), true))
 		}
-		inst.obj = mi.resourceObject(decl, inst)
 		st.insts = append(st.insts, inst)
 	}
-	switch exp.keyed {
+	return st
+}
+
+// resourceValue is what a reference to the resource sees (built on first
+// reference: resources only collected into the model never need it).
+func (mi *modInst) resourceValue(decl *resourceDecl) cty.Value {
+	st := mi.resourceState(decl)
+	if st.busy && !st.done {
+		return unknownBecause(cty.DynamicPseudoType, fmt.Sprintf("%s refers to itself", mi.absAddr(decl.addr())))
+	}
+	if st.val != cty.NilVal {
+		return st.val
+	}
+	for _, inst := range st.insts {
+		inst.obj = mi.resourceObject(decl, inst)
+	}
+	switch st.keyed {
 	case 0:
 		st.val = st.insts[0].obj
 	case 1:
@@ -611,14 +626,6 @@ func (mi *modInst) resourceState(decl *resourceDecl) *resState {
 		}
 		st.val = cty.ObjectVal(m)
 	}
-	return st
-}
-
-func (mi *modInst) resourceValue(decl *resourceDecl) cty.Value {
-	st := mi.resourceState(decl)
-	if st.busy && !st.done && st.val == cty.NilVal {
-		return unknownBecause(cty.DynamicPseudoType, fmt.Sprintf("%s refers to itself", mi.absAddr(decl.addr())))
-	}
 	return st.val
 }
 
@@ -631,20 +638,26 @@ var identityAttrs = map[string]bool{"id": true, "arn": true, "name": true}
 func (mi *modInst) resourceObject(decl *resourceDecl, inst *resInst) cty.Value {
 	attrs := inst.body.object()
 	ref := refMark{inst.addr}
-	for name := range mi.def.attrNames {
+	expose := func(name string) {
 		if _, written := attrs[name]; written {
 			if identityAttrs[name] {
 				attrs[name] = attrs[name].Mark(ref)
 			}
-			continue
+			return
 		}
-		v := unknownBecause(cty.DynamicPseudoType, fmt.Sprintf("%s.%s is known only after apply", inst.addr, name))
+		v := unknownBecause(cty.DynamicPseudoType, inst.addr+"."+name+" is known only after apply")
 		if identityAttrs[name] {
 			v = v.Mark(ref)
 		} else {
 			v = v.Mark(ownerMark{inst.addr})
 		}
 		attrs[name] = v
+	}
+	for name := range mi.def.attrNames {
+		expose(name)
+	}
+	for name := range mi.def.resAttrNames[decl.addr()] {
+		expose(name)
 	}
 	return cty.ObjectVal(attrs)
 }
@@ -863,6 +876,9 @@ func (mi *modInst) origin(expr hcl.Expression) string {
 // collect evaluates every resource and module call of the instance into the Set.
 func (mi *modInst) collect() {
 	for _, decl := range mi.def.resources {
+		if !modelTypes[decl.typ] {
+			continue // evaluated only when something refers to it
+		}
 		st := mi.resourceState(decl)
 		if st.gap != "" {
 			mi.re.addGap(decl.typ, mi.absAddr(decl.addr()), decl.rng, st.gap, mi.supps, decl.supps)
