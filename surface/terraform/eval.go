@@ -103,6 +103,10 @@ type modInst struct {
 	supps []model.Suppression
 	depth int
 
+	// eachOrigin describes the for_each being expanded, for origins that
+	// mention each.key / each.value.
+	eachOrigin string
+
 	varObj    cty.Value
 	locals    map[string]*memo
 	outputs   map[string]*memo
@@ -710,6 +714,9 @@ func (mi *modInst) moduleState(name string) *modState {
 		return st
 	}
 	supps := append(append([]model.Suppression(nil), mi.supps...), call.supps...)
+	savedEach := mi.eachOrigin
+	mi.eachOrigin = mi.forEachOrigin(call.forEach)
+	defer func() { mi.eachOrigin = savedEach }()
 	for i, k := range exp.keys {
 		sc := exp.scope(i)
 		addr := abs + instanceKey(k)
@@ -824,6 +831,21 @@ func (mi *modInst) moduleValue(name string, want map[string]bool) cty.Value {
 	return obj(st.insts[0].mi)
 }
 
+// forEachOrigin describes a for_each expression for origins: the values it
+// reads, else its text.
+func (mi *modInst) forEachOrigin(expr hcl.Expression) string {
+	if expr == nil {
+		return ""
+	}
+	saved := mi.eachOrigin
+	mi.eachOrigin = ""
+	defer func() { mi.eachOrigin = saved }()
+	if o := mi.origin(expr); o != "" {
+		return o
+	}
+	return mi.exprText(expr)
+}
+
 // origin describes where a non-literal expression's value comes from.
 func (mi *modInst) origin(expr hcl.Expression) string {
 	var parts []string
@@ -858,6 +880,9 @@ func (mi *modInst) origin(expr hcl.Expression) string {
 			if a, ok := attrAt(t, 1); ok {
 				s += "." + a
 			}
+			if t.RootName() == "each" && mi.eachOrigin != "" {
+				s += " of " + mi.eachOrigin
+			}
 		case "data":
 			typ, _ := attrAt(t, 1)
 			name, _ := attrAt(t, 2)
@@ -884,9 +909,11 @@ func (mi *modInst) collect() {
 			mi.re.addGap(decl.typ, mi.absAddr(decl.addr()), decl.rng, st.gap, mi.supps, decl.supps)
 			continue
 		}
+		mi.eachOrigin = mi.forEachOrigin(decl.forEach)
 		for _, inst := range st.insts {
 			mi.mapResource(decl, inst)
 		}
+		mi.eachOrigin = ""
 	}
 	for _, call := range mi.def.moduleCalls {
 		st := mi.moduleState(call.name)
