@@ -627,3 +627,172 @@ resource "aws_sagemaker_notebook_instance" "nb" {
 		t.Errorf("egress = [] in the override must replace the base egress blocks: %+v", sg.Egress)
 	}
 }
+
+func TestNetworkMapping(t *testing.T) {
+	dir := writeTree(t, map[string]string{"main.tf": `
+variable "create" {
+  type    = bool
+  default = true
+}
+
+variable "egress_rules" {
+  type = list(object({ port = number, cidr = string }))
+  default = [
+    { port = 443, cidr = "10.0.0.0/16" },
+    { port = 53, cidr = "10.0.0.2/32" },
+  ]
+}
+
+resource "aws_vpc" "this" {
+  count      = var.create ? 1 : 0
+  cidr_block = "10.0.0.0/16"
+}
+
+resource "aws_subnet" "private" {
+  count      = 2
+  vpc_id     = try(aws_vpc.this[0].id, "")
+  cidr_block = cidrsubnet("10.0.0.0/16", 8, count.index)
+}
+
+resource "aws_subnet" "public" {
+  vpc_id     = aws_vpc.this[0].id
+  cidr_block = "10.0.100.0/24"
+}
+
+resource "aws_nat_gateway" "nat" {
+  subnet_id = aws_subnet.public.id
+}
+
+resource "aws_route_table" "private" {
+  vpc_id = aws_vpc.this[0].id
+}
+
+resource "aws_route" "private_nat" {
+  route_table_id         = aws_route_table.private.id
+  destination_cidr_block = "0.0.0.0/0"
+  nat_gateway_id         = aws_nat_gateway.nat.id
+}
+
+resource "aws_route_table_association" "private" {
+  count          = length(aws_subnet.private)
+  subnet_id      = aws_subnet.private[count.index].id
+  route_table_id = aws_route_table.private.id
+}
+
+resource "aws_default_route_table" "main" {
+  default_route_table_id = aws_vpc.this[0].default_route_table_id
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = aws_internet_gateway.igw.id
+  }
+}
+
+resource "aws_internet_gateway" "igw" {
+  vpc_id = aws_vpc.this[0].id
+}
+
+resource "aws_vpc_endpoint" "s3" {
+  vpc_id       = aws_vpc.this[0].id
+  service_name = "com.amazonaws.eu-west-1.s3"
+}
+
+resource "aws_vpc_endpoint_route_table_association" "s3" {
+  vpc_endpoint_id = aws_vpc_endpoint.s3.id
+  route_table_id  = aws_route_table.private.id
+}
+
+resource "aws_vpc_endpoint" "api" {
+  vpc_id              = aws_vpc.this[0].id
+  service_name        = "com.amazonaws.eu-west-1.sagemaker.api"
+  vpc_endpoint_type   = "Interface"
+  private_dns_enabled = true
+}
+
+resource "aws_security_group" "nb" {
+  vpc_id = aws_vpc.this[0].id
+  dynamic "egress" {
+    for_each = var.egress_rules
+    content {
+      from_port   = egress.value.port
+      to_port     = egress.value.port
+      protocol    = "tcp"
+      cidr_blocks = [egress.value.cidr]
+    }
+  }
+}
+
+resource "aws_security_group" "rules" {
+  vpc_id = aws_vpc.this[0].id
+}
+
+resource "aws_security_group_rule" "all_out" {
+  type              = "egress"
+  security_group_id = aws_security_group.rules.id
+  from_port         = 0
+  to_port           = 0
+  protocol          = "-1"
+  cidr_blocks       = ["0.0.0.0/0"]
+}
+
+resource "aws_security_group_rule" "in" {
+  type              = "ingress"
+  security_group_id = aws_security_group.rules.id
+  from_port         = 443
+  to_port           = 443
+  protocol          = "tcp"
+  cidr_blocks       = ["10.0.0.0/8"]
+}
+
+resource "aws_vpc_security_group_egress_rule" "https" {
+  security_group_id = aws_security_group.rules.id
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = aws_vpc_endpoint.s3.prefix_list_id
+}
+`})
+	set, errs := loadRoot(t, dir, surface.Options{})
+	if len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	rt := set.RouteTableForSubnet("aws_subnet.private[1]", "aws_vpc.this[0]")
+	if rt == nil || rt.Address != "aws_route_table.private" || !rt.Complete || len(rt.Routes) != 1 ||
+		rt.Routes[0].TargetKind != "nat" || rt.Routes[0].Target.Ref != "aws_nat_gateway.nat" || rt.Routes[0].Destination.V != "0.0.0.0/0" {
+		t.Fatalf("private route table: %+v", rt)
+	}
+	main := set.RouteTableForSubnet("aws_subnet.public", "aws_vpc.this[0]")
+	if main == nil || !main.Main || len(main.Routes) != 1 || main.Routes[0].TargetKind != "igw" {
+		t.Errorf("main route table: %+v", main)
+	}
+	if nat := set.NATGatewayByID("aws_nat_gateway.nat"); nat == nil || nat.SubnetID.Ref != "aws_subnet.public" {
+		t.Errorf("nat: %+v", nat)
+	}
+	if sub := set.SubnetByID("aws_subnet.private[0]"); sub == nil || sub.VpcID.Ref != "aws_vpc.this[0]" {
+		t.Errorf("subnet through try(): %+v", sub)
+	}
+	eps := map[string]*model.VPCEndpoint{}
+	for _, ep := range set.VPCEndpoints {
+		eps[ep.Address] = ep
+	}
+	if s3 := eps["aws_vpc_endpoint.s3"]; s3.Type.V != "Gateway" || s3.Type.Resolution != model.Default ||
+		len(s3.RouteTableIDs.Items) != 1 || s3.RouteTableIDs.Items[0].Ref != "aws_route_table.private" || s3.PrivateDNSEnabled.V {
+		t.Errorf("s3 endpoint: %+v", s3)
+	}
+	if api := eps["aws_vpc_endpoint.api"]; api.Type.V != "Interface" || !api.PrivateDNSEnabled.V || api.PrivateDNSEnabled.Resolution != model.Explicit {
+		t.Errorf("api endpoint: %+v", api)
+	}
+	nb := set.SecurityGroupByID("aws_security_group.nb")
+	if nb == nil || !nb.EgressDeclared || !nb.EgressComplete || len(nb.Egress) != 2 || nb.Egress[1].FromPort.V != 53 || nb.Egress[1].CIDRs[0].V != "10.0.0.2/32" {
+		t.Errorf("dynamic egress: %+v", nb)
+	}
+	rules := set.SecurityGroupByID("aws_security_group.rules")
+	if rules == nil || !rules.EgressDeclared || len(rules.Egress) != 2 {
+		t.Fatalf("rule resources: %+v", rules)
+	}
+	if r := rules.Egress[0]; r.Protocol.V != "-1" || r.CIDRs[0].V != "0.0.0.0/0" || r.Address != "aws_security_group_rule.all_out" {
+		t.Errorf("aws_security_group_rule: %+v", r)
+	}
+	if r := rules.Egress[1]; r.Protocol.V != "tcp" || len(r.PrefixListIDs) != 1 || r.PrefixListIDs[0].Known() {
+		t.Errorf("aws_vpc_security_group_egress_rule: %+v", r)
+	}
+}
