@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -95,7 +96,7 @@ func terraformFunctions(baseDir string) map[string]function.Function {
 	f["filebase64"] = files.read(true)
 	f["fileexists"] = files.exists()
 	f["templatefile"] = files.template()
-	f["fileset"] = unknownFunc("fileset", 2)
+	f["fileset"] = files.fileset()
 	for name, h := range map[string]func() hash.Hash{"filemd5": md5.New, "filesha1": sha1.New, "filesha256": sha256.New, "filesha512": sha512.New} {
 		f[name] = files.hash(h, hex.EncodeToString)
 	}
@@ -799,4 +800,100 @@ func tryValue(args []cty.Value) (cty.Value, error) {
 		return v, nil
 	}
 	return cty.NilVal, fmt.Errorf("no expression succeeded: %s", strings.Join(msgs, "; "))
+}
+
+// fileset implements fileset(path, pattern): the files under path (relative
+// to it, slash-separated, sorted) matching a glob where * and ? stay inside
+// one path segment, ** spans segments and {a,b} is an alternation.
+func (ff fileFuncs) fileset() function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{stringParam("path"), stringParam("pattern")},
+		Type:   function.StaticReturnType(cty.Set(cty.String)),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			base := ff.path(args[0].AsString())
+			re, err := globRegexp(args[1].AsString())
+			if err != nil {
+				return cty.UnknownVal(cty.Set(cty.String)), err
+			}
+			var out []cty.Value
+			const maxFiles = 10000
+			err = filepath.WalkDir(base, func(p string, d os.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return nil
+				}
+				rel, rerr := filepath.Rel(base, p)
+				if rerr != nil {
+					return nil
+				}
+				rel = filepath.ToSlash(rel)
+				if re.MatchString(rel) {
+					out = append(out, cty.StringVal(rel))
+					if len(out) > maxFiles {
+						return fmt.Errorf("more than %d files match", maxFiles)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return cty.UnknownVal(cty.Set(cty.String)), err
+			}
+			if len(out) == 0 {
+				return cty.SetValEmpty(cty.String), nil
+			}
+			return cty.SetVal(out), nil
+		},
+	})
+}
+
+// globRegexp translates a fileset pattern into an anchored regular expression.
+func globRegexp(pattern string) (*regexp.Regexp, error) {
+	var b strings.Builder
+	b.WriteString("^")
+	inAlt := 0
+	for i := 0; i < len(pattern); i++ {
+		c := pattern[i]
+		switch {
+		case c == '*' && i+1 < len(pattern) && pattern[i+1] == '*':
+			i++
+			if i+1 < len(pattern) && pattern[i+1] == '/' {
+				i++
+				b.WriteString("(?:.*/)?")
+			} else {
+				b.WriteString(".*")
+			}
+		case c == '*':
+			b.WriteString("[^/]*")
+		case c == '?':
+			b.WriteString("[^/]")
+		case c == '{':
+			inAlt++
+			b.WriteString("(?:")
+		case c == '}' && inAlt > 0:
+			inAlt--
+			b.WriteString(")")
+		case c == ',' && inAlt > 0:
+			b.WriteString("|")
+		case c == '[':
+			j := strings.IndexByte(pattern[i:], ']')
+			if j < 0 {
+				return nil, fmt.Errorf("invalid pattern %q: unterminated [", pattern)
+			}
+			class := pattern[i+1 : i+j]
+			if strings.HasPrefix(class, "!") {
+				class = "^" + class[1:]
+			}
+			b.WriteString("[" + class + "]")
+			i += j
+		case c == '\\' && i+1 < len(pattern):
+			i++
+			b.WriteString(regexp.QuoteMeta(string(pattern[i])))
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	if inAlt > 0 {
+		return nil, fmt.Errorf("invalid pattern %q: unterminated {", pattern)
+	}
+	b.WriteString("$")
+	return regexp.Compile(b.String())
 }

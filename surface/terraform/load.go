@@ -130,7 +130,18 @@ func (l *loader) module(dir string) *moduleDef {
 		l.defs[dir] = e
 	}
 	l.mu.Unlock()
-	e.once.Do(func() { e.def = loadModuleDir(dir) })
+	e.once.Do(func() {
+		defer func() {
+			if r := recover(); r != nil {
+				def := newModuleDef(dir)
+				def.missing = true
+				def.parseErrs = append(def.parseErrs, model.Error{File: dir,
+					Message: fmt.Sprintf("internal error while reading this module (please report it): %v", r)})
+				e.def = def
+			}
+		}()
+		e.def = loadModuleDir(dir)
+	})
 	return e.def
 }
 

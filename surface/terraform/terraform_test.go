@@ -121,6 +121,47 @@ func TestFunctions(t *testing.T) {
 	}
 }
 
+func TestFileFunctions(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"main.tf": `
+locals {
+  scripts  = fileset(path.module, "scripts/**/*.{sh,bash}")
+  tpl      = templatefile("${path.module}/t.tpl", { who = "nb", items = ["a", "b"] })
+  raw      = file("scripts/a.sh")
+  exists   = fileexists("scripts/a.sh")
+  encoded  = filebase64("scripts/a.sh")
+}
+`,
+		"scripts/a.sh":        "echo a\n",
+		"scripts/deep/b.bash": "echo b\n",
+		"scripts/c.txt":       "no",
+		"t.tpl":               "hello ${who}%{ for i in items } ${i}%{ endfor }",
+	})
+	l := newLoader()
+	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
+		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir)}
+	mi := re.newInstance(l.module(dir), "", "", map[string]varValue{}, nil, 0)
+	want := map[string]cty.Value{
+		"scripts": cty.SetVal([]cty.Value{cty.StringVal("scripts/a.sh"), cty.StringVal("scripts/deep/b.bash")}),
+		"tpl":     cty.StringVal("hello nb a b"),
+		"raw":     cty.StringVal("echo a\n"),
+		"exists":  cty.True,
+		"encoded": cty.StringVal("ZWNobyBhCg=="),
+	}
+	for name, w := range want {
+		got := unmarked(mi.local(name))
+		if !got.RawEquals(w) {
+			t.Errorf("local.%s = %#v, want %#v", name, got, w)
+		}
+	}
+	if len(re.errs) > 0 {
+		t.Errorf("errors: %v", re.errs)
+	}
+	if files := marksOf(mi.local("encoded")).files; len(files) != 1 || filepath.Base(files[0]) != "a.sh" {
+		t.Errorf("filebase64 must mark its file: %v", files)
+	}
+}
+
 func TestUnknownFunctionsAndErrors(t *testing.T) {
 	v, errs := evalLocal(t, `timestamp()`)
 	if len(errs) > 0 || unmarked(v).IsKnown() {
