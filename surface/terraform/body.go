@@ -139,3 +139,25 @@ func (bv *bodyVal) object() map[string]cty.Value {
 	}
 	return out
 }
+
+// override merges an override file's body: its attributes replace the
+// base's, and each nested block type it writes replaces all of the base's
+// blocks of that type.
+func (bv *bodyVal) override(o *bodyVal) {
+	for n, a := range o.attrs {
+		bv.attrs[n] = a
+		delete(bv.blocks, n)
+	}
+	for n, bs := range o.blocks {
+		bv.blocks[n] = bs
+		delete(bv.attrs, n)
+		delete(bv.unknown, n)
+	}
+	for n, r := range o.unknown {
+		if bv.unknown == nil {
+			bv.unknown = map[string]string{}
+		}
+		bv.unknown[n] = r
+		delete(bv.blocks, n)
+	}
+}

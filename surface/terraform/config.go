@@ -29,9 +29,10 @@ type moduleDef struct {
 	resources   []*resourceDecl // managed resources in declaration order
 	resByAddr   map[string]*resourceDecl
 	data        map[string]*resourceDecl
-	// attrNames are every attribute name used in a traversal anywhere in the
-	// module: a resource's value exposes these as unknown when not written.
-	attrNames map[string]bool
+	// attrNames and resAttrNames are the attribute names read from values
+	// (see finish).
+	attrNames    map[string]bool
+	resAttrNames map[string]map[string]bool
 }
 
 func newModuleDef(dir string) *moduleDef {
@@ -65,15 +66,17 @@ type moduleCall struct {
 }
 
 type resourceDecl struct {
-	mode    string // "managed" or "data"
-	typ     string
-	name    string
-	count   hcl.Expression
-	forEach hcl.Expression
-	body    hcl.Body
-	rng     hcl.Range
-	file    *parsedFile
-	supps   []model.Suppression
+	// overrides are bodies from override files, merged over body in order.
+	overrides []hcl.Body
+	mode      string // "managed" or "data"
+	typ       string
+	name      string
+	count     hcl.Expression
+	forEach   hcl.Expression
+	body      hcl.Body
+	rng       hcl.Range
+	file      *parsedFile
+	supps     []model.Suppression
 }
 
 func (r *resourceDecl) addr() string { return r.typ + "." + r.name }
@@ -228,6 +231,94 @@ func (d *moduleDef) decodeResource(pf *parsedFile, b *hcl.Block, mode string) {
 	d.resources = append(d.resources, r)
 }
 
+// decodeOverride merges an override file into the module as Terraform does:
+// attributes replace attributes, nested block types replace the base's
+// blocks of that type, and new locals/outputs/variables replace old ones.
+func (d *moduleDef) decodeOverride(pf *parsedFile) {
+	d.files = append(d.files, pf)
+	content, diags := pf.body.Content(fileSchema)
+	d.parseErrs = append(d.parseErrs, diagErrors(diags)...)
+	if content == nil {
+		return
+	}
+	for _, b := range content.Blocks {
+		switch b.Type {
+		case "resource", "data":
+			addr := b.Labels[0] + "." + b.Labels[1]
+			base := d.resByAddr[addr]
+			if b.Type == "data" {
+				base = d.data[addr]
+			}
+			if base == nil {
+				d.errorf(b.DefRange, "override for %s %s has no base block in the module", b.Type, addr)
+				continue
+			}
+			base.overrides = append(base.overrides, b.Body)
+			attrs, _ := b.Body.JustAttributes()
+			if a, ok := attrs["count"]; ok {
+				base.count, base.forEach = a.Expr, nil
+			}
+			if a, ok := attrs["for_each"]; ok {
+				base.forEach, base.count = a.Expr, nil
+			}
+		case "locals":
+			attrs, diags := b.Body.JustAttributes()
+			d.parseErrs = append(d.parseErrs, diagErrors(diags)...)
+			for name, a := range attrs {
+				d.locals[name] = a
+			}
+		case "output":
+			attrs, _ := b.Body.JustAttributes()
+			if a, ok := attrs["value"]; ok {
+				d.outputs[b.Labels[0]] = a
+			}
+		case "variable":
+			name := b.Labels[0]
+			base := d.variables[name]
+			if base == nil {
+				d.errorf(b.DefRange, "override for variable %q has no base declaration", name)
+				continue
+			}
+			delete(d.variables, name)
+			d.decodeVariable(b)
+			merged := d.variables[name]
+			attrs, _ := b.Body.JustAttributes()
+			if _, ok := attrs["type"]; !ok {
+				merged.typ, merged.defaults, merged.parseHCL = base.typ, base.defaults, base.parseHCL
+			}
+			if _, ok := attrs["default"]; !ok {
+				merged.def, merged.defaultLoc = base.def, base.defaultLoc
+			}
+			if _, ok := attrs["nullable"]; !ok {
+				merged.nullable = base.nullable
+			}
+			// decodeVariable appended the name again
+			d.varOrder = d.varOrder[:len(d.varOrder)-1]
+		case "module":
+			base := d.modulesByNm[b.Labels[0]]
+			if base == nil {
+				d.errorf(b.DefRange, "override for module %q has no base module call", b.Labels[0])
+				continue
+			}
+			tmp := newModuleDef(d.dir)
+			tmp.decodeModuleCall(pf, b)
+			over := tmp.modulesByNm[b.Labels[0]]
+			if over.source != "" {
+				base.source = over.source
+			}
+			if over.count != nil {
+				base.count, base.forEach = over.count, nil
+			}
+			if over.forEach != nil {
+				base.forEach, base.count = over.forEach, nil
+			}
+			for n, a := range over.inputs {
+				base.inputs[n] = a
+			}
+		}
+	}
+}
+
 // blockRange spans a block from its header to its closing brace.
 func blockRange(b *hcl.Block) hcl.Range {
 	if sb, ok := b.Body.(*hclsyntax.Body); ok {
@@ -236,7 +327,11 @@ func blockRange(b *hcl.Block) hcl.Range {
 	return b.DefRange
 }
 
-// finish collects the attribute names used in traversals anywhere in the module.
+// finish collects the attribute names the module reads from values:
+// per resource (aws_x.y[0].attr) and, for traversals whose subject is not
+// known syntactically (splats, locals, each, module outputs), for every
+// resource. A resource's value exposes these names as unknown when they are
+// not written in its block.
 func (d *moduleDef) finish() {
 	for _, pf := range d.files {
 		if sb, ok := pf.body.(*hclsyntax.Body); ok {
@@ -245,7 +340,11 @@ func (d *moduleDef) finish() {
 				case *hclsyntax.ScopeTraversalExpr:
 					d.addTraversalNames(e.Traversal)
 				case *hclsyntax.RelativeTraversalExpr:
-					d.addTraversalNames(e.Traversal)
+					for _, step := range e.Traversal {
+						if a, ok := step.(hcl.TraverseAttr); ok {
+							d.attrNames[a.Name] = true
+						}
+					}
 				}
 				return nil
 			})
@@ -263,10 +362,38 @@ func (d *moduleDef) finish() {
 	}
 }
 
+// addTraversalNames records the attribute names read after a traversal's
+// subject: aws_x.y[0].a.b gives a and b for aws_x.y; local.l.a gives a for
+// every resource.
 func (d *moduleDef) addTraversalNames(t hcl.Traversal) {
-	for _, step := range t {
+	if len(t) < 3 {
+		return
+	}
+	root := t.RootName()
+	var target map[string]bool
+	switch root {
+	case "path", "terraform", "count", "data":
+		return
+	case "var", "local", "each", "module", "self":
+		target = d.attrNames
+	default:
+		name, ok := attrAt(t, 1)
+		if !ok {
+			return
+		}
+		key := root + "." + name
+		if d.resAttrNames == nil {
+			d.resAttrNames = map[string]map[string]bool{}
+		}
+		target = d.resAttrNames[key]
+		if target == nil {
+			target = map[string]bool{}
+			d.resAttrNames[key] = target
+		}
+	}
+	for _, step := range t[2:] {
 		if a, ok := step.(hcl.TraverseAttr); ok {
-			d.attrNames[a.Name] = true
+			target[a.Name] = true
 		}
 	}
 }

@@ -103,6 +103,10 @@ type modInst struct {
 	supps []model.Suppression
 	depth int
 
+	// eachOrigin describes the for_each being expanded, for origins that
+	// mention each.key / each.value.
+	eachOrigin string
+
 	varObj    cty.Value
 	locals    map[string]*memo
 	outputs   map[string]*memo
@@ -589,10 +593,28 @@ func (mi *modInst) resourceState(decl *resourceDecl) *resState {
 	for i, k := range exp.keys {
 		inst := &resInst{key: k, addr: abs + instanceKey(k)}
 		inst.body = mi.evalBody(decl.body, exp.scope(i), true)
-		inst.obj = mi.resourceObject(decl, inst)
+		for _, ob := range decl.overrides {
+			inst.body.override(mi.evalBody(ob, exp.scope(i), true))
+		}
 		st.insts = append(st.insts, inst)
 	}
-	switch exp.keyed {
+	return st
+}
+
+// resourceValue is what a reference to the resource sees (built on first
+// reference: resources only collected into the model never need it).
+func (mi *modInst) resourceValue(decl *resourceDecl) cty.Value {
+	st := mi.resourceState(decl)
+	if st.busy && !st.done {
+		return unknownBecause(cty.DynamicPseudoType, fmt.Sprintf("%s refers to itself", mi.absAddr(decl.addr())))
+	}
+	if st.val != cty.NilVal {
+		return st.val
+	}
+	for _, inst := range st.insts {
+		inst.obj = mi.resourceObject(decl, inst)
+	}
+	switch st.keyed {
 	case 0:
 		st.val = st.insts[0].obj
 	case 1:
@@ -608,14 +630,6 @@ func (mi *modInst) resourceState(decl *resourceDecl) *resState {
 		}
 		st.val = cty.ObjectVal(m)
 	}
-	return st
-}
-
-func (mi *modInst) resourceValue(decl *resourceDecl) cty.Value {
-	st := mi.resourceState(decl)
-	if st.busy && !st.done && st.val == cty.NilVal {
-		return unknownBecause(cty.DynamicPseudoType, fmt.Sprintf("%s refers to itself", mi.absAddr(decl.addr())))
-	}
 	return st.val
 }
 
@@ -628,20 +642,26 @@ var identityAttrs = map[string]bool{"id": true, "arn": true, "name": true}
 func (mi *modInst) resourceObject(decl *resourceDecl, inst *resInst) cty.Value {
 	attrs := inst.body.object()
 	ref := refMark{inst.addr}
-	for name := range mi.def.attrNames {
+	expose := func(name string) {
 		if _, written := attrs[name]; written {
 			if identityAttrs[name] {
 				attrs[name] = attrs[name].Mark(ref)
 			}
-			continue
+			return
 		}
-		v := unknownBecause(cty.DynamicPseudoType, fmt.Sprintf("%s.%s is known only after apply", inst.addr, name))
+		v := unknownBecause(cty.DynamicPseudoType, inst.addr+"."+name+" is known only after apply")
 		if identityAttrs[name] {
 			v = v.Mark(ref)
 		} else {
 			v = v.Mark(ownerMark{inst.addr})
 		}
 		attrs[name] = v
+	}
+	for name := range mi.def.attrNames {
+		expose(name)
+	}
+	for name := range mi.def.resAttrNames[decl.addr()] {
+		expose(name)
 	}
 	return cty.ObjectVal(attrs)
 }
@@ -694,6 +714,9 @@ func (mi *modInst) moduleState(name string) *modState {
 		return st
 	}
 	supps := append(append([]model.Suppression(nil), mi.supps...), call.supps...)
+	savedEach := mi.eachOrigin
+	mi.eachOrigin = mi.forEachOrigin(call.forEach)
+	defer func() { mi.eachOrigin = savedEach }()
 	for i, k := range exp.keys {
 		sc := exp.scope(i)
 		addr := abs + instanceKey(k)
@@ -808,6 +831,21 @@ func (mi *modInst) moduleValue(name string, want map[string]bool) cty.Value {
 	return obj(st.insts[0].mi)
 }
 
+// forEachOrigin describes a for_each expression for origins: the values it
+// reads, else its text.
+func (mi *modInst) forEachOrigin(expr hcl.Expression) string {
+	if expr == nil {
+		return ""
+	}
+	saved := mi.eachOrigin
+	mi.eachOrigin = ""
+	defer func() { mi.eachOrigin = saved }()
+	if o := mi.origin(expr); o != "" {
+		return o
+	}
+	return mi.exprText(expr)
+}
+
 // origin describes where a non-literal expression's value comes from.
 func (mi *modInst) origin(expr hcl.Expression) string {
 	var parts []string
@@ -842,6 +880,9 @@ func (mi *modInst) origin(expr hcl.Expression) string {
 			if a, ok := attrAt(t, 1); ok {
 				s += "." + a
 			}
+			if t.RootName() == "each" && mi.eachOrigin != "" {
+				s += " of " + mi.eachOrigin
+			}
 		case "data":
 			typ, _ := attrAt(t, 1)
 			name, _ := attrAt(t, 2)
@@ -860,14 +901,19 @@ func (mi *modInst) origin(expr hcl.Expression) string {
 // collect evaluates every resource and module call of the instance into the Set.
 func (mi *modInst) collect() {
 	for _, decl := range mi.def.resources {
+		if !modelTypes[decl.typ] {
+			continue // evaluated only when something refers to it
+		}
 		st := mi.resourceState(decl)
 		if st.gap != "" {
 			mi.re.addGap(decl.typ, mi.absAddr(decl.addr()), decl.rng, st.gap, mi.supps, decl.supps)
 			continue
 		}
+		mi.eachOrigin = mi.forEachOrigin(decl.forEach)
 		for _, inst := range st.insts {
 			mi.mapResource(decl, inst)
 		}
+		mi.eachOrigin = ""
 	}
 	for _, call := range mi.def.moduleCalls {
 		st := mi.moduleState(call.name)

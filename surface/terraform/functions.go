@@ -14,10 +14,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/customdecode"
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -57,7 +59,7 @@ func terraformFunctions(baseDir string) map[string]function.Function {
 		"tobool": stdlib.MakeToFunc(cty.Bool), "tonumber": stdlib.MakeToFunc(cty.Number),
 		"tostring": stdlib.MakeToFunc(cty.String), "tolist": stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
 		"toset": stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)), "tomap": stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
-		"try": tryfunc.TryFunc, "can": tryfunc.CanFunc,
+		"try": tryFunc, "can": tryfunc.CanFunc,
 		"alltrue": allTrueFunc, "anytrue": anyTrueFunc, "one": oneFunc, "sum": sumFunc,
 		"startswith": startsWithFunc, "endswith": endsWithFunc, "strcontains": strContainsFunc,
 		"base64encode": base64EncodeFunc, "base64decode": base64DecodeFunc,
@@ -85,16 +87,16 @@ func terraformFunctions(baseDir string) map[string]function.Function {
 		"timestamp": unknownFunc("timestamp", 0), "plantimestamp": unknownFunc("plantimestamp", 0),
 		"uuid": unknownFunc("uuid", 0), "uuidv5": unknownFunc("uuidv5", 2), "bcrypt": unknownFunc("bcrypt", -1),
 		"rsadecrypt": unknownFunc("rsadecrypt", 2), "timecmp": unknownFunc("timecmp", 2),
-		"yamldecode": unknownFunc("yamldecode", 1), "yamlencode": unknownFunc("yamlencode", 1),
-		"matchkeys": matchKeysFunc, "transpose": unknownFunc("transpose", 1), "type": unknownFunc("type", 1),
-		"templatestring": unknownFunc("templatestring", 2),
+		"yamlencode": unknownFunc("yamlencode", 1),
+		"matchkeys":  matchKeysFunc, "transpose": unknownFunc("transpose", 1), "type": unknownFunc("type", 1),
+		"templatestring": unknownFunc("templatestring", 2), "yamldecode": yamlDecodeFunc,
 	}
 	files := fileFuncs{base: baseDir, table: f}
 	f["file"] = files.read(false)
 	f["filebase64"] = files.read(true)
 	f["fileexists"] = files.exists()
 	f["templatefile"] = files.template()
-	f["fileset"] = unknownFunc("fileset", 2)
+	f["fileset"] = files.fileset()
 	for name, h := range map[string]func() hash.Hash{"filemd5": md5.New, "filesha1": sha1.New, "filesha256": sha256.New, "filesha512": sha512.New} {
 		f[name] = files.hash(h, hex.EncodeToString)
 	}
@@ -766,3 +768,132 @@ var indexFunc = function.New(&function.Spec{
 		return cty.NilVal, fmt.Errorf("item not found")
 	},
 })
+
+// tryFunc is Terraform's try. Unlike hcl's tryfunc, an argument whose value
+// is partly unknown is returned as it is (not as a bare unknown), so that
+// try(aws_x.y[0].id, "") keeps the reference to aws_x.y[0] and the reason.
+var tryFunc = function.New(&function.Spec{
+	VarParam: &function.Parameter{Name: "expressions", Type: customdecode.ExpressionClosureType},
+	Type: func(args []cty.Value) (cty.Type, error) {
+		v, err := tryValue(args)
+		if err != nil {
+			return cty.NilType, err
+		}
+		return v.Type(), nil
+	},
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) { return tryValue(args) },
+})
+
+func tryValue(args []cty.Value) (cty.Value, error) {
+	if len(args) == 0 {
+		return cty.NilVal, fmt.Errorf("at least one argument is required")
+	}
+	var msgs []string
+	for _, arg := range args {
+		v, diags := customdecode.ExpressionClosureFromVal(arg).Value()
+		if diags.HasErrors() {
+			for _, d := range diags {
+				msgs = append(msgs, d.Summary+": "+d.Detail)
+			}
+			continue
+		}
+		return v, nil
+	}
+	return cty.NilVal, fmt.Errorf("no expression succeeded: %s", strings.Join(msgs, "; "))
+}
+
+// fileset implements fileset(path, pattern): the files under path (relative
+// to it, slash-separated, sorted) matching a glob where * and ? stay inside
+// one path segment, ** spans segments and {a,b} is an alternation.
+func (ff fileFuncs) fileset() function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{stringParam("path"), stringParam("pattern")},
+		Type:   function.StaticReturnType(cty.Set(cty.String)),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			base := ff.path(args[0].AsString())
+			re, err := globRegexp(args[1].AsString())
+			if err != nil {
+				return cty.UnknownVal(cty.Set(cty.String)), err
+			}
+			var out []cty.Value
+			const maxFiles = 10000
+			err = filepath.WalkDir(base, func(p string, d os.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return nil
+				}
+				rel, rerr := filepath.Rel(base, p)
+				if rerr != nil {
+					return nil
+				}
+				rel = filepath.ToSlash(rel)
+				if re.MatchString(rel) {
+					out = append(out, cty.StringVal(rel))
+					if len(out) > maxFiles {
+						return fmt.Errorf("more than %d files match", maxFiles)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return cty.UnknownVal(cty.Set(cty.String)), err
+			}
+			if len(out) == 0 {
+				return cty.SetValEmpty(cty.String), nil
+			}
+			return cty.SetVal(out), nil
+		},
+	})
+}
+
+// globRegexp translates a fileset pattern into an anchored regular expression.
+func globRegexp(pattern string) (*regexp.Regexp, error) {
+	var b strings.Builder
+	b.WriteString("^")
+	inAlt := 0
+	for i := 0; i < len(pattern); i++ {
+		c := pattern[i]
+		switch {
+		case c == '*' && i+1 < len(pattern) && pattern[i+1] == '*':
+			i++
+			if i+1 < len(pattern) && pattern[i+1] == '/' {
+				i++
+				b.WriteString("(?:.*/)?")
+			} else {
+				b.WriteString(".*")
+			}
+		case c == '*':
+			b.WriteString("[^/]*")
+		case c == '?':
+			b.WriteString("[^/]")
+		case c == '{':
+			inAlt++
+			b.WriteString("(?:")
+		case c == '}' && inAlt > 0:
+			inAlt--
+			b.WriteString(")")
+		case c == ',' && inAlt > 0:
+			b.WriteString("|")
+		case c == '[':
+			j := strings.IndexByte(pattern[i:], ']')
+			if j < 0 {
+				return nil, fmt.Errorf("invalid pattern %q: unterminated [", pattern)
+			}
+			class := pattern[i+1 : i+j]
+			if strings.HasPrefix(class, "!") {
+				class = "^" + class[1:]
+			}
+			b.WriteString("[" + class + "]")
+			i += j
+		case c == '\\' && i+1 < len(pattern):
+			i++
+			b.WriteString(regexp.QuoteMeta(string(pattern[i])))
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	if inAlt > 0 {
+		return nil, fmt.Errorf("invalid pattern %q: unterminated {", pattern)
+	}
+	b.WriteString("$")
+	return regexp.Compile(b.String())
+}

@@ -130,7 +130,18 @@ func (l *loader) module(dir string) *moduleDef {
 		l.defs[dir] = e
 	}
 	l.mu.Unlock()
-	e.once.Do(func() { e.def = loadModuleDir(dir) })
+	e.once.Do(func() {
+		defer func() {
+			if r := recover(); r != nil {
+				def := newModuleDef(dir)
+				def.missing = true
+				def.parseErrs = append(def.parseErrs, model.Error{File: dir,
+					Message: fmt.Sprintf("internal error while reading this module (please report it): %v", r)})
+				e.def = def
+			}
+		}()
+		e.def = loadModuleDir(dir)
+	})
 	return e.def
 }
 
@@ -343,15 +354,32 @@ func loadModuleDir(dir string) *moduleDef {
 		def.missing = true
 		return def
 	}
+	var overrides []*parsedFile
 	for _, path := range files {
 		pf, errs := parseConfigFile(path)
 		def.parseErrs = append(def.parseErrs, errs...)
-		if pf != nil {
-			def.decodeFile(pf)
+		if pf == nil {
+			continue
 		}
+		if isOverrideFile(pf.name) {
+			overrides = append(overrides, pf)
+			continue
+		}
+		def.decodeFile(pf)
+	}
+	// Override files are merged after every other file, in lexical order.
+	for _, pf := range overrides {
+		def.decodeOverride(pf)
 	}
 	def.finish()
 	return def
+}
+
+// isOverrideFile reports whether Terraform merges the file into the others
+// (override.tf, *_override.tf and their .tf.json forms).
+func isOverrideFile(name string) bool {
+	base := strings.TrimSuffix(strings.TrimSuffix(name, ".json"), ".tf")
+	return base == "override" || strings.HasSuffix(base, "_override")
 }
 
 // modulesManifest reads <root>/.terraform/modules/modules.json: module key →

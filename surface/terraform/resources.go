@@ -236,6 +236,18 @@ func objList(obj map[string]cty.Value, name string) []model.Str {
 	return l.Items
 }
 
+// modelTypes are the resource types the model holds; other resources are
+// evaluated only when referenced.
+var modelTypes = map[string]bool{
+	"aws_sagemaker_notebook_instance": true, "aws_sagemaker_domain": true,
+	"aws_sagemaker_notebook_instance_lifecycle_configuration": true,
+	"aws_subnet": true, "aws_route_table": true, "aws_default_route_table": true, "aws_route": true,
+	"aws_route_table_association": true, "aws_main_route_table_association": true, "aws_nat_gateway": true,
+	"aws_vpc_endpoint": true, "aws_vpc_endpoint_route_table_association": true,
+	"aws_vpc_endpoint_subnet_association": true, "aws_security_group": true, "aws_default_security_group": true,
+	"aws_security_group_rule": true, "aws_vpc_security_group_egress_rule": true,
+}
+
 // mapResource adds one resource instance to the Set.
 func (mi *modInst) mapResource(decl *resourceDecl, inst *resInst) {
 	set, bv, net := mi.re.set, inst.body, mi.re.net

@@ -101,6 +101,9 @@ func TestFunctions(t *testing.T) {
 		{`keys({ b = 1, a = 2 })[0]`, cty.StringVal("a")},
 		{`matchkeys(["i-1", "i-2"], ["a", "b"], ["b"])[0]`, cty.StringVal("i-2")},
 		{`!fileexists("nope.txt")`, cty.True},
+		{`yamldecode("a: 1\nb: [x, true, null]\n").b[1]`, cty.True},
+		{`yamldecode("base: &b {k: v}\nother:\n  <<: *b\n  n: 0x10\n").other.n`, cty.NumberIntVal(16)},
+		{`yamldecode("base: &b {k: v}\nother:\n  <<: *b\n").other.k`, cty.StringVal("v")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.expr, func(t *testing.T) {
@@ -115,6 +118,47 @@ func TestFunctions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestFileFunctions(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"main.tf": `
+locals {
+  scripts  = fileset(path.module, "scripts/**/*.{sh,bash}")
+  tpl      = templatefile("${path.module}/t.tpl", { who = "nb", items = ["a", "b"] })
+  raw      = file("scripts/a.sh")
+  exists   = fileexists("scripts/a.sh")
+  encoded  = filebase64("scripts/a.sh")
+}
+`,
+		"scripts/a.sh":        "echo a\n",
+		"scripts/deep/b.bash": "echo b\n",
+		"scripts/c.txt":       "no",
+		"t.tpl":               "hello ${who}%{ for i in items } ${i}%{ endfor }",
+	})
+	l := newLoader()
+	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
+		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir)}
+	mi := re.newInstance(l.module(dir), "", "", map[string]varValue{}, nil, 0)
+	want := map[string]cty.Value{
+		"scripts": cty.SetVal([]cty.Value{cty.StringVal("scripts/a.sh"), cty.StringVal("scripts/deep/b.bash")}),
+		"tpl":     cty.StringVal("hello nb a b"),
+		"raw":     cty.StringVal("echo a\n"),
+		"exists":  cty.True,
+		"encoded": cty.StringVal("ZWNobyBhCg=="),
+	}
+	for name, w := range want {
+		got := unmarked(mi.local(name))
+		if !got.RawEquals(w) {
+			t.Errorf("local.%s = %#v, want %#v", name, got, w)
+		}
+	}
+	if len(re.errs) > 0 {
+		t.Errorf("errors: %v", re.errs)
+	}
+	if files := marksOf(mi.local("encoded")).files; len(files) != 1 || filepath.Base(files[0]) != "a.sh" {
+		t.Errorf("filebase64 must mark its file: %v", files)
 	}
 }
 
@@ -312,6 +356,7 @@ resource "aws_subnet" "s" {
 }
 
 resource "aws_security_group" "sg" {
+  count  = 1
   vpc_id = aws_vpc.v.id
   egress {
     from_port   = 443
@@ -330,7 +375,7 @@ output "vpc_id" {
 }
 
 output "sg_ids" {
-  value = aws_security_group.sg[*].id
+  value = [try(aws_security_group.sg[0].id, "")]
 }
 `})
 	set, errs := loadRoot(t, dir, surface.Options{})
@@ -345,7 +390,7 @@ output "sg_ids" {
 	for _, s := range nb.SecurityGroups.Items {
 		refs = append(refs, s.Ref)
 	}
-	if strings.Join(refs, ",") != "aws_security_group.a,module.net.aws_security_group.sg" {
+	if strings.Join(refs, ",") != "aws_security_group.a,module.net.aws_security_group.sg[0]" {
 		t.Errorf("security groups: %v", refs)
 	}
 	if nb.LifecycleConfigName.V != "lc" || nb.LifecycleConfigName.Ref != "aws_sagemaker_notebook_instance_lifecycle_configuration.lc" {
@@ -355,7 +400,7 @@ output "sg_ids" {
 	if sg == nil || !sg.EgressDeclared || len(sg.Egress) != 0 || sg.VpcID.Ref != "module.net.aws_vpc.v" {
 		t.Errorf("egress = [] group: %+v", sg)
 	}
-	inner := set.SecurityGroupByID("module.net.aws_security_group.sg")
+	inner := set.SecurityGroupByID("module.net.aws_security_group.sg[0]")
 	if inner == nil || len(inner.Egress) != 1 || inner.Egress[0].Protocol.V != "tcp" || inner.Egress[0].FromPort.V != 443 {
 		t.Errorf("inline egress: %+v", inner)
 	}
@@ -580,5 +625,215 @@ func TestJSONExpressionsAreTemplates(t *testing.T) {
 	v, _ := expr.Value(&hcl.EvalContext{Functions: terraformFunctions(".")})
 	if v.AsString() != "X" {
 		t.Fatalf("got %#v", v)
+	}
+}
+
+func TestOverrideFiles(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"main.tf": notebookWithVar + `
+resource "aws_security_group" "sg" {
+  vpc_id = "vpc-1"
+  egress {
+    from_port   = 0
+    to_port     = 0
+    protocol    = "-1"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+`,
+		"override.tf": `
+variable "access" {
+  default = "Disabled"
+}
+`,
+		"sg_override.tf": `
+resource "aws_security_group" "sg" {
+  egress = []
+}
+
+resource "aws_sagemaker_notebook_instance" "nb" {
+  subnet_id = "subnet-1"
+}
+`,
+	})
+	set, errs := loadRoot(t, dir, surface.Options{})
+	if len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	nb := set.Notebooks[0]
+	if nb.DirectInternetAccess.V != "Disabled" || nb.SubnetID.V != "subnet-1" || nb.Name != "nb" {
+		t.Errorf("notebook after overrides: %+v %+v", nb.DirectInternetAccess, nb.SubnetID)
+	}
+	if sg := set.SecurityGroups[0]; !sg.EgressDeclared || len(sg.Egress) != 0 {
+		t.Errorf("egress = [] in the override must replace the base egress blocks: %+v", sg.Egress)
+	}
+}
+
+func TestNetworkMapping(t *testing.T) {
+	dir := writeTree(t, map[string]string{"main.tf": `
+variable "create" {
+  type    = bool
+  default = true
+}
+
+variable "egress_rules" {
+  type = list(object({ port = number, cidr = string }))
+  default = [
+    { port = 443, cidr = "10.0.0.0/16" },
+    { port = 53, cidr = "10.0.0.2/32" },
+  ]
+}
+
+resource "aws_vpc" "this" {
+  count      = var.create ? 1 : 0
+  cidr_block = "10.0.0.0/16"
+}
+
+resource "aws_subnet" "private" {
+  count      = 2
+  vpc_id     = try(aws_vpc.this[0].id, "")
+  cidr_block = cidrsubnet("10.0.0.0/16", 8, count.index)
+}
+
+resource "aws_subnet" "public" {
+  vpc_id     = aws_vpc.this[0].id
+  cidr_block = "10.0.100.0/24"
+}
+
+resource "aws_nat_gateway" "nat" {
+  subnet_id = aws_subnet.public.id
+}
+
+resource "aws_route_table" "private" {
+  vpc_id = aws_vpc.this[0].id
+}
+
+resource "aws_route" "private_nat" {
+  route_table_id         = aws_route_table.private.id
+  destination_cidr_block = "0.0.0.0/0"
+  nat_gateway_id         = aws_nat_gateway.nat.id
+}
+
+resource "aws_route_table_association" "private" {
+  count          = length(aws_subnet.private)
+  subnet_id      = aws_subnet.private[count.index].id
+  route_table_id = aws_route_table.private.id
+}
+
+resource "aws_default_route_table" "main" {
+  default_route_table_id = aws_vpc.this[0].default_route_table_id
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = aws_internet_gateway.igw.id
+  }
+}
+
+resource "aws_internet_gateway" "igw" {
+  vpc_id = aws_vpc.this[0].id
+}
+
+resource "aws_vpc_endpoint" "s3" {
+  vpc_id       = aws_vpc.this[0].id
+  service_name = "com.amazonaws.eu-west-1.s3"
+}
+
+resource "aws_vpc_endpoint_route_table_association" "s3" {
+  vpc_endpoint_id = aws_vpc_endpoint.s3.id
+  route_table_id  = aws_route_table.private.id
+}
+
+resource "aws_vpc_endpoint" "api" {
+  vpc_id              = aws_vpc.this[0].id
+  service_name        = "com.amazonaws.eu-west-1.sagemaker.api"
+  vpc_endpoint_type   = "Interface"
+  private_dns_enabled = true
+}
+
+resource "aws_security_group" "nb" {
+  vpc_id = aws_vpc.this[0].id
+  dynamic "egress" {
+    for_each = var.egress_rules
+    content {
+      from_port   = egress.value.port
+      to_port     = egress.value.port
+      protocol    = "tcp"
+      cidr_blocks = [egress.value.cidr]
+    }
+  }
+}
+
+resource "aws_security_group" "rules" {
+  vpc_id = aws_vpc.this[0].id
+}
+
+resource "aws_security_group_rule" "all_out" {
+  type              = "egress"
+  security_group_id = aws_security_group.rules.id
+  from_port         = 0
+  to_port           = 0
+  protocol          = "-1"
+  cidr_blocks       = ["0.0.0.0/0"]
+}
+
+resource "aws_security_group_rule" "in" {
+  type              = "ingress"
+  security_group_id = aws_security_group.rules.id
+  from_port         = 443
+  to_port           = 443
+  protocol          = "tcp"
+  cidr_blocks       = ["10.0.0.0/8"]
+}
+
+resource "aws_vpc_security_group_egress_rule" "https" {
+  security_group_id = aws_security_group.rules.id
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = aws_vpc_endpoint.s3.prefix_list_id
+}
+`})
+	set, errs := loadRoot(t, dir, surface.Options{})
+	if len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	rt := set.RouteTableForSubnet("aws_subnet.private[1]", "aws_vpc.this[0]")
+	if rt == nil || rt.Address != "aws_route_table.private" || !rt.Complete || len(rt.Routes) != 1 ||
+		rt.Routes[0].TargetKind != "nat" || rt.Routes[0].Target.Ref != "aws_nat_gateway.nat" || rt.Routes[0].Destination.V != "0.0.0.0/0" {
+		t.Fatalf("private route table: %+v", rt)
+	}
+	main := set.RouteTableForSubnet("aws_subnet.public", "aws_vpc.this[0]")
+	if main == nil || !main.Main || len(main.Routes) != 1 || main.Routes[0].TargetKind != "igw" {
+		t.Errorf("main route table: %+v", main)
+	}
+	if nat := set.NATGatewayByID("aws_nat_gateway.nat"); nat == nil || nat.SubnetID.Ref != "aws_subnet.public" {
+		t.Errorf("nat: %+v", nat)
+	}
+	if sub := set.SubnetByID("aws_subnet.private[0]"); sub == nil || sub.VpcID.Ref != "aws_vpc.this[0]" {
+		t.Errorf("subnet through try(): %+v", sub)
+	}
+	eps := map[string]*model.VPCEndpoint{}
+	for _, ep := range set.VPCEndpoints {
+		eps[ep.Address] = ep
+	}
+	if s3 := eps["aws_vpc_endpoint.s3"]; s3.Type.V != "Gateway" || s3.Type.Resolution != model.Default ||
+		len(s3.RouteTableIDs.Items) != 1 || s3.RouteTableIDs.Items[0].Ref != "aws_route_table.private" || s3.PrivateDNSEnabled.V {
+		t.Errorf("s3 endpoint: %+v", s3)
+	}
+	if api := eps["aws_vpc_endpoint.api"]; api.Type.V != "Interface" || !api.PrivateDNSEnabled.V || api.PrivateDNSEnabled.Resolution != model.Explicit {
+		t.Errorf("api endpoint: %+v", api)
+	}
+	nb := set.SecurityGroupByID("aws_security_group.nb")
+	if nb == nil || !nb.EgressDeclared || !nb.EgressComplete || len(nb.Egress) != 2 || nb.Egress[1].FromPort.V != 53 || nb.Egress[1].CIDRs[0].V != "10.0.0.2/32" {
+		t.Errorf("dynamic egress: %+v", nb)
+	}
+	rules := set.SecurityGroupByID("aws_security_group.rules")
+	if rules == nil || !rules.EgressDeclared || len(rules.Egress) != 2 {
+		t.Fatalf("rule resources: %+v", rules)
+	}
+	if r := rules.Egress[0]; r.Protocol.V != "-1" || r.CIDRs[0].V != "0.0.0.0/0" || r.Address != "aws_security_group_rule.all_out" {
+		t.Errorf("aws_security_group_rule: %+v", r)
+	}
+	if r := rules.Egress[1]; r.Protocol.V != "tcp" || len(r.PrefixListIDs) != 1 || r.PrefixListIDs[0].Known() {
+		t.Errorf("aws_vpc_security_group_egress_rule: %+v", r)
 	}
 }
