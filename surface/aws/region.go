@@ -42,10 +42,16 @@ func (s *regionScope) fail(format string, args ...any) {
 	s.errs = append(s.errs, model.Error{Account: s.account, Region: s.region, Message: fmt.Sprintf(format, args...)})
 }
 
-// gap adds an unknown scope to the set: controls (empty: all) are unknown for it.
+// gap adds an unknown scope to the set: controls (empty: all) are unknown for
+// it. A scope already unknown for every control gets no second gap.
 func (s *regionScope) gap(m model.Meta, controls []string, reason string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, g := range s.set.Gaps {
+		if g.Address == m.Address && len(g.Controls) == 0 {
+			return
+		}
+	}
 	s.set.Gaps = append(s.set.Gaps, &model.Gap{Meta: m, Controls: controls, Reason: reason})
 }
 
