@@ -26,6 +26,7 @@ type AuditOptions struct {
 	OrgRole     string
 	Controls    []string
 	Parallelism int
+	PrintPolicy bool
 }
 
 func newAuditCmd(io *IO) *cobra.Command {
@@ -73,10 +74,15 @@ Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also unk
 	f.StringVar(&opts.OrgRole, "org-role", awssurface.DefaultOrgRole, "role `NAME` --org assumes in each member account")
 	f.StringArrayVarP(&opts.Controls, "control", "c", nil, "evaluate only this control `ID` or alias (repeatable)")
 	f.IntVar(&opts.Parallelism, "parallelism", 8, "audit at most `N` account+region pairs at once")
+	f.BoolVar(&opts.PrintPolicy, "print-policy", false, "print the minimal IAM policy the audit needs and exit")
 	return cmd
 }
 
 func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
+	if opts.PrintPolicy {
+		_, err := fmt.Fprintln(io.Out, awssurface.PolicyJSON())
+		return err
+	}
 	if opts.Org && opts.RoleARN != "" {
 		return usagef("--org and --role-arn cannot be combined: --org assumes --org-role in every account")
 	}

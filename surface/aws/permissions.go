@@ -34,18 +34,19 @@ var RequiredActions = []string{
 func PolicyJSON() string {
 	actions := append([]string(nil), RequiredActions...)
 	sort.Strings(actions)
-	policy := map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{{
-			"Sid":      "SagefenceAuditReadOnly",
-			"Effect":   "Allow",
-			"Action":   actions,
-			"Resource": "*",
-		}},
+	type statement struct {
+		Sid      string
+		Effect   string
+		Action   []string
+		Resource string
 	}
+	policy := struct {
+		Version   string
+		Statement []statement
+	}{"2012-10-17", []statement{{Sid: "SagefenceAuditReadOnly", Effect: "Allow", Action: actions, Resource: "*"}}}
 	out, err := json.MarshalIndent(policy, "", "  ")
 	if err != nil {
-		panic(err) // a literal map of strings always marshals
+		panic(err) // a struct of strings always marshals
 	}
 	return string(out)
 }
