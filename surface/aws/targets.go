@@ -28,6 +28,13 @@ type target struct {
 // target (reported as an account gap), not as an error: the audit still
 // reports what it could not see.
 func (a *auditor) resolveTargets(ctx context.Context) ([]target, error) {
+	if a.opts.RoleARN != "" {
+		parsed, err := arn.Parse(a.opts.RoleARN)
+		if err != nil {
+			return nil, fmt.Errorf("--role-arn %q: %w", a.opts.RoleARN, err)
+		}
+		return []target{a.assume(ctx, parsed.AccountID, a.opts.RoleARN)}, nil
+	}
 	caller, err := callerIdentity(ctx, a.base)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -35,18 +42,10 @@ func (a *auditor) resolveTargets(ctx context.Context) ([]target, error) {
 		}
 		return []target{{err: fmt.Errorf("identifying the caller (sts GetCallerIdentity): %w", err)}}, nil
 	}
-	switch {
-	case a.opts.RoleARN != "":
-		parsed, err := arn.Parse(a.opts.RoleARN)
-		if err != nil {
-			return nil, fmt.Errorf("--role-arn %q: %w", a.opts.RoleARN, err)
-		}
-		return []target{a.assume(ctx, parsed.AccountID, a.opts.RoleARN)}, nil
-	case a.opts.Org:
+	if a.opts.Org {
 		return a.orgTargets(ctx, caller)
-	default:
-		return []target{{account: caller.account, cfg: a.base}}, nil
 	}
+	return []target{{account: caller.account, cfg: a.base}}, nil
 }
 
 type identity struct {
@@ -113,20 +112,18 @@ func (a *auditor) orgTargets(ctx context.Context, caller identity) ([]target, er
 		return nil, errors.New("--org: the organization has no active account (is the caller in an organization's management account?)")
 	}
 	targets := make([]target, len(accounts))
-	var wg sync.WaitGroup
-	for i, acc := range accounts {
+	forEach(ctx, len(accounts), a.opts.Parallelism, func(i int) {
+		acc := accounts[i]
 		if acc == caller.account {
 			targets[i] = target{account: acc, cfg: a.base}
-			continue
+			return
 		}
-		wg.Add(1)
-		go func(i int, acc string) {
-			defer wg.Done()
-			role := fmt.Sprintf("arn:%s:iam::%s:role/%s", caller.partition, acc, a.opts.OrgRole)
-			targets[i] = a.assume(ctx, acc, role)
-		}(i, acc)
+		role := fmt.Sprintf("arn:%s:iam::%s:role/%s", caller.partition, acc, a.opts.OrgRole)
+		targets[i] = a.assume(ctx, acc, role)
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	wg.Wait()
 	return targets, nil
 }
 
