@@ -84,6 +84,25 @@ func TestAuditCommand(t *testing.T) {
 			t.Errorf("no progress on a terminal's stderr: %q", stderr)
 		}
 	})
+	// The SDK's standard endpoint variables work without --endpoint-url.
+	for _, env := range [][]string{
+		{"AWS_ENDPOINT_URL"},
+		{"AWS_ENDPOINT_URL_SAGEMAKER", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_EC2"},
+	} {
+		t.Run(strings.Join(env, "+"), func(t *testing.T) {
+			for _, k := range env {
+				t.Setenv(k, moto.URL)
+			}
+			code, stdout, _ := runCLI(t, false, "audit", "--region", "us-east-1", "--format", "json")
+			var res finding.Result
+			if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+				t.Fatal(err)
+			}
+			if code != ExitFail || res.Summary.Errors != 0 || res.Summary.Fail == 0 {
+				t.Errorf("exit %d, summary %+v, errors %v", code, res.Summary, res.Errors)
+			}
+		})
+	}
 	t.Run("quiet", func(t *testing.T) {
 		_, _, stderr := runCLI(t, true, "audit", "--endpoint-url", moto.URL, "--region", "us-east-1", "--format", "table", "--quiet")
 		if stderr != "" {
