@@ -16,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -373,5 +375,46 @@ func TestAuditCancel(t *testing.T) {
 	res, err := awssurface.Audit(ctx, auditOptions(proxy.URL, nil, "us-east-1", "us-west-2"))
 	if !errors.Is(err, context.Canceled) || res != nil {
 		t.Fatalf("Audit after cancel = %v, %v; want context.Canceled and no result", res, err)
+	}
+}
+
+// TestAuditNotebookDeletedDuringAudit deletes a notebook after it was listed
+// and before it is described: it is skipped, without an error.
+func TestAuditNotebookDeletedDuringAudit(t *testing.T) {
+	moto := testutil.StartMoto(t)
+	s := newSeeder(t, moto.URL)
+	s.notebook(notebookSpec{Name: "stays", Region: "us-east-1", DIA: "Disabled", Subnet: "subnet-0abc"})
+	s.notebook(notebookSpec{Name: "goes", Region: "us-east-1"})
+
+	var once sync.Once
+	deleteOnDescribe := func(stack *middleware.Stack) error {
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("deleteBeforeDescribe",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				if d, ok := in.Parameters.(*sagemaker.DescribeNotebookInstanceInput); ok && sdkaws.ToString(d.NotebookInstanceName) == "goes" {
+					once.Do(func() {
+						c := s.sm("us-east-1")
+						if _, err := c.StopNotebookInstance(ctx, &sagemaker.StopNotebookInstanceInput{NotebookInstanceName: d.NotebookInstanceName}); err != nil {
+							t.Errorf("stop: %v", err)
+						}
+						if _, err := c.DeleteNotebookInstance(ctx, &sagemaker.DeleteNotebookInstanceInput{NotebookInstanceName: d.NotebookInstanceName}); err != nil {
+							t.Errorf("delete: %v", err)
+						}
+					})
+				}
+				return next.HandleInitialize(ctx, in)
+			}), middleware.Before)
+	}
+	opts := auditOptions(moto.URL, nil, "us-east-1")
+	opts.APIOptions = append(opts.APIOptions, deleteOnDescribe)
+	res, fs := runAudit(t, opts)
+	if len(res.Errors) != 0 {
+		t.Errorf("errors: %v", res.Errors)
+	}
+	v := index(t, fs)
+	if _, ok := v[verdictKey(headline, defaultAccount, "us-east-1", "goes")]; ok {
+		t.Error("the deleted notebook was reported")
+	}
+	if f := v[verdictKey(headline, defaultAccount, "us-east-1", "stays")]; f.Status != finding.Pass {
+		t.Errorf("the remaining notebook: %s", f.Status)
 	}
 }
