@@ -175,8 +175,9 @@ func TestAuditFaults(t *testing.T) {
 		refused        = "us-west-2"      // connection refused
 		describeDenied = "ap-northeast-1" // List works, Describe is denied
 		ec2Broken      = "sa-east-1"      // SageMaker fine, EC2 look-ups fail
+		subnetsDenied  = "ca-central-1"   // SageMaker fine, DescribeSubnets denied
 	)
-	regions := []string{healthy, throttled, slow, denied, broken, refused, describeDenied, ec2Broken}
+	regions := []string{healthy, throttled, slow, denied, broken, refused, describeDenied, ec2Broken, subnetsDenied}
 	unreachable := map[string]bool{denied: true, broken: true, refused: true}
 
 	for _, r := range regions {
@@ -204,6 +205,8 @@ func TestAuditFaults(t *testing.T) {
 			return fault{status: 500, code: "InternalError"}
 		case r.region == ec2Broken && r.operation == "DescribeSecurityGroups":
 			return fault{status: 403, code: "UnauthorizedOperation"}
+		case r.region == subnetsDenied && r.operation == "DescribeSubnets":
+			return fault{status: 403, code: "UnauthorizedOperation"}
 		}
 		return fault{}
 	})
@@ -222,7 +225,7 @@ func TestAuditFaults(t *testing.T) {
 		}
 		errRegions[e.Region] = true
 	}
-	for _, r := range []string{denied, broken, refused, describeDenied, ec2Broken} {
+	for _, r := range []string{denied, broken, refused, describeDenied, ec2Broken, subnetsDenied} {
 		if !errRegions[r] {
 			t.Errorf("no error reported for %s", r)
 		}
@@ -263,7 +266,7 @@ func TestAuditFaults(t *testing.T) {
 	}
 
 	// Healthy, recovered and slow regions give the real verdicts.
-	for _, r := range []string{healthy, throttled, slow, ec2Broken} {
+	for _, r := range []string{healthy, throttled, slow, ec2Broken, subnetsDenied} {
 		for _, c := range []struct {
 			id, address string
 			want        finding.Status
@@ -304,6 +307,16 @@ func TestAuditFaults(t *testing.T) {
 	}
 	if !gapFound {
 		t.Error("no network-control gap for the VPC whose look-ups failed")
+	}
+
+	// Subnets not readable: the notebook's subnet is there, its VPC unknown.
+	set = findSet(t, res, defaultAccount, subnetsDenied)
+	sn := set.SubnetByID("subnet-0123456789abcdef0")
+	if sn == nil || sn.VpcID.Known() || !strings.Contains(sn.VpcID.Reason, "DescribeSubnets") {
+		t.Errorf("subnet after a denied DescribeSubnets: %+v", sn)
+	}
+	if len(set.Gaps) != 1 || len(set.Gaps[0].Controls) == 0 {
+		t.Errorf("gaps after a denied DescribeSubnets: %+v, want one limited to the network controls", set.Gaps)
 	}
 }
 
