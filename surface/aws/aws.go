@@ -224,7 +224,7 @@ type auditor struct {
 	regionSlots chan struct{}
 
 	mu       sync.Mutex
-	sets     []*model.Set
+	sets     []scopedSet
 	errs     []model.Error
 	accounts map[string]bool
 	regions  map[string]bool
@@ -235,10 +235,16 @@ type auditor struct {
 	described    atomic.Int64
 }
 
-func (a *auditor) addSet(s *model.Set) {
+// scopedSet is a Set with the account and region it covers, for ordering.
+type scopedSet struct {
+	account, region string
+	set             *model.Set
+}
+
+func (a *auditor) addSet(account, region string, s *model.Set) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.sets = append(a.sets, s)
+	a.sets = append(a.sets, scopedSet{account, region, s})
 }
 
 func (a *auditor) addError(e model.Error) {
@@ -264,25 +270,18 @@ func (a *auditor) addScope(account, region string) {
 func (a *auditor) result() *Result {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	r := &Result{Sets: a.sets, Errors: a.errs, Accounts: sortedKeys(a.accounts), Regions: sortedKeys(a.regions)}
-	sort.SliceStable(r.Sets, func(i, j int) bool {
-		x, y := setScope(r.Sets[i]), setScope(r.Sets[j])
-		return x < y
+	sort.SliceStable(a.sets, func(i, j int) bool {
+		x, y := a.sets[i], a.sets[j]
+		if x.account != y.account {
+			return x.account < y.account
+		}
+		return x.region < y.region
 	})
+	r := &Result{Errors: a.errs, Accounts: sortedKeys(a.accounts), Regions: sortedKeys(a.regions)}
+	for _, s := range a.sets {
+		r.Sets = append(r.Sets, s.set)
+	}
 	return r
-}
-
-func setScope(s *model.Set) string {
-	for _, g := range s.Gaps {
-		return g.Account + "/" + g.Region
-	}
-	for _, n := range s.Notebooks {
-		return n.Account + "/" + n.Region
-	}
-	for _, d := range s.Domains {
-		return d.Account + "/" + d.Region
-	}
-	return ""
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -322,7 +321,7 @@ func (a *auditor) accountFailed(account, region string, err error) {
 	}
 	a.addError(model.Error{Account: account, Region: region, Message: describeErr(err)})
 	a.addScope(account, region)
-	a.addSet(&model.Set{Surface: model.SurfaceAWS, Gaps: []*model.Gap{{
+	a.addSet(account, region, &model.Set{Surface: model.SurfaceAWS, Gaps: []*model.Gap{{
 		Meta:   model.Meta{Surface: model.SurfaceAWS, Type: typ, Address: address, Name: region, Account: account, Region: region},
 		Reason: scopeReason(account, region, err),
 	}}})

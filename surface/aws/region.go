@@ -84,7 +84,7 @@ func (a *auditor) auditRegion(ctx context.Context, t target, region string) {
 		return
 	}
 	sortSet(scope.set)
-	a.addSet(scope.set)
+	a.addSet(t.account, region, scope.set)
 	for _, e := range scope.errs {
 		a.addError(e)
 	}
