@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/report"
 )
@@ -63,7 +64,7 @@ func TestScanConfigErrors(t *testing.T) {
 		{"explicit config missing", "", []string{"--config", "nope.yaml"}, "nope.yaml"},
 		{"bad severity flag", "", []string{"--severity", "critical"}, "--severity: severity \"critical\""},
 		{"bad baseline", "", []string{"--baseline", "missing.json"}, "reading baseline"},
-		{"every control off", "controls:\n  CKV_AWS_122: false\n  SageMaker.2: false\n  sagemaker_domain_vpc_only: false\n", nil, "switches every control off"},
+		{"every control off", everyControlOff(), nil, "switches every control off"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -123,4 +124,14 @@ func TestScanBaselineRecorded(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil || r.Baseline == nil || r.Baseline.File != base {
 		t.Errorf("baseline not recorded in the result: %+v %v", r.Baseline, err)
 	}
+}
+
+// everyControlOff is a config that switches off every control of the catalog.
+func everyControlOff() string {
+	var b strings.Builder
+	b.WriteString("controls:\n")
+	for _, c := range control.All() {
+		b.WriteString("  " + c.ID + ": false\n")
+	}
+	return b.String()
 }

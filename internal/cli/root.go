@@ -119,6 +119,7 @@ before apply, and live AWS accounts after.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newScanCmd(io),
+		newAuditCmd(io),
 		newControlsCmd(io),
 		newExplainCmd(io),
 		newVersionCmd(io),

@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sagefence/sagefence/control"
+	"github.com/sagefence/sagefence/engine"
+	"github.com/sagefence/sagefence/finding"
+	awssurface "github.com/sagefence/sagefence/surface/aws"
+)
+
+// AuditOptions are `sagefence audit`'s inputs.
+type AuditOptions struct {
+	OutputOptions
+	Regions     []string
+	Profile     string
+	EndpointURL string
+	RoleARN     string
+	ExternalID  string
+	Org         bool
+	OrgRole     string
+	Controls    []string
+	Parallelism int
+	PrintPolicy bool
+}
+
+func newAuditCmd(io *IO) *cobra.Command {
+	opts := &AuditOptions{}
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Audit live AWS accounts: every notebook instance and Studio domain, every region",
+		Long: `Audit live AWS accounts with the AWS SDK's default credential chain (environment,
+shared config and --profile, SSO, web identity, instance and container roles).
+
+Every region enabled for the account is audited concurrently unless --region is given.
+--role-arn audits one other account through AssumeRole; --org audits every active account
+of the caller's AWS Organization, assuming --org-role in each member account.
+
+A region or account that cannot be reached or answers AccessDenied is reported as an error
+and every control is unknown there: never a pass. See docs/audit.md for the IAM policy.
+
+Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also unknown);
+2 no fail but an error (bad usage, or a region or account that could not be read).`,
+		Example: `  # every enabled region of the current account
+  sagefence audit
+
+  # two regions with a named profile, JSON for CI
+  sagefence audit --profile prod --region us-east-1 --region eu-west-1 --format json
+
+  # another account through a role
+  sagefence audit --role-arn arn:aws:iam::111111111111:role/SagefenceAudit
+
+  # every account of the organization (run with management-account credentials)
+  sagefence audit --org --org-role OrganizationAccountAccessRole
+
+  # against a local emulator
+  sagefence audit --endpoint-url http://127.0.0.1:5000 --region us-east-1`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error { return runAudit(cmd, io, opts) },
+	}
+	opts.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringArrayVar(&opts.Regions, "region", nil, "audit this `REGION` (repeatable; default: every region enabled for the account)")
+	f.StringVar(&opts.Profile, "profile", "", "use this shared-config `PROFILE`")
+	f.StringVar(&opts.EndpointURL, "endpoint-url", "", "send every AWS API call to this `URL` (AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> also work)")
+	f.StringVar(&opts.RoleARN, "role-arn", "", "audit the account of this role `ARN` through sts:AssumeRole")
+	f.StringVar(&opts.ExternalID, "external-id", "", "external `ID` for every AssumeRole call")
+	f.BoolVar(&opts.Org, "org", false, "audit every active account of the caller's AWS Organization")
+	f.StringVar(&opts.OrgRole, "org-role", awssurface.DefaultOrgRole, "role `NAME` --org assumes in each member account")
+	f.StringArrayVarP(&opts.Controls, "control", "c", nil, "evaluate only this control `ID` or alias (repeatable)")
+	f.IntVar(&opts.Parallelism, "parallelism", 8, "audit at most `N` account+region pairs at once")
+	f.BoolVar(&opts.PrintPolicy, "print-policy", false, "print the minimal IAM policy the audit needs and exit")
+	return cmd
+}
+
+func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
+	if opts.PrintPolicy {
+		_, err := fmt.Fprintln(io.Out, awssurface.PolicyJSON())
+		return err
+	}
+	if opts.Org && opts.RoleARN != "" {
+		return usagef("--org and --role-arn cannot be combined: --org assumes --org-role in every account")
+	}
+	if opts.Parallelism < 1 {
+		return usagef("--parallelism must be at least 1")
+	}
+	controls, err := control.Select(opts.Controls)
+	if err != nil {
+		return usageError{err}
+	}
+	fmtr, err := opts.formatter(io)
+	if err != nil {
+		return err
+	}
+	start := time.Now().UTC()
+	so := awssurface.Options{
+		Regions: opts.Regions, Profile: opts.Profile, EndpointURL: opts.EndpointURL,
+		RoleARN: opts.RoleARN, ExternalID: opts.ExternalID, Org: opts.Org, OrgRole: opts.OrgRole,
+		Parallelism: opts.Parallelism,
+	}
+	progress := newAuditProgress(io, opts)
+	so.Progress = progress.update
+	live, err := awssurface.Audit(cmd.Context(), so)
+	progress.done()
+	if err != nil {
+		if errors.Is(err, cmd.Context().Err()) && cmd.Context().Err() != nil {
+			return fmt.Errorf("audit interrupted: no report written (%w)", cmd.Context().Err())
+		}
+		return err
+	}
+	res := &finding.Result{FormatVersion: finding.FormatVersion, Errors: live.Errors}
+	res.Findings = engine.Evaluate(live.Sets, controls, nil, time.Time{})
+	res.Finalize()
+	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
+	res.Scope = &finding.Scope{Command: "audit", Accounts: live.Accounts, Regions: live.Regions, Time: start.Format(time.RFC3339)}
+	return opts.emit(io, fmtr, res)
+}
+
+// auditProgress prints "regions 3/17, 120 notebooks described" on a terminal's
+// stderr, rewriting one line; silent with --quiet, in JSON mode or off a terminal.
+type auditProgress struct {
+	io      *IO
+	enabled bool
+	printed bool
+}
+
+func newAuditProgress(io *IO, opts *AuditOptions) *auditProgress {
+	format := strings.ToLower(opts.Format)
+	if format == "" && (opts.Output != "" || !io.OutTTY) {
+		format = "json" // the formatter's default off a terminal
+	}
+	return &auditProgress{io: io, enabled: io.ErrTTY && !opts.Quiet && format != "json"}
+}
+
+// update is called serialized by the surface.
+func (p *auditProgress) update(s awssurface.Progress) {
+	if !p.enabled {
+		return
+	}
+	p.printed = true
+	fmt.Fprintf(p.io.ErrOut, "\r\033[Ksagefence: regions %d/%d done, %d notebooks described", s.RegionsDone, s.RegionsTotal, s.NotebooksDescribed)
+}
+
+func (p *auditProgress) done() {
+	if p.printed {
+		fmt.Fprint(p.io.ErrOut, "\r\033[K")
+	}
+}

@@ -1,0 +1,362 @@
+// Package aws is the live surface: it reads SageMaker notebook instances,
+// Studio domains, their lifecycle configurations and the VPC network around
+// the notebooks from AWS accounts and fills one model.Set per account and
+// region (Surface "aws"), so that every control runs unchanged on live
+// resources.
+//
+// Contract:
+//   - Every Set is one account+region. Meta.Address is the notebook name or the
+//     domain ID; ARN, Region and Account are always filled. Meta.Key is the
+//     resource's real ID (notebook name, domain ID, subnet-…, sg-…, rtb-…,
+//     nat-…, vpce-…, lifecycle config name), and every Str.Ref that points at
+//     another resource holds that ID, so model look-ups work as on IaC.
+//   - A value the API omits is the API default with Resolution Default
+//     (DirectInternetAccess → Enabled, AppNetworkAccessType → PublicInternetOnly).
+//   - A region or account that cannot be reached (connection failure,
+//     AccessDenied, invalid credentials, throttling that outlasts the retries)
+//     becomes a model.Error naming account and region AND a model.Gap in that
+//     scope's Set, so every control reports unknown there: never pass, never
+//     silently missing. A notebook that disappears between List and Describe is
+//     skipped. A failing EC2 look-up makes only the network facts of the
+//     affected VPC unknown, never the notebook's own attributes.
+//   - Calls: one List page per 100 resources, one Describe per notebook,
+//     domain and attached lifecycle configuration, and EC2 look-ups once per
+//     region (subnets) and once per VPC (route tables, NAT gateways, VPC
+//     endpoints, security groups). Regions and accounts run concurrently with
+//     bounded parallelism; throttling and 5xx answers are retried by the SDK's
+//     adaptive retryer.
+//   - Audit returns an error only when nothing can start (the SDK
+//     configuration cannot be loaded) or when ctx is cancelled.
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/sagefence/sagefence/model"
+)
+
+// DefaultOrgRole is the role --org assumes in every member account.
+const DefaultOrgRole = "OrganizationAccountAccessRole"
+
+// Resource types as live findings name them (the CloudFormation / AWS Config names).
+const (
+	TypeNotebook        = "AWS::SageMaker::NotebookInstance"
+	TypeDomain          = "AWS::SageMaker::Domain"
+	TypeLifecycleConfig = "AWS::SageMaker::NotebookInstanceLifecycleConfig"
+	TypeSubnet          = "AWS::EC2::Subnet"
+	TypeRouteTable      = "AWS::EC2::RouteTable"
+	TypeNATGateway      = "AWS::EC2::NatGateway"
+	TypeVPCEndpoint     = "AWS::EC2::VPCEndpoint"
+	TypeSecurityGroup   = "AWS::EC2::SecurityGroup"
+	TypeRegion          = "AWS::Region"
+	TypeAccount         = "AWS::Account"
+	TypeVPC             = "AWS::EC2::VPC"
+)
+
+// networkControls are the controls whose verdict depends on EC2 facts; a
+// failed EC2 look-up makes only them unknown for the affected VPC.
+var networkControls = []string{
+	"sagemaker_notebook_instance_private_service_access",
+	"sagemaker_notebook_instance_security_group_https_egress",
+	"sagemaker_notebook_instance_lifecycle_no_public_package_fetch",
+}
+
+// Options configure an audit.
+type Options struct {
+	// Regions to audit; empty means every region enabled for each account
+	// (EC2 DescribeRegions).
+	Regions []string
+	// Profile is the shared-config profile (--profile); empty means the default chain.
+	Profile string
+	// EndpointURL overrides the endpoint of every service (--endpoint-url).
+	// AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> are honoured by the SDK
+	// when it is empty.
+	EndpointURL string
+	// RoleARN is one target account's role to assume (--role-arn).
+	RoleARN string
+	// ExternalID is passed to every AssumeRole call when set.
+	ExternalID string
+	// Org audits every ACTIVE account of the caller's organization, assuming
+	// OrgRole in each member account (the management account uses the caller's
+	// credentials).
+	Org     bool
+	OrgRole string
+	// Parallelism bounds concurrent account+region audits; 0 means 8.
+	Parallelism int
+	// DescribeParallelism bounds concurrent Describe calls per region; 0 means 8.
+	DescribeParallelism int
+	// Progress, when set, is called (from any goroutine, serialized) after
+	// every region finished and every notebook described.
+	Progress func(Progress)
+	// Retry tunes the SDK retryer; zero values keep the SDK defaults. Tests
+	// use short backoffs here instead of sleeping.
+	Retry RetryOptions
+	// APIOptions are added to every client's middleware stack (tests record
+	// the operations called with them).
+	APIOptions []func(*middleware.Stack) error
+	// ConfigOptions are extra SDK load options, applied last.
+	ConfigOptions []func(*config.LoadOptions) error
+}
+
+// RetryOptions tune the adaptive retryer.
+type RetryOptions struct {
+	MaxAttempts int
+	MaxBackoff  time.Duration
+}
+
+// Progress is a snapshot of an audit's advance.
+type Progress struct {
+	RegionsDone, RegionsTotal int
+	NotebooksDescribed        int
+}
+
+// Result is what an audit found.
+type Result struct {
+	Sets   []*model.Set
+	Errors []model.Error
+	// Accounts and Regions are the scopes audited (sorted), for the report's scope.
+	Accounts []string
+	Regions  []string
+}
+
+// Audit reads every target account and region. See the package contract.
+func Audit(ctx context.Context, opts Options) (*Result, error) {
+	base, err := loadConfig(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	a := &auditor{opts: opts, base: base}
+	if a.opts.Parallelism <= 0 {
+		a.opts.Parallelism = 8
+	}
+	if a.opts.DescribeParallelism <= 0 {
+		a.opts.DescribeParallelism = 8
+	}
+	if a.opts.OrgRole == "" {
+		a.opts.OrgRole = DefaultOrgRole
+	}
+	a.regionSlots = make(chan struct{}, a.opts.Parallelism)
+
+	targets, err := a.resolveTargets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var wg sync.WaitGroup
+	for _, t := range targets {
+		if t.err != nil {
+			a.accountFailed(t.account, "", t.err)
+			continue
+		}
+		wg.Add(1)
+		go func(t target) {
+			defer wg.Done()
+			a.auditAccount(ctx, t)
+		}(t)
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("audit cancelled: %w", err)
+	}
+	return a.result(), nil
+}
+
+// loadConfig loads the SDK's default configuration with the adaptive retryer.
+func loadConfig(ctx context.Context, opts Options) (sdkaws.Config, error) {
+	load := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() sdkaws.Retryer { return newRetryer(opts.Retry) }),
+	}
+	if opts.Profile != "" {
+		load = append(load, config.WithSharedConfigProfile(opts.Profile))
+	}
+	if opts.EndpointURL != "" {
+		load = append(load, config.WithBaseEndpoint(opts.EndpointURL))
+	}
+	if len(opts.APIOptions) > 0 {
+		load = append(load, config.WithAPIOptions(opts.APIOptions))
+	}
+	load = append(load, opts.ConfigOptions...)
+	cfg, err := config.LoadDefaultConfig(ctx, load...)
+	if err != nil {
+		return sdkaws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// newRetryer is the SDK's adaptive retryer (client-side rate limiting on
+// throttling, retries of throttling, 5xx and connection errors).
+func newRetryer(o RetryOptions) sdkaws.Retryer {
+	return retry.NewAdaptiveMode(func(ao *retry.AdaptiveModeOptions) {
+		ao.StandardOptions = append(ao.StandardOptions, func(so *retry.StandardOptions) {
+			if o.MaxAttempts > 0 {
+				so.MaxAttempts = o.MaxAttempts
+			}
+			if o.MaxBackoff > 0 {
+				so.MaxBackoff = o.MaxBackoff
+				so.Backoff = retry.NewExponentialJitterBackoff(o.MaxBackoff)
+			}
+		})
+	})
+}
+
+// homeRegion is where global calls (STS, Organizations, DescribeRegions) go.
+func homeRegion(cfg sdkaws.Config) string {
+	if cfg.Region != "" {
+		return cfg.Region
+	}
+	return "us-east-1"
+}
+
+// auditor holds one audit's shared state.
+type auditor struct {
+	opts        Options
+	base        sdkaws.Config
+	regionSlots chan struct{}
+
+	mu       sync.Mutex
+	sets     []scopedSet
+	errs     []model.Error
+	accounts map[string]bool
+	regions  map[string]bool
+
+	progressMu   sync.Mutex
+	regionsTotal atomic.Int64
+	regionsDone  atomic.Int64
+	described    atomic.Int64
+}
+
+// scopedSet is a Set with the account and region it covers, for ordering.
+type scopedSet struct {
+	account, region string
+	set             *model.Set
+}
+
+func (a *auditor) addSet(account, region string, s *model.Set) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.sets = append(a.sets, scopedSet{account, region, s})
+}
+
+func (a *auditor) addError(e model.Error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.errs = append(a.errs, e)
+}
+
+func (a *auditor) addScope(account, region string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.accounts == nil {
+		a.accounts, a.regions = map[string]bool{}, map[string]bool{}
+	}
+	if account != "" {
+		a.accounts[account] = true
+	}
+	if region != "" {
+		a.regions[region] = true
+	}
+}
+
+func (a *auditor) result() *Result {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	sort.SliceStable(a.sets, func(i, j int) bool {
+		x, y := a.sets[i], a.sets[j]
+		if x.account != y.account {
+			return x.account < y.account
+		}
+		return x.region < y.region
+	})
+	r := &Result{Errors: a.errs, Accounts: sortedKeys(a.accounts), Regions: sortedKeys(a.regions)}
+	for _, s := range a.sets {
+		r.Sets = append(r.Sets, s.set)
+	}
+	return r
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// progress reports a snapshot; calls are serialized.
+func (a *auditor) progress() {
+	if a.opts.Progress == nil {
+		return
+	}
+	a.progressMu.Lock()
+	defer a.progressMu.Unlock()
+	a.opts.Progress(Progress{
+		RegionsDone:        int(a.regionsDone.Load()),
+		RegionsTotal:       int(a.regionsTotal.Load()),
+		NotebooksDescribed: int(a.described.Load()),
+	})
+}
+
+// accountFailed records an account that could not be audited at all: an
+// error and a Set holding only a gap for the account, so every control is
+// unknown for it.
+func (a *auditor) accountFailed(account, region string, err error) {
+	address := "account " + account
+	typ := TypeAccount
+	if account == "" {
+		address = "account (unknown ID)"
+	}
+	if region != "" {
+		address, typ = "region "+region, TypeRegion
+	}
+	a.addError(model.Error{Account: account, Region: region, Message: describeErr(err)})
+	a.addScope(account, region)
+	a.addSet(account, region, &model.Set{Surface: model.SurfaceAWS, Gaps: []*model.Gap{{
+		Meta:   model.Meta{Surface: model.SurfaceAWS, Type: typ, Address: address, Name: region, Account: account, Region: region},
+		Reason: scopeReason(account, region, err),
+	}}})
+}
+
+// scopeReason is the unknown message for a scope that could not be read.
+func scopeReason(account, region string, err error) string {
+	where := "account " + account
+	if region != "" {
+		where += " region " + region
+	}
+	return fmt.Sprintf("%s could not be audited: %s", where, describeErr(err))
+}
+
+// describeErr renders an SDK error compactly: the API error code and message
+// when there is one, else the error text.
+func describeErr(err error) string {
+	var ae interface {
+		ErrorCode() string
+		ErrorMessage() string
+	}
+	if errors.As(err, &ae) {
+		var op interface {
+			Service() string
+			Operation() string
+		}
+		prefix := ""
+		if errors.As(err, &op) {
+			prefix = op.Service() + " " + op.Operation() + ": "
+		}
+		msg := ae.ErrorMessage()
+		if msg == "" {
+			return prefix + ae.ErrorCode()
+		}
+		return prefix + ae.ErrorCode() + ": " + msg
+	}
+	return err.Error()
+}

@@ -1,0 +1,52 @@
+package aws
+
+import (
+	"encoding/json"
+	"sort"
+)
+
+// RequiredActions are the IAM actions an audit calls: exactly the API
+// operations the code uses (a test records the operations of a fully seeded
+// audit and compares). docs/audit.md prints PolicyJSON.
+//
+// sts:GetCallerIdentity is always allowed by AWS; it is listed because the
+// audit calls it (to learn the caller's account and to check assumed roles).
+var RequiredActions = []string{
+	"ec2:DescribeNatGateways",
+	"ec2:DescribeRegions",
+	"ec2:DescribeRouteTables",
+	"ec2:DescribeSecurityGroups",
+	"ec2:DescribeSubnets",
+	"ec2:DescribeVpcEndpoints",
+	"organizations:ListAccounts",
+	"sagemaker:DescribeDomain",
+	"sagemaker:DescribeNotebookInstance",
+	"sagemaker:DescribeNotebookInstanceLifecycleConfig",
+	"sagemaker:ListDomains",
+	"sagemaker:ListNotebookInstances",
+	"sts:AssumeRole",
+	"sts:GetCallerIdentity",
+}
+
+// PolicyJSON is the minimal identity-based IAM policy for `sagefence audit`,
+// indented, with the actions sorted. organizations:ListAccounts is needed
+// only with --org, sts:AssumeRole only with --role-arn or --org.
+func PolicyJSON() string {
+	actions := append([]string(nil), RequiredActions...)
+	sort.Strings(actions)
+	type statement struct {
+		Sid      string
+		Effect   string
+		Action   []string
+		Resource string
+	}
+	policy := struct {
+		Version   string
+		Statement []statement
+	}{"2012-10-17", []statement{{Sid: "SagefenceAuditReadOnly", Effect: "Allow", Action: actions, Resource: "*"}}}
+	out, err := json.MarshalIndent(policy, "", "  ")
+	if err != nil {
+		panic(err) // a struct of strings always marshals
+	}
+	return string(out)
+}
