@@ -75,8 +75,8 @@ func result(at time.Time, resources ...resource) *finding.Result {
 		f := finding.Finding{
 			ControlID: "sagemaker_notebook_instance_direct_internet_access_disabled",
 			Status:    r.status, Severity: finding.High, Surface: model.SurfaceTerraform,
-			Resource: finding.Resource{Type: "aws_sagemaker_notebook_instance", Address: r.address, Name: r.address + "-nb"},
-			Location: finding.Location{File: "infra/main.tf", StartLine: 10 * (i + 1), EndLine: 10*(i+1) + 5},
+			Resource:  finding.Resource{Type: "aws_sagemaker_notebook_instance", Address: r.address, Name: r.address + "-nb"},
+			Location:  finding.Location{File: "infra/main.tf", StartLine: 10 * (i + 1), EndLine: 10*(i+1) + 5},
 			Attribute: "direct_internet_access", Expected: "Disabled", Resolution: model.Explicit,
 			Message: fmt.Sprintf("%s is %s", r.address, r.status),
 		}
