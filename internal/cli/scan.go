@@ -24,6 +24,7 @@ type ScanOptions struct {
 	Controls       []string
 	Region         string
 	Account        string
+	Record         RecordOptions
 }
 
 func newScanCmd(io *IO) *cobra.Command {
@@ -68,6 +69,7 @@ Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also unk
 	f.StringArrayVarP(&opts.Controls, "control", "c", nil, "evaluate only this control `ID` or alias (repeatable)")
 	f.StringVar(&opts.Region, "region", "", "AWS region for AWS::Region and region-dependent names in templates")
 	f.StringVar(&opts.Account, "account", "", "AWS account ID for AWS::AccountId in templates")
+	opts.Record.addFlags(cmd)
 	return cmd
 }
 
@@ -103,6 +105,9 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	}
 	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
 	res.Scope = &finding.Scope{Command: "scan", Paths: opts.Paths, Time: start.Format(time.RFC3339)}
+	if err := recordResult(cmd.Context(), io, opts.Record, res); err != nil {
+		return err
+	}
 	return opts.emit(io, fmtr, res)
 }
 
