@@ -209,49 +209,129 @@ func (r *Run) Result() *finding.Result {
 	return res
 }
 
+// The canonical* types fix the canonical form's shape: fields are declared
+// in bytewise order of their JSON names, so encoding/json writes the keys
+// sorted, exactly as it would for maps.
+type (
+	canonicalRun struct {
+		Accounts      []string          `json:"accounts"`
+		Command       string            `json:"command"`
+		Errors        []canonicalError  `json:"errors"`
+		Findings      canonicalFindings `json:"findings"`
+		FormatVersion string            `json:"format_version"`
+		Paths         []string          `json:"paths"`
+		RecordedAt    string            `json:"recorded_at"`
+		Regions       []string          `json:"regions"`
+		Seq           int64             `json:"seq"`
+		StartedAt     string            `json:"started_at"`
+		Summary       canonicalSummary  `json:"summary"`
+		Tool          canonicalTool     `json:"tool"`
+	}
+	canonicalError struct {
+		Account string `json:"account"`
+		File    string `json:"file"`
+		Line    int    `json:"line"`
+		Message string `json:"message"`
+		Region  string `json:"region"`
+	}
+	canonicalSummary struct {
+		Errors     int `json:"errors"`
+		Fail       int `json:"fail"`
+		Pass       int `json:"pass"`
+		Suppressed int `json:"suppressed"`
+		Unknown    int `json:"unknown"`
+	}
+	canonicalTool struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+	}
+	canonicalFinding struct {
+		Attribute   string                `json:"attribute"`
+		ControlID   string                `json:"control_id"`
+		Evidence    []string              `json:"evidence"`
+		Expected    string                `json:"expected"`
+		Location    canonicalLocation     `json:"location"`
+		Message     string                `json:"message"`
+		Observed    *string               `json:"observed"`
+		Replacement bool                  `json:"replacement"`
+		Resolution  string                `json:"resolution"`
+		Resource    canonicalResource     `json:"resource"`
+		Severity    string                `json:"severity"`
+		Status      string                `json:"status"`
+		Suppression *canonicalSuppression `json:"suppression"`
+		Surface     string                `json:"surface"`
+	}
+	canonicalLocation struct {
+		EndLine   int64  `json:"end_line"`
+		File      string `json:"file"`
+		StartLine int64  `json:"start_line"`
+	}
+	canonicalResource struct {
+		Account string `json:"account"`
+		Address string `json:"address"`
+		ARN     string `json:"arn"`
+		Name    string `json:"name"`
+		Path    string `json:"path"`
+		Region  string `json:"region"`
+		Stack   string `json:"stack"`
+		Type    string `json:"type"`
+	}
+	canonicalSuppression struct {
+		Expires string `json:"expires"`
+		Reason  string `json:"reason"`
+		Source  string `json:"source"`
+	}
+)
+
+// canonicalFindings encodes the findings one at a time, without building
+// them all in memory first.
+type canonicalFindings []Finding
+
+func (fs canonicalFindings) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(len(fs) * 400)
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	buf.WriteByte('[')
+	for i, f := range fs {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		cf := canonicalFinding{
+			Attribute: f.Attribute, ControlID: f.ControlID, Evidence: nonNil(f.Evidence), Expected: f.Expected,
+			Location: canonicalLocation{EndLine: f.EndLine, File: f.File, StartLine: f.StartLine},
+			Message:  f.Message, Observed: f.Observed, Replacement: f.Replacement, Resolution: f.Resolution,
+			Resource: canonicalResource{Account: f.Account, Address: f.Address, ARN: f.ARN, Name: f.Name,
+				Path: f.ResourcePath, Region: f.Region, Stack: f.Stack, Type: f.ResourceType},
+			Severity: f.Severity, Status: f.Status, Surface: f.Surface,
+		}
+		if f.SuppressionSource != "" || f.SuppressionReason != "" || f.SuppressionExpires != "" {
+			cf.Suppression = &canonicalSuppression{Expires: f.SuppressionExpires, Reason: f.SuppressionReason, Source: f.SuppressionSource}
+		}
+		if err := enc.Encode(cf); err != nil {
+			return nil, err
+		}
+		buf.Truncate(buf.Len() - 1) // the Encoder's newline
+	}
+	buf.WriteByte(']')
+	return buf.Bytes(), nil
+}
+
 // Canonical is the run's canonical serialization (see the package doc and
 // docs/evidence.md): every stored field except the hash itself and prev_hash
 // (which enters the hash separately), keys sorted, no whitespace.
 func (r *Run) Canonical() ([]byte, error) {
-	findings := make([]any, 0, len(r.FindingList))
-	for _, f := range r.FindingList {
-		var observed any
-		if f.Observed != nil {
-			observed = *f.Observed
-		}
-		var suppression any
-		if f.SuppressionSource != "" || f.SuppressionReason != "" || f.SuppressionExpires != "" {
-			suppression = map[string]any{"source": f.SuppressionSource, "reason": f.SuppressionReason, "expires": f.SuppressionExpires}
-		}
-		findings = append(findings, map[string]any{
-			"control_id": f.ControlID, "status": f.Status, "severity": f.Severity, "surface": f.Surface,
-			"resource": map[string]any{
-				"type": f.ResourceType, "address": f.Address, "name": f.Name, "arn": f.ARN,
-				"account": f.Account, "region": f.Region, "path": f.ResourcePath, "stack": f.Stack,
-			},
-			"location":  map[string]any{"file": f.File, "start_line": f.StartLine, "end_line": f.EndLine},
-			"attribute": f.Attribute, "observed": observed, "expected": f.Expected, "resolution": f.Resolution,
-			"message": f.Message, "evidence": nonNil(f.Evidence), "suppression": suppression, "replacement": f.Replacement,
-		})
-	}
-	errs := make([]any, 0, len(r.Errors))
+	errs := make([]canonicalError, 0, len(r.Errors))
 	for _, e := range r.Errors {
-		errs = append(errs, map[string]any{"file": e.File, "line": e.Line, "region": e.Region, "account": e.Account, "message": e.Message})
+		errs = append(errs, canonicalError{Account: e.Account, File: e.File, Line: e.Line, Message: e.Message, Region: e.Region})
 	}
-	doc := map[string]any{
-		"seq":            r.Seq,
-		"started_at":     r.StartedAt.UTC().Format(TimeLayout),
-		"recorded_at":    r.RecordedAt.UTC().Format(TimeLayout),
-		"command":        r.Command,
-		"paths":          nonNil(r.Paths),
-		"accounts":       nonNil(r.Accounts),
-		"regions":        nonNil(r.Regions),
-		"tool":           map[string]any{"name": r.ToolName, "version": r.ToolVersion},
-		"format_version": r.FormatVersion,
-		"summary": map[string]any{"fail": r.Summary.Fail, "pass": r.Summary.Pass, "unknown": r.Summary.Unknown,
-			"suppressed": r.Summary.Suppressed, "errors": r.Summary.Errors},
-		"findings": findings,
-		"errors":   errs,
+	doc := canonicalRun{
+		Accounts: nonNil(r.Accounts), Command: r.Command, Errors: errs, Findings: canonicalFindings(r.FindingList),
+		FormatVersion: r.FormatVersion, Paths: nonNil(r.Paths), RecordedAt: r.RecordedAt.UTC().Format(TimeLayout),
+		Regions: nonNil(r.Regions), Seq: r.Seq, StartedAt: r.StartedAt.UTC().Format(TimeLayout),
+		Summary: canonicalSummary{Errors: r.Summary.Errors, Fail: r.Summary.Fail, Pass: r.Summary.Pass,
+			Suppressed: r.Summary.Suppressed, Unknown: r.Summary.Unknown},
+		Tool: canonicalTool{Name: r.ToolName, Version: r.ToolVersion},
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
