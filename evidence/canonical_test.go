@@ -63,6 +63,10 @@ func TestCanonicalIsSortedCompactJSON(t *testing.T) {
 	h2, _ := r.ComputeHash()
 	r.PrevHash = strings.Repeat("1", 64)
 	h3, _ := r.ComputeHash()
+	c2, _ := r.Canonical()
+	if streamed, _ := ChainHash(r.PrevHash, c2); streamed != h3 {
+		t.Errorf("streamed hash %s differs from the hash of the canonical bytes %s", h3, streamed)
+	}
 	if h1 == h2 || h2 == h3 || len(h1) != 64 {
 		t.Fatalf("hashes %s %s %s", h1, h2, h3)
 	}

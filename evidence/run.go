@@ -1,11 +1,13 @@
 package evidence
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -213,19 +215,22 @@ func (r *Run) Result() *finding.Result {
 // in bytewise order of their JSON names, so encoding/json writes the keys
 // sorted, exactly as it would for maps.
 type (
-	canonicalRun struct {
-		Accounts      []string          `json:"accounts"`
-		Command       string            `json:"command"`
-		Errors        []canonicalError  `json:"errors"`
-		Findings      canonicalFindings `json:"findings"`
-		FormatVersion string            `json:"format_version"`
-		Paths         []string          `json:"paths"`
-		RecordedAt    string            `json:"recorded_at"`
-		Regions       []string          `json:"regions"`
-		Seq           int64             `json:"seq"`
-		StartedAt     string            `json:"started_at"`
-		Summary       canonicalSummary  `json:"summary"`
-		Tool          canonicalTool     `json:"tool"`
+	// canonicalHead and canonicalTail are the run's keys before and after
+	// "findings", which are streamed between them.
+	canonicalHead struct {
+		Accounts []string         `json:"accounts"`
+		Command  string           `json:"command"`
+		Errors   []canonicalError `json:"errors"`
+	}
+	canonicalTail struct {
+		FormatVersion string           `json:"format_version"`
+		Paths         []string         `json:"paths"`
+		RecordedAt    string           `json:"recorded_at"`
+		Regions       []string         `json:"regions"`
+		Seq           int64            `json:"seq"`
+		StartedAt     string           `json:"started_at"`
+		Summary       canonicalSummary `json:"summary"`
+		Tool          canonicalTool    `json:"tool"`
 	}
 	canonicalError struct {
 		Account string `json:"account"`
@@ -283,19 +288,59 @@ type (
 	}
 )
 
-// canonicalFindings encodes the findings one at a time, without building
-// them all in memory first.
-type canonicalFindings []Finding
+// canonicalEncoder writes JSON values without the Encoder's newline.
+type canonicalEncoder struct {
+	w   *bufio.Writer
+	buf bytes.Buffer
+	enc *json.Encoder
+}
 
-func (fs canonicalFindings) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Grow(len(fs) * 400)
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	buf.WriteByte('[')
-	for i, f := range fs {
+func newCanonicalEncoder(w io.Writer) *canonicalEncoder {
+	c := &canonicalEncoder{w: bufio.NewWriterSize(w, 64<<10)}
+	c.enc = json.NewEncoder(&c.buf)
+	c.enc.SetEscapeHTML(false)
+	return c
+}
+
+// value encodes v, dropping trimLeft bytes at its start and trimRight
+// before the newline at its end (to splice objects).
+func (c *canonicalEncoder) value(v any, trimLeft, trimRight int) error {
+	c.buf.Reset()
+	if err := c.enc.Encode(v); err != nil {
+		return err
+	}
+	b := c.buf.Bytes()
+	_, err := c.w.Write(b[trimLeft : len(b)-1-trimRight])
+	return err
+}
+
+func (c *canonicalEncoder) raw(s string) error {
+	_, err := c.w.WriteString(s)
+	return err
+}
+
+// WriteCanonical writes the run's canonical serialization (see the package
+// doc and docs/evidence.md): every stored field except the hash itself and
+// prev_hash (which enters the hash separately), keys sorted bytewise, no
+// whitespace. The findings are streamed one at a time.
+func (r *Run) WriteCanonical(w io.Writer) error {
+	errs := make([]canonicalError, 0, len(r.Errors))
+	for _, e := range r.Errors {
+		errs = append(errs, canonicalError{Account: e.Account, File: e.File, Line: e.Line, Message: e.Message, Region: e.Region})
+	}
+	c := newCanonicalEncoder(w)
+	// {"accounts":...,"command":...,"errors":[...]  without the closing brace
+	if err := c.value(canonicalHead{Accounts: nonNil(r.Accounts), Command: r.Command, Errors: errs}, 0, 1); err != nil {
+		return err
+	}
+	if err := c.raw(`,"findings":[`); err != nil {
+		return err
+	}
+	for i, f := range r.FindingList {
 		if i > 0 {
-			buf.WriteByte(',')
+			if err := c.raw(","); err != nil {
+				return err
+			}
 		}
 		cf := canonicalFinding{
 			Attribute: f.Attribute, ControlID: f.ControlID, Evidence: nonNil(f.Evidence), Expected: f.Expected,
@@ -308,38 +353,34 @@ func (fs canonicalFindings) MarshalJSON() ([]byte, error) {
 		if f.SuppressionSource != "" || f.SuppressionReason != "" || f.SuppressionExpires != "" {
 			cf.Suppression = &canonicalSuppression{Expires: f.SuppressionExpires, Reason: f.SuppressionReason, Source: f.SuppressionSource}
 		}
-		if err := enc.Encode(cf); err != nil {
-			return nil, err
+		if err := c.value(cf, 0, 0); err != nil {
+			return err
 		}
-		buf.Truncate(buf.Len() - 1) // the Encoder's newline
 	}
-	buf.WriteByte(']')
-	return buf.Bytes(), nil
-}
-
-// Canonical is the run's canonical serialization (see the package doc and
-// docs/evidence.md): every stored field except the hash itself and prev_hash
-// (which enters the hash separately), keys sorted, no whitespace.
-func (r *Run) Canonical() ([]byte, error) {
-	errs := make([]canonicalError, 0, len(r.Errors))
-	for _, e := range r.Errors {
-		errs = append(errs, canonicalError{Account: e.Account, File: e.File, Line: e.Line, Message: e.Message, Region: e.Region})
+	if err := c.raw("],"); err != nil {
+		return err
 	}
-	doc := canonicalRun{
-		Accounts: nonNil(r.Accounts), Command: r.Command, Errors: errs, Findings: canonicalFindings(r.FindingList),
+	// "format_version":...,"tool":{...}}  without the opening brace
+	tail := canonicalTail{
 		FormatVersion: r.FormatVersion, Paths: nonNil(r.Paths), RecordedAt: r.RecordedAt.UTC().Format(TimeLayout),
 		Regions: nonNil(r.Regions), Seq: r.Seq, StartedAt: r.StartedAt.UTC().Format(TimeLayout),
 		Summary: canonicalSummary{Errors: r.Summary.Errors, Fail: r.Summary.Fail, Pass: r.Summary.Pass,
 			Suppressed: r.Summary.Suppressed, Unknown: r.Summary.Unknown},
 		Tool: canonicalTool{Name: r.ToolName, Version: r.ToolVersion},
 	}
+	if err := c.value(tail, 1, 0); err != nil {
+		return err
+	}
+	return c.w.Flush()
+}
+
+// Canonical returns the canonical serialization as bytes.
+func (r *Run) Canonical() ([]byte, error) {
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(doc); err != nil {
+	if err := r.WriteCanonical(&buf); err != nil {
 		return nil, fmt.Errorf("canonical form of run %d: %w", r.Seq, err)
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return buf.Bytes(), nil
 }
 
 func nonNil(xs []string) []string {
@@ -362,11 +403,17 @@ func ChainHash(prevHex string, canonical []byte) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// ComputeHash is ChainHash over the run's canonical form and its PrevHash.
+// ComputeHash is ChainHash over the run's canonical form and its PrevHash,
+// streamed into the hash.
 func (r *Run) ComputeHash() (string, error) {
-	c, err := r.Canonical()
-	if err != nil {
-		return "", err
+	prev, err := hex.DecodeString(r.PrevHash)
+	if err != nil || len(prev) != sha256.Size {
+		return "", fmt.Errorf("previous hash %q is not 64 hex digits", r.PrevHash)
 	}
-	return ChainHash(r.PrevHash, c)
+	h := sha256.New()
+	h.Write(prev)
+	if err := r.WriteCanonical(h); err != nil {
+		return "", fmt.Errorf("hashing run %d: %w", r.Seq, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
