@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -62,6 +63,21 @@ func recordResult(ctx context.Context, io *IO, opts RecordOptions, res *finding.
 	}
 	fmt.Fprintf(io.ErrOut, "sagefence: recorded run %d in %s (hash %s)\n", ri.Seq, st.Location(), ri.Hash[:12])
 	return nil
+}
+
+// withRecordError combines a run's exit status with a failure to record it:
+// the report is still written, a fail still exits 1, otherwise the recording
+// error exits 2.
+func withRecordError(io *IO, emitErr, recordErr error) error {
+	if recordErr == nil {
+		return emitErr
+	}
+	var re resultError
+	if errors.As(emitErr, &re) && re.code == ExitFail {
+		fmt.Fprintf(io.ErrOut, "sagefence: %v\n", recordErr)
+		return emitErr
+	}
+	return recordErr
 }
 
 func newEvidenceCmd(io *IO) *cobra.Command {
@@ -348,6 +364,9 @@ A run's verdicts hold until the next run of the same scope; unknown, error and n
 is a gap and is never counted as compliant (docs/evidence.md defines the arithmetic).`,
 		Example: "  sagefence evidence export --from 2026-01-01 --to 2026-07-01 --format html -o audit-h1.html",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !slices.Contains(evidence.ExportFormats, format) {
+				return usagef("--format %q: one of %s", format, strings.Join(evidence.ExportFormats, ", "))
+			}
 			f, err := parseDate("--from", from)
 			if err != nil {
 				return err

@@ -132,3 +132,16 @@ func TestEvidenceCommands(t *testing.T) {
 		})
 	}
 }
+
+// TestScanRecordFailure: an unusable store does not swallow the report, and
+// exits 2 (there is no fail finding to report).
+func TestScanRecordFailure(t *testing.T) {
+	blocker := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCLI(t, "", "scan", t.TempDir(), "--record", "--store", filepath.Join(blocker, "sub", "evidence.db"), "--format", "json")
+	if code != ExitError || !strings.Contains(out, `"format_version"`) || !strings.Contains(stderr, "store") {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, stderr)
+	}
+}

@@ -105,10 +105,8 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	}
 	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
 	res.Scope = &finding.Scope{Command: "scan", Paths: opts.Paths, Time: start.Format(time.RFC3339)}
-	if err := recordResult(cmd.Context(), io, opts.Record, res); err != nil {
-		return err
-	}
-	return opts.emit(io, fmtr, res)
+	recordErr := recordResult(cmd.Context(), io, opts.Record, res)
+	return withRecordError(io, opts.emit(io, fmtr, res), recordErr)
 }
 
 // checkAssignments validates NAME=VALUE arguments and returns them unchanged.
