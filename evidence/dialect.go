@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"database/sql"
 	"strconv"
 	"strings"
 )
@@ -17,6 +18,10 @@ type dialect struct {
 	lockStmt string
 	// numbered placeholders ($1, $2, ...) instead of ?.
 	numbered bool
+	// snapshot begins a read-only transaction that sees one consistent state
+	// of the store while others write: SQLite's deferred BEGIN under WAL,
+	// PostgreSQL's REPEATABLE READ.
+	snapshot sql.TxOptions
 }
 
 // chainLockKey is the PostgreSQL advisory lock that serializes writers
@@ -24,9 +29,10 @@ type dialect struct {
 const chainLockKey = 0x73616765666e6563
 
 var (
-	sqliteDialect   = dialect{name: "sqlite", driver: "sqlite"}
+	sqliteDialect   = dialect{name: "sqlite", driver: "sqlite", snapshot: sql.TxOptions{ReadOnly: true}}
 	postgresDialect = dialect{name: "postgres", driver: "pgx", numbered: true,
-		lockStmt: "SELECT pg_advisory_xact_lock(" + strconv.FormatInt(chainLockKey, 10) + ")"}
+		lockStmt: "SELECT pg_advisory_xact_lock(" + strconv.FormatInt(chainLockKey, 10) + ")",
+		snapshot: sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}}
 )
 
 // rebind rewrites ? placeholders for the dialect. The queries in this

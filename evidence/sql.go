@@ -10,7 +10,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite"               // registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
@@ -38,7 +39,7 @@ func openSQL(ctx context.Context, d dialect, dsn, location string) (*sqlStore, e
 		return nil, fmt.Errorf("opening evidence store %s: %w", location, err)
 	}
 	s := &sqlStore{db: db, d: d, location: location, now: time.Now}
-	if err := db.PingContext(ctx); err != nil {
+	if err := s.connect(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connecting to evidence store %s: %w", location, err)
 	}
@@ -47,6 +48,26 @@ func openSQL(ctx context.Context, d dialect, dsn, location string) (*sqlStore, e
 		return nil, fmt.Errorf("migrating evidence store %s: %w", location, err)
 	}
 	return s, nil
+}
+
+// connect opens the first connection. SQLite answers SQLITE_BUSY without
+// waiting when several processes switch a new database to WAL at once (the
+// busy timeout does not cover journal-mode changes), so that is retried for
+// up to the busy timeout.
+func (s *sqlStore) connect(ctx context.Context) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := s.db.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || s.d.name != sqliteDialect.name || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 func (s *sqlStore) Location() string { return s.location }
@@ -71,6 +92,18 @@ func (s *sqlStore) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error
 		return fmt.Errorf("committing: %w", err)
 	}
 	return nil
+}
+
+// readTx runs fn on a read-only snapshot of the store, so that a long read
+// (verify, export) is not confused by concurrent recording or pruning.
+func (s *sqlStore) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	opts := s.d.snapshot
+	tx, err := s.db.BeginTx(ctx, &opts)
+	if err != nil {
+		return fmt.Errorf("beginning a read transaction: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only
+	return fn(tx)
 }
 
 // head returns the sequence number and hash the next run chains to.
@@ -329,7 +362,7 @@ func (s *sqlStore) loadRun(ctx context.Context, q querier, info RunInfo) (*Run, 
 }
 
 func (s *sqlStore) Each(ctx context.Context, q RunQuery, fn func(*Run) error) error {
-	return s.each(ctx, s.db, q, fn)
+	return s.readTx(ctx, func(tx *sql.Tx) error { return s.each(ctx, tx, q, fn) })
 }
 
 func (s *sqlStore) each(ctx context.Context, qr querier, q RunQuery, fn func(*Run) error) error {
@@ -370,7 +403,13 @@ func (s *sqlStore) checkpoint(ctx context.Context, q querier) (*Checkpoint, erro
 	return &cp, nil
 }
 
-func (s *sqlStore) Verify(ctx context.Context) (*VerifyReport, error) { return s.verify(ctx, s.db) }
+func (s *sqlStore) Verify(ctx context.Context) (rep *VerifyReport, err error) {
+	err = s.readTx(ctx, func(tx *sql.Tx) error {
+		rep, err = s.verify(ctx, tx)
+		return err
+	})
+	return rep, err
+}
 
 func (s *sqlStore) verify(ctx context.Context, q querier) (*VerifyReport, error) {
 	cp, err := s.checkpoint(ctx, q)

@@ -253,7 +253,32 @@ func testConcurrentWriters(t *testing.T, location func(t *testing.T) string) {
 			}
 		}()
 	}
+	// A reader verifying while they write always sees a consistent chain.
+	reader := openStore(t, loc)
+	stop := make(chan struct{})
+	verified := make(chan int)
+	go func() {
+		n := 0
+		defer func() { verified <- n }()
+		for {
+			rep, err := reader.Verify(ctx)
+			if err != nil || !rep.OK {
+				errs <- fmt.Errorf("verify during writes: %+v, %v", rep, err)
+				return
+			}
+			n++
+			select {
+			case <-stop:
+				return
+			default:
+			}
+		}
+	}()
 	wg.Wait()
+	close(stop)
+	if n := <-verified; n == 0 {
+		t.Error("the reader never verified")
+	}
 	close(errs)
 	for err := range errs {
 		t.Error(err)
