@@ -2,6 +2,7 @@ package testutil
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
 	"testing"
 	"time"
@@ -9,23 +10,39 @@ import (
 
 // HeadlessChromium runs chromium headless on a URL with extra flags
 // (--dump-dom, --screenshot=FILE, ...) in a fresh profile and returns its
-// standard output. Chromium must be on PATH (a failure in CI, a skip elsewhere).
+// standard output. Chromium must be on PATH (a failure in CI, a skip
+// elsewhere). A browser that crashes or hangs (it happens on an overloaded
+// machine) is started once more, in a new profile, before the test fails.
 func HeadlessChromium(t testing.TB, url string, flags ...string) string {
 	t.Helper()
 	bin := RequireTool(t, "chromium")
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	var lastErr error
+	for attempt := 1; attempt <= 2; attempt++ {
+		out, err := runChromium(bin, t.TempDir(), url, flags)
+		if err == nil {
+			return out
+		}
+		t.Logf("chromium %s, attempt %d: %v", url, attempt, err)
+		lastErr = err
+	}
+	t.Fatalf("chromium %s: %v", url, lastErr)
+	return ""
+}
+
+func runChromium(bin, profile, url string, flags []string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir=" + t.TempDir()}, flags...)
+		"--user-data-dir=" + profile}, flags...)
 	cmd := exec.CommandContext(ctx, bin, append(args, url)...)
 	var stderr limitedBuffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("chromium %s: %v\n%s", url, err, stderr.String())
+		return "", fmt.Errorf("%w\n%s", err, stderr.String())
 	}
-	return string(out)
+	return string(out), nil
 }
 
 // limitedBuffer keeps the first 8 KiB written to it.
