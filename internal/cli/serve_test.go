@@ -133,3 +133,41 @@ func TestServeInBrowser(t *testing.T) {
 		t.Fatal("serve did not shut down after cancel")
 	}
 }
+
+// TestExportHTMLInBrowser renders `evidence export --format html` in
+// headless Chromium (the file must stand alone: no external assets).
+func TestExportHTMLInBrowser(t *testing.T) {
+	testutil.RequireTool(t, "chromium")
+	store := filepath.Join(t.TempDir(), "evidence.db")
+	serveHistory(t, store)
+	report := filepath.Join(t.TempDir(), "audit.html")
+	code, _, stderr := runCLI(t, store, "evidence", "export", "--from", "2026-03-01", "--to", "2026-03-11", "--format", "html", "-o", report)
+	if code != 0 {
+		t.Fatalf("export: %d %s", code, stderr)
+	}
+	raw, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, external := range []string{"http://", "https://", "<script", "<link"} {
+		if strings.Contains(string(raw), external) {
+			t.Errorf("the report references %q", external)
+		}
+	}
+	dom := testutil.HeadlessChromium(t, "file://"+report, "--dump-dom")
+	for _, want := range []string{"Hash chain: verified, 10 runs", "regression", "2026-03-05 06:00Z (run 5)", "2026-03-08 06:00Z (run 8, pass)",
+		"PCI DSS v4.0", `class="s-unknown"`, `<table id="gaps">`} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("the rendered report lacks %q", want)
+		}
+	}
+	shotDir := t.TempDir()
+	if os.Getenv("SAGEFENCE_UPDATE_SCREENSHOTS") == "1" {
+		shotDir = filepath.Join("..", "..", "docs", "img")
+	}
+	shot := filepath.Join(shotDir, "export-html.png")
+	testutil.HeadlessChromium(t, "file://"+report, "--screenshot="+shot, "--window-size=1280,1400", "--hide-scrollbars")
+	if fi, err := os.Stat(shot); err != nil || fi.Size() < 5000 {
+		t.Errorf("screenshot %s: %v", shot, err)
+	}
+}
