@@ -17,32 +17,35 @@ import (
 // backend opens fresh, empty stores of one kind.
 type backend struct {
 	name string
-	// location returns the location of a new empty store.
-	location func(t *testing.T) string
+	// start prepares the backend for the calling test and returns a function
+	// giving the location of a new empty store.
+	start func(t *testing.T) func(t *testing.T) string
 }
 
 var dbCounter atomic.Int64
 
-// backends returns SQLite always and PostgreSQL on a real server started for
-// the calling test (skipped outside CI when initdb is missing).
-func backends(t *testing.T) []backend {
-	sqlite := backend{name: "sqlite", location: func(t *testing.T) string {
-		return filepath.Join(t.TempDir(), "evidence.db")
-	}}
-	pg := testutil.StartPostgres(t)
-	postgres := backend{name: "postgres", location: func(t *testing.T) string {
-		name := fmt.Sprintf("evidence_%d", dbCounter.Add(1))
-		admin, err := sql.Open("pgx", pg.URL)
-		if err != nil {
-			t.Fatal(err)
+// backends are SQLite (always) and PostgreSQL on a real server started in
+// the test that uses it (that test alone is skipped outside CI when initdb is
+// missing).
+var backends = []backend{
+	{name: "sqlite", start: func(*testing.T) func(t *testing.T) string {
+		return func(t *testing.T) string { return filepath.Join(t.TempDir(), "evidence.db") }
+	}},
+	{name: "postgres", start: func(t *testing.T) func(t *testing.T) string {
+		pg := testutil.StartPostgres(t)
+		return func(t *testing.T) string {
+			name := fmt.Sprintf("evidence_%d", dbCounter.Add(1))
+			admin, err := sql.Open("pgx", pg.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer admin.Close()
+			if _, err := admin.ExecContext(context.Background(), "CREATE DATABASE "+name); err != nil {
+				t.Fatalf("creating database %s: %v", name, err)
+			}
+			return fmt.Sprintf("postgres://sagefence@127.0.0.1:%d/%s?sslmode=disable", pg.Port, name)
 		}
-		defer admin.Close()
-		if _, err := admin.ExecContext(context.Background(), "CREATE DATABASE "+name); err != nil {
-			t.Fatalf("creating database %s: %v", name, err)
-		}
-		return fmt.Sprintf("postgres://sagefence@127.0.0.1:%d/%s?sslmode=disable", pg.Port, name)
-	}}
-	return []backend{sqlite, postgres}
+	}},
 }
 
 func openStore(t testing.TB, location string) *sqlStore {

@@ -33,10 +33,11 @@ func TestStores(t *testing.T) {
 		{"Signatures", testSignatures},
 		{"CrashMidWrite", testCrashMidWrite},
 	}
-	for _, b := range backends(t) {
+	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
+			location := b.start(t)
 			for _, c := range suite {
-				t.Run(c.name, func(t *testing.T) { c.run(t, b.location) })
+				t.Run(c.name, func(t *testing.T) { c.run(t, location) })
 			}
 		})
 	}

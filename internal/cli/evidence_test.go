@@ -30,21 +30,28 @@ func runCLI(t *testing.T, store string, args ...string) (int, string, string) {
 // TestEvidenceCommands drives the evidence workflow through the command line
 // on SQLite and on a real PostgreSQL server.
 func TestEvidenceCommands(t *testing.T) {
-	pg := testutil.StartPostgres(t)
-	admin, err := sql.Open("pgx", pg.URL)
-	if err != nil {
-		t.Fatal(err)
+	stores := []struct {
+		name  string
+		store func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "nested", "evidence.db") }},
+		{"postgres", func(t *testing.T) string {
+			pg := testutil.StartPostgres(t)
+			admin, err := sql.Open("pgx", pg.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer admin.Close()
+			if _, err := admin.Exec("CREATE DATABASE cli_evidence"); err != nil {
+				t.Fatal(err)
+			}
+			return strings.Replace(pg.URL, "/postgres?", "/cli_evidence?", 1)
+		}},
 	}
-	defer admin.Close()
-	if _, err := admin.Exec("CREATE DATABASE cli_evidence"); err != nil {
-		t.Fatal(err)
-	}
-	stores := map[string]string{
-		"sqlite":   filepath.Join(t.TempDir(), "nested", "evidence.db"),
-		"postgres": strings.Replace(pg.URL, "/postgres?", "/cli_evidence?", 1),
-	}
-	for name, store := range stores {
+	for _, backend := range stores {
+		name := backend.name
 		t.Run(name, func(t *testing.T) {
+			store := backend.store(t)
 			serveHistory(t, store)
 			dir := t.TempDir()
 			// scan --record appends run 11 with the scanned paths as its scope.
