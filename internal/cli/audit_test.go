@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,15 +10,6 @@ import (
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/internal/testutil"
 )
-
-// runCLI runs one command line with captured streams.
-func runCLI(t *testing.T, errTTY bool, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	io := &IO{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, ErrTTY: errTTY, Getenv: func(string) string { return "" }}
-	code = Run(context.Background(), io, args)
-	return code, out.String(), errOut.String()
-}
 
 // seedNotebook creates a notebook in moto through its JSON API.
 func seedNotebook(t *testing.T, endpoint, name, access string) {
@@ -47,7 +36,7 @@ func TestAuditCommand(t *testing.T) {
 	seedNotebook(t, moto.URL, "private", "Disabled")
 
 	t.Run("json", func(t *testing.T) {
-		code, stdout, stderr := runCLI(t, true, "audit", "--endpoint-url", moto.URL, "--region", "us-east-1", "--format", "json")
+		code, stdout, stderr := runWith(t, cliRun{errTTY: true}, "audit", "--endpoint-url", moto.URL, "--region", "us-east-1", "--format", "json")
 		if code != ExitFail {
 			t.Errorf("exit %d, want 1 (a fail)", code)
 		}
@@ -76,7 +65,7 @@ func TestAuditCommand(t *testing.T) {
 		}
 	})
 	t.Run("table with progress on a terminal", func(t *testing.T) {
-		code, stdout, stderr := runCLI(t, true, "audit", "--endpoint-url", moto.URL, "--region", "us-east-1", "--format", "table")
+		code, stdout, stderr := runWith(t, cliRun{errTTY: true}, "audit", "--endpoint-url", moto.URL, "--region", "us-east-1", "--format", "table")
 		if code != ExitFail || !strings.Contains(stdout, "public") {
 			t.Errorf("exit %d, table:\n%s", code, stdout)
 		}
@@ -93,7 +82,7 @@ func TestAuditCommand(t *testing.T) {
 			for _, k := range env {
 				t.Setenv(k, moto.URL)
 			}
-			code, stdout, _ := runCLI(t, false, "audit", "--region", "us-east-1", "--format", "json")
+			code, stdout, _ := runWith(t, cliRun{errTTY: false}, "audit", "--region", "us-east-1", "--format", "json")
 			var res finding.Result
 			if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 				t.Fatal(err)
@@ -104,7 +93,7 @@ func TestAuditCommand(t *testing.T) {
 		})
 	}
 	t.Run("quiet", func(t *testing.T) {
-		_, _, stderr := runCLI(t, true, "audit", "--endpoint-url", moto.URL, "--region", "us-east-1", "--format", "table", "--quiet")
+		_, _, stderr := runWith(t, cliRun{errTTY: true}, "audit", "--endpoint-url", moto.URL, "--region", "us-east-1", "--format", "table", "--quiet")
 		if stderr != "" {
 			t.Errorf("--quiet printed %q", stderr)
 		}
@@ -112,7 +101,7 @@ func TestAuditCommand(t *testing.T) {
 	t.Run("unreachable endpoint exits 2 with unknowns", func(t *testing.T) {
 		t.Setenv("AWS_MAX_ATTEMPTS", "1")
 		closed := fmt.Sprintf("http://127.0.0.1:%d", testutil.FreePort(t))
-		code, stdout, stderr := runCLI(t, false, "audit", "--endpoint-url", closed, "--region", "us-east-1", "--format", "json")
+		code, stdout, stderr := runWith(t, cliRun{errTTY: false}, "audit", "--endpoint-url", closed, "--region", "us-east-1", "--format", "json")
 		if code != ExitError {
 			t.Errorf("exit %d, want 2", code)
 		}
@@ -128,10 +117,10 @@ func TestAuditCommand(t *testing.T) {
 		}
 	})
 	t.Run("usage", func(t *testing.T) {
-		if code, _, _ := runCLI(t, false, "audit", "--org", "--role-arn", "arn:aws:iam::1:role/x"); code != ExitError {
+		if code, _, _ := runWith(t, cliRun{errTTY: false}, "audit", "--org", "--role-arn", "arn:aws:iam::1:role/x"); code != ExitError {
 			t.Errorf("--org with --role-arn: exit %d, want 2", code)
 		}
-		code, stdout, _ := runCLI(t, false, "audit", "--print-policy")
+		code, stdout, _ := runWith(t, cliRun{errTTY: false}, "audit", "--print-policy")
 		if code != ExitOK || !strings.Contains(stdout, `"sagemaker:DescribeNotebookInstance"`) {
 			t.Errorf("--print-policy: exit %d\n%s", code, stdout)
 		}

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"os"
@@ -14,22 +12,6 @@ import (
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/report"
 )
-
-// run executes a command line with captured streams.
-func run(t *testing.T, dir string, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	io := &IO{In: strings.NewReader(""), Out: &out, ErrOut: &errOut, Getenv: func(string) string { return "" }}
-	wd, _ := os.Getwd()
-	if dir != "" {
-		if err := os.Chdir(dir); err != nil {
-			t.Fatal(err)
-		}
-		defer os.Chdir(wd)
-	}
-	code = Run(context.Background(), io, args)
-	return code, out.String(), errOut.String()
-}
 
 func write(t *testing.T, path, text string) {
 	t.Helper()

@@ -123,6 +123,8 @@ before apply, and live AWS accounts after.`,
 		newControlsCmd(io),
 		newExplainCmd(io),
 		newVersionCmd(io),
+		newEvidenceCmd(io),
+		newServeCmd(io),
 	)
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })

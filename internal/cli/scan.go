@@ -25,6 +25,7 @@ type ScanOptions struct {
 	Controls       []string
 	Region         string
 	Account        string
+	Record         RecordOptions
 }
 
 func newScanCmd(io *IO) *cobra.Command {
@@ -69,6 +70,7 @@ Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also unk
 	f.StringArrayVarP(&opts.Controls, "control", "c", nil, "evaluate only this control `ID` or alias (repeatable)")
 	f.StringVar(&opts.Region, "region", "", "AWS region for AWS::Region and region-dependent names in templates")
 	f.StringVar(&opts.Account, "account", "", "AWS account ID for AWS::AccountId in templates")
+	opts.Record.addFlags(cmd)
 	return cmd
 }
 
@@ -129,7 +131,8 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	}
 	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
 	res.Scope = &finding.Scope{Command: "scan", Paths: opts.Paths, Time: start.Format(time.RFC3339)}
-	return opts.emit(io, fmtr, res)
+	recordErr := recordResult(cmd.Context(), io, opts.Record, res)
+	return withRecordError(io, opts.emit(io, fmtr, res), recordErr)
 }
 
 // checkAssignments validates NAME=VALUE arguments and returns them unchanged.
