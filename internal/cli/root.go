@@ -122,6 +122,7 @@ before apply, and live AWS accounts after.`,
 		newControlsCmd(io),
 		newExplainCmd(io),
 		newVersionCmd(io),
+		newGuardrailCmd(io),
 	)
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
