@@ -123,6 +123,7 @@ before apply, and live AWS accounts after.`,
 		newExplainCmd(io),
 		newVersionCmd(io),
 		newGuardrailCmd(io),
+		newRemediateCmd(io),
 	)
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
