@@ -124,6 +124,7 @@ before apply, and live AWS accounts after.`,
 		newVersionCmd(io),
 		newGuardrailCmd(io),
 		newRemediateCmd(io),
+		newFixCmd(io),
 	)
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
