@@ -243,3 +243,12 @@ func TestFixedCasesScanClean(t *testing.T) {
 		})
 	}
 }
+
+// TestPreventArtifactsNeedNoFix: the compliant module and template must give
+// fix nothing to do.
+func TestPreventArtifactsNeedNoFix(t *testing.T) {
+	res := Plan(context.Background(), []string{"../modules/terraform/sagemaker-notebook", "../templates/cloudformation/sagemaker-notebook.yaml"})
+	if len(res.Files) != 0 || len(res.Changes) != 0 || len(res.Unfixable) != 0 || len(res.Errors) != 0 {
+		t.Errorf("fix wants to touch the prevent artifacts:\n%s", dump(res))
+	}
+}
