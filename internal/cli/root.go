@@ -125,6 +125,9 @@ before apply, and live AWS accounts after.`,
 		newVersionCmd(io),
 		newEvidenceCmd(io),
 		newServeCmd(io),
+		newGuardrailCmd(io),
+		newRemediateCmd(io),
+		newFixCmd(io),
 	)
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })

@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sagefence/sagefence/fix"
+)
+
+// FixOptions are `sagefence fix`'s inputs.
+type FixOptions struct {
+	Paths []string
+	Write bool
+	JSON  bool
+}
+
+func newFixCmd(io *IO) *cobra.Command {
+	opts := &FixOptions{}
+	cmd := &cobra.Command{
+		Use:   "fix [PATH...]",
+		Short: "Print (or --write) the minimal IaC edits that make notebooks and domains compliant",
+		Long: `Compute the minimal edits that fix failing direct internet access, in-VPC and domain VpcOnly
+findings in Terraform and CloudFormation, and print them as a unified diff (default: .).
+
+The value is fixed where it really comes from: the resource, a variable's default, terraform.tfvars,
+a local module call's argument, or a CloudFormation parameter's Default; each change says which.
+A value behind a local, a conditional or Fn::If, or a variable set outside the configuration is
+reported as "cannot fix automatically" with the reason. A missing subnet or security group is never
+invented: it is copied from a compliant notebook of the same configuration, or a variable/parameter
+without a default is added and reported as needing a value.
+
+Changing a notebook's direct internet access, subnet or security groups DESTROYS AND RECREATES it:
+a warning per resource says so. --write applies the edits atomically; a second run changes nothing.
+
+Exit codes: 0 nothing left to fix by hand; 1 some failing setting could not be fixed automatically;
+2 an input could not be read or parsed.`,
+		Example: `  sagefence fix infra/ | less
+  sagefence fix --write infra/ && sagefence scan infra/`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Paths = args
+			if len(opts.Paths) == 0 {
+				opts.Paths = []string{"."}
+			}
+			return runFix(cmd, io, opts)
+		},
+	}
+	cmd.Flags().BoolVarP(&opts.Write, "write", "w", false, "apply the edits to the files (atomically)")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the changes, warnings and unfixable settings as JSON instead of the diff")
+	return cmd
+}
+
+func runFix(cmd *cobra.Command, io *IO, opts *FixOptions) error {
+	res := fix.Plan(cmd.Context(), opts.Paths)
+	if err := cmd.Context().Err(); err != nil {
+		return fmt.Errorf("fix interrupted: %w", err)
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(io.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return fmt.Errorf("writing result: %w", err)
+		}
+	} else if !opts.Write {
+		fmt.Fprint(io.Out, res.Diff())
+	}
+	for _, c := range res.Changes {
+		fmt.Fprintf(io.ErrOut, "fix: %s:%d %s: %s\n", c.File, c.Line, c.Resource, c.Message)
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(io.ErrOut, "WARNING: %s: %s\n", w.File, w.Message)
+	}
+	for _, u := range res.Unfixable {
+		fmt.Fprintf(io.ErrOut, "not fixed: %s:%d %s: %s\n", u.File, u.Line, u.Resource, u.Reason)
+	}
+	for _, e := range res.Errors {
+		fmt.Fprintf(io.ErrOut, "sagefence: error: %s\n", e.Error())
+	}
+	if opts.Write {
+		if err := res.Write(); err != nil {
+			return err
+		}
+		fmt.Fprintf(io.ErrOut, "fix: wrote %d file(s)\n", len(res.Files))
+	} else if len(res.Files) > 0 && !opts.JSON {
+		fmt.Fprintln(io.ErrOut, "fix: nothing was written; run with --write to apply")
+	}
+	switch {
+	case len(res.Unfixable) > 0:
+		return resultError{ExitFail}
+	case len(res.Errors) > 0:
+		return resultError{ExitError}
+	}
+	return nil
+}

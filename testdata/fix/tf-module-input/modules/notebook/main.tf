@@ -1,0 +1,17 @@
+variable "name" {
+  type = string
+}
+
+variable "direct_internet_access" {
+  type    = string
+  default = "Disabled"
+}
+
+resource "aws_sagemaker_notebook_instance" "this" {
+  name                   = var.name
+  role_arn               = "arn:aws:iam::123456789012:role/notebook"
+  instance_type          = "ml.t3.medium"
+  subnet_id              = "subnet-0123456789abcdef0"
+  security_groups        = ["sg-0123456789abcdef0"]
+  direct_internet_access = var.direct_internet_access
+}

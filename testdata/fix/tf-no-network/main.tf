@@ -1,0 +1,5 @@
+resource "aws_sagemaker_notebook_instance" "research" {
+  name          = "research"
+  role_arn      = "arn:aws:iam::123456789012:role/notebook"
+  instance_type = "ml.t3.medium"
+}

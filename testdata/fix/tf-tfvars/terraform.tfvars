@@ -1,0 +1,2 @@
+# Overrides for this environment.
+internet_access = "Enabled"
