@@ -249,3 +249,37 @@ func withNotes(msg string, m model.Meta) string {
 	}
 	return msg
 }
+
+// enumAttribute is a case-sensitive two-valued attribute of which one value
+// passes: DirectInternetAccess, AppNetworkAccessType.
+type enumAttribute struct {
+	pass, fail string
+	// def is the service default applied when the attribute is omitted.
+	def string
+}
+
+// judge sets the finding's status, attribute, expected/observed values and
+// message from the resolved value: unknown when unresolved, fail when
+// omitted (the default), when the failing value, or when not a valid value
+// at all (the values are case-sensitive), pass only on the passing value.
+func (e enumAttribute) judge(f *finding.Finding, attribute string, v model.Str) {
+	f.Attribute = attribute
+	f.Expected = e.pass
+	Observe(f, v)
+	f.Status = finding.Fail
+	switch {
+	case !v.Known():
+		f.Status = finding.Unknown
+		f.Message = fmt.Sprintf("%s cannot be resolved: %s", attribute, v.Reason)
+	case v.Resolution == model.Default:
+		f.Message = fmt.Sprintf("%s is omitted and defaults to %q", attribute, e.def)
+	case v.V == e.pass:
+		f.Status = finding.Pass
+		f.Message = fmt.Sprintf("%s is %q%s", attribute, v.V, origin(v))
+	case v.V == e.fail:
+		f.Message = fmt.Sprintf("%s is %q%s", attribute, v.V, origin(v))
+	default:
+		f.Message = fmt.Sprintf("%s is %q%s, which is not a valid value: it must be exactly %q or %q "+
+			"(case-sensitive); only %q passes", attribute, v.V, origin(v), e.fail, e.pass, e.pass)
+	}
+}

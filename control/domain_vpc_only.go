@@ -1,8 +1,6 @@
 package control
 
 import (
-	"fmt"
-
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
 )
@@ -51,30 +49,14 @@ var _ = register(&Control{
 	Check: checkDomainVpcOnly,
 })
 
+// appNetworkAccessTypeValues: "VpcOnly" passes; the service default is "PublicInternetOnly".
+var appNetworkAccessTypeValues = enumAttribute{pass: "VpcOnly", fail: "PublicInternetOnly", def: "PublicInternetOnly"}
+
 func checkDomainVpcOnly(c *Control, set *model.Set) []finding.Finding {
 	var out []finding.Finding
 	for _, d := range set.Domains {
-		v := d.AppNetworkAccessType
-		a := attr(d.Surface, "app_network_access_type", "AppNetworkAccessType")
 		f := c.New(d.Meta, finding.Fail)
-		f.Attribute = a
-		f.Expected = "VpcOnly"
-		Observe(&f, v)
-		switch {
-		case !v.Known():
-			f.Status = finding.Unknown
-			f.Message = fmt.Sprintf("%s cannot be resolved: %s", a, v.Reason)
-		case v.Resolution == model.Default:
-			f.Message = fmt.Sprintf("%s is omitted and defaults to \"PublicInternetOnly\"", a)
-		case v.V == "VpcOnly":
-			f.Status = finding.Pass
-			f.Message = fmt.Sprintf("%s is \"VpcOnly\"%s", a, origin(v))
-		case v.V == "PublicInternetOnly":
-			f.Message = fmt.Sprintf("%s is \"PublicInternetOnly\"%s", a, origin(v))
-		default:
-			f.Message = fmt.Sprintf("%s is %q%s, which is not a valid value: it must be exactly \"PublicInternetOnly\" "+
-				"or \"VpcOnly\" (case-sensitive); only \"VpcOnly\" passes", a, v.V, origin(v))
-		}
+		appNetworkAccessTypeValues.judge(&f, attr(d.Surface, "app_network_access_type", "AppNetworkAccessType"), d.AppNetworkAccessType)
 		f.Message = withNotes(f.Message, d.Meta)
 		out = append(out, f)
 	}

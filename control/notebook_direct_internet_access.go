@@ -78,33 +78,18 @@ var _ = register(&Control{
 	Check: checkDirectInternetAccess,
 })
 
+// directInternetAccessValues: "Disabled" passes; the service default is "Enabled".
+var directInternetAccessValues = enumAttribute{pass: "Disabled", fail: "Enabled", def: "Enabled"}
+
 func checkDirectInternetAccess(c *Control, set *model.Set) []finding.Finding {
 	var out []finding.Finding
 	for _, nb := range set.Notebooks {
-		v := nb.DirectInternetAccess
-		a := attr(nb.Surface, "direct_internet_access", "DirectInternetAccess")
 		f := c.New(nb.Meta, finding.Fail)
-		f.Attribute = a
-		f.Expected = "Disabled"
-		Observe(&f, v)
-		switch {
-		case !v.Known():
-			f.Status = finding.Unknown
-			f.Message = fmt.Sprintf("%s cannot be resolved: %s", a, v.Reason)
-		case v.Resolution == model.Default:
-			f.Message = fmt.Sprintf("%s is omitted and defaults to \"Enabled\"", a)
-		case v.V == "Disabled":
-			f.Status = finding.Pass
-			f.Message = fmt.Sprintf("%s is \"Disabled\"%s", a, origin(v))
-			if nb.SubnetID.Resolution == model.Default {
-				f.Message += fmt.Sprintf("; error: without %s the notebook will not launch (Disabled requires a subnet)",
-					attr(nb.Surface, "subnet_id", "SubnetId"))
-			}
-		case v.V == "Enabled":
-			f.Message = fmt.Sprintf("%s is \"Enabled\"%s", a, origin(v))
-		default:
-			f.Message = fmt.Sprintf("%s is %q%s, which is not a valid value: it must be exactly \"Enabled\" or \"Disabled\" "+
-				"(case-sensitive); only \"Disabled\" passes", a, v.V, origin(v))
+		a := attr(nb.Surface, "direct_internet_access", "DirectInternetAccess")
+		directInternetAccessValues.judge(&f, a, nb.DirectInternetAccess)
+		if f.Status == finding.Pass && nb.SubnetID.Resolution == model.Default {
+			f.Message += fmt.Sprintf("; error: without %s the notebook will not launch (Disabled requires a subnet)",
+				attr(nb.Surface, "subnet_id", "SubnetId"))
 		}
 		f.Message = withNotes(f.Message, nb.Meta)
 		out = append(out, f)
