@@ -56,6 +56,14 @@ resource "aws_security_group" "notebook" {
     protocol    = "tcp"
     cidr_blocks = [var.vpc_cidr]
   }
+
+  egress {
+    description     = "HTTPS to S3 through the gateway endpoint"
+    from_port       = 443
+    to_port         = 443
+    protocol        = "tcp"
+    prefix_list_ids = [aws_vpc_endpoint.s3.prefix_list_id]
+  }
 }
 
 resource "aws_security_group" "endpoints" {
