@@ -696,7 +696,7 @@ func (mi *modInst) moduleState(name string) *modState {
 	}
 	child := mi.re.l.module(dir)
 	if child.missing {
-		st.gap = fmt.Sprintf("%s: module source %q does not exist on disk (%s)", abs, call.source, dir)
+		st.gap = fmt.Sprintf("module source %q does not exist on disk (%s)", call.source, dir)
 		mi.re.addErr(model.Error{File: call.rng.Filename, Line: call.rng.Start.Line, Message: fmt.Sprintf("module %q: source directory %s does not exist", name, dir)})
 		return st
 	}
