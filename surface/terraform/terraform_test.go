@@ -49,6 +49,7 @@ func evalLocal(t *testing.T, expr string) (cty.Value, []model.Error) {
 	l := newLoader()
 	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
 		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir)}
+	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	def := l.module(dir)
 	if len(def.parseErrs) > 0 {
 		t.Fatalf("parse: %v", def.parseErrs)
@@ -141,6 +142,7 @@ locals {
 	l := newLoader()
 	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
 		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir)}
+	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	mi := re.newInstance(l.module(dir), "", "", map[string]varValue{}, nil, 0)
 	want := map[string]cty.Value{
 		"scripts": cty.SetVal([]cty.Value{cty.StringVal("scripts/a.sh"), cty.StringVal("scripts/deep/b.bash")}),
