@@ -139,8 +139,11 @@ func (d *moduleDef) decodeVariable(b *hcl.Block) {
 	// validation blocks make JustAttributes complain; only attribute errors matter here.
 	_ = diags
 	if a, ok := attrs["type"]; ok {
-		ty, defaults, diags := typeexpr.TypeConstraintWithDefaults(a.Expr)
-		if diags.HasErrors() {
+		if ty, legacy := legacyQuotedType(a.Expr); legacy {
+			// Terraform 0.11 quoted types ("string", "list", "map"): read
+			// them as 0.12 did instead of refusing the module.
+			v.typ, v.parseHCL = ty, !ty.IsPrimitiveType()
+		} else if ty, defaults, diags := typeexpr.TypeConstraintWithDefaults(a.Expr); diags.HasErrors() {
 			d.parseErrs = append(d.parseErrs, diagErrors(diags)...)
 		} else {
 			v.typ, v.defaults = ty, defaults
@@ -407,4 +410,29 @@ func relLine(rng hcl.Range, dir string) string {
 		f = rel
 	}
 	return fmt.Sprintf("%s:%d", filepath.ToSlash(f), rng.Start.Line)
+}
+
+// legacyQuotedType reads a Terraform 0.11 quoted type constraint.
+func legacyQuotedType(expr hcl.Expression) (cty.Type, bool) {
+	if _, isTemplate := expr.(*hclsyntax.TemplateExpr); !isTemplate {
+		if _, isJSONish := expr.(*hclsyntax.ScopeTraversalExpr); isJSONish {
+			return cty.NilType, false
+		}
+		if _, isSyntax := expr.(hclsyntax.Expression); isSyntax {
+			return cty.NilType, false
+		}
+	}
+	v, diags := expr.Value(nil)
+	if diags.HasErrors() || v.Type() != cty.String || !v.IsKnown() || v.IsNull() {
+		return cty.NilType, false
+	}
+	switch v.AsString() {
+	case "string":
+		return cty.String, true
+	case "list":
+		return cty.List(cty.String), true
+	case "map":
+		return cty.Map(cty.String), true
+	}
+	return cty.NilType, false
 }

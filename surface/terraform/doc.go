@@ -36,8 +36,18 @@
 //     naming data.TYPE.NAME;
 //   - a variable with no value is unknown, with a reason naming it;
 //   - an unknown count or for_each yields a model.Gap naming the expression;
-//   - functions that cannot be evaluated offline (timestamp, uuid, ...) return
-//     unknown values; nothing is ever guessed.
+//   - functions that cannot be evaluated offline (timestamp, uuid, bcrypt,
+//     yamlencode, ...) return unknown values; nothing is ever guessed. Two
+//     deliberate refinements over Terraform's plan-time behaviour: try() returns
+//     a partly unknown argument as it is (keeping its references) instead of a
+//     bare unknown, and compact() keeps an unknown element that is a resource
+//     ID (an ID is never empty).
+//
+// Override files (override.tf, *_override.tf) are merged as Terraform merges
+// them; Terraform 0.11 quoted type constraints ("string", "list", "map") are
+// read as 0.12 read them. Only the resource types the model holds are
+// evaluated eagerly; every other resource is evaluated when something refers
+// to it.
 //
 // Every unknown carries the reason it is unknown; Origin says where a
 // non-literal value came from (var.x default in variables.tf:4, terraform.tfvars:2,

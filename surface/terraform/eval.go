@@ -36,6 +36,7 @@ type rootEval struct {
 	root     string
 	opts     surface.Options
 	funcs    map[string]function.Function
+	funcCtx  *hcl.EvalContext // functions only, for expressions without references
 	manifest map[string]string
 	set      *model.Set
 	net      *networkIndex
@@ -62,6 +63,7 @@ func evaluateRoot(ctx context.Context, l *loader, root string, opts surface.Opti
 		}
 	}()
 	re.funcs = terraformFunctions(root)
+	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	manifest, merr := modulesManifest(root)
 	if merr != nil {
 		re.addErr(*merr)
@@ -216,6 +218,9 @@ func (mi *modInst) eval(expr hcl.Expression, sc *scope) cty.Value {
 }
 
 func (mi *modInst) evalContext(traversals []hcl.Traversal, sc *scope) *hcl.EvalContext {
+	if len(traversals) == 0 {
+		return mi.re.funcCtx
+	}
 	vars := map[string]cty.Value{}
 	localObj := map[string]cty.Value{}
 	resObjs := map[string]map[string]cty.Value{}
@@ -696,7 +701,7 @@ func (mi *modInst) moduleState(name string) *modState {
 	}
 	child := mi.re.l.module(dir)
 	if child.missing {
-		st.gap = fmt.Sprintf("%s: module source %q does not exist on disk (%s)", abs, call.source, dir)
+		st.gap = fmt.Sprintf("module source %q does not exist on disk (%s)", call.source, dir)
 		mi.re.addErr(model.Error{File: call.rng.Filename, Line: call.rng.Start.Line, Message: fmt.Sprintf("module %q: source directory %s does not exist", name, dir)})
 		return st
 	}

@@ -47,7 +47,7 @@ func terraformFunctions(baseDir string) map[string]function.Function {
 		"trim": stdlib.TrimFunc, "trimprefix": stdlib.TrimPrefixFunc, "trimsuffix": stdlib.TrimSuffixFunc,
 		"trimspace": stdlib.TrimSpaceFunc,
 		"chunklist": stdlib.ChunklistFunc, "coalesce": coalesceFunc, "coalescelist": stdlib.CoalesceListFunc,
-		"compact": stdlib.CompactFunc, "concat": stdlib.ConcatFunc, "contains": stdlib.ContainsFunc,
+		"compact": compactFunc, "concat": stdlib.ConcatFunc, "contains": stdlib.ContainsFunc,
 		"distinct": stdlib.DistinctFunc, "element": stdlib.ElementFunc, "flatten": stdlib.FlattenFunc,
 		"index": indexFunc, "keys": stdlib.KeysFunc, "length": lengthFunc, "lookup": lookupFunc,
 		"merge": stdlib.MergeFunc, "range": stdlib.RangeFunc, "reverse": stdlib.ReverseListFunc,
@@ -897,3 +897,37 @@ func globRegexp(pattern string) (*regexp.Regexp, error) {
 	b.WriteString("$")
 	return regexp.Compile(b.String())
 }
+
+// compactFunc is Terraform's compact, with one refinement: an unknown
+// element that is a resource's identifier (it carries a refMark) is kept,
+// because a resource ID is never empty; any other unknown element makes the
+// result unknown, as in Terraform.
+var compactFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "list", Type: cty.List(cty.String), AllowMarked: true}},
+	Type:   function.StaticReturnType(cty.List(cty.String)),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		list, marks := args[0].Unmark()
+		if !list.IsKnown() {
+			return cty.UnknownVal(cty.List(cty.String)).WithMarks(marks), nil
+		}
+		var out []cty.Value
+		for it := list.ElementIterator(); it.Next(); {
+			_, v := it.Element()
+			u, elemMarks := v.Unmark()
+			switch {
+			case !u.IsKnown():
+				if len(topMarks(v).refs) == 0 {
+					return cty.UnknownVal(cty.List(cty.String)).WithMarks(marks, elemMarks), nil
+				}
+				out = append(out, v)
+			case u.IsNull() || u.AsString() == "":
+			default:
+				out = append(out, v)
+			}
+		}
+		if len(out) == 0 {
+			return cty.ListValEmpty(cty.String).WithMarks(marks), nil
+		}
+		return cty.ListVal(out).WithMarks(marks), nil
+	},
+})

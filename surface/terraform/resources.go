@@ -92,7 +92,12 @@ func listValue(v cty.Value) model.List {
 		return model.List{Resolution: model.Default}
 	}
 	if !u.IsKnown() {
-		return model.List{Resolution: model.Unknown, Reason: marksOf(v).reason("the list is known only after apply")}
+		info := marksOf(v)
+		reason := info.reason("the list is known only after apply")
+		if len(info.refs) > 0 {
+			reason += " (it would hold " + strings.Join(info.refs, ", ") + ")"
+		}
+		return model.List{Resolution: model.Unknown, Reason: reason}
 	}
 	ty := u.Type()
 	if !(ty.IsListType() || ty.IsSetType() || ty.IsTupleType()) {

@@ -2,6 +2,7 @@ package terraform
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,6 +49,7 @@ func evalLocal(t *testing.T, expr string) (cty.Value, []model.Error) {
 	l := newLoader()
 	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
 		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir)}
+	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	def := l.module(dir)
 	if len(def.parseErrs) > 0 {
 		t.Fatalf("parse: %v", def.parseErrs)
@@ -140,6 +142,7 @@ locals {
 	l := newLoader()
 	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
 		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir)}
+	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	mi := re.newInstance(l.module(dir), "", "", map[string]varValue{}, nil, 0)
 	want := map[string]cty.Value{
 		"scripts": cty.SetVal([]cty.Value{cty.StringVal("scripts/a.sh"), cty.StringVal("scripts/deep/b.bash")}),
@@ -835,5 +838,44 @@ resource "aws_vpc_security_group_egress_rule" "https" {
 	}
 	if r := rules.Egress[1]; r.Protocol.V != "tcp" || len(r.PrefixListIDs) != 1 || r.PrefixListIDs[0].Known() {
 		t.Errorf("aws_vpc_security_group_egress_rule: %+v", r)
+	}
+}
+
+func TestReferencesThroughFunctions(t *testing.T) {
+	dir := writeTree(t, map[string]string{"main.tf": `
+resource "aws_subnet" "p" {
+  count      = 3
+  vpc_id     = "vpc-1"
+  cidr_block = cidrsubnet("10.0.0.0/16", 8, count.index)
+}
+
+resource "aws_security_group" "a" {
+  vpc_id = "vpc-1"
+}
+
+locals {
+  subnets = aws_subnet.p[*].id
+}
+
+resource "aws_sagemaker_notebook_instance" "nb" {
+  count           = 2
+  name            = "nb-${count.index}"
+  instance_type   = "ml.t3.medium"
+  role_arn        = "arn:aws:iam::123456789012:role/x"
+  subnet_id       = element(local.subnets, count.index + 1)
+  security_groups = toset(compact([aws_security_group.a.id]))
+}
+`})
+	set, errs := loadRoot(t, dir, surface.Options{})
+	if len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	for i, nb := range set.Notebooks {
+		if want := fmt.Sprintf("aws_subnet.p[%d]", i+1); nb.SubnetID.Ref != want {
+			t.Errorf("%s subnet: %+v, want ref %s", nb.Address, nb.SubnetID, want)
+		}
+		if len(nb.SecurityGroups.Items) != 1 || nb.SecurityGroups.Items[0].Ref != "aws_security_group.a" {
+			t.Errorf("%s security groups: %+v", nb.Address, nb.SecurityGroups)
+		}
 	}
 }

@@ -22,7 +22,7 @@ resource "aws_sagemaker_notebook_instance" "this" {
   instance_type          = "ml.t3.medium"
   role_arn               = "arn:aws:iam::123456789012:role/notebook"
   subnet_id              = var.subnet_id
-  security_groups        = var.security_group_ids
+  security_groups        = length(var.security_group_ids) > 0 ? var.security_group_ids : null
   direct_internet_access = var.direct_internet_access
 }
 
