@@ -85,22 +85,25 @@ func contains(xs []string, s string) bool {
 // TestDocumentedPolicy: docs/audit.md shows exactly PolicyJSON, the policy
 // whose actions TestAuditOrganizationAndPermissions checks against the calls.
 func TestDocumentedPolicy(t *testing.T) {
-	doc, err := os.ReadFile("../../docs/audit.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile("(?s)<!-- policy -->\\s*```json\n(.*?)```").FindSubmatch(doc)
-	if m == nil {
-		t.Fatal("docs/audit.md has no ```json block after <!-- policy -->")
-	}
-	var documented, code any
-	if err := json.Unmarshal(m[1], &documented); err != nil {
-		t.Fatalf("docs/audit.md policy is not JSON: %v", err)
-	}
+	var code any
 	if err := json.Unmarshal([]byte(awssurface.PolicyJSON()), &code); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(documented, code) {
-		t.Errorf("docs/audit.md policy differs from surface/aws.PolicyJSON():\n%s", awssurface.PolicyJSON())
+	for _, path := range []string{"../../docs/audit.md", "../../README.md"} {
+		doc, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile("(?s)<!-- policy -->\\s*```json\n(.*?)```").FindSubmatch(doc)
+		if m == nil {
+			t.Fatalf("%s has no ```json block after <!-- policy -->", path)
+		}
+		var documented any
+		if err := json.Unmarshal(m[1], &documented); err != nil {
+			t.Fatalf("%s policy is not JSON: %v", path, err)
+		}
+		if !reflect.DeepEqual(documented, code) {
+			t.Errorf("%s policy differs from surface/aws.PolicyJSON():\n%s", path, awssurface.PolicyJSON())
+		}
 	}
 }
