@@ -9,9 +9,6 @@ const (
 	HIPAA   = "HIPAA"
 	NIST    = "NIST SP 800-53 Rev 5"
 	FedRAMP = "FedRAMP Moderate Rev 4"
-	GDPR    = "GDPR"
-	APRA    = "APRA CPS 234"
-	NISTCSF = "NIST CSF"
 )
 
 // boundaryFrameworks are the mappings the source documents give for keeping

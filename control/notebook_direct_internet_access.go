@@ -38,10 +38,9 @@ var _ = register(&Control{
 			{"cdk-nag", "AwsSolutions-SM3"},
 			{"Trend Micro Conformity", "Disable Direct Internet Access for Notebook Instances"},
 		},
-		Frameworks: append(append([]finding.Framework(nil), boundaryFrameworks...),
-			finding.Framework{Framework: GDPR, IDs: []string{"Art. 32"}},
-			finding.Framework{Framework: APRA, IDs: []string{"CPS 234"}},
-		),
+		// The Conformity rule also names GDPR, APRA and NIST CSF without
+		// requirement IDs; only the mappings with IDs are listed.
+		Frameworks: boundaryFrameworks,
 		Remediation: Remediation{
 			Terraform: "Set direct_internet_access = \"Disabled\" with subnet_id and security_groups. Forces replacement: " +
 				"the notebook and its ML storage volume are destroyed and recreated; back up /home/ec2-user/SageMaker first " +
