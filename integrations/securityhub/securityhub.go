@@ -11,17 +11,16 @@
 //   - ImportByRegion groups findings by their Region (Security Hub accepts
 //     a finding only in the region of its ProductArn) and imports each group
 //     through the client clientFor returns for that region.
+//   - ImportResultByAccount also groups by AwsAccountId: a finding is
+//     accepted only in the account of its ProductArn, so each account's
+//     findings go through clients holding that account's credentials.
 //   - Ids are stable (report.ASFF), so importing the same scan again updates
 //     the findings in place rather than duplicating them.
 //
-// Wiring `sagefence audit --security-hub`: after the result is built,
-//
-//	sum, err := securityhub.ImportResult(ctx, res, report.ASFF{}, func(region string) (securityhub.API, error) {
-//		return awssh.NewFromConfig(awsCfg, func(o *awssh.Options) { o.Region = region }), nil
-//	})
-//
-// and report sum on standard error; a rejected finding is an input error
-// (exit 2 when nothing failed).
+// `sagefence audit --security-hub` calls ImportResultByAccount with the SDK
+// configuration the audit used for each account (internal/cli/audit.go),
+// reports the summary on standard error, and treats a rejected finding as
+// an input error (exit 2 when nothing failed).
 package securityhub
 
 import (
@@ -93,6 +92,31 @@ func ImportResult(ctx context.Context, res *finding.Result, a report.ASFF, clien
 	return ImportByRegion(ctx, clientFor, fs)
 }
 
+// ImportResultByAccount converts a result and imports each account's
+// findings region by region through the clients clientFor returns for that
+// account; accounts are imported in sorted order.
+func ImportResultByAccount(ctx context.Context, res *finding.Result, a report.ASFF, clientFor func(account, region string) (API, error)) (Summary, error) {
+	fs, err := FromResult(res, a)
+	if err != nil {
+		return Summary{}, err
+	}
+	byAccount := map[string][]types.AwsSecurityFinding{}
+	for _, f := range fs {
+		acc := aws.ToString(f.AwsAccountId)
+		byAccount[acc] = append(byAccount[acc], f)
+	}
+	var total Summary
+	var errs []error
+	for _, account := range sortedKeys(byAccount) {
+		sum, err := ImportByRegion(ctx, func(region string) (API, error) { return clientFor(account, region) }, byAccount[account])
+		total.add(sum)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("account %s: %w", account, err))
+		}
+	}
+	return total, errors.Join(errs...)
+}
+
 // Import sends findings to one Security Hub (one account and region).
 func Import(ctx context.Context, client API, findings []types.AwsSecurityFinding) (Summary, error) {
 	var sum Summary
@@ -126,26 +150,35 @@ func ImportByRegion(ctx context.Context, clientFor func(region string) (API, err
 		r := aws.ToString(f.Region)
 		byRegion[r] = append(byRegion[r], f)
 	}
-	regions := make([]string, 0, len(byRegion))
-	for r := range byRegion {
-		regions = append(regions, r)
-	}
-	sort.Strings(regions)
 	var total Summary
 	var errs []error
-	for _, region := range regions {
+	for _, region := range sortedKeys(byRegion) {
 		client, err := clientFor(region)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("Security Hub client for %s: %w", region, err))
 			continue
 		}
 		sum, err := Import(ctx, client, byRegion[region])
-		total.Imported += sum.Imported
-		total.Batches += sum.Batches
-		total.Rejected = append(total.Rejected, sum.Rejected...)
+		total.add(sum)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("region %s: %w", region, err))
 		}
 	}
 	return total, errors.Join(errs...)
+}
+
+// add accumulates another import's counts and rejections.
+func (s *Summary) add(o Summary) {
+	s.Imported += o.Imported
+	s.Batches += o.Batches
+	s.Rejected = append(s.Rejected, o.Rejected...)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

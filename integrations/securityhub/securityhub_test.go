@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -176,5 +177,46 @@ func TestImportAgainstMoto(t *testing.T) {
 	var rej *RejectedError
 	if !errors.As(err, &rej) || len(sum.Rejected) != 1 || sum.Rejected[0].ID != "sagefence/broken" || sum.Imported != 2 {
 		t.Errorf("rejection not reported: %+v, %v", sum, err)
+	}
+}
+
+// TestImportResultByAccount sends each account's findings only through
+// that account's clients and names the account whose client is missing.
+func TestImportResultByAccount(t *testing.T) {
+	const other, unreachable = "210987654321", "333333333333"
+	res := liveResult(4, "us-east-1")
+	for _, acc := range []string{other, unreachable} {
+		more := liveResult(3, "eu-west-1")
+		for i := range more.Findings {
+			more.Findings[i].Resource.Account = acc
+			more.Findings[i].Resource.Address += "-" + acc
+		}
+		res.Findings = append(res.Findings, more.Findings...)
+	}
+	clients := map[string]*batchRecorder{}
+	var asked []string
+	sum, err := ImportResultByAccount(context.Background(), res, report.ASFF{}, func(acc, region string) (API, error) {
+		asked = append(asked, acc+"/"+region)
+		if acc == unreachable {
+			return nil, errors.New("no credentials for the account")
+		}
+		c := &batchRecorder{}
+		clients[acc+"/"+region] = c
+		return c, nil
+	})
+	if sum.Imported != 7 || sum.Batches != 2 {
+		t.Errorf("summary %+v, want 7 imported in 2 batches", sum)
+	}
+	if err == nil || !strings.Contains(err.Error(), "account "+unreachable) || !strings.Contains(err.Error(), "no credentials") {
+		t.Errorf("error %v does not name the unreachable account", err)
+	}
+	if want := []string{account + "/us-east-1", other + "/eu-west-1", unreachable + "/eu-west-1"}; fmt.Sprint(asked) != fmt.Sprint(want) {
+		t.Errorf("clients asked for %v, want %v", asked, want)
+	}
+	if c := clients[account+"/us-east-1"]; c == nil || fmt.Sprint(c.sizes) != "[4]" {
+		t.Errorf("account %s: batches %v, want [4]", account, c)
+	}
+	if c := clients[other+"/eu-west-1"]; c == nil || fmt.Sprint(c.sizes) != "[3]" {
+		t.Errorf("account %s: batches %v, want [3]", other, c)
 	}
 }

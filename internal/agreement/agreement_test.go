@@ -62,7 +62,12 @@ var plannedAttr = map[string]struct{ attr, controlID string }{
 	"aws_sagemaker_domain":            {"app_network_access_type", control.DomainVpcOnlyID},
 }
 
-var securityControls = []string{control.DirectInternetAccessID, control.InVPCID, control.DomainVpcOnlyID}
+// comparedControls are the controls whose statuses check (c) compares: the
+// three security controls and the three pitfall controls.
+var comparedControls = []string{
+	control.DirectInternetAccessID, control.InVPCID, control.DomainVpcOnlyID,
+	control.PrivateServiceAccessID, control.SecurityGroupHTTPSEgressID, control.LifecyclePublicFetchID,
+}
 
 // now fixes suppression expiry so that both scans judge it the same way.
 var now = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
@@ -70,9 +75,13 @@ var now = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 func TestTerraformAgreement(t *testing.T) {
 	tf := testutil.RequireTool(t, "terraform")
 	plugins := testutil.TerraformPluginDir(t)
-	specs, err := filepath.Glob("../../testdata/cases/tf-*/expected.json")
-	if err != nil {
-		t.Fatal(err)
+	var specs []string
+	for _, pattern := range []string{"tf-*", "pitfall-tf-*"} {
+		matches, err := filepath.Glob("../../testdata/cases/" + pattern + "/expected.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		specs = append(specs, matches...)
 	}
 	if len(specs) == 0 {
 		t.Fatal("no tf-* cases under testdata/cases")
@@ -143,7 +152,7 @@ func checkCase(t *testing.T, tf, plugins, dir string, spec caseSpec, useExpected
 		} else {
 			source = scanVerdicts(t, ctx, filepath.Join(dir, p), model.SurfaceTerraform, spec, dir)
 			if len(source) == 0 && len(expectedVerdicts(spec)) > 0 {
-				t.Errorf("the source scan of %s gave no finding of the security controls, but expected.json lists %d: "+
+				t.Errorf("the source scan of %s gave no finding of the compared controls, but expected.json lists %d: "+
 					"is the Terraform surface wired into engine.Scan?", p, len(expectedVerdicts(spec)))
 				continue
 			}
@@ -223,12 +232,12 @@ func planRoot(ctx context.Context, tf, plugins, work, root string, spec caseSpec
 	return run("show", "-json", "sagefence.tfplan")
 }
 
-// scanVerdicts scans path with sagefence and keeps the security controls'
+// scanVerdicts scans path with sagefence and keeps the compared controls'
 // verdicts of one surface. A suppressed finding counts as the fail it waives
 // (a plan carries no suppressions).
 func scanVerdicts(t *testing.T, ctx context.Context, path, surfaceName string, spec caseSpec, caseDir string) verdicts {
 	t.Helper()
-	controls, err := control.Select(securityControls)
+	controls, err := control.Select(comparedControls)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,11 +274,11 @@ func scanVerdicts(t *testing.T, ctx context.Context, path, surfaceName string, s
 	return out
 }
 
-// expectedVerdicts reads the security controls' verdicts from expected.json.
+// expectedVerdicts reads the compared controls' verdicts from expected.json.
 func expectedVerdicts(spec caseSpec) verdicts {
 	out := verdicts{}
 	for _, f := range spec.Findings {
-		if !contains(securityControls, f.ControlID) {
+		if !contains(comparedControls, f.ControlID) {
 			continue
 		}
 		st := finding.Status(f.Status)

@@ -1,5 +1,5 @@
 // Package agreement holds the cross-surface agreement tests (no production
-// code): every Terraform case of testdata/cases (tf-*) that real Terraform
+// code): every Terraform case of testdata/cases (tf-* and pitfall-tf-*) that real Terraform
 // can plan is planned with the offline AWS provider, and
 //
 //	(a) `terraform plan` must succeed;
@@ -7,8 +7,8 @@
 //	    plans for every notebook and domain must equal the value sagefence's
 //	    Terraform surface resolved from the source for the same address;
 //	(c) scanning the plan JSON (surface terraform-plan) must give the same
-//	    status per (control, address) as scanning the source, for the three
-//	    security controls.
+//	    status per (control, address) as scanning the source, for the six
+//	    controls (three security, three pitfall).
 //
 // Any disagreement is a bug in one of the two surfaces (or in the case). The
 // tests need terraform and the provider mirror (internal/testutil): they

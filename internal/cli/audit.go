@@ -1,16 +1,20 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	awssh "github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/spf13/cobra"
 
 	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/integrations/securityhub"
+	"github.com/sagefence/sagefence/report"
 	awssurface "github.com/sagefence/sagefence/surface/aws"
 )
 
@@ -27,6 +31,10 @@ type AuditOptions struct {
 	Controls    []string
 	Parallelism int
 	PrintPolicy bool
+	Record      RecordOptions
+	// SecurityHub imports the findings into AWS Security Hub, each account's
+	// with the credentials the audit used for that account.
+	SecurityHub bool
 }
 
 func newAuditCmd(io *IO) *cobra.Command {
@@ -44,8 +52,16 @@ of the caller's AWS Organization, assuming --org-role in each member account.
 A region or account that cannot be reached or answers AccessDenied is reported as an error
 and every control is unknown there: never a pass. See docs/audit.md for the IAM policy.
 
+--security-hub imports every finding into AWS Security Hub (BatchImportFindings) in the
+account and region of its resource, with the credentials the audit used for that account
+(the caller's, or the assumed role's); Security Hub must be enabled there. --record stores
+the result in the evidence store, as scan --record does. A .sagefence.yaml found from the
+working directory upwards (or --config) applies: controls, severity, suppressions, format,
+record and store.
+
 Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also unknown);
-2 no fail but an error (bad usage, or a region or account that could not be read).`,
+2 no fail but an error (bad usage, a region or account that could not be read, or a run
+that could not be recorded or imported).`,
 		Example: `  # every enabled region of the current account
   sagefence audit
 
@@ -57,6 +73,9 @@ Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also unk
 
   # every account of the organization (run with management-account credentials)
   sagefence audit --org --org-role OrganizationAccountAccessRole
+
+  # import the findings into each account's Security Hub and record the run
+  sagefence audit --org --security-hub --record
 
   # against a local emulator
   sagefence audit --endpoint-url http://127.0.0.1:5000 --region us-east-1`,
@@ -75,6 +94,8 @@ Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also unk
 	f.StringArrayVarP(&opts.Controls, "control", "c", nil, "evaluate only this control `ID` or alias (repeatable)")
 	f.IntVar(&opts.Parallelism, "parallelism", 8, "audit at most `N` account+region pairs at once")
 	f.BoolVar(&opts.PrintPolicy, "print-policy", false, "print the minimal IAM policy the audit needs and exit")
+	f.BoolVar(&opts.SecurityHub, "security-hub", false, "import the findings into AWS Security Hub, per account and region (see docs/integrations.md)")
+	opts.Record.addFlags(cmd)
 	return cmd
 }
 
@@ -89,9 +110,24 @@ func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
 	if opts.Parallelism < 1 {
 		return usagef("--parallelism must be at least 1")
 	}
+	cfg, err := opts.prepare(".")
+	if err != nil {
+		return err
+	}
 	controls, err := control.Select(opts.Controls)
 	if err != nil {
 		return usageError{err}
+	}
+	var suppressions []engine.ConfigSuppression
+	if cfg != nil {
+		// As in scan: an explicit --control runs even when the file switches it off.
+		if len(opts.Controls) == 0 {
+			controls = cfg.Enabled(controls)
+			if len(controls) == 0 {
+				return usagef("%s switches every control off: nothing to audit", cfg.Path)
+			}
+		}
+		suppressions = cfg.Suppressions
 	}
 	fmtr, err := opts.formatter(io)
 	if err != nil {
@@ -114,11 +150,36 @@ func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
 		return err
 	}
 	res := &finding.Result{FormatVersion: finding.FormatVersion, Errors: live.Errors}
-	res.Findings = engine.Evaluate(live.Sets, controls, nil, time.Time{})
+	res.Findings = engine.Evaluate(live.Sets, controls, suppressions, time.Time{})
 	res.Finalize()
 	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
 	res.Scope = &finding.Scope{Command: "audit", Accounts: live.Accounts, Regions: live.Regions, Time: start.Format(time.RFC3339)}
-	return opts.emit(io, fmtr, res)
+	followUpErr := recordResult(cmd.Context(), io, opts.Record.withConfig(cmd, io, cfg), res)
+	if opts.SecurityHub {
+		followUpErr = errors.Join(followUpErr, importToSecurityHub(cmd.Context(), io, opts.Quiet, live, res))
+	}
+	return withFollowUpError(io, opts.emit(io, fmtr, res), followUpErr)
+}
+
+// importToSecurityHub imports the audit's findings into Security Hub, each
+// account's with the SDK configuration that audited it. Findings of an
+// account the audit could not reach cannot be imported: that is an error
+// naming the account.
+func importToSecurityHub(ctx context.Context, io *IO, quiet bool, live *awssurface.Result, res *finding.Result) error {
+	sum, err := securityhub.ImportResultByAccount(ctx, res, report.ASFF{}, func(account, region string) (securityhub.API, error) {
+		cfg, ok := live.Configs[account]
+		if !ok {
+			return nil, fmt.Errorf("the audit had no credentials for account %s (it could not be reached)", account)
+		}
+		return awssh.NewFromConfig(cfg, func(o *awssh.Options) { o.Region = region }), nil
+	})
+	if !quiet {
+		fmt.Fprintf(io.ErrOut, "sagefence: imported %d finding(s) into Security Hub in %d call(s)\n", sum.Imported, sum.Batches)
+	}
+	if err != nil {
+		return fmt.Errorf("Security Hub import: %w", err)
+	}
+	return nil
 }
 
 // auditProgress prints "regions 3/17, 120 notebooks described" on a terminal's

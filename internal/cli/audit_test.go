@@ -1,14 +1,24 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssh "github.com/aws/aws-sdk-go-v2/service/securityhub"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
+
+	"github.com/sagefence/sagefence/evidence"
 	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/integrations/securityhub"
 	"github.com/sagefence/sagefence/internal/testutil"
+	"github.com/sagefence/sagefence/report"
 )
 
 // seedNotebook creates a notebook in moto through its JSON API.
@@ -116,6 +126,72 @@ func TestAuditCommand(t *testing.T) {
 			t.Errorf("summary = %+v, want one error and only unknowns", res.Summary)
 		}
 	})
+	t.Run("security hub", func(t *testing.T) {
+		code, stdout, stderr := runWith(t, cliRun{}, "audit", "--endpoint-url", moto.URL, "--region", "us-east-1", "--format", "json", "--security-hub")
+		if code != ExitFail {
+			t.Errorf("exit %d, want 1 (a fail); stderr %q", code, stderr)
+		}
+		var res finding.Result
+		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("imported %d finding(s) into Security Hub", len(res.Findings)); !strings.Contains(stderr, want) {
+			t.Errorf("stderr %q does not say %q", stderr, want)
+		}
+		want, err := securityhub.FromResult(&res, report.ASFF{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := securityHubFindings(t, moto.URL, "us-east-1")
+		if len(want) == 0 || len(got) != len(want) {
+			t.Fatalf("Security Hub holds %d findings, the audit reported %d", len(got), len(want))
+		}
+		for _, w := range want {
+			f, ok := got[aws.ToString(w.Id)]
+			if !ok {
+				t.Errorf("finding %s not in Security Hub", aws.ToString(w.Id))
+				continue
+			}
+			if aws.ToString(f.AwsAccountId) != "123456789012" || f.Compliance == nil || f.Compliance.Status != w.Compliance.Status {
+				t.Errorf("%s: account %s, compliance %+v", aws.ToString(w.Id), aws.ToString(f.AwsAccountId), f.Compliance)
+			}
+		}
+	})
+	t.Run("record", func(t *testing.T) {
+		store := filepath.Join(t.TempDir(), "evidence.db")
+		env := map[string]string{"SAGEFENCE_STORE": ""}
+		code, _, stderr := runWith(t, cliRun{env: env}, "audit", "--endpoint-url", moto.URL, "--region", "us-east-1", "--format", "json", "--record", "--store", store)
+		if code != ExitFail || !strings.Contains(stderr, "recorded run 1 in "+store) {
+			t.Fatalf("audit --record: exit %d, stderr %q", code, stderr)
+		}
+		runs := evidenceRuns(t, store)
+		if len(runs) != 1 || runs[0].Command != "audit" || strings.Join(runs[0].Accounts, ",") != "123456789012" ||
+			strings.Join(runs[0].Regions, ",") != "us-east-1" || len(runs[0].Paths) != 0 || runs[0].Summary.Fail == 0 {
+			t.Errorf("recorded runs = %+v", runs)
+		}
+	})
+	t.Run("record and store from the configuration file", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, ".sagefence.yaml"), []byte("record: true\nstore: history/evidence.db\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		store := filepath.Join(dir, "history", "evidence.db")
+		audit := []string{"audit", "--endpoint-url", moto.URL, "--region", "us-east-1", "--format", "json"}
+		env := map[string]string{"SAGEFENCE_STORE": ""}
+		if code, _, stderr := runWith(t, cliRun{dir: dir, env: env}, append(audit, "--record=false")...); code != ExitFail || strings.Contains(stderr, "recorded") {
+			t.Fatalf("--record=false: exit %d, stderr %q", code, stderr)
+		}
+		if _, err := os.Stat(store); !os.IsNotExist(err) {
+			t.Fatalf("--record=false still opened the store: %v", err)
+		}
+		code, _, stderr := runWith(t, cliRun{dir: dir, env: env}, audit...)
+		if code != ExitFail || !strings.Contains(stderr, "recorded run 1") {
+			t.Fatalf("record: true: exit %d, stderr %q", code, stderr)
+		}
+		if runs := evidenceRuns(t, store); len(runs) != 1 || runs[0].Command != "audit" {
+			t.Errorf("runs in the configured store: %+v", runs)
+		}
+	})
 	t.Run("usage", func(t *testing.T) {
 		if code, _, _ := runWith(t, cliRun{errTTY: false}, "audit", "--org", "--role-arn", "arn:aws:iam::1:role/x"); code != ExitError {
 			t.Errorf("--org with --role-arn: exit %d, want 2", code)
@@ -125,4 +201,42 @@ func TestAuditCommand(t *testing.T) {
 			t.Errorf("--print-policy: exit %d\n%s", code, stdout)
 		}
 	})
+}
+
+// securityHubFindings reads every finding of a region back from moto's
+// Security Hub, by ID.
+func securityHubFindings(t *testing.T, endpoint, region string) map[string]types.AwsSecurityFinding {
+	t.Helper()
+	client := awssh.New(awssh.Options{
+		Region: region, BaseEndpoint: aws.String(endpoint),
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "testing", SecretAccessKey: "testing", SessionToken: "testing"}, nil
+		}),
+	})
+	got := map[string]types.AwsSecurityFinding{}
+	pages := awssh.NewGetFindingsPaginator(client, &awssh.GetFindingsInput{MaxResults: aws.Int32(100)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(t.Context())
+		if err != nil {
+			t.Fatalf("GetFindings: %v", err)
+		}
+		for _, f := range page.Findings {
+			got[aws.ToString(f.Id)] = f
+		}
+	}
+	return got
+}
+
+// evidenceRuns lists a store's runs through `sagefence evidence list --json`.
+func evidenceRuns(t *testing.T, store string) []evidence.RunInfo {
+	t.Helper()
+	code, out, stderr := runWith(t, cliRun{env: map[string]string{"SAGEFENCE_STORE": ""}}, "evidence", "list", "--json", "--store", store)
+	if code != ExitOK {
+		t.Fatalf("evidence list: exit %d, %s", code, stderr)
+	}
+	var runs []evidence.RunInfo
+	if err := json.Unmarshal([]byte(out), &runs); err != nil {
+		t.Fatalf("evidence list --json: %v\n%s", err, out)
+	}
+	return runs
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sagefence/sagefence/evidence"
 	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/internal/config"
 )
 
 // StoreOptions locate the evidence store (--store, else $SAGEFENCE_STORE,
@@ -43,8 +44,24 @@ type RecordOptions struct {
 }
 
 func (o *RecordOptions) addFlags(cmd *cobra.Command) {
-	cmd.Flags().BoolVar(&o.Record, "record", false, "record the result in the evidence store (see `sagefence evidence`)")
+	cmd.Flags().BoolVar(&o.Record, "record", false, "record the result in the evidence store (see `sagefence evidence`; also `record: true` in .sagefence.yaml)")
 	o.StoreOptions.addFlags(cmd)
+}
+
+// withConfig applies the configuration file's record and store settings
+// under the flags: an explicit --record (also --record=false) wins over
+// `record:`, and --store, then $SAGEFENCE_STORE, win over `store:`.
+func (o RecordOptions) withConfig(cmd *cobra.Command, io *IO, cfg *config.Config) RecordOptions {
+	if cfg == nil {
+		return o
+	}
+	if !cmd.Flags().Changed("record") {
+		o.Record = cfg.Record
+	}
+	if o.Store == "" && io.Getenv(evidence.EnvStore) == "" {
+		o.Store = cfg.Store
+	}
+	return o
 }
 
 // recordResult stores the result when --record is set and says so on stderr.
@@ -65,19 +82,20 @@ func recordResult(ctx context.Context, io *IO, opts RecordOptions, res *finding.
 	return nil
 }
 
-// withRecordError combines a run's exit status with a failure to record it:
-// the report is still written, a fail still exits 1, otherwise the recording
-// error exits 2.
-func withRecordError(io *IO, emitErr, recordErr error) error {
-	if recordErr == nil {
+// withFollowUpError combines a run's exit status with the failure of a step
+// that follows the run (recording it, importing it into Security Hub): the
+// report is still written, a fail still exits 1, otherwise the step's error
+// exits 2.
+func withFollowUpError(io *IO, emitErr, followUpErr error) error {
+	if followUpErr == nil {
 		return emitErr
 	}
 	var re resultError
 	if errors.As(emitErr, &re) && re.code == ExitFail {
-		fmt.Fprintf(io.ErrOut, "sagefence: %v\n", recordErr)
+		fmt.Fprintf(io.ErrOut, "sagefence: %v\n", followUpErr)
 		return emitErr
 	}
-	return recordErr
+	return followUpErr
 }
 
 func newEvidenceCmd(io *IO) *cobra.Command {

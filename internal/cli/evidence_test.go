@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -134,5 +135,57 @@ func TestScanRecordFailure(t *testing.T) {
 	code, out, stderr := runWith(t, cliRun{env: map[string]string{"SAGEFENCE_STORE": ""}}, "scan", t.TempDir(), "--record", "--store", filepath.Join(blocker, "sub", "evidence.db"), "--format", "json")
 	if code != ExitError || !strings.Contains(out, `"format_version"`) || !strings.Contains(stderr, "store") {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, stderr)
+	}
+}
+
+// TestScanRecordFromConfig: `record:` and `store:` in .sagefence.yaml make
+// scan record its runs; --record=false, --store and $SAGEFENCE_STORE win.
+func TestScanRecordFromConfig(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ".sagefence.yaml"), []byte("record: true\nstore: ev/evidence.db\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	configured := filepath.Join(dir, "ev", "evidence.db")
+	flagStore := filepath.Join(t.TempDir(), "flag.db")
+	envStore := filepath.Join(t.TempDir(), "env.db")
+	cases := []struct {
+		name      string
+		env       map[string]string
+		args      []string
+		recorded  string // "" when nothing may be recorded
+		unchanged []string
+	}{
+		{"record off by flag", nil, []string{"--record=false"}, "", []string{configured}},
+		{"the file's store", nil, nil, configured, nil},
+		{"--store wins", nil, []string{"--store", flagStore}, flagStore, nil},
+		{"$SAGEFENCE_STORE wins over the file", map[string]string{"SAGEFENCE_STORE": envStore}, nil, envStore, nil},
+	}
+	counts := map[string]int{}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"scan", dir, "--format", "json"}, c.args...)
+			code, _, stderr := runWith(t, cliRun{env: c.env}, args...)
+			if code != ExitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if c.recorded == "" {
+				if strings.Contains(stderr, "recorded") {
+					t.Errorf("recorded although switched off: %q", stderr)
+				}
+				for _, p := range c.unchanged {
+					if _, err := os.Stat(p); !os.IsNotExist(err) {
+						t.Errorf("%s was opened: %v", p, err)
+					}
+				}
+				return
+			}
+			counts[c.recorded]++
+			if want := "recorded run " + strconv.Itoa(counts[c.recorded]) + " in " + c.recorded; !strings.Contains(stderr, want) {
+				t.Errorf("stderr %q, want %q", stderr, want)
+			}
+			if runs := evidenceRuns(t, c.recorded); len(runs) != counts[c.recorded] || runs[0].Command != "scan" {
+				t.Errorf("runs in %s: %+v", c.recorded, runs)
+			}
+		})
 	}
 }

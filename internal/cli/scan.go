@@ -131,8 +131,8 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	}
 	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
 	res.Scope = &finding.Scope{Command: "scan", Paths: opts.Paths, Time: start.Format(time.RFC3339)}
-	recordErr := recordResult(cmd.Context(), io, opts.Record, res)
-	return withRecordError(io, opts.emit(io, fmtr, res), recordErr)
+	recordErr := recordResult(cmd.Context(), io, opts.Record.withConfig(cmd, io, cfg), res)
+	return withFollowUpError(io, opts.emit(io, fmtr, res), recordErr)
 }
 
 // checkAssignments validates NAME=VALUE arguments and returns them unchanged.

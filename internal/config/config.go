@@ -1,7 +1,8 @@
 // Package config reads `.sagefence.yaml`, the project's configuration file:
 // which controls run, severity overrides, suppressions with a reason and an
 // optional expiry, Terraform variables and var files, CloudFormation
-// parameters and the default output format.
+// parameters, the default output format and whether runs are recorded in
+// the evidence store (record, store).
 //
 // Contract:
 //   - Discover looks for .sagefence.yaml (or .sagefence.yml) in the scan root
@@ -11,7 +12,8 @@
 //   - Load rejects unknown keys, unknown controls, bad severities, bad dates
 //     and suppressions without a reason; every error is a *Error naming the
 //     file and line.
-//   - Relative var files are relative to the configuration file's directory.
+//   - Relative var files, and a relative SQLite store path, are relative to
+//     the configuration file's directory; a postgres:// URL is kept as is.
 //
 // Example:
 //
@@ -30,6 +32,8 @@
 //	  internet_access: Disabled
 //	parameters:
 //	  Access: Disabled
+//	record: true                            # as --record on scan and audit
+//	store: .sagefence/evidence.db           # as --store (or postgres://...)
 package config
 
 import (
@@ -47,6 +51,7 @@ import (
 
 	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/engine"
+	"github.com/sagefence/sagefence/evidence"
 	"github.com/sagefence/sagefence/finding"
 )
 
@@ -72,6 +77,13 @@ type Config struct {
 	Vars []string
 	// Parameters are CloudFormation parameters.
 	Parameters map[string]string
+	// Record asks scan and audit to record every run in the evidence store
+	// (as --record; an explicit --record=false wins).
+	Record bool
+	// Store is the evidence store's location (as --store): a postgres:// URL,
+	// or a SQLite path already resolved against the file's directory. ""
+	// when not set.
+	Store string
 }
 
 // Error is a configuration error at a file and line.
@@ -143,7 +155,7 @@ func Parse(path string, raw []byte) (*Config, error) {
 		return cfg, nil
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, p.errf(root, "expected a mapping of settings (format, controls, severity, suppressions, var_files, vars, parameters)")
+		return nil, p.errf(root, "expected a mapping of settings (%s)", knownSettings)
 	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		key, val := root.Content[i], root.Content[i+1]
@@ -174,8 +186,12 @@ func Parse(path string, raw []byte) (*Config, error) {
 			}
 		case "parameters":
 			cfg.Parameters, err = p.stringMap(val)
+		case "record":
+			cfg.Record, err = p.boolean(val)
+		case "store":
+			cfg.Store, err = p.store(val)
 		default:
-			err = p.errf(key, "unknown setting %q (known: format, controls, severity, suppressions, var_files, vars, parameters)", key.Value)
+			err = p.errf(key, "unknown setting %q (known: %s)", key.Value, knownSettings)
 		}
 		if err != nil {
 			return nil, err
@@ -184,7 +200,39 @@ func Parse(path string, raw []byte) (*Config, error) {
 	return cfg, nil
 }
 
+// knownSettings lists the top-level keys, for error messages.
+const knownSettings = "format, controls, severity, suppressions, var_files, vars, parameters, record, store"
+
 type parser struct{ file string }
+
+// boolean reads a YAML boolean (true/false).
+func (p parser) boolean(n *yaml.Node) (bool, error) {
+	var b bool
+	if n.Kind != yaml.ScalarNode || n.Decode(&b) != nil {
+		return false, p.errf(n, "expected true or false")
+	}
+	return b, nil
+}
+
+// store reads the evidence store's location: a postgres:// URL is kept, a
+// SQLite path (optionally sqlite://) is anchored at the file's directory.
+func (p parser) store(n *yaml.Node) (string, error) {
+	v, err := p.scalar(n)
+	if err != nil {
+		return "", err
+	}
+	if strings.TrimSpace(v) == "" {
+		return "", p.errf(n, "store: expected a SQLite path or a postgres:// URL")
+	}
+	if evidence.IsPostgres(v) {
+		return v, nil
+	}
+	path := strings.TrimPrefix(v, "sqlite://")
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(filepath.Dir(p.file), path)
+	}
+	return path, nil
+}
 
 func (p parser) errf(n *yaml.Node, format string, args ...any) error {
 	return &Error{File: p.file, Line: n.Line, Msg: fmt.Sprintf(format, args...)}

@@ -78,6 +78,9 @@ func TestParseErrors(t *testing.T) {
 		{"syntax", "format: json\n  bad: [\n", 2, ""},
 		{"control not bool", "controls:\n  CKV_AWS_122: maybe\n", 2, "true (on) or false (off)"},
 		{"not a mapping", "- a\n- b\n", 1, "expected a mapping"},
+		{"record not bool", "format: json\nrecord: sometimes\n", 2, "expected true or false"},
+		{"record a list", "record: [true]\n", 1, "expected true or false"},
+		{"empty store", "store: ''\n", 1, "expected a SQLite path or a postgres:// URL"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -91,6 +94,33 @@ func TestParseErrors(t *testing.T) {
 			}
 			if !strings.HasPrefix(err.Error(), "cfg/.sagefence.yaml:") {
 				t.Errorf("error does not start with file:line: %q", err)
+			}
+		})
+	}
+}
+
+func TestParseRecordStore(t *testing.T) {
+	cases := []struct {
+		name, text string
+		record     bool
+		store      string
+	}{
+		{"unset", "format: json\n", false, ""},
+		{"record only", "record: true\n", true, ""},
+		{"record off", "record: false\nstore: /var/sagefence/evidence.db\n", false, "/var/sagefence/evidence.db"},
+		{"relative path is anchored at the file", "record: true\nstore: .sagefence/evidence.db\n", true, "/repo/.sagefence/evidence.db"},
+		{"sqlite scheme", "store: sqlite://history.db\n", false, "/repo/history.db"},
+		{"postgres URL kept", "store: postgres://u@db:5432/ev?sslmode=disable\n", false, "postgres://u@db:5432/ev?sslmode=disable"},
+		{"postgresql URL kept", "store: postgresql://db/ev\n", false, "postgresql://db/ev"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := Parse("/repo/.sagefence.yaml", []byte(c.text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Record != c.record || cfg.Store != c.store {
+				t.Errorf("record %v store %q, want record %v store %q", cfg.Record, cfg.Store, c.record, c.store)
 			}
 		})
 	}

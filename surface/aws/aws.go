@@ -128,6 +128,11 @@ type Result struct {
 	// Accounts and Regions are the scopes audited (sorted), for the report's scope.
 	Accounts []string
 	Regions  []string
+	// Configs holds, per account ID, the SDK configuration that reached the
+	// account (the caller's own, or an assumed role's credentials), so that
+	// follow-up calls such as a Security Hub import act as that account. An
+	// account that could not be reached has no entry.
+	Configs map[string]sdkaws.Config
 }
 
 // Audit reads every target account and region. See the package contract.
@@ -152,12 +157,14 @@ func Audit(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	configs := map[string]sdkaws.Config{}
 	var wg sync.WaitGroup
 	for _, t := range targets {
 		if t.err != nil {
 			a.accountFailed(t.account, "", t.err)
 			continue
 		}
+		configs[t.account] = t.cfg
 		wg.Add(1)
 		go func(t target) {
 			defer wg.Done()
@@ -168,7 +175,9 @@ func Audit(ctx context.Context, opts Options) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("audit cancelled: %w", err)
 	}
-	return a.result(), nil
+	res := a.result()
+	res.Configs = configs
+	return res, nil
 }
 
 // loadConfig loads the SDK's default configuration with the adaptive retryer.
