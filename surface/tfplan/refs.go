@@ -340,13 +340,27 @@ func (r *resolver) resolveVar(sc scope, name string, many bool, depth int) (res 
 
 // resolveModuleOutput follows NAME[KEY].OUTPUT of a module call to the
 // output's expression inside the called module instance.
+//
+// An element of a list output (module.vpc.private_subnets[0]) whose
+// expression references the counted instances of one resource
+// (aws_subnet.private[*].id) is that resource's instance with the same
+// index: a splat lists the instances in index order. The plan JSON records
+// only the output's references, not its expression, so this reading is
+// what lets such an element resolve at all; without it the element stays
+// unlinked (unknown), never a guess among several resources.
 func (r *resolver) resolveModuleOutput(sc scope, s string, many bool, depth int) []string {
 	name, rest := cutIdent(s)
 	key, rest, err := cutKey(rest)
 	if err != nil || name == "" {
 		return nil
 	}
-	output, _ := cutIdent(strings.TrimPrefix(rest, "."))
+	output, rest := cutIdent(strings.TrimPrefix(rest, "."))
+	if index, _, err := cutKey(rest); err == nil && index != "" && !strings.HasPrefix(index, `["`) {
+		all := r.resolveModuleOutput(sc, name+key+"."+output, true, depth)
+		if len(all) > 0 && contains(all, stripInstanceKey(all[0])+index) && sameResource(all) {
+			return []string{stripInstanceKey(all[0]) + index}
+		}
+	}
 	m := r.module(sc.steps)
 	if m == nil || m.ModuleCalls[name] == nil || m.ModuleCalls[name].Module == nil {
 		return nil
@@ -361,6 +375,16 @@ func (r *resolver) resolveModuleOutput(sc scope, s string, many bool, depth int)
 	}
 	child := append(append([]moduleStep(nil), sc.steps...), moduleStep{Name: name, Key: key})
 	return r.resolveDepth(scope{steps: child}, out.Expression.References, many, depth+1).linked
+}
+
+// sameResource reports whether every address is an instance of one resource.
+func sameResource(addrs []string) bool {
+	for _, a := range addrs {
+		if stripInstanceKey(a) != stripInstanceKey(addrs[0]) {
+			return false
+		}
+	}
+	return true
 }
 
 func isPrefixOfAny(ref string, others []string) bool {
