@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+
+	"github.com/sagefence/sagefence/internal/awsconfig"
 )
 
 // SageMakerAPI is the part of the SageMaker API remediation uses;
@@ -31,15 +31,9 @@ type EC2API interface {
 	DescribeSubnets(context.Context, *ec2.DescribeSubnetsInput, ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error)
 }
 
-// ClientOptions say how to reach AWS.
-type ClientOptions struct {
-	Region  string
-	Profile string
-	// EndpointURL overrides the service endpoints (moto, LocalStack).
-	EndpointURL string
-	// RetryMaxAttempts overrides the SDK's retry attempts when > 0.
-	RetryMaxAttempts int
-}
+// ClientOptions say how to reach AWS (--region, --profile, --endpoint-url;
+// internal/awsconfig).
+type ClientOptions = awsconfig.Options
 
 // Clients are the service clients of one account and region.
 type Clients struct {
@@ -48,36 +42,15 @@ type Clients struct {
 	Region    string
 }
 
-// NewClients loads the SDK's default configuration (environment, shared
-// files, SSO, instance roles) with the options applied.
+// NewClients loads the SDK's configuration (internal/awsconfig) and builds
+// the clients; the region must come from the options or the environment.
 func NewClients(ctx context.Context, o ClientOptions) (*Clients, error) {
-	var loaders []func(*config.LoadOptions) error
-	if o.Region != "" {
-		loaders = append(loaders, config.WithRegion(o.Region))
-	}
-	if o.Profile != "" {
-		loaders = append(loaders, config.WithSharedConfigProfile(o.Profile))
-	}
-	if o.RetryMaxAttempts > 0 {
-		loaders = append(loaders, config.WithRetryMaxAttempts(o.RetryMaxAttempts))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, loaders...)
+	cfg, err := awsconfig.Load(ctx, o)
 	if err != nil {
-		return nil, fmt.Errorf("loading AWS configuration: %w", err)
+		return nil, err
 	}
 	if cfg.Region == "" {
 		return nil, fmt.Errorf("no AWS region: give --region or set AWS_REGION")
 	}
-	c := &Clients{Region: cfg.Region}
-	c.SageMaker = sagemaker.NewFromConfig(cfg, func(so *sagemaker.Options) {
-		if o.EndpointURL != "" {
-			so.BaseEndpoint = aws.String(o.EndpointURL)
-		}
-	})
-	c.EC2 = ec2.NewFromConfig(cfg, func(eo *ec2.Options) {
-		if o.EndpointURL != "" {
-			eo.BaseEndpoint = aws.String(o.EndpointURL)
-		}
-	})
-	return c, nil
+	return &Clients{Region: cfg.Region, SageMaker: sagemaker.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg)}, nil
 }

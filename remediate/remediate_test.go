@@ -22,6 +22,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/sagefence/sagefence/internal/awsconfig"
 	"github.com/sagefence/sagefence/internal/testutil"
 )
 
@@ -85,7 +86,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	m := testutil.StartMoto(t)
 	ctx := context.Background()
-	c, err := NewClients(ctx, ClientOptions{Region: "us-east-1", EndpointURL: m.URL, RetryMaxAttempts: 1})
+	c, err := NewClients(ctx, ClientOptions{Region: "us-east-1", EndpointURL: m.URL, Retry: awsconfig.RetryOptions{MaxAttempts: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

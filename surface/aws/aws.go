@@ -36,13 +36,12 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/sagefence/sagefence/internal/awsconfig"
 	"github.com/sagefence/sagefence/model"
 )
 
@@ -109,11 +108,8 @@ type Options struct {
 	ConfigOptions []func(*config.LoadOptions) error
 }
 
-// RetryOptions tune the adaptive retryer.
-type RetryOptions struct {
-	MaxAttempts int
-	MaxBackoff  time.Duration
-}
+// RetryOptions tune the adaptive retryer (internal/awsconfig).
+type RetryOptions = awsconfig.RetryOptions
 
 // Progress is a snapshot of an audit's advance.
 type Progress struct {
@@ -180,41 +176,12 @@ func Audit(ctx context.Context, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// loadConfig loads the SDK's default configuration with the adaptive retryer.
+// loadConfig loads the SDK's configuration (internal/awsconfig: default
+// chain, profile, endpoint, adaptive retryer).
 func loadConfig(ctx context.Context, opts Options) (sdkaws.Config, error) {
-	load := []func(*config.LoadOptions) error{
-		config.WithRetryer(func() sdkaws.Retryer { return newRetryer(opts.Retry) }),
-	}
-	if opts.Profile != "" {
-		load = append(load, config.WithSharedConfigProfile(opts.Profile))
-	}
-	if opts.EndpointURL != "" {
-		load = append(load, config.WithBaseEndpoint(opts.EndpointURL))
-	}
-	if len(opts.APIOptions) > 0 {
-		load = append(load, config.WithAPIOptions(opts.APIOptions))
-	}
-	load = append(load, opts.ConfigOptions...)
-	cfg, err := config.LoadDefaultConfig(ctx, load...)
-	if err != nil {
-		return sdkaws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
-	}
-	return cfg, nil
-}
-
-// newRetryer is the SDK's adaptive retryer (client-side rate limiting on
-// throttling, retries of throttling, 5xx and connection errors).
-func newRetryer(o RetryOptions) sdkaws.Retryer {
-	return retry.NewAdaptiveMode(func(ao *retry.AdaptiveModeOptions) {
-		ao.StandardOptions = append(ao.StandardOptions, func(so *retry.StandardOptions) {
-			if o.MaxAttempts > 0 {
-				so.MaxAttempts = o.MaxAttempts
-			}
-			if o.MaxBackoff > 0 {
-				so.MaxBackoff = o.MaxBackoff
-				so.Backoff = retry.NewExponentialJitterBackoff(o.MaxBackoff)
-			}
-		})
+	return awsconfig.Load(ctx, awsconfig.Options{
+		Profile: opts.Profile, EndpointURL: opts.EndpointURL, Retry: opts.Retry,
+		APIOptions: opts.APIOptions, LoadOptions: opts.ConfigOptions,
 	})
 }
 
