@@ -175,8 +175,22 @@ func resultCode(res *finding.Result, strict bool) int {
 }
 
 // writeFileAtomic writes through a temporary file in the same directory and
-// renames it into place, so readers never see a half-written report.
+// renames it into place, so readers never see a half-written report. A
+// target that exists and is not a regular file (/dev/null, /dev/stdout, a
+// named pipe) is written in place: renaming over it would replace the device
+// with a file.
 func writeFileAtomic(path string, write func(*os.File) error) error {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		if err := write(f); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
