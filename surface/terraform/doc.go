@@ -34,6 +34,9 @@
 //     variables and module outputs;
 //   - a data source is read at apply: its attributes are unknown, with a reason
 //     naming data.TYPE.NAME;
+//   - an unknown string written as a template ("com.amazonaws.${data.aws_region.current.name}.s3",
+//     format("...%s...", x)) keeps its template text in model.Str.V (known
+//     parts rendered, unknown interpolations as ${source}) while staying Unknown;
 //   - a variable with no value is unknown, with a reason naming it;
 //   - an unknown count or for_each yields a model.Gap naming the expression;
 //   - functions that cannot be evaluated offline (timestamp, uuid, bcrypt,

@@ -214,7 +214,7 @@ func (mi *modInst) eval(expr hcl.Expression, sc *scope) cty.Value {
 		r := expr.Range()
 		return unknownBecause(cty.DynamicPseudoType, fmt.Sprintf("evaluation error at %s", r.Filename+":"+fmt.Sprint(r.Start.Line)))
 	}
-	return v
+	return mi.withTemplateText(expr, ctx, v)
 }
 
 func (mi *modInst) evalContext(traversals []hcl.Traversal, sc *scope) *hcl.EvalContext {

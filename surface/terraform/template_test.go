@@ -1,0 +1,79 @@
+package terraform
+
+import (
+	"testing"
+
+	"github.com/sagefence/sagefence/model"
+	"github.com/sagefence/sagefence/surface"
+)
+
+// An endpoint's service name whose region part is unknown stays Unknown but
+// keeps its template text in V, so that controls can match the service.
+func TestUnknownTemplatesKeepTheirText(t *testing.T) {
+	tests := []struct {
+		name    string
+		expr    string
+		wantV   string
+		wantRes model.Resolution
+	}{
+		{"data source interpolation", `"com.amazonaws.${data.aws_region.current.name}.sagemaker.api"`,
+			"com.amazonaws.${data.aws_region.current.name}.sagemaker.api", model.Unknown},
+		{"unset variable", `"com.amazonaws.${var.region}.s3"`, "com.amazonaws.${var.region}.s3", model.Unknown},
+		{"known parts rendered", `"${local.prefix}.${data.aws_region.current.name}.${local.svc}"`,
+			"com.amazonaws.${data.aws_region.current.name}.s3", model.Unknown},
+		{"format", `format("com.amazonaws.%s.%s", data.aws_region.current.name, local.svc)`,
+			"com.amazonaws.${data.aws_region.current.name}.s3", model.Unknown},
+		{"format with width and percent", `format("%%-%3d-%s", 7, var.region)`, "%-  7-${var.region}", model.Unknown},
+		{"through a local", `local.templated`, "com.amazonaws.${var.region}.ecr.api", model.Unknown},
+		{"nested template keeps the inner text", `"${local.templated}.x"`, "com.amazonaws.${var.region}.ecr.api.x", model.Unknown},
+		{"wrapped interpolation", `"${var.region}"`, "${var.region}", model.Unknown},
+		{"a function changes the text: none kept", `upper(local.templated)`, "", model.Unknown},
+		{"a function inside the template is kept as source", `"com.amazonaws.${upper(local.templated)}.s3"`,
+			"com.amazonaws.${upper(local.templated)}.s3", model.Unknown},
+		{"indexed format verbs are not rendered", `format("%[1]s.s3", var.region)`, "", model.Unknown},
+		{"known template", `"com.amazonaws.${local.region}.s3"`, "com.amazonaws.eu-west-1.s3", model.Explicit},
+		{"through a module", `module.names.s3`, "com.amazonaws.${var.region}.s3", model.Unknown},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeTree(t, map[string]string{
+				"main.tf": `
+data "aws_region" "current" {}
+variable "region" { type = string }
+locals {
+  prefix    = "com.amazonaws"
+  svc       = "s3"
+  region    = "eu-west-1"
+  templated = "com.amazonaws.${var.region}.ecr.api"
+}
+module "names" {
+  source = "./names"
+  region = var.region
+}
+resource "aws_vpc_endpoint" "e" {
+  vpc_id       = "vpc-1"
+  service_name = ` + tc.expr + `
+}
+`,
+				"names/main.tf": `
+variable "region" { type = string }
+output "s3" { value = "com.amazonaws.${var.region}.s3" }
+`,
+			})
+			set, errs := loadRoot(t, dir, surface.Options{})
+			if len(errs) > 0 {
+				t.Fatalf("errors: %v", errs)
+			}
+			if len(set.VPCEndpoints) != 1 {
+				t.Fatalf("got %d endpoints", len(set.VPCEndpoints))
+			}
+			got := set.VPCEndpoints[0].ServiceName
+			if got.V != tc.wantV || got.Resolution != tc.wantRes {
+				t.Errorf("ServiceName = %q (%s), want %q (%s)", got.V, got.Resolution, tc.wantV, tc.wantRes)
+			}
+			if got.Resolution == model.Unknown && got.Reason == "" {
+				t.Error("an unknown service name has no reason")
+			}
+		})
+	}
+}
