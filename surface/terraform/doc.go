@@ -54,7 +54,8 @@
 //
 // Every unknown carries the reason it is unknown; Origin says where a
 // non-literal value came from (var.x default in variables.tf:4, terraform.tfvars:2,
-// local.x, module.m input).
+// local.x, var.x set by module.m (main.tf:9)). Files in origins and reasons
+// are named by the path the scan reached them, as model.Range.File.
 //
 // # Suppressions
 //

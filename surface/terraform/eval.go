@@ -212,7 +212,7 @@ func (mi *modInst) eval(expr hcl.Expression, sc *scope) cty.Value {
 	if diags.HasErrors() {
 		re.diags(diags)
 		r := expr.Range()
-		return unknownBecause(cty.DynamicPseudoType, fmt.Sprintf("evaluation error at %s", r.Filename+":"+fmt.Sprint(r.Start.Line)))
+		return unknownBecause(cty.DynamicPseudoType, "evaluation error at "+fileLine(r))
 	}
 	return mi.withTemplateText(expr, ctx, v)
 }
@@ -572,7 +572,7 @@ func (mi *modInst) exprText(expr hcl.Expression) string {
 			return txt
 		}
 	}
-	return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line)
+	return fileLine(r)
 }
 
 // resourceState evaluates a managed resource's instances once.
@@ -776,7 +776,7 @@ func (mi *modInst) moduleInputs(call *moduleCall, child *moduleDef, sc *scope, a
 			continue
 		}
 		v := mi.eval(a.Expr, sc)
-		origin := fmt.Sprintf("set by %s at %s", addr, relLine(a.Expr.Range(), mi.re.root))
+		origin := fmt.Sprintf("set by %s (%s)", addr, fileLine(a.Expr.Range()))
 		if o := mi.origin(a.Expr); o != "" {
 			origin += " from " + o
 		}

@@ -77,3 +77,54 @@ output "s3" { value = "com.amazonaws.${var.region}.s3" }
 		})
 	}
 }
+
+// Origins name files by the path the scan reached them (model.Range.File),
+// never by a base name that two modules share.
+func TestOriginsNameFilesAsReached(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"main.tf": `
+variable "teams" {
+  default = { web = "Enabled" }
+}
+module "nb" {
+  source   = "./modules/nb"
+  for_each = var.teams
+  access   = each.value
+}
+module "plain" {
+  source = "./modules/nb"
+}
+`,
+		"modules/nb/main.tf": `
+variable "access" {
+  default = "Disabled"
+}
+resource "aws_sagemaker_notebook_instance" "this" {
+  name                   = "n"
+  instance_type          = "ml.t3.medium"
+  role_arn               = "arn:aws:iam::123456789012:role/r"
+  direct_internet_access = var.access
+}
+`,
+	})
+	set, errs := loadRoot(t, dir, surface.Options{})
+	if len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	want := map[string]string{
+		`module.nb["web"].aws_sagemaker_notebook_instance.this`: `var.access set by module.nb["web"] (` + dir + `/main.tf:8) from each.value of var.teams default in ` + dir + `/main.tf:3`,
+		`module.plain.aws_sagemaker_notebook_instance.this`:     `var.access default in ` + dir + `/modules/nb/main.tf:3`,
+	}
+	if len(set.Notebooks) != len(want) {
+		t.Fatalf("got %d notebooks", len(set.Notebooks))
+	}
+	for _, nb := range set.Notebooks {
+		got := nb.DirectInternetAccess
+		if got.Origin != want[nb.Address] {
+			t.Errorf("%s: origin %q, want %q", nb.Address, got.Origin, want[nb.Address])
+		}
+		if got.Range.File != dir+"/modules/nb/main.tf" {
+			t.Errorf("%s: range file %q", nb.Address, got.Range.File)
+		}
+	}
+}
