@@ -49,6 +49,8 @@ type rootEval struct {
 type rootResult struct {
 	set  *model.Set
 	errs []model.Error
+	// loaded holds the parse errors of every directory the root loaded.
+	loaded map[string][]model.Error
 }
 
 // evaluateRoot evaluates one root; a panic inside evaluation becomes an

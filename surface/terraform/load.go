@@ -1,6 +1,7 @@
 package terraform
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	hcljson "github.com/hashicorp/hcl/v2/json"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
@@ -31,17 +33,17 @@ type Input struct {
 // Load evaluates every root module of the input. It never fails as a whole:
 // unreadable or unparsable files are Result.Errors and everything else is
 // still evaluated.
+//
+// Memory is bounded by the roots being evaluated, not by the corpus: a first
+// pass reads only module blocks' sources to choose the roots; then each root
+// is loaded with the modules it calls, evaluated into its Set, and its files
+// are released. At most GOMAXPROCS roots are in memory at once.
 func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
-	l := newLoader()
 	dirs := uniqueClean(append(append([]string(nil), in.Args...), in.Dirs...))
-	l.parseAll(ctx, dirs)
-	roots := l.selectRoots(uniqueClean(in.Args), dirs)
+	calls := scanModuleSources(ctx, dirs)
+	roots := selectRoots(uniqueClean(in.Args), dirs, calls)
 
-	var (
-		mu  sync.Mutex
-		res surface.Result
-		wg  sync.WaitGroup
-	)
+	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	results := make([]*rootResult, len(roots))
 	for i, root := range roots {
@@ -53,12 +55,15 @@ func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
 		go func(i int, root string) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			results[i] = evaluateRoot(ctx, l, root, opts)
+			l := newLoader()
+			r := evaluateRoot(ctx, l, root, opts)
+			r.loaded = l.release()
+			results[i] = r
 		}(i, root)
 	}
 	wg.Wait()
-	mu.Lock()
-	defer mu.Unlock()
+
+	var res surface.Result
 	seen := map[string]bool{}
 	addErr := func(e model.Error) {
 		k := fmt.Sprintf("%s:%d:%s", e.File, e.Line, e.Message)
@@ -67,14 +72,7 @@ func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
 			res.Errors = append(res.Errors, e)
 		}
 	}
-	// Parse errors of every directory, once, whether or not a root reached it.
-	for _, d := range dirs {
-		if def := l.cached(d); def != nil {
-			for _, e := range def.parseErrs {
-				addErr(e)
-			}
-		}
-	}
+	loaded := map[string]bool{}
 	for _, r := range results {
 		if r == nil {
 			continue
@@ -82,6 +80,20 @@ func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
 		res.Sets = append(res.Sets, r.set)
 		for _, e := range r.errs {
 			addErr(e)
+		}
+		for dir, errs := range r.loaded {
+			loaded[dir] = true
+			for _, e := range errs {
+				addErr(e)
+			}
+		}
+	}
+	// Parse errors of every directory, once, whether or not a root reached it.
+	for _, d := range dirs {
+		if !loaded[d] && ctx.Err() == nil {
+			for _, e := range loadModuleDir(d).parseErrs {
+				addErr(e)
+			}
 		}
 	}
 	sort.SliceStable(res.Errors, func(i, j int) bool {
@@ -145,51 +157,127 @@ func (l *loader) module(dir string) *moduleDef {
 	return e.def
 }
 
-func (l *loader) cached(dir string) *moduleDef {
+// release drops every parsed module of the loader and returns the errors
+// each directory's parsing gave, by directory.
+func (l *loader) release() map[string][]model.Error {
 	l.mu.Lock()
-	e := l.defs[dir]
-	l.mu.Unlock()
-	if e == nil {
-		return nil
+	defer l.mu.Unlock()
+	out := make(map[string][]model.Error, len(l.defs))
+	for dir, e := range l.defs {
+		if e.def != nil {
+			out[dir] = e.def.parseErrs
+		}
 	}
-	return l.module(dir)
+	l.defs = map[string]*defEntry{}
+	return out
 }
 
-// parseAll parses the directories concurrently, bounded by GOMAXPROCS.
-func (l *loader) parseAll(ctx context.Context, dirs []string) {
+// moduleBlocks is the part of fileSchema the first pass reads.
+var moduleBlocks = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "module", LabelNames: []string{"name"}}}}
+
+var sourceAttr = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "source"}}}
+
+// scanModuleSources is the cheap first pass: for every directory, the
+// directories its module blocks call through a local source. Only files
+// that mention "module" are parsed, and nothing of them is kept; errors are
+// left to the full load, which reports them.
+func scanModuleSources(ctx context.Context, dirs []string) map[string][]string {
+	out := make([][]string, len(dirs))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for _, d := range dirs {
+	for i, d := range dirs {
 		if ctx.Err() != nil {
-			return
+			break
 		}
 		wg.Add(1)
 		sem <- struct{}{}
-		go func(d string) {
+		go func(i int, d string) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			l.module(d)
-		}(d)
+			out[i] = localCallees(d)
+		}(i, d)
 	}
 	wg.Wait()
+	m := make(map[string][]string, len(dirs))
+	for i, d := range dirs {
+		m[d] = out[i]
+	}
+	return m
+}
+
+// localCallees returns the directories dir's module calls name with a local
+// source, override files applied last as Terraform merges them.
+func localCallees(dir string) []string {
+	files, err := configFiles(dir)
+	if err != nil {
+		return nil
+	}
+	sources := map[string]string{}
+	var names []string
+	read := func(path string) {
+		src, err := os.ReadFile(path)
+		if err != nil || !bytes.Contains(src, []byte("module")) {
+			return
+		}
+		var f *hcl.File
+		var diags hcl.Diagnostics
+		if strings.HasSuffix(path, ".json") {
+			f, diags = hcljson.Parse(src, path)
+		} else {
+			f, diags = hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+		}
+		if diags.HasErrors() || f == nil || f.Body == nil {
+			return // the full load reports it and leaves the file out
+		}
+		content, _, _ := f.Body.PartialContent(moduleBlocks)
+		for _, b := range content.Blocks {
+			attrs, _, _ := b.Body.PartialContent(sourceAttr)
+			a, ok := attrs.Attributes["source"]
+			if !ok {
+				continue
+			}
+			v, diags := a.Expr.Value(nil)
+			if diags.HasErrors() || !v.IsKnown() || v.IsNull() || v.Type() != cty.String {
+				continue
+			}
+			name := b.Labels[0]
+			if _, dup := sources[name]; !dup {
+				names = append(names, name)
+			}
+			sources[name] = v.AsString()
+		}
+	}
+	var overrides []string
+	for _, path := range files {
+		if isOverrideFile(filepath.Base(path)) {
+			overrides = append(overrides, path)
+			continue
+		}
+		read(path)
+	}
+	for _, path := range overrides {
+		read(path)
+	}
+	var out []string
+	for _, n := range names {
+		if src := sources[n]; isLocalSource(src) {
+			out = append(out, filepath.Clean(filepath.Join(dir, filepath.FromSlash(src))))
+		}
+	}
+	return out
 }
 
 // selectRoots returns the arguments plus every directory that no root calls
-// (directly or nested) through a local module source.
-func (l *loader) selectRoots(args, dirs []string) []string {
-	isDir := map[string]bool{}
-	for _, d := range dirs {
-		isDir[d] = true
-	}
+// (directly or nested) through a local module source. calls maps each
+// directory to the directories it calls locally.
+func selectRoots(args, dirs []string, calls map[string][]string) []string {
 	callees := func(d string) []string {
-		def := l.module(d)
-		var out []string
-		for _, mc := range def.moduleCalls {
-			if isLocalSource(mc.source) {
-				out = append(out, filepath.Clean(filepath.Join(d, mc.source)))
-			}
+		if cs, ok := calls[d]; ok {
+			return cs
 		}
-		return out
+		cs := localCallees(d) // a directory reached only through a call
+		calls[d] = cs
+		return cs
 	}
 	reached := map[string]bool{}
 	var reach func(d string, depth int)

@@ -442,9 +442,7 @@ func TestRootSelection(t *testing.T) {
 	for _, d := range []string{"live", "modules/a", "modules/b", "standalone", "cycle/x", "cycle/y", "modules/unused"} {
 		dirs = append(dirs, filepath.Join(dir, d))
 	}
-	l := newLoader()
-	l.parseAll(context.Background(), dirs)
-	roots := l.selectRoots(nil, dirs)
+	roots := selectRoots(nil, dirs, scanModuleSources(context.Background(), dirs))
 	var rel []string
 	for _, r := range roots {
 		x, _ := filepath.Rel(dir, r)
