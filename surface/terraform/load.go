@@ -205,6 +205,35 @@ func scanModuleSources(ctx context.Context, dirs []string) map[string][]string {
 	return m
 }
 
+// mayDeclareModule reports whether a file can hold a module block, so that
+// the first pass parses only those: in native syntax a block header starts
+// its line ("module" then a blank, a quote or a name); references like
+// module.x.y and path.module do not count.
+func mayDeclareModule(path string, src []byte) bool {
+	if strings.HasSuffix(path, ".json") {
+		return bytes.Contains(src, []byte(`"module"`))
+	}
+	word := []byte("module")
+	for i := 0; ; {
+		j := bytes.Index(src[i:], word)
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		i = at + len(word)
+		lineStart := at
+		for lineStart > 0 && (src[lineStart-1] == ' ' || src[lineStart-1] == '\t') {
+			lineStart--
+		}
+		if lineStart > 0 && src[lineStart-1] != '\n' {
+			continue
+		}
+		if i < len(src) && (src[i] == ' ' || src[i] == '\t' || src[i] == '"') {
+			return true
+		}
+	}
+}
+
 // localCallees returns the directories dir's module calls name with a local
 // source, override files applied last as Terraform merges them.
 func localCallees(dir string) []string {
@@ -216,7 +245,7 @@ func localCallees(dir string) []string {
 	var names []string
 	read := func(path string) {
 		src, err := os.ReadFile(path)
-		if err != nil || !bytes.Contains(src, []byte("module")) {
+		if err != nil || !mayDeclareModule(path, src) {
 			return
 		}
 		var f *hcl.File

@@ -128,3 +128,23 @@ resource "aws_sagemaker_notebook_instance" "this" {
 		}
 	}
 }
+
+func TestMayDeclareModule(t *testing.T) {
+	tests := []struct {
+		path, src string
+		want      bool
+	}{
+		{"a.tf", "module \"x\" {\n  source = \"./x\"\n}\n", true},
+		{"a.tf", "  module x {\n}\n", true},
+		{"a.tf", "locals {\n  a = 1\n}\nmodule\t\"x\" {}\n", true},
+		{"a.tf", "output \"o\" { value = module.x.name }\n", false},
+		{"a.tf", "locals { p = path.module }\n", false},
+		{"a.tf.json", `{"module": {"x": {"source": "./x"}}}`, true},
+		{"a.tf.json", `{"output": {"o": {"value": "${module.x.y}"}}}`, false},
+	}
+	for _, tc := range tests {
+		if got := mayDeclareModule(tc.path, []byte(tc.src)); got != tc.want {
+			t.Errorf("mayDeclareModule(%s, %q) = %v, want %v", tc.path, tc.src, got, tc.want)
+		}
+	}
+}
