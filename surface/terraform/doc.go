@@ -39,6 +39,12 @@
 //     parts rendered, unknown interpolations as ${source}) while staying Unknown;
 //   - a variable with no value is unknown, with a reason naming it;
 //   - an unknown count or for_each yields a model.Gap naming the expression;
+//     on a network resource (endpoint, route, association, egress rule) it
+//     instead leaves what the instances would attach to incomplete (an
+//     endpoint of unknown service, a route table or a group's egress marked
+//     incomplete), so that the notebooks' network controls are unknown; on a
+//     subnet, route table, NAT gateway or security group the Gap is limited
+//     to the network-dependent controls;
 //   - functions that cannot be evaluated offline (timestamp, uuid, bcrypt,
 //     yamlencode, ...) return unknown values; nothing is ever guessed. Two
 //     deliberate refinements over Terraform's plan-time behaviour: try() returns

@@ -913,7 +913,9 @@ func (mi *modInst) collect() {
 		}
 		st := mi.resourceState(decl)
 		if st.gap != "" {
-			mi.re.addGap(decl.typ, mi.absAddr(decl.addr()), decl.rng, st.gap, mi.supps, decl.supps)
+			if !networkTypes[decl.typ] || !mi.markUncounted(decl, st) {
+				mi.re.addGap(decl.typ, mi.absAddr(decl.addr()), decl.rng, st.gap, mi.supps, decl.supps)
+			}
 			continue
 		}
 		mi.eachOrigin = mi.forEachOrigin(decl.forEach)

@@ -479,6 +479,9 @@ func (re *rootEval) addGap(typ, addr string, rng hcl.Range, reason string, supps
 	var controls []string
 	if typ != "module" {
 		controls = controlsReading(typ)
+		if len(controls) == 0 && networkTypes[typ] {
+			controls = networkControls
+		}
 		if len(controls) == 0 {
 			return // no control reads this resource type
 		}
