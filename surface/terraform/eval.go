@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
@@ -908,7 +909,7 @@ func (mi *modInst) origin(expr hcl.Expression) string {
 // collect evaluates every resource and module call of the instance into the Set.
 func (mi *modInst) collect() {
 	for _, decl := range mi.def.resources {
-		if !modelTypes[decl.typ] {
+		if !modelTypes[decl.typ] || isLiteralIngressRule(decl) {
 			continue // evaluated only when something refers to it
 		}
 		st := mi.resourceState(decl)
@@ -934,4 +935,23 @@ func (mi *modInst) collect() {
 			c.mi.collect()
 		}
 	}
+}
+
+// isLiteralIngressRule reports whether decl is an aws_security_group_rule
+// written with type = "ingress": no control reads ingress rules, so its
+// instances are not evaluated unless something refers to them.
+func isLiteralIngressRule(decl *resourceDecl) bool {
+	if decl.typ != "aws_security_group_rule" || len(decl.overrides) > 0 {
+		return false
+	}
+	body, ok := decl.body.(*hclsyntax.Body)
+	if !ok {
+		return false
+	}
+	a, ok := body.Attributes["type"]
+	if !ok {
+		return false
+	}
+	v, diags := a.Expr.Value(nil)
+	return !diags.HasErrors() && v.IsKnown() && !v.IsNull() && v.Type() == cty.String && v.AsString() == "ingress"
 }
