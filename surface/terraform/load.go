@@ -37,10 +37,13 @@ type Input struct {
 // Memory is bounded by the roots being evaluated, not by the corpus: a first
 // pass reads only module blocks' sources to choose the roots; then each root
 // is loaded with the modules it calls, evaluated into its Set, and its files
-// are released. At most GOMAXPROCS roots are in memory at once.
+// are released. At most GOMAXPROCS roots are in memory at once. The first
+// pass keeps up to sourceCacheBytes of file contents so that most files are
+// read from disk once.
 func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
 	dirs := uniqueClean(append(append([]string(nil), in.Args...), in.Dirs...))
-	calls := scanModuleSources(ctx, dirs)
+	cache := newSourceCache(sourceCacheBytes)
+	calls := scanModuleSources(ctx, dirs, cache)
 	roots := selectRoots(uniqueClean(in.Args), dirs, calls)
 
 	var wg sync.WaitGroup
@@ -56,6 +59,7 @@ func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
 			defer wg.Done()
 			defer func() { <-sem }()
 			l := newLoader()
+			l.cache = cache
 			r := evaluateRoot(ctx, l, root, opts)
 			r.loaded = l.release()
 			results[i] = r
@@ -91,7 +95,7 @@ func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
 	// Parse errors of every directory, once, whether or not a root reached it.
 	for _, d := range dirs {
 		if !loaded[d] && ctx.Err() == nil {
-			for _, e := range loadModuleDir(d).parseErrs {
+			for _, e := range loadModuleDir(d, cache).parseErrs {
 				addErr(e)
 			}
 		}
@@ -122,8 +126,9 @@ func uniqueClean(paths []string) []string {
 // loader parses and decodes each module directory once and shares the
 // read-only result between roots.
 type loader struct {
-	mu   sync.Mutex
-	defs map[string]*defEntry
+	mu    sync.Mutex
+	defs  map[string]*defEntry
+	cache *sourceCache // may be nil
 }
 
 type defEntry struct {
@@ -152,7 +157,7 @@ func (l *loader) module(dir string) *moduleDef {
 				e.def = def
 			}
 		}()
-		e.def = loadModuleDir(dir)
+		e.def = loadModuleDir(dir, l.cache)
 	})
 	return e.def
 }
@@ -181,7 +186,7 @@ var sourceAttr = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "sourc
 // directories its module blocks call through a local source. Only files
 // that mention "module" are parsed, and nothing of them is kept; errors are
 // left to the full load, which reports them.
-func scanModuleSources(ctx context.Context, dirs []string) map[string][]string {
+func scanModuleSources(ctx context.Context, dirs []string, cache *sourceCache) map[string][]string {
 	out := make([][]string, len(dirs))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -194,7 +199,7 @@ func scanModuleSources(ctx context.Context, dirs []string) map[string][]string {
 		go func(i int, d string) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			out[i] = localCallees(d)
+			out[i] = localCallees(d, cache)
 		}(i, d)
 	}
 	wg.Wait()
@@ -236,7 +241,7 @@ func mayDeclareModule(path string, src []byte) bool {
 
 // localCallees returns the directories dir's module calls name with a local
 // source, override files applied last as Terraform merges them.
-func localCallees(dir string) []string {
+func localCallees(dir string, cache *sourceCache) []string {
 	files, err := configFiles(dir)
 	if err != nil {
 		return nil
@@ -245,7 +250,11 @@ func localCallees(dir string) []string {
 	var names []string
 	read := func(path string) {
 		src, err := os.ReadFile(path)
-		if err != nil || !mayDeclareModule(path, src) {
+		if err != nil {
+			return
+		}
+		cache.put(path, src)
+		if !mayDeclareModule(path, src) {
 			return
 		}
 		var f *hcl.File
@@ -304,7 +313,7 @@ func selectRoots(args, dirs []string, calls map[string][]string) []string {
 		if cs, ok := calls[d]; ok {
 			return cs
 		}
-		cs := localCallees(d) // a directory reached only through a call
+		cs := localCallees(d, nil) // a directory reached only through a call
 		calls[d] = cs
 		return cs
 	}
@@ -378,8 +387,8 @@ type parsedFile struct {
 }
 
 // parseConfigFile parses one .tf or .tf.json file.
-func parseConfigFile(path string) (*parsedFile, []model.Error) {
-	src, err := os.ReadFile(path)
+func parseConfigFile(path string, cache *sourceCache) (*parsedFile, []model.Error) {
+	src, err := cache.read(path)
 	if err != nil {
 		return nil, []model.Error{{File: path, Message: fmt.Sprintf("read: %s", describeFSError(err))}}
 	}
@@ -463,7 +472,7 @@ func configFiles(dir string) ([]string, error) {
 }
 
 // loadModuleDir parses and decodes every configuration file of dir.
-func loadModuleDir(dir string) *moduleDef {
+func loadModuleDir(dir string, cache *sourceCache) *moduleDef {
 	def := newModuleDef(dir)
 	files, err := configFiles(dir)
 	if err != nil {
@@ -473,7 +482,7 @@ func loadModuleDir(dir string) *moduleDef {
 	}
 	var overrides []*parsedFile
 	for _, path := range files {
-		pf, errs := parseConfigFile(path)
+		pf, errs := parseConfigFile(path, cache)
 		def.parseErrs = append(def.parseErrs, errs...)
 		if pf == nil {
 			continue
@@ -532,4 +541,48 @@ func modulesManifest(root string) (map[string]string, *model.Error) {
 		out[mod.Key] = filepath.Clean(d)
 	}
 	return out, nil
+}
+
+// sourceCacheBytes bounds the file contents the first pass keeps for the
+// load (a constant, whatever the size of the corpus).
+const sourceCacheBytes = 32 << 20
+
+// sourceCache holds file contents the first pass read, so that the load
+// that follows does not read them again. Each entry is handed out once and
+// dropped; files beyond the budget are read again from disk. A nil cache
+// reads from disk.
+type sourceCache struct {
+	mu     sync.Mutex
+	budget int
+	files  map[string][]byte
+}
+
+func newSourceCache(budget int) *sourceCache {
+	return &sourceCache{budget: budget, files: map[string][]byte{}}
+}
+
+func (c *sourceCache) put(path string, src []byte) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(src) <= c.budget {
+		c.files[path] = src
+		c.budget -= len(src)
+	}
+}
+
+// read returns the cached contents of path (dropping them), else reads it.
+func (c *sourceCache) read(path string) ([]byte, error) {
+	if c != nil {
+		c.mu.Lock()
+		src, ok := c.files[path]
+		delete(c.files, path)
+		c.mu.Unlock()
+		if ok {
+			return src, nil
+		}
+	}
+	return os.ReadFile(path)
 }

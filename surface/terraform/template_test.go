@@ -148,3 +148,25 @@ func TestMayDeclareModule(t *testing.T) {
 		}
 	}
 }
+
+func TestSourceCache(t *testing.T) {
+	dir := writeTree(t, map[string]string{"a.tf": "disk a", "b.tf": "disk b"})
+	a, b := dir+"/a.tf", dir+"/b.tf"
+	c := newSourceCache(4)
+	c.put(a, []byte("four"))
+	c.put(b, []byte("five!")) // over the budget: read from disk
+	for _, tc := range []struct {
+		cache      *sourceCache
+		path, want string
+	}{
+		{c, a, "four"},
+		{c, a, "disk a"}, // handed out once
+		{c, b, "disk b"},
+		{nil, a, "disk a"},
+	} {
+		got, err := tc.cache.read(tc.path)
+		if err != nil || string(got) != tc.want {
+			t.Errorf("read(%s) = %q, %v; want %q", tc.path, got, err, tc.want)
+		}
+	}
+}

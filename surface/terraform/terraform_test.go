@@ -442,7 +442,7 @@ func TestRootSelection(t *testing.T) {
 	for _, d := range []string{"live", "modules/a", "modules/b", "standalone", "cycle/x", "cycle/y", "modules/unused"} {
 		dirs = append(dirs, filepath.Join(dir, d))
 	}
-	roots := selectRoots(nil, dirs, scanModuleSources(context.Background(), dirs))
+	roots := selectRoots(nil, dirs, scanModuleSources(context.Background(), dirs, nil))
 	var rel []string
 	for _, r := range roots {
 		x, _ := filepath.Rel(dir, r)
