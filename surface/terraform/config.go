@@ -161,7 +161,7 @@ func (d *moduleDef) decodeVariable(b *hcl.Block) {
 			d.parseErrs = append(d.parseErrs, diagErrors(diags)...)
 		} else {
 			v.def = val
-			v.defaultLoc = fmt.Sprintf("default in %s", relLine(a.Expr.Range(), d.dir))
+			v.defaultLoc = fmt.Sprintf("default in %s", fileLine(a.Expr.Range()))
 		}
 	}
 	if _, dup := d.variables[name]; dup {
@@ -403,13 +403,11 @@ func (d *moduleDef) addTraversalNames(t hcl.Traversal) {
 
 var jsonAttrName = regexp.MustCompile(`\.([A-Za-z_][A-Za-z0-9_-]*)`)
 
-// relLine renders a range as file:line with the file relative to dir.
-func relLine(rng hcl.Range, dir string) string {
-	f := rng.Filename
-	if rel, err := filepath.Rel(dir, f); err == nil && !filepath.IsAbs(rel) && rel != "" && rel[0] != '.' {
-		f = rel
-	}
-	return fmt.Sprintf("%s:%d", filepath.ToSlash(f), rng.Start.Line)
+// fileLine renders a range as file:line for origins and reasons, with the
+// file as the scan reached it: the same path as model.Range.File and
+// location.file, so that two modules' main.tf are never confused.
+func fileLine(rng hcl.Range) string {
+	return fmt.Sprintf("%s:%d", filepath.ToSlash(rng.Filename), rng.Start.Line)
 }
 
 // legacyQuotedType reads a Terraform 0.11 quoted type constraint.

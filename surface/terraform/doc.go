@@ -34,8 +34,17 @@
 //     variables and module outputs;
 //   - a data source is read at apply: its attributes are unknown, with a reason
 //     naming data.TYPE.NAME;
+//   - an unknown string written as a template ("com.amazonaws.${data.aws_region.current.name}.s3",
+//     format("...%s...", x)) keeps its template text in model.Str.V (known
+//     parts rendered, unknown interpolations as ${source}) while staying Unknown;
 //   - a variable with no value is unknown, with a reason naming it;
 //   - an unknown count or for_each yields a model.Gap naming the expression;
+//     on a network resource (endpoint, route, association, egress rule) it
+//     instead leaves what the instances would attach to incomplete (an
+//     endpoint of unknown service, a route table or a group's egress marked
+//     incomplete), so that the notebooks' network controls are unknown; on a
+//     subnet, route table, NAT gateway or security group the Gap is limited
+//     to the network-dependent controls;
 //   - functions that cannot be evaluated offline (timestamp, uuid, bcrypt,
 //     yamlencode, ...) return unknown values; nothing is ever guessed. Two
 //     deliberate refinements over Terraform's plan-time behaviour: try() returns
@@ -51,7 +60,8 @@
 //
 // Every unknown carries the reason it is unknown; Origin says where a
 // non-literal value came from (var.x default in variables.tf:4, terraform.tfvars:2,
-// local.x, module.m input).
+// local.x, var.x set by module.m (main.tf:9)). Files in origins and reasons
+// are named by the path the scan reached them, as model.Range.File.
 //
 // # Suppressions
 //

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
@@ -49,6 +50,8 @@ type rootEval struct {
 type rootResult struct {
 	set  *model.Set
 	errs []model.Error
+	// loaded holds the parse errors of every directory the root loaded.
+	loaded map[string][]model.Error
 }
 
 // evaluateRoot evaluates one root; a panic inside evaluation becomes an
@@ -212,9 +215,9 @@ func (mi *modInst) eval(expr hcl.Expression, sc *scope) cty.Value {
 	if diags.HasErrors() {
 		re.diags(diags)
 		r := expr.Range()
-		return unknownBecause(cty.DynamicPseudoType, fmt.Sprintf("evaluation error at %s", r.Filename+":"+fmt.Sprint(r.Start.Line)))
+		return unknownBecause(cty.DynamicPseudoType, "evaluation error at "+fileLine(r))
 	}
-	return v
+	return mi.withTemplateText(expr, ctx, v)
 }
 
 func (mi *modInst) evalContext(traversals []hcl.Traversal, sc *scope) *hcl.EvalContext {
@@ -572,7 +575,7 @@ func (mi *modInst) exprText(expr hcl.Expression) string {
 			return txt
 		}
 	}
-	return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line)
+	return fileLine(r)
 }
 
 // resourceState evaluates a managed resource's instances once.
@@ -776,7 +779,7 @@ func (mi *modInst) moduleInputs(call *moduleCall, child *moduleDef, sc *scope, a
 			continue
 		}
 		v := mi.eval(a.Expr, sc)
-		origin := fmt.Sprintf("set by %s at %s", addr, relLine(a.Expr.Range(), mi.re.root))
+		origin := fmt.Sprintf("set by %s (%s)", addr, fileLine(a.Expr.Range()))
 		if o := mi.origin(a.Expr); o != "" {
 			origin += " from " + o
 		}
@@ -906,12 +909,14 @@ func (mi *modInst) origin(expr hcl.Expression) string {
 // collect evaluates every resource and module call of the instance into the Set.
 func (mi *modInst) collect() {
 	for _, decl := range mi.def.resources {
-		if !modelTypes[decl.typ] {
+		if !modelTypes[decl.typ] || isLiteralIngressRule(decl) {
 			continue // evaluated only when something refers to it
 		}
 		st := mi.resourceState(decl)
 		if st.gap != "" {
-			mi.re.addGap(decl.typ, mi.absAddr(decl.addr()), decl.rng, st.gap, mi.supps, decl.supps)
+			if !networkTypes[decl.typ] || !mi.markUncounted(decl, st) {
+				mi.re.addGap(decl.typ, mi.absAddr(decl.addr()), decl.rng, st.gap, mi.supps, decl.supps)
+			}
 			continue
 		}
 		mi.eachOrigin = mi.forEachOrigin(decl.forEach)
@@ -930,4 +935,23 @@ func (mi *modInst) collect() {
 			c.mi.collect()
 		}
 	}
+}
+
+// isLiteralIngressRule reports whether decl is an aws_security_group_rule
+// written with type = "ingress": no control reads ingress rules, so its
+// instances are not evaluated unless something refers to them.
+func isLiteralIngressRule(decl *resourceDecl) bool {
+	if decl.typ != "aws_security_group_rule" || len(decl.overrides) > 0 {
+		return false
+	}
+	body, ok := decl.body.(*hclsyntax.Body)
+	if !ok {
+		return false
+	}
+	a, ok := body.Attributes["type"]
+	if !ok {
+		return false
+	}
+	v, diags := a.Expr.Value(nil)
+	return !diags.HasErrors() && v.IsKnown() && !v.IsNull() && v.Type() == cty.String && v.AsString() == "ingress"
 }

@@ -1,6 +1,7 @@
 package terraform
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	hcljson "github.com/hashicorp/hcl/v2/json"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
@@ -31,17 +33,20 @@ type Input struct {
 // Load evaluates every root module of the input. It never fails as a whole:
 // unreadable or unparsable files are Result.Errors and everything else is
 // still evaluated.
+//
+// Memory is bounded by the roots being evaluated, not by the corpus: a first
+// pass reads only module blocks' sources to choose the roots; then each root
+// is loaded with the modules it calls, evaluated into its Set, and its files
+// are released. At most GOMAXPROCS roots are in memory at once. The first
+// pass keeps up to sourceCacheBytes of file contents so that most files are
+// read from disk once.
 func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
-	l := newLoader()
 	dirs := uniqueClean(append(append([]string(nil), in.Args...), in.Dirs...))
-	l.parseAll(ctx, dirs)
-	roots := l.selectRoots(uniqueClean(in.Args), dirs)
+	cache := newSourceCache(sourceCacheBytes)
+	calls := scanModuleSources(ctx, dirs, cache)
+	roots := selectRoots(uniqueClean(in.Args), dirs, calls)
 
-	var (
-		mu  sync.Mutex
-		res surface.Result
-		wg  sync.WaitGroup
-	)
+	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	results := make([]*rootResult, len(roots))
 	for i, root := range roots {
@@ -53,12 +58,16 @@ func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
 		go func(i int, root string) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			results[i] = evaluateRoot(ctx, l, root, opts)
+			l := newLoader()
+			l.cache = cache
+			r := evaluateRoot(ctx, l, root, opts)
+			r.loaded = l.release()
+			results[i] = r
 		}(i, root)
 	}
 	wg.Wait()
-	mu.Lock()
-	defer mu.Unlock()
+
+	var res surface.Result
 	seen := map[string]bool{}
 	addErr := func(e model.Error) {
 		k := fmt.Sprintf("%s:%d:%s", e.File, e.Line, e.Message)
@@ -67,14 +76,7 @@ func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
 			res.Errors = append(res.Errors, e)
 		}
 	}
-	// Parse errors of every directory, once, whether or not a root reached it.
-	for _, d := range dirs {
-		if def := l.cached(d); def != nil {
-			for _, e := range def.parseErrs {
-				addErr(e)
-			}
-		}
-	}
+	loaded := map[string]bool{}
 	for _, r := range results {
 		if r == nil {
 			continue
@@ -82,6 +84,20 @@ func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
 		res.Sets = append(res.Sets, r.set)
 		for _, e := range r.errs {
 			addErr(e)
+		}
+		for dir, errs := range r.loaded {
+			loaded[dir] = true
+			for _, e := range errs {
+				addErr(e)
+			}
+		}
+	}
+	// Parse errors of every directory, once, whether or not a root reached it.
+	for _, d := range dirs {
+		if !loaded[d] && ctx.Err() == nil {
+			for _, e := range loadModuleDir(d, cache).parseErrs {
+				addErr(e)
+			}
 		}
 	}
 	sort.SliceStable(res.Errors, func(i, j int) bool {
@@ -110,8 +126,9 @@ func uniqueClean(paths []string) []string {
 // loader parses and decodes each module directory once and shares the
 // read-only result between roots.
 type loader struct {
-	mu   sync.Mutex
-	defs map[string]*defEntry
+	mu    sync.Mutex
+	defs  map[string]*defEntry
+	cache *sourceCache // may be nil
 }
 
 type defEntry struct {
@@ -140,56 +157,165 @@ func (l *loader) module(dir string) *moduleDef {
 				e.def = def
 			}
 		}()
-		e.def = loadModuleDir(dir)
+		e.def = loadModuleDir(dir, l.cache)
 	})
 	return e.def
 }
 
-func (l *loader) cached(dir string) *moduleDef {
+// release drops every parsed module of the loader and returns the errors
+// each directory's parsing gave, by directory.
+func (l *loader) release() map[string][]model.Error {
 	l.mu.Lock()
-	e := l.defs[dir]
-	l.mu.Unlock()
-	if e == nil {
-		return nil
+	defer l.mu.Unlock()
+	out := make(map[string][]model.Error, len(l.defs))
+	for dir, e := range l.defs {
+		if e.def != nil {
+			out[dir] = e.def.parseErrs
+		}
 	}
-	return l.module(dir)
+	l.defs = map[string]*defEntry{}
+	return out
 }
 
-// parseAll parses the directories concurrently, bounded by GOMAXPROCS.
-func (l *loader) parseAll(ctx context.Context, dirs []string) {
+// moduleBlocks is the part of fileSchema the first pass reads.
+var moduleBlocks = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "module", LabelNames: []string{"name"}}}}
+
+var sourceAttr = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "source"}}}
+
+// scanModuleSources is the cheap first pass: for every directory, the
+// directories its module blocks call through a local source. Only files
+// that mention "module" are parsed, and nothing of them is kept; errors are
+// left to the full load, which reports them.
+func scanModuleSources(ctx context.Context, dirs []string, cache *sourceCache) map[string][]string {
+	out := make([][]string, len(dirs))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for _, d := range dirs {
+	for i, d := range dirs {
 		if ctx.Err() != nil {
-			return
+			break
 		}
 		wg.Add(1)
 		sem <- struct{}{}
-		go func(d string) {
+		go func(i int, d string) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			l.module(d)
-		}(d)
+			out[i] = localCallees(d, cache)
+		}(i, d)
 	}
 	wg.Wait()
+	m := make(map[string][]string, len(dirs))
+	for i, d := range dirs {
+		m[d] = out[i]
+	}
+	return m
+}
+
+// mayDeclareModule reports whether a file can hold a module block, so that
+// the first pass parses only those: in native syntax a block header starts
+// its line ("module" then a blank, a quote or a name); references like
+// module.x.y and path.module do not count.
+func mayDeclareModule(path string, src []byte) bool {
+	if strings.HasSuffix(path, ".json") {
+		return bytes.Contains(src, []byte(`"module"`))
+	}
+	word := []byte("module")
+	for i := 0; ; {
+		j := bytes.Index(src[i:], word)
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		i = at + len(word)
+		lineStart := at
+		for lineStart > 0 && (src[lineStart-1] == ' ' || src[lineStart-1] == '\t') {
+			lineStart--
+		}
+		if lineStart > 0 && src[lineStart-1] != '\n' {
+			continue
+		}
+		if i < len(src) && (src[i] == ' ' || src[i] == '\t' || src[i] == '"') {
+			return true
+		}
+	}
+}
+
+// localCallees returns the directories dir's module calls name with a local
+// source, override files applied last as Terraform merges them.
+func localCallees(dir string, cache *sourceCache) []string {
+	files, err := configFiles(dir)
+	if err != nil {
+		return nil
+	}
+	sources := map[string]string{}
+	var names []string
+	read := func(path string) {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return
+		}
+		cache.put(path, src)
+		if !mayDeclareModule(path, src) {
+			return
+		}
+		var f *hcl.File
+		var diags hcl.Diagnostics
+		if strings.HasSuffix(path, ".json") {
+			f, diags = hcljson.Parse(src, path)
+		} else {
+			f, diags = hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+		}
+		if diags.HasErrors() || f == nil || f.Body == nil {
+			return // the full load reports it and leaves the file out
+		}
+		content, _, _ := f.Body.PartialContent(moduleBlocks)
+		for _, b := range content.Blocks {
+			attrs, _, _ := b.Body.PartialContent(sourceAttr)
+			a, ok := attrs.Attributes["source"]
+			if !ok {
+				continue
+			}
+			v, diags := a.Expr.Value(nil)
+			if diags.HasErrors() || !v.IsKnown() || v.IsNull() || v.Type() != cty.String {
+				continue
+			}
+			name := b.Labels[0]
+			if _, dup := sources[name]; !dup {
+				names = append(names, name)
+			}
+			sources[name] = v.AsString()
+		}
+	}
+	var overrides []string
+	for _, path := range files {
+		if isOverrideFile(filepath.Base(path)) {
+			overrides = append(overrides, path)
+			continue
+		}
+		read(path)
+	}
+	for _, path := range overrides {
+		read(path)
+	}
+	var out []string
+	for _, n := range names {
+		if src := sources[n]; isLocalSource(src) {
+			out = append(out, filepath.Clean(filepath.Join(dir, filepath.FromSlash(src))))
+		}
+	}
+	return out
 }
 
 // selectRoots returns the arguments plus every directory that no root calls
-// (directly or nested) through a local module source.
-func (l *loader) selectRoots(args, dirs []string) []string {
-	isDir := map[string]bool{}
-	for _, d := range dirs {
-		isDir[d] = true
-	}
+// (directly or nested) through a local module source. calls maps each
+// directory to the directories it calls locally.
+func selectRoots(args, dirs []string, calls map[string][]string) []string {
 	callees := func(d string) []string {
-		def := l.module(d)
-		var out []string
-		for _, mc := range def.moduleCalls {
-			if isLocalSource(mc.source) {
-				out = append(out, filepath.Clean(filepath.Join(d, mc.source)))
-			}
+		if cs, ok := calls[d]; ok {
+			return cs
 		}
-		return out
+		cs := localCallees(d, nil) // a directory reached only through a call
+		calls[d] = cs
+		return cs
 	}
 	reached := map[string]bool{}
 	var reach func(d string, depth int)
@@ -261,8 +387,8 @@ type parsedFile struct {
 }
 
 // parseConfigFile parses one .tf or .tf.json file.
-func parseConfigFile(path string) (*parsedFile, []model.Error) {
-	src, err := os.ReadFile(path)
+func parseConfigFile(path string, cache *sourceCache) (*parsedFile, []model.Error) {
+	src, err := cache.read(path)
 	if err != nil {
 		return nil, []model.Error{{File: path, Message: fmt.Sprintf("read: %s", describeFSError(err))}}
 	}
@@ -346,7 +472,7 @@ func configFiles(dir string) ([]string, error) {
 }
 
 // loadModuleDir parses and decodes every configuration file of dir.
-func loadModuleDir(dir string) *moduleDef {
+func loadModuleDir(dir string, cache *sourceCache) *moduleDef {
 	def := newModuleDef(dir)
 	files, err := configFiles(dir)
 	if err != nil {
@@ -356,7 +482,7 @@ func loadModuleDir(dir string) *moduleDef {
 	}
 	var overrides []*parsedFile
 	for _, path := range files {
-		pf, errs := parseConfigFile(path)
+		pf, errs := parseConfigFile(path, cache)
 		def.parseErrs = append(def.parseErrs, errs...)
 		if pf == nil {
 			continue
@@ -415,4 +541,48 @@ func modulesManifest(root string) (map[string]string, *model.Error) {
 		out[mod.Key] = filepath.Clean(d)
 	}
 	return out, nil
+}
+
+// sourceCacheBytes bounds the file contents the first pass keeps for the
+// load (a constant, whatever the size of the corpus).
+const sourceCacheBytes = 32 << 20
+
+// sourceCache holds file contents the first pass read, so that the load
+// that follows does not read them again. Each entry is handed out once and
+// dropped; files beyond the budget are read again from disk. A nil cache
+// reads from disk.
+type sourceCache struct {
+	mu     sync.Mutex
+	budget int
+	files  map[string][]byte
+}
+
+func newSourceCache(budget int) *sourceCache {
+	return &sourceCache{budget: budget, files: map[string][]byte{}}
+}
+
+func (c *sourceCache) put(path string, src []byte) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(src) <= c.budget {
+		c.files[path] = src
+		c.budget -= len(src)
+	}
+}
+
+// read returns the cached contents of path (dropping them), else reads it.
+func (c *sourceCache) read(path string) ([]byte, error) {
+	if c != nil {
+		c.mu.Lock()
+		src, ok := c.files[path]
+		delete(c.files, path)
+		c.mu.Unlock()
+		if ok {
+			return src, nil
+		}
+	}
+	return os.ReadFile(path)
 }

@@ -21,6 +21,8 @@ type pendingRoute struct {
 	table model.Str
 	addr  string
 	route model.Route
+	// unknown: whether the route exists is unknown (its count is unknown).
+	unknown string
 }
 
 // pendingAssoc links the resource named by table to the one named by subnet.
@@ -54,6 +56,10 @@ func (n *networkIndex) link(set *model.Set) {
 	}
 	for _, p := range n.routes {
 		if rt := rtByKey[p.table.Ref]; rt != nil {
+			if p.unknown != "" {
+				rt.Complete, rt.Reason = false, p.unknown
+				continue
+			}
 			rt.Routes = append(rt.Routes, p.route)
 			continue
 		}

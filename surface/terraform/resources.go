@@ -44,7 +44,11 @@ func valueStr(v cty.Value, def string) model.Str {
 		if len(all.refs) > 1 {
 			return model.Str{Resolution: model.Unknown, Reason: fmt.Sprintf("the value is one of %s, chosen at apply", strings.Join(all.refs, ", "))}
 		}
-		return model.Str{Resolution: model.Unknown, Reason: all.reason("the value is known only after apply")}
+		out := model.Str{Resolution: model.Unknown, Reason: all.reason("the value is known only after apply")}
+		if _, ms := v.Unmark(); len(ms) > 0 {
+			out.V, _ = onlyTemplate(ms)
+		}
+		return out
 	}
 	s, err := convert.Convert(u, cty.String)
 	if err != nil || s.IsNull() || !s.IsKnown() {
@@ -475,6 +479,9 @@ func (re *rootEval) addGap(typ, addr string, rng hcl.Range, reason string, supps
 	var controls []string
 	if typ != "module" {
 		controls = controlsReading(typ)
+		if len(controls) == 0 && networkTypes[typ] {
+			controls = networkControls
+		}
 		if len(controls) == 0 {
 			return // no control reads this resource type
 		}

@@ -223,7 +223,7 @@ func TestVariablePrecedence(t *testing.T) {
 		want       string
 		wantOrigin string
 	}{
-		{"default", nil, surface.Options{}, "Enabled", "var.access default in main.tf:3"},
+		{"default", nil, surface.Options{}, "Enabled", "/main.tf:3"},
 		{"env over default", nil, surface.Options{Getenv: env("TF_VAR_access", "Disabled")}, "Disabled", "TF_VAR_access"},
 		{"tfvars over env", map[string]string{"terraform.tfvars": `access = "X1"`}, surface.Options{Getenv: env("TF_VAR_access", "Disabled")}, "X1", "terraform.tfvars:1"},
 		{"tfvars.json over tfvars", map[string]string{"terraform.tfvars": `access = "X1"`, "terraform.tfvars.json": `{"access": "X2"}`}, surface.Options{}, "X2", "terraform.tfvars.json:1"},
@@ -442,9 +442,7 @@ func TestRootSelection(t *testing.T) {
 	for _, d := range []string{"live", "modules/a", "modules/b", "standalone", "cycle/x", "cycle/y", "modules/unused"} {
 		dirs = append(dirs, filepath.Join(dir, d))
 	}
-	l := newLoader()
-	l.parseAll(context.Background(), dirs)
-	roots := l.selectRoots(nil, dirs)
+	roots := selectRoots(nil, dirs, scanModuleSources(context.Background(), dirs, nil))
 	var rel []string
 	for _, r := range roots {
 		x, _ := filepath.Rel(dir, r)
