@@ -196,7 +196,17 @@ func writeFileAtomic(path string, write func(*os.File) error) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
+	// A report is an ordinary file: readable like one written by a shell
+	// redirection (0644 before umask), or with the mode it already had.
+	mode := os.FileMode(0o644)
+	if st, err := os.Stat(path); err == nil {
+		mode = st.Mode().Perm()
+	}
 	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(mode); err != nil {
 		tmp.Close()
 		return err
 	}
