@@ -100,11 +100,7 @@ func ImportResultByAccount(ctx context.Context, res *finding.Result, a report.AS
 	if err != nil {
 		return Summary{}, err
 	}
-	byAccount := map[string][]types.AwsSecurityFinding{}
-	for _, f := range fs {
-		acc := aws.ToString(f.AwsAccountId)
-		byAccount[acc] = append(byAccount[acc], f)
-	}
+	byAccount := groupBy(fs, func(f types.AwsSecurityFinding) string { return aws.ToString(f.AwsAccountId) })
 	var total Summary
 	var errs []error
 	for _, account := range sortedKeys(byAccount) {
@@ -145,11 +141,7 @@ func Import(ctx context.Context, client API, findings []types.AwsSecurityFinding
 
 // ImportByRegion imports each region's findings through its own client.
 func ImportByRegion(ctx context.Context, clientFor func(region string) (API, error), findings []types.AwsSecurityFinding) (Summary, error) {
-	byRegion := map[string][]types.AwsSecurityFinding{}
-	for _, f := range findings {
-		r := aws.ToString(f.Region)
-		byRegion[r] = append(byRegion[r], f)
-	}
+	byRegion := groupBy(findings, func(f types.AwsSecurityFinding) string { return aws.ToString(f.Region) })
 	var total Summary
 	var errs []error
 	for _, region := range sortedKeys(byRegion) {
@@ -172,6 +164,15 @@ func (s *Summary) add(o Summary) {
 	s.Imported += o.Imported
 	s.Batches += o.Batches
 	s.Rejected = append(s.Rejected, o.Rejected...)
+}
+
+// groupBy splits findings by a key, keeping their order within a group.
+func groupBy(fs []types.AwsSecurityFinding, key func(types.AwsSecurityFinding) string) map[string][]types.AwsSecurityFinding {
+	groups := map[string][]types.AwsSecurityFinding{}
+	for _, f := range fs {
+		groups[key(f)] = append(groups[key(f)], f)
+	}
+	return groups
 }
 
 func sortedKeys[V any](m map[string]V) []string {
