@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -43,12 +44,23 @@ func (s *regionScope) fail(format string, args ...any) {
 }
 
 // gap adds an unknown scope to the set: controls (empty: all) are unknown for
-// it. A scope already unknown for every control gets no second gap.
+// it. A scope already unknown for every control gets no second gap, and a
+// second failure for the same scope and controls (two EC2 look-ups of one
+// VPC) joins the first gap's reason, so each control reports the scope once.
 func (s *regionScope) gap(m model.Meta, controls []string, reason string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, g := range s.set.Gaps {
-		if g.Address == m.Address && len(g.Controls) == 0 {
+		if g.Address != m.Address {
+			continue
+		}
+		if len(g.Controls) == 0 {
+			return
+		}
+		if slices.Equal(g.Controls, controls) {
+			if !strings.Contains(g.Reason, reason) {
+				g.Reason += "; " + reason
+			}
 			return
 		}
 	}
