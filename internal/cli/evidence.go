@@ -109,6 +109,11 @@ The store is --store (a SQLite file path or a postgres:// URL), else $SAGEFENCE_
 the per-user SQLite file ($XDG_DATA_HOME/sagefence/evidence.db or ~/.local/share/sagefence/
 evidence.db on Linux; ~/Library/Application Support/sagefence on macOS; %LocalAppData%\sagefence
 on Windows).`,
+		Example: `  sagefence scan infra/ --record               # record a run
+  sagefence evidence list
+  sagefence evidence verify                      # recompute the hash chain
+  sagefence evidence diff 41 42                  # what regressed, what became compliant
+  sagefence evidence export --from 2026-01-01 --to 2026-03-31 --format html -o q1.html`,
 	}
 	cmd.AddCommand(newEvidenceListCmd(io), newEvidenceShowCmd(io), newEvidenceDiffCmd(io), newEvidenceVerifyCmd(io),
 		newEvidenceExportCmd(io), newEvidencePruneCmd(io), newEvidenceKeygenCmd(io), newEvidenceSignCmd(io))
