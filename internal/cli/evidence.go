@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/sagefence/sagefence/evidence"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/internal/config"
+	"github.com/sagefence/sagefence/report"
 )
 
 // StoreOptions locate the evidence store (--store, else $SAGEFENCE_STORE,
@@ -123,14 +125,27 @@ on Windows).`,
 	return cmd
 }
 
-// withStore opens the store for a subcommand and closes it after.
-func withStore(cmd *cobra.Command, io *IO, o *StoreOptions, fn func(ctx context.Context, st evidence.Store) error) error {
-	st, err := o.open(cmd.Context(), io)
-	if err != nil {
-		return err
+// storeCommand completes an evidence subcommand that works on the store: it
+// adds --store, and its RunE runs check (the flags and arguments that need
+// no store, so a mistake opens nothing; nil for none), then run with the
+// opened store, which is closed after.
+func storeCommand(io *IO, cmd *cobra.Command, check func(args []string) error, run func(ctx context.Context, st evidence.Store, args []string) error) *cobra.Command {
+	var o StoreOptions
+	o.addFlags(cmd)
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if check != nil {
+			if err := check(args); err != nil {
+				return err
+			}
+		}
+		st, err := o.open(c.Context(), io)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		return run(c.Context(), st, args)
 	}
-	defer st.Close()
-	return fn(cmd.Context(), st)
+	return cmd
 }
 
 func writeJSON(io *IO, v any) error {
@@ -140,35 +155,30 @@ func writeJSON(io *IO, v any) error {
 }
 
 func newEvidenceListCmd(io *IO) *cobra.Command {
-	var o StoreOptions
 	var asJSON bool
 	var limit int
-	cmd := &cobra.Command{
+	cmd := storeCommand(io, &cobra.Command{
 		Use: "list", Short: "List recorded runs, newest first", Args: exactArgs(0),
 		Example: "  sagefence evidence list --limit 20",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, io, &o, func(ctx context.Context, st evidence.Store) error {
-				runs, err := st.Runs(ctx, evidence.RunQuery{Desc: true, Limit: limit})
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					if runs == nil {
-						runs = []evidence.RunInfo{}
-					}
-					return writeJSON(io, runs)
-				}
-				tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "RUN\tTIME\tCOMMAND\tSCOPE\tFAIL\tPASS\tUNKNOWN\tSUPPRESSED\tERRORS\tHASH")
-				for _, r := range runs {
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", r.Seq, r.StartedAt.Format(evidence.TimeLayout), r.Command,
-						scopeText(r), r.Summary.Fail, r.Summary.Pass, r.Summary.Unknown, r.Summary.Suppressed, r.Summary.Errors, r.Hash[:12])
-				}
-				return tw.Flush()
-			})
-		},
-	}
-	o.addFlags(cmd)
+	}, nil, func(ctx context.Context, st evidence.Store, args []string) error {
+		runs, err := st.Runs(ctx, evidence.RunQuery{Desc: true, Limit: limit})
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			if runs == nil {
+				runs = []evidence.RunInfo{}
+			}
+			return writeJSON(io, runs)
+		}
+		tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "RUN\tTIME\tCOMMAND\tSCOPE\tFAIL\tPASS\tUNKNOWN\tSUPPRESSED\tERRORS\tHASH")
+		for _, r := range runs {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", r.Seq, r.StartedAt.Format(evidence.TimeLayout), r.Command,
+				scopeText(r), r.Summary.Fail, r.Summary.Pass, r.Summary.Unknown, r.Summary.Suppressed, r.Summary.Errors, r.Hash[:12])
+		}
+		return tw.Flush()
+	})
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().IntVar(&limit, "limit", 50, "show at most `N` runs (0: all)")
 	return cmd
@@ -214,69 +224,60 @@ func loadRun(ctx context.Context, st evidence.Store, ref string) (*evidence.Run,
 }
 
 func newEvidenceShowCmd(io *IO) *cobra.Command {
-	var o StoreOptions
 	out := &OutputOptions{}
-	cmd := &cobra.Command{
+	var f report.Formatter
+	cmd := storeCommand(io, &cobra.Command{
 		Use: "show RUN", Short: "Show a recorded run in any report format", Args: exactArgs(1),
 		Example: "  sagefence evidence show 12 --format json\n  sagefence evidence show latest",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := out.formatter(io)
-			if err != nil {
-				return err
-			}
-			return withStore(cmd, io, &o, func(ctx context.Context, st evidence.Store) error {
-				r, err := loadRun(ctx, st, args[0])
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(io.ErrOut, "run %d recorded %s, hash %s (prev %s)\n", r.Seq, r.RecordedAt.Format(evidence.TimeLayout), r.Hash, r.PrevHash)
-				res := r.Result()
-				res.Finalize()
-				return f.Format(io.Out, res)
-			})
-		},
-	}
-	o.addFlags(cmd)
+	}, func(args []string) error {
+		var err error
+		f, err = out.formatter(io)
+		return err
+	}, func(ctx context.Context, st evidence.Store, args []string) error {
+		r, err := loadRun(ctx, st, args[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(io.ErrOut, "run %d recorded %s, hash %s (prev %s)\n", r.Seq, r.RecordedAt.Format(evidence.TimeLayout), r.Hash, r.PrevHash)
+		res := r.Result()
+		res.Finalize()
+		return f.Format(io.Out, res)
+	})
 	cmd.Flags().StringVarP(&out.Format, "format", "f", "", "output format: "+joinNames())
 	return cmd
 }
 
 func newEvidenceDiffCmd(io *IO) *cobra.Command {
-	var o StoreOptions
 	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := storeCommand(io, &cobra.Command{
 		Use: "diff RUN1 RUN2", Short: "What became compliant, regressed, appeared or disappeared between two runs", Args: exactArgs(2),
 		Example: "  sagefence evidence diff 11 latest",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, io, &o, func(ctx context.Context, st evidence.Store) error {
-				a, err := loadRun(ctx, st, args[0])
-				if err != nil {
-					return err
-				}
-				b, err := loadRun(ctx, st, args[1])
-				if err != nil {
-					return err
-				}
-				d := evidence.DiffRuns(a, b)
-				if asJSON {
-					return writeJSON(io, d)
-				}
-				fmt.Fprintf(io.Out, "run %d -> run %d: %d unchanged\n", d.From, d.To, d.Unchanged)
-				for _, sec := range []struct {
-					title string
-					es    []evidence.DiffEntry
-				}{{"Became compliant", d.BecameCompliant}, {"Regressed", d.Regressed}, {"Changed", d.Changed},
-					{"Appeared", d.Appeared}, {"Disappeared", d.Disappeared}} {
-					fmt.Fprintf(io.Out, "\n%s (%d)\n", sec.title, len(sec.es))
-					for _, e := range sec.es {
-						fmt.Fprintf(io.Out, "  %-10s -> %-10s %s  %s\n", orDash(e.Before), orDash(e.After), e.ControlID, e.Resource)
-					}
-				}
-				return nil
-			})
-		},
-	}
-	o.addFlags(cmd)
+	}, nil, func(ctx context.Context, st evidence.Store, args []string) error {
+		a, err := loadRun(ctx, st, args[0])
+		if err != nil {
+			return err
+		}
+		b, err := loadRun(ctx, st, args[1])
+		if err != nil {
+			return err
+		}
+		d := evidence.DiffRuns(a, b)
+		if asJSON {
+			return writeJSON(io, d)
+		}
+		fmt.Fprintf(io.Out, "run %d -> run %d: %d unchanged\n", d.From, d.To, d.Unchanged)
+		for _, sec := range []struct {
+			title string
+			es    []evidence.DiffEntry
+		}{{"Became compliant", d.BecameCompliant}, {"Regressed", d.Regressed}, {"Changed", d.Changed},
+			{"Appeared", d.Appeared}, {"Disappeared", d.Disappeared}} {
+			fmt.Fprintf(io.Out, "\n%s (%d)\n", sec.title, len(sec.es))
+			for _, e := range sec.es {
+				fmt.Fprintf(io.Out, "  %-10s -> %-10s %s  %s\n", orDash(e.Before), orDash(e.After), e.ControlID, e.Resource)
+			}
+		}
+		return nil
+	})
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
@@ -289,51 +290,46 @@ func orDash(s string) string {
 }
 
 func newEvidenceVerifyCmd(io *IO) *cobra.Command {
-	var o StoreOptions
 	var pubPath string
 	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := storeCommand(io, &cobra.Command{
 		Use: "verify", Short: "Recompute the hash chain and name the first altered or missing run", Args: exactArgs(0),
 		Long: `Recompute every run's hash from its stored content and check each link to the run before.
 Exit 0 when the chain is intact, 1 when a run is missing, altered or out of order (the first
 one is named). With --pub, also check the newest head signature made with that key: it detects
 runs deleted from the end of the chain, which the chain alone cannot.`,
 		Example: "  sagefence evidence verify\n  sagefence evidence verify --pub evidence-key.pub.pem",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd, io, &o, func(ctx context.Context, st evidence.Store) error {
-				rep, err := st.Verify(ctx)
-				if err != nil {
-					return err
-				}
-				var sr *evidence.SignatureReport
-				if pubPath != "" {
-					data, err := os.ReadFile(pubPath)
-					if err != nil {
-						return usagef("reading the public key: %v", err)
-					}
-					pub, err := evidence.ParsePublicKey(data)
-					if err != nil {
-						return usagef("%s: %v", pubPath, err)
-					}
-					if sr, err = evidence.VerifySignatures(ctx, st, rep, pub); err != nil {
-						return err
-					}
-				}
-				if asJSON {
-					if err := writeJSON(io, map[string]any{"chain": rep, "signature": sr}); err != nil {
-						return err
-					}
-				} else {
-					printVerify(io, st.Location(), rep, sr)
-				}
-				if !rep.OK || (sr != nil && !sr.OK) {
-					return resultError{ExitFail}
-				}
-				return nil
-			})
-		},
-	}
-	o.addFlags(cmd)
+	}, nil, func(ctx context.Context, st evidence.Store, args []string) error {
+		rep, err := st.Verify(ctx)
+		if err != nil {
+			return err
+		}
+		var sr *evidence.SignatureReport
+		if pubPath != "" {
+			data, err := os.ReadFile(pubPath)
+			if err != nil {
+				return usagef("reading the public key: %v", err)
+			}
+			pub, err := evidence.ParsePublicKey(data)
+			if err != nil {
+				return usagef("%s: %v", pubPath, err)
+			}
+			if sr, err = evidence.VerifySignatures(ctx, st, rep, pub); err != nil {
+				return err
+			}
+		}
+		if asJSON {
+			if err := writeJSON(io, map[string]any{"chain": rep, "signature": sr}); err != nil {
+				return err
+			}
+		} else {
+			printVerify(io, st.Location(), rep, sr)
+		}
+		if !rep.OK || (sr != nil && !sr.OK) {
+			return resultError{ExitFail}
+		}
+		return nil
+	})
 	cmd.Flags().StringVar(&pubPath, "pub", "", "also verify the head signature of this Ed25519 public key `FILE` (PEM or base64)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
@@ -376,45 +372,40 @@ func parseDate(flag, s string) (time.Time, error) {
 }
 
 func newEvidenceExportCmd(io *IO) *cobra.Command {
-	var o StoreOptions
 	var from, to, format, output string
 	var stale time.Duration
-	cmd := &cobra.Command{
+	var f, t time.Time
+	cmd := storeCommand(io, &cobra.Command{
 		Use: "export --from DATE --to DATE", Short: "The audit-period report: compliance over time per control, framework and resource", Args: exactArgs(0),
 		Long: `Report the period [--from, --to): per control and framework, and per resource, the share of
 time compliant, every regression with when it started and ended, and every gap in the evidence.
 A run's verdicts hold until the next run of the same scope; unknown, error and no-evidence time
 is a gap and is never counted as compliant (docs/evidence.md defines the arithmetic).`,
 		Example: "  sagefence evidence export --from 2026-01-01 --to 2026-07-01 --format html -o audit-h1.html",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if !slices.Contains(evidence.ExportFormats, format) {
-				return usagef("--format %q: one of %s", format, strings.Join(evidence.ExportFormats, ", "))
-			}
-			f, err := parseDate("--from", from)
-			if err != nil {
-				return err
-			}
-			t, err := parseDate("--to", to)
-			if err != nil {
-				return err
-			}
-			return withStore(cmd, io, &o, func(ctx context.Context, st evidence.Store) error {
-				rep, err := evidence.BuildReport(ctx, st, evidence.ExportOptions{From: f, To: t, StaleAfter: stale})
-				if err != nil {
-					return usageError{err}
-				}
-				if rep.Chain, err = st.Verify(ctx); err != nil {
-					return err
-				}
-				write := func(w *os.File) error { return evidence.WriteReport(w, rep, format) }
-				if output == "" {
-					return evidence.WriteReport(io.Out, rep, format)
-				}
-				return writeFileAtomic(output, write)
-			})
-		},
-	}
-	o.addFlags(cmd)
+	}, func(args []string) error {
+		if !slices.Contains(evidence.ExportFormats, format) {
+			return usagef("--format %q: one of %s", format, strings.Join(evidence.ExportFormats, ", "))
+		}
+		var err error
+		if f, err = parseDate("--from", from); err != nil {
+			return err
+		}
+		t, err = parseDate("--to", to)
+		return err
+	}, func(ctx context.Context, st evidence.Store, args []string) error {
+		rep, err := evidence.BuildReport(ctx, st, evidence.ExportOptions{From: f, To: t, StaleAfter: stale})
+		if err != nil {
+			return usageError{err}
+		}
+		if rep.Chain, err = st.Verify(ctx); err != nil {
+			return err
+		}
+		write := func(w *os.File) error { return evidence.WriteReport(w, rep, format) }
+		if output == "" {
+			return evidence.WriteReport(io.Out, rep, format)
+		}
+		return writeFileAtomic(output, write)
+	})
 	cmd.Flags().StringVar(&from, "from", "", "period start (`DATE`: YYYY-MM-DD or RFC 3339), inclusive")
 	cmd.Flags().StringVar(&to, "to", "", "period end (`DATE`), exclusive")
 	cmd.Flags().StringVarP(&format, "format", "f", "html", "html, json or csv")
@@ -426,32 +417,28 @@ is a gap and is never counted as compliant (docs/evidence.md defines the arithme
 }
 
 func newEvidencePruneCmd(io *IO) *cobra.Command {
-	var o StoreOptions
 	var before string
-	cmd := &cobra.Command{
+	var b time.Time
+	cmd := storeCommand(io, &cobra.Command{
 		Use: "prune --before DATE", Short: "Delete old runs, keeping the chain verifiable with a checkpoint", Args: exactArgs(0),
 		Example: "  sagefence evidence prune --before 2025-01-01",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := parseDate("--before", before)
-			if err != nil {
-				return err
-			}
-			return withStore(cmd, io, &o, func(ctx context.Context, st evidence.Store) error {
-				res, err := st.Prune(ctx, b)
-				if err != nil {
-					return err
-				}
-				if res.Checkpoint == nil {
-					fmt.Fprintln(io.Out, "nothing to prune")
-					return nil
-				}
-				fmt.Fprintf(io.Out, "pruned %d runs; checkpoint at run %d %s (%d runs pruned in total)\n",
-					res.Removed, res.Checkpoint.Seq, res.Checkpoint.Hash, res.Checkpoint.PrunedRuns)
-				return nil
-			})
-		},
-	}
-	o.addFlags(cmd)
+	}, func(args []string) error {
+		var err error
+		b, err = parseDate("--before", before)
+		return err
+	}, func(ctx context.Context, st evidence.Store, args []string) error {
+		res, err := st.Prune(ctx, b)
+		if err != nil {
+			return err
+		}
+		if res.Checkpoint == nil {
+			fmt.Fprintln(io.Out, "nothing to prune")
+			return nil
+		}
+		fmt.Fprintf(io.Out, "pruned %d runs; checkpoint at run %d %s (%d runs pruned in total)\n",
+			res.Removed, res.Checkpoint.Seq, res.Checkpoint.Hash, res.Checkpoint.PrunedRuns)
+		return nil
+	})
 	cmd.Flags().StringVar(&before, "before", "", "delete the runs started before `DATE` (YYYY-MM-DD or RFC 3339)")
 	_ = cmd.MarkFlagRequired("before")
 	return cmd
@@ -488,31 +475,28 @@ func newEvidenceKeygenCmd(io *IO) *cobra.Command {
 }
 
 func newEvidenceSignCmd(io *IO) *cobra.Command {
-	var o StoreOptions
 	var keyPath string
-	cmd := &cobra.Command{
+	var priv ed25519.PrivateKey
+	cmd := storeCommand(io, &cobra.Command{
 		Use: "sign --key FILE", Short: "Verify the chain and sign its head with an Ed25519 key", Args: exactArgs(0),
 		Example: "  sagefence evidence sign --key evidence-key.pem",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := os.ReadFile(keyPath)
-			if err != nil {
-				return usagef("reading the key: %v", err)
-			}
-			priv, err := evidence.ParsePrivateKey(data)
-			if err != nil {
-				return usagef("%s: %v", keyPath, err)
-			}
-			return withStore(cmd, io, &o, func(ctx context.Context, st evidence.Store) error {
-				sig, err := evidence.SignHead(ctx, st, priv, time.Now())
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(io.Out, "signed run %d %s\nsignature %s\n", sig.Seq, sig.Hash, sig.Signature)
-				return nil
-			})
-		},
-	}
-	o.addFlags(cmd)
+	}, func(args []string) error {
+		data, err := os.ReadFile(keyPath)
+		if err != nil {
+			return usagef("reading the key: %v", err)
+		}
+		if priv, err = evidence.ParsePrivateKey(data); err != nil {
+			return usagef("%s: %v", keyPath, err)
+		}
+		return nil
+	}, func(ctx context.Context, st evidence.Store, args []string) error {
+		sig, err := evidence.SignHead(ctx, st, priv, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(io.Out, "signed run %d %s\nsignature %s\n", sig.Seq, sig.Hash, sig.Signature)
+		return nil
+	})
 	cmd.Flags().StringVar(&keyPath, "key", "", "Ed25519 private key `FILE` (PEM or base64)")
 	_ = cmd.MarkFlagRequired("key")
 	return cmd
