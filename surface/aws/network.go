@@ -58,6 +58,14 @@ func (a *auditor) auditNetwork(ctx context.Context, t target, scope *regionScope
 	for _, f := range results {
 		scope.set.RouteTables = append(scope.set.RouteTables, f.routeTables...)
 		scope.set.NATGateways = append(scope.set.NATGateways, f.nats...)
+		// A NAT gateway usually sits in a public subnet no notebook uses:
+		// DescribeNatGateways names that subnet and its VPC, which is what
+		// the controls need to follow a NAT route, so no further call.
+		for _, sn := range f.natSubnets {
+			if scope.set.SubnetByID(sn.Key) == nil {
+				scope.set.Subnets = append(scope.set.Subnets, sn)
+			}
+		}
 		scope.set.VPCEndpoints = append(scope.set.VPCEndpoints, f.endpoints...)
 		scope.set.SecurityGroups = append(scope.set.SecurityGroups, f.groups...)
 	}
@@ -116,8 +124,11 @@ func describeSubnets(ctx context.Context, client *ec2.Client, ids []string) ([]e
 type vpcFacts struct {
 	routeTables []*model.RouteTable
 	nats        []*model.NATGateway
-	endpoints   []*model.VPCEndpoint
-	groups      []*model.SecurityGroup
+	// natSubnets are the subnets of the NAT gateways, as DescribeNatGateways
+	// states them (ID and VPC only).
+	natSubnets []*model.Subnet
+	endpoints  []*model.VPCEndpoint
+	groups     []*model.SecurityGroup
 }
 
 // describeVPC reads one VPC's route tables, NAT gateways, endpoints and
@@ -159,6 +170,9 @@ func (s *regionScope) describeVPC(ctx context.Context, client *ec2.Client, vpc s
 	} else {
 		for _, n := range nats {
 			f.nats = append(f.nats, s.natGateway(n))
+			if sub, v := sdkaws.ToString(n.SubnetId), sdkaws.ToString(n.VpcId); sub != "" && v != "" {
+				f.natSubnets = append(f.natSubnets, &model.Subnet{Meta: s.meta(TypeSubnet, sub, sub, "", ""), VpcID: ref(v)})
+			}
 		}
 	}
 
