@@ -103,7 +103,7 @@ func Plan(ctx context.Context, paths []string) *Result {
 		res.Errors = append(res.Errors, model.Error{Message: err.Error()})
 		return res
 	}
-	planTerraform(in.TerraformDirs, res)
+	planTerraform(ctx, in.TerraformDirs, res)
 	for _, tpl := range in.TemplateFiles {
 		if ctx.Err() != nil {
 			break
