@@ -1,7 +1,11 @@
 // Package fix computes the minimal edits that make Terraform and
 // CloudFormation configurations pass the three security controls:
 // sagemaker_notebook_instance_direct_internet_access_disabled,
-// sagemaker_notebook_instance_in_vpc and sagemaker_domain_vpc_only.
+// sagemaker_notebook_instance_in_vpc and sagemaker_domain_vpc_only; and,
+// in Terraform whose network is declared in the scanned root module, the
+// failing network pitfalls sagemaker_notebook_instance_security_group_https_egress
+// and sagemaker_notebook_instance_private_service_access (terraform_network.go;
+// in-place changes, no replacement).
 //
 // Contract:
 //   - An edit is made where the value really comes from: the resource
@@ -103,7 +107,7 @@ func Plan(ctx context.Context, paths []string) *Result {
 		res.Errors = append(res.Errors, model.Error{Message: err.Error()})
 		return res
 	}
-	planTerraform(in.TerraformDirs, res)
+	planTerraform(ctx, in.TerraformDirs, res)
 	for _, tpl := range in.TemplateFiles {
 		if ctx.Err() != nil {
 			break

@@ -32,6 +32,9 @@ type caseExpect struct {
 	Terraform []string `json:"terraform"`
 	// Templates lists the templates to run cfn-lint on.
 	Templates []string `json:"templates"`
+	// PassAfterFix lists further controls (the network pitfalls) that the
+	// re-scan after Write must evaluate on every notebook and find passing.
+	PassAfterFix []string `json:"pass_after_fix"`
 }
 
 // TestCases runs every case of testdata/fix: the planned edits must equal
@@ -202,7 +205,8 @@ func checkDiffWithPatch(t *testing.T, dir string, res *Result) {
 }
 
 // TestFixedCasesScanClean writes the fixes of every fully fixable case and
-// scans the result: the three security controls must not fail any more.
+// scans the result: the three security controls must not fail any more, and
+// the controls a case lists in pass_after_fix must pass.
 //
 // INTEGRATION TEST: it is only meaningful once the Terraform and
 // CloudFormation surfaces are part of engine.Scan (they are built in
@@ -228,13 +232,28 @@ func TestFixedCasesScanClean(t *testing.T) {
 			}
 			res := engine.Scan(context.Background(), []string{dir}, engine.Options{})
 			evaluated := 0
+			mustPass := map[string]int{}
+			for _, id := range want.PassAfterFix {
+				mustPass[id] = 0
+			}
 			for _, f := range res.Findings {
+				if _, ok := mustPass[f.ControlID]; ok {
+					mustPass[f.ControlID]++
+					if f.Status != finding.Pass {
+						t.Errorf("%s is %s on %s after fix --write, want pass: %s", f.ControlID, f.Status, f.Resource.Address, f.Message)
+					}
+				}
 				switch f.ControlID {
 				case controlDirectInternetAccess, controlInVPC, controlDomainVpcOnly:
 					evaluated++
 					if f.Status == finding.Fail {
 						t.Errorf("%s still fails on %s after fix --write: %s", f.ControlID, f.Resource.Address, f.Message)
 					}
+				}
+			}
+			for id, n := range mustPass {
+				if n == 0 {
+					t.Errorf("the re-scan did not evaluate %s", id)
 				}
 			}
 			if evaluated == 0 {

@@ -2,6 +2,7 @@ package fix
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,13 +39,16 @@ type tfModule struct {
 type workspace struct {
 	modules map[string]*tfModule
 	res     *Result
+	// failing holds the failing network pitfall findings of the root
+	// modules (control ID NUL address), from engine.Scan.
+	failing map[string]bool
 	// done de-duplicates edits of one origin reached from several resources.
 	done map[string]bool
 	// declared records the variables added in this run (dir NUL name).
 	declared map[string]bool
 }
 
-func planTerraform(dirs []string, res *Result) {
+func planTerraform(ctx context.Context, dirs []string, res *Result) {
 	w := &workspace{modules: map[string]*tfModule{}, res: res, done: map[string]bool{}, declared: map[string]bool{}}
 	called := map[string]bool{}
 	for _, d := range dirs {
@@ -63,6 +67,7 @@ func planTerraform(dirs []string, res *Result) {
 			continue // reported through its caller (OUTPUT.md)
 		}
 		if m := w.module(d); m != nil {
+			w.failing = failingPitfalls(ctx, m.dir)
 			w.fixModule(&modCtx{mod: m}, map[string]bool{})
 		}
 	}
@@ -287,6 +292,12 @@ func (w *workspace) fixNotebook(ctx *modCtx, nb block) {
 	replaced := w.fixValue(ctx, nb, "direct_internet_access", "Disabled", addr, controlDirectInternetAccess, "")
 	if w.fixNetwork(ctx, nb, addr) {
 		replaced = true
+	}
+	if ctx.caller == nil && w.failing[controlHTTPSEgress+"\x00"+addr] {
+		w.fixHTTPSEgress(ctx, nb, addr)
+	}
+	if ctx.caller == nil && w.failing[controlPrivateServiceAccess+"\x00"+addr] {
+		w.fixEndpoints(ctx, nb, addr)
 	}
 	if replaced {
 		w.res.Warnings = append(w.res.Warnings, replacementWarning(addr, nb.file.path,

@@ -31,6 +31,11 @@ reported as "cannot fix automatically" with the reason. A missing subnet or secu
 invented: it is copied from a compliant notebook of the same configuration, or a variable/parameter
 without a default is added and reported as needing a value.
 
+In Terraform whose network is declared in the scanned root module, failing HTTPS egress and
+private service access findings are fixed too: a TCP 443 egress rule on the notebook's security
+group, and the missing SageMaker API/runtime interface endpoints and S3 gateway endpoint (these
+change in place: no replacement).
+
 Changing a notebook's direct internet access, subnet or security groups DESTROYS AND RECREATES it:
 a warning per resource says so. --write applies the edits atomically; a second run changes nothing.
 
