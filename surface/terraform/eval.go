@@ -378,38 +378,30 @@ func outputAttr(t hcl.Traversal) (string, bool) {
 // local evaluates a local value once, on demand (locals may be declared in
 // any order).
 func (mi *modInst) local(name string) cty.Value {
-	m := mi.locals[name]
-	if m == nil {
-		m = &memo{}
-		mi.locals[name] = m
-	}
-	if m.done {
-		return m.v
-	}
-	if m.busy {
-		return unknownBecause(cty.DynamicPseudoType, fmt.Sprintf("local.%s refers to itself", name))
-	}
-	m.busy = true
-	m.v = mi.eval(mi.def.locals[name].Expr, emptyScope)
-	m.busy, m.done = false, true
-	return m.v
+	return mi.once(mi.locals, name, "local."+name, mi.def.locals[name].Expr)
 }
 
 // output evaluates a module output once, on demand.
 func (mi *modInst) output(name string) cty.Value {
-	m := mi.outputs[name]
+	return mi.once(mi.outputs, name, "output "+name, mi.def.outputs[name].Expr)
+}
+
+// once evaluates expr at most once per name, caching the value in cache; a
+// value that refers to itself while being evaluated is unknown, naming what.
+func (mi *modInst) once(cache map[string]*memo, name, what string, expr hcl.Expression) cty.Value {
+	m := cache[name]
 	if m == nil {
 		m = &memo{}
-		mi.outputs[name] = m
+		cache[name] = m
 	}
 	if m.done {
 		return m.v
 	}
 	if m.busy {
-		return unknownBecause(cty.DynamicPseudoType, fmt.Sprintf("output %s refers to itself", name))
+		return unknownBecause(cty.DynamicPseudoType, what+" refers to itself")
 	}
 	m.busy = true
-	m.v = mi.eval(mi.def.outputs[name].Expr, emptyScope)
+	m.v = mi.eval(expr, emptyScope)
 	m.busy, m.done = false, true
 	return m.v
 }
