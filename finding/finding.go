@@ -117,6 +117,9 @@ type Scope struct {
 	Regions  []string `json:"regions,omitempty"`
 	// Time is RFC 3339 UTC.
 	Time string `json:"time"`
+	// Config is the configuration file the run applied (.sagefence.yaml
+	// found by discovery, or --config); null when none.
+	Config *string `json:"config"`
 }
 
 // Result is the whole output of one run.

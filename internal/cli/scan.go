@@ -10,6 +10,7 @@ import (
 	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/internal/safefs"
 	"github.com/sagefence/sagefence/report"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -26,6 +27,9 @@ type ScanOptions struct {
 	Region         string
 	Account        string
 	Record         RecordOptions
+	// AllowRead are directories outside the scan roots that file(),
+	// templatefile(), module sources and symlinks may read (--allow-read).
+	AllowRead []string
 }
 
 func newScanCmd(io *IO) *cobra.Command {
@@ -70,6 +74,7 @@ Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also unk
 	f.StringArrayVarP(&opts.Controls, "control", "c", nil, "evaluate only this control `ID` or alias (repeatable)")
 	f.StringVar(&opts.Region, "region", "", "AWS region for AWS::Region and region-dependent names in templates")
 	f.StringVar(&opts.Account, "account", "", "AWS account ID for AWS::AccountId in templates")
+	f.StringArrayVar(&opts.AllowRead, "allow-read", nil, "also let file(), templatefile(), module sources and symlinks read inside `DIR`, outside the scan root (repeatable; see README \"Security model\")")
 	opts.Record.addFlags(cmd)
 	return cmd
 }
@@ -115,6 +120,10 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	if err != nil {
 		return err
 	}
+	jail, err := safefs.NewJail(opts.Paths, opts.AllowRead)
+	if err != nil {
+		return usageError{err}
+	}
 	start := time.Now().UTC()
 	res := engine.Scan(cmd.Context(), opts.Paths, engine.Options{
 		Options: surface.Options{
@@ -122,6 +131,7 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 			Parameters: params, ParameterFiles: opts.ParameterFiles,
 			Region: opts.Region, Account: opts.Account,
 			Getenv: io.Getenv,
+			Jail:   jail,
 		},
 		Controls:     controls,
 		Suppressions: suppressions,
@@ -130,7 +140,7 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 		return fmt.Errorf("scan interrupted: %w", err)
 	}
 	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
-	res.Scope = &finding.Scope{Command: "scan", Paths: opts.Paths, Time: start.Format(time.RFC3339)}
+	res.Scope = &finding.Scope{Command: "scan", Paths: opts.Paths, Time: start.Format(time.RFC3339), Config: opts.configPath()}
 	recordErr := recordResult(cmd.Context(), io, opts.Record.withConfig(cmd, io, cfg), res)
 	return withFollowUpError(io, opts.emit(io, fmtr, res), recordErr)
 }

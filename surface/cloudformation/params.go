@@ -7,11 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sagefence/sagefence/internal/safefs"
 	"github.com/sagefence/sagefence/model"
 )
 
@@ -19,7 +19,14 @@ import (
 type override struct {
 	value  string
 	origin string
+	// failed, when set, says a parameter file that may set this parameter
+	// could not be read or parsed: the parameter is unknown, never its Default.
+	failed string
 }
+
+// failedKey is the entry of readParameterFiles' map that stands for every
+// parameter a failed file may have set and no later file sets.
+const failedKey = "\x00failed"
 
 // readParameterFiles reads parameter files in order (later files win) in
 // any of the formats people use:
@@ -40,14 +47,23 @@ func readParameterFiles(ctx context.Context, paths []string) (map[string]overrid
 			errs = append(errs, model.Error{File: p, Message: ctx.Err().Error()})
 			break
 		}
-		data, err := os.ReadFile(p)
+		fail := func(why string) {
+			reason := fmt.Sprintf("parameter file %s, which may set it, %s", p, why)
+			for k := range out {
+				out[k] = override{failed: reason}
+			}
+			out[failedKey] = override{failed: reason}
+		}
+		data, err := safefs.ReadFile(p)
 		if err != nil {
-			errs = append(errs, model.Error{File: p, Message: fmt.Sprintf("reading parameter file: %v", err)})
+			errs = append(errs, model.Error{File: p, Message: fmt.Sprintf("reading parameter file: %s", safefs.Describe(err))})
+			fail("could not be read")
 			continue
 		}
 		kv, line, err := parseParameterFile(data)
 		if err != nil {
 			errs = append(errs, model.Error{File: p, Line: line, Message: fmt.Sprintf("parameter file: %v", err)})
+			fail("could not be parsed")
 			continue
 		}
 		for k, v := range kv {
@@ -180,8 +196,13 @@ func (e *evaluator) resolveParameters(params *yaml.Node, cli map[string]string, 
 		)
 		if s, ok := cli[name]; ok {
 			v, givenVal = value{kind: kScalar, s: s, origin: fmt.Sprintf("parameter %s = %q from --parameter", name, s)}, s
-		} else if o, ok := files[name]; ok {
+		} else if o, ok := files[name]; ok && o.failed == "" {
 			v, givenVal = value{kind: kScalar, s: o.value, origin: o.origin}, o.value
+		} else if o, failed := files[failedKey]; failed || ok {
+			if ok {
+				o = files[name]
+			}
+			v = unknown(fmt.Sprintf("parameter %s is unknown: %s", name, o.failed))
 		} else if d := mapValue(decl, "Default"); d != nil && d.Tag != "!!null" {
 			v = e.eval(d)
 			v.origin = fmt.Sprintf("parameter %s default in %s:%d", name, e.src.path, d.Line)

@@ -20,6 +20,10 @@ type moduleDef struct {
 	missing     bool
 	files       []*parsedFile
 	parseErrs   []model.Error // parse and decode errors, reported once
+	// brokenOverride names override files (override.tf, *_override.tf) that
+	// could not be read or parsed. They may change any block of the module,
+	// so its resources and module calls are gaps, never evaluated without them.
+	brokenOverride []string
 	variables   map[string]*varDecl
 	varOrder    []string
 	locals      map[string]*hcl.Attribute

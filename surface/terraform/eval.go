@@ -2,6 +2,7 @@ package terraform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime/debug"
@@ -14,6 +15,7 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 
+	"github.com/sagefence/sagefence/internal/safefs"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -65,7 +67,7 @@ func evaluateRoot(ctx context.Context, l *loader, root string, opts surface.Opti
 			res = &rootResult{set: re.set, errs: re.errs}
 		}
 	}()
-	re.funcs = terraformFunctions(root)
+	re.funcs = terraformFunctions(root, opts.Jail)
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	manifest, merr := modulesManifest(root)
 	if merr != nil {
@@ -694,6 +696,10 @@ func (mi *modInst) moduleState(name string) *modState {
 		st.gap = gap
 		return st
 	}
+	if _, err := mi.re.opts.Jail.Check(dir); errors.Is(err, safefs.ErrOutside) {
+		st.gap = fmt.Sprintf("module source %q was not read: %v", call.source, err)
+		return st
+	}
 	child := mi.re.l.module(dir)
 	if child.missing {
 		st.gap = fmt.Sprintf("module source %q does not exist on disk (%s)", call.source, dir)
@@ -900,6 +906,10 @@ func (mi *modInst) origin(expr hcl.Expression) string {
 
 // collect evaluates every resource and module call of the instance into the Set.
 func (mi *modInst) collect() {
+	if len(mi.def.brokenOverride) > 0 {
+		mi.collectBrokenOverride()
+		return
+	}
 	for _, decl := range mi.def.resources {
 		if !modelTypes[decl.typ] || isLiteralIngressRule(decl) {
 			continue // evaluated only when something refers to it
@@ -926,6 +936,26 @@ func (mi *modInst) collect() {
 		for _, c := range st.insts {
 			c.mi.collect()
 		}
+	}
+}
+
+// collectBrokenOverride reports every resource and module call of a module
+// whose override file could not be read or parsed as a gap: the override may
+// set any of their values, so none is evaluated without it.
+func (mi *modInst) collectBrokenOverride() {
+	files := make([]string, len(mi.def.brokenOverride))
+	for i, f := range mi.def.brokenOverride {
+		files[i] = filepath.ToSlash(f)
+	}
+	reason := fmt.Sprintf("override file %s could not be read or parsed and may change this block: its values are unknown", strings.Join(files, ", "))
+	for _, decl := range mi.def.resources {
+		if !modelTypes[decl.typ] || isLiteralIngressRule(decl) {
+			continue
+		}
+		mi.re.addGap(decl.typ, mi.absAddr(decl.addr()), decl.rng, reason, mi.supps, decl.supps)
+	}
+	for _, call := range mi.def.moduleCalls {
+		mi.re.addGap("module", mi.absAddr("module."+call.name), call.rng, reason, mi.supps, call.supps)
 	}
 }
 

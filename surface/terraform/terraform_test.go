@@ -48,7 +48,7 @@ func evalLocal(t *testing.T, expr string) (cty.Value, []model.Error) {
 	dir := writeTree(t, map[string]string{"main.tf": "locals {\n  out = " + expr + "\n}\n"})
 	l := newLoader()
 	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
-		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir)}
+		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil)}
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	def := l.module(dir)
 	if len(def.parseErrs) > 0 {
@@ -141,7 +141,7 @@ locals {
 	})
 	l := newLoader()
 	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
-		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir)}
+		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil)}
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	mi := re.newInstance(l.module(dir), "", "", map[string]varValue{}, nil, 0)
 	want := map[string]cty.Value{
@@ -442,7 +442,7 @@ func TestRootSelection(t *testing.T) {
 	for _, d := range []string{"live", "modules/a", "modules/b", "standalone", "cycle/x", "cycle/y", "modules/unused"} {
 		dirs = append(dirs, filepath.Join(dir, d))
 	}
-	roots := selectRoots(nil, dirs, scanModuleSources(context.Background(), dirs, nil))
+	roots := selectRoots(nil, dirs, scanModuleSources(context.Background(), dirs, nil), nil)
 	var rel []string
 	for _, r := range roots {
 		x, _ := filepath.Rel(dir, r)
@@ -623,7 +623,7 @@ func TestJSONExpressionsAreTemplates(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	v, _ := expr.Value(&hcl.EvalContext{Functions: terraformFunctions(".")})
+	v, _ := expr.Value(&hcl.EvalContext{Functions: terraformFunctions(".", nil)})
 	if v.AsString() != "X" {
 		t.Fatalf("got %#v", v)
 	}
