@@ -15,10 +15,11 @@ import (
 	"github.com/sagefence/sagefence/model"
 )
 
-// override is a parameter value the user gave, with where it came from.
+// override is a parameter value the user gave, with the file it was given
+// in.
 type override struct {
-	value  string
-	origin string
+	value string
+	file  string
 }
 
 // readParameterFiles reads parameter files in order (later files win) in
@@ -51,7 +52,7 @@ func readParameterFiles(ctx context.Context, paths []string) (map[string]overrid
 			continue
 		}
 		for k, v := range kv {
-			out[k] = override{value: v, origin: fmt.Sprintf("parameter %s = %q from %s", k, v, p)}
+			out[k] = override{value: v, file: p}
 		}
 	}
 	return out, errs
@@ -179,12 +180,12 @@ func (e *evaluator) resolveParameters(params *yaml.Node, cli map[string]string, 
 			givenVal string
 		)
 		if s, ok := cli[name]; ok {
-			v, givenVal = value{kind: kScalar, s: s, origin: fmt.Sprintf("parameter %s = %q from --parameter", name, s)}, s
+			v, givenVal = value{kind: kScalar, s: s, prov: model.Provenance{{Kind: model.StepParameterOverride, Name: name, Detail: s, Via: "--parameter"}}}, s
 		} else if o, ok := files[name]; ok {
-			v, givenVal = value{kind: kScalar, s: o.value, origin: o.origin}, o.value
+			v, givenVal = value{kind: kScalar, s: o.value, prov: model.Provenance{{Kind: model.StepParameterOverride, Name: name, Detail: o.value, Range: model.Range{File: o.file}}}}, o.value
 		} else if d := mapValue(decl, "Default"); d != nil && d.Tag != "!!null" {
 			v = e.eval(d)
-			v.origin = fmt.Sprintf("parameter %s default in %s:%d", name, e.src.path, d.Line)
+			v.prov = model.Provenance{{Kind: model.StepParameterDefault, Name: name, Range: model.Range{File: e.src.path, StartLine: d.Line, EndLine: d.Line}}}
 			givenVal = v.s
 		} else {
 			v = unknown(fmt.Sprintf("parameter %s has no Default and no value was given (--parameter %s=...)", name, name))
@@ -196,10 +197,10 @@ func (e *evaluator) resolveParameters(params *yaml.Node, cli map[string]string, 
 			}
 			v = unknown(fmt.Sprintf("%s is resolved from SSM at deploy time", what))
 		} else if isListType(typ) && v.kind == kScalar {
-			list := value{kind: kList, origin: v.origin}
+			list := value{kind: kList, prov: v.prov}
 			if v.s != "" {
 				for _, p := range strings.Split(v.s, ",") {
-					list.items = append(list.items, value{kind: kScalar, s: strings.TrimSpace(p), origin: v.origin})
+					list.items = append(list.items, value{kind: kScalar, s: strings.TrimSpace(p), prov: v.prov})
 				}
 			}
 			v = list

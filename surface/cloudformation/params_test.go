@@ -62,8 +62,8 @@ func TestParameterFilesLaterWinsAndErrorsNameTheFile(t *testing.T) {
 	if got["Access"].value != "Disabled" || got["Subnet"].value != "subnet-1" {
 		t.Errorf("values %+v", got)
 	}
-	if !strings.Contains(got["Access"].origin, "b.json") {
-		t.Errorf("origin %q", got["Access"].origin)
+	if got["Access"].file != b {
+		t.Errorf("file %q, want %q", got["Access"].file, b)
 	}
 	if len(errs) != 2 || errs[0].File != bad || errs[0].Line != 1 || errs[1].File != filepath.Join(dir, "missing.json") {
 		t.Errorf("errors %+v", errs)

@@ -44,14 +44,16 @@ func newModuleDef(dir string) *moduleDef {
 }
 
 type varDecl struct {
-	name       string
-	typ        cty.Type
-	defaults   *typeexpr.Defaults
-	def        cty.Value // cty.NilVal when there is no default
-	nullable   bool
-	rng        hcl.Range
-	parseHCL   bool // --var / TF_VAR values are HCL expressions (non-primitive type)
-	defaultLoc string
+	name     string
+	typ      cty.Type
+	defaults *typeexpr.Defaults
+	def      cty.Value // cty.NilVal when there is no default
+	nullable bool
+	rng      hcl.Range
+	parseHCL bool // --var / TF_VAR values are HCL expressions (non-primitive type)
+	// defaultRng is where the default is written (in an override file when
+	// one replaces it); zero when there is no default.
+	defaultRng model.Range
 }
 
 type moduleCall struct {
@@ -161,7 +163,7 @@ func (d *moduleDef) decodeVariable(b *hcl.Block) {
 			d.parseErrs = append(d.parseErrs, diagErrors(diags)...)
 		} else {
 			v.def = val
-			v.defaultLoc = fmt.Sprintf("default in %s", fileLine(a.Expr.Range()))
+			v.defaultRng = toRange(a.Expr.Range())
 		}
 	}
 	if _, dup := d.variables[name]; dup {
@@ -290,7 +292,7 @@ func (d *moduleDef) decodeOverride(pf *parsedFile) {
 				merged.typ, merged.defaults, merged.parseHCL = base.typ, base.defaults, base.parseHCL
 			}
 			if _, ok := attrs["default"]; !ok {
-				merged.def, merged.defaultLoc = base.def, base.defaultLoc
+				merged.def, merged.defaultRng = base.def, base.defaultRng
 			}
 			if _, ok := attrs["nullable"]; !ok {
 				merged.nullable = base.nullable

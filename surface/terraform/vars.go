@@ -17,24 +17,26 @@ import (
 	"github.com/sagefence/sagefence/surface"
 )
 
-// varValue is a variable's value and where it came from.
+// varValue is a variable's value and where it came from: nil step when it
+// has no value at all.
 type varValue struct {
-	v      cty.Value
-	origin string
+	v    cty.Value
+	step *model.Step
 }
 
 // assigned is one assignment of a root variable from some source.
 type assigned struct {
-	v      cty.Value
-	raw    *string // --var / TF_VAR text, parsed according to the variable's type
+	v    cty.Value
+	raw  *string // --var / TF_VAR text, parsed according to the variable's type
+	step model.Step
+	// origin names the source in error messages and reasons ("--var x",
+	// "prod.tfvars:2").
 	origin string
-	file   string
-	line   int
 }
 
 // rootVariables resolves the root module's variables in Terraform's
 // precedence order: default < TF_VAR_ < terraform.tfvars < terraform.tfvars.json
-// < *.auto.tfvars(.json) < --var-file / --var in command-line order.
+// < *.auto.tfvars(.json) < --var-file and --var in command-line order.
 func rootVariables(def *moduleDef, root string, opts surface.Options) (map[string]varValue, []model.Error) {
 	var errs []model.Error
 	assign := map[string]assigned{}
@@ -42,30 +44,34 @@ func rootVariables(def *moduleDef, root string, opts surface.Options) (map[strin
 		for _, name := range def.varOrder {
 			if s := opts.Getenv("TF_VAR_" + name); s != "" {
 				s := s
-				assign[name] = assigned{raw: &s, origin: "environment variable TF_VAR_" + name}
+				assign[name] = assigned{raw: &s, origin: "environment variable TF_VAR_" + name,
+					step: model.Step{Kind: model.StepEnvironment, Name: "var." + name, Via: "TF_VAR_" + name}}
 			}
 		}
 	}
 	for _, f := range autoVarFiles(root) {
-		errs = append(errs, readVarFile(f, def, assign)...)
+		kind := model.StepAutoTFVars
+		if b := filepath.Base(f); b == "terraform.tfvars" || b == "terraform.tfvars.json" {
+			kind = model.StepTFVars
+		}
+		errs = append(errs, readVarFile(f, kind, def, assign)...)
 	}
-	// Command-line order is lost between --var-file and --var in Options:
-	// Terraform users put -var-file first in nearly every case, and a later
-	// --var always overrides a file, as here.
-	for _, f := range opts.VarFiles {
-		errs = append(errs, readVarFile(f, def, assign)...)
-	}
-	for _, kv := range opts.Vars {
-		name, raw, ok := strings.Cut(kv, "=")
+	for _, in := range opts.VarInputs {
+		if in.Kind == surface.VarFile {
+			errs = append(errs, readVarFile(in.Value, model.StepVarFile, def, assign)...)
+			continue
+		}
+		name, raw, ok := strings.Cut(in.Value, "=")
 		name = strings.TrimSpace(name)
 		if !ok || name == "" {
-			errs = append(errs, model.Error{Message: fmt.Sprintf("--var %q: expected name=value", kv)})
+			errs = append(errs, model.Error{Message: fmt.Sprintf("--var %q: expected name=value", in.Value)})
 			continue
 		}
 		if _, declared := def.variables[name]; !declared {
 			continue
 		}
-		assign[name] = assigned{raw: &raw, origin: "--var " + name}
+		assign[name] = assigned{raw: &raw, origin: "--var " + name,
+			step: model.Step{Kind: model.StepVarFlag, Name: "var." + name, Via: "--var"}}
 	}
 
 	out := map[string]varValue{}
@@ -76,28 +82,29 @@ func rootVariables(def *moduleDef, root string, opts surface.Options) (map[strin
 			out[name] = defaultValue(decl, "")
 			continue
 		}
+		step := a.step
 		v := a.v
 		if a.raw != nil {
 			var err *model.Error
 			v, err = parseRawVar(decl, *a.raw, a.origin)
 			if err != nil {
 				errs = append(errs, *err)
-				out[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s has an invalid value (%s)", name, a.origin)), origin: a.origin}
+				out[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s has an invalid value (%s)", name, a.origin)), step: &step}
 				continue
 			}
 		}
 		cv, err := convertVar(decl, v)
 		if err != nil {
-			errs = append(errs, model.Error{File: a.file, Line: a.line,
+			errs = append(errs, model.Error{File: a.step.Range.File, Line: a.step.Range.StartLine,
 				Message: fmt.Sprintf("invalid value for var.%s (%s): %v", name, a.origin, err)})
-			out[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s has an invalid value (%s)", name, a.origin)), origin: a.origin}
+			out[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s has an invalid value (%s)", name, a.origin)), step: &step}
 			continue
 		}
 		if cv.IsNull() && !decl.nullable {
 			out[name] = defaultValue(decl, "")
 			continue
 		}
-		out[name] = varValue{v: cv, origin: a.origin}
+		out[name] = varValue{v: cv, step: &step}
 	}
 	return out, errs
 }
@@ -112,11 +119,12 @@ func defaultValue(decl *varDecl, scope string) varValue {
 		}
 		return varValue{v: unknownBecause(decl.typ, reason)}
 	}
+	step := &model.Step{Kind: model.StepVariableDefault, Name: "var." + decl.name, Range: decl.defaultRng}
 	v, err := convertVar(decl, decl.def)
 	if err != nil {
-		return varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s default does not match its type: %v", decl.name, err)), origin: decl.defaultLoc}
+		return varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s default does not match its type: %v", decl.name, err)), step: step}
 	}
-	return varValue{v: v, origin: decl.defaultLoc}
+	return varValue{v: v, step: step}
 }
 
 // convertVar applies optional() defaults and converts to the declared type.
@@ -173,8 +181,9 @@ func autoVarFiles(root string) []string {
 }
 
 // readVarFile reads a .tfvars or .tfvars.json file into assign; names the
-// module does not declare are ignored.
-func readVarFile(path string, def *moduleDef, assign map[string]assigned) []model.Error {
+// module does not declare are ignored. kind is the provenance step kind of
+// its assignments.
+func readVarFile(path string, kind model.StepKind, def *moduleDef, assign map[string]assigned) []model.Error {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return []model.Error{{File: path, Message: "read variable file: " + describeFSError(err)}}
@@ -200,8 +209,9 @@ func readVarFile(path string, def *moduleDef, assign map[string]assigned) []mode
 			errs = append(errs, diagErrors(diags)...)
 			continue
 		}
-		line := a.Expr.Range().Start.Line
-		assign[name] = assigned{v: v, origin: fmt.Sprintf("%s:%d", filepath.ToSlash(path), line), file: path, line: line}
+		rng := a.Expr.Range()
+		assign[name] = assigned{v: v, origin: fmt.Sprintf("%s:%d", filepath.ToSlash(path), rng.Start.Line),
+			step: model.Step{Kind: kind, Name: "var." + name, Range: model.Range{File: path, StartLine: rng.Start.Line, EndLine: rng.End.Line}}}
 	}
 	return errs
 }
