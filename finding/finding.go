@@ -10,7 +10,7 @@ import (
 )
 
 // FormatVersion is the JSON contract version; bump the minor on additions.
-const FormatVersion = "1.1"
+const FormatVersion = "1.2"
 
 // Status of one control on one resource.
 type Status string
@@ -82,6 +82,10 @@ type Finding struct {
 	Observed   *string          `json:"observed"`
 	Expected   string           `json:"expected"`
 	Resolution model.Resolution `json:"resolution"`
+	// Provenance is where the observed value came from (variables, tfvars,
+	// module arguments, parameters), step by step; absent for a literal
+	// written in the attribute and for omitted values. Added in format 1.2.
+	Provenance []ProvenanceStep `json:"provenance,omitempty"`
 	Message    string           `json:"message"`
 	// Evidence lists the facts the verdict rests on, one line each (script
 	// lines, routes, rules); optional.

@@ -18,9 +18,9 @@ import (
 // ScanOptions are `sagefence scan`'s inputs.
 type ScanOptions struct {
 	OutputOptions
-	Paths          []string
-	Vars           []string
-	VarFiles       []string
+	Paths []string
+	// VarInputs are --var and --var-file in command-line order.
+	VarInputs      []surface.VarInput
 	Parameters     []string
 	ParameterFiles []string
 	Controls       []string
@@ -67,8 +67,7 @@ Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also unk
 	}
 	opts.addFlags(cmd)
 	f := cmd.Flags()
-	f.StringArrayVar(&opts.Vars, "var", nil, "set a Terraform variable (`NAME=VALUE`, repeatable)")
-	f.StringArrayVar(&opts.VarFiles, "var-file", nil, "read Terraform variables from a .tfvars or .tfvars.json `FILE` (repeatable)")
+	addVarInputFlags(f, &opts.VarInputs)
 	f.StringArrayVarP(&opts.Parameters, "parameter", "p", nil, "set a CloudFormation parameter (`KEY=VALUE`, repeatable)")
 	f.StringArrayVar(&opts.ParameterFiles, "parameter-file", nil, "read CloudFormation parameters from `FILE` (Key=Value lines or the JSON ParameterKey/ParameterValue list)")
 	f.StringArrayVarP(&opts.Controls, "control", "c", nil, "evaluate only this control `ID` or alias (repeatable)")
@@ -88,15 +87,14 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	if err != nil {
 		return usageError{err}
 	}
-	vars, err := checkAssignments("--var", opts.Vars)
-	if err != nil {
+	if err := checkVarInputs(opts.VarInputs); err != nil {
 		return err
 	}
+	varInputs := opts.VarInputs
 	params, err := parseAssignments("--parameter", opts.Parameters)
 	if err != nil {
 		return err
 	}
-	varFiles := opts.VarFiles
 	var suppressions []engine.ConfigSuppression
 	if cfg != nil {
 		// The file's settings come first; flags override them: an explicit
@@ -107,8 +105,7 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 				return usagef("%s switches every control off: nothing to scan", cfg.Path)
 			}
 		}
-		vars = append(append([]string(nil), cfg.Vars...), vars...)
-		varFiles = append(append([]string(nil), cfg.VarFiles...), varFiles...)
+		varInputs = append(surface.VarFilesThenVars(cfg.VarFiles, cfg.Vars), varInputs...)
 		for k, v := range cfg.Parameters {
 			if _, set := params[k]; !set {
 				params[k] = v
@@ -127,7 +124,7 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	start := time.Now().UTC()
 	res := engine.Scan(cmd.Context(), opts.Paths, engine.Options{
 		Options: surface.Options{
-			Vars: vars, VarFiles: varFiles,
+			VarInputs:  varInputs,
 			Parameters: params, ParameterFiles: opts.ParameterFiles,
 			Region: opts.Region, Account: opts.Account,
 			Getenv: io.Getenv,

@@ -226,12 +226,12 @@ func cleanYAMLError(err error) string {
 func pseudoParameters(region, account, stackName, regionFrom, accountFrom string) map[string]value {
 	p := map[string]value{}
 	if region != "" {
-		p["AWS::Region"] = value{kind: kScalar, s: region, origin: "AWS::Region = " + region + " from " + regionFrom}
+		p["AWS::Region"] = value{kind: kScalar, s: region, prov: model.Provenance{{Kind: model.StepPseudoParameter, Name: "AWS::Region", Detail: region, Via: regionFrom}}}
 	} else {
 		p["AWS::Region"] = unknown("AWS::Region is resolved at deploy time (pass --region to set it)")
 	}
 	if account != "" {
-		p["AWS::AccountId"] = value{kind: kScalar, s: account, origin: "AWS::AccountId = " + account + " from " + accountFrom}
+		p["AWS::AccountId"] = value{kind: kScalar, s: account, prov: model.Provenance{{Kind: model.StepPseudoParameter, Name: "AWS::AccountId", Detail: account, Via: accountFrom}}}
 	} else {
 		p["AWS::AccountId"] = unknown("AWS::AccountId is resolved at deploy time (pass --account to set it)")
 	}
@@ -242,10 +242,10 @@ func pseudoParameters(region, account, stackName, regionFrom, accountFrom string
 	case strings.HasPrefix(region, "us-gov-"):
 		partition = "aws-us-gov"
 	}
-	p["AWS::Partition"] = value{kind: kScalar, s: partition, origin: "AWS::Partition"}
-	p["AWS::URLSuffix"] = value{kind: kScalar, s: suffix, origin: "AWS::URLSuffix"}
+	p["AWS::Partition"] = value{kind: kScalar, s: partition, prov: model.Provenance{{Kind: model.StepPseudoParameter, Name: "AWS::Partition"}}}
+	p["AWS::URLSuffix"] = value{kind: kScalar, s: suffix, prov: model.Provenance{{Kind: model.StepPseudoParameter, Name: "AWS::URLSuffix"}}}
 	if stackName != "" {
-		p["AWS::StackName"] = value{kind: kScalar, s: stackName, origin: "AWS::StackName = " + stackName}
+		p["AWS::StackName"] = value{kind: kScalar, s: stackName, prov: model.Provenance{{Kind: model.StepPseudoParameter, Name: "AWS::StackName", Detail: stackName}}}
 	} else {
 		p["AWS::StackName"] = unknown("AWS::StackName is set at deploy time")
 	}

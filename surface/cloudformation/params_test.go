@@ -62,8 +62,8 @@ func TestParameterFilesLaterWinsAndErrorsNameTheFile(t *testing.T) {
 	if got["Access"].value != "Disabled" || got["Subnet"].value != "subnet-1" || len(errs) != 0 {
 		t.Errorf("values %+v, errors %+v", got, errs)
 	}
-	if !strings.Contains(got["Access"].origin, "b.json") {
-		t.Errorf("origin %q", got["Access"].origin)
+	if got["Access"].file != b {
+		t.Errorf("file %q, want %q", got["Access"].file, b)
 	}
 	// A file that fails after the others makes everything it may set
 	// failed (unknown), never the earlier value; a later good file sets

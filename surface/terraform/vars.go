@@ -17,19 +17,21 @@ import (
 	"github.com/sagefence/sagefence/surface"
 )
 
-// varValue is a variable's value and where it came from.
+// varValue is a variable's value and where it came from: nil step when it
+// has no value at all.
 type varValue struct {
-	v      cty.Value
-	origin string
+	v    cty.Value
+	step *model.Step
 }
 
 // assigned is one assignment of a root variable from some source.
 type assigned struct {
-	v      cty.Value
-	raw    *string // --var / TF_VAR text, parsed according to the variable's type
+	v    cty.Value
+	raw  *string // --var / TF_VAR text, parsed according to the variable's type
+	step model.Step
+	// origin names the source in error messages and reasons ("--var x",
+	// "prod.tfvars:2").
 	origin string
-	file   string
-	line   int
 	// failed, when set, says that an input which may set the variable could
 	// not be read or parsed: the variable is unknown (never the value this
 	// input would have overridden) unless a later input sets it.
@@ -38,7 +40,7 @@ type assigned struct {
 
 // rootVariables resolves the root module's variables in Terraform's
 // precedence order: default < TF_VAR_ < terraform.tfvars < terraform.tfvars.json
-// < *.auto.tfvars(.json) < --var-file / --var in command-line order.
+// < *.auto.tfvars(.json) < --var-file and --var in command-line order.
 func rootVariables(def *moduleDef, root string, opts surface.Options) (map[string]varValue, []model.Error) {
 	var errs []model.Error
 	assign := map[string]assigned{}
@@ -46,32 +48,36 @@ func rootVariables(def *moduleDef, root string, opts surface.Options) (map[strin
 		for _, name := range def.varOrder {
 			if s := opts.Getenv("TF_VAR_" + name); s != "" {
 				s := s
-				assign[name] = assigned{raw: &s, origin: "environment variable TF_VAR_" + name}
+				assign[name] = assigned{raw: &s, origin: "environment variable TF_VAR_" + name,
+					step: model.Step{Kind: model.StepEnvironment, Name: "var." + name, Via: "TF_VAR_" + name}}
 			}
 		}
 	}
 	for _, f := range autoVarFiles(root) {
-		errs = append(errs, readVarFile(f, def, assign, opts.Jail)...)
+		kind := model.StepAutoTFVars
+		if b := filepath.Base(f); b == "terraform.tfvars" || b == "terraform.tfvars.json" {
+			kind = model.StepTFVars
+		}
+		errs = append(errs, readVarFile(f, kind, def, assign, opts.Jail)...)
 	}
-	// Command-line order is lost between --var-file and --var in Options:
-	// Terraform users put -var-file first in nearly every case, and a later
-	// --var always overrides a file, as here.
-	for _, f := range opts.VarFiles {
-		// Named by the user: not confined to the scan root, still read only
-		// as a regular file of bounded size.
-		errs = append(errs, readVarFile(f, def, assign, nil)...)
-	}
-	for _, kv := range opts.Vars {
-		name, raw, ok := strings.Cut(kv, "=")
+	for _, in := range opts.VarInputs {
+		if in.Kind == surface.VarFile {
+			// Named by the user: not confined to the scan root, still read
+			// only as a regular file of bounded size.
+			errs = append(errs, readVarFile(in.Value, model.StepVarFile, def, assign, nil)...)
+			continue
+		}
+		name, raw, ok := strings.Cut(in.Value, "=")
 		name = strings.TrimSpace(name)
 		if !ok || name == "" {
-			errs = append(errs, model.Error{Message: fmt.Sprintf("--var %q: expected name=value", kv)})
+			errs = append(errs, model.Error{Message: fmt.Sprintf("--var %q: expected name=value", in.Value)})
 			continue
 		}
 		if _, declared := def.variables[name]; !declared {
 			continue
 		}
-		assign[name] = assigned{raw: &raw, origin: "--var " + name}
+		assign[name] = assigned{raw: &raw, origin: "--var " + name,
+			step: model.Step{Kind: model.StepVarFlag, Name: "var." + name, Via: "--var"}}
 	}
 
 	out := map[string]varValue{}
@@ -82,8 +88,9 @@ func rootVariables(def *moduleDef, root string, opts surface.Options) (map[strin
 			out[name] = defaultValue(decl, "")
 			continue
 		}
+		step := a.step
 		if a.failed != "" {
-			out[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s is unknown: %s", name, a.failed)), origin: a.origin}
+			out[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s is unknown: %s", name, a.failed)), step: &step}
 			continue
 		}
 		v := a.v
@@ -92,22 +99,22 @@ func rootVariables(def *moduleDef, root string, opts surface.Options) (map[strin
 			v, err = parseRawVar(decl, *a.raw, a.origin)
 			if err != nil {
 				errs = append(errs, *err)
-				out[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s has an invalid value (%s)", name, a.origin)), origin: a.origin}
+				out[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s has an invalid value (%s)", name, a.origin)), step: &step}
 				continue
 			}
 		}
 		cv, err := convertVar(decl, v)
 		if err != nil {
-			errs = append(errs, model.Error{File: a.file, Line: a.line,
+			errs = append(errs, model.Error{File: a.step.Range.File, Line: a.step.Range.StartLine,
 				Message: fmt.Sprintf("invalid value for var.%s (%s): %v", name, a.origin, err)})
-			out[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s has an invalid value (%s)", name, a.origin)), origin: a.origin}
+			out[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s has an invalid value (%s)", name, a.origin)), step: &step}
 			continue
 		}
 		if cv.IsNull() && !decl.nullable {
 			out[name] = defaultValue(decl, "")
 			continue
 		}
-		out[name] = varValue{v: cv, origin: a.origin}
+		out[name] = varValue{v: cv, step: &step}
 	}
 	return out, errs
 }
@@ -122,11 +129,12 @@ func defaultValue(decl *varDecl, scope string) varValue {
 		}
 		return varValue{v: unknownBecause(decl.typ, reason)}
 	}
+	step := &model.Step{Kind: model.StepVariableDefault, Name: "var." + decl.name, Range: decl.defaultRng}
 	v, err := convertVar(decl, decl.def)
 	if err != nil {
-		return varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s default does not match its type: %v", decl.name, err)), origin: decl.defaultLoc}
+		return varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s default does not match its type: %v", decl.name, err)), step: step}
 	}
-	return varValue{v: v, origin: decl.defaultLoc}
+	return varValue{v: v, step: step}
 }
 
 // convertVar applies optional() defaults and converts to the declared type.
@@ -187,14 +195,16 @@ func autoVarFiles(root string) []string {
 }
 
 // readVarFile reads a .tfvars or .tfvars.json file into assign, through
-// jail (nil: anywhere); names the module does not declare are ignored. A
-// file that cannot be read or parsed marks every declared variable failed,
-// and a value that cannot be evaluated marks its variable failed: what the
-// file would have set is unknown, never the default it would have overridden.
-func readVarFile(path string, def *moduleDef, assign map[string]assigned, jail *safefs.Jail) []model.Error {
+// jail (nil: anywhere); names the module does not declare are ignored. kind
+// is the provenance step kind of its assignments. A file that cannot be
+// read or parsed marks every declared variable failed, and a value that
+// cannot be evaluated marks its variable failed: what the file would have
+// set is unknown, never the value it would have overridden.
+func readVarFile(path string, kind model.StepKind, def *moduleDef, assign map[string]assigned, jail *safefs.Jail) []model.Error {
 	failAll := func(why string) {
 		for _, name := range def.varOrder {
-			assign[name] = assigned{failed: fmt.Sprintf("%s, which may set it, %s", filepath.ToSlash(path), why), origin: filepath.ToSlash(path), file: path}
+			assign[name] = assigned{failed: fmt.Sprintf("%s, which may set it, %s", filepath.ToSlash(path), why), origin: filepath.ToSlash(path),
+				step: model.Step{Kind: kind, Name: "var." + name, Range: model.Range{File: path}}}
 		}
 	}
 	src, err := jail.ReadFile(path, 0)
@@ -217,15 +227,16 @@ func readVarFile(path string, def *moduleDef, assign map[string]assigned, jail *
 		if _, declared := def.variables[name]; !declared {
 			continue
 		}
-		line := a.Expr.Range().Start.Line
-		origin := fmt.Sprintf("%s:%d", filepath.ToSlash(path), line)
+		rng := a.Expr.Range()
+		origin := fmt.Sprintf("%s:%d", filepath.ToSlash(path), rng.Start.Line)
+		step := model.Step{Kind: kind, Name: "var." + name, Range: model.Range{File: path, StartLine: rng.Start.Line, EndLine: rng.End.Line}}
 		v, diags := a.Expr.Value(nil)
 		if diags.HasErrors() {
 			errs = append(errs, diagErrors(diags)...)
-			assign[name] = assigned{failed: fmt.Sprintf("its value at %s could not be evaluated", origin), origin: origin, file: path, line: line}
+			assign[name] = assigned{failed: fmt.Sprintf("its value at %s could not be evaluated", origin), origin: origin, step: step}
 			continue
 		}
-		assign[name] = assigned{v: v, origin: origin, file: path, line: line}
+		assign[name] = assigned{v: v, origin: origin, step: step}
 	}
 	return errs
 }
