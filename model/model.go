@@ -18,6 +18,8 @@ package model
 import (
 	"fmt"
 	"strings"
+
+	"github.com/sagefence/sagefence/awsfacts"
 )
 
 // Resolution says how a value was obtained.
@@ -246,8 +248,10 @@ type Subnet struct {
 // Route is one route of a route table.
 type Route struct {
 	Destination Str // CIDR, e.g. 0.0.0.0/0
-	// TargetKind: "nat", "igw", "vpce", "other", or "" when unknown.
-	TargetKind string
+	// TargetKind is what the route sends traffic to, classified by
+	// awsfacts.ClassifyRouteTarget on every surface; awsfacts.TargetUnknown
+	// when it cannot be resolved.
+	TargetKind awsfacts.RouteTarget
 	Target     Str // Ref to the NAT gateway etc. when in the Set
 	Range      Range
 }
