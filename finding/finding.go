@@ -10,7 +10,7 @@ import (
 )
 
 // FormatVersion is the JSON contract version; bump the minor on additions.
-const FormatVersion = "1.2"
+const FormatVersion = "1.3"
 
 // Status of one control on one resource.
 type Status string
@@ -82,6 +82,10 @@ type Finding struct {
 	Observed   *string          `json:"observed"`
 	Expected   string           `json:"expected"`
 	Resolution model.Resolution `json:"resolution"`
+	// Provenance is where the observed value came from (variables, tfvars,
+	// module arguments, parameters), step by step; absent for a literal
+	// written in the attribute and for omitted values. Added in format 1.2.
+	Provenance []ProvenanceStep `json:"provenance,omitempty"`
 	Message    string           `json:"message"`
 	// Evidence lists the facts the verdict rests on, one line each (script
 	// lines, routes, rules); optional.
@@ -93,7 +97,7 @@ type Finding struct {
 	// Replacement is true when fixing this finding destroys and recreates the resource.
 	Replacement bool `json:"replacement,omitempty"`
 	// Witnesses are what AWS services themselves say about the same resource
-	// and control (audit --witnesses); added in format 1.2. Absent without
+	// and control (audit --witnesses); added in format 1.3. Absent without
 	// --witnesses.
 	Witnesses []Witness `json:"witnesses,omitempty"`
 }
@@ -157,6 +161,9 @@ type Scope struct {
 	Regions  []string `json:"regions,omitempty"`
 	// Time is RFC 3339 UTC.
 	Time string `json:"time"`
+	// Config is the configuration file the run applied (.sagefence.yaml
+	// found by discovery, or --config); null when none.
+	Config *string `json:"config"`
 }
 
 // Result is the whole output of one run.

@@ -170,7 +170,7 @@ func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
 	}
 	res.Finalize()
 	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
-	res.Scope = &finding.Scope{Command: "audit", Accounts: live.Accounts, Regions: live.Regions, Time: start.Format(time.RFC3339)}
+	res.Scope = &finding.Scope{Command: "audit", Accounts: live.Accounts, Regions: live.Regions, Time: start.Format(time.RFC3339), Config: opts.configPath()}
 	followUpErr := recordResult(cmd.Context(), io, opts.Record.withConfig(cmd, io, cfg), res)
 	if opts.SecurityHub {
 		followUpErr = errors.Join(followUpErr, importToSecurityHub(cmd.Context(), io, opts.Quiet, live, res))
