@@ -41,6 +41,7 @@ var _ = register(&Control{
 		ForcesReplacement: true,
 		HelpURI:           "https://docs.aws.amazon.com/sagemaker/latest/dg/appendix-notebook-and-internet-access.html",
 	},
+	Reads: Reads{Subjects: []model.Kind{model.KindNotebookInstance}},
 	Check: checkInVPC,
 })
 

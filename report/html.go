@@ -34,6 +34,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"supText":    suppressionText,
 	"title":      controlTitle,
 	"hasAnyFail": func(s finding.Summary) bool { return s.Fail > 0 },
+	"gapText":    gapText,
 }).Parse(htmlTemplateText))
 
 // htmlView is everything the template shows, computed in Go so the

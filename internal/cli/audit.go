@@ -151,6 +151,7 @@ func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
 	}
 	res := &finding.Result{FormatVersion: finding.FormatVersion, Errors: live.Errors}
 	res.Findings = engine.Evaluate(live.Sets, controls, suppressions, time.Time{})
+	res.Gaps = engine.Gaps(live.Sets, controls)
 	res.Finalize()
 	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
 	res.Scope = &finding.Scope{Command: "audit", Accounts: live.Accounts, Regions: live.Regions, Time: start.Format(time.RFC3339)}
