@@ -115,9 +115,9 @@ func frameworkRefs(fws []finding.Framework) []string {
 	return out
 }
 
-// gapText renders a gap as one line for people: what was not seen and why,
-// what it may hide from which controls, and what to do about it.
-func gapText(g finding.Gap) string {
+// gapLine renders a scan gap as one line for people: what was not seen and
+// why, which controls it leaves unchecked, and what to do about it.
+func gapLine(g finding.Gap) string {
 	var b strings.Builder
 	b.WriteString(g.Address)
 	if g.Source != "" {

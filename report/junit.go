@@ -125,7 +125,7 @@ func (JUnit) Format(w io.Writer, r *finding.Result) error {
 		for _, g := range r.Gaps {
 			suite.Cases = append(suite.Cases, junitCase{
 				Name: g.Address + " (" + g.Where() + ")", Classname: "sagefence.gaps", File: slashPath(g.File), Time: "0",
-				Error: &junitProblem{Message: g.Reason, Type: string(g.Kind), Text: gapText(g)},
+				Error: &junitProblem{Message: g.Reason, Type: string(g.Kind), Text: gapLine(g)},
 			})
 		}
 		doc.Suites = append(doc.Suites, suite)

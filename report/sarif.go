@@ -208,7 +208,7 @@ func (SARIF) Format(w io.Writer, r *finding.Result) error {
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
 	}
 	for _, g := range r.Gaps {
-		n := sarifNotification{Level: "warning", Message: sarifText{Text: "Not checked: " + gapText(g)},
+		n := sarifNotification{Level: "warning", Message: sarifText{Text: "Not checked: " + gapLine(g)},
 			Descriptor: &sarifDescriptorRef{ID: string(g.Kind)}, Properties: map[string]any{"gap": g}}
 		if g.File != "" {
 			n.Locations = []sarifLocation{{PhysicalLocation: physical(g.File, g.Line, 0)}}

@@ -16,9 +16,9 @@ import (
 
 	"github.com/sagefence/sagefence/evidence"
 	"github.com/sagefence/sagefence/finding"
-	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/integrations/securityhub"
 	"github.com/sagefence/sagefence/internal/testutil"
+	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/report"
 )
 

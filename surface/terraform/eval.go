@@ -2,9 +2,11 @@ package terraform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 
+	"github.com/sagefence/sagefence/internal/safefs"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -65,7 +68,7 @@ func evaluateRoot(ctx context.Context, l *loader, root string, opts surface.Opti
 			res = &rootResult{set: re.set, errs: re.errs}
 		}
 	}()
-	re.funcs = terraformFunctions(root)
+	re.funcs = terraformFunctions(root, opts.Jail)
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	manifest, merr := modulesManifest(root)
 	if merr != nil {
@@ -108,9 +111,9 @@ type modInst struct {
 	supps []model.Suppression
 	depth int
 
-	// eachOrigin describes the for_each being expanded, for origins that
-	// mention each.key / each.value.
-	eachOrigin string
+	// eachProv is the provenance of the for_each being expanded, for
+	// values that read each.key / each.value.
+	eachProv model.Provenance
 
 	varObj    cty.Value
 	locals    map[string]*memo
@@ -706,6 +709,10 @@ func (mi *modInst) moduleState(name string) *modState {
 		st.gap, st.gapKind = gap, model.GapModuleNotDownloaded
 		return st
 	}
+	if _, err := mi.re.opts.Jail.Check(dir); errors.Is(err, safefs.ErrOutside) {
+		st.gap = fmt.Sprintf("module source %q was not read: %v", call.source, err)
+		return st
+	}
 	child := mi.re.l.module(dir)
 	if child.missing {
 		st.gap, st.gapKind = fmt.Sprintf("module source %q does not exist on disk (%s)", call.source, dir), model.GapInputUnreadable
@@ -726,9 +733,9 @@ func (mi *modInst) moduleState(name string) *modState {
 		return st
 	}
 	supps := append(append([]model.Suppression(nil), mi.supps...), call.supps...)
-	savedEach := mi.eachOrigin
-	mi.eachOrigin = mi.forEachOrigin(call.forEach)
-	defer func() { mi.eachOrigin = savedEach }()
+	savedEach := mi.eachProv
+	mi.eachProv = mi.forEachProvenance(call.forEach)
+	defer func() { mi.eachProv = savedEach }()
 	for i, k := range exp.keys {
 		sc := exp.scope(i)
 		addr := abs + instanceKey(k)
@@ -783,22 +790,20 @@ func (mi *modInst) moduleInputs(call *moduleCall, child *moduleDef, sc *scope, a
 			continue
 		}
 		v := mi.eval(a.Expr, sc)
-		origin := fmt.Sprintf("set by %s (%s)", addr, fileLine(a.Expr.Range()))
-		if o := mi.origin(a.Expr); o != "" {
-			origin += " from " + o
-		}
+		step := &model.Step{Kind: model.StepModuleArgument, Name: "var." + name, Detail: addr,
+			Range: toRange(a.Expr.Range()), Inputs: mi.provenance(a.Expr)}
 		cv, err := convertVar(decl, v)
 		if err != nil {
 			r := a.Expr.Range()
 			mi.re.addErr(model.Error{File: r.Filename, Line: r.Start.Line, Message: fmt.Sprintf("invalid value for variable %q of %s: %v", name, addr, err)})
-			vars[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s of %s has an invalid value", name, addr)), origin: origin}
+			vars[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s of %s has an invalid value", name, addr)), step: step}
 			continue
 		}
 		if cv.IsNull() && !decl.nullable {
 			vars[name] = defaultValue(decl, addr)
 			continue
 		}
-		vars[name] = varValue{v: cv, origin: origin}
+		vars[name] = varValue{v: cv, step: step}
 	}
 	return vars
 }
@@ -843,75 +848,122 @@ func (mi *modInst) moduleValue(name string, want map[string]bool) cty.Value {
 	return obj(st.insts[0].mi)
 }
 
-// forEachOrigin describes a for_each expression for origins: the values it
-// reads, else its text.
-func (mi *modInst) forEachOrigin(expr hcl.Expression) string {
+// forEachProvenance is the provenance of a for_each expression: the values
+// it reads, else its text.
+func (mi *modInst) forEachProvenance(expr hcl.Expression) model.Provenance {
 	if expr == nil {
-		return ""
+		return nil
 	}
-	saved := mi.eachOrigin
-	mi.eachOrigin = ""
-	defer func() { mi.eachOrigin = saved }()
-	if o := mi.origin(expr); o != "" {
-		return o
+	saved := mi.eachProv
+	mi.eachProv = nil
+	defer func() { mi.eachProv = saved }()
+	if p := mi.provenance(expr); len(p) > 0 {
+		return p
 	}
-	return mi.exprText(expr)
+	return model.Provenance{{Kind: model.StepExpression, Name: mi.exprText(expr), Range: toRange(expr.Range())}}
 }
 
-// origin describes where a non-literal expression's value comes from.
-func (mi *modInst) origin(expr hcl.Expression) string {
-	var parts []string
+// provenance is where a non-literal expression's value comes from: one step
+// for a plain reference (var.x, local.y, module.m.out, each.value), else an
+// expression step holding a step per value it reads. Resource references
+// are not steps: the value shows them itself. Nil when the expression reads
+// nothing that is a step.
+func (mi *modInst) provenance(expr hcl.Expression) model.Provenance {
+	var steps []model.Step
 	seen := map[string]bool{}
 	for _, t := range expr.Variables() {
-		var s string
-		switch t.RootName() {
-		case "var":
-			name, ok := attrAt(t, 1)
-			if !ok {
-				continue
-			}
-			s = "var." + name
-			if v, ok := mi.vars[name]; ok && v.origin != "" {
-				if strings.HasPrefix(v.origin, "default") || strings.HasPrefix(v.origin, "set by") {
-					s += " " + v.origin
-				} else {
-					s += " from " + v.origin
-				}
-			}
-		case "local":
-			name, _ := attrAt(t, 1)
-			s = "local." + name
-		case "module":
-			name, _ := attrAt(t, 1)
-			s = "module." + name
-			if out, ok := outputAttr(t); ok {
-				s += "." + out
-			}
-		case "each", "count", "path", "terraform", "self":
-			s = t.RootName()
-			if a, ok := attrAt(t, 1); ok {
-				s += "." + a
-			}
-			if t.RootName() == "each" && mi.eachOrigin != "" {
-				s += " of " + mi.eachOrigin
-			}
-		case "data":
-			typ, _ := attrAt(t, 1)
-			name, _ := attrAt(t, 2)
-			s = "data." + typ + "." + name
-		default:
-			continue // a resource reference is shown as the value itself
+		step, ok := mi.referenceStep(t)
+		if !ok {
+			continue
 		}
-		if !seen[s] {
-			seen[s] = true
-			parts = append(parts, s)
+		if k := fmt.Sprint(step); !seen[k] {
+			seen[k] = true
+			steps = append(steps, step)
 		}
 	}
-	return strings.Join(parts, ", ")
+	if len(steps) == 0 {
+		return nil
+	}
+	if len(steps) == 1 && isPlainReference(expr, steps[0]) {
+		return model.Provenance{steps[0]}
+	}
+	return model.Provenance{{Kind: model.StepExpression, Name: mi.exprText(expr), Range: toRange(expr.Range()), Inputs: steps}}
+}
+
+// referenceStep is the provenance step of one reference; false for
+// references that are not steps (resources).
+func (mi *modInst) referenceStep(t hcl.Traversal) (model.Step, bool) {
+	switch t.RootName() {
+	case "var":
+		name, ok := attrAt(t, 1)
+		if !ok {
+			return model.Step{}, false
+		}
+		if v, ok := mi.vars[name]; ok && v.step != nil {
+			return *v.step, true
+		}
+		return model.Step{Kind: model.StepVariable, Name: "var." + name}, true
+	case "local":
+		name, _ := attrAt(t, 1)
+		step := model.Step{Kind: model.StepLocal, Name: "local." + name}
+		if a, ok := mi.def.locals[name]; ok {
+			step.Range = toRange(a.Expr.Range())
+		}
+		return step, true
+	case "module":
+		name, _ := attrAt(t, 1)
+		s := "module." + name
+		if out, ok := outputAttr(t); ok {
+			s += "." + out
+		}
+		return model.Step{Kind: model.StepModuleOutput, Name: s}, true
+	case "each", "count", "path", "terraform", "self":
+		s := t.RootName()
+		if a, ok := attrAt(t, 1); ok {
+			s += "." + a
+		}
+		switch t.RootName() {
+		case "each":
+			return model.Step{Kind: model.StepEach, Name: s, Inputs: mi.eachProv}, true
+		case "count":
+			return model.Step{Kind: model.StepCount, Name: s}, true
+		}
+		return model.Step{Kind: model.StepReference, Name: s}, true
+	case "data":
+		typ, _ := attrAt(t, 1)
+		name, _ := attrAt(t, 2)
+		return model.Step{Kind: model.StepDataSource, Name: "data." + typ + "." + name}, true
+	}
+	return model.Step{}, false // a resource reference is shown as the value itself
+}
+
+// isPlainReference reports whether expr is exactly the reference step names
+// (var.x, "${var.x}"), so that the value is the step's value unchanged.
+func isPlainReference(expr hcl.Expression, step model.Step) bool {
+	if w, ok := expr.(*hclsyntax.TemplateWrapExpr); ok {
+		expr = w.Wrapped
+	}
+	st, ok := expr.(*hclsyntax.ScopeTraversalExpr)
+	if !ok {
+		return false
+	}
+	parts := []string{st.Traversal.RootName()}
+	for _, tr := range st.Traversal[1:] {
+		a, ok := tr.(hcl.TraverseAttr)
+		if !ok {
+			return false
+		}
+		parts = append(parts, a.Name)
+	}
+	return strings.Join(parts, ".") == step.Name
 }
 
 // collect evaluates every resource and module call of the instance into the Set.
 func (mi *modInst) collect() {
+	if len(mi.def.brokenOverride) > 0 {
+		mi.collectBrokenOverride()
+		return
+	}
 	for _, decl := range mi.def.resources {
 		kind, inModel := modelKinds[decl.typ]
 		if !inModel || isLiteralIngressRule(decl) {
@@ -926,11 +978,11 @@ func (mi *modInst) collect() {
 			}
 			continue
 		}
-		mi.eachOrigin = mi.forEachOrigin(decl.forEach)
+		mi.eachProv = mi.forEachProvenance(decl.forEach)
 		for _, inst := range st.insts {
 			mi.mapResource(decl, inst)
 		}
-		mi.eachOrigin = ""
+		mi.eachProv = nil
 	}
 	for _, call := range mi.def.moduleCalls {
 		st := mi.moduleState(call.name)
@@ -947,6 +999,38 @@ func (mi *modInst) collect() {
 			c.mi.collect()
 		}
 	}
+}
+
+// collectBrokenOverride reports a module whose override file could not be
+// read or parsed as one input_unreadable gap: the override may set any value
+// of its resources and module calls, so none is evaluated without it. The
+// gap hides the kinds of the module's resources, and every kind when it
+// calls modules.
+func (mi *modInst) collectBrokenOverride() {
+	files := make([]string, len(mi.def.brokenOverride))
+	for i, f := range mi.def.brokenOverride {
+		files[i] = filepath.ToSlash(f)
+	}
+	var hides []model.Kind
+	for _, decl := range mi.def.resources {
+		if kind, ok := modelKinds[decl.typ]; ok && !isLiteralIngressRule(decl) && !slices.Contains(hides, kind) {
+			hides = append(hides, kind)
+		}
+	}
+	if len(hides) == 0 && len(mi.def.moduleCalls) == 0 {
+		return // nothing any control reads
+	}
+	if len(mi.def.moduleCalls) > 0 {
+		hides = nil
+	}
+	where := "the root module"
+	if mi.addr != "" {
+		where = mi.addr
+	}
+	g := gapOf(model.GapInputUnreadable, where, hcl.Range{Filename: mi.def.brokenOverride[0]},
+		fmt.Sprintf("override file %s could not be read or parsed and may change any block of %s: none of its resources was evaluated", strings.Join(files, ", "), where), hides...)
+	g.Type = "override"
+	mi.re.addGap(g)
 }
 
 // isLiteralIngressRule reports whether decl is an aws_security_group_rule
