@@ -49,6 +49,7 @@ var _ = register(&Control{
 		},
 		HelpURI: "https://docs.aws.amazon.com/sagemaker/latest/dg/studio-notebooks-and-internet-access.html",
 	},
+	Reads: Reads{Subjects: []model.Kind{model.KindDomain}},
 	Check: checkDomainVpcOnly,
 })
 

@@ -75,6 +75,7 @@ var _ = register(&Control{
 		},
 		HelpURI: "https://docs.aws.amazon.com/sagemaker/latest/dg/appendix-notebook-and-internet-access.html",
 	},
+	Reads: Reads{Subjects: []model.Kind{model.KindNotebookInstance}},
 	Check: checkDirectInternetAccess,
 })
 

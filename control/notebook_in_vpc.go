@@ -42,6 +42,7 @@ var _ = register(&Control{
 		ForcesReplacement: awsfacts.ForcesReplacement("aws_sagemaker_notebook_instance", "subnet_id"),
 		HelpURI:           "https://docs.aws.amazon.com/sagemaker/latest/dg/appendix-notebook-and-internet-access.html",
 	},
+	Reads: Reads{Subjects: []model.Kind{model.KindNotebookInstance}},
 	Check: checkInVPC,
 })
 

@@ -99,9 +99,12 @@ func (t Table) Format(w io.Writer, r *finding.Result) error {
 	for _, e := range r.Errors {
 		ew.printf("%s %s\n", t.paint(ansiRed, "ERROR"), e.Error())
 	}
+	for _, g := range r.Gaps {
+		ew.printf("%s %s  %s\n", t.paint(ansiYellow, "GAP"), g.Where(), gapLine(g))
+	}
 	s := r.Summary
-	ew.printf("%s fail %d, pass %d, unknown %d, suppressed %d, errors %d\n",
-		t.paint(ansiBold, "Summary:"), s.Fail, s.Pass, s.Unknown, s.Suppressed, s.Errors)
+	ew.printf("%s fail %d, pass %d, unknown %d, suppressed %d, errors %d, gaps %d\n",
+		t.paint(ansiBold, "Summary:"), s.Fail, s.Pass, s.Unknown, s.Suppressed, s.Errors, s.Gaps)
 	if b := r.Baseline; b != nil {
 		ew.printf("%s %d fail(s) already failing in %s not shown\n", t.paint(ansiBold, "Baseline:"), b.MatchedFails, b.File)
 	}

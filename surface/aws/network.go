@@ -38,7 +38,7 @@ func (a *auditor) auditNetwork(ctx context.Context, t target, scope *regionScope
 			scope.set.Subnets = append(scope.set.Subnets, &model.Subnet{
 				Meta: scope.meta(TypeSubnet, id, id, "", ""), VpcID: unknown(reason)})
 		}
-		scope.gap(scope.regionMeta(), networkControls, reason)
+		scope.gap(scope.regionMeta(), networkKinds, err, reason)
 		return
 	}
 	vpcs := map[string]bool{}
@@ -147,7 +147,7 @@ func (s *regionScope) describeVPC(ctx context.Context, client *ec2.Client, vpc s
 		reason := fmt.Sprintf("%s of %s could not be read (ec2 %s): %s", what, vpc, op, describeErr(err))
 		failures = append(failures, reason)
 		s.fail("%s", reason)
-		s.gap(s.meta(TypeVPC, vpc, vpc, vpc, ""), networkControls, reason)
+		s.gap(s.meta(TypeVPC, vpc, vpc, vpc, ""), networkKinds, err, reason)
 	}
 
 	if tables, err := collect(ctx, ec2.NewDescribeRouteTablesPaginator(client, &ec2.DescribeRouteTablesInput{Filters: vpcFilter}),

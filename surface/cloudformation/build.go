@@ -3,6 +3,7 @@ package cloudformation
 import (
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -160,28 +161,29 @@ func (b *builder) resource(keyNode, body *yaml.Node) {
 // forEachGap reports an AWS::LanguageExtensions Fn::ForEach that declares
 // SageMaker resources but cannot be expanded before deploy.
 func (b *builder) forEachGap(keyNode, body *yaml.Node, why string) {
-	var hasSageMaker func(n *yaml.Node, depth int) bool
-	hasSageMaker = func(n *yaml.Node, depth int) bool {
+	var hides []model.Kind
+	var find func(n *yaml.Node, depth int)
+	find = func(n *yaml.Node, depth int) {
 		if n == nil || depth > maxDepth {
-			return false
+			return
 		}
-		if n.Kind == yaml.ScalarNode && (n.Value == typeNotebook || n.Value == typeDomain) {
-			return true
-		}
-		for _, c := range n.Content {
-			if hasSageMaker(c, depth+1) {
-				return true
+		if n.Kind == yaml.ScalarNode {
+			k := map[string]model.Kind{typeNotebook: model.KindNotebookInstance, typeDomain: model.KindDomain}[n.Value]
+			if k != "" && !slices.Contains(hides, k) {
+				hides = append(hides, k)
 			}
 		}
-		return false
+		for _, c := range n.Content {
+			find(c, depth+1)
+		}
 	}
-	if !hasSageMaker(body, 0) {
+	if find(body, 0); len(hides) == 0 {
 		return
 	}
 	m := b.meta
 	m.Type, m.Address, m.Key = "AWS::LanguageExtensions Fn::ForEach", keyNode.Value, keyNode.Value
 	m.Range = model.Range{File: b.file, StartLine: keyNode.Line, EndLine: b.e.src.endLine(body)}
-	b.set.Gaps = append(b.set.Gaps, &model.Gap{Meta: m,
+	b.set.Gaps = append(b.set.Gaps, &model.Gap{Meta: m, Kind: model.GapUnknownForEach, Hides: hides,
 		Reason: fmt.Sprintf("%s declares SageMaker resources through the AWS::LanguageExtensions transform, but cannot be expanded: %s", keyNode.Value, why)})
 }
 

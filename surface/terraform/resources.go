@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/big"
+	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
@@ -12,7 +13,6 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 
 	"github.com/sagefence/sagefence/awsfacts"
-	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/model"
 )
 
@@ -27,7 +27,7 @@ func toRange(r hcl.Range) model.Range {
 func (mi *modInst) meta(decl *resourceDecl, inst *resInst) model.Meta {
 	supps := append(append([]model.Suppression(nil), mi.supps...), decl.supps...)
 	return model.Meta{Surface: model.SurfaceTerraform, Type: decl.typ, Address: inst.addr, Key: inst.addr,
-		Range: toRange(decl.rng), Suppressions: supps, Managed: true}
+		Range: toRange(decl.rng), Suppressions: supps, Managed: true, Root: mi.re.rootRel()}
 }
 
 // valueStr converts one value to a model.Str (without range and origin).
@@ -246,16 +246,27 @@ func objList(obj map[string]cty.Value, name string) []model.Str {
 	return l.Items
 }
 
-// modelTypes are the resource types the model holds; other resources are
-// evaluated only when referenced.
-var modelTypes = map[string]bool{
-	"aws_sagemaker_notebook_instance": true, "aws_sagemaker_domain": true,
-	"aws_sagemaker_notebook_instance_lifecycle_configuration": true,
-	"aws_subnet": true, "aws_route_table": true, "aws_default_route_table": true, "aws_route": true,
-	"aws_route_table_association": true, "aws_main_route_table_association": true, "aws_nat_gateway": true,
-	"aws_vpc_endpoint": true, "aws_vpc_endpoint_route_table_association": true,
-	"aws_vpc_endpoint_subnet_association": true, "aws_security_group": true, "aws_default_security_group": true,
-	"aws_security_group_rule": true, "aws_vpc_security_group_egress_rule": true,
+// modelKinds are the resource types the model holds, with the kind of model
+// resource each fills (a route or association fills its route table);
+// other resources are evaluated only when referenced.
+var modelKinds = map[string]model.Kind{
+	"aws_sagemaker_notebook_instance":                         model.KindNotebookInstance,
+	"aws_sagemaker_domain":                                    model.KindDomain,
+	"aws_sagemaker_notebook_instance_lifecycle_configuration": model.KindLifecycleConfig,
+	"aws_subnet":                               model.KindSubnet,
+	"aws_route_table":                          model.KindRouteTable,
+	"aws_default_route_table":                  model.KindRouteTable,
+	"aws_route":                                model.KindRouteTable,
+	"aws_route_table_association":              model.KindRouteTable,
+	"aws_main_route_table_association":         model.KindRouteTable,
+	"aws_nat_gateway":                          model.KindNATGateway,
+	"aws_vpc_endpoint":                         model.KindVPCEndpoint,
+	"aws_vpc_endpoint_route_table_association": model.KindVPCEndpoint,
+	"aws_vpc_endpoint_subnet_association":      model.KindVPCEndpoint,
+	"aws_security_group":                       model.KindSecurityGroup,
+	"aws_default_security_group":               model.KindSecurityGroup,
+	"aws_security_group_rule":                  model.KindSecurityGroup,
+	"aws_vpc_security_group_egress_rule":       model.KindSecurityGroup,
 }
 
 // mapResource adds one resource instance to the Set.
@@ -475,36 +486,22 @@ func scriptValue(hook string, a *attrVal) (model.Script, bool) {
 	return s, true
 }
 
-// addGap records a scope the scan could not see.
-func (re *rootEval) addGap(typ, addr string, rng hcl.Range, reason string, supps ...[]model.Suppression) {
-	var controls []string
-	if typ != "module" {
-		controls = controlsReading(typ)
-		if len(controls) == 0 && networkTypes[typ] {
-			controls = networkControls
-		}
-		if len(controls) == 0 {
-			return // no control reads this resource type
-		}
-	}
-	g := &model.Gap{Meta: model.Meta{Surface: model.SurfaceTerraform, Type: typ, Address: addr, Key: addr, Range: toRange(rng), Managed: true},
-		Controls: controls, Reason: reason}
-	for _, s := range supps {
-		g.Suppressions = append(g.Suppressions, s...)
-	}
+// gapOf is a gap of the given kind at addr, written at rng, that may hide
+// resources of the given kinds (every kind when none is given).
+func gapOf(kind model.GapKind, addr string, rng hcl.Range, reason string, hides ...model.Kind) *model.Gap {
+	return &model.Gap{Meta: model.Meta{Surface: model.SurfaceTerraform, Address: addr, Key: addr, Range: toRange(rng), Managed: true},
+		Kind: kind, Hides: hides, Reason: reason}
+}
+
+// addGap records a scope the scan could not see, in this root. The engine
+// decides whether a control reads what it hides.
+func (re *rootEval) addGap(g *model.Gap) {
+	g.Root = re.rootRel()
 	re.set.Gaps = append(re.set.Gaps, g)
 }
 
-// controlsReading lists the controls documented as reading a resource type.
-func controlsReading(typ string) []string {
-	var out []string
-	for _, c := range control.All() {
-		for _, t := range c.ResourceTypes {
-			if t == typ {
-				out = append(out, c.ID)
-				break
-			}
-		}
-	}
-	return out
+// rootRel is the root module's directory as reached from the scanned
+// argument, with forward slashes: resource.root and gaps' root.
+func (re *rootEval) rootRel() string {
+	return filepath.ToSlash(re.root)
 }

@@ -582,17 +582,22 @@ module "remote" {
 	want := map[string]string{
 		"aws_sagemaker_notebook_instance.counted": "var.n has no value",
 		"aws_sagemaker_notebook_instance.each":    "aws_vpc.v.id is known only after apply",
-		"module.remote":                           "terraform init",
+		"module.remote":                           "is not on disk",
 	}
 	for _, g := range set.Gaps {
 		if !strings.Contains(g.Reason, want[g.Address]) {
 			t.Errorf("%s: reason %q does not contain %q", g.Address, g.Reason, want[g.Address])
 		}
-		if g.Address == "module.remote" && len(g.Controls) != 0 {
-			t.Errorf("module gap must concern every control: %v", g.Controls)
+		wantKind := map[string]model.GapKind{"aws_sagemaker_notebook_instance.counted": model.GapUnknownCount,
+			"aws_sagemaker_notebook_instance.each": model.GapUnknownForEach, "module.remote": model.GapModuleNotDownloaded}[g.Address]
+		if g.Kind != wantKind {
+			t.Errorf("%s: kind %q, want %q", g.Address, g.Kind, wantKind)
 		}
-		if g.Address != "module.remote" && len(g.Controls) == 0 {
-			t.Errorf("%s: a notebook gap must name the notebook controls", g.Address)
+		if g.Address == "module.remote" && (len(g.Hides) != 0 || g.Source != "git::https://example.com/x.git" || !strings.Contains(g.Hint, "terraform init")) {
+			t.Errorf("a module gap hides every kind and names its source and a hint: %+v", g)
+		}
+		if g.Address != "module.remote" && (len(g.Hides) != 1 || g.Hides[0] != model.KindNotebookInstance) {
+			t.Errorf("%s: a notebook gap hides notebooks only: %v", g.Address, g.Hides)
 		}
 	}
 }
