@@ -88,8 +88,8 @@ type sarifDoc struct {
 			} `json:"driver"`
 		} `json:"tool"`
 		Invocations []struct {
-			ExecutionSuccessful        bool  `json:"executionSuccessful"`
-			ToolExecutionNotifications []any `json:"toolExecutionNotifications"`
+			ExecutionSuccessful        bool                `json:"executionSuccessful"`
+			ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications"`
 		} `json:"invocations"`
 		Results []struct {
 			RuleID              string            `json:"ruleId"`
@@ -132,9 +132,9 @@ func TestSARIFContent(t *testing.T) {
 			t.Errorf("rule %s: security-severity %v, want 8.0 for high", r.ID, r.Properties["security-severity"])
 		}
 	}
-	// 9 findings, 2 passes are not results.
-	if len(run.Results) != 7 {
-		t.Fatalf("want 7 results (every non-pass), got %d", len(run.Results))
+	// 8 findings, 2 passes are not results.
+	if len(run.Results) != 6 {
+		t.Fatalf("want 6 results (every non-pass), got %d", len(run.Results))
 	}
 	seen := map[string]bool{}
 	for _, res := range run.Results {
@@ -183,8 +183,19 @@ func TestSARIFContent(t *testing.T) {
 		}
 	}
 	inv := run.Invocations[0]
-	if inv.ExecutionSuccessful || len(inv.ToolExecutionNotifications) != 2 {
-		t.Errorf("input errors must be notifications and mark the run unsuccessful: %+v", inv)
+	if inv.ExecutionSuccessful || len(inv.ToolExecutionNotifications) != 4 {
+		t.Errorf("input errors and gaps must be notifications, errors mark the run unsuccessful: %+v", inv)
+	}
+	var gapNotes []sarifNotification
+	for _, n := range inv.ToolExecutionNotifications {
+		if n.Descriptor != nil {
+			gapNotes = append(gapNotes, n)
+		}
+	}
+	if len(gapNotes) != 2 || gapNotes[0].Level != "warning" || gapNotes[0].Descriptor.ID != "access_denied" ||
+		gapNotes[1].Descriptor.ID != "module_not_downloaded" || len(gapNotes[1].Locations) != 1 ||
+		!strings.Contains(gapNotes[1].Message.Text, "terraform init") {
+		t.Errorf("gaps must be one warning notification each, with kind and location: %+v", gapNotes)
 	}
 }
 
@@ -248,10 +259,10 @@ func TestJUnitConsumer(t *testing.T) {
 	}
 	r := fixtureResult()
 	s := r.Summary
-	wantTests := len(r.Findings) + len(r.Errors)
-	if doc.Tests != wantTests || doc.Failures != s.Fail || doc.Errors != s.Unknown+s.Errors || doc.Skipped != s.Suppressed {
+	wantTests := len(r.Findings) + len(r.Errors) + len(r.Gaps)
+	if doc.Tests != wantTests || doc.Failures != s.Fail || doc.Errors != s.Unknown+s.Errors+s.Gaps || doc.Skipped != s.Suppressed {
 		t.Errorf("totals tests=%d failures=%d errors=%d skipped=%d; want %d %d %d %d",
-			doc.Tests, doc.Failures, doc.Errors, doc.Skipped, wantTests, s.Fail, s.Unknown+s.Errors, s.Suppressed)
+			doc.Tests, doc.Failures, doc.Errors, doc.Skipped, wantTests, s.Fail, s.Unknown+s.Errors+s.Gaps, s.Suppressed)
 	}
 	names := map[string]bool{}
 	sum := 0

@@ -75,6 +75,9 @@ func (t Table) Format(w io.Writer, r *finding.Result) error {
 			for _, e := range f.Evidence {
 				ew.printf("             %s\n", t.paint(ansiGrey, "| "+e))
 			}
+			for _, w := range f.Witnesses {
+				ew.printf("             %s\n", t.paint(ansiGrey, "witness "+strings.ToUpper(w.Outcome)+": "+witnessText(w)))
+			}
 			switch f.Status {
 			case finding.Fail:
 				ew.printf("             %s %s\n", t.paint(ansiBold, "fix:"), firstSentence(f.Remediation))
@@ -92,12 +95,16 @@ func (t Table) Format(w io.Writer, r *finding.Result) error {
 		}
 		ew.printf("\n")
 	}
+	t.witnesses(ew, r)
 	for _, e := range r.Errors {
 		ew.printf("%s %s\n", t.paint(ansiRed, "ERROR"), e.Error())
 	}
+	for _, g := range r.Gaps {
+		ew.printf("%s %s  %s\n", t.paint(ansiYellow, "GAP"), g.Where(), gapLine(g))
+	}
 	s := r.Summary
-	ew.printf("%s fail %d, pass %d, unknown %d, suppressed %d, errors %d\n",
-		t.paint(ansiBold, "Summary:"), s.Fail, s.Pass, s.Unknown, s.Suppressed, s.Errors)
+	ew.printf("%s fail %d, pass %d, unknown %d, suppressed %d, errors %d, gaps %d\n",
+		t.paint(ansiBold, "Summary:"), s.Fail, s.Pass, s.Unknown, s.Suppressed, s.Errors, s.Gaps)
 	if b := r.Baseline; b != nil {
 		ew.printf("%s %d fail(s) already failing in %s not shown\n", t.paint(ansiBold, "Baseline:"), b.MatchedFails, b.File)
 	}
@@ -156,4 +163,22 @@ func (e *errWriter) printf(format string, args ...any) {
 		return
 	}
 	_, e.err = fmt.Fprintf(e.w, format, args...)
+}
+
+// witnesses prints the witness digest: counts, every disagreement (passes
+// included, which the control blocks do not list) and the grouped gaps.
+func (t Table) witnesses(ew *errWriter, r *finding.Result) {
+	d := digestWitnesses(r)
+	if d.Total == 0 {
+		return
+	}
+	ew.printf("%s %s\n", t.paint(ansiBold, "AWS witnesses:"), d.CountsLine())
+	for _, row := range d.Disagreements {
+		ew.printf("  %-10s %s  %s  %s is %s\n", t.paint(ansiRed+ansiBold, "DISAGREES"), place(row.F), row.F.Resource.Address, row.F.ControlID, row.F.Status)
+		ew.printf("             %s\n             %s\n", witnessText(row.W), t.paint(ansiGrey, row.W.Note))
+	}
+	for _, g := range d.Gaps {
+		ew.printf("  %-10s %s/%s  %s\n", t.paint(ansiYellow, strings.ToUpper(strings.ReplaceAll(g.Outcome, "_", " "))), g.Account, g.Region, gapText(g))
+	}
+	ew.printf("\n")
 }

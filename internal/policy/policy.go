@@ -94,17 +94,25 @@ func ParseSeverity(s string) (finding.Severity, error) {
 type Gate struct {
 	// Threshold: only fails at or above it exit 1; empty means low.
 	Threshold finding.Severity
-	// Strict: unknowns at or above the threshold exit 1 too.
+	// Strict: unknowns and gaps (by the highest severity of the controls a
+	// gap concerns) at or above the threshold exit 1 too.
 	Strict bool
 }
 
 // ExitCode is OUTPUT.md's table with the threshold applied: 1 when a
-// counted fail (or, strict, unknown) exists, else 2 when there were input
+// counted fail (or, strict, unknown or gap) exists, else 2 when there were input
 // errors, else 0.
 func (g Gate) ExitCode(res *finding.Result) int {
 	min := g.Threshold.Rank()
 	if min == 0 {
 		min = finding.Low.Rank()
+	}
+	if g.Strict {
+		for _, gap := range res.Gaps {
+			if rankOrHigh(gap.Severity) >= min {
+				return ExitFail
+			}
+		}
 	}
 	for _, f := range res.Findings {
 		counts := f.Status == finding.Fail || (g.Strict && f.Status == finding.Unknown)
