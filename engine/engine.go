@@ -71,9 +71,26 @@ func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 	}
 	runBounded(opts.Parallelism, fileJobs(ctx, in, opts), collect)
 	res.Findings = Evaluate(sets, opts.Controls, opts.Suppressions, opts.Now)
+	res.Sensitive = SensitiveValues(sets)
 	res.Gaps = Gaps(sets, opts.Controls)
 	res.Finalize()
 	return res
+}
+
+// SensitiveValues gathers the sensitive values of the sets, once each, for
+// finding.Result.Sensitive.
+func SensitiveValues(sets []*model.Set) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range sets {
+		for _, v := range s.Sensitive {
+			if v != "" && !seen[v] {
+				seen[v] = true
+				out = append(out, v)
+			}
+		}
+	}
+	return out
 }
 
 // Evaluate runs the controls on every set and applies suppressions.

@@ -11,6 +11,7 @@ import (
 	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/internal/safefs"
+	"github.com/sagefence/sagefence/redact"
 	"github.com/sagefence/sagefence/report"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -138,6 +139,8 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	}
 	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
 	res.Scope = &finding.Scope{Command: "scan", Paths: opts.Paths, Time: start.Format(time.RFC3339), Config: opts.configPath()}
+	// Secrets leave the result here, before any sink sees it.
+	redact.Result(res)
 	recordErr := recordResult(cmd.Context(), io, opts.Record.withConfig(cmd, io, cfg), res)
 	return withFollowUpError(io, opts.emit(io, fmtr, res), recordErr)
 }
