@@ -55,7 +55,8 @@ on Windows).`,
   sagefence evidence export --from 2026-01-01 --to 2026-03-31 --format html -o q1.html`,
 	}
 	cmd.AddCommand(newEvidenceListCmd(io), newEvidenceShowCmd(io), newEvidenceDiffCmd(io), newEvidenceVerifyCmd(io),
-		newEvidenceExportCmd(io), newEvidencePruneCmd(io), newEvidenceKeygenCmd(io), newEvidenceSignCmd(io))
+		newEvidenceExportCmd(io), newEvidencePruneCmd(io), newEvidenceKeygenCmd(io), newEvidenceSignCmd(io),
+		newEvidenceCloudTrailCmd(io))
 	for _, c := range cmd.Commands() {
 		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	}
