@@ -31,6 +31,8 @@ type Inputs struct {
 	CDKAssemblies []string
 	// Errors are paths that could not be read.
 	Errors []model.Error
+	// Skipped counts the files and directories left out by the skip filter.
+	Skipped int
 }
 
 // skipDirs are never descended into. `.terraform` holds downloaded modules,
@@ -39,10 +41,17 @@ var skipDirs = map[string]bool{".git": true, ".terraform": true, "node_modules":
 
 // Discover walks the paths and classifies files by name and, for JSON/YAML,
 // by content. Unreadable paths become errors; discovery goes on.
-func Discover(paths []string) Inputs {
+func Discover(paths []string) Inputs { return DiscoverSkipping(paths, nil) }
+
+// DiscoverSkipping is Discover leaving out what skip matches (nil: nothing).
+func DiscoverSkipping(paths []string, skip *PathFilter) Inputs {
 	in := Inputs{Args: paths}
 	tfDirs := map[string]bool{}
 	for _, p := range paths {
+		if skip.Match(p) {
+			in.Skipped++
+			continue
+		}
 		info, err := os.Stat(p)
 		if err != nil {
 			in.Errors = append(in.Errors, model.Error{File: p, Message: describePathError(err)})
@@ -63,6 +72,13 @@ func Discover(paths []string) Inputs {
 			if err != nil {
 				in.Errors = append(in.Errors, model.Error{File: path, Message: describePathError(err)})
 				if d != nil && d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if path != p && skip.Match(path) {
+				in.Skipped++
+				if d.IsDir() {
 					return fs.SkipDir
 				}
 				return nil
@@ -209,4 +225,24 @@ func hasTerraformFiles(dir string) bool {
 func (in Inputs) String() string {
 	return fmt.Sprintf("terraform dirs %d, plans %d, templates %d, cdk %d, errors %d",
 		len(in.TerraformDirs), len(in.PlanFiles), len(in.TemplateFiles), len(in.CDKAssemblies), len(in.Errors))
+}
+
+// Describe says what discovery found, for people: "0 Terraform
+// directories, 0 plan files, 0 CloudFormation templates, 0 CDK assemblies
+// (3 paths skipped)".
+func (in Inputs) Describe() string {
+	s := fmt.Sprintf("%d Terraform director%s, %d plan file%s, %d CloudFormation template%s, %d CDK assembl%s",
+		len(in.TerraformDirs), plural(len(in.TerraformDirs), "y", "ies"), len(in.PlanFiles), plural(len(in.PlanFiles), "", "s"),
+		len(in.TemplateFiles), plural(len(in.TemplateFiles), "", "s"), len(in.CDKAssemblies), plural(len(in.CDKAssemblies), "y", "ies"))
+	if in.Skipped > 0 {
+		s += fmt.Sprintf(" (%d path%s skipped)", in.Skipped, plural(in.Skipped, "", "s"))
+	}
+	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

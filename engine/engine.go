@@ -32,12 +32,21 @@ type Options struct {
 	// Suppressions from the configuration file apply to every resource whose
 	// address or name matches (see ConfigSuppression).
 	Suppressions []ConfigSuppression
+	// Skip leaves paths out of discovery, and drops findings located in a
+	// skipped file (see PathFilter); nil skips nothing.
+	Skip *PathFilter
+	// Discovered, when set, receives what discovery found before the
+	// surfaces run.
+	Discovered func(Inputs)
 }
 
 // Scan discovers and scans the paths. It never fails as a whole: inputs that
 // could not be read are Result.Errors, everything else is still scanned.
 func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
-	in := Discover(paths)
+	in := DiscoverSkipping(paths, opts.Skip)
+	if opts.Discovered != nil {
+		opts.Discovered(in)
+	}
 	res := &finding.Result{FormatVersion: finding.FormatVersion}
 	res.Errors = append(res.Errors, in.Errors...)
 
@@ -57,6 +66,15 @@ func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 	}
 	runBounded(opts.Parallelism, fileJobs(ctx, in, opts), collect)
 	res.Findings = Evaluate(sets, opts.Controls, opts.Suppressions, opts.Now)
+	if opts.Skip != nil {
+		kept := res.Findings[:0]
+		for _, f := range res.Findings {
+			if !opts.Skip.Match(f.Location.File) {
+				kept = append(kept, f)
+			}
+		}
+		res.Findings = kept
+	}
 	res.Finalize()
 	return res
 }
