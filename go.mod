@@ -22,7 +22,7 @@ require (
 	go.yaml.in/yaml/v3 v3.0.6
 )
 
-require golang.org/x/term v0.46.0 // indirect
+require golang.org/x/term v0.46.0
 
 require (
 	github.com/agext/levenshtein v1.2.1 // indirect
