@@ -196,6 +196,7 @@ func (c *Control) New(m model.Meta, status finding.Status) finding.Finding {
 // Observe sets observed/resolution from a string value.
 func Observe(f *finding.Finding, v model.Str) {
 	f.Resolution = v.Resolution
+	f.Provenance = finding.Provenance(v.Provenance)
 	if v.Known() {
 		s := v.Display()
 		f.Observed = &s
@@ -234,12 +235,13 @@ func attr(surface, terraform, cloudformation string) string {
 	return cloudformation
 }
 
-// origin renders " (from <origin>)" when the value did not come from a literal.
+// origin renders " (from <provenance>)" when the value did not come from a literal.
 func origin(v model.Str) string {
-	if v.Origin == "" {
+	d := finding.DescribeProvenance(v.Provenance)
+	if d == "" {
 		return ""
 	}
-	return " (from " + v.Origin + ")"
+	return " (from " + d + ")"
 }
 
 // withNotes appends the resource's surface notes to a message.

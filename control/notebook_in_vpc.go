@@ -65,10 +65,12 @@ func checkInVPC(c *Control, set *model.Set) []finding.Finding {
 			f.Attribute = sgAttr
 			f.Resolution = model.Unknown
 			f.Observed = nil
+			f.Provenance = nil
 			f.Message = fmt.Sprintf("%s is set but %s cannot be resolved: %s", subAttr, sgAttr, sgs.Reason)
 		case len(sgs.Items) == 0:
 			f.Attribute = sgAttr
 			f.Resolution = sgs.Resolution
+			f.Provenance = finding.Provenance(sgs.Provenance)
 			f.Message = fmt.Sprintf("%s is set but %s is omitted or empty: give the notebook explicit security groups "+
 				"(required to launch with direct internet access disabled)", subAttr, sgAttr)
 		default:

@@ -117,7 +117,7 @@ func runCase(t *testing.T, dir string) {
 	}
 	res := engine.Scan(context.Background(), paths, engine.Options{
 		Options: surface.Options{
-			Vars: spec.Args.Vars, VarFiles: spec.Args.VarFiles,
+			VarInputs:  surface.VarFilesThenVars(spec.Args.VarFiles, spec.Args.Vars),
 			Parameters: spec.Args.Parameters, ParameterFiles: spec.Args.ParameterFiles,
 			Region: spec.Args.Region, Account: spec.Args.Account,
 			Getenv: os.Getenv,

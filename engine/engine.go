@@ -12,6 +12,7 @@ import (
 
 	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/internal/safefs"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
 	"github.com/sagefence/sagefence/surface/cdk"
@@ -42,12 +43,25 @@ type Options struct {
 
 // Scan discovers and scans the paths. It never fails as a whole: inputs that
 // could not be read are Result.Errors, everything else is still scanned.
+//
+// Reads the scanned content can steer are confined to opts.Jail; when it is
+// nil, Scan confines them to the scan roots of paths (safefs.NewJail).
 func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
-	in := DiscoverSkipping(paths, opts.Skip)
+	res := &finding.Result{FormatVersion: finding.FormatVersion}
+	if opts.Jail == nil {
+		jail, err := safefs.NewJail(paths, nil)
+		if err != nil {
+			res.Errors = append(res.Errors, model.Error{Message: err.Error()})
+			res.Findings = []finding.Finding{}
+			res.Finalize()
+			return res
+		}
+		opts.Jail = jail
+	}
+	in := DiscoverSkipping(ctx, paths, opts.Jail, opts.Skip)
 	if opts.Discovered != nil {
 		opts.Discovered(in)
 	}
-	res := &finding.Result{FormatVersion: finding.FormatVersion}
 	res.Errors = append(res.Errors, in.Errors...)
 
 	var (

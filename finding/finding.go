@@ -10,7 +10,7 @@ import (
 )
 
 // FormatVersion is the JSON contract version; bump the minor on additions.
-const FormatVersion = "1.1"
+const FormatVersion = "1.3"
 
 // Status of one control on one resource.
 type Status string
@@ -82,6 +82,10 @@ type Finding struct {
 	Observed   *string          `json:"observed"`
 	Expected   string           `json:"expected"`
 	Resolution model.Resolution `json:"resolution"`
+	// Provenance is where the observed value came from (variables, tfvars,
+	// module arguments, parameters), step by step; absent for a literal
+	// written in the attribute and for omitted values. Added in format 1.2.
+	Provenance []ProvenanceStep `json:"provenance,omitempty"`
 	Message    string           `json:"message"`
 	// Evidence lists the facts the verdict rests on, one line each (script
 	// lines, routes, rules); optional.
@@ -92,6 +96,46 @@ type Finding struct {
 	Suppression *model.Suppression `json:"suppression,omitempty"`
 	// Replacement is true when fixing this finding destroys and recreates the resource.
 	Replacement bool `json:"replacement,omitempty"`
+	// Witnesses are what AWS services themselves say about the same resource
+	// and control (audit --witnesses); added in format 1.3. Absent without
+	// --witnesses.
+	Witnesses []Witness `json:"witnesses,omitempty"`
+}
+
+// Witness is one AWS service's own verdict on a finding's resource and
+// control: an AWS Config rule evaluation or a Security Hub control finding.
+// A witness never changes the finding's Status; it corroborates it (Agrees)
+// or is reported as a disagreement or an evidence gap (Outcome).
+type Witness struct {
+	// Source is "aws-config" or "security-hub".
+	Source string `json:"source"`
+	// Rule is the Config rule name (or the managed rule identifier when no
+	// rule is deployed) or the Security Hub control ID (SageMaker.1).
+	Rule string `json:"rule"`
+	// Status is the witness's own word: COMPLIANT, NON_COMPLIANT,
+	// NOT_APPLICABLE, INSUFFICIENT_DATA (Config); PASSED, FAILED, WARNING,
+	// NOT_AVAILABLE (Security Hub); or NOT_DEPLOYED, NOT_ENABLED, NO_RESULT,
+	// NO_FINDING, ERROR when the witness has nothing to say (see Outcome).
+	Status string `json:"status"`
+	// Evaluated is when the witness last evaluated the resource (RFC 3339
+	// UTC), "" when it never did.
+	Evaluated string `json:"evaluated"`
+	// Agrees is true only when the witness decided the same way as the
+	// finding (COMPLIANT/PASSED on a pass, NON_COMPLIANT/FAILED on a fail).
+	Agrees bool `json:"agrees"`
+	// Outcome classifies the comparison: agrees, disagrees, not_enabled (the
+	// rule or control is not deployed there: an evidence gap), not_evaluated
+	// (the witness does not know the resource), inconclusive (one side did
+	// not decide), error (the witness could not be read).
+	Outcome string `json:"outcome"`
+	// Note explains the outcome in one sentence.
+	Note string `json:"note"`
+	// Link opens the rule or control in the AWS console.
+	Link string `json:"link"`
+	// WorkflowStatus and RecordState are the Security Hub finding's
+	// (NEW|NOTIFIED|RESOLVED|SUPPRESSED, ACTIVE|ARCHIVED).
+	WorkflowStatus string `json:"workflow_status,omitempty"`
+	RecordState    string `json:"record_state,omitempty"`
 }
 
 // Summary counts findings by status and errors.
@@ -117,6 +161,9 @@ type Scope struct {
 	Regions  []string `json:"regions,omitempty"`
 	// Time is RFC 3339 UTC.
 	Time string `json:"time"`
+	// Config is the configuration file the run applied (.sagefence.yaml
+	// found by discovery, or --config); null when none.
+	Config *string `json:"config"`
 }
 
 // Result is the whole output of one run.

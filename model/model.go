@@ -7,9 +7,12 @@
 //     template, one account+region of a live audit. References between resources
 //     (a notebook's subnet, a route table's NAT gateway) only resolve inside the
 //     Set that holds them; keys from different Sets never meet.
-//   - Every attribute a control reads is a Str, List, Bool or Script that says how
-//     it was resolved (explicit, default, unknown with the reason) and where it
-//     was written (Range).
+//   - Every attribute a control reads is a Str, List, Bool, Int or Script that
+//     says how it was resolved (explicit, default, unknown with the reason),
+//     where it was written (Range) and, when it was not written as a literal
+//     there, the steps it came through (Provenance: variables, tfvars, module
+//     arguments, parameters, mappings; see provenance.go). Surfaces fill it as
+//     data; only the finding layer renders it as prose.
 //   - A resource removed by count = 0, an empty for_each or a false
 //     CloudFormation Condition is not in the Set at all.
 //   - Surfaces never decide pass or fail; controls never parse files.
@@ -79,9 +82,10 @@ type Str struct {
 	Resolution Resolution
 	// Reason explains an Unknown value.
 	Reason string
-	// Origin describes where a non-literal value came from, for messages:
-	// `var.internet_access default in variables.tf:4`. Empty for literals.
-	Origin string
+	// Provenance is where a non-literal value came from (var.internet_access's
+	// default in variables.tf:4), as data; formatters render it. Empty for
+	// literals and omitted values.
+	Provenance Provenance
 	// Range is where the attribute is written; zero when omitted.
 	Range Range
 }
@@ -107,7 +111,7 @@ type List struct {
 	Items      []Str
 	Resolution Resolution
 	Reason     string
-	Origin     string
+	Provenance Provenance
 	Range      Range
 }
 
@@ -119,7 +123,7 @@ type Bool struct {
 	V          bool
 	Resolution Resolution
 	Reason     string
-	Origin     string
+	Provenance Provenance
 	Range      Range
 }
 
@@ -131,6 +135,7 @@ type Int struct {
 	V          int64
 	Resolution Resolution
 	Reason     string
+	Provenance Provenance
 	Range      Range
 }
 
@@ -227,8 +232,11 @@ type Script struct {
 	Reason     string
 	// File is the script file the content was read from (file(), filebase64(),
 	// templatefile()), when known; lines in findings are relative to Content.
-	File  string
-	Range Range
+	File string
+	// Provenance is where a non-literal script came from (a variable, a
+	// parameter), as for Str.
+	Provenance Provenance
+	Range      Range
 }
 
 // LifecycleConfig is a notebook lifecycle configuration.

@@ -37,7 +37,10 @@ func fixtureResult() *finding.Result {
 	f = inVPC.New(tfMeta, finding.Pass)
 	f.Attribute, f.Expected, f.Resolution = "subnet_id", "a subnet ID and at least one security group", model.Explicit
 	f.Observed = str("subnet-0abc1234")
-	f.Message = "subnet_id is set (from var.subnet_id default in infra/ml/variables.tf:4)"
+	f.Provenance = finding.Provenance(model.Provenance{{Kind: model.StepVariableDefault, Name: "var.subnet_id",
+		Range: model.Range{File: "infra/ml/variables.tf", StartLine: 4, EndLine: 4}}})
+	f.Message = "subnet_id is set (from " + finding.DescribeProvenance(model.Provenance{{Kind: model.StepVariableDefault,
+		Name: "var.subnet_id", Range: model.Range{File: "infra/ml/variables.tf", StartLine: 4}}}) + ")"
 	fs = append(fs, f)
 
 	legacy := model.Meta{

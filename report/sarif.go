@@ -77,9 +77,9 @@ type sarifLog struct {
 type sarifRun struct {
 	Tool               sarifTool                `json:"tool"`
 	OriginalURIBaseIDs map[string]sarifArtifact `json:"originalUriBaseIds,omitempty"`
-	Invocations []sarifInvocation `json:"invocations"`
-	Results     []sarifResult     `json:"results"`
-	Properties  map[string]any    `json:"properties,omitempty"`
+	Invocations        []sarifInvocation        `json:"invocations"`
+	Results            []sarifResult            `json:"results"`
+	Properties         map[string]any           `json:"properties,omitempty"`
 }
 
 type sarifTool struct {
@@ -126,14 +126,14 @@ type sarifNotification struct {
 }
 
 type sarifResult struct {
-	RuleID              string             `json:"ruleId"`
-	RuleIndex           int                `json:"ruleIndex"`
-	Level               string             `json:"level"`
-	Message             sarifText          `json:"message"`
-	Locations           []sarifLocation    `json:"locations"`
-	PartialFingerprints map[string]string  `json:"partialFingerprints"`
+	RuleID              string              `json:"ruleId"`
+	RuleIndex           int                 `json:"ruleIndex"`
+	Level               string              `json:"level"`
+	Message             sarifText           `json:"message"`
+	Locations           []sarifLocation     `json:"locations"`
+	PartialFingerprints map[string]string   `json:"partialFingerprints"`
 	Suppressions        *[]sarifSuppression `json:"suppressions,omitempty"`
-	Properties          map[string]any     `json:"properties"`
+	Properties          map[string]any      `json:"properties"`
 }
 
 type sarifLocation struct {

@@ -85,6 +85,9 @@ func (t Table) Format(w io.Writer, r *finding.Result) error {
 			for _, e := range f.Evidence {
 				ew.printf("             %s\n", t.paint(ansiGrey, "| "+e))
 			}
+			for _, w := range f.Witnesses {
+				ew.printf("             %s\n", t.paint(ansiGrey, "witness "+strings.ToUpper(w.Outcome)+": "+witnessText(w)))
+			}
 			switch f.Status {
 			case finding.Fail:
 				ew.printf("             %s %s\n", t.paint(ansiBold, "fix:"), firstSentence(f.Remediation))
@@ -110,6 +113,7 @@ func (t Table) Format(w io.Writer, r *finding.Result) error {
 // compact table share it. Each line goes through labelled, which wraps it
 // in compact mode.
 func (t Table) footer(ew *errWriter, r *finding.Result) {
+	t.witnesses(ew, r)
 	for _, e := range r.Errors {
 		t.labelled(ew, ansiRed, "ERROR", e.Error())
 	}
@@ -188,4 +192,22 @@ func (e *errWriter) printf(format string, args ...any) {
 		return
 	}
 	_, e.err = fmt.Fprintf(e.w, format, args...)
+}
+
+// witnesses prints the witness digest: counts, every disagreement (passes
+// included, which the control blocks do not list) and the grouped gaps.
+func (t Table) witnesses(ew *errWriter, r *finding.Result) {
+	d := digestWitnesses(r)
+	if d.Total == 0 {
+		return
+	}
+	ew.printf("%s %s\n", t.paint(ansiBold, "AWS witnesses:"), d.CountsLine())
+	for _, row := range d.Disagreements {
+		ew.printf("  %-10s %s  %s  %s is %s\n", t.paint(ansiRed+ansiBold, "DISAGREES"), place(row.F), row.F.Resource.Address, row.F.ControlID, row.F.Status)
+		ew.printf("             %s\n             %s\n", witnessText(row.W), t.paint(ansiGrey, row.W.Note))
+	}
+	for _, g := range d.Gaps {
+		ew.printf("  %-10s %s/%s  %s\n", t.paint(ansiYellow, strings.ToUpper(strings.ReplaceAll(g.Outcome, "_", " "))), g.Account, g.Region, gapText(g))
+	}
+	ew.printf("\n")
 }

@@ -131,6 +131,16 @@ func (o *OutputOptions) prepare(root string) (*config.Config, error) {
 	return o.config, nil
 }
 
+// configPath is the configuration file prepare loaded, for scope.config;
+// nil when there is none.
+func (o *OutputOptions) configPath() *string {
+	if o.config == nil {
+		return nil
+	}
+	p := o.config.Path
+	return &p
+}
+
 // loadPolicy parses --severity and reads --baseline, once.
 func (o *OutputOptions) loadPolicy() error {
 	if o.policyLoaded {

@@ -11,6 +11,7 @@ import (
 	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/internal/config"
+	"github.com/sagefence/sagefence/internal/safefs"
 	"github.com/sagefence/sagefence/report"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -18,9 +19,9 @@ import (
 // ScanOptions are `sagefence scan`'s inputs.
 type ScanOptions struct {
 	OutputOptions
-	Paths          []string
-	Vars           []string
-	VarFiles       []string
+	Paths []string
+	// VarInputs are --var and --var-file in command-line order.
+	VarInputs      []surface.VarInput
 	Parameters     []string
 	ParameterFiles []string
 	Controls       []string
@@ -29,6 +30,9 @@ type ScanOptions struct {
 	Record         RecordOptions
 	// SkipPaths are --skip-path globs (engine.PathFilter).
 	SkipPaths []string
+	// AllowRead are directories outside the scan roots that file(),
+	// templatefile(), module sources and symlinks may read (--allow-read).
+	AllowRead []string
 }
 
 func newScanCmd(io *IO) *cobra.Command {
@@ -66,14 +70,14 @@ Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also unk
 	}
 	opts.addFlags(cmd)
 	f := cmd.Flags()
-	f.StringArrayVar(&opts.Vars, "var", nil, "set a Terraform variable (`NAME=VALUE`, repeatable)")
-	f.StringArrayVar(&opts.VarFiles, "var-file", nil, "read Terraform variables from a .tfvars or .tfvars.json `FILE` (repeatable)")
+	addVarInputFlags(f, &opts.VarInputs)
 	f.StringArrayVarP(&opts.Parameters, "parameter", "p", nil, "set a CloudFormation parameter (`KEY=VALUE`, repeatable)")
 	f.StringArrayVar(&opts.ParameterFiles, "parameter-file", nil, "read CloudFormation parameters from `FILE` (Key=Value lines or the JSON ParameterKey/ParameterValue list)")
 	f.StringArrayVarP(&opts.Controls, "control", "c", nil, "evaluate only this control `ID` or alias (repeatable)")
 	f.StringVar(&opts.Region, "region", "", "AWS region for AWS::Region and region-dependent names in templates")
 	f.StringVar(&opts.Account, "account", "", "AWS account ID for AWS::AccountId in templates")
 	f.StringArrayVar(&opts.SkipPaths, "skip-path", nil, "leave out files and directories matching `GLOB` (repeatable; also exclude: in .sagefence.yaml; ** spans directories, a pattern without / matches any path segment)")
+	f.StringArrayVar(&opts.AllowRead, "allow-read", nil, "also let file(), templatefile(), module sources and symlinks read inside `DIR`, outside the scan root (repeatable; see README \"Security model\")")
 	opts.Record.addFlags(cmd)
 	return cmd
 }
@@ -107,20 +111,18 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	if err != nil {
 		return err
 	}
-	vars, err := checkAssignments("--var", opts.Vars)
-	if err != nil {
+	if err := checkVarInputs(opts.VarInputs); err != nil {
 		return err
 	}
+	varInputs := opts.VarInputs
 	params, err := parseAssignments("--parameter", opts.Parameters)
 	if err != nil {
 		return err
 	}
-	varFiles := opts.VarFiles
 	var suppressions []engine.ConfigSuppression
 	if cfg != nil {
 		// The file's settings come first; flags override them.
-		vars = append(append([]string(nil), cfg.Vars...), vars...)
-		varFiles = append(append([]string(nil), cfg.VarFiles...), varFiles...)
+		varInputs = append(surface.VarFilesThenVars(cfg.VarFiles, cfg.Vars), varInputs...)
 		for k, v := range cfg.Parameters {
 			if _, set := params[k]; !set {
 				params[k] = v
@@ -132,14 +134,19 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	if err != nil {
 		return err
 	}
+	jail, err := safefs.NewJail(opts.Paths, opts.AllowRead)
+	if err != nil {
+		return usageError{err}
+	}
 	start := time.Now().UTC()
 	var found engine.Inputs
 	res := engine.Scan(cmd.Context(), opts.Paths, engine.Options{
 		Options: surface.Options{
-			Vars: vars, VarFiles: varFiles,
+			VarInputs:  varInputs,
 			Parameters: params, ParameterFiles: opts.ParameterFiles,
 			Region: opts.Region, Account: opts.Account,
 			Getenv: io.Getenv,
+			Jail:   jail,
 		},
 		Controls:     controls,
 		Suppressions: suppressions,
@@ -150,7 +157,7 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 		return fmt.Errorf("scan interrupted: %w", err)
 	}
 	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
-	res.Scope = &finding.Scope{Command: "scan", Paths: opts.Paths, Time: start.Format(time.RFC3339)}
+	res.Scope = &finding.Scope{Command: "scan", Paths: opts.Paths, Time: start.Format(time.RFC3339), Config: opts.configPath()}
 	if len(res.Findings) == 0 && !opts.Quiet {
 		fmt.Fprintf(io.ErrOut, "sagefence: no SageMaker notebook instance or Studio domain found in %s: %s\n",
 			strings.Join(opts.Paths, " "), found.Describe())

@@ -7,8 +7,9 @@
 // Contract:
 //   - Discover looks for .sagefence.yaml (or .sagefence.yml) in the scan root
 //     (the first path argument, or its directory when it is a file) and then
-//     in each parent, stopping after a directory that holds .git or at the
-//     filesystem root. `--config FILE` names the file instead.
+//     in each parent up to the repository root (the directory holding .git);
+//     outside a repository only in the scan root itself. `--config FILE`
+//     names the file instead. The report names the file used (scope.config).
 //   - Load rejects unknown keys, unknown controls, bad severities, bad dates
 //     and suppressions without a reason; every error is a *Error naming the
 //     file and line.
@@ -54,6 +55,7 @@ import (
 	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/evidence"
 	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/internal/safefs"
 )
 
 // FileNames are the names Discover looks for, in order.
@@ -106,7 +108,11 @@ func (e *Error) Error() string {
 }
 
 // Discover returns the configuration file that applies to a scan root, or
-// "" when there is none.
+// "" when there is none. It looks in the scan root (its directory when it
+// is a file) and its parents up to the repository root (the nearest
+// directory holding .git) and never above it; outside a repository only the
+// scan root itself is searched, so a file in some parent directory the
+// repository does not own is never applied.
 func Discover(root string) (string, error) {
 	dir, err := filepath.Abs(root)
 	if err != nil {
@@ -115,6 +121,7 @@ func Discover(root string) (string, error) {
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
 		dir = filepath.Dir(dir)
 	}
+	top, _ := safefs.RepoRoot(dir)
 	for {
 		for _, name := range FileNames {
 			p := filepath.Join(dir, name)
@@ -122,7 +129,7 @@ func Discover(root string) (string, error) {
 				return p, nil
 			}
 		}
-		if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+		if dir == top {
 			return "", nil
 		}
 		parent := filepath.Dir(dir)
@@ -135,9 +142,9 @@ func Discover(root string) (string, error) {
 
 // Load reads and validates a configuration file.
 func Load(path string) (*Config, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := safefs.ReadFileLimit(path, 1<<20)
 	if err != nil {
-		return nil, fmt.Errorf("reading configuration: %w", err)
+		return nil, fmt.Errorf("reading configuration %s: %s", path, safefs.Describe(err))
 	}
 	return Parse(path, raw)
 }

@@ -225,7 +225,8 @@ func (s *regionScope) notebook(out *sagemaker.DescribeNotebookInstanceOutput) *m
 	if out.DirectInternetAccess == "" {
 		// The API omits nothing it knows; an absent value is the API default.
 		nb.DirectInternetAccess = model.Str{V: string(smtypes.DirectInternetAccessEnabled), Resolution: model.Default,
-			Origin: "DescribeNotebookInstance returned no DirectInternetAccess; the API default is Enabled"}
+			Provenance: model.Provenance{{Kind: model.StepServiceDefault, Name: "DirectInternetAccess",
+				Detail: string(smtypes.DirectInternetAccessEnabled), Via: "DescribeNotebookInstance"}}}
 	}
 	return nb
 }
@@ -340,7 +341,8 @@ func (s *regionScope) domain(out *sagemaker.DescribeDomainOutput) *model.Domain 
 	}
 	if out.AppNetworkAccessType == "" {
 		d.AppNetworkAccessType = model.Str{V: string(smtypes.AppNetworkAccessTypePublicInternetOnly), Resolution: model.Default,
-			Origin: "DescribeDomain returned no AppNetworkAccessType; the API default is PublicInternetOnly"}
+			Provenance: model.Provenance{{Kind: model.StepServiceDefault, Name: "AppNetworkAccessType",
+				Detail: string(smtypes.AppNetworkAccessTypePublicInternetOnly), Via: "DescribeDomain"}}}
 	}
 	return d
 }

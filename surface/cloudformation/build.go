@@ -292,7 +292,7 @@ func (b *builder) vpcEndpoint(m model.Meta, props value) {
 	if sn, ok := props.get("ServiceName"); ok && sn.kind == kUnknown && sn.text != "" {
 		ep.ServiceName.V = sn.text
 		ep.ServiceName.Resolution = model.Explicit
-		ep.ServiceName.Origin = fmt.Sprintf("written as %q; %s", sn.text, sn.reason)
+		ep.ServiceName.Provenance = model.Provenance{{Kind: model.StepExpression, Name: sn.text, Detail: sn.reason}}
 	}
 	b.set.VPCEndpoints = append(b.set.VPCEndpoints, ep)
 }
@@ -495,8 +495,8 @@ func (b *builder) str(props value, key, def string) model.Str {
 	if !ok {
 		s := model.Str{V: def, Resolution: model.Default}
 		for _, x := range props.fields {
-			if x.key == key && x.v.origin != "" {
-				s.Origin = "removed by " + x.v.origin
+			if x.key == key && len(x.v.prov) > 0 {
+				s.Provenance = x.v.prov
 			}
 		}
 		return s
@@ -508,9 +508,9 @@ func (b *builder) str(props value, key, def string) model.Str {
 func toStr(v value, key string, rng model.Range) model.Str {
 	switch v.kind {
 	case kScalar:
-		return model.Str{V: v.s, Resolution: model.Explicit, Origin: v.origin, Range: rng}
+		return model.Str{V: v.s, Resolution: model.Explicit, Provenance: v.prov, Range: rng}
 	case kRef:
-		return model.Str{Ref: v.ref, Resolution: model.Explicit, Origin: v.origin, Range: rng}
+		return model.Str{Ref: v.ref, Resolution: model.Explicit, Provenance: v.prov, Range: rng}
 	case kUnknown:
 		return model.Str{Resolution: model.Unknown, Reason: v.reason, Range: rng}
 	case kList:
@@ -531,14 +531,14 @@ func (b *builder) list(props value, key string) model.List {
 	rng := model.Range{File: b.file, StartLine: f.keyLine, EndLine: max(f.keyLine, f.v.end)}
 	switch f.v.kind {
 	case kList:
-		l := model.List{Resolution: model.Explicit, Origin: f.v.origin, Range: rng}
+		l := model.List{Resolution: model.Explicit, Provenance: f.v.prov, Range: rng}
 		for _, it := range f.v.items {
 			l.Items = append(l.Items, toStr(it, key, it.rangeIn(b.file)))
 		}
 		return l
 	case kScalar, kRef:
 		// CloudFormation wants a list; a single value is read as one item.
-		return model.List{Resolution: model.Explicit, Origin: f.v.origin, Range: rng, Items: []model.Str{toStr(f.v, key, rng)}}
+		return model.List{Resolution: model.Explicit, Provenance: f.v.prov, Range: rng, Items: []model.Str{toStr(f.v, key, rng)}}
 	case kUnknown:
 		return model.List{Resolution: model.Unknown, Reason: f.v.reason, Range: rng}
 	}
@@ -547,7 +547,7 @@ func (b *builder) list(props value, key string) model.List {
 
 func (b *builder) boolean(props value, key string, def bool) model.Bool {
 	s := b.str(props, key, strconv.FormatBool(def))
-	out := model.Bool{Resolution: s.Resolution, Reason: s.Reason, Origin: s.Origin, Range: s.Range}
+	out := model.Bool{Resolution: s.Resolution, Reason: s.Reason, Provenance: s.Provenance, Range: s.Range}
 	if !s.Known() {
 		return out
 	}

@@ -2,6 +2,7 @@ package terraform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime/debug"
@@ -14,6 +15,7 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 
+	"github.com/sagefence/sagefence/internal/safefs"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -65,7 +67,7 @@ func evaluateRoot(ctx context.Context, l *loader, root string, opts surface.Opti
 			res = &rootResult{set: re.set, errs: re.errs}
 		}
 	}()
-	re.funcs = terraformFunctions(root)
+	re.funcs = terraformFunctions(root, opts.Jail)
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	manifest, merr := modulesManifest(root)
 	if merr != nil {
@@ -108,9 +110,9 @@ type modInst struct {
 	supps []model.Suppression
 	depth int
 
-	// eachOrigin describes the for_each being expanded, for origins that
-	// mention each.key / each.value.
-	eachOrigin string
+	// eachProv is the provenance of the for_each being expanded, for
+	// values that read each.key / each.value.
+	eachProv model.Provenance
 
 	varObj    cty.Value
 	locals    map[string]*memo
@@ -694,6 +696,10 @@ func (mi *modInst) moduleState(name string) *modState {
 		st.gap = gap
 		return st
 	}
+	if _, err := mi.re.opts.Jail.Check(dir); errors.Is(err, safefs.ErrOutside) {
+		st.gap = fmt.Sprintf("module source %q was not read: %v", call.source, err)
+		return st
+	}
 	child := mi.re.l.module(dir)
 	if child.missing {
 		st.gap = fmt.Sprintf("module source %q does not exist on disk (%s)", call.source, dir)
@@ -714,9 +720,9 @@ func (mi *modInst) moduleState(name string) *modState {
 		return st
 	}
 	supps := append(append([]model.Suppression(nil), mi.supps...), call.supps...)
-	savedEach := mi.eachOrigin
-	mi.eachOrigin = mi.forEachOrigin(call.forEach)
-	defer func() { mi.eachOrigin = savedEach }()
+	savedEach := mi.eachProv
+	mi.eachProv = mi.forEachProvenance(call.forEach)
+	defer func() { mi.eachProv = savedEach }()
 	for i, k := range exp.keys {
 		sc := exp.scope(i)
 		addr := abs + instanceKey(k)
@@ -771,22 +777,20 @@ func (mi *modInst) moduleInputs(call *moduleCall, child *moduleDef, sc *scope, a
 			continue
 		}
 		v := mi.eval(a.Expr, sc)
-		origin := fmt.Sprintf("set by %s (%s)", addr, fileLine(a.Expr.Range()))
-		if o := mi.origin(a.Expr); o != "" {
-			origin += " from " + o
-		}
+		step := &model.Step{Kind: model.StepModuleArgument, Name: "var." + name, Detail: addr,
+			Range: toRange(a.Expr.Range()), Inputs: mi.provenance(a.Expr)}
 		cv, err := convertVar(decl, v)
 		if err != nil {
 			r := a.Expr.Range()
 			mi.re.addErr(model.Error{File: r.Filename, Line: r.Start.Line, Message: fmt.Sprintf("invalid value for variable %q of %s: %v", name, addr, err)})
-			vars[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s of %s has an invalid value", name, addr)), origin: origin}
+			vars[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s of %s has an invalid value", name, addr)), step: step}
 			continue
 		}
 		if cv.IsNull() && !decl.nullable {
 			vars[name] = defaultValue(decl, addr)
 			continue
 		}
-		vars[name] = varValue{v: cv, origin: origin}
+		vars[name] = varValue{v: cv, step: step}
 	}
 	return vars
 }
@@ -831,75 +835,122 @@ func (mi *modInst) moduleValue(name string, want map[string]bool) cty.Value {
 	return obj(st.insts[0].mi)
 }
 
-// forEachOrigin describes a for_each expression for origins: the values it
-// reads, else its text.
-func (mi *modInst) forEachOrigin(expr hcl.Expression) string {
+// forEachProvenance is the provenance of a for_each expression: the values
+// it reads, else its text.
+func (mi *modInst) forEachProvenance(expr hcl.Expression) model.Provenance {
 	if expr == nil {
-		return ""
+		return nil
 	}
-	saved := mi.eachOrigin
-	mi.eachOrigin = ""
-	defer func() { mi.eachOrigin = saved }()
-	if o := mi.origin(expr); o != "" {
-		return o
+	saved := mi.eachProv
+	mi.eachProv = nil
+	defer func() { mi.eachProv = saved }()
+	if p := mi.provenance(expr); len(p) > 0 {
+		return p
 	}
-	return mi.exprText(expr)
+	return model.Provenance{{Kind: model.StepExpression, Name: mi.exprText(expr), Range: toRange(expr.Range())}}
 }
 
-// origin describes where a non-literal expression's value comes from.
-func (mi *modInst) origin(expr hcl.Expression) string {
-	var parts []string
+// provenance is where a non-literal expression's value comes from: one step
+// for a plain reference (var.x, local.y, module.m.out, each.value), else an
+// expression step holding a step per value it reads. Resource references
+// are not steps: the value shows them itself. Nil when the expression reads
+// nothing that is a step.
+func (mi *modInst) provenance(expr hcl.Expression) model.Provenance {
+	var steps []model.Step
 	seen := map[string]bool{}
 	for _, t := range expr.Variables() {
-		var s string
-		switch t.RootName() {
-		case "var":
-			name, ok := attrAt(t, 1)
-			if !ok {
-				continue
-			}
-			s = "var." + name
-			if v, ok := mi.vars[name]; ok && v.origin != "" {
-				if strings.HasPrefix(v.origin, "default") || strings.HasPrefix(v.origin, "set by") {
-					s += " " + v.origin
-				} else {
-					s += " from " + v.origin
-				}
-			}
-		case "local":
-			name, _ := attrAt(t, 1)
-			s = "local." + name
-		case "module":
-			name, _ := attrAt(t, 1)
-			s = "module." + name
-			if out, ok := outputAttr(t); ok {
-				s += "." + out
-			}
-		case "each", "count", "path", "terraform", "self":
-			s = t.RootName()
-			if a, ok := attrAt(t, 1); ok {
-				s += "." + a
-			}
-			if t.RootName() == "each" && mi.eachOrigin != "" {
-				s += " of " + mi.eachOrigin
-			}
-		case "data":
-			typ, _ := attrAt(t, 1)
-			name, _ := attrAt(t, 2)
-			s = "data." + typ + "." + name
-		default:
-			continue // a resource reference is shown as the value itself
+		step, ok := mi.referenceStep(t)
+		if !ok {
+			continue
 		}
-		if !seen[s] {
-			seen[s] = true
-			parts = append(parts, s)
+		if k := fmt.Sprint(step); !seen[k] {
+			seen[k] = true
+			steps = append(steps, step)
 		}
 	}
-	return strings.Join(parts, ", ")
+	if len(steps) == 0 {
+		return nil
+	}
+	if len(steps) == 1 && isPlainReference(expr, steps[0]) {
+		return model.Provenance{steps[0]}
+	}
+	return model.Provenance{{Kind: model.StepExpression, Name: mi.exprText(expr), Range: toRange(expr.Range()), Inputs: steps}}
+}
+
+// referenceStep is the provenance step of one reference; false for
+// references that are not steps (resources).
+func (mi *modInst) referenceStep(t hcl.Traversal) (model.Step, bool) {
+	switch t.RootName() {
+	case "var":
+		name, ok := attrAt(t, 1)
+		if !ok {
+			return model.Step{}, false
+		}
+		if v, ok := mi.vars[name]; ok && v.step != nil {
+			return *v.step, true
+		}
+		return model.Step{Kind: model.StepVariable, Name: "var." + name}, true
+	case "local":
+		name, _ := attrAt(t, 1)
+		step := model.Step{Kind: model.StepLocal, Name: "local." + name}
+		if a, ok := mi.def.locals[name]; ok {
+			step.Range = toRange(a.Expr.Range())
+		}
+		return step, true
+	case "module":
+		name, _ := attrAt(t, 1)
+		s := "module." + name
+		if out, ok := outputAttr(t); ok {
+			s += "." + out
+		}
+		return model.Step{Kind: model.StepModuleOutput, Name: s}, true
+	case "each", "count", "path", "terraform", "self":
+		s := t.RootName()
+		if a, ok := attrAt(t, 1); ok {
+			s += "." + a
+		}
+		switch t.RootName() {
+		case "each":
+			return model.Step{Kind: model.StepEach, Name: s, Inputs: mi.eachProv}, true
+		case "count":
+			return model.Step{Kind: model.StepCount, Name: s}, true
+		}
+		return model.Step{Kind: model.StepReference, Name: s}, true
+	case "data":
+		typ, _ := attrAt(t, 1)
+		name, _ := attrAt(t, 2)
+		return model.Step{Kind: model.StepDataSource, Name: "data." + typ + "." + name}, true
+	}
+	return model.Step{}, false // a resource reference is shown as the value itself
+}
+
+// isPlainReference reports whether expr is exactly the reference step names
+// (var.x, "${var.x}"), so that the value is the step's value unchanged.
+func isPlainReference(expr hcl.Expression, step model.Step) bool {
+	if w, ok := expr.(*hclsyntax.TemplateWrapExpr); ok {
+		expr = w.Wrapped
+	}
+	st, ok := expr.(*hclsyntax.ScopeTraversalExpr)
+	if !ok {
+		return false
+	}
+	parts := []string{st.Traversal.RootName()}
+	for _, tr := range st.Traversal[1:] {
+		a, ok := tr.(hcl.TraverseAttr)
+		if !ok {
+			return false
+		}
+		parts = append(parts, a.Name)
+	}
+	return strings.Join(parts, ".") == step.Name
 }
 
 // collect evaluates every resource and module call of the instance into the Set.
 func (mi *modInst) collect() {
+	if len(mi.def.brokenOverride) > 0 {
+		mi.collectBrokenOverride()
+		return
+	}
 	for _, decl := range mi.def.resources {
 		if !modelTypes[decl.typ] || isLiteralIngressRule(decl) {
 			continue // evaluated only when something refers to it
@@ -911,11 +962,11 @@ func (mi *modInst) collect() {
 			}
 			continue
 		}
-		mi.eachOrigin = mi.forEachOrigin(decl.forEach)
+		mi.eachProv = mi.forEachProvenance(decl.forEach)
 		for _, inst := range st.insts {
 			mi.mapResource(decl, inst)
 		}
-		mi.eachOrigin = ""
+		mi.eachProv = nil
 	}
 	for _, call := range mi.def.moduleCalls {
 		st := mi.moduleState(call.name)
@@ -926,6 +977,26 @@ func (mi *modInst) collect() {
 		for _, c := range st.insts {
 			c.mi.collect()
 		}
+	}
+}
+
+// collectBrokenOverride reports every resource and module call of a module
+// whose override file could not be read or parsed as a gap: the override may
+// set any of their values, so none is evaluated without it.
+func (mi *modInst) collectBrokenOverride() {
+	files := make([]string, len(mi.def.brokenOverride))
+	for i, f := range mi.def.brokenOverride {
+		files[i] = filepath.ToSlash(f)
+	}
+	reason := fmt.Sprintf("override file %s could not be read or parsed and may change this block: its values are unknown", strings.Join(files, ", "))
+	for _, decl := range mi.def.resources {
+		if !modelTypes[decl.typ] || isLiteralIngressRule(decl) {
+			continue
+		}
+		mi.re.addGap(decl.typ, mi.absAddr(decl.addr()), decl.rng, reason, mi.supps, decl.supps)
+	}
+	for _, call := range mi.def.moduleCalls {
+		mi.re.addGap("module", mi.absAddr("module."+call.name), call.rng, reason, mi.supps, call.supps)
 	}
 }
 

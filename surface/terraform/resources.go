@@ -70,7 +70,7 @@ func (mi *modInst) str(bv *bodyVal, name, def string) model.Str {
 	out := valueStr(a.v, def)
 	out.Range = toRange(a.rng)
 	if out.Resolution == model.Explicit {
-		out.Origin = mi.origin(a.expr)
+		out.Provenance = mi.provenance(a.expr)
 	}
 	return out
 }
@@ -84,7 +84,7 @@ func (mi *modInst) list(bv *bodyVal, name string) model.List {
 	out := listValue(a.v)
 	out.Range = toRange(a.rng)
 	if out.Resolution == model.Explicit {
-		out.Origin = mi.origin(a.expr)
+		out.Provenance = mi.provenance(a.expr)
 	}
 	return out
 }
@@ -146,7 +146,7 @@ func (mi *modInst) boolAttr(bv *bodyVal, name string, def bool) model.Bool {
 			out.Resolution, out.Reason = model.Unknown, "the value is not a bool"
 			return out
 		}
-		out.V, out.Resolution, out.Origin = b.True(), model.Explicit, mi.origin(a.expr)
+		out.V, out.Resolution, out.Provenance = b.True(), model.Explicit, mi.provenance(a.expr)
 	}
 	return out
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -48,7 +49,7 @@ func evalLocal(t *testing.T, expr string) (cty.Value, []model.Error) {
 	dir := writeTree(t, map[string]string{"main.tf": "locals {\n  out = " + expr + "\n}\n"})
 	l := newLoader()
 	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
-		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir)}
+		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil)}
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	def := l.module(dir)
 	if len(def.parseErrs) > 0 {
@@ -141,7 +142,7 @@ locals {
 	})
 	l := newLoader()
 	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
-		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir)}
+		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil)}
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	mi := re.newInstance(l.module(dir), "", "", map[string]varValue{}, nil, 0)
 	want := map[string]cty.Value{
@@ -228,8 +229,10 @@ func TestVariablePrecedence(t *testing.T) {
 		{"tfvars over env", map[string]string{"terraform.tfvars": `access = "X1"`}, surface.Options{Getenv: env("TF_VAR_access", "Disabled")}, "X1", "terraform.tfvars:1"},
 		{"tfvars.json over tfvars", map[string]string{"terraform.tfvars": `access = "X1"`, "terraform.tfvars.json": `{"access": "X2"}`}, surface.Options{}, "X2", "terraform.tfvars.json:1"},
 		{"auto in lexical order", map[string]string{"terraform.tfvars.json": `{"access": "X2"}`, "b.auto.tfvars": `access = "B"`, "a.auto.tfvars.json": `{"access": "A"}`}, surface.Options{}, "B", "b.auto.tfvars:1"},
-		{"var-file over auto", map[string]string{"b.auto.tfvars": `access = "B"`, "f.tfvars": "\naccess = \"F\""}, surface.Options{VarFiles: []string{"f.tfvars"}}, "F", "f.tfvars:2"},
-		{"var over var-file", map[string]string{"f.tfvars": `access = "F"`}, surface.Options{VarFiles: []string{"f.tfvars"}, Vars: []string{"access=V1", "access=V2", "other=ignored"}}, "V2", "--var access"},
+		{"var-file over auto", map[string]string{"b.auto.tfvars": `access = "B"`, "f.tfvars": "\naccess = \"F\""}, surface.Options{VarInputs: []surface.VarInput{surface.VarFileInput("f.tfvars")}}, "F", "f.tfvars:2"},
+		{"var after var-file", map[string]string{"f.tfvars": `access = "F"`}, surface.Options{VarInputs: []surface.VarInput{surface.VarFileInput("f.tfvars"), surface.Var("access=V1"), surface.Var("access=V2"), surface.Var("other=ignored")}}, "V2", "--var access"},
+		{"var-file after var", map[string]string{"f.tfvars": `access = "F"`}, surface.Options{VarInputs: []surface.VarInput{surface.Var("access=V1"), surface.VarFileInput("f.tfvars")}}, "F", "f.tfvars:1"},
+		{"var between var-files", map[string]string{"f.tfvars": `access = "F"`, "g.tfvars": `other = "G"`}, surface.Options{VarInputs: []surface.VarInput{surface.VarFileInput("f.tfvars"), surface.Var("access=V"), surface.VarFileInput("g.tfvars")}}, "V", "--var access"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -238,8 +241,10 @@ func TestVariablePrecedence(t *testing.T) {
 				files[k] = v
 			}
 			dir := writeTree(t, files)
-			for i, f := range tc.opts.VarFiles {
-				tc.opts.VarFiles[i] = filepath.Join(dir, f)
+			for i, in := range tc.opts.VarInputs {
+				if in.Kind == surface.VarFile {
+					tc.opts.VarInputs[i].Value = filepath.Join(dir, in.Value)
+				}
 			}
 			set, errs := loadRoot(t, dir, tc.opts)
 			if len(errs) > 0 {
@@ -249,8 +254,8 @@ func TestVariablePrecedence(t *testing.T) {
 			if got.V != tc.want || got.Resolution != model.Explicit {
 				t.Errorf("value %q (%s), want %q", got.V, got.Resolution, tc.want)
 			}
-			if !strings.Contains(got.Origin, tc.wantOrigin) {
-				t.Errorf("origin %q does not contain %q", got.Origin, tc.wantOrigin)
+			if origin := finding.DescribeProvenance(got.Provenance); !strings.Contains(origin, tc.wantOrigin) {
+				t.Errorf("origin %q does not contain %q", origin, tc.wantOrigin)
 			}
 		})
 	}
@@ -299,7 +304,7 @@ resource "aws_sagemaker_notebook_instance" "b" {
   direct_internet_access = var.strict
 }
 `})
-	set, errs := loadRoot(t, dir, surface.Options{Vars: []string{`cfg={ subnets = ["sg-1", "sg-2"] }`, "strict=", "n=3"},
+	set, errs := loadRoot(t, dir, surface.Options{VarInputs: []surface.VarInput{surface.Var(`cfg={ subnets = ["sg-1", "sg-2"] }`), surface.Var("strict="), surface.Var("n=3")},
 		Getenv: env("TF_VAR_strict", "")})
 	if len(errs) > 0 {
 		t.Fatalf("errors: %v", errs)
@@ -442,7 +447,7 @@ func TestRootSelection(t *testing.T) {
 	for _, d := range []string{"live", "modules/a", "modules/b", "standalone", "cycle/x", "cycle/y", "modules/unused"} {
 		dirs = append(dirs, filepath.Join(dir, d))
 	}
-	roots := selectRoots(nil, dirs, scanModuleSources(context.Background(), dirs, nil))
+	roots := selectRoots(nil, dirs, scanModuleSources(context.Background(), dirs, nil), nil)
 	var rel []string
 	for _, r := range roots {
 		x, _ := filepath.Rel(dir, r)
@@ -623,7 +628,7 @@ func TestJSONExpressionsAreTemplates(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	v, _ := expr.Value(&hcl.EvalContext{Functions: terraformFunctions(".")})
+	v, _ := expr.Value(&hcl.EvalContext{Functions: terraformFunctions(".", nil)})
 	if v.AsString() != "X" {
 		t.Fatalf("got %#v", v)
 	}

@@ -159,7 +159,7 @@ func (b *builder) resource(in *instance) {
 			if rt.VpcID.Ref == "" && rt.VpcID.V == "" {
 				// The VPC is named through default_route_table_id = aws_vpc.x.default_route_table_id.
 				if v := a.str("default_route_table_id", true); v.Ref != "" && b.typeOf[v.Ref] == "aws_vpc" {
-					rt.VpcID = model.Str{Ref: v.Ref, Resolution: model.Explicit, Origin: v.Origin, Range: v.Range}
+					rt.VpcID = model.Str{Ref: v.Ref, Resolution: model.Explicit, Provenance: v.Provenance, Range: v.Range}
 				}
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -318,7 +319,7 @@ func TestTrickyMappings(t *testing.T) {
 			"after_sensitive": map[string]any{"direct_internet_access": true},
 		}, map[string]any{"direct_internet_access": map[string]any{"references": []any{"var.access"}}}))
 		v := s.Notebooks[0].DirectInternetAccess
-		if v.V != "Disabled" || v.Resolution != model.Explicit || !strings.Contains(v.Origin, "sensitive") || !strings.Contains(v.Origin, "var.access") {
+		if v.V != "Disabled" || v.Resolution != model.Explicit || !strings.Contains(finding.DescribeProvenance(v.Provenance), "sensitive") || !strings.Contains(finding.DescribeProvenance(v.Provenance), "var.access") {
 			t.Errorf("value %+v", v)
 		}
 	})
