@@ -97,6 +97,7 @@ var _ = register(&Control{
 		},
 		HelpURI: "https://docs.aws.amazon.com/sagemaker/latest/dg/notebook-lifecycle-config.html",
 	},
+	Reads: networkReads(model.KindLifecycleConfig, model.KindSubnet, model.KindRouteTable, model.KindNATGateway),
 	Check: checkLifecyclePublicFetch,
 })
 

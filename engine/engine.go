@@ -80,6 +80,7 @@ func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 	}
 	runBounded(opts.Parallelism, fileJobs(ctx, in, opts), collect)
 	res.Findings = Evaluate(sets, opts.Controls, opts.Suppressions, opts.Now)
+	res.Gaps = Gaps(sets, opts.Controls)
 	if opts.Skip != nil {
 		kept := res.Findings[:0]
 		for _, f := range res.Findings {
@@ -88,6 +89,13 @@ func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 			}
 		}
 		res.Findings = kept
+		gaps := res.Gaps[:0]
+		for _, g := range res.Gaps {
+			if !opts.Skip.Match(g.File) {
+				gaps = append(gaps, g)
+			}
+		}
+		res.Gaps = gaps
 	}
 	res.Finalize()
 	return res
@@ -112,6 +120,46 @@ func Evaluate(sets []*model.Set, controls []*control.Control, cfg []ConfigSuppre
 		}
 	}
 	return out
+}
+
+// Gaps returns the gaps of the sets that concern at least one of the
+// controls (all when empty), once per cause: a gap that may hide only kinds of
+// resource no selected control reads (or context no subject of its set
+// needs) is left out. Each gap names the controls it concerns and the
+// highest severity among them.
+func Gaps(sets []*model.Set, controls []*control.Control) []finding.Gap {
+	if len(controls) == 0 {
+		controls = control.All()
+	}
+	res := &finding.Result{Gaps: []finding.Gap{}}
+	for _, set := range sets {
+		for _, g := range set.Gaps {
+			out := finding.Gap{
+				Kind: g.Kind, Surface: g.Surface, Address: g.Address, Root: g.Root,
+				File: g.Range.File, Line: g.Range.StartLine, Account: g.Account, Region: g.Region,
+				Source: g.Source, Version: g.Version, Reason: g.Reason, Hint: g.Hint,
+				Hides: []string{}, Controls: []string{},
+			}
+			for _, c := range controls {
+				if c.Touches(g, set) {
+					out.Controls = append(out.Controls, c.ID)
+					if c.Severity.Rank() > out.Severity.Rank() {
+						out.Severity = c.Severity
+					}
+				}
+			}
+			if len(out.Controls) == 0 {
+				continue
+			}
+			for _, k := range model.AllKinds() {
+				if g.HidesKind(k) {
+					out.Hides = append(out.Hides, k.TypeName(g.Surface))
+				}
+			}
+			res.AddGap(out)
+		}
+	}
+	return res.Gaps
 }
 
 // fileJobs returns one job per plan file, template and CDK assembly. The

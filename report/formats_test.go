@@ -89,8 +89,8 @@ type sarifDoc struct {
 			} `json:"driver"`
 		} `json:"tool"`
 		Invocations []struct {
-			ExecutionSuccessful        bool  `json:"executionSuccessful"`
-			ToolExecutionNotifications []any `json:"toolExecutionNotifications"`
+			ExecutionSuccessful        bool                `json:"executionSuccessful"`
+			ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications"`
 		} `json:"invocations"`
 		OriginalURIBaseIDs map[string]struct {
 			URI string `json:"uri"`
@@ -146,9 +146,9 @@ func TestSARIFContent(t *testing.T) {
 			t.Errorf("rule %s: security-severity %v, want %s for %s", r.ID, r.Properties["security-severity"], want, c.Severity)
 		}
 	}
-	// 9 findings, 2 passes are not results.
-	if len(run.Results) != 7 {
-		t.Fatalf("want 7 results (every non-pass), got %d", len(run.Results))
+	// 8 findings, 2 passes are not results.
+	if len(run.Results) != 6 {
+		t.Fatalf("want 6 results (every non-pass), got %d", len(run.Results))
 	}
 	for _, res := range run.Results {
 		if res.Suppressions == nil {
@@ -202,8 +202,19 @@ func TestSARIFContent(t *testing.T) {
 		}
 	}
 	inv := run.Invocations[0]
-	if inv.ExecutionSuccessful || len(inv.ToolExecutionNotifications) != 2 {
-		t.Errorf("input errors must be notifications and mark the run unsuccessful: %+v", inv)
+	if inv.ExecutionSuccessful || len(inv.ToolExecutionNotifications) != 4 {
+		t.Errorf("input errors and gaps must be notifications, errors mark the run unsuccessful: %+v", inv)
+	}
+	var gapNotes []sarifNotification
+	for _, n := range inv.ToolExecutionNotifications {
+		if n.Descriptor != nil {
+			gapNotes = append(gapNotes, n)
+		}
+	}
+	if len(gapNotes) != 2 || gapNotes[0].Level != "warning" || gapNotes[0].Descriptor.ID != "access_denied" ||
+		gapNotes[1].Descriptor.ID != "module_not_downloaded" || len(gapNotes[1].Locations) != 1 ||
+		!strings.Contains(gapNotes[1].Message.Text, "terraform init") {
+		t.Errorf("gaps must be one warning notification each, with kind and location: %+v", gapNotes)
 	}
 }
 
@@ -216,8 +227,17 @@ func TestSARIFSuppressed(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := doc.Runs[0]
-	if len(run.Results) != 5 {
-		t.Fatalf("want 5 results (7 non-pass minus 2 suppressed), got %d", len(run.Results))
+	want, suppressed := 0, 0
+	for _, f := range fixtureResult().Findings {
+		switch f.Status {
+		case finding.Fail, finding.Unknown:
+			want++
+		case finding.Suppressed:
+			suppressed++
+		}
+	}
+	if suppressed == 0 || len(run.Results) != want {
+		t.Fatalf("want %d results (fail and unknown; the fixture's %d suppressed left out), got %d", want, suppressed, len(run.Results))
 	}
 	for _, res := range run.Results {
 		if res.Properties["status"] == "suppressed" || res.Suppressions != nil {
@@ -342,10 +362,10 @@ func TestJUnitConsumer(t *testing.T) {
 	}
 	r := fixtureResult()
 	s := r.Summary
-	wantTests := len(r.Findings) + len(r.Errors)
-	if doc.Tests != wantTests || doc.Failures != s.Fail || doc.Errors != s.Unknown+s.Errors || doc.Skipped != s.Suppressed {
+	wantTests := len(r.Findings) + len(r.Errors) + len(r.Gaps)
+	if doc.Tests != wantTests || doc.Failures != s.Fail || doc.Errors != s.Unknown+s.Errors+s.Gaps || doc.Skipped != s.Suppressed {
 		t.Errorf("totals tests=%d failures=%d errors=%d skipped=%d; want %d %d %d %d",
-			doc.Tests, doc.Failures, doc.Errors, doc.Skipped, wantTests, s.Fail, s.Unknown+s.Errors, s.Suppressed)
+			doc.Tests, doc.Failures, doc.Errors, doc.Skipped, wantTests, s.Fail, s.Unknown+s.Errors+s.Gaps, s.Suppressed)
 	}
 	names := map[string]bool{}
 	sum := 0

@@ -36,6 +36,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"hasAnyFail": func(s finding.Summary) bool { return s.Fail > 0 },
 	"witness":    witnessText,
 	"gapText":    gapText,
+	"gapLine":    gapLine,
 }).Parse(htmlTemplateText))
 
 // htmlView is everything the template shows, computed in Go so the

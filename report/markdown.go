@@ -39,7 +39,7 @@ func (m Markdown) Format(w io.Writer, r *finding.Result) error {
 		verdict = fmt.Sprintf("❌ %d failing finding(s)", s.Fail)
 	}
 	ew.printf("## sagefence: %s\n\n", verdict)
-	ew.printf("**%d** fail · **%d** pass · **%d** unknown · **%d** suppressed · **%d** error(s)", s.Fail, s.Pass, s.Unknown, s.Suppressed, s.Errors)
+	ew.printf("**%d** fail · **%d** pass · **%d** unknown · **%d** suppressed · **%d** error(s) · **%d** gap(s)", s.Fail, s.Pass, s.Unknown, s.Suppressed, s.Errors, s.Gaps)
 	if r.Baseline != nil {
 		ew.printf(" · %d fail(s) already in the baseline `%s` not shown", r.Baseline.MatchedFails, mdCode(r.Baseline.File))
 	}
@@ -91,6 +91,17 @@ func (m Markdown) Format(w io.Writer, r *finding.Result) error {
 	section("Could not decide (unknown)", finding.Unknown, func(f finding.Finding) string { return f.Message })
 	section("Suppressed", finding.Suppressed, func(f finding.Finding) string { return suppressionText(f.Suppression) })
 
+	if len(r.Gaps) > 0 {
+		ew.printf("### Not checked (gaps)\n\n")
+		for i, g := range r.Gaps {
+			if i == maxRows {
+				ew.printf("- … and %d more\n", len(r.Gaps)-maxRows)
+				break
+			}
+			ew.printf("- %s %s\n", mdCode(g.Where()), mdCell(gapLine(g)))
+		}
+		ew.printf("\n")
+	}
 	if d := digestWitnesses(r); d.Total > 0 {
 		ew.printf("### AWS witnesses\n\n%s.\n\n", d.CountsLine())
 		if len(d.Disagreements) > 0 {

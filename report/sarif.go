@@ -35,7 +35,10 @@ import (
 //     closes an alert when its result disappears; the counts are in
 //     runs[0].properties.summary;
 //   - input errors: invocations[0].toolExecutionNotifications, and
-//     executionSuccessful false.
+//     executionSuccessful false;
+//   - gaps (what could not be looked at, once per cause): notifications of
+//     level warning with the gap's kind as descriptor and its fields in
+//     properties; they do not make the execution unsuccessful.
 //
 // Locations: with SourceRoot set (the CLI sets the git top level,
 // --repo-root, or the working directory), every artifact URI is relative to
@@ -120,9 +123,15 @@ type sarifInvocation struct {
 }
 
 type sarifNotification struct {
-	Level     string          `json:"level"`
-	Message   sarifText       `json:"message"`
-	Locations []sarifLocation `json:"locations,omitempty"`
+	Level      string              `json:"level"`
+	Message    sarifText           `json:"message"`
+	Locations  []sarifLocation     `json:"locations,omitempty"`
+	Descriptor *sarifDescriptorRef `json:"descriptor,omitempty"`
+	Properties map[string]any      `json:"properties,omitempty"`
+}
+
+type sarifDescriptorRef struct {
+	ID string `json:"id"`
 }
 
 type sarifResult struct {
@@ -233,6 +242,14 @@ func (s SARIF) Format(w io.Writer, r *finding.Result) error {
 		n := sarifNotification{Level: "error", Message: sarifText{Text: e.Error()}}
 		if e.File != "" {
 			n.Locations = []sarifLocation{{PhysicalLocation: physical(e.File, e.Line, 0)}}
+		}
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
+	}
+	for _, g := range r.Gaps {
+		n := sarifNotification{Level: "warning", Message: sarifText{Text: "Not checked: " + gapLine(g)},
+			Descriptor: &sarifDescriptorRef{ID: string(g.Kind)}, Properties: map[string]any{"gap": g}}
+		if g.File != "" {
+			n.Locations = []sarifLocation{{PhysicalLocation: physical(g.File, g.Line, 0)}}
 		}
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
 	}

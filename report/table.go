@@ -117,9 +117,12 @@ func (t Table) footer(ew *errWriter, r *finding.Result) {
 	for _, e := range r.Errors {
 		t.labelled(ew, ansiRed, "ERROR", e.Error())
 	}
+	for _, g := range r.Gaps {
+		t.labelled(ew, ansiYellow, "GAP", g.Where()+"  "+gapLine(g))
+	}
 	s := r.Summary
-	t.labelled(ew, ansiBold, "Summary:", fmt.Sprintf("fail %d, pass %d, unknown %d, suppressed %d, errors %d",
-		s.Fail, s.Pass, s.Unknown, s.Suppressed, s.Errors))
+	t.labelled(ew, ansiBold, "Summary:", fmt.Sprintf("fail %d, pass %d, unknown %d, suppressed %d, errors %d, gaps %d",
+		s.Fail, s.Pass, s.Unknown, s.Suppressed, s.Errors, s.Gaps))
 	if b := r.Baseline; b != nil {
 		t.labelled(ew, ansiBold, "Baseline:", fmt.Sprintf("%d fail(s) already failing in %s not shown", b.MatchedFails, b.File))
 	}

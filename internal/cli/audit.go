@@ -155,6 +155,7 @@ func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
 	}
 	res := &finding.Result{FormatVersion: finding.FormatVersion, Errors: live.Errors}
 	res.Findings = engine.Evaluate(live.Sets, controls, suppressions, time.Time{})
+	res.Gaps = engine.Gaps(live.Sets, controls)
 	if opts.Witness.Enabled {
 		if err := attachWitnesses(cmd.Context(), opts.Witness, so, live, res); err != nil {
 			return fmt.Errorf("reading witnesses: %w", err)

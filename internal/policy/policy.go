@@ -123,9 +123,10 @@ type Gate struct {
 	// Threshold: only fails at or above it exit 1; empty means low.
 	Threshold finding.Severity
 	// Only, when not empty, replaces Threshold: only fails (and, strict,
-	// unknowns) of these severities exit 1.
+	// unknowns and gaps) of these severities exit 1.
 	Only map[finding.Severity]bool
-	// Strict: unknowns at or above the threshold exit 1 too.
+	// Strict: unknowns and gaps (by the highest severity of the controls a
+	// gap concerns) at or above the threshold exit 1 too.
 	Strict bool
 }
 
@@ -148,9 +149,16 @@ func (g Gate) counts(s finding.Severity) bool {
 }
 
 // ExitCode is OUTPUT.md's table with the threshold applied: 1 when a
-// counted fail (or, strict, unknown) exists, else 2 when there were input
+// counted fail (or, strict, unknown or gap) exists, else 2 when there were input
 // errors, else 0.
 func (g Gate) ExitCode(res *finding.Result) int {
+	if g.Strict {
+		for _, gap := range res.Gaps {
+			if g.counts(gap.Severity) {
+				return ExitFail
+			}
+		}
+	}
 	for _, f := range res.Findings {
 		counts := f.Status == finding.Fail || (g.Strict && f.Status == finding.Unknown)
 		if counts && g.counts(f.Severity) {

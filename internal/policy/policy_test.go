@@ -104,6 +104,10 @@ func TestGate(t *testing.T) {
 		{"unknown not strict", result(fnd("a", finding.Unknown, finding.High, 1)), Gate{}, ExitOK},
 		{"unknown strict", result(fnd("a", finding.Unknown, finding.High, 1)), Gate{Strict: true}, ExitFail},
 		{"unknown strict under threshold", result(fnd("a", finding.Unknown, finding.Low, 1)), Gate{Strict: true, Threshold: finding.High}, ExitOK},
+		{"gap not strict", withGap(result(), finding.High), Gate{}, ExitOK},
+		{"gap strict", withGap(result(), finding.High), Gate{Strict: true}, ExitFail},
+		{"gap strict under threshold", withGap(result(), finding.Low), Gate{Strict: true, Threshold: finding.Medium}, ExitOK},
+		{"gap strict with an error", withGap(addErr(result()), finding.Medium), Gate{Strict: true}, ExitFail},
 		{"suppressed", result(fnd("a", finding.Suppressed, finding.High, 1)), Gate{}, ExitOK},
 		{"fail under threshold with error", withErr, Gate{Threshold: finding.High}, ExitError},
 		{"fail with error", withErr, Gate{}, ExitFail},
@@ -184,4 +188,19 @@ func TestFailCode(t *testing.T) {
 			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
 		}
 	}
+}
+
+// withGap adds one module gap that concerns a control of severity sev.
+func withGap(r *finding.Result, sev finding.Severity) *finding.Result {
+	r.Gaps = append(r.Gaps, finding.Gap{Kind: model.GapModuleNotDownloaded, Surface: "terraform", Address: "module.x",
+		Controls: []string{"c1"}, Severity: sev, Reason: "module source \"x\" is not on disk"})
+	r.Finalize()
+	return r
+}
+
+// addErr adds one input error.
+func addErr(r *finding.Result) *finding.Result {
+	r.Errors = append(r.Errors, model.Error{File: "main.tf", Line: 1, Message: "bad"})
+	r.Finalize()
+	return r
 }

@@ -63,6 +63,7 @@ type varDecl struct {
 type moduleCall struct {
 	name    string
 	source  string
+	version string // the version constraint, as written (literal only)
 	count   hcl.Expression
 	forEach hcl.Expression
 	inputs  map[string]*hcl.Attribute
@@ -195,7 +196,11 @@ func (d *moduleDef) decodeModuleCall(pf *parsedFile, b *hcl.Block) {
 			mc.count = a.Expr
 		case "for_each":
 			mc.forEach = a.Expr
-		case "version", "providers", "depends_on":
+		case "version":
+			if v, diags := a.Expr.Value(nil); !diags.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
+				mc.version = v.AsString()
+			}
+		case "providers", "depends_on":
 		default:
 			mc.inputs[name] = a
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 
@@ -153,6 +154,8 @@ type modState struct {
 	insts      []*childInst
 	keyed      int
 	gap        string
+	// gapKind is why gap is set: a source not on disk, else the expansion.
+	gapKind model.GapKind
 }
 
 func (re *rootEval) newInstance(def *moduleDef, addr, key string, vars map[string]varValue, supps []model.Suppression, depth int) *modInst {
@@ -424,6 +427,15 @@ type expansion struct {
 	gap   string      // non-empty: unknown before apply
 }
 
+// expansionGap is the kind of gap an expansion that could not be made is:
+// count (keyed 1) or for_each (keyed 2).
+func expansionGap(keyed int) model.GapKind {
+	if keyed == 2 {
+		return model.GapUnknownForEach
+	}
+	return model.GapUnknownCount
+}
+
 // expand evaluates count / for_each of a resource or module call.
 func (mi *modInst) expand(what string, count, forEach hcl.Expression) expansion {
 	switch {
@@ -688,12 +700,13 @@ func (mi *modInst) moduleState(name string) *modState {
 	}
 	if mi.depth >= maxModuleDepth {
 		st.gap = fmt.Sprintf("%s is nested more than %d modules deep (a module calling itself?)", abs, maxModuleDepth)
+		st.gapKind = model.GapInputUnreadable
 		mi.re.addErr(model.Error{File: call.rng.Filename, Line: call.rng.Start.Line, Message: st.gap})
 		return st
 	}
 	dir, gap := mi.resolveSource(call, key)
 	if gap != "" {
-		st.gap = gap
+		st.gap, st.gapKind = gap, model.GapModuleNotDownloaded
 		return st
 	}
 	if _, err := mi.re.opts.Jail.Check(dir); errors.Is(err, safefs.ErrOutside) {
@@ -702,7 +715,7 @@ func (mi *modInst) moduleState(name string) *modState {
 	}
 	child := mi.re.l.module(dir)
 	if child.missing {
-		st.gap = fmt.Sprintf("module source %q does not exist on disk (%s)", call.source, dir)
+		st.gap, st.gapKind = fmt.Sprintf("module source %q does not exist on disk (%s)", call.source, dir), model.GapInputUnreadable
 		mi.re.addErr(model.Error{File: call.rng.Filename, Line: call.rng.Start.Line, Message: fmt.Sprintf("module %q: source directory %s does not exist", name, dir)})
 		return st
 	}
@@ -716,7 +729,7 @@ func (mi *modInst) moduleState(name string) *modState {
 	exp := mi.expand(abs, call.count, call.forEach)
 	st.keyed = exp.keyed
 	if exp.gap != "" {
-		st.gap = exp.gap
+		st.gap, st.gapKind = exp.gap, expansionGap(exp.keyed)
 		return st
 	}
 	supps := append(append([]model.Suppression(nil), mi.supps...), call.supps...)
@@ -751,7 +764,7 @@ func (mi *modInst) resolveSource(call *moduleCall, key string) (string, string) 
 	if dir, ok := mi.re.manifest[key]; ok {
 		return dir, ""
 	}
-	return "", fmt.Sprintf("module source %q is not on disk: run `terraform init` in %s so that sagefence can read it from .terraform/modules (sagefence never downloads modules)", call.source, mi.re.root)
+	return "", fmt.Sprintf("module source %q is not on disk", call.source)
 }
 
 // moduleInputs evaluates a call's arguments into the child's variables.
@@ -952,13 +965,16 @@ func (mi *modInst) collect() {
 		return
 	}
 	for _, decl := range mi.def.resources {
-		if !modelTypes[decl.typ] || isLiteralIngressRule(decl) {
+		kind, inModel := modelKinds[decl.typ]
+		if !inModel || isLiteralIngressRule(decl) {
 			continue // evaluated only when something refers to it
 		}
 		st := mi.resourceState(decl)
 		if st.gap != "" {
 			if !networkTypes[decl.typ] || !mi.markUncounted(decl, st) {
-				mi.re.addGap(decl.typ, mi.absAddr(decl.addr()), decl.rng, st.gap, mi.supps, decl.supps)
+				g := gapOf(expansionGap(st.keyed), mi.absAddr(decl.addr()), decl.rng, st.gap, kind)
+				g.Type = decl.typ
+				mi.re.addGap(g)
 			}
 			continue
 		}
@@ -971,7 +987,12 @@ func (mi *modInst) collect() {
 	for _, call := range mi.def.moduleCalls {
 		st := mi.moduleState(call.name)
 		if st.gap != "" {
-			mi.re.addGap("module", mi.absAddr("module."+call.name), call.rng, st.gap, mi.supps, call.supps)
+			g := gapOf(st.gapKind, mi.absAddr("module."+call.name), call.rng, st.gap)
+			g.Type, g.Source, g.Version = "module", call.source, call.version
+			if st.gapKind == model.GapModuleNotDownloaded {
+				g.Hint = fmt.Sprintf("run `terraform init` in %s, so that sagefence reads the module from .terraform/modules", mi.re.root)
+			}
+			mi.re.addGap(g)
 			continue
 		}
 		for _, c := range st.insts {
@@ -980,24 +1001,36 @@ func (mi *modInst) collect() {
 	}
 }
 
-// collectBrokenOverride reports every resource and module call of a module
-// whose override file could not be read or parsed as a gap: the override may
-// set any of their values, so none is evaluated without it.
+// collectBrokenOverride reports a module whose override file could not be
+// read or parsed as one input_unreadable gap: the override may set any value
+// of its resources and module calls, so none is evaluated without it. The
+// gap hides the kinds of the module's resources, and every kind when it
+// calls modules.
 func (mi *modInst) collectBrokenOverride() {
 	files := make([]string, len(mi.def.brokenOverride))
 	for i, f := range mi.def.brokenOverride {
 		files[i] = filepath.ToSlash(f)
 	}
-	reason := fmt.Sprintf("override file %s could not be read or parsed and may change this block: its values are unknown", strings.Join(files, ", "))
+	var hides []model.Kind
 	for _, decl := range mi.def.resources {
-		if !modelTypes[decl.typ] || isLiteralIngressRule(decl) {
-			continue
+		if kind, ok := modelKinds[decl.typ]; ok && !isLiteralIngressRule(decl) && !slices.Contains(hides, kind) {
+			hides = append(hides, kind)
 		}
-		mi.re.addGap(decl.typ, mi.absAddr(decl.addr()), decl.rng, reason, mi.supps, decl.supps)
 	}
-	for _, call := range mi.def.moduleCalls {
-		mi.re.addGap("module", mi.absAddr("module."+call.name), call.rng, reason, mi.supps, call.supps)
+	if len(hides) == 0 && len(mi.def.moduleCalls) == 0 {
+		return // nothing any control reads
 	}
+	if len(mi.def.moduleCalls) > 0 {
+		hides = nil
+	}
+	where := "the root module"
+	if mi.addr != "" {
+		where = mi.addr
+	}
+	g := gapOf(model.GapInputUnreadable, where, hcl.Range{Filename: mi.def.brokenOverride[0]},
+		fmt.Sprintf("override file %s could not be read or parsed and may change any block of %s: none of its resources was evaluated", strings.Join(files, ", "), where), hides...)
+	g.Type = "override"
+	mi.re.addGap(g)
 }
 
 // isLiteralIngressRule reports whether decl is an aws_security_group_rule
