@@ -33,6 +33,12 @@ type Options struct {
 	// Suppressions from the configuration file apply to every resource whose
 	// address or name matches (see ConfigSuppression).
 	Suppressions []ConfigSuppression
+	// Skip leaves paths out of discovery, and drops findings located in a
+	// skipped file (see PathFilter); nil skips nothing.
+	Skip *PathFilter
+	// Discovered, when set, receives what discovery found before the
+	// surfaces run.
+	Discovered func(Inputs)
 }
 
 // Scan discovers and scans the paths. It never fails as a whole: inputs that
@@ -52,7 +58,10 @@ func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 		}
 		opts.Jail = jail
 	}
-	in := DiscoverIn(ctx, paths, opts.Jail)
+	in := DiscoverSkipping(ctx, paths, opts.Jail, opts.Skip)
+	if opts.Discovered != nil {
+		opts.Discovered(in)
+	}
 	res.Errors = append(res.Errors, in.Errors...)
 
 	var (
@@ -74,6 +83,22 @@ func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 	res.Findings, evalErrs = Evaluate(sets, opts.Controls, opts.Suppressions, opts.Now)
 	res.Errors = append(res.Errors, evalErrs...)
 	res.Gaps = Gaps(sets, opts.Controls)
+	if opts.Skip != nil {
+		kept := res.Findings[:0]
+		for _, f := range res.Findings {
+			if !opts.Skip.Match(f.Location.File) {
+				kept = append(kept, f)
+			}
+		}
+		res.Findings = kept
+		gaps := res.Gaps[:0]
+		for _, g := range res.Gaps {
+			if !opts.Skip.Match(g.File) {
+				gaps = append(gaps, g)
+			}
+		}
+		res.Gaps = gaps
+	}
 	res.Finalize()
 	return res
 }

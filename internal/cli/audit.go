@@ -10,7 +10,6 @@ import (
 	awssh "github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/spf13/cobra"
 
-	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/integrations/securityhub"
@@ -126,19 +125,12 @@ func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
 	if err != nil {
 		return err
 	}
-	controls, err := control.Select(opts.Controls)
+	controls, err := selectControls(opts.Controls, opts.SkipControls, cfg, "audit")
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	var suppressions []engine.ConfigSuppression
 	if cfg != nil {
-		// As in scan: an explicit --control runs even when the file switches it off.
-		if len(opts.Controls) == 0 {
-			controls = cfg.Enabled(controls)
-			if len(controls) == 0 {
-				return usagef("%s switches every control off: nothing to audit", cfg.Path)
-			}
-		}
 		suppressions = cfg.Suppressions
 	}
 	fmtr, err := opts.formatter(io)
@@ -174,7 +166,7 @@ func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
 	res.Finalize()
 	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
 	res.Scope = &finding.Scope{Command: "audit", Accounts: live.Accounts, Regions: live.Regions, Time: start.Format(time.RFC3339), Config: opts.configPath()}
-	followUpErr := recordResult(cmd.Context(), io, opts.Record.withConfig(cmd, io, cfg), res)
+	followUpErr := recordResult(cmd.Context(), io.info(opts.Quiet), opts.Record.withConfig(cmd, io, cfg), res)
 	if opts.SecurityHub {
 		followUpErr = errors.Join(followUpErr, importToSecurityHub(cmd.Context(), io, opts.Quiet, live, res))
 	}

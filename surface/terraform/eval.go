@@ -28,6 +28,10 @@ const maxModuleDepth = 32
 // typo like count = 1e9 is an error rather than an endless scan.
 const maxInstances = 10000
 
+// maxRootInstances bounds the resource and module instances of one root
+// (module fan-out: counts multiplied through nested module calls).
+const maxRootInstances = 25_000
+
 // maxEvaluations bounds the work on one root so that pathological input
 // (exponential module fan-out) ends with an error instead of hanging.
 const maxEvaluations = 5_000_000
@@ -48,6 +52,9 @@ type rootEval struct {
 	errSeen  map[string]bool
 	evals    int
 	stopped  bool
+	budget   budget
+	// instances counts the resource and module instances expanded so far.
+	instances int
 }
 
 type rootResult struct {
@@ -69,6 +76,7 @@ func evaluateRoot(ctx context.Context, l *loader, root string, opts surface.Opti
 		}
 	}()
 	re.funcs = terraformFunctions(root, opts.Jail)
+	withBudget(re.funcs, &re.budget)
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	manifest, merr := modulesManifest(root)
 	if merr != nil {
@@ -216,13 +224,31 @@ func (mi *modInst) eval(expr hcl.Expression, sc *scope) cty.Value {
 		return unknownBecause(cty.DynamicPseudoType, "evaluation was stopped")
 	}
 	ctx := mi.evalContext(expr.Variables(), sc)
+	if n := forIterations(expr, ctx); n > maxCollection {
+		return mi.overBudget(expr, fmt.Sprintf("its for expressions would run about %.0f iterations, more than the evaluation budget of %d", n, maxCollection))
+	}
 	v, diags := expr.Value(ctx)
 	if diags.HasErrors() {
 		re.diags(diags)
 		r := expr.Range()
 		return unknownBecause(cty.DynamicPseudoType, "evaluation error at "+fileLine(r))
 	}
+	if size := valueSize(v, maxValueSize); size > maxValueSize {
+		return mi.overBudget(expr, fmt.Sprintf("its value is larger than the evaluation budget of %s per value", safefs.Human(maxValueSize)))
+	} else if size > bigValue && !re.budget.spend(size) {
+		return mi.overBudget(expr, re.budget.exhaustedError().Error())
+	}
 	return mi.withTemplateText(expr, ctx, v)
+}
+
+// overBudget records an expression that was not evaluated (or whose value
+// was dropped) because of an evaluation budget, and returns the unknown
+// value that stands for it.
+func (mi *modInst) overBudget(expr hcl.Expression, why string) cty.Value {
+	r := expr.Range()
+	msg := fmt.Sprintf("expression not evaluated: %s", why)
+	mi.re.addErr(model.Error{File: r.Filename, Line: r.Start.Line, Message: msg})
+	return unknownBecause(cty.DynamicPseudoType, fmt.Sprintf("the expression at %s was not evaluated: %s", fileLine(r), why))
 }
 
 func (mi *modInst) evalContext(traversals []hcl.Traversal, sc *scope) *hcl.EvalContext {
@@ -438,6 +464,22 @@ func expansionGap(keyed int) model.GapKind {
 
 // expand evaluates count / for_each of a resource or module call.
 func (mi *modInst) expand(what string, count, forEach hcl.Expression) expansion {
+	e := mi.expandKeys(what, count, forEach)
+	if e.gap != "" {
+		return e
+	}
+	re := mi.re
+	if re.instances+len(e.keys) > maxRootInstances {
+		msg := fmt.Sprintf("this root module expands to more than %d resource and module instances (count, for_each and module calls multiplied), more than sagefence evaluates", maxRootInstances)
+		re.addErr(model.Error{File: re.root, Message: msg})
+		return expansion{keyed: e.keyed, gap: fmt.Sprintf("%s was not expanded: %s", what, msg)}
+	}
+	re.instances += len(e.keys)
+	return e
+}
+
+// expandKeys is expand without the per-root bound.
+func (mi *modInst) expandKeys(what string, count, forEach hcl.Expression) expansion {
 	switch {
 	case count != nil:
 		v := mi.eval(count, emptyScope)
