@@ -10,7 +10,6 @@ import (
 	awssh "github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/spf13/cobra"
 
-	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/integrations/securityhub"
@@ -127,19 +126,12 @@ func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
 	if err != nil {
 		return err
 	}
-	controls, err := control.Select(opts.Controls)
+	controls, err := selectControls(opts.Controls, opts.SkipControls, cfg, "audit")
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	var suppressions []engine.ConfigSuppression
 	if cfg != nil {
-		// As in scan: an explicit --control runs even when the file switches it off.
-		if len(opts.Controls) == 0 {
-			controls = cfg.Enabled(controls)
-			if len(controls) == 0 {
-				return usagef("%s switches every control off: nothing to audit", cfg.Path)
-			}
-		}
 		suppressions = cfg.Suppressions
 	}
 	fmtr, err := opts.formatter(io)
@@ -163,7 +155,9 @@ func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
 		return err
 	}
 	res := &finding.Result{FormatVersion: finding.FormatVersion, Errors: live.Errors}
-	res.Findings = engine.Evaluate(live.Sets, controls, suppressions, time.Time{})
+	findings, evalErrs := engine.Evaluate(live.Sets, controls, suppressions, time.Time{})
+	res.Findings = findings
+	res.Errors = append(res.Errors, evalErrs...)
 	res.Gaps = engine.Gaps(live.Sets, controls)
 	if opts.Witness.Enabled {
 		if err := attachWitnesses(cmd.Context(), opts.Witness, so, live, res); err != nil {
@@ -177,7 +171,7 @@ func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
 	// formatter sees it.
 	res.Sensitive = engine.SensitiveValues(live.Sets)
 	redact.Result(res)
-	followUpErr := recordResult(cmd.Context(), io, opts.Record.withConfig(cmd, io, cfg), res)
+	followUpErr := recordResult(cmd.Context(), io.info(opts.Quiet), opts.Record.withConfig(cmd, io, cfg), res)
 	if opts.SecurityHub {
 		followUpErr = errors.Join(followUpErr, importToSecurityHub(cmd.Context(), io, opts.Quiet, live, res))
 	}
