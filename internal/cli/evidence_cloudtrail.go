@@ -150,6 +150,8 @@ func readCloudTrailAWS(ctx context.Context, o *cloudTrailOptions, c *cloudtrail.
 	if len(o.buckets) > 0 {
 		api := s3.NewFromConfig(cfg, func(s *s3.Options) {
 			s.UsePathStyle = o.endpointURL != ""
+			// Trail log objects carry no checksum: do not log one line per object.
+			s.DisableLogOutputChecksumValidationSkipped = true
 			if s.Region == "" {
 				s.Region = "us-east-1"
 			}
