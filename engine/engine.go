@@ -45,11 +45,16 @@ type Options struct {
 // could not be read are Result.Errors, everything else is still scanned.
 //
 // Reads the scanned content can steer are confined to opts.Jail; when it is
-// nil, Scan confines them to the scan roots of paths (safefs.NewJail).
+// nil, Scan confines them to the scan roots of paths (safefs.NewJail) and
+// the module cache of opts.Modules.
 func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 	res := &finding.Result{FormatVersion: finding.FormatVersion}
 	if opts.Jail == nil {
-		jail, err := safefs.NewJail(paths, nil)
+		var allow []string
+		if opts.Modules != nil {
+			allow = append(allow, opts.Modules.CacheDir())
+		}
+		jail, err := safefs.NewJail(paths, allow)
 		if err != nil {
 			res.Errors = append(res.Errors, model.Error{Message: err.Error()})
 			res.Findings = []finding.Finding{}

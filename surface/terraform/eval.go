@@ -815,7 +815,8 @@ func isUnder(path, dir string) bool {
 }
 
 // resolveSource finds a module call's directory: local sources relative to
-// the caller, others where terraform init put them. A non-empty second
+// the caller, others where terraform init put them, else (scan
+// --download-modules) downloaded into the module cache. A non-empty second
 // result explains why the module cannot be read.
 func (mi *modInst) resolveSource(call *moduleCall, key string) (string, string) {
 	if call.source == "" {
@@ -825,6 +826,13 @@ func (mi *modInst) resolveSource(call *moduleCall, key string) (string, string) 
 		return filepath.Clean(filepath.Join(mi.def.dir, filepath.FromSlash(call.source))), ""
 	}
 	if dir, ok := mi.re.manifest[key]; ok {
+		return dir, ""
+	}
+	if d := mi.re.opts.Modules; d != nil {
+		dir, err := d.Download(mi.re.ctx, call.source, call.version)
+		if err != nil {
+			return "", fmt.Sprintf("module source %q could not be downloaded: %v", call.source, err)
+		}
 		return dir, ""
 	}
 	return "", fmt.Sprintf("module source %q is not on disk", call.source)
@@ -1053,7 +1061,11 @@ func (mi *modInst) collect() {
 			g := gapOf(st.gapKind, mi.absAddr("module."+call.name), call.rng, st.gap)
 			g.Type, g.Source, g.Version = "module", call.source, call.version
 			if st.gapKind == model.GapModuleNotDownloaded {
-				g.Hint = fmt.Sprintf("run `terraform init` in %s, so that sagefence reads the module from .terraform/modules", mi.re.root)
+				if mi.re.opts.Modules != nil {
+					g.Hint = fmt.Sprintf("fix the source or its access, or run `terraform init` in %s, so that sagefence reads the module from .terraform/modules", mi.re.root)
+				} else {
+					g.Hint = fmt.Sprintf("run `terraform init` in %s, so that sagefence reads the module from .terraform/modules (or scan with --download-modules)", mi.re.root)
+				}
 			}
 			mi.re.addGap(g)
 			continue
