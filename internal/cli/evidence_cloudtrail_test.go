@@ -10,11 +10,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/sagefence/sagefence/evidence"
 	"github.com/sagefence/sagefence/evidence/cloudtrail"
 	"github.com/sagefence/sagefence/internal/testutil"
 )
@@ -113,4 +115,51 @@ func TestEvidenceCloudTrailBucket(t *testing.T) {
 		t.Errorf("exit %d, stderr %s", code, stderr)
 	}
 	checkScratchHistory(t, stdout)
+}
+
+// TestEvidenceExportWithCloudTrail: the saved CloudTrail history is combined
+// into export: the notebook no run ever saw is in the report, failing for
+// its week, with who caused it; a file of another kind is refused.
+func TestEvidenceExportWithCloudTrail(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "logs", filepath.FromSlash(trailKey))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, trailLog(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	trail := filepath.Join(dir, "trail.json")
+	if code, _, stderr := runWith(t, cliRun{}, "evidence", "cloudtrail", "--from", "2026-10-01", "--to", "2026-11-01", "--dir", filepath.Join(dir, "logs"),
+		"--format", "json", "-o", trail); code != ExitFail {
+		t.Fatalf("cloudtrail: exit %d %s", code, stderr)
+	}
+	store := filepath.Join(dir, "evidence.db")
+	env := cliRun{env: map[string]string{"SAGEFENCE_STORE": ""}}
+	code, out, stderr := runWith(t, env, "evidence", "export", "--from", "2026-10-01", "--to", "2026-11-01", "--store", store,
+		"--cloudtrail", trail, "--format", "json")
+	if code != ExitOK {
+		t.Fatalf("export: exit %d %s", code, stderr)
+	}
+	var rep evidence.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	var fail float64
+	for _, r := range rep.Resources {
+		if r.Address == "scratch" && r.ControlID == "sagemaker_notebook_instance_direct_internet_access_disabled" {
+			fail = r.Durations.Fail
+		}
+	}
+	if want := (7*24*time.Hour + 7*time.Hour + 45*time.Minute).Seconds(); fail != want {
+		t.Errorf("scratch fail seconds %v, want %v", fail, want)
+	}
+	if len(rep.Windows) != 1 || rep.Windows[0].CausedBy != "arn:aws:iam::123456789012:user/bob" || len(rep.Sources) != 1 {
+		t.Errorf("windows %+v sources %v", rep.Windows, rep.Sources)
+	}
+	code, _, stderr = runWith(t, env, "evidence", "export", "--from", "2026-10-01", "--to", "2026-11-01", "--store", store,
+		"--witnesses", trail, "--format", "json")
+	if code != ExitError || !strings.Contains(stderr, "is not the JSON of 'sagefence audit --witnesses") {
+		t.Errorf("a history given as --witnesses: exit %d %s", code, stderr)
+	}
 }
