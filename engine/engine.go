@@ -87,6 +87,7 @@ func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 	var evalErrs []model.Error
 	res.Findings, evalErrs = Evaluate(sets, opts.Controls, opts.Suppressions, opts.Now)
 	res.Errors = append(res.Errors, evalErrs...)
+	res.Sensitive = SensitiveValues(sets)
 	res.Gaps = Gaps(sets, opts.Controls)
 	if opts.Skip != nil {
 		kept := res.Findings[:0]
@@ -106,6 +107,22 @@ func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 	}
 	res.Finalize()
 	return res
+}
+
+// SensitiveValues gathers the sensitive values of the sets, once each, for
+// finding.Result.Sensitive.
+func SensitiveValues(sets []*model.Set) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range sets {
+		for _, v := range s.Sensitive {
+			if v != "" && !seen[v] {
+				seen[v] = true
+				out = append(out, v)
+			}
+		}
+	}
+	return out
 }
 
 // Evaluate runs the controls on every set and applies suppressions. The

@@ -13,6 +13,7 @@ import (
 	"github.com/sagefence/sagefence/internal/config"
 	"github.com/sagefence/sagefence/internal/modfetch"
 	"github.com/sagefence/sagefence/internal/safefs"
+	"github.com/sagefence/sagefence/redact"
 	"github.com/sagefence/sagefence/report"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -179,6 +180,8 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 		fmt.Fprintf(io.ErrOut, "sagefence: no SageMaker notebook instance or Studio domain found in %s: %s\n",
 			strings.Join(opts.Paths, " "), found.Describe())
 	}
+	// Secrets leave the result here, before any sink sees it.
+	redact.Result(res)
 	recordErr := recordResult(cmd.Context(), io.info(opts.Quiet), opts.Record.withConfig(cmd, io, cfg), res)
 	return withFollowUpError(io, opts.emit(io, fmtr, res), recordErr)
 }
