@@ -85,11 +85,19 @@ func Evaluate(sets []*model.Set, controls []*control.Control, cfg []ConfigSuppre
 		now = time.Now()
 	}
 	out := []finding.Finding{}
+	seen := map[string]bool{}
 	for _, set := range sets {
 		sup := suppressionIndex(set)
 		for _, c := range controls {
 			for _, f := range c.Evaluate(set) {
 				applySuppression(&f, c, sup[f.Resource.Address], cfg, now)
+				// The same resource reached twice within one root (or
+				// scope) is one finding; reached from two roots, two.
+				id := f.Key() + "|" + string(f.Status) + "|" + f.Message
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
 				out = append(out, f)
 			}
 		}

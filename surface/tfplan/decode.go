@@ -51,7 +51,7 @@ var modelTypes = map[string]bool{
 	typeRouteTableAssoc: true, typeMainRouteTableAssoc: true, typeNAT: true,
 	typeVPCEndpoint: true, typeVPCEndpointRTAssoc: true, typeVPCEndpointSubnetAssoc: true,
 	typeVPCEndpointSGAssoc: true,
-	typeSecurityGroup:      true, typeSGRule: true, typeSGEgressRule: true,
+	typeSecurityGroup:      true, typeDefaultSecurityGroup: true, typeSGRule: true, typeSGEgressRule: true,
 	// decoded only so that their identifiers link (vpc_id, gateway_id).
 	"aws_vpc": true, "aws_internet_gateway": true, "aws_egress_only_internet_gateway": true,
 }

@@ -90,9 +90,9 @@ var refTargets = map[string][]string{
 	"subnet_id":                    {typeSubnet},
 	"subnet_ids":                   {typeSubnet},
 	"vpc_id":                       {"aws_vpc"},
-	"security_groups":              {typeSecurityGroup},
-	"security_group_ids":           {typeSecurityGroup},
-	"security_group_id":            {typeSecurityGroup},
+	"security_groups":              {typeSecurityGroup, typeDefaultSecurityGroup},
+	"security_group_ids":           {typeSecurityGroup, typeDefaultSecurityGroup},
+	"security_group_id":            {typeSecurityGroup, typeDefaultSecurityGroup},
 	"route_table_id":               {typeRouteTable, typeDefaultRouteTable},
 	"route_table_ids":              {typeRouteTable, typeDefaultRouteTable},
 	"nat_gateway_id":               {typeNAT},
@@ -101,8 +101,8 @@ var refTargets = map[string][]string{
 	"vpc_endpoint_id":              {typeVPCEndpoint},
 	"lifecycle_config_name":        {typeLifecycle},
 	"default_route_table_id":       {"aws_vpc"},
-	"source_security_group_id":     {typeSecurityGroup},
-	"referenced_security_group_id": {typeSecurityGroup},
+	"source_security_group_id":     {typeSecurityGroup, typeDefaultSecurityGroup},
+	"referenced_security_group_id": {typeSecurityGroup, typeDefaultSecurityGroup},
 }
 
 // provenance is the plan step of an attribute: the instance in the plan
