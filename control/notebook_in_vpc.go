@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
 )
@@ -11,7 +12,7 @@ import (
 // InVPCID is the control's ID.
 const InVPCID = "sagemaker_notebook_instance_in_vpc"
 
-var _ = register(&Control{
+var inVPC = &Control{
 	Doc: Doc{
 		ID:       InVPCID,
 		Title:    "SageMaker notebook instances should be launched in a VPC subnet",
@@ -36,29 +37,28 @@ var _ = register(&Control{
 		},
 		Frameworks: boundaryFrameworks,
 		Remediation: Remediation{
-			Terraform: "Set subnet_id to a private subnet and security_groups to groups that allow HTTPS egress. Forces " +
-				"replacement: the notebook and its ML storage volume are destroyed and recreated; back up first.",
-			CloudFormation: "Set SubnetId and SecurityGroupIds. Both are create-only: the notebook is replaced and its ML " +
-				"storage volume is lost; back up first.",
-			AWS: "Subnet and security groups cannot be changed in place. Back up, then recreate the notebook in a private " +
-				"subnet with security groups (`sagefence remediate --subnet-id ... --security-group-id ...`).",
+			BySurface: map[string]string{
+				model.SurfaceTerraform: "Set subnet_id to a private subnet and security_groups to groups that allow HTTPS egress. Forces " +
+					"replacement: the notebook and its ML storage volume are destroyed and recreated; back up first.",
+				model.SurfaceCloudFormation: "Set SubnetId and SecurityGroupIds. Both are create-only: the notebook is replaced and its ML " +
+					"storage volume is lost; back up first.",
+				model.SurfaceAWS: "Subnet and security groups cannot be changed in place. Back up, then recreate the notebook in a private " +
+					"subnet with security groups (`sagefence remediate --subnet-id ... --security-group-id ...`).",
+			},
 		},
-		ForcesReplacement: true,
+		ForcesReplacement: awsfacts.ForcesReplacement("aws_sagemaker_notebook_instance", "subnet_id"),
 		HelpURI:           "https://docs.aws.amazon.com/sagemaker/latest/dg/appendix-notebook-and-internet-access.html",
 	},
 	Reads: Reads{Subjects: []model.Kind{model.KindNotebookInstance}},
 	Check: checkInVPC,
-})
+}
 
-func checkInVPC(c *Control, set *model.Set) []finding.Finding {
-	var out []finding.Finding
-	for _, nb := range set.Notebooks {
+func checkInVPC(p *Pass) {
+	for nb := range p.Notebooks() {
 		sub := nb.SubnetID
-		subAttr := attr(nb.Surface, "subnet_id", "SubnetId")
-		f := c.New(nb.Meta, finding.Fail)
-		f.Attribute = subAttr
-		f.Expected = "a subnet ID"
-		Observe(&f, sub)
+		subAttr := p.Attr(nb.Meta, model.FieldSubnetID)
+		f := Verdict{Status: finding.Fail, Attribute: subAttr, Expected: "a subnet ID"}
+		f.Observe(sub)
 		switch {
 		case sub.Resolution == model.Default || (sub.Known() && sub.V == "" && sub.Ref == ""):
 			f.Message = fmt.Sprintf("%s is omitted: the notebook runs in the SageMaker service network, outside your VPC", subAttr)
@@ -66,7 +66,7 @@ func checkInVPC(c *Control, set *model.Set) []finding.Finding {
 			// Set, value known only at plan or deploy: in the VPC either way.
 			f.Status = finding.Pass
 			f.Resolution = model.Explicit
-			with, note := "", securityGroupsNote(nb)
+			with, note := "", securityGroupsNote(p, nb)
 			if strings.HasPrefix(note, " with ") {
 				with, note = note, ""
 			}
@@ -76,18 +76,16 @@ func checkInVPC(c *Control, set *model.Set) []finding.Finding {
 			f.Message = fmt.Sprintf("whether %s is set cannot be known before apply: %s", subAttr, sub.Reason)
 		default:
 			f.Status = finding.Pass
-			f.Message = fmt.Sprintf("in subnet %s%s%s", sub.Display(), origin(sub), securityGroupsNote(nb))
+			f.Message = fmt.Sprintf("in subnet %s%s%s", sub.Display(), origin(sub), securityGroupsNote(p, nb))
 		}
-		f.Message = withNotes(f.Message, nb.Meta)
-		out = append(out, f)
+		p.Report(nb.Meta, f)
 	}
-	return out
 }
 
 // securityGroupsNote tells what a notebook in a subnet is attached to: its
 // groups, or, without any, the VPC's default group that AWS attaches (whose
 // egress is the HTTPS egress control's question, not this one's).
-func securityGroupsNote(nb *model.NotebookInstance) string {
+func securityGroupsNote(p *Pass, nb *model.NotebookInstance) string {
 	sgs := nb.SecurityGroups
 	switch {
 	case !sgs.Known():
@@ -96,5 +94,5 @@ func securityGroupsNote(nb *model.NotebookInstance) string {
 		return fmt.Sprintf(" with %d security group(s)", len(sgs.Items))
 	}
 	return fmt.Sprintf("; %s is omitted or empty, so AWS attaches the VPC's default security group (its egress is judged by %s)",
-		attr(nb.Surface, "security_groups", "SecurityGroupIds"), SecurityGroupHTTPSEgressID)
+		p.Attr(nb.Meta, model.FieldSecurityGroups), SecurityGroupHTTPSEgressID)
 }

@@ -121,7 +121,7 @@ func runOne(t *testing.T, id string, set *model.Set) finding.Finding {
 	if !ok {
 		t.Fatalf("control %s not registered", id)
 	}
-	fs := c.Check(c, set)
+	fs := evaluate(t, c, set)
 	if len(fs) != 1 {
 		t.Fatalf("%s: got %d findings, want 1: %+v", id, len(fs), fs)
 	}
@@ -171,7 +171,7 @@ func TestPitfallControlsSkipNotebooksNotDisabled(t *testing.T) {
 		s.Notebooks[0].DirectInternetAccess = dia
 		for _, id := range []string{PrivateServiceAccessID, SecurityGroupHTTPSEgressID, LifecyclePublicFetchID} {
 			c, _ := Lookup(id)
-			if fs := c.Check(c, s); len(fs) != 0 {
+			if fs := evaluate(t, c, s); len(fs) != 0 {
 				t.Errorf("%s with DirectInternetAccess %+v: got %d findings, want none", id, dia, len(fs))
 			}
 		}
@@ -597,13 +597,13 @@ func TestIncompleteRouteTableNeverPasses(t *testing.T) {
 func TestHTTPSEgressMessagesNameOneCause(t *testing.T) {
 	c, _ := Lookup(SecurityGroupHTTPSEgressID)
 	nb := nbWith(explicit("Disabled"), model.Str{Resolution: model.Default}, model.List{Resolution: model.Default})
-	fs := c.Evaluate(&model.Set{Notebooks: []*model.NotebookInstance{nb}})
+	fs := evaluate(t, c, &model.Set{Notebooks: []*model.NotebookInstance{nb}})
 	if len(fs) != 1 || strings.Contains(strings.ToLower(fs[0].Message), "default") {
 		t.Errorf("a notebook without a subnet: %+v", fs)
 	}
 	nb = nbWith(explicit("Disabled"), model.Str{Ref: "aws_subnet.a", Resolution: model.Explicit}, model.List{Resolution: model.Explicit,
 		Items: []model.Str{{Resolution: model.Unknown, Reason: "var.sg has no value"}, explicit("sg-1"), explicit("sg-2")}})
-	fs = c.Evaluate(&model.Set{Notebooks: []*model.NotebookInstance{nb}})
+	fs = evaluate(t, c, &model.Set{Notebooks: []*model.NotebookInstance{nb}})
 	if len(fs) != 1 || fs[0].Status != finding.Unknown ||
 		!strings.Contains(fs[0].Message, "security groups sg-1, sg-2 are not in this configuration") ||
 		!strings.Contains(fs[0].Message, "(var.sg has no value)") || strings.Contains(fs[0].Message, "group(s)") ||

@@ -33,6 +33,8 @@ type Inputs struct {
 	CDKAssemblies []string
 	// Errors are paths that could not be read.
 	Errors []model.Error
+	// Skipped counts the files and directories left out by the skip filter.
+	Skipped int
 }
 
 // skipDirs are never descended into. `.terraform` holds downloaded modules,
@@ -51,11 +53,21 @@ func Discover(paths []string) Inputs { return DiscoverIn(context.Background(), p
 // never skipped silently. Such an entry named *.tf or *.tf.json marks its
 // directory for the Terraform surface, which reports it once.
 func DiscoverIn(ctx context.Context, paths []string, jail *safefs.Jail) Inputs {
+	return DiscoverSkipping(ctx, paths, jail, nil)
+}
+
+// DiscoverSkipping is DiscoverIn leaving out what skip matches (nil:
+// nothing); Inputs.Skipped counts what was left out.
+func DiscoverSkipping(ctx context.Context, paths []string, jail *safefs.Jail, skip *PathFilter) Inputs {
 	in := Inputs{Args: paths}
 	tfDirs := map[string]bool{}
 	for _, p := range paths {
 		if ctx.Err() != nil {
 			break
+		}
+		if skip.Match(p) {
+			in.Skipped++
+			continue
 		}
 		info, err := os.Stat(p)
 		if err != nil {
@@ -80,6 +92,13 @@ func DiscoverIn(ctx context.Context, paths []string, jail *safefs.Jail) Inputs {
 			if err != nil {
 				in.Errors = append(in.Errors, model.Error{File: path, Message: describePathError(err)})
 				if d != nil && d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if path != p && skip.Match(path) {
+				in.Skipped++
+				if d.IsDir() {
 					return fs.SkipDir
 				}
 				return nil
@@ -262,4 +281,24 @@ func hasTerraformFiles(dir string) bool {
 func (in Inputs) String() string {
 	return fmt.Sprintf("terraform dirs %d, plans %d, templates %d, cdk %d, errors %d",
 		len(in.TerraformDirs), len(in.PlanFiles), len(in.TemplateFiles), len(in.CDKAssemblies), len(in.Errors))
+}
+
+// Describe says what discovery found, for people: "0 Terraform
+// directories, 0 plan files, 0 CloudFormation templates, 0 CDK assemblies
+// (3 paths skipped)".
+func (in Inputs) Describe() string {
+	s := fmt.Sprintf("%d Terraform director%s, %d plan file%s, %d CloudFormation template%s, %d CDK assembl%s",
+		len(in.TerraformDirs), plural(len(in.TerraformDirs), "y", "ies"), len(in.PlanFiles), plural(len(in.PlanFiles), "", "s"),
+		len(in.TemplateFiles), plural(len(in.TemplateFiles), "", "s"), len(in.CDKAssemblies), plural(len(in.CDKAssemblies), "y", "ies"))
+	if in.Skipped > 0 {
+		s += fmt.Sprintf(" (%d path%s skipped)", in.Skipped, plural(in.Skipped, "", "s"))
+	}
+	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -21,6 +21,8 @@ package model
 import (
 	"fmt"
 	"strings"
+
+	"github.com/sagefence/sagefence/awsfacts"
 )
 
 // Resolution says how a value was obtained.
@@ -264,8 +266,10 @@ type Subnet struct {
 // Route is one route of a route table.
 type Route struct {
 	Destination Str // CIDR, e.g. 0.0.0.0/0
-	// TargetKind: "nat", "igw", "vpce", "other", or "" when unknown.
-	TargetKind string
+	// TargetKind is what the route sends traffic to, classified by
+	// awsfacts.ClassifyRouteTarget on every surface; awsfacts.TargetUnknown
+	// when it cannot be resolved.
+	TargetKind awsfacts.RouteTarget
 	Target     Str // Ref to the NAT gateway etc. when in the Set
 	Range      Range
 }
@@ -353,7 +357,7 @@ type SecurityGroup struct {
 	// (aws_default_security_group, a live group named "default"), which AWS
 	// attaches to a notebook that has a subnet and no security groups.
 	VPCDefault bool
-	Reason         string
+	Reason     string
 }
 
 // Kind names a kind of resource of the model: what a control reads and what a
@@ -473,6 +477,12 @@ type Set struct {
 	VPCEndpoints     []*VPCEndpoint
 	SecurityGroups   []*SecurityGroup
 	Gaps             []*Gap
+	// Sensitive are values the configuration declares sensitive (Terraform
+	// sensitive = true variables and sensitive(), CloudFormation NoEcho
+	// parameters) that reached this set's resources, as strings (a
+	// multi-line value also line by line). Findings that quote them are
+	// redacted before any output (package redact).
+	Sensitive []string
 }
 
 // Error is an input that could not be read, parsed or reached. The rest of the

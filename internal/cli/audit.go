@@ -10,10 +10,10 @@ import (
 	awssh "github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/spf13/cobra"
 
-	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/integrations/securityhub"
+	"github.com/sagefence/sagefence/redact"
 	"github.com/sagefence/sagefence/report"
 	awssurface "github.com/sagefence/sagefence/surface/aws"
 )
@@ -126,19 +126,12 @@ func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
 	if err != nil {
 		return err
 	}
-	controls, err := control.Select(opts.Controls)
+	controls, err := selectControls(opts.Controls, opts.SkipControls, cfg, "audit")
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	var suppressions []engine.ConfigSuppression
 	if cfg != nil {
-		// As in scan: an explicit --control runs even when the file switches it off.
-		if len(opts.Controls) == 0 {
-			controls = cfg.Enabled(controls)
-			if len(controls) == 0 {
-				return usagef("%s switches every control off: nothing to audit", cfg.Path)
-			}
-		}
 		suppressions = cfg.Suppressions
 	}
 	fmtr, err := opts.formatter(io)
@@ -162,7 +155,9 @@ func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
 		return err
 	}
 	res := &finding.Result{FormatVersion: finding.FormatVersion, Errors: live.Errors}
-	res.Findings = engine.Evaluate(live.Sets, controls, suppressions, time.Time{})
+	findings, evalErrs := engine.Evaluate(live.Sets, controls, suppressions, time.Time{})
+	res.Findings = findings
+	res.Errors = append(res.Errors, evalErrs...)
 	res.Gaps = engine.Gaps(live.Sets, controls)
 	if opts.Witness.Enabled {
 		if err := attachWitnesses(cmd.Context(), opts.Witness, so, live, res); err != nil {
@@ -172,7 +167,11 @@ func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
 	res.Finalize()
 	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
 	res.Scope = &finding.Scope{Command: "audit", Accounts: live.Accounts, Regions: live.Regions, Time: start.Format(time.RFC3339), Config: opts.configPath()}
-	followUpErr := recordResult(cmd.Context(), io, opts.Record.withConfig(cmd, io, cfg), res)
+	// Secrets leave the result here, before the store, Security Hub or a
+	// formatter sees it.
+	res.Sensitive = engine.SensitiveValues(live.Sets)
+	redact.Result(res)
+	followUpErr := recordResult(cmd.Context(), io.info(opts.Quiet), opts.Record.withConfig(cmd, io, cfg), res)
 	if opts.SecurityHub {
 		followUpErr = errors.Join(followUpErr, importToSecurityHub(cmd.Context(), io, opts.Quiet, live, res))
 	}

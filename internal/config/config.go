@@ -35,6 +35,7 @@
 //	  Access: Disabled
 //	record: true                            # as --record on scan and audit
 //	store: .sagefence/evidence.db           # as --store (or postgres://...)
+//	exclude: [examples, "legacy/**"]        # as --skip-path on scan
 package config
 
 import (
@@ -86,6 +87,10 @@ type Config struct {
 	// or a SQLite path already resolved against the file's directory. ""
 	// when not set.
 	Store string
+	// Exclude lists path globs scan leaves out, as --skip-path does (see
+	// engine.PathFilter); patterns with a slash may also be relative to the
+	// configuration file's directory.
+	Exclude []string
 }
 
 // Error is a configuration error at a file and line.
@@ -197,6 +202,8 @@ func Parse(path string, raw []byte) (*Config, error) {
 			cfg.Record, err = p.boolean(val)
 		case "store":
 			cfg.Store, err = p.store(val)
+		case "exclude":
+			cfg.Exclude, err = p.strings(val)
 		default:
 			err = p.errf(key, "unknown setting %q (known: %s)", key.Value, knownSettings)
 		}
@@ -208,7 +215,7 @@ func Parse(path string, raw []byte) (*Config, error) {
 }
 
 // knownSettings lists the top-level keys, for error messages.
-const knownSettings = "format, controls, severity, suppressions, var_files, vars, parameters, record, store"
+const knownSettings = "format, controls, severity, suppressions, var_files, vars, parameters, record, store, exclude"
 
 type parser struct{ file string }
 

@@ -9,6 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -26,8 +27,6 @@ const (
 	typeVPCEndpoint     = "AWS::EC2::VPCEndpoint"
 	typeSecurityGroup   = "AWS::EC2::SecurityGroup"
 	typeSGEgress        = "AWS::EC2::SecurityGroupEgress"
-	typeInternetGateway = "AWS::EC2::InternetGateway"
-	typeEgressOnlyIGW   = "AWS::EC2::EgressOnlyInternetGateway"
 )
 
 // builder fills one Set from one template.
@@ -58,7 +57,7 @@ func (l *Loader) build(path string, data []byte, root *yaml.Node, stack Stack) s
 	b := &builder{
 		e: e, file: path,
 		meta: model.Meta{Surface: surf, Stack: stack.Name, Region: region, Account: account, Managed: true},
-		set:  &model.Set{Surface: surf},
+		set:  &model.Set{Surface: surf, Sensitive: e.sensitive},
 	}
 	entries := b.expandResources(resources)
 	for _, en := range entries {
@@ -191,7 +190,7 @@ func (b *builder) forEachGap(keyNode, body *yaml.Node, why string) {
 func (b *builder) notebook(m model.Meta, props value) {
 	nb := &model.NotebookInstance{
 		Meta:                 m,
-		DirectInternetAccess: b.str(props, "DirectInternetAccess", "Enabled"),
+		DirectInternetAccess: b.str(props, "DirectInternetAccess", awsfacts.DefaultDirectInternetAccess),
 		SubnetID:             b.str(props, "SubnetId", ""),
 		SecurityGroups:       b.list(props, "SecurityGroupIds"),
 		LifecycleConfigName:  b.str(props, "LifecycleConfigName", ""),
@@ -203,7 +202,7 @@ func (b *builder) notebook(m model.Meta, props value) {
 func (b *builder) domain(m model.Meta, props value) {
 	d := &model.Domain{
 		Meta:                 m,
-		AppNetworkAccessType: b.str(props, "AppNetworkAccessType", "PublicInternetOnly"),
+		AppNetworkAccessType: b.str(props, "AppNetworkAccessType", awsfacts.DefaultAppNetworkAccessType),
 		VpcID:                b.str(props, "VpcId", ""),
 		SubnetIDs:            b.list(props, "SubnetIds"),
 	}
@@ -283,8 +282,8 @@ func (b *builder) vpcEndpoint(m model.Meta, props value) {
 		Meta:              m,
 		VpcID:             b.str(props, "VpcId", ""),
 		ServiceName:       b.str(props, "ServiceName", ""),
-		Type:              b.str(props, "VpcEndpointType", "Gateway"),
-		PrivateDNSEnabled: b.boolean(props, "PrivateDnsEnabled", false),
+		Type:              b.str(props, "VpcEndpointType", awsfacts.DefaultEndpointType),
+		PrivateDNSEnabled: b.boolean(props, "PrivateDnsEnabled", awsfacts.DefaultPrivateDNSEnabled),
 		RouteTableIDs:     b.list(props, "RouteTableIds"),
 		SubnetIDs:         b.list(props, "SubnetIds"),
 		SecurityGroupIDs:  b.list(props, "SecurityGroupIds"),
@@ -416,21 +415,6 @@ func (b *builder) routeTableFor(p pending, prop string) (*model.RouteTable, bool
 	return nil, true // a table outside this template
 }
 
-// routeTargets maps AWS::EC2::Route target properties to a target kind.
-var routeTargets = []struct{ prop, kind string }{
-	{"NatGatewayId", "nat"},
-	{"GatewayId", ""}, // igw-… or vgw-…: decided by what it names
-	{"EgressOnlyInternetGatewayId", "igw"},
-	{"VpcEndpointId", "vpce"},
-	{"TransitGatewayId", "other"},
-	{"VpcPeeringConnectionId", "other"},
-	{"NetworkInterfaceId", "other"},
-	{"InstanceId", "other"},
-	{"CarrierGatewayId", "other"},
-	{"LocalGatewayId", "other"},
-	{"CoreNetworkArn", "other"},
-}
-
 func (b *builder) linkRoute(p pending) {
 	rt, ok := b.routeTableFor(p, "RouteTableId")
 	if !ok || rt == nil {
@@ -443,40 +427,21 @@ func (b *builder) linkRoute(p pending) {
 			break
 		}
 	}
-	for _, t := range routeTargets {
-		if _, ok := p.props.get(t.prop); !ok {
+	for _, t := range awsfacts.RouteTargetAttributes {
+		if _, ok := p.props.get(t.CloudFormation); !ok {
 			continue
 		}
-		r.Target = b.str(p.props, t.prop, "")
-		r.TargetKind = t.kind
-		if t.prop == "GatewayId" {
-			r.TargetKind = b.gatewayKind(r.Target)
+		r.Target = b.str(p.props, t.CloudFormation, "")
+		linked := ""
+		if r.Target.Ref != "" {
+			linked = b.e.resources[r.Target.Ref]
 		}
-		if !r.Target.Known() {
-			r.TargetKind = ""
-		}
+		r.TargetKind = awsfacts.ClassifyRouteTarget(t, linked, r.Target.V, r.Target.Known())
 		break
 	}
 	if _, ok := p.props.getField("RouteTableId"); ok && p.props.kind == kMap {
 		rt.Routes = append(rt.Routes, r)
 	}
-}
-
-// gatewayKind tells an internet gateway from a virtual private gateway.
-func (b *builder) gatewayKind(target model.Str) string {
-	switch {
-	case target.Ref != "":
-		switch b.e.resources[target.Ref] {
-		case typeInternetGateway, typeEgressOnlyIGW:
-			return "igw"
-		}
-		return "other"
-	case strings.HasPrefix(target.V, "igw-"):
-		return "igw"
-	case target.Known():
-		return "other"
-	}
-	return ""
 }
 
 // name returns a literal name property, or "" when omitted or not literal.

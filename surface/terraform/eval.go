@@ -28,6 +28,10 @@ const maxModuleDepth = 32
 // typo like count = 1e9 is an error rather than an endless scan.
 const maxInstances = 10000
 
+// maxRootInstances bounds the resource and module instances of one root
+// (module fan-out: counts multiplied through nested module calls).
+const maxRootInstances = 25_000
+
 // maxEvaluations bounds the work on one root so that pathological input
 // (exponential module fan-out) ends with an error instead of hanging.
 const maxEvaluations = 5_000_000
@@ -48,6 +52,11 @@ type rootEval struct {
 	errSeen  map[string]bool
 	evals    int
 	stopped  bool
+	budget   budget
+	// instances counts the resource and module instances expanded so far.
+	instances int
+	// outsideSeen are the file function calls already reported as gaps.
+	outsideSeen map[string]bool
 }
 
 type rootResult struct {
@@ -68,7 +77,8 @@ func evaluateRoot(ctx context.Context, l *loader, root string, opts surface.Opti
 			res = &rootResult{set: re.set, errs: re.errs}
 		}
 	}()
-	re.funcs = terraformFunctions(root, opts.Jail)
+	re.funcs = terraformFunctions(root, opts.Jail, re.outsideRead)
+	withBudget(re.funcs, &re.budget)
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	manifest, merr := modulesManifest(root)
 	if merr != nil {
@@ -84,6 +94,22 @@ func evaluateRoot(ctx context.Context, l *loader, root string, opts surface.Opti
 	mi.collect()
 	re.net.link(re.set)
 	return &rootResult{set: re.set, errs: re.errs}
+}
+
+// outsideRead records a file function whose path the jail refused, as one
+// outside_scan_root gap per function and path.
+func (re *rootEval) outsideRead(fn, arg string, err error) {
+	addr := fmt.Sprintf("%s(%q)", fn, arg)
+	if re.outsideSeen[addr] {
+		return
+	}
+	if re.outsideSeen == nil {
+		re.outsideSeen = map[string]bool{}
+	}
+	re.outsideSeen[addr] = true
+	g := gapOf(model.GapOutsideScanRoot, addr, hcl.Range{Filename: re.root}, fmt.Sprintf("%s was not read: %v", addr, err))
+	g.Hint = "scan from a directory that contains it, or allow its directory with --allow-read"
+	re.addGap(g)
 }
 
 func (re *rootEval) addErr(e model.Error) {
@@ -164,6 +190,9 @@ func (re *rootEval) newInstance(def *moduleDef, addr, key string, vars map[strin
 	vals := make(map[string]cty.Value, len(vars))
 	for n, v := range vars {
 		vals[n] = v.v
+		if decl := def.variables[n]; decl != nil && decl.sensitive {
+			vals[n] = v.v.Mark(sensitiveMark{})
+		}
 	}
 	mi.varObj = cty.ObjectVal(vals)
 	rel, err := filepath.Rel(re.root, def.dir)
@@ -216,13 +245,31 @@ func (mi *modInst) eval(expr hcl.Expression, sc *scope) cty.Value {
 		return unknownBecause(cty.DynamicPseudoType, "evaluation was stopped")
 	}
 	ctx := mi.evalContext(expr.Variables(), sc)
+	if n := forIterations(expr, ctx); n > maxCollection {
+		return mi.overBudget(expr, fmt.Sprintf("its for expressions would run about %.0f iterations, more than the evaluation budget of %d", n, maxCollection))
+	}
 	v, diags := expr.Value(ctx)
 	if diags.HasErrors() {
 		re.diags(diags)
 		r := expr.Range()
 		return unknownBecause(cty.DynamicPseudoType, "evaluation error at "+fileLine(r))
 	}
+	if size := valueSize(v, maxValueSize); size > maxValueSize {
+		return mi.overBudget(expr, fmt.Sprintf("its value is larger than the evaluation budget of %s per value", safefs.Human(maxValueSize)))
+	} else if size > bigValue && !re.budget.spend(size) {
+		return mi.overBudget(expr, re.budget.exhaustedError().Error())
+	}
 	return mi.withTemplateText(expr, ctx, v)
+}
+
+// overBudget records an expression that was not evaluated (or whose value
+// was dropped) because of an evaluation budget, and returns the unknown
+// value that stands for it.
+func (mi *modInst) overBudget(expr hcl.Expression, why string) cty.Value {
+	r := expr.Range()
+	msg := fmt.Sprintf("expression not evaluated: %s", why)
+	mi.re.addErr(model.Error{File: r.Filename, Line: r.Start.Line, Message: msg})
+	return unknownBecause(cty.DynamicPseudoType, fmt.Sprintf("the expression at %s was not evaluated: %s", fileLine(r), why))
 }
 
 func (mi *modInst) evalContext(traversals []hcl.Traversal, sc *scope) *hcl.EvalContext {
@@ -438,6 +485,22 @@ func expansionGap(keyed int) model.GapKind {
 
 // expand evaluates count / for_each of a resource or module call.
 func (mi *modInst) expand(what string, count, forEach hcl.Expression) expansion {
+	e := mi.expandKeys(what, count, forEach)
+	if e.gap != "" {
+		return e
+	}
+	re := mi.re
+	if re.instances+len(e.keys) > maxRootInstances {
+		msg := fmt.Sprintf("this root module expands to more than %d resource and module instances (count, for_each and module calls multiplied), more than sagefence evaluates", maxRootInstances)
+		re.addErr(model.Error{File: re.root, Message: msg})
+		return expansion{keyed: e.keyed, gap: fmt.Sprintf("%s was not expanded: %s", what, msg)}
+	}
+	re.instances += len(e.keys)
+	return e
+}
+
+// expandKeys is expand without the per-root bound.
+func (mi *modInst) expandKeys(what string, count, forEach hcl.Expression) expansion {
 	switch {
 	case count != nil:
 		v := mi.eval(count, emptyScope)
@@ -710,7 +773,7 @@ func (mi *modInst) moduleState(name string) *modState {
 		return st
 	}
 	if _, err := mi.re.opts.Jail.Check(dir); errors.Is(err, safefs.ErrOutside) {
-		st.gap = fmt.Sprintf("module source %q was not read: %v", call.source, err)
+		st.gap, st.gapKind = fmt.Sprintf("module source %q was not read: %v", call.source, err), model.GapOutsideScanRoot
 		return st
 	}
 	child := mi.re.l.module(dir)
@@ -752,7 +815,8 @@ func isUnder(path, dir string) bool {
 }
 
 // resolveSource finds a module call's directory: local sources relative to
-// the caller, others where terraform init put them. A non-empty second
+// the caller, others where terraform init put them, else (scan
+// --download-modules) downloaded into the module cache. A non-empty second
 // result explains why the module cannot be read.
 func (mi *modInst) resolveSource(call *moduleCall, key string) (string, string) {
 	if call.source == "" {
@@ -762,6 +826,13 @@ func (mi *modInst) resolveSource(call *moduleCall, key string) (string, string) 
 		return filepath.Clean(filepath.Join(mi.def.dir, filepath.FromSlash(call.source))), ""
 	}
 	if dir, ok := mi.re.manifest[key]; ok {
+		return dir, ""
+	}
+	if d := mi.re.opts.Modules; d != nil {
+		dir, err := d.Download(mi.re.ctx, call.source, call.version)
+		if err != nil {
+			return "", fmt.Sprintf("module source %q could not be downloaded: %v", call.source, err)
+		}
 		return dir, ""
 	}
 	return "", fmt.Sprintf("module source %q is not on disk", call.source)
@@ -990,7 +1061,11 @@ func (mi *modInst) collect() {
 			g := gapOf(st.gapKind, mi.absAddr("module."+call.name), call.rng, st.gap)
 			g.Type, g.Source, g.Version = "module", call.source, call.version
 			if st.gapKind == model.GapModuleNotDownloaded {
-				g.Hint = fmt.Sprintf("run `terraform init` in %s, so that sagefence reads the module from .terraform/modules", mi.re.root)
+				if mi.re.opts.Modules != nil {
+					g.Hint = fmt.Sprintf("fix the source or its access, or run `terraform init` in %s, so that sagefence reads the module from .terraform/modules", mi.re.root)
+				} else {
+					g.Hint = fmt.Sprintf("run `terraform init` in %s, so that sagefence reads the module from .terraform/modules (or scan with --download-modules)", mi.re.root)
+				}
 			}
 			mi.re.addGap(g)
 			continue

@@ -381,6 +381,9 @@ type parsedFile struct {
 	bytes []byte
 	body  hcl.Body
 	json  bool
+	// lineCache holds bytes split into lines (see lines); it is filled while
+	// the module is decoded, by one goroutine.
+	lineCache [][]byte
 }
 
 // parseConfigFile parses one .tf or .tf.json file.
@@ -524,6 +527,9 @@ func loadModuleDir(dir string, cache *sourceCache) *moduleDef {
 		def.decodeOverride(pf)
 	}
 	def.finish()
+	for _, pf := range def.files {
+		pf.lineCache = nil // only needed while decoding suppressions
+	}
 	return def
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/model"
 )
 
@@ -274,11 +275,12 @@ var modelKinds = map[string]model.Kind{
 // mapResource adds one resource instance to the Set.
 func (mi *modInst) mapResource(decl *resourceDecl, inst *resInst) {
 	set, bv, net := mi.re.set, inst.body, mi.re.net
+	set.Sensitive = append(set.Sensitive, bv.sensitiveStrings()...)
 	m := mi.meta(decl, inst)
 	switch decl.typ {
 	case "aws_sagemaker_notebook_instance":
 		nb := &model.NotebookInstance{Meta: m,
-			DirectInternetAccess: mi.str(bv, "direct_internet_access", "Enabled"),
+			DirectInternetAccess: mi.str(bv, "direct_internet_access", awsfacts.DefaultDirectInternetAccess),
 			SubnetID:             mi.str(bv, "subnet_id", ""),
 			SecurityGroups:       mi.list(bv, "security_groups"),
 			LifecycleConfigName:  mi.str(bv, "lifecycle_config_name", ""),
@@ -287,7 +289,7 @@ func (mi *modInst) mapResource(decl *resourceDecl, inst *resInst) {
 		set.Notebooks = append(set.Notebooks, nb)
 	case "aws_sagemaker_domain":
 		d := &model.Domain{Meta: m,
-			AppNetworkAccessType: mi.str(bv, "app_network_access_type", "PublicInternetOnly"),
+			AppNetworkAccessType: mi.str(bv, "app_network_access_type", awsfacts.DefaultAppNetworkAccessType),
 			VpcID:                mi.str(bv, "vpc_id", ""),
 			SubnetIDs:            mi.list(bv, "subnet_ids"),
 		}
@@ -339,8 +341,8 @@ func (mi *modInst) mapResource(decl *resourceDecl, inst *resInst) {
 	case "aws_vpc_endpoint":
 		set.VPCEndpoints = append(set.VPCEndpoints, &model.VPCEndpoint{Meta: m,
 			VpcID: mi.str(bv, "vpc_id", ""), ServiceName: mi.str(bv, "service_name", ""),
-			Type:              mi.str(bv, "vpc_endpoint_type", "Gateway"),
-			PrivateDNSEnabled: mi.boolAttr(bv, "private_dns_enabled", false),
+			Type:              mi.str(bv, "vpc_endpoint_type", awsfacts.DefaultEndpointType),
+			PrivateDNSEnabled: mi.boolAttr(bv, "private_dns_enabled", awsfacts.DefaultPrivateDNSEnabled),
 			RouteTableIDs:     mi.list(bv, "route_table_ids"), SubnetIDs: mi.list(bv, "subnet_ids"),
 			SecurityGroupIDs: mi.list(bv, "security_group_ids"),
 		})
@@ -428,33 +430,33 @@ func routeFrom(obj map[string]cty.Value, rng model.Range) model.Route {
 			r.Destination = objStr(obj, k)
 		}
 	}
-	targets := []struct{ attr, kind string }{
-		{"nat_gateway_id", "nat"}, {"vpc_endpoint_id", "vpce"}, {"gateway_id", "igw"}, {"egress_only_gateway_id", "other"},
-		{"transit_gateway_id", "other"}, {"vpc_peering_connection_id", "other"}, {"network_interface_id", "other"},
-		{"carrier_gateway_id", "other"}, {"local_gateway_id", "other"}, {"core_network_arn", "other"}, {"instance_id", "other"},
-	}
-	for _, t := range targets {
-		s := objStr(obj, t.attr)
+	for _, t := range awsfacts.RouteTargetAttributes {
+		s := objStr(obj, t.Terraform)
 		if s.Resolution == model.Default || (s.Known() && s.V == "" && s.Ref == "") {
 			continue
 		}
-		r.Target, r.TargetKind = s, t.kind
-		if t.attr == "gateway_id" {
-			switch {
-			case strings.HasPrefix(s.Ref, "aws_vpc_endpoint.") || strings.Contains(s.Ref, ".aws_vpc_endpoint."), strings.HasPrefix(s.V, "vpce-"):
-				r.TargetKind = "vpce"
-			case s.V == "local":
-				r.TargetKind = "other"
-			case !s.Known():
-				r.TargetKind = ""
-			}
-		}
-		if !s.Known() && t.attr != "gateway_id" {
-			r.TargetKind = t.kind
-		}
+		r.Target = s
+		r.TargetKind = awsfacts.ClassifyRouteTarget(t, resourceTypeOfAddress(s.Ref), s.V, s.Known())
 		break
 	}
 	return r
+}
+
+// resourceTypeOfAddress returns the resource type of a Terraform address
+// (module.net.aws_internet_gateway.gw["a"] -> aws_internet_gateway; data
+// sources included), or "" when ref is no resource address.
+func resourceTypeOfAddress(ref string) string {
+	parts := strings.Split(ref, ".")
+	for len(parts) >= 2 && parts[0] == "module" {
+		parts = parts[2:]
+	}
+	if len(parts) > 0 && parts[0] == "data" {
+		parts = parts[1:]
+	}
+	if len(parts) < 2 {
+		return ""
+	}
+	return parts[0]
 }
 
 // scriptValue decodes a lifecycle hook. The provider sends the value as-is

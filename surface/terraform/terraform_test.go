@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
@@ -49,7 +50,7 @@ func evalLocal(t *testing.T, expr string) (cty.Value, []model.Error) {
 	dir := writeTree(t, map[string]string{"main.tf": "locals {\n  out = " + expr + "\n}\n"})
 	l := newLoader()
 	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
-		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil)}
+		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil, nil)}
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	def := l.module(dir)
 	if len(def.parseErrs) > 0 {
@@ -142,7 +143,7 @@ locals {
 	})
 	l := newLoader()
 	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
-		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil)}
+		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil, nil)}
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	mi := re.newInstance(l.module(dir), "", "", map[string]varValue{}, nil, 0)
 	want := map[string]cty.Value{
@@ -633,7 +634,7 @@ func TestJSONExpressionsAreTemplates(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	v, _ := expr.Value(&hcl.EvalContext{Functions: terraformFunctions(".", nil)})
+	v, _ := expr.Value(&hcl.EvalContext{Functions: terraformFunctions(".", nil, nil)})
 	if v.AsString() != "X" {
 		t.Fatalf("got %#v", v)
 	}
@@ -884,6 +885,64 @@ resource "aws_sagemaker_notebook_instance" "nb" {
 		}
 		if len(nb.SecurityGroups.Items) != 1 || nb.SecurityGroups.Items[0].Ref != "aws_security_group.a" {
 			t.Errorf("%s security groups: %+v", nb.Address, nb.SecurityGroups)
+		}
+	}
+}
+
+// TestRouteTargetKinds: gateway_id names internet gateways, virtual private
+// gateways and gateway endpoints alike; the value decides (issue 14: a
+// literal vgw-… used to be an internet gateway here only).
+func TestRouteTargetKinds(t *testing.T) {
+	dir := writeTree(t, map[string]string{"main.tf": `
+resource "aws_vpn_gateway" "vpn" {}
+resource "aws_internet_gateway" "gw" {}
+resource "aws_route_table" "rt" {
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = "vgw-0abc"
+  }
+  route {
+    cidr_block = "10.1.0.0/16"
+    gateway_id = aws_vpn_gateway.vpn.id
+  }
+  route {
+    cidr_block = "10.2.0.0/16"
+    gateway_id = aws_internet_gateway.gw.id
+  }
+  route {
+    cidr_block = "10.3.0.0/16"
+    gateway_id = "igw-0abc"
+  }
+  route {
+    cidr_block = "10.4.0.0/16"
+    gateway_id = "local"
+  }
+  route {
+    ipv6_cidr_block        = "::/0"
+    egress_only_gateway_id = "eigw-0abc"
+  }
+  route {
+    cidr_block         = "10.5.0.0/16"
+    transit_gateway_id = "tgw-0abc"
+  }
+}
+`})
+	set, errs := loadRoot(t, dir, surface.Options{})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	want := map[string]awsfacts.RouteTarget{
+		"0.0.0.0/0": awsfacts.TargetVirtualPrivateGateway, "10.1.0.0/16": awsfacts.TargetVirtualPrivateGateway,
+		"10.2.0.0/16": awsfacts.TargetInternetGateway, "10.3.0.0/16": awsfacts.TargetInternetGateway,
+		"10.4.0.0/16": awsfacts.TargetLocal, "::/0": awsfacts.TargetEgressOnlyInternetGateway,
+		"10.5.0.0/16": awsfacts.TargetTransitGateway,
+	}
+	if len(set.RouteTables) != 1 || len(set.RouteTables[0].Routes) != len(want) {
+		t.Fatalf("route tables %+v", set.RouteTables)
+	}
+	for _, r := range set.RouteTables[0].Routes {
+		if w, ok := want[r.Destination.V]; !ok || r.TargetKind != w {
+			t.Errorf("route to %s (target %s): kind %q, want %q", r.Destination.V, r.Target.Display(), r.TargetKind, w)
 		}
 	}
 }
