@@ -313,7 +313,12 @@ func runAudit(t *testing.T, opts awssurface.Options) (*awssurface.Result, []find
 	if err != nil {
 		t.Fatalf("audit: %v", err)
 	}
-	return res, engine.Evaluate(res.Sets, nil, nil, time.Time{})
+	return res, evaluate(res)
+}
+
+// evaluate runs every control on an audit's sets.
+func evaluate(res *awssurface.Result) []finding.Finding {
+	return engine.Evaluate(res.Sets, nil, nil, time.Time{})
 }
 
 // verdicts indexes findings by control, account, region and address.
