@@ -12,7 +12,7 @@ import (
 // LifecyclePublicFetchID is the control's ID.
 const LifecyclePublicFetchID = "sagemaker_notebook_instance_lifecycle_no_public_package_fetch"
 
-var _ = register(&Control{
+var lifecyclePublicFetch = &Control{
 	Doc: Doc{
 		ID:       LifecyclePublicFetchID,
 		Title:    "Lifecycle scripts of SageMaker notebooks without internet access should not fetch from the public internet",
@@ -26,12 +26,14 @@ var _ = register(&Control{
 			"this; it has no alias in other tools.",
 		Checks: "Applies only to notebooks whose direct internet access is known to be exactly \"Disabled\". Decodes the " +
 			"attached lifecycle configuration's on_create and on_start scripts (base64encode(...), filebase64(...), " +
-			"base64encode(file(...)), base64encode(templatefile(...)), Fn::Base64, live Content) and scans them line by " +
-			"line: comments, continuations, ;/&&/||/| chains, sudo/nohup/env/timeout wrappers, bash -c and su -c " +
-			"strings, and here-documents (sudo -u ec2-user -i <<'EOF' ... EOF, scanned with their own line numbers). " +
-			"Public fetches: pip/pip3/python -m pip install without a private --index-url/-i/--extra-index-url (a host " +
-			"other than pypi.org), earlier pip config set global.index-url, pip.conf write, PIP_INDEX_URL or `aws " +
-			"codeartifact login --tool pip`; conda/mamba install/create without -c <private URL> --override-channels or " +
+			"base64encode(file(...)), base64encode(templatefile(...)), Fn::Base64, live Content) and scans them " +
+			"parsed as bash (mvdan.cc/sh): every command counts wherever it is, in ;/&&/||/| chains, if/while/for/case arms, " +
+			"functions, subshells, command and process substitutions (bash <(curl ...)), behind sudo/nohup/env/timeout " +
+			"wrappers, in bash -c and su -c strings, and in here-documents (sudo -u ec2-user -i <<'EOF' ... EOF, with their " +
+			"own line numbers). Public fetches: pip/pip3/python -m pip/pipx install without a private " +
+			"--index-url/-i/--extra-index-url (a host other than pypi.org), earlier pip config set global.index-url, " +
+			"pip.conf write, PIP_INDEX_URL or `aws codeartifact login --tool pip`; uv pip install/uv tool install/uvx " +
+			"without a private --index-url/--default-index, UV_DEFAULT_INDEX/UV_INDEX_URL or uv.toml (uv reads no pip.conf); conda/mamba install/create without -c <private URL> --override-channels or " +
 			"a private channel_alias/.condarc; curl/wget of a URL with a public host; git clone of a public host " +
 			"(CodeCommit is fine); npm/yarn install and jupyter labextension install without a private registry; " +
 			"apt-get install/update; yum/dnf install of a public URL (Amazon Linux repositories are served from S3 and " +
@@ -41,8 +43,9 @@ var _ = register(&Control{
 			"fetched through a private proxy (exported https_proxy/HTTP_PROXY/ALL_PROXY, --proxy, -x) counts. Fails " +
 			"quoting each fetching line with its line number (and script file) when the notebook's subnet has no " +
 			"0.0.0.0/0 route to a NAT gateway; passes when the scripts fetch nothing public, when a NAT route exists, " +
-			"or when no lifecycle configuration is attached. Unknown when a script's content cannot be decoded, the " +
-			"lifecycle configuration is not in this configuration, or the NAT question cannot be decided.",
+			"or when no lifecycle configuration is attached. Unknown when a script's content cannot be decoded or does not " +
+			"parse as shell (naming the line; commands before that line are still judged), the lifecycle configuration " +
+			"is not in this configuration, or the NAT question cannot be decided.",
 		ResourceTypes: []string{"aws_sagemaker_notebook_instance + aws_sagemaker_notebook_instance_lifecycle_configuration",
 			"AWS::SageMaker::NotebookInstance + AWS::SageMaker::NotebookInstanceLifecycleConfig", "live notebook instance and its lifecycle configuration"},
 		// No peer tool has an equivalent check (peers.md), so there are no aliases.
@@ -56,16 +59,18 @@ var _ = register(&Control{
 				"or `conda install --override-channels -c https://mirror.example.internal/main ...`. Copy other files from S3 " +
 				"(`aws s3 cp s3://bucket/...`) instead of curl/wget/git clone from public hosts, or use CodeCommit. " +
 				"Alternatively give the notebook subnet a 0.0.0.0/0 route to a NAT gateway.",
-			Terraform: "Edit the script behind on_create/on_start of aws_sagemaker_notebook_instance_lifecycle_configuration " +
-				"(updated in place; the notebook is not replaced, the new script runs at the next start): add " +
-				"`aws codeartifact login --tool pip ...` or `pip config set global.index-url https://<private mirror>/simple` " +
-				"before pip install, use --override-channels -c <private channel> for conda, replace curl/wget/git clone of " +
-				"public hosts with `aws s3 cp`. Or add a 0.0.0.0/0 aws_route to an aws_nat_gateway in the notebook subnet's route table.",
-			CloudFormation: "Edit the OnCreate/OnStart Content (Fn::Base64) of AWS::SageMaker::NotebookInstanceLifecycleConfig " +
-				"(updated in place): log in to CodeArtifact or set a private pip index/conda channel_alias before installing, " +
-				"copy files from S3 instead of public URLs. Or add an AWS::EC2::Route 0.0.0.0/0 → NatGatewayId.",
-			AWS: "aws sagemaker update-notebook-instance-lifecycle-config --notebook-instance-lifecycle-config-name NAME " +
-				"--on-start Content=$(base64 -w0 fixed.sh) with a private index/mirror, then restart the notebook; or add a NAT route.",
+			BySurface: map[string]string{
+				model.SurfaceTerraform: "Edit the script behind on_create/on_start of aws_sagemaker_notebook_instance_lifecycle_configuration " +
+					"(updated in place; the notebook is not replaced, the new script runs at the next start): add " +
+					"`aws codeartifact login --tool pip ...` or `pip config set global.index-url https://<private mirror>/simple` " +
+					"before pip install, use --override-channels -c <private channel> for conda, replace curl/wget/git clone of " +
+					"public hosts with `aws s3 cp`. Or add a 0.0.0.0/0 aws_route to an aws_nat_gateway in the notebook subnet's route table.",
+				model.SurfaceCloudFormation: "Edit the OnCreate/OnStart Content (Fn::Base64) of AWS::SageMaker::NotebookInstanceLifecycleConfig " +
+					"(updated in place): log in to CodeArtifact or set a private pip index/conda channel_alias before installing, " +
+					"copy files from S3 instead of public URLs. Or add an AWS::EC2::Route 0.0.0.0/0 → NatGatewayId.",
+				model.SurfaceAWS: "aws sagemaker update-notebook-instance-lifecycle-config --notebook-instance-lifecycle-config-name NAME " +
+					"--on-start Content=$(base64 -w0 fixed.sh) with a private index/mirror, then restart the notebook; or add a NAT route.",
+			},
 		},
 		Example: map[string]string{
 			"terraform": `resource "aws_sagemaker_notebook_instance_lifecycle_configuration" "setup" {
@@ -94,23 +99,20 @@ var _ = register(&Control{
 		},
 		HelpURI: "https://docs.aws.amazon.com/sagemaker/latest/dg/notebook-lifecycle-config.html",
 	},
+	Reads: networkReads(model.KindLifecycleConfig, model.KindSubnet, model.KindRouteTable, model.KindNATGateway),
 	Check: checkLifecyclePublicFetch,
-})
+}
 
-func checkLifecyclePublicFetch(c *Control, set *model.Set) []finding.Finding {
-	var out []finding.Finding
-	for _, nb := range set.Notebooks {
+func checkLifecyclePublicFetch(p *Pass) {
+	for nb := range p.Notebooks() {
 		if !accessDisabled(nb) {
 			continue
 		}
-		f := c.New(nb.Meta, finding.Fail)
-		f.Attribute = attr(nb.Surface, "lifecycle_config_name", "LifecycleConfigName")
-		f.Expected = "no fetch from the public internet in the lifecycle scripts, or a NAT route"
-		judgeLifecycle(&f, set, nb)
-		f.Message = withNotes(f.Message, nb.Meta)
-		out = append(out, f)
+		f := Verdict{Status: finding.Fail, Attribute: p.Attr(nb.Meta, model.FieldLifecycleConfigName),
+			Expected: "no fetch from the public internet in the lifecycle scripts, or a NAT route"}
+		judgeLifecycle(&f, p, nb)
+		p.Report(nb.Meta, f)
 	}
-	return out
 }
 
 // scriptHit is a shellscan hit located in one hook's script.
@@ -127,14 +129,10 @@ func (h scriptHit) where() string {
 	return fmt.Sprintf("%s line %d", loc, h.hit.Line)
 }
 
-func judgeLifecycle(f *finding.Finding, set *model.Set, nb *model.NotebookInstance) {
+func judgeLifecycle(f *Verdict, p *Pass, nb *model.NotebookInstance) {
+	set := p.Set
 	name := nb.LifecycleConfigName
-	unknown := func(msg string) {
-		f.Status = finding.Unknown
-		f.Resolution = model.Unknown
-		f.Observed = nil
-		f.Message = msg
-	}
+	unknown := f.Unknown
 	f.Resolution = name.Resolution
 	switch {
 	case !name.Known():
@@ -169,8 +167,18 @@ func judgeLifecycle(f *finding.Finding, set *model.Set, nb *model.NotebookInstan
 			undecoded = append(undecoded, fmt.Sprintf("%s of %s (%s)", s.Hook, lc.Address, why))
 			continue
 		}
-		for _, h := range shellscan.Scan(s.Content) {
+		found, err := shellscan.Scan(s.Content)
+		for _, h := range found {
 			hits = append(hits, scriptHit{script: s, hit: h})
+		}
+		if err != nil {
+			// A script bash cannot parse stops at the error: the commands
+			// after it are not judged, so the script is never a silent pass.
+			where := s.Hook
+			if s.File != "" {
+				where += " (" + s.File + ")"
+			}
+			undecoded = append(undecoded, fmt.Sprintf("%s of %s: %v, so the commands from there on cannot be judged", where, lc.Address, err))
 		}
 	}
 	for _, h := range hits {
@@ -191,7 +199,7 @@ func judgeLifecycle(f *finding.Finding, set *model.Set, nb *model.NotebookInstan
 	observed := fmt.Sprintf("%s: %s", first.where(), first.hit.Text)
 	f.Observed = &observed
 	quoted := quoteHits(hits)
-	n := analyzeNetwork(set, nb)
+	n := p.Network(nb)
 	nat := n.nat
 	if n.noSubnet {
 		nat = natPath{has: no, why: "the notebook has no subnet"}

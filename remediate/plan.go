@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
@@ -401,7 +402,7 @@ func failingControls(c NotebookConfig, region string) []string {
 	nb := &model.NotebookInstance{
 		Meta: model.Meta{Surface: model.SurfaceAWS, Type: "AWS::SageMaker::NotebookInstance",
 			Address: c.NotebookInstanceName, Name: c.NotebookInstanceName, ARN: c.NotebookInstanceArn, Region: region},
-		DirectInternetAccess: liveStr(c.DirectInternetAccess, "Enabled"),
+		DirectInternetAccess: liveStr(c.DirectInternetAccess, awsfacts.DefaultDirectInternetAccess),
 		SubnetID:             liveStr(c.SubnetID, ""),
 		SecurityGroups:       model.List{Resolution: model.Explicit},
 		Status:               c.NotebookInstanceStatus,
@@ -416,7 +417,12 @@ func failingControls(c NotebookConfig, region string) []string {
 		if !ok {
 			continue
 		}
-		for _, f := range ctl.Evaluate(set) {
+		findings, err := ctl.Evaluate(set)
+		if err != nil {
+			// Never read a control that could not decide as a pass.
+			out = append(out, id+": "+err.Error())
+		}
+		for _, f := range findings {
 			if f.Status == finding.Fail {
 				out = append(out, id+": "+f.Message)
 			}

@@ -267,8 +267,8 @@ func scanVerdicts(t *testing.T, ctx context.Context, path, surfaceName string, s
 	env := spec.Args.Env
 	res := engine.Scan(ctx, []string{path}, engine.Options{
 		Options: surface.Options{
-			Vars: spec.Args.Vars, VarFiles: varFiles,
-			Getenv: func(k string) string { return env[k] },
+			VarInputs: surface.VarFilesThenVars(varFiles, spec.Args.Vars),
+			Getenv:    func(k string) string { return env[k] },
 		},
 		Controls: controls,
 		Now:      now,

@@ -19,6 +19,7 @@ import (
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/integrations/securityhub"
 	"github.com/sagefence/sagefence/internal/testutil"
+	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/report"
 )
 
@@ -109,7 +110,7 @@ func TestAuditCommand(t *testing.T) {
 			t.Errorf("--quiet printed %q", stderr)
 		}
 	})
-	t.Run("unreachable endpoint exits 2 with unknowns", func(t *testing.T) {
+	t.Run("unreachable endpoint exits 2 with one gap, and 1 with --strict", func(t *testing.T) {
 		t.Setenv("AWS_MAX_ATTEMPTS", "1")
 		closed := fmt.Sprintf("http://127.0.0.1:%d", testutil.FreePort(t))
 		code, stdout, stderr := runWith(t, cliRun{errTTY: false}, "audit", "--endpoint-url", closed, "--region", "us-east-1", "--format", "json")
@@ -124,9 +125,13 @@ func TestAuditCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The unreachable account, then "nothing was audited".
-		if res.Summary.Errors != 2 || res.Summary.Pass != 0 || res.Summary.Fail != 0 || res.Summary.Unknown == 0 ||
-			!strings.Contains(res.Errors[len(res.Errors)-1].Message, "nothing was audited") {
-			t.Errorf("summary = %+v, errors %+v, want two errors (the last: nothing was audited) and only unknowns", res.Summary, res.Errors)
+		if res.Summary.Errors != 2 || res.Summary.Pass != 0 || res.Summary.Fail != 0 || res.Summary.Gaps != 1 ||
+			!strings.Contains(res.Errors[len(res.Errors)-1].Message, "nothing was audited") ||
+			len(res.Gaps) != 1 || res.Gaps[0].Kind != model.GapRegionUnreachable || !strings.Contains(res.Gaps[0].Reason, "connection refused") {
+			t.Errorf("summary = %+v, errors %+v, gaps %+v, want two errors (the last: nothing was audited) and one region_unreachable gap", res.Summary, res.Errors, res.Gaps)
+		}
+		if code, _, _ := runWith(t, cliRun{errTTY: false}, "audit", "--endpoint-url", closed, "--region", "us-east-1", "--format", "json", "--strict"); code != ExitFail {
+			t.Errorf("--strict with a gap: exit %d, want 1", code)
 		}
 	})
 	t.Run("HTML answers exit 2, never a clean run", func(t *testing.T) {

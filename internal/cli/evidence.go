@@ -16,8 +16,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sagefence/sagefence/evidence"
-	"github.com/sagefence/sagefence/finding"
-	"github.com/sagefence/sagefence/internal/config"
 	"github.com/sagefence/sagefence/report"
 )
 
@@ -39,67 +37,6 @@ func (o *StoreOptions) open(ctx context.Context, io *IO) (evidence.Store, error)
 	return evidence.Open(ctx, loc)
 }
 
-// RecordOptions are the flags of commands that can record their result.
-type RecordOptions struct {
-	StoreOptions
-	Record bool
-}
-
-func (o *RecordOptions) addFlags(cmd *cobra.Command) {
-	cmd.Flags().BoolVar(&o.Record, "record", false, "record the result in the evidence store (see `sagefence evidence`; also `record: true` in .sagefence.yaml)")
-	o.StoreOptions.addFlags(cmd)
-}
-
-// withConfig applies the configuration file's record and store settings
-// under the flags: an explicit --record (also --record=false) wins over
-// `record:`, and --store, then $SAGEFENCE_STORE, win over `store:`.
-func (o RecordOptions) withConfig(cmd *cobra.Command, io *IO, cfg *config.Config) RecordOptions {
-	if cfg == nil {
-		return o
-	}
-	if !cmd.Flags().Changed("record") {
-		o.Record = cfg.Record
-	}
-	if o.Store == "" && io.Getenv(evidence.EnvStore) == "" {
-		o.Store = cfg.Store
-	}
-	return o
-}
-
-// recordResult stores the result when --record is set and says so on stderr.
-func recordResult(ctx context.Context, io *IO, opts RecordOptions, res *finding.Result) error {
-	if !opts.Record {
-		return nil
-	}
-	st, err := opts.open(ctx, io)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	ri, err := st.Record(ctx, res)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(io.ErrOut, "sagefence: recorded run %d in %s (hash %s)\n", ri.Seq, st.Location(), ri.Hash[:12])
-	return nil
-}
-
-// withFollowUpError combines a run's exit status with the failure of a step
-// that follows the run (recording it, importing it into Security Hub): the
-// report is still written, a fail still exits 1, otherwise the step's error
-// exits 2.
-func withFollowUpError(io *IO, emitErr, followUpErr error) error {
-	if followUpErr == nil {
-		return emitErr
-	}
-	var re resultError
-	if errors.As(emitErr, &re) && re.code == ExitFail {
-		fmt.Fprintf(io.ErrOut, "sagefence: %v\n", followUpErr)
-		return emitErr
-	}
-	return followUpErr
-}
-
 func newEvidenceCmd(io *IO) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "evidence",
@@ -118,7 +55,8 @@ on Windows).`,
   sagefence evidence export --from 2026-01-01 --to 2026-03-31 --format html -o q1.html`,
 	}
 	cmd.AddCommand(newEvidenceListCmd(io), newEvidenceShowCmd(io), newEvidenceDiffCmd(io), newEvidenceVerifyCmd(io),
-		newEvidenceExportCmd(io), newEvidencePruneCmd(io), newEvidenceKeygenCmd(io), newEvidenceSignCmd(io))
+		newEvidenceExportCmd(io), newEvidencePruneCmd(io), newEvidenceKeygenCmd(io), newEvidenceSignCmd(io),
+		newEvidenceCloudTrailCmd(io))
 	for _, c := range cmd.Commands() {
 		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	}
@@ -155,12 +93,17 @@ func writeJSON(io *IO, v any) error {
 }
 
 func newEvidenceListCmd(io *IO) *cobra.Command {
-	var asJSON bool
+	var format *dataFormatFlags
 	var limit int
+	var asJSON bool
 	cmd := storeCommand(io, &cobra.Command{
 		Use: "list", Short: "List recorded runs, newest first", Args: exactArgs(0),
-		Example: "  sagefence evidence list --limit 20",
-	}, nil, func(ctx context.Context, st evidence.Store, args []string) error {
+		Example: "  sagefence evidence list --limit 20\n  sagefence evidence list --format json",
+	}, func(args []string) error {
+		f, err := format.resolve(io)
+		asJSON = f == "json"
+		return err
+	}, func(ctx context.Context, st evidence.Store, args []string) error {
 		runs, err := st.Runs(ctx, evidence.RunQuery{Desc: true, Limit: limit})
 		if err != nil {
 			return err
@@ -179,7 +122,7 @@ func newEvidenceListCmd(io *IO) *cobra.Command {
 		}
 		return tw.Flush()
 	})
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	format = addDataFormat(cmd, "", true, "table", "json")
 	cmd.Flags().IntVar(&limit, "limit", 50, "show at most `N` runs (0: all)")
 	return cmd
 }
@@ -238,21 +181,28 @@ func newEvidenceShowCmd(io *IO) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(io.ErrOut, "run %d recorded %s, hash %s (prev %s)\n", r.Seq, r.RecordedAt.Format(evidence.TimeLayout), r.Hash, r.PrevHash)
+		fmt.Fprintf(io.info(out.Quiet).ErrOut, "run %d recorded %s, hash %s (prev %s)\n", r.Seq, r.RecordedAt.Format(evidence.TimeLayout), r.Hash, r.PrevHash)
 		res := r.Result()
 		res.Finalize()
 		return f.Format(io.Out, res)
 	})
-	cmd.Flags().StringVarP(&out.Format, "format", "f", "", "output format: "+joinNames())
+	cmd.Flags().StringVarP(&out.Format, "format", "f", "", "output format: "+joinNames()+" (default: table on a terminal, json otherwise)")
+	cmd.Flags().BoolVarP(&out.Quiet, "quiet", "q", false, "do not print the run's hash line on standard error")
+	cmd.Flags().BoolVar(&out.Compact, "compact", false, "table format: one short block per finding, wrapped to the terminal width")
 	return cmd
 }
 
 func newEvidenceDiffCmd(io *IO) *cobra.Command {
+	var format *dataFormatFlags
 	var asJSON bool
 	cmd := storeCommand(io, &cobra.Command{
 		Use: "diff RUN1 RUN2", Short: "What became compliant, regressed, appeared or disappeared between two runs", Args: exactArgs(2),
-		Example: "  sagefence evidence diff 11 latest",
-	}, nil, func(ctx context.Context, st evidence.Store, args []string) error {
+		Example: "  sagefence evidence diff 11 latest\n  sagefence evidence diff 11 12 --format json",
+	}, func(args []string) error {
+		f, err := format.resolve(io)
+		asJSON = f == "json"
+		return err
+	}, func(ctx context.Context, st evidence.Store, args []string) error {
 		a, err := loadRun(ctx, st, args[0])
 		if err != nil {
 			return err
@@ -278,7 +228,7 @@ func newEvidenceDiffCmd(io *IO) *cobra.Command {
 		}
 		return nil
 	})
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	format = addDataFormat(cmd, "", true, "table", "json")
 	return cmd
 }
 
@@ -291,6 +241,7 @@ func orDash(s string) string {
 
 func newEvidenceVerifyCmd(io *IO) *cobra.Command {
 	var pubPath string
+	var format *dataFormatFlags
 	var asJSON bool
 	cmd := storeCommand(io, &cobra.Command{
 		Use: "verify", Short: "Recompute the hash chain and name the first altered or missing run", Args: exactArgs(0),
@@ -299,7 +250,11 @@ Exit 0 when the chain is intact, 1 when a run is missing, altered or out of orde
 one is named). With --pub, also check the newest head signature made with that key: it detects
 runs deleted from the end of the chain, which the chain alone cannot.`,
 		Example: "  sagefence evidence verify\n  sagefence evidence verify --pub evidence-key.pub.pem",
-	}, nil, func(ctx context.Context, st evidence.Store, args []string) error {
+	}, func(args []string) error {
+		f, err := format.resolve(io)
+		asJSON = f == "json"
+		return err
+	}, func(ctx context.Context, st evidence.Store, args []string) error {
 		rep, err := st.Verify(ctx)
 		if err != nil {
 			return err
@@ -331,7 +286,7 @@ runs deleted from the end of the chain, which the chain alone cannot.`,
 		return nil
 	})
 	cmd.Flags().StringVar(&pubPath, "pub", "", "also verify the head signature of this Ed25519 public key `FILE` (PEM or base64)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	format = addDataFormat(cmd, "", true, "table", "json")
 	return cmd
 }
 
@@ -373,6 +328,7 @@ func parseDate(flag, s string) (time.Time, error) {
 
 func newEvidenceExportCmd(io *IO) *cobra.Command {
 	var from, to, format, output string
+	var trails, witnessFiles []string
 	var stale time.Duration
 	var f, t time.Time
 	cmd := storeCommand(io, &cobra.Command{
@@ -380,7 +336,11 @@ func newEvidenceExportCmd(io *IO) *cobra.Command {
 		Long: `Report the period [--from, --to): per control and framework, and per resource, the share of
 time compliant, every regression with when it started and ended, and every gap in the evidence.
 A run's verdicts hold until the next run of the same scope; unknown, error and no-evidence time
-is a gap and is never counted as compliant (docs/evidence.md defines the arithmetic).`,
+is a gap and is never counted as compliant (docs/evidence.md defines the arithmetic).
+--cloudtrail adds a saved 'evidence cloudtrail --format json' history: its events decide the state
+where they show it (creation, deletion, settings), and its violation windows are listed with who
+caused them; --witnesses attaches the AWS Config and Security Hub verdicts of saved
+'audit --witnesses --format json' results to the resources.`,
 		Example: "  sagefence evidence export --from 2026-01-01 --to 2026-07-01 --format html -o audit-h1.html",
 	}, func(args []string) error {
 		if !slices.Contains(evidence.ExportFormats, format) {
@@ -393,7 +353,11 @@ is a gap and is never counted as compliant (docs/evidence.md defines the arithme
 		t, err = parseDate("--to", to)
 		return err
 	}, func(ctx context.Context, st evidence.Store, args []string) error {
-		rep, err := evidence.BuildReport(ctx, st, evidence.ExportOptions{From: f, To: t, StaleAfter: stale})
+		eo := evidence.ExportOptions{From: f, To: t, StaleAfter: stale}
+		if err := loadExportSources(&eo, trails, witnessFiles); err != nil {
+			return err
+		}
+		rep, err := evidence.BuildReport(ctx, st, eo)
 		if err != nil {
 			return usageError{err}
 		}
@@ -411,6 +375,8 @@ is a gap and is never counted as compliant (docs/evidence.md defines the arithme
 	cmd.Flags().StringVarP(&format, "format", "f", "html", "html, json or csv")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to `FILE`")
 	cmd.Flags().DurationVar(&stale, "stale-after", 0, "a run's verdicts count for at most this long (e.g. 48h); later time is a gap")
+	cmd.Flags().StringArrayVar(&trails, "cloudtrail", nil, "combine this `FILE` of 'evidence cloudtrail --format json' (repeatable)")
+	cmd.Flags().StringArrayVar(&witnessFiles, "witnesses", nil, "attach the witnesses of this 'audit --witnesses --format json' `FILE` (repeatable)")
 	_ = cmd.MarkFlagRequired("from")
 	_ = cmd.MarkFlagRequired("to")
 	return cmd

@@ -2,14 +2,18 @@ package cli
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/internal/config"
+	"github.com/sagefence/sagefence/internal/modfetch"
+	"github.com/sagefence/sagefence/internal/safefs"
+	"github.com/sagefence/sagefence/redact"
 	"github.com/sagefence/sagefence/report"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -17,15 +21,25 @@ import (
 // ScanOptions are `sagefence scan`'s inputs.
 type ScanOptions struct {
 	OutputOptions
-	Paths          []string
-	Vars           []string
-	VarFiles       []string
+	Paths []string
+	// VarInputs are --var and --var-file in command-line order.
+	VarInputs      []surface.VarInput
 	Parameters     []string
 	ParameterFiles []string
 	Controls       []string
 	Region         string
 	Account        string
 	Record         RecordOptions
+	// SkipPaths are --skip-path globs (engine.PathFilter).
+	SkipPaths []string
+	// AllowRead are directories outside the scan roots that file(),
+	// templatefile(), module sources and symlinks may read (--allow-read).
+	AllowRead []string
+	// DownloadModules fetches remote Terraform modules that
+	// .terraform/modules does not hold (--download-modules) into ModuleCache
+	// (--module-cache; default modfetch.DefaultCacheDir()).
+	DownloadModules bool
+	ModuleCache     string
 }
 
 func newScanCmd(io *IO) *cobra.Command {
@@ -63,15 +77,34 @@ Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also unk
 	}
 	opts.addFlags(cmd)
 	f := cmd.Flags()
-	f.StringArrayVar(&opts.Vars, "var", nil, "set a Terraform variable (`NAME=VALUE`, repeatable)")
-	f.StringArrayVar(&opts.VarFiles, "var-file", nil, "read Terraform variables from a .tfvars or .tfvars.json `FILE` (repeatable)")
+	addVarInputFlags(f, &opts.VarInputs)
 	f.StringArrayVarP(&opts.Parameters, "parameter", "p", nil, "set a CloudFormation parameter (`KEY=VALUE`, repeatable)")
 	f.StringArrayVar(&opts.ParameterFiles, "parameter-file", nil, "read CloudFormation parameters from `FILE` (Key=Value lines or the JSON ParameterKey/ParameterValue list)")
 	f.StringArrayVarP(&opts.Controls, "control", "c", nil, "evaluate only this control `ID` or alias (repeatable)")
 	f.StringVar(&opts.Region, "region", "", "AWS region for AWS::Region and region-dependent names in templates")
 	f.StringVar(&opts.Account, "account", "", "AWS account ID for AWS::AccountId in templates")
+	f.StringArrayVar(&opts.SkipPaths, "skip-path", nil, "leave out files and directories matching `GLOB` (repeatable; also exclude: in .sagefence.yaml; ** spans directories, a pattern without / matches any path segment)")
+	f.BoolVar(&opts.DownloadModules, "download-modules", false, "download remote Terraform modules that .terraform/modules does not hold (registry, git:: over https, https archives) into the module cache (see README \"Modules on demand\")")
+	f.StringVar(&opts.ModuleCache, "module-cache", "", "keep downloaded modules in `DIR` (default: the user cache directory, ~/.cache/sagefence/modules on Linux; needs --download-modules)")
+	f.StringArrayVar(&opts.AllowRead, "allow-read", nil, "also let file(), templatefile(), module sources and symlinks read inside `DIR`, outside the scan root (repeatable; see README \"Security model\")")
 	opts.Record.addFlags(cmd)
 	return cmd
+}
+
+// skipFilter combines --skip-path with the configuration file's exclude:
+// patterns, which may also be relative to the file's directory.
+func (opts *ScanOptions) skipFilter(cfg *config.Config) (*engine.PathFilter, error) {
+	patterns := append([]string(nil), opts.SkipPaths...)
+	anchors := append([]string(nil), opts.Paths...)
+	if cfg != nil && len(cfg.Exclude) > 0 {
+		patterns = append(patterns, cfg.Exclude...)
+		anchors = append(anchors, filepath.Dir(cfg.Path))
+	}
+	f, err := engine.NewPathFilter(patterns, anchors)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return f, nil
 }
 
 func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
@@ -79,31 +112,26 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	if err != nil {
 		return err
 	}
-	controls, err := control.Select(opts.Controls)
-	if err != nil {
-		return usageError{err}
-	}
-	vars, err := checkAssignments("--var", opts.Vars)
+	controls, err := selectControls(opts.Controls, opts.SkipControls, cfg, "scan")
 	if err != nil {
 		return err
 	}
+	skip, err := opts.skipFilter(cfg)
+	if err != nil {
+		return err
+	}
+	if err := checkVarInputs(opts.VarInputs); err != nil {
+		return err
+	}
+	varInputs := opts.VarInputs
 	params, err := parseAssignments("--parameter", opts.Parameters)
 	if err != nil {
 		return err
 	}
-	varFiles := opts.VarFiles
 	var suppressions []engine.ConfigSuppression
 	if cfg != nil {
-		// The file's settings come first; flags override them: an explicit
-		// --control runs even when the file switches it off.
-		if len(opts.Controls) == 0 {
-			controls = cfg.Enabled(controls)
-			if len(controls) == 0 {
-				return usagef("%s switches every control off: nothing to scan", cfg.Path)
-			}
-		}
-		vars = append(append([]string(nil), cfg.Vars...), vars...)
-		varFiles = append(append([]string(nil), cfg.VarFiles...), varFiles...)
+		// The file's settings come first; flags override them.
+		varInputs = append(surface.VarFilesThenVars(cfg.VarFiles, cfg.Vars), varInputs...)
 		for k, v := range cfg.Parameters {
 			if _, set := params[k]; !set {
 				params[k] = v
@@ -115,23 +143,46 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	if err != nil {
 		return err
 	}
+	modules, err := opts.moduleDownloader()
+	if err != nil {
+		return err
+	}
+	allow := opts.AllowRead
+	if modules != nil {
+		allow = append(append([]string(nil), allow...), modules.CacheDir())
+	}
+	jail, err := safefs.NewJail(opts.Paths, allow)
+	if err != nil {
+		return usageError{err}
+	}
 	start := time.Now().UTC()
+	var found engine.Inputs
 	res := engine.Scan(cmd.Context(), opts.Paths, engine.Options{
 		Options: surface.Options{
-			Vars: vars, VarFiles: varFiles,
+			VarInputs:  varInputs,
 			Parameters: params, ParameterFiles: opts.ParameterFiles,
 			Region: opts.Region, Account: opts.Account,
-			Getenv: io.Getenv,
+			Getenv:  io.Getenv,
+			Jail:    jail,
+			Modules: modules,
 		},
 		Controls:     controls,
 		Suppressions: suppressions,
+		Skip:         skip,
+		Discovered:   func(in engine.Inputs) { found = in },
 	})
 	if err := cmd.Context().Err(); err != nil {
 		return fmt.Errorf("scan interrupted: %w", err)
 	}
 	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
-	res.Scope = &finding.Scope{Command: "scan", Paths: opts.Paths, Time: start.Format(time.RFC3339)}
-	recordErr := recordResult(cmd.Context(), io, opts.Record.withConfig(cmd, io, cfg), res)
+	res.Scope = &finding.Scope{Command: "scan", Paths: opts.Paths, Time: start.Format(time.RFC3339), Config: opts.configPath()}
+	if len(res.Findings) == 0 && !opts.Quiet {
+		fmt.Fprintf(io.ErrOut, "sagefence: no SageMaker notebook instance or Studio domain found in %s: %s\n",
+			strings.Join(opts.Paths, " "), found.Describe())
+	}
+	// Secrets leave the result here, before any sink sees it.
+	redact.Result(res)
+	recordErr := recordResult(cmd.Context(), io.info(opts.Quiet), opts.Record.withConfig(cmd, io, cfg), res)
 	return withFollowUpError(io, opts.emit(io, fmtr, res), recordErr)
 }
 
@@ -156,4 +207,42 @@ func parseAssignments(flag string, kvs []string) (map[string]string, error) {
 		m[strings.TrimSpace(k)] = v
 	}
 	return m, nil
+}
+
+// moduleDownloader returns the module fetcher of --download-modules (nil
+// without it). The cache may not lie inside a scanned path: its modules
+// would be scanned as roots of their own.
+func (o *ScanOptions) moduleDownloader() (surface.ModuleDownloader, error) {
+	if !o.DownloadModules {
+		if o.ModuleCache != "" {
+			return nil, usagef("--module-cache needs --download-modules")
+		}
+		return nil, nil
+	}
+	cache := o.ModuleCache
+	if cache == "" {
+		d, err := modfetch.DefaultCacheDir()
+		if err != nil {
+			return nil, fmt.Errorf("--download-modules: %w", err)
+		}
+		cache = d
+	}
+	cacheAbs, err := filepath.Abs(cache)
+	if err != nil {
+		return nil, usagef("--module-cache %s: %v", cache, err)
+	}
+	for _, p := range o.Paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(abs, cacheAbs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return nil, usagef("--module-cache %s is inside the scanned path %s: its modules would be scanned as roots; choose a directory outside it", cacheAbs, p)
+		}
+	}
+	f, err := modfetch.New(modfetch.Options{CacheDir: cacheAbs})
+	if err != nil {
+		return nil, fmt.Errorf("--download-modules: %w", err)
+	}
+	return f, nil
 }

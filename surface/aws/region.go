@@ -17,7 +17,6 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/model"
 )
 
@@ -44,28 +43,38 @@ func (s *regionScope) fail(format string, args ...any) {
 	s.errs = append(s.errs, model.Error{Account: s.account, Region: s.region, Message: fmt.Sprintf(format, args...)})
 }
 
-// gap adds an unknown scope to the set: controls (empty: all) are unknown for
-// it. A scope already unknown for every control gets no second gap, and a
-// second failure for the same scope and controls (two EC2 look-ups of one
-// VPC) joins the first gap's reason, so each control reports the scope once.
-func (s *regionScope) gap(m model.Meta, controls []string, reason string) {
+// gap adds a scope that could not be read to the set, hiding the given
+// kinds (empty: all), classified by err (see gapKindOf). A scope already
+// hidden entirely gets no second gap, and a second failure of the same kind
+// for the same scope (two EC2 look-ups of one VPC) joins the first gap: its
+// reason and what it hides, so each cause is reported once.
+func (s *regionScope) gap(m model.Meta, hides []model.Kind, err error, reason string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	kind := gapKindOf(err)
 	for _, g := range s.set.Gaps {
 		if g.Address != m.Address {
 			continue
 		}
-		if len(g.Controls) == 0 {
+		if len(g.Hides) == 0 {
 			return
 		}
-		if slices.Equal(g.Controls, controls) {
+		if g.Kind == kind {
 			if !strings.Contains(g.Reason, reason) {
 				g.Reason += "; " + reason
+			}
+			if len(hides) == 0 {
+				g.Hides = nil
+			}
+			for _, k := range hides {
+				if !slices.Contains(g.Hides, k) {
+					g.Hides = append(g.Hides, k)
+				}
 			}
 			return
 		}
 	}
-	s.set.Gaps = append(s.set.Gaps, &model.Gap{Meta: m, Controls: controls, Reason: reason})
+	s.set.Gaps = append(s.set.Gaps, &model.Gap{Meta: m, Kind: kind, Hides: slices.Clone(hides), Reason: reason})
 }
 
 func (s *regionScope) regionMeta() model.Meta {
@@ -109,10 +118,11 @@ func (a *auditor) readRegion(ctx context.Context, t target, scope *regionScope) 
 		if ctx.Err() != nil {
 			return false
 		}
-		// The region could not be read at all: every control is unknown here.
+		// No notebook of the region could be read: what they would be
+		// judged on is hidden (domains are listed apart).
 		msg := fmt.Sprintf("listing notebook instances: %s", describeErr(err))
 		scope.fail("%s", msg)
-		scope.gap(scope.regionMeta(), nil, scopeReason(t.account, scope.region, errors.New(msg)))
+		scope.gap(scope.regionMeta(), notebookKinds, err, scopeReason(t.account, scope.region, errors.New(msg)))
 	} else {
 		a.describeNotebooks(ctx, sm, scope, summaries)
 	}
@@ -166,11 +176,11 @@ func (a *auditor) describeNotebooks(ctx context.Context, sm *sagemaker.Client, s
 		sum := summaries[i]
 		name := sdkaws.ToString(sum.NotebookInstanceName)
 		if name == "" {
-			scope.unnamedListed("ListNotebookInstances", "notebook instance")
+			scope.unnamedListed("ListNotebookInstances", "notebook instance", notebookKinds)
 			return
 		}
 		if wrong := scope.wrongAnswer("ListNotebookInstances", name, name, sdkaws.ToString(sum.NotebookInstanceArn)); wrong != "" {
-			scope.wrongListing(wrong)
+			scope.wrongListing(wrong, notebookKinds)
 			return
 		}
 		out, err := sm.DescribeNotebookInstance(ctx, &sagemaker.DescribeNotebookInstanceInput{NotebookInstanceName: sum.NotebookInstanceName})
@@ -206,17 +216,18 @@ func (a *auditor) describeNotebooks(ctx context.Context, sm *sagemaker.Client, s
 }
 
 // unnamedListed records a listed resource without a name or ID: it cannot
-// be described, so the region is unknown for every control.
-func (s *regionScope) unnamedListed(call, what string) {
-	s.wrongListing(fmt.Sprintf("%s answered a %s without a name or ID", call, what))
+// be described, so what the listing fills is hidden in the region.
+func (s *regionScope) unnamedListed(call, what string, hides []model.Kind) {
+	s.wrongListing(fmt.Sprintf("%s answered a %s without a name or ID", call, what), hides)
 }
 
 // wrongListing records a listing that is not the scope's (an unnamed entry,
 // an ARN of another account or region): what it should have listed is not
-// known, so the region is unknown for every control.
-func (s *regionScope) wrongListing(msg string) {
+// known, so the kinds it fills (hides) are hidden in the region.
+func (s *regionScope) wrongListing(msg string, hides []model.Kind) {
 	s.fail("%s", msg)
-	s.gap(s.regionMeta(), nil, scopeReason(s.account, s.region, errors.New(msg)))
+	err := errors.New(msg)
+	s.gap(s.regionMeta(), hides, err, scopeReason(s.account, s.region, err))
 }
 
 // wrongAnswer checks that a Describe answer is about the resource asked
@@ -300,7 +311,8 @@ func (s *regionScope) notebook(out *sagemaker.DescribeNotebookInstanceOutput) *m
 	if out.DirectInternetAccess == "" {
 		// The API omits nothing it knows; an absent value is the API default.
 		nb.DirectInternetAccess = model.Str{V: string(smtypes.DirectInternetAccessEnabled), Resolution: model.Default,
-			Origin: "DescribeNotebookInstance returned no DirectInternetAccess; the API default is Enabled"}
+			Provenance: model.Provenance{{Kind: model.StepServiceDefault, Name: "DirectInternetAccess",
+				Detail: string(smtypes.DirectInternetAccessEnabled), Via: "DescribeNotebookInstance"}}}
 	}
 	return nb
 }
@@ -372,7 +384,7 @@ func (a *auditor) auditDomains(ctx context.Context, sm *sagemaker.Client, scope 
 			}
 			msg := fmt.Sprintf("listing Studio domains: %s", describeErr(err))
 			scope.fail("%s", msg)
-			scope.gap(scope.regionMeta(), []string{control.DomainVpcOnlyID},
+			scope.gap(scope.regionMeta(), []model.Kind{model.KindDomain}, err,
 				scopeReason(scope.account, scope.region, errors.New(msg)))
 			return
 		}
@@ -383,11 +395,11 @@ func (a *auditor) auditDomains(ctx context.Context, sm *sagemaker.Client, scope 
 		d := details[i]
 		id := sdkaws.ToString(d.DomainId)
 		if id == "" {
-			scope.unnamedListed("ListDomains", "Studio domain")
+			scope.unnamedListed("ListDomains", "Studio domain", []model.Kind{model.KindDomain})
 			return
 		}
 		if wrong := scope.wrongAnswer("ListDomains", id, id, sdkaws.ToString(d.DomainArn)); wrong != "" {
-			scope.wrongListing(wrong)
+			scope.wrongListing(wrong, []model.Kind{model.KindDomain})
 			return
 		}
 		out, err := sm.DescribeDomain(ctx, &sagemaker.DescribeDomainInput{DomainId: d.DomainId})
@@ -429,7 +441,8 @@ func (s *regionScope) domain(out *sagemaker.DescribeDomainOutput) *model.Domain 
 	}
 	if out.AppNetworkAccessType == "" {
 		d.AppNetworkAccessType = model.Str{V: string(smtypes.AppNetworkAccessTypePublicInternetOnly), Resolution: model.Default,
-			Origin: "DescribeDomain returned no AppNetworkAccessType; the API default is PublicInternetOnly"}
+			Provenance: model.Provenance{{Kind: model.StepServiceDefault, Name: "AppNetworkAccessType",
+				Detail: string(smtypes.AppNetworkAccessTypePublicInternetOnly), Via: "DescribeDomain"}}}
 	}
 	return d
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sagefence/sagefence/model"
 )
 
 // evaluator applies CloudFormation intrinsic functions to template nodes.
@@ -26,6 +28,8 @@ type evaluator struct {
 	resources map[string]string
 	// steps bounds the work on hostile input (alias bombs).
 	steps int
+	// sensitive are the values of NoEcho parameters (model.Set.Sensitive).
+	sensitive []string
 }
 
 // maxSteps and maxDepth bound evaluation of one template.
@@ -173,7 +177,7 @@ func (e *evaluator) call(fn string, arg *yaml.Node, depth int) value {
 		v := e.evalDepth(arg, depth)
 		switch v.kind {
 		case kScalar:
-			return scalar(base64.StdEncoding.EncodeToString([]byte(v.s))).withOrigin(v.origin)
+			return scalar(base64.StdEncoding.EncodeToString([]byte(v.s))).computed("Fn::Base64", v.prov)
 		case kUnknown:
 			return unknown(v.reason)
 		}
@@ -227,7 +231,7 @@ func (e *evaluator) scalarArg(arg *yaml.Node, depth int) (string, bool) {
 // ref resolves Ref NAME: a pseudo parameter, a parameter or a resource.
 func (e *evaluator) ref(name string) value {
 	if name == "AWS::NoValue" {
-		return value{origin: "AWS::NoValue"}
+		return value{prov: model.Provenance{{Kind: model.StepNoValue, Name: "AWS::NoValue"}}}
 	}
 	if v, ok := e.pseudo[name]; ok {
 		return v
@@ -239,7 +243,7 @@ func (e *evaluator) ref(name string) value {
 		return v
 	}
 	if _, ok := e.resources[name]; ok {
-		return value{kind: kRef, ref: name, origin: "Ref " + name}
+		return value{kind: kRef, ref: name, prov: model.Provenance{{Kind: model.StepRef, Name: name}}}
 	}
 	return unknown(fmt.Sprintf("Ref %s names neither a parameter nor a resource of this template", name))
 }
@@ -269,7 +273,7 @@ func (e *evaluator) getAtt(arg *yaml.Node, depth int) value {
 		return unknown(fmt.Sprintf("Fn::GetAtt %s names no resource of this template", name))
 	}
 	if identityAttributes[att] {
-		return value{kind: kRef, ref: res, origin: "Fn::GetAtt " + name}
+		return value{kind: kRef, ref: res, prov: model.Provenance{{Kind: model.StepGetAtt, Name: name}}}
 	}
 	return unknown(fmt.Sprintf("Fn::GetAtt %s is resolved at deploy time", name))
 }
@@ -298,11 +302,11 @@ func concat(fn string, parts []part) value {
 	var (
 		b, text strings.Builder
 		reason  string
-		origins []string
+		origins []model.Provenance
 	)
 	for _, p := range parts {
-		if p.v.origin != "" && p.v.kind == kScalar {
-			origins = append(origins, p.v.origin)
+		if len(p.v.prov) > 0 && p.v.kind == kScalar {
+			origins = append(origins, p.v.prov)
 		}
 		switch p.v.kind {
 		case kScalar:
@@ -331,7 +335,7 @@ func concat(fn string, parts []part) value {
 		v.text = text.String()
 		return v
 	}
-	return value{kind: kScalar, s: b.String(), origin: strings.Join(origins, ", ")}
+	return value{kind: kScalar, s: b.String()}.computed(fn, origins...)
 }
 
 // sub evaluates Fn::Sub in both forms.
@@ -452,7 +456,7 @@ func (e *evaluator) selectFn(arg *yaml.Node, depth int) value {
 		if i < 0 || i >= len(list.items) {
 			return unknown(fmt.Sprintf("Fn::Select index %d is out of range (%d items)", i, len(list.items)))
 		}
-		return list.items[i].withOrigin(list.origin)
+		return list.items[i].computed("Fn::Select", list.prov, list.items[i].prov)
 	}
 	return unknown("Fn::Select takes a list")
 }
@@ -473,9 +477,9 @@ func (e *evaluator) split(arg *yaml.Node, depth int) value {
 	case kRef:
 		return value{kind: kList, items: []value{s}}
 	case kScalar:
-		out := value{kind: kList, origin: s.origin}
+		out := value{kind: kList}.computed("Fn::Split", s.prov)
 		for _, p := range strings.Split(s.s, delim) {
-			out.items = append(out.items, value{kind: kScalar, s: p, origin: s.origin})
+			out.items = append(out.items, value{kind: kScalar, s: p}.computed("Fn::Split", s.prov))
 		}
 		return out
 	}
@@ -491,9 +495,9 @@ func (e *evaluator) ifFn(arg *yaml.Node, depth int) value {
 	c := e.condition(name)
 	switch c.t {
 	case tTrue:
-		return e.evalDepth(arg.Content[1], depth).withOrigin(fmt.Sprintf("Fn::If %s is true", name))
+		return e.evalDepth(arg.Content[1], depth).through(model.Step{Kind: model.StepCondition, Name: name, Detail: "true"})
 	case tFalse:
-		return e.evalDepth(arg.Content[2], depth).withOrigin(fmt.Sprintf("Fn::If %s is false", name))
+		return e.evalDepth(arg.Content[2], depth).through(model.Step{Kind: model.StepCondition, Name: name, Detail: "false"})
 	}
 	a, b := e.evalDepth(arg.Content[1], depth), e.evalDepth(arg.Content[2], depth)
 	if a.kind == b.kind && (a.kind == kScalar && a.s == b.s || a.kind == kRef && a.ref == b.ref) {
@@ -509,7 +513,7 @@ func (e *evaluator) findInMap(arg *yaml.Node, depth int) value {
 	}
 	var (
 		keys      [3]string
-		keyOrigin []string
+		keyOrigin []model.Step
 	)
 	for i := 0; i < 3; i++ {
 		k := e.evalDepth(arg.Content[i], depth)
@@ -517,15 +521,13 @@ func (e *evaluator) findInMap(arg *yaml.Node, depth int) value {
 			return unknown(fmt.Sprintf("Fn::FindInMap key cannot be resolved: %s", firstNonEmpty(k.reason, "not a string")))
 		}
 		keys[i] = k.s
-		if k.origin != "" {
-			keyOrigin = append(keyOrigin, k.origin)
-		}
+		keyOrigin = append(keyOrigin, k.prov...)
 	}
 	path := strings.Join(keys[:], ".")
 	fallback := func(reason string) value {
 		if len(arg.Content) == 4 {
 			if d, ok := e.evalDepth(arg.Content[3], depth).get("DefaultValue"); ok {
-				return d.withOrigin("Fn::FindInMap " + path + " DefaultValue")
+				return d.through(model.Step{Kind: model.StepMappingDefault, Name: path})
 			}
 		}
 		return unknown(reason)
@@ -542,11 +544,13 @@ func (e *evaluator) findInMap(arg *yaml.Node, depth int) value {
 	if leaf == nil {
 		return fallback(fmt.Sprintf("Fn::FindInMap: mapping %s.%s has no key %s", keys[0], keys[1], keys[2]))
 	}
-	origin := fmt.Sprintf("Mappings %s in %s:%d", path, e.src.path, leaf.Line)
-	if len(keyOrigin) > 0 {
-		origin += ", keyed by " + strings.Join(keyOrigin, ", ")
+	v := e.evalDepth(leaf, depth)
+	step := model.Step{Kind: model.StepMapping, Name: path, Range: model.Range{File: e.src.path, StartLine: leaf.Line, EndLine: leaf.Line}, Inputs: keyOrigin}
+	if len(v.prov) == 0 {
+		v.prov = model.Provenance{step}
+		return v
 	}
-	return e.evalDepth(leaf, depth).withOrigin(origin)
+	return v.computed("Fn::FindInMap", model.Provenance{step}, v.prov)
 }
 
 // condition evaluates a named condition once.

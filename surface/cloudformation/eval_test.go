@@ -7,6 +7,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/surface"
 )
 
@@ -220,7 +221,7 @@ func TestOriginsNameWhereValuesCameFrom(t *testing.T) {
 		{`!Ref AWS::Region`, surface.Options{Region: "eu-west-1"}, "AWS::Region = eu-west-1 from --region"},
 	}
 	for _, tc := range tests {
-		if got := evalExpr(t, tc.expr, tc.opts).origin; !strings.Contains(got, tc.want) {
+		if got := finding.DescribeProvenance(evalExpr(t, tc.expr, tc.opts).prov); !strings.Contains(got, tc.want) {
 			t.Errorf("%s: origin %q, want it to contain %q", tc.expr, got, tc.want)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -75,7 +76,7 @@ func TestNetworkModel(t *testing.T) {
 		len(s3.RouteTableIDs.Items) != 1 || s3.RouteTableIDs.Items[0].Ref != "PrivateRouteTable" {
 		t.Errorf("S3 endpoint defaults: %+v", s3)
 	}
-	if s3 != nil && (s3.ServiceName.V != "com.amazonaws.${AWS::Region}.s3" || !strings.Contains(s3.ServiceName.Origin, "AWS::Region")) {
+	if s3 != nil && (s3.ServiceName.V != "com.amazonaws.${AWS::Region}.s3" || !strings.Contains(finding.DescribeProvenance(s3.ServiceName.Provenance), "AWS::Region")) {
 		t.Errorf("S3 service name without --region: %+v", s3.ServiceName)
 	}
 	api := eps["SageMakerApiEndpoint"]

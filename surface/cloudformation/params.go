@@ -7,19 +7,27 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sagefence/sagefence/internal/safefs"
 	"github.com/sagefence/sagefence/model"
 )
 
-// override is a parameter value the user gave, with where it came from.
+// override is a parameter value the user gave, with the file it was given
+// in.
 type override struct {
-	value  string
-	origin string
+	value string
+	file  string
+	// failed, when set, says a parameter file that may set this parameter
+	// could not be read or parsed: the parameter is unknown, never its Default.
+	failed string
 }
+
+// failedKey is the entry of readParameterFiles' map that stands for every
+// parameter a failed file may have set and no later file sets.
+const failedKey = "\x00failed"
 
 // readParameterFiles reads parameter files in order (later files win) in
 // any of the formats people use:
@@ -31,7 +39,8 @@ type override struct {
 //   - the JSON object {"Parameters": {"Key": "Value"}} of CodePipeline
 //     template configuration files, and a flat {"Key": "Value"} object.
 //
-// A file that cannot be read or parsed is an error; the others still apply.
+// A file that cannot be read or parsed is an error, and every parameter it
+// may set is failed (unknown) unless a later file sets it.
 func readParameterFiles(ctx context.Context, paths []string) (map[string]override, []model.Error) {
 	out := map[string]override{}
 	var errs []model.Error
@@ -40,18 +49,27 @@ func readParameterFiles(ctx context.Context, paths []string) (map[string]overrid
 			errs = append(errs, model.Error{File: p, Message: ctx.Err().Error()})
 			break
 		}
-		data, err := os.ReadFile(p)
+		fail := func(why string) {
+			reason := fmt.Sprintf("parameter file %s, which may set it, %s", p, why)
+			for k := range out {
+				out[k] = override{failed: reason}
+			}
+			out[failedKey] = override{failed: reason}
+		}
+		data, err := safefs.ReadFile(p)
 		if err != nil {
-			errs = append(errs, model.Error{File: p, Message: fmt.Sprintf("reading parameter file: %v", err)})
+			errs = append(errs, model.Error{File: p, Message: fmt.Sprintf("reading parameter file: %s", safefs.Describe(err))})
+			fail("could not be read")
 			continue
 		}
 		kv, line, err := parseParameterFile(data)
 		if err != nil {
 			errs = append(errs, model.Error{File: p, Line: line, Message: fmt.Sprintf("parameter file: %v", err)})
+			fail("could not be parsed")
 			continue
 		}
 		for k, v := range kv {
-			out[k] = override{value: v, origin: fmt.Sprintf("parameter %s = %q from %s", k, v, p)}
+			out[k] = override{value: v, file: p}
 		}
 	}
 	return out, errs
@@ -179,12 +197,14 @@ func (e *evaluator) resolveParameters(params *yaml.Node, cli map[string]string, 
 			givenVal string
 		)
 		if s, ok := cli[name]; ok {
-			v, givenVal = value{kind: kScalar, s: s, origin: fmt.Sprintf("parameter %s = %q from --parameter", name, s)}, s
-		} else if o, ok := files[name]; ok {
-			v, givenVal = value{kind: kScalar, s: o.value, origin: o.origin}, o.value
+			v, givenVal = value{kind: kScalar, s: s, prov: model.Provenance{{Kind: model.StepParameterOverride, Name: name, Detail: s, Via: "--parameter"}}}, s
+		} else if o, ok := files[name]; ok && o.failed == "" {
+			v, givenVal = value{kind: kScalar, s: o.value, prov: model.Provenance{{Kind: model.StepParameterOverride, Name: name, Detail: o.value, Range: model.Range{File: o.file}}}}, o.value
+		} else if reason := failedParameter(files, name); reason != "" {
+			v = unknown(fmt.Sprintf("parameter %s is unknown: %s", name, reason))
 		} else if d := mapValue(decl, "Default"); d != nil && d.Tag != "!!null" {
 			v = e.eval(d)
-			v.origin = fmt.Sprintf("parameter %s default in %s:%d", name, e.src.path, d.Line)
+			v.prov = model.Provenance{{Kind: model.StepParameterDefault, Name: name, Range: model.Range{File: e.src.path, StartLine: d.Line, EndLine: d.Line}}}
 			givenVal = v.s
 		} else {
 			v = unknown(fmt.Sprintf("parameter %s has no Default and no value was given (--parameter %s=...)", name, name))
@@ -196,17 +216,46 @@ func (e *evaluator) resolveParameters(params *yaml.Node, cli map[string]string, 
 			}
 			v = unknown(fmt.Sprintf("%s is resolved from SSM at deploy time", what))
 		} else if isListType(typ) && v.kind == kScalar {
-			list := value{kind: kList, origin: v.origin}
+			list := value{kind: kList, prov: v.prov}
 			if v.s != "" {
 				for _, p := range strings.Split(v.s, ",") {
-					list.items = append(list.items, value{kind: kScalar, s: strings.TrimSpace(p), origin: v.origin})
+					list.items = append(list.items, value{kind: kScalar, s: strings.TrimSpace(p), prov: v.prov})
 				}
 			}
 			v = list
 		}
 		v.start, v.end = 0, 0
+		if noEcho := mapValue(decl, "NoEcho"); noEcho != nil && strings.EqualFold(strings.TrimSpace(noEcho.Value), "true") {
+			e.sensitive = append(e.sensitive, v.strings()...)
+		}
 		e.params[name] = v
 	}
+}
+
+// failedParameter is why a parameter file that failed may have set name,
+// or "" when none did (readParameterFiles).
+func failedParameter(files map[string]override, name string) string {
+	if o, ok := files[name]; ok {
+		return o.failed
+	}
+	return files[failedKey].failed
+}
+
+// strings lists the known scalar strings of a value (a list's items).
+func (v value) strings() []string {
+	switch v.kind {
+	case kScalar:
+		if v.s != "" {
+			return []string{v.s}
+		}
+	case kList:
+		var out []string
+		for _, it := range v.items {
+			out = append(out, it.strings()...)
+		}
+		return out
+	}
+	return nil
 }
 
 func isListType(t string) bool {

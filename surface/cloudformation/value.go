@@ -31,9 +31,9 @@ type value struct {
 	items  []value
 	fields []field // kMap, in template order
 	reason string  // kUnknown
-	// origin names where a non-literal value came from ("parameter Access
-	// default in template.yaml:6"), for messages.
-	origin string
+	// prov is where a non-literal value came from (parameter Access's
+	// default in template.yaml:6).
+	prov model.Provenance
 	// text is, for an unknown string, the template text with the unresolved
 	// parts kept as written (${AWS::Region}); used for lifecycle scripts.
 	text string
@@ -72,14 +72,59 @@ func (v value) getField(key string) (field, bool) {
 	return field{}, false
 }
 
-// withOrigin sets origin when the value has none.
-func (v value) withOrigin(o string) value {
-	if v.origin == "" {
-		v.origin = o
-	} else if o != "" && !strings.Contains(v.origin, o) {
-		v.origin = o + ", " + v.origin
+// through records that the value was reached through step (Fn::If, a
+// mapping): step becomes the value's provenance, holding the value's own
+// provenance as its inputs. A step already in the provenance is not added
+// twice.
+func (v value) through(step model.Step) value {
+	if containsStep(v.prov, step) {
+		return v
+	}
+	step.Inputs = v.prov
+	v.prov = model.Provenance{step}
+	return v
+}
+
+// computed records that the value was computed by fn from values with the
+// given provenances (Fn::Sub, Fn::Select, Fn::Base64): it is not any one
+// input's value, so no input's place can be edited to change it.
+func (v value) computed(fn string, from ...model.Provenance) value {
+	var inputs []model.Step
+	for _, p := range from {
+		for _, s := range p {
+			if !containsStep(inputs, s) {
+				inputs = append(inputs, s)
+			}
+		}
+	}
+	v.prov = nil
+	if len(inputs) > 0 {
+		v.prov = model.Provenance{{Kind: model.StepExpression, Name: fn, Inputs: inputs}}
 	}
 	return v
+}
+
+// containsStep reports whether step (with its inputs) occurs in steps, at
+// any depth.
+func containsStep(steps []model.Step, step model.Step) bool {
+	for _, s := range steps {
+		if sameStep(s, step) || containsStep(s.Inputs, step) {
+			return true
+		}
+	}
+	return false
+}
+
+func sameStep(a, b model.Step) bool {
+	if a.Kind != b.Kind || a.Name != b.Name || a.Detail != b.Detail || a.Via != b.Via || a.Range != b.Range || len(a.Inputs) != len(b.Inputs) {
+		return false
+	}
+	for i := range a.Inputs {
+		if !sameStep(a.Inputs[i], b.Inputs[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // describe renders a value for reasons and messages.

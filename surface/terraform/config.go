@@ -16,19 +16,23 @@ import (
 // moduleDef is one directory's configuration, decoded once and read-only
 // afterwards (shared by every root and module instance that uses it).
 type moduleDef struct {
-	dir         string
-	missing     bool
-	files       []*parsedFile
-	parseErrs   []model.Error // parse and decode errors, reported once
-	variables   map[string]*varDecl
-	varOrder    []string
-	locals      map[string]*hcl.Attribute
-	outputs     map[string]*hcl.Attribute
-	moduleCalls []*moduleCall
-	modulesByNm map[string]*moduleCall
-	resources   []*resourceDecl // managed resources in declaration order
-	resByAddr   map[string]*resourceDecl
-	data        map[string]*resourceDecl
+	dir       string
+	missing   bool
+	files     []*parsedFile
+	parseErrs []model.Error // parse and decode errors, reported once
+	// brokenOverride names override files (override.tf, *_override.tf) that
+	// could not be read or parsed. They may change any block of the module,
+	// so its resources and module calls are gaps, never evaluated without them.
+	brokenOverride []string
+	variables      map[string]*varDecl
+	varOrder       []string
+	locals         map[string]*hcl.Attribute
+	outputs        map[string]*hcl.Attribute
+	moduleCalls    []*moduleCall
+	modulesByNm    map[string]*moduleCall
+	resources      []*resourceDecl // managed resources in declaration order
+	resByAddr      map[string]*resourceDecl
+	data           map[string]*resourceDecl
 	// attrNames and resAttrNames are the attribute names read from values
 	// (see finish).
 	attrNames    map[string]bool
@@ -44,19 +48,24 @@ func newModuleDef(dir string) *moduleDef {
 }
 
 type varDecl struct {
-	name       string
-	typ        cty.Type
-	defaults   *typeexpr.Defaults
-	def        cty.Value // cty.NilVal when there is no default
-	nullable   bool
-	rng        hcl.Range
-	parseHCL   bool // --var / TF_VAR values are HCL expressions (non-primitive type)
-	defaultLoc string
+	name     string
+	typ      cty.Type
+	defaults *typeexpr.Defaults
+	def      cty.Value // cty.NilVal when there is no default
+	nullable bool
+	// sensitive: declared sensitive = true; the value is marked sensitiveMark.
+	sensitive bool
+	rng       hcl.Range
+	parseHCL  bool // --var / TF_VAR values are HCL expressions (non-primitive type)
+	// defaultRng is where the default is written (in an override file when
+	// one replaces it); zero when there is no default.
+	defaultRng model.Range
 }
 
 type moduleCall struct {
 	name    string
 	source  string
+	version string // the version constraint, as written (literal only)
 	count   hcl.Expression
 	forEach hcl.Expression
 	inputs  map[string]*hcl.Attribute
@@ -155,13 +164,18 @@ func (d *moduleDef) decodeVariable(b *hcl.Block) {
 			v.nullable = val.True()
 		}
 	}
+	if a, ok := attrs["sensitive"]; ok {
+		if val, diags := a.Expr.Value(nil); !diags.HasErrors() && val.Type() == cty.Bool && val.IsKnown() && !val.IsNull() {
+			v.sensitive = val.True()
+		}
+	}
 	if a, ok := attrs["default"]; ok {
 		val, diags := a.Expr.Value(nil)
 		if diags.HasErrors() {
 			d.parseErrs = append(d.parseErrs, diagErrors(diags)...)
 		} else {
 			v.def = val
-			v.defaultLoc = fmt.Sprintf("default in %s", fileLine(a.Expr.Range()))
+			v.defaultRng = toRange(a.Expr.Range())
 		}
 	}
 	if _, dup := d.variables[name]; dup {
@@ -189,7 +203,11 @@ func (d *moduleDef) decodeModuleCall(pf *parsedFile, b *hcl.Block) {
 			mc.count = a.Expr
 		case "for_each":
 			mc.forEach = a.Expr
-		case "version", "providers", "depends_on":
+		case "version":
+			if v, diags := a.Expr.Value(nil); !diags.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
+				mc.version = v.AsString()
+			}
+		case "providers", "depends_on":
 		default:
 			mc.inputs[name] = a
 		}
@@ -290,7 +308,7 @@ func (d *moduleDef) decodeOverride(pf *parsedFile) {
 				merged.typ, merged.defaults, merged.parseHCL = base.typ, base.defaults, base.parseHCL
 			}
 			if _, ok := attrs["default"]; !ok {
-				merged.def, merged.defaultLoc = base.def, base.defaultLoc
+				merged.def, merged.defaultRng = base.def, base.defaultRng
 			}
 			if _, ok := attrs["nullable"]; !ok {
 				merged.nullable = base.nullable

@@ -2,9 +2,11 @@ package terraform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 
+	"github.com/sagefence/sagefence/internal/safefs"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -24,6 +27,10 @@ const maxModuleDepth = 32
 // maxInstances bounds the instances of one count or for_each, so that a
 // typo like count = 1e9 is an error rather than an endless scan.
 const maxInstances = 10000
+
+// maxRootInstances bounds the resource and module instances of one root
+// (module fan-out: counts multiplied through nested module calls).
+const maxRootInstances = 25_000
 
 // maxEvaluations bounds the work on one root so that pathological input
 // (exponential module fan-out) ends with an error instead of hanging.
@@ -45,6 +52,11 @@ type rootEval struct {
 	errSeen  map[string]bool
 	evals    int
 	stopped  bool
+	budget   budget
+	// instances counts the resource and module instances expanded so far.
+	instances int
+	// outsideSeen are the file function calls already reported as gaps.
+	outsideSeen map[string]bool
 }
 
 type rootResult struct {
@@ -65,7 +77,8 @@ func evaluateRoot(ctx context.Context, l *loader, root string, opts surface.Opti
 			res = &rootResult{set: re.set, errs: re.errs}
 		}
 	}()
-	re.funcs = terraformFunctions(root)
+	re.funcs = terraformFunctions(root, opts.Jail, re.outsideRead)
+	withBudget(re.funcs, &re.budget)
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	manifest, merr := modulesManifest(root)
 	if merr != nil {
@@ -81,6 +94,22 @@ func evaluateRoot(ctx context.Context, l *loader, root string, opts surface.Opti
 	mi.collect()
 	re.net.link(re.set)
 	return &rootResult{set: re.set, errs: re.errs}
+}
+
+// outsideRead records a file function whose path the jail refused, as one
+// outside_scan_root gap per function and path.
+func (re *rootEval) outsideRead(fn, arg string, err error) {
+	addr := fmt.Sprintf("%s(%q)", fn, arg)
+	if re.outsideSeen[addr] {
+		return
+	}
+	if re.outsideSeen == nil {
+		re.outsideSeen = map[string]bool{}
+	}
+	re.outsideSeen[addr] = true
+	g := gapOf(model.GapOutsideScanRoot, addr, hcl.Range{Filename: re.root}, fmt.Sprintf("%s was not read: %v", addr, err))
+	g.Hint = "scan from a directory that contains it, or allow its directory with --allow-read"
+	re.addGap(g)
 }
 
 func (re *rootEval) addErr(e model.Error) {
@@ -108,9 +137,9 @@ type modInst struct {
 	supps []model.Suppression
 	depth int
 
-	// eachOrigin describes the for_each being expanded, for origins that
-	// mention each.key / each.value.
-	eachOrigin string
+	// eachProv is the provenance of the for_each being expanded, for
+	// values that read each.key / each.value.
+	eachProv model.Provenance
 
 	varObj    cty.Value
 	locals    map[string]*memo
@@ -151,6 +180,8 @@ type modState struct {
 	insts      []*childInst
 	keyed      int
 	gap        string
+	// gapKind is why gap is set: a source not on disk, else the expansion.
+	gapKind model.GapKind
 }
 
 func (re *rootEval) newInstance(def *moduleDef, addr, key string, vars map[string]varValue, supps []model.Suppression, depth int) *modInst {
@@ -159,6 +190,9 @@ func (re *rootEval) newInstance(def *moduleDef, addr, key string, vars map[strin
 	vals := make(map[string]cty.Value, len(vars))
 	for n, v := range vars {
 		vals[n] = v.v
+		if decl := def.variables[n]; decl != nil && decl.sensitive {
+			vals[n] = v.v.Mark(sensitiveMark{})
+		}
 	}
 	mi.varObj = cty.ObjectVal(vals)
 	rel, err := filepath.Rel(re.root, def.dir)
@@ -211,13 +245,31 @@ func (mi *modInst) eval(expr hcl.Expression, sc *scope) cty.Value {
 		return unknownBecause(cty.DynamicPseudoType, "evaluation was stopped")
 	}
 	ctx := mi.evalContext(expr.Variables(), sc)
+	if n := forIterations(expr, ctx); n > maxCollection {
+		return mi.overBudget(expr, fmt.Sprintf("its for expressions would run about %.0f iterations, more than the evaluation budget of %d", n, maxCollection))
+	}
 	v, diags := expr.Value(ctx)
 	if diags.HasErrors() {
 		re.diags(diags)
 		r := expr.Range()
 		return unknownBecause(cty.DynamicPseudoType, "evaluation error at "+fileLine(r))
 	}
+	if size := valueSize(v, maxValueSize); size > maxValueSize {
+		return mi.overBudget(expr, fmt.Sprintf("its value is larger than the evaluation budget of %s per value", safefs.Human(maxValueSize)))
+	} else if size > bigValue && !re.budget.spend(size) {
+		return mi.overBudget(expr, re.budget.exhaustedError().Error())
+	}
 	return mi.withTemplateText(expr, ctx, v)
+}
+
+// overBudget records an expression that was not evaluated (or whose value
+// was dropped) because of an evaluation budget, and returns the unknown
+// value that stands for it.
+func (mi *modInst) overBudget(expr hcl.Expression, why string) cty.Value {
+	r := expr.Range()
+	msg := fmt.Sprintf("expression not evaluated: %s", why)
+	mi.re.addErr(model.Error{File: r.Filename, Line: r.Start.Line, Message: msg})
+	return unknownBecause(cty.DynamicPseudoType, fmt.Sprintf("the expression at %s was not evaluated: %s", fileLine(r), why))
 }
 
 func (mi *modInst) evalContext(traversals []hcl.Traversal, sc *scope) *hcl.EvalContext {
@@ -422,8 +474,33 @@ type expansion struct {
 	gap   string      // non-empty: unknown before apply
 }
 
+// expansionGap is the kind of gap an expansion that could not be made is:
+// count (keyed 1) or for_each (keyed 2).
+func expansionGap(keyed int) model.GapKind {
+	if keyed == 2 {
+		return model.GapUnknownForEach
+	}
+	return model.GapUnknownCount
+}
+
 // expand evaluates count / for_each of a resource or module call.
 func (mi *modInst) expand(what string, count, forEach hcl.Expression) expansion {
+	e := mi.expandKeys(what, count, forEach)
+	if e.gap != "" {
+		return e
+	}
+	re := mi.re
+	if re.instances+len(e.keys) > maxRootInstances {
+		msg := fmt.Sprintf("this root module expands to more than %d resource and module instances (count, for_each and module calls multiplied), more than sagefence evaluates", maxRootInstances)
+		re.addErr(model.Error{File: re.root, Message: msg})
+		return expansion{keyed: e.keyed, gap: fmt.Sprintf("%s was not expanded: %s", what, msg)}
+	}
+	re.instances += len(e.keys)
+	return e
+}
+
+// expandKeys is expand without the per-root bound.
+func (mi *modInst) expandKeys(what string, count, forEach hcl.Expression) expansion {
 	switch {
 	case count != nil:
 		v := mi.eval(count, emptyScope)
@@ -686,17 +763,22 @@ func (mi *modInst) moduleState(name string) *modState {
 	}
 	if mi.depth >= maxModuleDepth {
 		st.gap = fmt.Sprintf("%s is nested more than %d modules deep (a module calling itself?)", abs, maxModuleDepth)
+		st.gapKind = model.GapInputUnreadable
 		mi.re.addErr(model.Error{File: call.rng.Filename, Line: call.rng.Start.Line, Message: st.gap})
 		return st
 	}
 	dir, gap := mi.resolveSource(call, key)
 	if gap != "" {
-		st.gap = gap
+		st.gap, st.gapKind = gap, model.GapModuleNotDownloaded
+		return st
+	}
+	if _, err := mi.re.opts.Jail.Check(dir); errors.Is(err, safefs.ErrOutside) {
+		st.gap, st.gapKind = fmt.Sprintf("module source %q was not read: %v", call.source, err), model.GapOutsideScanRoot
 		return st
 	}
 	child := mi.re.l.module(dir)
 	if child.missing {
-		st.gap = fmt.Sprintf("module source %q does not exist on disk (%s)", call.source, dir)
+		st.gap, st.gapKind = fmt.Sprintf("module source %q does not exist on disk (%s)", call.source, dir), model.GapInputUnreadable
 		mi.re.addErr(model.Error{File: call.rng.Filename, Line: call.rng.Start.Line, Message: fmt.Sprintf("module %q: source directory %s does not exist", name, dir)})
 		return st
 	}
@@ -710,13 +792,13 @@ func (mi *modInst) moduleState(name string) *modState {
 	exp := mi.expand(abs, call.count, call.forEach)
 	st.keyed = exp.keyed
 	if exp.gap != "" {
-		st.gap = exp.gap
+		st.gap, st.gapKind = exp.gap, expansionGap(exp.keyed)
 		return st
 	}
 	supps := append(append([]model.Suppression(nil), mi.supps...), call.supps...)
-	savedEach := mi.eachOrigin
-	mi.eachOrigin = mi.forEachOrigin(call.forEach)
-	defer func() { mi.eachOrigin = savedEach }()
+	savedEach := mi.eachProv
+	mi.eachProv = mi.forEachProvenance(call.forEach)
+	defer func() { mi.eachProv = savedEach }()
 	for i, k := range exp.keys {
 		sc := exp.scope(i)
 		addr := abs + instanceKey(k)
@@ -733,7 +815,8 @@ func isUnder(path, dir string) bool {
 }
 
 // resolveSource finds a module call's directory: local sources relative to
-// the caller, others where terraform init put them. A non-empty second
+// the caller, others where terraform init put them, else (scan
+// --download-modules) downloaded into the module cache. A non-empty second
 // result explains why the module cannot be read.
 func (mi *modInst) resolveSource(call *moduleCall, key string) (string, string) {
 	if call.source == "" {
@@ -745,7 +828,14 @@ func (mi *modInst) resolveSource(call *moduleCall, key string) (string, string) 
 	if dir, ok := mi.re.manifest[key]; ok {
 		return dir, ""
 	}
-	return "", fmt.Sprintf("module source %q is not on disk: run `terraform init` in %s so that sagefence can read it from .terraform/modules (sagefence never downloads modules)", call.source, mi.re.root)
+	if d := mi.re.opts.Modules; d != nil {
+		dir, err := d.Download(mi.re.ctx, call.source, call.version)
+		if err != nil {
+			return "", fmt.Sprintf("module source %q could not be downloaded: %v", call.source, err)
+		}
+		return dir, ""
+	}
+	return "", fmt.Sprintf("module source %q is not on disk", call.source)
 }
 
 // moduleInputs evaluates a call's arguments into the child's variables.
@@ -771,22 +861,20 @@ func (mi *modInst) moduleInputs(call *moduleCall, child *moduleDef, sc *scope, a
 			continue
 		}
 		v := mi.eval(a.Expr, sc)
-		origin := fmt.Sprintf("set by %s (%s)", addr, fileLine(a.Expr.Range()))
-		if o := mi.origin(a.Expr); o != "" {
-			origin += " from " + o
-		}
+		step := &model.Step{Kind: model.StepModuleArgument, Name: "var." + name, Detail: addr,
+			Range: toRange(a.Expr.Range()), Inputs: mi.provenance(a.Expr)}
 		cv, err := convertVar(decl, v)
 		if err != nil {
 			r := a.Expr.Range()
 			mi.re.addErr(model.Error{File: r.Filename, Line: r.Start.Line, Message: fmt.Sprintf("invalid value for variable %q of %s: %v", name, addr, err)})
-			vars[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s of %s has an invalid value", name, addr)), origin: origin}
+			vars[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s of %s has an invalid value", name, addr)), step: step}
 			continue
 		}
 		if cv.IsNull() && !decl.nullable {
 			vars[name] = defaultValue(decl, addr)
 			continue
 		}
-		vars[name] = varValue{v: cv, origin: origin}
+		vars[name] = varValue{v: cv, step: step}
 	}
 	return vars
 }
@@ -831,102 +919,193 @@ func (mi *modInst) moduleValue(name string, want map[string]bool) cty.Value {
 	return obj(st.insts[0].mi)
 }
 
-// forEachOrigin describes a for_each expression for origins: the values it
-// reads, else its text.
-func (mi *modInst) forEachOrigin(expr hcl.Expression) string {
+// forEachProvenance is the provenance of a for_each expression: the values
+// it reads, else its text.
+func (mi *modInst) forEachProvenance(expr hcl.Expression) model.Provenance {
 	if expr == nil {
-		return ""
+		return nil
 	}
-	saved := mi.eachOrigin
-	mi.eachOrigin = ""
-	defer func() { mi.eachOrigin = saved }()
-	if o := mi.origin(expr); o != "" {
-		return o
+	saved := mi.eachProv
+	mi.eachProv = nil
+	defer func() { mi.eachProv = saved }()
+	if p := mi.provenance(expr); len(p) > 0 {
+		return p
 	}
-	return mi.exprText(expr)
+	return model.Provenance{{Kind: model.StepExpression, Name: mi.exprText(expr), Range: toRange(expr.Range())}}
 }
 
-// origin describes where a non-literal expression's value comes from.
-func (mi *modInst) origin(expr hcl.Expression) string {
-	var parts []string
+// provenance is where a non-literal expression's value comes from: one step
+// for a plain reference (var.x, local.y, module.m.out, each.value), else an
+// expression step holding a step per value it reads. Resource references
+// are not steps: the value shows them itself. Nil when the expression reads
+// nothing that is a step.
+func (mi *modInst) provenance(expr hcl.Expression) model.Provenance {
+	var steps []model.Step
 	seen := map[string]bool{}
 	for _, t := range expr.Variables() {
-		var s string
-		switch t.RootName() {
-		case "var":
-			name, ok := attrAt(t, 1)
-			if !ok {
-				continue
-			}
-			s = "var." + name
-			if v, ok := mi.vars[name]; ok && v.origin != "" {
-				if strings.HasPrefix(v.origin, "default") || strings.HasPrefix(v.origin, "set by") {
-					s += " " + v.origin
-				} else {
-					s += " from " + v.origin
-				}
-			}
-		case "local":
-			name, _ := attrAt(t, 1)
-			s = "local." + name
-		case "module":
-			name, _ := attrAt(t, 1)
-			s = "module." + name
-			if out, ok := outputAttr(t); ok {
-				s += "." + out
-			}
-		case "each", "count", "path", "terraform", "self":
-			s = t.RootName()
-			if a, ok := attrAt(t, 1); ok {
-				s += "." + a
-			}
-			if t.RootName() == "each" && mi.eachOrigin != "" {
-				s += " of " + mi.eachOrigin
-			}
-		case "data":
-			typ, _ := attrAt(t, 1)
-			name, _ := attrAt(t, 2)
-			s = "data." + typ + "." + name
-		default:
-			continue // a resource reference is shown as the value itself
+		step, ok := mi.referenceStep(t)
+		if !ok {
+			continue
 		}
-		if !seen[s] {
-			seen[s] = true
-			parts = append(parts, s)
+		if k := fmt.Sprint(step); !seen[k] {
+			seen[k] = true
+			steps = append(steps, step)
 		}
 	}
-	return strings.Join(parts, ", ")
+	if len(steps) == 0 {
+		return nil
+	}
+	if len(steps) == 1 && isPlainReference(expr, steps[0]) {
+		return model.Provenance{steps[0]}
+	}
+	return model.Provenance{{Kind: model.StepExpression, Name: mi.exprText(expr), Range: toRange(expr.Range()), Inputs: steps}}
+}
+
+// referenceStep is the provenance step of one reference; false for
+// references that are not steps (resources).
+func (mi *modInst) referenceStep(t hcl.Traversal) (model.Step, bool) {
+	switch t.RootName() {
+	case "var":
+		name, ok := attrAt(t, 1)
+		if !ok {
+			return model.Step{}, false
+		}
+		if v, ok := mi.vars[name]; ok && v.step != nil {
+			return *v.step, true
+		}
+		return model.Step{Kind: model.StepVariable, Name: "var." + name}, true
+	case "local":
+		name, _ := attrAt(t, 1)
+		step := model.Step{Kind: model.StepLocal, Name: "local." + name}
+		if a, ok := mi.def.locals[name]; ok {
+			step.Range = toRange(a.Expr.Range())
+		}
+		return step, true
+	case "module":
+		name, _ := attrAt(t, 1)
+		s := "module." + name
+		if out, ok := outputAttr(t); ok {
+			s += "." + out
+		}
+		return model.Step{Kind: model.StepModuleOutput, Name: s}, true
+	case "each", "count", "path", "terraform", "self":
+		s := t.RootName()
+		if a, ok := attrAt(t, 1); ok {
+			s += "." + a
+		}
+		switch t.RootName() {
+		case "each":
+			return model.Step{Kind: model.StepEach, Name: s, Inputs: mi.eachProv}, true
+		case "count":
+			return model.Step{Kind: model.StepCount, Name: s}, true
+		}
+		return model.Step{Kind: model.StepReference, Name: s}, true
+	case "data":
+		typ, _ := attrAt(t, 1)
+		name, _ := attrAt(t, 2)
+		return model.Step{Kind: model.StepDataSource, Name: "data." + typ + "." + name}, true
+	}
+	return model.Step{}, false // a resource reference is shown as the value itself
+}
+
+// isPlainReference reports whether expr is exactly the reference step names
+// (var.x, "${var.x}"), so that the value is the step's value unchanged.
+func isPlainReference(expr hcl.Expression, step model.Step) bool {
+	if w, ok := expr.(*hclsyntax.TemplateWrapExpr); ok {
+		expr = w.Wrapped
+	}
+	st, ok := expr.(*hclsyntax.ScopeTraversalExpr)
+	if !ok {
+		return false
+	}
+	parts := []string{st.Traversal.RootName()}
+	for _, tr := range st.Traversal[1:] {
+		a, ok := tr.(hcl.TraverseAttr)
+		if !ok {
+			return false
+		}
+		parts = append(parts, a.Name)
+	}
+	return strings.Join(parts, ".") == step.Name
 }
 
 // collect evaluates every resource and module call of the instance into the Set.
 func (mi *modInst) collect() {
+	if len(mi.def.brokenOverride) > 0 {
+		mi.collectBrokenOverride()
+		return
+	}
 	for _, decl := range mi.def.resources {
-		if !modelTypes[decl.typ] || isLiteralIngressRule(decl) {
+		kind, inModel := modelKinds[decl.typ]
+		if !inModel || isLiteralIngressRule(decl) {
 			continue // evaluated only when something refers to it
 		}
 		st := mi.resourceState(decl)
 		if st.gap != "" {
 			if !networkTypes[decl.typ] || !mi.markUncounted(decl, st) {
-				mi.re.addGap(decl.typ, mi.absAddr(decl.addr()), decl.rng, st.gap, mi.supps, decl.supps)
+				g := gapOf(expansionGap(st.keyed), mi.absAddr(decl.addr()), decl.rng, st.gap, kind)
+				g.Type = decl.typ
+				mi.re.addGap(g)
 			}
 			continue
 		}
-		mi.eachOrigin = mi.forEachOrigin(decl.forEach)
+		mi.eachProv = mi.forEachProvenance(decl.forEach)
 		for _, inst := range st.insts {
 			mi.mapResource(decl, inst)
 		}
-		mi.eachOrigin = ""
+		mi.eachProv = nil
 	}
 	for _, call := range mi.def.moduleCalls {
 		st := mi.moduleState(call.name)
 		if st.gap != "" {
-			mi.re.addGap("module", mi.absAddr("module."+call.name), call.rng, st.gap, mi.supps, call.supps)
+			g := gapOf(st.gapKind, mi.absAddr("module."+call.name), call.rng, st.gap)
+			g.Type, g.Source, g.Version = "module", call.source, call.version
+			if st.gapKind == model.GapModuleNotDownloaded {
+				if mi.re.opts.Modules != nil {
+					g.Hint = fmt.Sprintf("fix the source or its access, or run `terraform init` in %s, so that sagefence reads the module from .terraform/modules", mi.re.root)
+				} else {
+					g.Hint = fmt.Sprintf("run `terraform init` in %s, so that sagefence reads the module from .terraform/modules (or scan with --download-modules)", mi.re.root)
+				}
+			}
+			mi.re.addGap(g)
 			continue
 		}
 		for _, c := range st.insts {
 			c.mi.collect()
 		}
 	}
+}
+
+// collectBrokenOverride reports a module whose override file could not be
+// read or parsed as one input_unreadable gap: the override may set any value
+// of its resources and module calls, so none is evaluated without it. The
+// gap hides the kinds of the module's resources, and every kind when it
+// calls modules.
+func (mi *modInst) collectBrokenOverride() {
+	files := make([]string, len(mi.def.brokenOverride))
+	for i, f := range mi.def.brokenOverride {
+		files[i] = filepath.ToSlash(f)
+	}
+	var hides []model.Kind
+	for _, decl := range mi.def.resources {
+		if kind, ok := modelKinds[decl.typ]; ok && !isLiteralIngressRule(decl) && !slices.Contains(hides, kind) {
+			hides = append(hides, kind)
+		}
+	}
+	if len(hides) == 0 && len(mi.def.moduleCalls) == 0 {
+		return // nothing any control reads
+	}
+	if len(mi.def.moduleCalls) > 0 {
+		hides = nil
+	}
+	where := "the root module"
+	if mi.addr != "" {
+		where = mi.addr
+	}
+	g := gapOf(model.GapInputUnreadable, where, hcl.Range{Filename: mi.def.brokenOverride[0]},
+		fmt.Sprintf("override file %s could not be read or parsed and may change any block of %s: none of its resources was evaluated", strings.Join(files, ", "), where), hides...)
+	g.Type = "override"
+	mi.re.addGap(g)
 }
 
 // isLiteralIngressRule reports whether decl is an aws_security_group_rule

@@ -32,7 +32,7 @@ func FuzzLoad(f *testing.F) {
 		if err := os.WriteFile(filepath.Join(dir, "terraform.tfvars"), src, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		res := Load(context.Background(), Input{Dirs: []string{dir}, Args: []string{dir}}, surface.Options{Vars: []string{"x=" + string(src)}})
+		res := Load(context.Background(), Input{Dirs: []string{dir}, Args: []string{dir}}, surface.Options{VarInputs: []surface.VarInput{surface.Var("x=" + string(src))}})
 		for _, e := range res.Errors {
 			if e.Message == "" {
 				t.Errorf("error without a message: %+v", e)

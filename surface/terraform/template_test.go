@@ -3,6 +3,7 @@ package terraform
 import (
 	"testing"
 
+	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -120,8 +121,8 @@ resource "aws_sagemaker_notebook_instance" "this" {
 	}
 	for _, nb := range set.Notebooks {
 		got := nb.DirectInternetAccess
-		if got.Origin != want[nb.Address] {
-			t.Errorf("%s: origin %q, want %q", nb.Address, got.Origin, want[nb.Address])
+		if origin := finding.DescribeProvenance(got.Provenance); origin != want[nb.Address] {
+			t.Errorf("%s: origin %q, want %q", nb.Address, origin, want[nb.Address])
 		}
 		if got.Range.File != dir+"/modules/nb/main.tf" {
 			t.Errorf("%s: range file %q", nb.Address, got.Range.File)
@@ -152,7 +153,7 @@ func TestMayDeclareModule(t *testing.T) {
 func TestSourceCache(t *testing.T) {
 	dir := writeTree(t, map[string]string{"a.tf": "disk a", "b.tf": "disk b"})
 	a, b := dir+"/a.tf", dir+"/b.tf"
-	c := newSourceCache(4)
+	c := newSourceCache(4, nil)
 	c.put(a, []byte("four"))
 	c.put(b, []byte("five!")) // over the budget: read from disk
 	for _, tc := range []struct {

@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/sagefence/sagefence/awsfacts"
+	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -48,7 +50,7 @@ func evalLocal(t *testing.T, expr string) (cty.Value, []model.Error) {
 	dir := writeTree(t, map[string]string{"main.tf": "locals {\n  out = " + expr + "\n}\n"})
 	l := newLoader()
 	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
-		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir)}
+		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil, nil)}
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	def := l.module(dir)
 	if len(def.parseErrs) > 0 {
@@ -141,7 +143,7 @@ locals {
 	})
 	l := newLoader()
 	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
-		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir)}
+		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil, nil)}
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	mi := re.newInstance(l.module(dir), "", "", map[string]varValue{}, nil, 0)
 	want := map[string]cty.Value{
@@ -228,8 +230,10 @@ func TestVariablePrecedence(t *testing.T) {
 		{"tfvars over env", map[string]string{"terraform.tfvars": `access = "X1"`}, surface.Options{Getenv: env("TF_VAR_access", "Disabled")}, "X1", "terraform.tfvars:1"},
 		{"tfvars.json over tfvars", map[string]string{"terraform.tfvars": `access = "X1"`, "terraform.tfvars.json": `{"access": "X2"}`}, surface.Options{}, "X2", "terraform.tfvars.json:1"},
 		{"auto in lexical order", map[string]string{"terraform.tfvars.json": `{"access": "X2"}`, "b.auto.tfvars": `access = "B"`, "a.auto.tfvars.json": `{"access": "A"}`}, surface.Options{}, "B", "b.auto.tfvars:1"},
-		{"var-file over auto", map[string]string{"b.auto.tfvars": `access = "B"`, "f.tfvars": "\naccess = \"F\""}, surface.Options{VarFiles: []string{"f.tfvars"}}, "F", "f.tfvars:2"},
-		{"var over var-file", map[string]string{"f.tfvars": `access = "F"`}, surface.Options{VarFiles: []string{"f.tfvars"}, Vars: []string{"access=V1", "access=V2", "other=ignored"}}, "V2", "--var access"},
+		{"var-file over auto", map[string]string{"b.auto.tfvars": `access = "B"`, "f.tfvars": "\naccess = \"F\""}, surface.Options{VarInputs: []surface.VarInput{surface.VarFileInput("f.tfvars")}}, "F", "f.tfvars:2"},
+		{"var after var-file", map[string]string{"f.tfvars": `access = "F"`}, surface.Options{VarInputs: []surface.VarInput{surface.VarFileInput("f.tfvars"), surface.Var("access=V1"), surface.Var("access=V2"), surface.Var("other=ignored")}}, "V2", "--var access"},
+		{"var-file after var", map[string]string{"f.tfvars": `access = "F"`}, surface.Options{VarInputs: []surface.VarInput{surface.Var("access=V1"), surface.VarFileInput("f.tfvars")}}, "F", "f.tfvars:1"},
+		{"var between var-files", map[string]string{"f.tfvars": `access = "F"`, "g.tfvars": `other = "G"`}, surface.Options{VarInputs: []surface.VarInput{surface.VarFileInput("f.tfvars"), surface.Var("access=V"), surface.VarFileInput("g.tfvars")}}, "V", "--var access"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -238,8 +242,10 @@ func TestVariablePrecedence(t *testing.T) {
 				files[k] = v
 			}
 			dir := writeTree(t, files)
-			for i, f := range tc.opts.VarFiles {
-				tc.opts.VarFiles[i] = filepath.Join(dir, f)
+			for i, in := range tc.opts.VarInputs {
+				if in.Kind == surface.VarFile {
+					tc.opts.VarInputs[i].Value = filepath.Join(dir, in.Value)
+				}
 			}
 			set, errs := loadRoot(t, dir, tc.opts)
 			if len(errs) > 0 {
@@ -249,8 +255,8 @@ func TestVariablePrecedence(t *testing.T) {
 			if got.V != tc.want || got.Resolution != model.Explicit {
 				t.Errorf("value %q (%s), want %q", got.V, got.Resolution, tc.want)
 			}
-			if !strings.Contains(got.Origin, tc.wantOrigin) {
-				t.Errorf("origin %q does not contain %q", got.Origin, tc.wantOrigin)
+			if origin := finding.DescribeProvenance(got.Provenance); !strings.Contains(origin, tc.wantOrigin) {
+				t.Errorf("origin %q does not contain %q", origin, tc.wantOrigin)
 			}
 		})
 	}
@@ -299,7 +305,7 @@ resource "aws_sagemaker_notebook_instance" "b" {
   direct_internet_access = var.strict
 }
 `})
-	set, errs := loadRoot(t, dir, surface.Options{Vars: []string{`cfg={ subnets = ["sg-1", "sg-2"] }`, "strict=", "n=3"},
+	set, errs := loadRoot(t, dir, surface.Options{VarInputs: []surface.VarInput{surface.Var(`cfg={ subnets = ["sg-1", "sg-2"] }`), surface.Var("strict="), surface.Var("n=3")},
 		Getenv: env("TF_VAR_strict", "")})
 	if len(errs) > 0 {
 		t.Fatalf("errors: %v", errs)
@@ -442,7 +448,7 @@ func TestRootSelection(t *testing.T) {
 	for _, d := range []string{"live", "modules/a", "modules/b", "standalone", "cycle/x", "cycle/y", "modules/unused"} {
 		dirs = append(dirs, filepath.Join(dir, d))
 	}
-	roots := selectRoots(nil, dirs, scanModuleSources(context.Background(), dirs, nil))
+	roots := selectRoots(nil, dirs, scanModuleSources(context.Background(), dirs, nil), nil)
 	var rel []string
 	for _, r := range roots {
 		x, _ := filepath.Rel(dir, r)
@@ -576,17 +582,22 @@ module "remote" {
 	want := map[string]string{
 		"aws_sagemaker_notebook_instance.counted": "var.n has no value",
 		"aws_sagemaker_notebook_instance.each":    "aws_vpc.v.id is known only after apply",
-		"module.remote":                           "terraform init",
+		"module.remote":                           "is not on disk",
 	}
 	for _, g := range set.Gaps {
 		if !strings.Contains(g.Reason, want[g.Address]) {
 			t.Errorf("%s: reason %q does not contain %q", g.Address, g.Reason, want[g.Address])
 		}
-		if g.Address == "module.remote" && len(g.Controls) != 0 {
-			t.Errorf("module gap must concern every control: %v", g.Controls)
+		wantKind := map[string]model.GapKind{"aws_sagemaker_notebook_instance.counted": model.GapUnknownCount,
+			"aws_sagemaker_notebook_instance.each": model.GapUnknownForEach, "module.remote": model.GapModuleNotDownloaded}[g.Address]
+		if g.Kind != wantKind {
+			t.Errorf("%s: kind %q, want %q", g.Address, g.Kind, wantKind)
 		}
-		if g.Address != "module.remote" && len(g.Controls) == 0 {
-			t.Errorf("%s: a notebook gap must name the notebook controls", g.Address)
+		if g.Address == "module.remote" && (len(g.Hides) != 0 || g.Source != "git::https://example.com/x.git" || !strings.Contains(g.Hint, "terraform init")) {
+			t.Errorf("a module gap hides every kind and names its source and a hint: %+v", g)
+		}
+		if g.Address != "module.remote" && (len(g.Hides) != 1 || g.Hides[0] != model.KindNotebookInstance) {
+			t.Errorf("%s: a notebook gap hides notebooks only: %v", g.Address, g.Hides)
 		}
 	}
 }
@@ -623,7 +634,7 @@ func TestJSONExpressionsAreTemplates(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	v, _ := expr.Value(&hcl.EvalContext{Functions: terraformFunctions(".")})
+	v, _ := expr.Value(&hcl.EvalContext{Functions: terraformFunctions(".", nil, nil)})
 	if v.AsString() != "X" {
 		t.Fatalf("got %#v", v)
 	}
@@ -874,6 +885,64 @@ resource "aws_sagemaker_notebook_instance" "nb" {
 		}
 		if len(nb.SecurityGroups.Items) != 1 || nb.SecurityGroups.Items[0].Ref != "aws_security_group.a" {
 			t.Errorf("%s security groups: %+v", nb.Address, nb.SecurityGroups)
+		}
+	}
+}
+
+// TestRouteTargetKinds: gateway_id names internet gateways, virtual private
+// gateways and gateway endpoints alike; the value decides (issue 14: a
+// literal vgw-… used to be an internet gateway here only).
+func TestRouteTargetKinds(t *testing.T) {
+	dir := writeTree(t, map[string]string{"main.tf": `
+resource "aws_vpn_gateway" "vpn" {}
+resource "aws_internet_gateway" "gw" {}
+resource "aws_route_table" "rt" {
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = "vgw-0abc"
+  }
+  route {
+    cidr_block = "10.1.0.0/16"
+    gateway_id = aws_vpn_gateway.vpn.id
+  }
+  route {
+    cidr_block = "10.2.0.0/16"
+    gateway_id = aws_internet_gateway.gw.id
+  }
+  route {
+    cidr_block = "10.3.0.0/16"
+    gateway_id = "igw-0abc"
+  }
+  route {
+    cidr_block = "10.4.0.0/16"
+    gateway_id = "local"
+  }
+  route {
+    ipv6_cidr_block        = "::/0"
+    egress_only_gateway_id = "eigw-0abc"
+  }
+  route {
+    cidr_block         = "10.5.0.0/16"
+    transit_gateway_id = "tgw-0abc"
+  }
+}
+`})
+	set, errs := loadRoot(t, dir, surface.Options{})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	want := map[string]awsfacts.RouteTarget{
+		"0.0.0.0/0": awsfacts.TargetVirtualPrivateGateway, "10.1.0.0/16": awsfacts.TargetVirtualPrivateGateway,
+		"10.2.0.0/16": awsfacts.TargetInternetGateway, "10.3.0.0/16": awsfacts.TargetInternetGateway,
+		"10.4.0.0/16": awsfacts.TargetLocal, "::/0": awsfacts.TargetEgressOnlyInternetGateway,
+		"10.5.0.0/16": awsfacts.TargetTransitGateway,
+	}
+	if len(set.RouteTables) != 1 || len(set.RouteTables[0].Routes) != len(want) {
+		t.Fatalf("route tables %+v", set.RouteTables)
+	}
+	for _, r := range set.RouteTables[0].Routes {
+		if w, ok := want[r.Destination.V]; !ok || r.TargetKind != w {
+			t.Errorf("route to %s (target %s): kind %q, want %q", r.Destination.V, r.Target.Display(), r.TargetKind, w)
 		}
 	}
 }

@@ -9,32 +9,38 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
-	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
+	"github.com/sagefence/sagefence/internal/safefs"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
 )
 
-// varValue is a variable's value and where it came from.
+// varValue is a variable's value and where it came from: nil step when it
+// has no value at all.
 type varValue struct {
-	v      cty.Value
-	origin string
+	v    cty.Value
+	step *model.Step
 }
 
 // assigned is one assignment of a root variable from some source.
 type assigned struct {
-	v      cty.Value
-	raw    *string // --var / TF_VAR text, parsed according to the variable's type
+	v    cty.Value
+	raw  *string // --var / TF_VAR text, parsed according to the variable's type
+	step model.Step
+	// origin names the source in error messages and reasons ("--var x",
+	// "prod.tfvars:2").
 	origin string
-	file   string
-	line   int
+	// failed, when set, says that an input which may set the variable could
+	// not be read or parsed: the variable is unknown (never the value this
+	// input would have overridden) unless a later input sets it.
+	failed string
 }
 
 // rootVariables resolves the root module's variables in Terraform's
 // precedence order: default < TF_VAR_ < terraform.tfvars < terraform.tfvars.json
-// < *.auto.tfvars(.json) < --var-file / --var in command-line order.
+// < *.auto.tfvars(.json) < --var-file and --var in command-line order.
 func rootVariables(def *moduleDef, root string, opts surface.Options) (map[string]varValue, []model.Error) {
 	var errs []model.Error
 	assign := map[string]assigned{}
@@ -42,30 +48,36 @@ func rootVariables(def *moduleDef, root string, opts surface.Options) (map[strin
 		for _, name := range def.varOrder {
 			if s := opts.Getenv("TF_VAR_" + name); s != "" {
 				s := s
-				assign[name] = assigned{raw: &s, origin: "environment variable TF_VAR_" + name}
+				assign[name] = assigned{raw: &s, origin: "environment variable TF_VAR_" + name,
+					step: model.Step{Kind: model.StepEnvironment, Name: "var." + name, Via: "TF_VAR_" + name}}
 			}
 		}
 	}
 	for _, f := range autoVarFiles(root) {
-		errs = append(errs, readVarFile(f, def, assign)...)
+		kind := model.StepAutoTFVars
+		if b := filepath.Base(f); b == "terraform.tfvars" || b == "terraform.tfvars.json" {
+			kind = model.StepTFVars
+		}
+		errs = append(errs, readVarFile(f, kind, def, assign, opts.Jail)...)
 	}
-	// Command-line order is lost between --var-file and --var in Options:
-	// Terraform users put -var-file first in nearly every case, and a later
-	// --var always overrides a file, as here.
-	for _, f := range opts.VarFiles {
-		errs = append(errs, readVarFile(f, def, assign)...)
-	}
-	for _, kv := range opts.Vars {
-		name, raw, ok := strings.Cut(kv, "=")
+	for _, in := range opts.VarInputs {
+		if in.Kind == surface.VarFile {
+			// Named by the user: not confined to the scan root, still read
+			// only as a regular file of bounded size.
+			errs = append(errs, readVarFile(in.Value, model.StepVarFile, def, assign, nil)...)
+			continue
+		}
+		name, raw, ok := strings.Cut(in.Value, "=")
 		name = strings.TrimSpace(name)
 		if !ok || name == "" {
-			errs = append(errs, model.Error{Message: fmt.Sprintf("--var %q: expected name=value", kv)})
+			errs = append(errs, model.Error{Message: fmt.Sprintf("--var %q: expected name=value", in.Value)})
 			continue
 		}
 		if _, declared := def.variables[name]; !declared {
 			continue
 		}
-		assign[name] = assigned{raw: &raw, origin: "--var " + name}
+		assign[name] = assigned{raw: &raw, origin: "--var " + name,
+			step: model.Step{Kind: model.StepVarFlag, Name: "var." + name, Via: "--var"}}
 	}
 
 	out := map[string]varValue{}
@@ -76,28 +88,33 @@ func rootVariables(def *moduleDef, root string, opts surface.Options) (map[strin
 			out[name] = defaultValue(decl, "")
 			continue
 		}
+		step := a.step
+		if a.failed != "" {
+			out[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s is unknown: %s", name, a.failed)), step: &step}
+			continue
+		}
 		v := a.v
 		if a.raw != nil {
 			var err *model.Error
 			v, err = parseRawVar(decl, *a.raw, a.origin)
 			if err != nil {
 				errs = append(errs, *err)
-				out[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s has an invalid value (%s)", name, a.origin)), origin: a.origin}
+				out[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s has an invalid value (%s)", name, a.origin)), step: &step}
 				continue
 			}
 		}
 		cv, err := convertVar(decl, v)
 		if err != nil {
-			errs = append(errs, model.Error{File: a.file, Line: a.line,
+			errs = append(errs, model.Error{File: a.step.Range.File, Line: a.step.Range.StartLine,
 				Message: fmt.Sprintf("invalid value for var.%s (%s): %v", name, a.origin, err)})
-			out[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s has an invalid value (%s)", name, a.origin)), origin: a.origin}
+			out[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s has an invalid value (%s)", name, a.origin)), step: &step}
 			continue
 		}
 		if cv.IsNull() && !decl.nullable {
 			out[name] = defaultValue(decl, "")
 			continue
 		}
-		out[name] = varValue{v: cv, origin: a.origin}
+		out[name] = varValue{v: cv, step: &step}
 	}
 	return out, errs
 }
@@ -112,11 +129,12 @@ func defaultValue(decl *varDecl, scope string) varValue {
 		}
 		return varValue{v: unknownBecause(decl.typ, reason)}
 	}
+	step := &model.Step{Kind: model.StepVariableDefault, Name: "var." + decl.name, Range: decl.defaultRng}
 	v, err := convertVar(decl, decl.def)
 	if err != nil {
-		return varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s default does not match its type: %v", decl.name, err)), origin: decl.defaultLoc}
+		return varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s default does not match its type: %v", decl.name, err)), step: step}
 	}
-	return varValue{v: v, origin: decl.defaultLoc}
+	return varValue{v: v, step: step}
 }
 
 // convertVar applies optional() defaults and converts to the declared type.
@@ -148,13 +166,17 @@ func parseRawVar(decl *varDecl, raw, origin string) (cty.Value, *model.Error) {
 	return v, nil
 }
 
-// autoVarFiles lists the variable files Terraform loads automatically, in order.
+// autoVarFiles lists the variable files Terraform loads automatically, in
+// order. A name that exists but cannot be read (a dangling symlink, a FIFO)
+// is listed too, so that reading it fails loudly.
 func autoVarFiles(root string) []string {
 	var out []string
 	for _, n := range []string{"terraform.tfvars", "terraform.tfvars.json"} {
 		p := filepath.Join(root, n)
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			out = append(out, p)
+		if _, err := os.Lstat(p); err == nil {
+			if st, err := os.Stat(p); err != nil || !st.IsDir() {
+				out = append(out, p)
+			}
 		}
 	}
 	entries, err := os.ReadDir(root)
@@ -172,36 +194,49 @@ func autoVarFiles(root string) []string {
 	return append(out, auto...)
 }
 
-// readVarFile reads a .tfvars or .tfvars.json file into assign; names the
-// module does not declare are ignored.
-func readVarFile(path string, def *moduleDef, assign map[string]assigned) []model.Error {
-	src, err := os.ReadFile(path)
+// readVarFile reads a .tfvars or .tfvars.json file into assign, through
+// jail (nil: anywhere); names the module does not declare are ignored. kind
+// is the provenance step kind of its assignments. A file that cannot be
+// read or parsed marks every declared variable failed, and a value that
+// cannot be evaluated marks its variable failed: what the file would have
+// set is unknown, never the value it would have overridden.
+func readVarFile(path string, kind model.StepKind, def *moduleDef, assign map[string]assigned, jail *safefs.Jail) []model.Error {
+	failAll := func(why string) {
+		for _, name := range def.varOrder {
+			assign[name] = assigned{failed: fmt.Sprintf("%s, which may set it, %s", filepath.ToSlash(path), why), origin: filepath.ToSlash(path),
+				step: model.Step{Kind: kind, Name: "var." + name, Range: model.Range{File: path}}}
+		}
+	}
+	src, err := jail.ReadFile(path, 0)
 	if err != nil {
+		failAll("could not be read (" + describeFSError(err) + ")")
 		return []model.Error{{File: path, Message: "read variable file: " + describeFSError(err)}}
 	}
-	var f *hcl.File
-	var diags hcl.Diagnostics
-	if strings.HasSuffix(path, ".json") {
-		f, diags = hcljson.Parse(src, path)
-	} else {
-		f, diags = hclsyntax.ParseConfig(src, path, hcl.InitialPos)
-	}
+	f, diags := parseHCL(src, path)
 	if diags.HasErrors() || f == nil {
+		failAll("could not be parsed")
 		return diagErrors(diags)
 	}
 	attrs, diags := f.Body.JustAttributes()
 	errs := diagErrors(diags)
+	if diags.HasErrors() {
+		failAll("could not be parsed")
+		return errs
+	}
 	for name, a := range attrs {
 		if _, declared := def.variables[name]; !declared {
 			continue
 		}
+		rng := a.Expr.Range()
+		origin := fmt.Sprintf("%s:%d", filepath.ToSlash(path), rng.Start.Line)
+		step := model.Step{Kind: kind, Name: "var." + name, Range: model.Range{File: path, StartLine: rng.Start.Line, EndLine: rng.End.Line}}
 		v, diags := a.Expr.Value(nil)
 		if diags.HasErrors() {
 			errs = append(errs, diagErrors(diags)...)
+			assign[name] = assigned{failed: fmt.Sprintf("its value at %s could not be evaluated", origin), origin: origin, step: step}
 			continue
 		}
-		line := a.Expr.Range().Start.Line
-		assign[name] = assigned{v: v, origin: fmt.Sprintf("%s:%d", filepath.ToSlash(path), line), file: path, line: line}
+		assign[name] = assigned{v: v, origin: origin, step: step}
 	}
 	return errs
 }

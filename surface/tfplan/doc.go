@@ -42,8 +42,8 @@
 //   - Known identifiers (resources already in the prior state, and every
 //     resource of a state file) are linked by value: a subnet_id
 //     "subnet-0abc" gets the Ref of the instance whose id is "subnet-0abc".
-//   - Values carry Origin "<address> in <file>" (plus the references the
-//     configuration wrote, e.g. var.access) for messages.
+//   - Values carry a model.StepPlan provenance step: the instance address in
+//     the plan file, plus the references the configuration wrote (var.access).
 //
 // # Limits
 //

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sagefence/sagefence/awsfacts"
+	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -169,7 +171,7 @@ func TestNetworkModel(t *testing.T) {
 		case r.Destination.V == "0.0.0.0/0":
 			nat = r.TargetKind == "nat" && r.Target.Ref == "aws_nat_gateway.nat"
 		case r.Destination.V == "192.168.0.0/16":
-			local = r.TargetKind == "other" && r.Target.V == "local"
+			local = r.TargetKind == awsfacts.TargetLocal && r.Target.V == "local"
 		case r.Destination.V == "10.10.0.0/16":
 			separate = r.TargetKind == "nat" && r.Target.Ref == "aws_nat_gateway.nat"
 		}
@@ -318,7 +320,7 @@ func TestTrickyMappings(t *testing.T) {
 			"after_sensitive": map[string]any{"direct_internet_access": true},
 		}, map[string]any{"direct_internet_access": map[string]any{"references": []any{"var.access"}}}))
 		v := s.Notebooks[0].DirectInternetAccess
-		if v.V != "Disabled" || v.Resolution != model.Explicit || !strings.Contains(v.Origin, "sensitive") || !strings.Contains(v.Origin, "var.access") {
+		if v.V != "Disabled" || v.Resolution != model.Explicit || !strings.Contains(finding.DescribeProvenance(v.Provenance), "sensitive") || !strings.Contains(finding.DescribeProvenance(v.Provenance), "var.access") {
 			t.Errorf("value %+v", v)
 		}
 	})

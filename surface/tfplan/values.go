@@ -105,15 +105,17 @@ var refTargets = map[string][]string{
 	"referenced_security_group_id": {typeSecurityGroup},
 }
 
-func (a *attrs) origin(name string) string {
-	o := a.inst.Address + " in " + a.b.file
+// provenance is the plan step of an attribute: the instance in the plan
+// file, with the references its configuration wrote.
+func (a *attrs) provenance(name string) model.Provenance {
+	step := model.Step{Kind: model.StepPlan, Name: a.inst.Address, Range: model.Range{File: a.b.file}}
 	if r := a.refs(name); len(r) > 0 {
-		o += ", written as " + strings.Join(significantRefs(r), ", ")
+		step.Detail = strings.Join(significantRefs(r), ", ")
 	}
 	if v, ok := a.sensitive[name].(bool); ok && v {
-		o += " (sensitive)"
+		step.Via = "sensitive"
 	}
-	return o
+	return model.Provenance{step}
 }
 
 // significantRefs drops the prefix forms Terraform lists after each reference.
@@ -155,10 +157,10 @@ func (a *attrs) str(name string, ref bool) model.Str {
 			l := a.link(name, false)
 			switch {
 			case len(l.linked) == 1:
-				return model.Str{Ref: l.linked[0], Resolution: model.Explicit, Origin: a.origin(name), Range: rng}
+				return model.Str{Ref: l.linked[0], Resolution: model.Explicit, Provenance: a.provenance(name), Range: rng}
 			case len(l.linked) == 0 && len(l.unlinked) == 1 && strings.HasPrefix(l.unlinked[0], "local."):
 				// Set through a local the plan does not record: set, not linked.
-				return model.Str{Ref: l.unlinked[0], Resolution: model.Explicit, Origin: a.origin(name), Range: rng}
+				return model.Str{Ref: l.unlinked[0], Resolution: model.Explicit, Provenance: a.provenance(name), Range: rng}
 			case l.nullFromConstants():
 				return model.Str{Resolution: model.Default, Range: rng}
 			}
@@ -175,7 +177,7 @@ func (a *attrs) str(name string, ref bool) model.Str {
 		// Null, absent or empty: omitted (a state stores "" for unset strings).
 		return model.Str{Resolution: model.Default, Range: rng}
 	}
-	out := model.Str{V: s, Resolution: a.resolution(name), Origin: a.origin(name), Range: rng}
+	out := model.Str{V: s, Resolution: a.resolution(name), Provenance: a.provenance(name), Range: rng}
 	if ref {
 		out.Ref = a.linkKnown(name, s)
 	}
@@ -210,9 +212,9 @@ func (a *attrs) list(name string) model.List {
 		if len(lr.linked) == 0 && len(lr.unlinked) == 0 {
 			return model.List{Resolution: model.Unknown, Reason: a.unknownReason(name), Range: rng}
 		}
-		l := model.List{Resolution: model.Explicit, Origin: a.origin(name), Range: rng}
+		l := model.List{Resolution: model.Explicit, Provenance: a.provenance(name), Range: rng}
 		for _, addr := range lr.linked {
-			l.Items = append(l.Items, model.Str{Ref: addr, Resolution: model.Explicit, Origin: l.Origin, Range: rng})
+			l.Items = append(l.Items, model.Str{Ref: addr, Resolution: model.Explicit, Provenance: l.Provenance, Range: rng})
 		}
 		for _, u := range lr.unlinked {
 			l.Items = append(l.Items, model.Str{Resolution: model.Unknown, Range: rng,
@@ -233,7 +235,7 @@ func (a *attrs) list(name string) model.List {
 	if len(items) == 0 && !a.hasConfig {
 		res = model.Default
 	}
-	l := model.List{Resolution: res, Origin: a.origin(name), Range: rng}
+	l := model.List{Resolution: res, Provenance: a.provenance(name), Range: rng}
 	elemUnknown, _ := a.unknown[name].([]any)
 	var pending []int
 	for i, it := range items {
@@ -249,7 +251,7 @@ func (a *attrs) list(name string) model.List {
 		if !ok {
 			continue
 		}
-		item := model.Str{V: s, Resolution: res, Origin: l.Origin, Range: rng}
+		item := model.Str{V: s, Resolution: res, Provenance: l.Provenance, Range: rng}
 		item.Ref = a.b.byID[s]
 		l.Items = append(l.Items, item)
 	}
@@ -264,7 +266,7 @@ func (a *attrs) list(name string) model.List {
 		}
 		for i, idx := range pending {
 			if i < len(free) {
-				l.Items[idx] = model.Str{Ref: free[i], Resolution: model.Explicit, Origin: l.Origin, Range: rng}
+				l.Items[idx] = model.Str{Ref: free[i], Resolution: model.Explicit, Provenance: l.Provenance, Range: rng}
 			}
 		}
 	}
@@ -293,7 +295,7 @@ func (a *attrs) boolean(name string) model.Bool {
 	if !ok {
 		return model.Bool{Resolution: model.Default, Range: rng}
 	}
-	return model.Bool{V: v, Resolution: a.resolution(name), Origin: a.origin(name), Range: rng}
+	return model.Bool{V: v, Resolution: a.resolution(name), Provenance: a.provenance(name), Range: rng}
 }
 
 // integer reads a number attribute.
