@@ -16,9 +16,11 @@
 //     Mercurial sources are refused with an error naming the source.
 //   - Every download is bounded: Options.MaxBytes (bytes downloaded and bytes
 //     written), Options.MaxFiles (files written) and Options.Timeout (per
-//     module). Archive entries cannot leave their directory (absolute paths,
-//     "..", links are refused), and symlinks in a Git checkout must stay
-//     inside it.
+//     module); a git transfer is measured while it runs and stopped when it
+//     outgrows MaxBytes. Archive entries cannot leave their directory
+//     (absolute paths, "..", links are refused), and symlinks in a Git
+//     checkout must stay inside it. git runs without the user's or system's
+//     configuration (no URL rewrites, credential helpers, hooks or prompts).
 //   - The cache is keyed by source and version: a registry module by its
 //     address and resolved version, any other source by its location
 //     (including ?ref=). An entry is written to a temporary directory and
@@ -215,14 +217,14 @@ func (f *Fetcher) location(ctx context.Context, loc, key string) (string, error)
 	var dir string
 	var err error
 	switch forced, rest := forcedGetter(src); {
+	case isSCPLike(rest):
+		return "", fmt.Errorf("SSH Git sources are not downloaded (only https); run `terraform init` and scan with .terraform/modules in place")
 	case forced == "git":
 		dir, err = f.gitSource(ctx, rest, key)
 	case forced != "":
 		return "", fmt.Errorf("%s:: sources are not downloaded by sagefence (only registry, git:: over https and https archives); run `terraform init` and scan with .terraform/modules in place", forced)
 	case isGitHubShorthand(src):
 		dir, err = f.location(ctx, "git::"+githubURL(src), key)
-	case isSCPLike(src):
-		return "", fmt.Errorf("SSH Git sources are not downloaded (only https); run `terraform init` and scan with .terraform/modules in place")
 	case strings.HasPrefix(src, "https://") || strings.HasPrefix(src, "http://"):
 		dir, err = f.httpSource(ctx, src, key)
 	default:

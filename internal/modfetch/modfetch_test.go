@@ -2,6 +2,7 @@ package modfetch_test
 
 import (
 	"context"
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -246,6 +247,7 @@ func TestRefusedSources(t *testing.T) {
 		{"https://127.0.0.1:1/x.zip?archive=rar", "not supported"},
 		{"git::ssh://git@example.com/x.git", `scheme "ssh"`},
 		{"git@github.com:org/repo.git", "SSH Git sources"},
+		{"git::git@github.com:org/repo.git?ref=v1", "SSH Git sources"},
 		{"s3::https://s3.amazonaws.com/bucket/x.zip", "s3:: sources are not downloaded"},
 		{"gcs::https://www.googleapis.com/storage/v1/b/x.zip", "gcs:: sources"},
 		{"hg::https://example.com/repo", "hg:: sources"},
@@ -273,5 +275,20 @@ func TestTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %s", d)
+	}
+}
+
+func TestGitSizeLimit(t *testing.T) {
+	git := mt.StartGitServer(t)
+	big := make([]byte, 3<<20)
+	rand.Read(big) // incompressible
+	repo, _ := git.Repo(t, "big", mt.Commit{Files: map[string]string{"main.tf": "# x\n", "blob.bin": string(big)}})
+	f := newFetcher(t, nil, func(o *modfetch.Options) { o.MaxBytes = 1 << 20 })
+	_, err := f.Download(context.Background(), "git::"+repo, "")
+	if err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("err = %v, want the size limit named", err)
+	}
+	if entries, _ := os.ReadDir(f.CacheDir()); len(entries) != 0 {
+		t.Errorf("cache holds %d entries after a refused download", len(entries))
 	}
 }

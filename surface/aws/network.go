@@ -379,7 +379,8 @@ func (s *regionScope) vpcEndpoint(ep ec2types.VpcEndpoint) *model.VPCEndpoint {
 func (s *regionScope) securityGroup(g ec2types.SecurityGroup) *model.SecurityGroup {
 	id := sdkaws.ToString(g.GroupId)
 	out := &model.SecurityGroup{Meta: s.meta(TypeSecurityGroup, id, id, sdkaws.ToString(g.GroupName), sdkaws.ToString(g.SecurityGroupArn)),
-		VpcID: ref(sdkaws.ToString(g.VpcId)), EgressDeclared: true, EgressComplete: true}
+		VpcID: ref(sdkaws.ToString(g.VpcId)), EgressDeclared: true, EgressComplete: true,
+		VPCDefault: sdkaws.ToString(g.GroupName) == "default"}
 	for _, p := range g.IpPermissionsEgress {
 		out.Egress = append(out.Egress, sgRule(id, p))
 	}
