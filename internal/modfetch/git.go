@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 )
 
 var commitRef = regexp.MustCompile(`^[0-9a-fA-F]{7,64}$`)
@@ -71,6 +72,11 @@ func (f *Fetcher) gitCheckout(ctx context.Context, remote, ref, dir string) erro
 	if _, err := f.git(ctx, dir, "init", "-q"); err != nil {
 		return err
 	}
+	// The transfer is watched: a repository that grows beyond the size
+	// limit is stopped while it downloads, not after.
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	go watchSize(ctx, dir, f.opts.MaxBytes, stop)
 	if _, err := f.git(ctx, dir, "fetch", "-q", "--no-tags", "--depth=1", "--", remote, want); err != nil {
 		if !commitRef.MatchString(ref) || ctx.Err() != nil {
 			return err
@@ -111,11 +117,43 @@ func (f *Fetcher) git(ctx context.Context, dir string, args ...string) (string, 
 			msg = msg[:400] + "..."
 		}
 		if ctx.Err() != nil {
-			return "", fmt.Errorf("git %s: %w", args[0], ctx.Err())
+			return "", fmt.Errorf("git %s: %w", args[0], context.Cause(ctx))
 		}
 		return "", fmt.Errorf("git %s: %v: %s", args[0], err, msg)
 	}
 	return out.String(), nil
+}
+
+// sizeCheckInterval is how often a running git transfer is measured.
+const sizeCheckInterval = 200 * time.Millisecond
+
+// errTooLarge stops a transfer that grew beyond the size limit.
+var errTooLarge = errors.New("the repository is larger than the size limit")
+
+// watchSize cancels ctx with errTooLarge once dir holds more than max bytes.
+func watchSize(ctx context.Context, dir string, max int64, stop context.CancelCauseFunc) {
+	t := time.NewTicker(sizeCheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			var total int64
+			filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					if info, err := d.Info(); err == nil {
+						total += info.Size()
+					}
+				}
+				return nil
+			})
+			if total > max {
+				stop(fmt.Errorf("%w (%d bytes)", errTooLarge, max))
+				return
+			}
+		}
+	}
 }
 
 // checkTree enforces the limits on a checked-out tree and that every

@@ -16,9 +16,11 @@
 //     Mercurial sources are refused with an error naming the source.
 //   - Every download is bounded: Options.MaxBytes (bytes downloaded and bytes
 //     written), Options.MaxFiles (files written) and Options.Timeout (per
-//     module). Archive entries cannot leave their directory (absolute paths,
-//     "..", links are refused), and symlinks in a Git checkout must stay
-//     inside it.
+//     module); a git transfer is measured while it runs and stopped when it
+//     outgrows MaxBytes. Archive entries cannot leave their directory
+//     (absolute paths, "..", links are refused), and symlinks in a Git
+//     checkout must stay inside it. git runs without the user's or system's
+//     configuration (no URL rewrites, credential helpers, hooks or prompts).
 //   - The cache is keyed by source and version: a registry module by its
 //     address and resolved version, any other source by its location
 //     (including ?ref=). An entry is written to a temporary directory and

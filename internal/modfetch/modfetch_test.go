@@ -2,6 +2,7 @@ package modfetch_test
 
 import (
 	"context"
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -273,5 +274,20 @@ func TestTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %s", d)
+	}
+}
+
+func TestGitSizeLimit(t *testing.T) {
+	git := mt.StartGitServer(t)
+	big := make([]byte, 3<<20)
+	rand.Read(big) // incompressible
+	repo, _ := git.Repo(t, "big", mt.Commit{Files: map[string]string{"main.tf": "# x\n", "blob.bin": string(big)}})
+	f := newFetcher(t, nil, func(o *modfetch.Options) { o.MaxBytes = 1 << 20 })
+	_, err := f.Download(context.Background(), "git::"+repo, "")
+	if err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("err = %v, want the size limit named", err)
+	}
+	if entries, _ := os.ReadDir(f.CacheDir()); len(entries) != 0 {
+		t.Errorf("cache holds %d entries after a refused download", len(entries))
 	}
 }

@@ -262,6 +262,25 @@ func FuzzScan(f *testing.F) {
 	})
 }
 
+// TestTemplateLeftoversTakeFewParses: a script read with file() from a
+// Terraform template keeps its ${...} expressions; they are variables to the
+// scan (hosts built from them are not judged), however many there are.
+func TestTemplateLeftoversTakeFewParses(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("#!/bin/bash\n")
+	for i := range 200 {
+		fmt.Fprintf(&b, "echo ${var.setting_%d} ${lookup(var.m, \"k%d\")}\n", i, i)
+	}
+	b.WriteString("pip install --index-url ${var.index_url} x\ncurl -O https://github.com/o/r/archive/${local.ref}.tgz\n")
+	hits, err := Scan(b.String())
+	if err != nil {
+		t.Fatalf("Scan: %v", err)
+	}
+	if len(hits) != 1 || hits[0].Line != 203 || hits[0].Kind != Download {
+		t.Errorf("hits = %+v, want the curl of github.com at line 203", hits)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name     string
