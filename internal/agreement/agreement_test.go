@@ -46,12 +46,15 @@ var plannedAttr = map[string]struct{ attr, controlID string }{
 	"aws_sagemaker_domain":            {"app_network_access_type", control.DomainVpcOnlyID},
 }
 
-// comparedControls are the controls whose statuses check (c) compares: the
-// three security controls and the three pitfall controls.
-var comparedControls = []string{
-	control.DirectInternetAccessID, control.InVPCID, control.DomainVpcOnlyID,
-	control.PrivateServiceAccessID, control.SecurityGroupHTTPSEgressID, control.LifecyclePublicFetchID,
-}
+// comparedControls are the controls whose statuses check (c) compares:
+// every control of the catalog.
+var comparedControls = func() []string {
+	var ids []string
+	for _, c := range control.All() {
+		ids = append(ids, c.ID)
+	}
+	return ids
+}()
 
 // now fixes suppression expiry so that both scans judge it the same way.
 var now = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
