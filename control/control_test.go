@@ -68,11 +68,14 @@ func TestInVPC(t *testing.T) {
 		want   finding.Status
 	}{
 		{"subnet and groups", subnet, sgs, finding.Pass},
-		{"no subnet", mt.Default(""), sgs, finding.Fail},
-		{"subnet without groups", subnet, model.List{Resolution: model.Default}, finding.Fail},
-		{"subnet with empty groups", subnet, model.List{Resolution: model.Explicit}, finding.Fail},
-		{"unknown subnet", mt.Unknown("data.aws_subnet.x"), sgs, finding.Unknown},
-		{"unknown groups", subnet, model.List{Resolution: model.Unknown, Reason: "var.sgs has no value"}, finding.Unknown},
+		{"no subnet", model.Str{Resolution: model.Default}, sgs, finding.Fail},
+		{"subnet without groups", subnet, model.List{Resolution: model.Default}, finding.Pass},
+		{"subnet with empty groups", subnet, model.List{Resolution: model.Explicit}, finding.Pass},
+		{"not known whether a subnet is set", model.Str{Resolution: model.Unknown, Reason: "var.subnet has no value"}, sgs, finding.Unknown},
+		{"subnet set, value unknown", model.Str{Resolution: model.Unknown, Present: true, Reason: "Fn::ImportValue x is resolved at deploy time"}, sgs, finding.Pass},
+		{"subnet set, value unknown, no groups", model.Str{Resolution: model.Unknown, Present: true, Reason: "data.aws_ssm_parameter.x is read at plan"}, model.List{Resolution: model.Default}, finding.Pass},
+		{"no subnet, set to empty", mt.Lit(""), sgs, finding.Fail},
+		{"unknown groups", subnet, model.List{Resolution: model.Unknown, Reason: "var.sgs has no value"}, finding.Pass},
 	}
 	c, _ := Lookup(InVPCID)
 	for _, tt := range tests {

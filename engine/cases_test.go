@@ -23,6 +23,14 @@ func key(controlID, address, status string) string {
 	return controlID + " " + address + " " + status
 }
 
+// rootKey is key plus the root, for cases that name roots.
+func rootKey(k, root string, byRoot bool) string {
+	if !byRoot {
+		return k
+	}
+	return k + " root=" + root
+}
+
 // TestCases runs every case of testdata/cases through the whole engine.
 func TestCases(t *testing.T) {
 	dirs, err := filepath.Glob("../testdata/cases/*/expected.json")
@@ -72,9 +80,16 @@ func runCase(t *testing.T, dir string) {
 		Now:      now,
 	})
 
+	byRoot := false
+	for _, e := range spec.Findings {
+		byRoot = byRoot || e.Root != ""
+	}
 	actual := map[string]finding.Finding{}
 	for _, f := range res.Findings {
-		k := key(f.ControlID, f.Resource.Address, string(f.Status))
+		if f.Surface == "terraform" && f.Resource.Root == "" {
+			t.Errorf("%s %s: a Terraform finding without resource.root", f.ControlID, f.Resource.Address)
+		}
+		k := rootKey(key(f.ControlID, f.Resource.Address, string(f.Status)), f.Resource.Root, byRoot)
 		if _, dup := actual[k]; dup {
 			t.Errorf("duplicate finding %s", k)
 		}
@@ -85,7 +100,7 @@ func runCase(t *testing.T, dir string) {
 		if _, ok := control.Lookup(e.ControlID); !ok {
 			t.Errorf("expected.json names unknown control %q", e.ControlID)
 		}
-		k := key(e.ControlID, e.Address, e.Status)
+		k := rootKey(key(e.ControlID, e.Address, e.Status), e.Root, byRoot)
 		expected[k] = true
 		f, ok := actual[k]
 		if !ok {

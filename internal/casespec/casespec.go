@@ -68,6 +68,9 @@ type Finding struct {
 	ControlID string `json:"control_id"`
 	Address   string `json:"address"`
 	Status    string `json:"status"`
+	// Root, when any finding of the case gives one, is part of the
+	// finding's identity: the same address may then occur once per root.
+	Root string `json:"root,omitempty"`
 	// Optional checks.
 	Surface         string  `json:"surface,omitempty"`
 	Resolution      string  `json:"resolution,omitempty"`

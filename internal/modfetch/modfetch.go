@@ -217,14 +217,14 @@ func (f *Fetcher) location(ctx context.Context, loc, key string) (string, error)
 	var dir string
 	var err error
 	switch forced, rest := forcedGetter(src); {
+	case isSCPLike(rest):
+		return "", fmt.Errorf("SSH Git sources are not downloaded (only https); run `terraform init` and scan with .terraform/modules in place")
 	case forced == "git":
 		dir, err = f.gitSource(ctx, rest, key)
 	case forced != "":
 		return "", fmt.Errorf("%s:: sources are not downloaded by sagefence (only registry, git:: over https and https archives); run `terraform init` and scan with .terraform/modules in place", forced)
 	case isGitHubShorthand(src):
 		dir, err = f.location(ctx, "git::"+githubURL(src), key)
-	case isSCPLike(src):
-		return "", fmt.Errorf("SSH Git sources are not downloaded (only https); run `terraform init` and scan with .terraform/modules in place")
 	case strings.HasPrefix(src, "https://") || strings.HasPrefix(src, "http://"):
 		dir, err = f.httpSource(ctx, src, key)
 	default:

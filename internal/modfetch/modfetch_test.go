@@ -247,6 +247,7 @@ func TestRefusedSources(t *testing.T) {
 		{"https://127.0.0.1:1/x.zip?archive=rar", "not supported"},
 		{"git::ssh://git@example.com/x.git", `scheme "ssh"`},
 		{"git@github.com:org/repo.git", "SSH Git sources"},
+		{"git::git@github.com:org/repo.git?ref=v1", "SSH Git sources"},
 		{"s3::https://s3.amazonaws.com/bucket/x.zip", "s3:: sources are not downloaded"},
 		{"gcs::https://www.googleapis.com/storage/v1/b/x.zip", "gcs:: sources"},
 		{"hg::https://example.com/repo", "hg:: sources"},

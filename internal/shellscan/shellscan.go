@@ -306,6 +306,14 @@ func (s *scanner) stmt(u unit, st *syntax.Stmt, depth int) {
 			at.text = s.logicalLine(at.line)
 		}
 		cfgFile, shellStdin = s.command(words, targets, hasHeredoc, at, depth)
+		if shellStdin && depth < maxDepth {
+			// bash <<< "pip install x": a here-string a shell reads as commands.
+			for _, r := range st.Redirs {
+				if r.Op == syntax.WordHdoc && r.Word != nil {
+					s.scanString(u.word(r.Word), at, depth+1)
+				}
+			}
+		}
 	case *syntax.DeclClause:
 		for _, a := range c.Args {
 			if a.Name != nil && !a.Naked && a.Value != nil {

@@ -137,6 +137,9 @@ func TestScan(t *testing.T) {
 		{"cloudformation pseudo parameter", "aws s3 cp s3://bucket-${AWS::Region}/setup.sh /tmp/\npip install x", []want{{2, PipInstall}}},
 		{"terraform directives", "%{ if install }\npip install x\n%{ endif }", []want{{2, PipInstall}}},
 		{"export in declare form", "declare -x PIP_INDEX_URL=https://mirror.internal/simple\npip install x", nil},
+		{"eval", "eval \"pip install x\"", []want{{1, PipInstall}}},
+		{"here-string fed to bash", "sudo -u ec2-user bash <<< 'conda install -y numpy'", []want{{1, CondaInstall}}},
+		{"here-string to python is data", "python3 <<< 'print(\"pip install x\")'", nil},
 		{"local proxy in function", "f() {\n  export https_proxy=http://10.0.0.10:3128\n}\nf\ncurl -O https://github.com/x", nil},
 	}
 	for _, tt := range tests {

@@ -252,7 +252,14 @@ func (mi *modInst) eval(expr hcl.Expression, sc *scope) cty.Value {
 	if diags.HasErrors() {
 		re.diags(diags)
 		r := expr.Range()
-		return unknownBecause(cty.DynamicPseudoType, "evaluation error at "+fileLine(r))
+		reason := "evaluation error at " + fileLine(r)
+		for _, d := range diags {
+			if strings.Contains(d.Detail, budgetPhrase) {
+				reason += ": " + d.Detail
+				break
+			}
+		}
+		return unknownBecause(cty.DynamicPseudoType, reason)
 	}
 	if size := valueSize(v, maxValueSize); size > maxValueSize {
 		return mi.overBudget(expr, fmt.Sprintf("its value is larger than the evaluation budget of %s per value", safefs.Human(maxValueSize)))
@@ -345,7 +352,7 @@ func (mi *modInst) evalContext(traversals []hcl.Traversal, sc *scope) *hcl.EvalC
 				dataObjs[typ] = map[string]cty.Value{}
 			}
 			dataObjs[typ][name] = unknownBecause(cty.DynamicPseudoType,
-				fmt.Sprintf("data.%s.%s is read at apply; run `sagefence audit` or scan a plan", typ, name))
+				fmt.Sprintf("data.%s.%s is read by Terraform during plan, not by a static scan; scan the plan JSON or run `sagefence audit`", typ, name))
 		default:
 			name, ok := attrAt(t, 1)
 			if !ok {
