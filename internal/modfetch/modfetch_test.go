@@ -316,3 +316,23 @@ func TestStaleLeftoversAreRemoved(t *testing.T) {
 		}
 	}
 }
+
+// TestArchiveGlobSubdir: the form GitHub archives take in X-Terraform-Get,
+// URL//*?archive=tar.gz, reads the archive's single top-level directory.
+func TestArchiveGlobSubdir(t *testing.T) {
+	reg := mt.StartRegistry(t)
+	url := reg.AddArchive("tarball-v1", mt.TarGz(t, map[string]string{
+		"org-mod-1a2b3c/":            "",
+		"org-mod-1a2b3c/main.tf":     "# top\n",
+		"org-mod-1a2b3c/sub/main.tf": "# sub\n",
+	}))
+	reg.Add("acme", "globbed", "aws", "1.0.0", url+"//*?archive=tar.gz")
+	f := newFetcher(t, reg, nil)
+	dir, err := f.Download(context.Background(), reg.Host+"/acme/globbed/aws//sub", "1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(dir, "main.tf")); got != "# sub\n" {
+		t.Errorf("main.tf = %q", got)
+	}
+}
