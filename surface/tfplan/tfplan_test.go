@@ -533,6 +533,9 @@ func FuzzLoadPlan(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"format_version":"1.0","values":{"root_module":{"child_modules":[{"address":"module.a","resources":[]}]}}}`))
+	// Hostile: nesting past encoding/json's limit, and deep but accepted.
+	f.Add([]byte(`{"format_version":"1.0","terraform_version":"1.11.0","values":` + strings.Repeat("[", 10001) + `}`))
+	f.Add([]byte(`{"format_version":"1.0","terraform_version":"1.11.0","values":{"root_module":{"resources":[{"values":` + strings.Repeat("[", 500) + strings.Repeat("]", 500) + `}]}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res := Load(context.Background(), bytes.NewReader(data), "fuzz.json")
 		if len(res.Sets)+len(res.Errors) != 1 {
