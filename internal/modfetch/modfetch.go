@@ -139,11 +139,32 @@ func New(opts Options) (*Fetcher, error) {
 	if opts.Git == "" {
 		opts.Git = "git"
 	}
+	removeStale(abs)
 	f := &Fetcher{opts: opts, calls: map[string]*call{}, services: map[string]*call{}}
 	if opts.HTTPClient == nil {
 		f.opts.HTTPClient = &http.Client{CheckRedirect: f.checkRedirect}
 	}
 	return f, nil
+}
+
+// staleAfter is the age after which a leftover of an interrupted download
+// (a process killed mid-download) is removed.
+const staleAfter = 24 * time.Hour
+
+// removeStale deletes the temporary entries of downloads that never finished.
+func removeStale(cache string) {
+	entries, err := os.ReadDir(cache)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".partial-") && !strings.HasPrefix(e.Name(), ".download-") {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > staleAfter {
+			os.RemoveAll(filepath.Join(cache, e.Name()))
+		}
+	}
 }
 
 // CacheDir is the absolute cache directory (symlinks resolved).

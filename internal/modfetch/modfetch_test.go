@@ -292,3 +292,27 @@ func TestGitSizeLimit(t *testing.T) {
 		t.Errorf("cache holds %d entries after a refused download", len(entries))
 	}
 }
+
+func TestStaleLeftoversAreRemoved(t *testing.T) {
+	cache := t.TempDir()
+	old := filepath.Join(cache, ".partial-123")
+	fresh := filepath.Join(cache, ".partial-456")
+	kept := filepath.Join(cache, "0123456789abcdef01234567")
+	for _, d := range []string{old, fresh, kept} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	past := time.Now().Add(-48 * time.Hour)
+	os.Chtimes(old, past, past)
+	os.Chtimes(kept, past, past)
+	newFetcher(t, nil, func(o *modfetch.Options) { o.CacheDir = cache })
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("a day-old partial download is kept: %v", err)
+	}
+	for _, d := range []string{fresh, kept} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s was removed: %v", filepath.Base(d), err)
+		}
+	}
+}
