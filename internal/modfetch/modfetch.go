@@ -72,6 +72,9 @@ type Options struct {
 	Git string
 	// AllowLoopbackHTTP lets plain http reach loopback hosts (tests only).
 	AllowLoopbackHTTP bool
+	// Token returns the API token of a registry host ("" for none); it is
+	// sent only to that host's module API (EnvToken reads TF_TOKEN_*).
+	Token func(host string) string
 }
 
 // Defaults of Options.
