@@ -946,3 +946,18 @@ resource "aws_route_table" "rt" {
 		}
 	}
 }
+
+// TestValueErrorsAreNotValidateErrors: an expression that fails only with
+// the values it was given (a function on a resource's splat) is unknown with
+// the reason, not an error, since terraform validate accepts it; the same
+// failure on literals only is validate's error.
+func TestValueErrorsAreNotValidateErrors(t *testing.T) {
+	v, errs := evalLocal(t, "coalescelist(aws_route_table.none[*].id, [])\n}\nresource \"aws_route_table\" \"none\" {\n  count = 0\n  vpc_id = \"vpc-1\"")
+	if len(errs) != 0 || unmarked(v).IsKnown() || !strings.Contains(marksOf(v).reason(""), "terraform validate does not") {
+		t.Errorf("a value-dependent failure: %#v %v", v, errs)
+	}
+	_, errs = evalLocal(t, "coalescelist([], [])")
+	if len(errs) != 1 || errs[0].Line != 2 || !strings.Contains(errs[0].Message, "coalescelist") {
+		t.Errorf("errors %v, want one for the literal coalescelist on line 2", errs)
+	}
+}
