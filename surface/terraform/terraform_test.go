@@ -961,3 +961,13 @@ func TestValueErrorsAreNotValidateErrors(t *testing.T) {
 		t.Errorf("errors %v, want one for the literal coalescelist on line 2", errs)
 	}
 }
+
+// TestNullAttributeIsKnownAfterApply: a resource attribute written as null
+// is what the provider computes at apply, so a reference sees it unknown.
+func TestNullAttributeIsKnownAfterApply(t *testing.T) {
+	v, errs := evalLocal(t, "aws_subnet.a.availability_zone\n}\nresource \"aws_subnet\" \"a\" {\n  vpc_id            = \"vpc-1\"\n  availability_zone = null")
+	if len(errs) != 0 || unmarked(v).IsKnown() || unmarked(v).IsNull() ||
+		!strings.Contains(marksOf(v).reason(""), "aws_subnet.a.availability_zone is not set in the configuration") {
+		t.Errorf("got %#v %v, want unknown naming the attribute", v, errs)
+	}
+}

@@ -1,33 +1,26 @@
-variable "ipv6_cidr" {
+variable "availability_zone" {
   type    = string
   default = null
 }
 
-variable "enable_ipv6" {
-  type    = bool
-  default = true
-}
-
-# ipv6_cidr_block is written as null: the provider computes it at apply
-# (assign_generated_ipv6_cidr_block), so references see an unknown value,
-# never null, and cidrsubnet() below is no error.
 resource "aws_vpc" "this" {
-  count                            = 1
-  cidr_block                       = "10.0.0.0/16"
-  assign_generated_ipv6_cidr_block = var.enable_ipv6 ? true : null
-  ipv6_cidr_block                  = var.ipv6_cidr
+  cidr_block = "10.0.0.0/16"
 }
 
+# availability_zone is written as null: the provider computes it at apply,
+# so references see a value known only after apply, never null, and
+# upper() below is no error.
 resource "aws_subnet" "private" {
-  count           = 2
-  vpc_id          = aws_vpc.this[0].id
-  cidr_block      = cidrsubnet("10.0.0.0/16", 8, count.index)
-  ipv6_cidr_block = var.enable_ipv6 ? cidrsubnet(aws_vpc.this[0].ipv6_cidr_block, 8, count.index) : null
+  count             = 1
+  vpc_id            = aws_vpc.this.id
+  cidr_block        = "10.0.1.0/24"
+  availability_zone = var.availability_zone
 }
 
 resource "aws_security_group" "notebook" {
-  name   = "notebook"
-  vpc_id = aws_vpc.this[0].id
+  name        = "notebook"
+  description = "notebook in ${upper(aws_subnet.private[0].availability_zone)}"
+  vpc_id      = aws_vpc.this.id
 }
 
 resource "aws_sagemaker_notebook_instance" "research" {
