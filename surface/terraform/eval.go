@@ -57,6 +57,8 @@ type rootEval struct {
 	instances int
 	// outsideSeen are the file function calls already reported as gaps.
 	outsideSeen map[string]bool
+	// hasFor caches whether an expression holds a for expression.
+	hasFor map[hcl.Expression]bool
 }
 
 type rootResult struct {
@@ -289,7 +291,7 @@ func (mi *modInst) eval(expr hcl.Expression, sc *scope) cty.Value {
 		return unknownBecause(cty.DynamicPseudoType, "evaluation was stopped")
 	}
 	ctx := mi.evalContext(expr.Variables(), sc)
-	if n := forIterations(expr, ctx); n > maxCollection {
+	if n := re.forIterations(expr, ctx); n > maxCollection {
 		return mi.overBudget(expr, fmt.Sprintf("its for expressions would run about %.0f iterations, more than the evaluation budget of %d", n, maxCollection))
 	}
 	v, diags := expr.Value(ctx)
@@ -313,10 +315,12 @@ func (mi *modInst) eval(expr hcl.Expression, sc *scope) cty.Value {
 		}
 		return unknownBecause(cty.DynamicPseudoType, reason)
 	}
-	if size := valueSize(v, maxValueSize); size > maxValueSize {
-		return mi.overBudget(expr, fmt.Sprintf("its value is larger than the evaluation budget of %s per value", safefs.Human(maxValueSize)))
-	} else if size > bigValue && !re.budget.spend(size) {
-		return mi.overBudget(expr, re.budget.exhaustedError().Error())
+	if _, isRef := expr.(*hclsyntax.ScopeTraversalExpr); !isRef { // a reference makes no new value
+		if size := valueSize(v, maxValueSize); size > maxValueSize {
+			return mi.overBudget(expr, fmt.Sprintf("its value is larger than the evaluation budget of %s per value", safefs.Human(maxValueSize)))
+		} else if size > bigValue && !re.budget.spend(size) {
+			return mi.overBudget(expr, re.budget.exhaustedError().Error())
+		}
 	}
 	return mi.withTemplateText(expr, ctx, v)
 }
