@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -155,6 +156,9 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if err := confineDiscoveredConfig(cfg, opts.ConfigFile != "", jail); err != nil {
+		return err
+	}
 	start := time.Now().UTC()
 	var found engine.Inputs
 	res := engine.Scan(cmd.Context(), opts.Paths, engine.Options{
@@ -184,6 +188,27 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	redact.Result(res)
 	recordErr := recordResult(cmd.Context(), io.info(opts.Quiet), opts.Record.withConfig(cmd, io, cfg), res)
 	return withFollowUpError(io, opts.emit(io, fmtr, res), recordErr)
+}
+
+// confineDiscoveredConfig refuses a discovered .sagefence.yaml (part of the
+// scanned content) whose var_files or SQLite store lie outside the scan
+// root: the repository must not steer reads or writes outside itself. A file
+// named with --config is the user's own and is trusted.
+func confineDiscoveredConfig(cfg *config.Config, explicit bool, jail *safefs.Jail) error {
+	if cfg == nil || explicit {
+		return nil
+	}
+	for _, f := range cfg.VarFiles {
+		if _, err := jail.Check(f); errors.Is(err, safefs.ErrOutside) {
+			return usagef("%s: var_files: %v; name the file with --config to trust it", cfg.Path, err)
+		}
+	}
+	if cfg.Store != "" && !strings.Contains(cfg.Store, "://") {
+		if _, err := jail.Check(cfg.Store); errors.Is(err, safefs.ErrOutside) {
+			return usagef("%s: store: %v; name the file with --config to trust it", cfg.Path, err)
+		}
+	}
+	return nil
 }
 
 // checkAssignments validates NAME=VALUE arguments and returns them unchanged.
