@@ -2,10 +2,19 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: build test check lint fuzz bench example
+.PHONY: build test check lint fuzz bench example release-snapshot
 
 build:
 	$(GO) build -o bin/sagefence ./cmd/sagefence
+
+## release-snapshot: the release artefacts, offline and without goreleaser
+## (internal/release): archives, CycloneDX SBOMs and checksums.txt in dist/,
+## checked, and the binary for this machine run. RELEASE_TARGETS narrows it,
+## e.g. RELEASE_TARGETS=linux/amd64,darwin/arm64.
+RELEASE_TARGETS ?= all
+release-snapshot:
+	rm -rf dist
+	$(GO) run ./internal/release/snapshot -out dist -targets $(RELEASE_TARGETS)
 
 ## test: everything CI runs — formatting, vet, unit + integration tests, short fuzzing.
 test: lint

@@ -27,6 +27,7 @@ require mvdan.cc/sh/v3 v3.14.1
 require golang.org/x/term v0.46.0
 
 require (
+	github.com/CycloneDX/cyclonedx-go v0.9.2 // indirect
 	github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream v1.7.27 // indirect
 	github.com/aws/aws-sdk-go-v2/service/cloudtrail v1.56.0 // indirect
 	github.com/aws/aws-sdk-go-v2/service/configservice v1.74.11 // indirect
