@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: build test check lint fuzz bench example release-snapshot
+.PHONY: build test check lint fuzz bench example release-snapshot image
 
 build:
 	$(GO) build -o bin/sagefence ./cmd/sagefence
@@ -15,6 +15,12 @@ RELEASE_TARGETS ?= all
 release-snapshot:
 	rm -rf dist
 	$(GO) run ./internal/release/snapshot -out dist -targets $(RELEASE_TARGETS)
+
+## image: the container image without a container engine (internal/image), from
+## the linux binary of release-snapshot: an OCI layout in dist/image and a
+## `docker load` tarball, then one run of it on the mounted examples.
+image:
+	$(GO) run ./internal/image/imagebuild -binary dist/linux_$$($(GO) env GOARCH)/sagefence -out dist -mount examples
 
 ## test: everything CI runs — formatting, vet, unit + integration tests, short fuzzing.
 test: lint
