@@ -488,18 +488,8 @@ func (s SARIF) relocate(run *sarifRun) {
 
 // artifact is the artifact location of a file path as reached.
 func (s SARIF) artifact(file string) sarifArtifact {
-	if s.SourceRoot != "" {
-		abs := file
-		if !filepath.IsAbs(abs) {
-			wd := s.WorkDir
-			if wd == "" {
-				wd, _ = filepath.Abs(".")
-			}
-			abs = filepath.Join(wd, file)
-		}
-		if rel, err := filepath.Rel(s.SourceRoot, abs); err == nil {
-			return sarifArtifact{URI: (&url.URL{Path: filepath.ToSlash(rel)}).EscapedPath(), URIBaseID: srcRootID}
-		}
+	if rel, ok := rootRelative(s.SourceRoot, s.WorkDir, file); ok {
+		return sarifArtifact{URI: (&url.URL{Path: rel}).EscapedPath(), URIBaseID: srcRootID}
 	}
 	if filepath.IsAbs(file) {
 		return sarifArtifact{URI: (&url.URL{Scheme: "file", Path: filepath.ToSlash(file)}).String()}
