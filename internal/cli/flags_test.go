@@ -366,3 +366,33 @@ func TestGitLabFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestScanPlanWithSource: --source gives plan findings the resource block's
+// file and line; a missing --source directory is a usage error.
+func TestScanPlanWithSource(t *testing.T) {
+	plan, err := os.ReadFile(filepath.Join("..", "..", "testdata", "cases", "plan-omitted", "plan.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeTree(t, t.TempDir(), map[string]string{
+		"plan.json": string(plan),
+		"src/main.tf": "# the notebook\n" + `resource "aws_sagemaker_notebook_instance" "default" {
+  name          = "default-access"
+  instance_type = "ml.t3.medium"
+  role_arn      = "arn:aws:iam::123456789012:role/sagemaker"
+}
+`,
+	})
+	_, res, _ := scanJSON(t, cliRun{}, "--no-config", "--source", filepath.Join(dir, "src"), filepath.Join(dir, "plan.json"))
+	if len(res.Findings) == 0 {
+		t.Fatal("no findings")
+	}
+	for _, f := range res.Findings {
+		if f.Location.File != filepath.Join(dir, "src", "main.tf") || f.Location.StartLine != 2 {
+			t.Errorf("%s %s at %s:%d, want src/main.tf:2", f.ControlID, f.Resource.Address, f.Location.File, f.Location.StartLine)
+		}
+	}
+	if code, _, stderr := run(t, "", "scan", "--source", filepath.Join(dir, "missing"), filepath.Join(dir, "plan.json")); code != ExitError || !strings.Contains(stderr, "--source") {
+		t.Errorf("missing --source: exit %d %q", code, stderr)
+	}
+}
