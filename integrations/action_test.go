@@ -366,14 +366,37 @@ func TestActionMissingRelease(t *testing.T) {
 	}
 }
 
-// TestActionSourceBuildAndNothingToUpload: at a branch ref the action builds
-// from source (after setup-go); with format json the same scan also writes
-// the SARIF for the upload; a scan that stops before writing anything says
-// there is nothing to upload and fails with exit 2.
-func TestActionSourceBuildAndNothingToUpload(t *testing.T) {
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("go is missing")
+// fakeGo puts a `go` first on PATH that records its arguments and working
+// directory and, for `go build ... -o PATH`, copies the prebuilt CLI there:
+// the source-build step's shell runs as written without a minutes-long
+// compile (TestActionDefinition checks it builds ./cmd/sagefence).
+func fakeGo(t *testing.T) (logFile string) {
+	t.Helper()
+	dir := t.TempDir()
+	logFile = filepath.Join(dir, "go.log")
+	script := `#!/usr/bin/env bash
+echo "$PWD: go $*" >> "` + logFile + `"
+out=""
+while [ $# -gt 0 ]; do
+  if [ "$1" = "-o" ]; then out="$2"; shift; fi
+  shift
+done
+[ -n "$out" ] && cp "` + sagefenceBinary(t) + `" "$out"
+`
+	if err := os.WriteFile(filepath.Join(dir, "go"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
 	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return logFile
+}
+
+// TestActionSourceBuildAndNothingToUpload: at a branch ref the action builds
+// from source (after setup-go) in the action's directory; with format json
+// the same scan also writes the SARIF for the upload; a scan that stops
+// before writing anything says there is nothing to upload and fails with
+// exit 2.
+func TestActionSourceBuildAndNothingToUpload(t *testing.T) {
+	goLog := fakeGo(t)
 	def := loadAction(t)
 	ws := workspaceWithExamples(t)
 	r := newRun(t, "http://127.0.0.1:1", map[string]string{"path": "infra", "format": "json", "output": "result.json", "fail-on-findings": "false"}, "main")
@@ -381,6 +404,10 @@ func TestActionSourceBuildAndNothingToUpload(t *testing.T) {
 	logs := r.logs.String()
 	if r.steps["install"]["method"] != "source" || r.uses["actions/setup-go@v6"] == nil {
 		t.Fatalf("install %v, uses %v\n%s", r.steps["install"], r.uses, logs)
+	}
+	root, _ := filepath.Abs("..")
+	if built, _ := os.ReadFile(goLog); !strings.Contains(string(built), root+": go build -trimpath -o "+r.steps["install"]["bin"]+" ./cmd/sagefence") {
+		t.Errorf("source build: %q, want go build -trimpath -o %s ./cmd/sagefence in %s", built, r.steps["install"]["bin"], root)
 	}
 	if r.failed != "" || r.steps["scan"]["exit-code"] != "1" {
 		t.Errorf("with fail-on-findings false the action passes: failed %q, exit %q\n%s", r.failed, r.steps["scan"]["exit-code"], logs)
