@@ -41,7 +41,7 @@ func TestDirectInternetAccess(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			set := &model.Set{Notebooks: []*model.NotebookInstance{nbWith(tt.access, tt.subnet, sgs)}}
-			fs := c.Evaluate(set)
+			fs := evaluate(t, c, set)
 			if len(fs) != 1 {
 				t.Fatalf("got %d findings, want 1", len(fs))
 			}
@@ -70,16 +70,19 @@ func TestInVPC(t *testing.T) {
 	}{
 		{"subnet and groups", subnet, sgs, finding.Pass},
 		{"no subnet", model.Str{Resolution: model.Default}, sgs, finding.Fail},
-		{"subnet without groups", subnet, model.List{Resolution: model.Default}, finding.Fail},
-		{"subnet with empty groups", subnet, model.List{Resolution: model.Explicit}, finding.Fail},
-		{"unknown subnet", model.Str{Resolution: model.Unknown, Reason: "data.aws_subnet.x"}, sgs, finding.Unknown},
-		{"unknown groups", subnet, model.List{Resolution: model.Unknown, Reason: "var.sgs has no value"}, finding.Unknown},
+		{"subnet without groups", subnet, model.List{Resolution: model.Default}, finding.Pass},
+		{"subnet with empty groups", subnet, model.List{Resolution: model.Explicit}, finding.Pass},
+		{"not known whether a subnet is set", model.Str{Resolution: model.Unknown, Reason: "var.subnet has no value"}, sgs, finding.Unknown},
+		{"subnet set, value unknown", model.Str{Resolution: model.Unknown, Present: true, Reason: "Fn::ImportValue x is resolved at deploy time"}, sgs, finding.Pass},
+		{"subnet set, value unknown, no groups", model.Str{Resolution: model.Unknown, Present: true, Reason: "data.aws_ssm_parameter.x is read at plan"}, model.List{Resolution: model.Default}, finding.Pass},
+		{"no subnet, set to empty", explicit(""), sgs, finding.Fail},
+		{"unknown groups", subnet, model.List{Resolution: model.Unknown, Reason: "var.sgs has no value"}, finding.Pass},
 	}
 	c, _ := Lookup(InVPCID)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			set := &model.Set{Notebooks: []*model.NotebookInstance{nbWith(explicit("Disabled"), tt.subnet, tt.sgs)}}
-			fs := c.Evaluate(set)
+			fs := evaluate(t, c, set)
 			if len(fs) != 1 || fs[0].Status != tt.want {
 				t.Fatalf("got %+v, want one %s", fs, tt.want)
 			}
@@ -103,7 +106,7 @@ func TestDomainVpcOnly(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			set := &model.Set{Domains: []*model.Domain{{Meta: model.Meta{Surface: model.SurfaceCloudFormation, Address: "Studio"}, AppNetworkAccessType: tt.value}}}
-			fs := c.Evaluate(set)
+			fs := evaluate(t, c, set)
 			if len(fs) != 1 || fs[0].Status != tt.want {
 				t.Fatalf("got %+v, want one %s", fs, tt.want)
 			}
@@ -146,7 +149,7 @@ func TestTouches(t *testing.T) {
 				if c.Touches(g, set) {
 					got = append(got, c.ID)
 				}
-				if fs := c.Evaluate(set); len(fs) > len(tt.nbs) {
+				if fs := evaluate(t, c, set); len(fs) > len(tt.nbs) {
 					t.Errorf("%s reported the gap as findings: %+v", c.ID, fs)
 				}
 			}
@@ -194,10 +197,20 @@ func TestCatalogDocsComplete(t *testing.T) {
 		if c.Title == "" || c.Rationale == "" || c.Checks == "" || c.Severity.Rank() == 0 || c.Check == nil {
 			t.Errorf("%s: incomplete documentation", c.ID)
 		}
-		for _, s := range []string{model.SurfaceTerraform, model.SurfaceCloudFormation, model.SurfaceAWS} {
+		for _, s := range model.Surfaces() {
 			if c.Remediation.For(s) == "" {
-				t.Errorf("%s: no remediation for %s", c.ID, s)
+				t.Errorf("%s: no remediation for surface %s", c.ID, s)
 			}
 		}
 	}
+}
+
+// evaluate runs one control on a set; an error (a panic in the check) fails the test.
+func evaluate(t *testing.T, c *Control, set *model.Set) []finding.Finding {
+	t.Helper()
+	fs, err := c.Evaluate(set)
+	if err != nil {
+		t.Fatalf("%s: %v", c.ID, err)
+	}
+	return fs
 }

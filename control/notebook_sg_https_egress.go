@@ -12,7 +12,7 @@ import (
 // SecurityGroupHTTPSEgressID is the control's ID.
 const SecurityGroupHTTPSEgressID = "sagemaker_notebook_instance_security_group_https_egress"
 
-var _ = register(&Control{
+var securityGroupHTTPSEgress = &Control{
 	Doc: Doc{
 		ID:       SecurityGroupHTTPSEgressID,
 		Title:    "Security groups of SageMaker notebooks without direct internet access should allow outbound HTTPS to the endpoints or NAT",
@@ -47,19 +47,21 @@ var _ = register(&Control{
 		Aliases:    []Alias{},
 		Frameworks: []finding.Framework{},
 		Remediation: Remediation{
-			Terraform: "Allow HTTPS out from the notebook's security group, e.g. aws_vpc_security_group_egress_rule with " +
-				"ip_protocol = \"tcp\", from_port = 443, to_port = 443 and referenced_security_group_id = the endpoints' " +
-				"security group (or cidr_ipv4 = the VPC CIDR), plus one with prefix_list_id = " +
-				"aws_vpc_endpoint.s3.prefix_list_id for the S3 gateway endpoint; with a NAT path use cidr_ipv4 = \"0.0.0.0/0\". " +
-				"Remember that Terraform removes AWS's default allow-all egress rule from every aws_security_group it " +
-				"manages, and that `egress = []` removes all egress. Security group rules change in place.",
-			CloudFormation: "Add to the group's SecurityGroupEgress (or an AWS::EC2::SecurityGroupEgress resource): " +
-				"IpProtocol: tcp, FromPort: 443, ToPort: 443 with DestinationSecurityGroupId: the endpoints' group or " +
-				"CidrIp: the VPC CIDR, and DestinationPrefixListId: the S3 prefix list for the gateway endpoint; " +
-				"CidrIp: 0.0.0.0/0 when traffic goes through NAT. Updated in place.",
-			AWS: "aws ec2 authorize-security-group-egress --group-id SG --ip-permissions " +
-				"'IpProtocol=tcp,FromPort=443,ToPort=443,UserIdGroupPairs=[{GroupId=ENDPOINT_SG}]' (or IpRanges=[{CidrIp=VPC_CIDR}], " +
-				"PrefixListIds=[{PrefixListId=S3_PL}] for S3, or CidrIp=0.0.0.0/0 behind NAT). Takes effect immediately; no restart.",
+			BySurface: map[string]string{
+				model.SurfaceTerraform: "Allow HTTPS out from the notebook's security group, e.g. aws_vpc_security_group_egress_rule with " +
+					"ip_protocol = \"tcp\", from_port = 443, to_port = 443 and referenced_security_group_id = the endpoints' " +
+					"security group (or cidr_ipv4 = the VPC CIDR), plus one with prefix_list_id = " +
+					"aws_vpc_endpoint.s3.prefix_list_id for the S3 gateway endpoint; with a NAT path use cidr_ipv4 = \"0.0.0.0/0\". " +
+					"Remember that Terraform removes AWS's default allow-all egress rule from every aws_security_group it " +
+					"manages, and that `egress = []` removes all egress. Security group rules change in place.",
+				model.SurfaceCloudFormation: "Add to the group's SecurityGroupEgress (or an AWS::EC2::SecurityGroupEgress resource): " +
+					"IpProtocol: tcp, FromPort: 443, ToPort: 443 with DestinationSecurityGroupId: the endpoints' group or " +
+					"CidrIp: the VPC CIDR, and DestinationPrefixListId: the S3 prefix list for the gateway endpoint; " +
+					"CidrIp: 0.0.0.0/0 when traffic goes through NAT. Updated in place.",
+				model.SurfaceAWS: "aws ec2 authorize-security-group-egress --group-id SG --ip-permissions " +
+					"'IpProtocol=tcp,FromPort=443,ToPort=443,UserIdGroupPairs=[{GroupId=ENDPOINT_SG}]' (or IpRanges=[{CidrIp=VPC_CIDR}], " +
+					"PrefixListIds=[{PrefixListId=S3_PL}] for S3, or CidrIp=0.0.0.0/0 behind NAT). Takes effect immediately; no restart.",
+			},
 		},
 		Example: map[string]string{
 			"terraform": `resource "aws_security_group" "notebook" {
@@ -101,7 +103,7 @@ resource "aws_vpc_security_group_egress_rule" "notebook_https_s3" {
 	},
 	Reads: networkReads(model.KindSecurityGroup, model.KindSubnet, model.KindRouteTable, model.KindNATGateway, model.KindVPCEndpoint),
 	Check: checkHTTPSEgress,
-})
+}
 
 // targetKind classifies an egress rule destination.
 type targetKind int
@@ -133,55 +135,57 @@ type groupEgress struct {
 	unknown []string
 }
 
-func checkHTTPSEgress(c *Control, set *model.Set) []finding.Finding {
-	var out []finding.Finding
-	for _, nb := range set.Notebooks {
+func checkHTTPSEgress(p *Pass) {
+	for nb := range p.Notebooks() {
 		if !accessDisabled(nb) {
 			continue
 		}
-		f := c.New(nb.Meta, finding.Fail)
-		f.Attribute = attr(nb.Surface, "security_groups", "SecurityGroupIds")
-		f.Expected = "outbound TCP 443 toward the VPC endpoints or the NAT gateway"
-		judgeHTTPSEgress(&f, set, nb)
-		f.Message = withNotes(f.Message, nb.Meta)
-		out = append(out, f)
+		f := Verdict{Status: finding.Fail, Attribute: p.Attr(nb.Meta, model.FieldSecurityGroups),
+			Expected: "outbound TCP 443 toward the VPC endpoints or the NAT gateway"}
+		judgeHTTPSEgress(&f, p, nb)
+		p.Report(nb.Meta, f)
 	}
-	return out
 }
 
-func judgeHTTPSEgress(f *finding.Finding, set *model.Set, nb *model.NotebookInstance) {
+func judgeHTTPSEgress(f *Verdict, p *Pass, nb *model.NotebookInstance) {
+	set := p.Set
 	sgs := nb.SecurityGroups
 	f.Resolution = sgs.Resolution
-	unknown := func(msg string) {
-		f.Status = finding.Unknown
-		f.Resolution = model.Unknown
-		f.Observed = nil
-		f.Message = msg
-	}
+	unknown := f.Unknown
+	var groups []groupEgress
+	var outside, unresolved []string
 	switch {
 	case !sgs.Known():
 		unknown(fmt.Sprintf("%s cannot be resolved (%s)", f.Attribute, sgs.Reason))
 		return
-	case len(sgs.Items) == 0:
-		unknown(fmt.Sprintf("no security groups are attached (%s is omitted or empty): SageMaker then uses the VPC's "+
-			"default security group, whose egress rules are not declared here; attach an explicit group (%s fails this); "+
-			"`sagefence audit` reads the group actually attached", f.Attribute, InVPCID))
+	case len(sgs.Items) == 0 && nb.SubnetID.Resolution == model.Default:
+		f.Resolution = model.Default
+		observed := "no subnet, no security groups"
+		f.Observed = &observed
+		f.Message = fmt.Sprintf("the notebook has neither a subnet nor security groups, so nothing can allow outbound TCP 443; "+
+			"with direct internet access disabled it will not launch (see %s)", InVPCID)
 		return
-	}
-	var groups []groupEgress
-	var outside []string
-	for _, item := range sgs.Items {
-		key := refKey(item)
-		g := set.SecurityGroupByID(key)
-		if g == nil {
-			name := item.Display()
-			if name == "" {
-				name = "a security group that cannot be resolved"
-			}
-			outside = append(outside, name)
-			continue
+	case len(sgs.Items) == 0:
+		// AWS attaches the VPC's default group: judge it when declared here.
+		def := vpcDefaultGroup(set, nb)
+		if def == nil {
+			unknown(fmt.Sprintf("%s is omitted or empty, so AWS attaches the default security group of the subnet's VPC, "+
+				"whose egress rules are not declared in this configuration; declare it (aws_default_security_group) or "+
+				"attach an explicit group, or run `sagefence audit`, which reads the group actually attached", f.Attribute))
+			return
 		}
-		groups = append(groups, httpsEgress(g))
+		groups = append(groups, httpsEgress(def))
+	}
+	for _, item := range sgs.Items {
+		g := set.SecurityGroupByID(refKey(item))
+		switch {
+		case g != nil:
+			groups = append(groups, httpsEgress(g))
+		case item.Known() && item.Display() != "":
+			outside = append(outside, item.Display())
+		default:
+			unresolved = append(unresolved, firstNonEmpty(item.Reason, "a security group that cannot be resolved"))
+		}
 	}
 	var evidence []string
 	var anyRule bool
@@ -218,8 +222,8 @@ func judgeHTTPSEgress(f *finding.Finding, set *model.Set, nb *model.NotebookInst
 	}
 	if !anyRule {
 		switch {
-		case len(anyUnknown) > 0 || len(outside) > 0:
-			unknown(fmt.Sprintf("no resolved egress rule allows TCP 443, and %s", undecidedGroups(anyUnknown, outside)))
+		case len(anyUnknown) > 0 || len(outside) > 0 || len(unresolved) > 0:
+			unknown(fmt.Sprintf("no resolved egress rule allows TCP 443, and %s", undecidedGroups(anyUnknown, outside, unresolved)))
 		default:
 			f.Message = "no egress rule of the attached security groups allows TCP 443: " + groupNotes(groups) +
 				"; calls to SageMaker and S3 will time out"
@@ -227,7 +231,7 @@ func judgeHTTPSEgress(f *finding.Finding, set *model.Set, nb *model.NotebookInst
 		return
 	}
 	// Only narrower targets: judge them against the paths that exist.
-	n := analyzeNetwork(set, nb)
+	n := p.Network(nb)
 	if n.noSubnet || n.outside != "" {
 		why := n.outside
 		if n.noSubnet {
@@ -249,8 +253,8 @@ func judgeHTTPSEgress(f *finding.Finding, set *model.Set, nb *model.NotebookInst
 			undecided = append(undecided, p.service+" ("+why+")")
 		}
 	}
-	if len(anyUnknown) > 0 || len(outside) > 0 {
-		undecided = append(undecided, undecidedGroups(anyUnknown, outside))
+	if len(anyUnknown) > 0 || len(outside) > 0 || len(unresolved) > 0 {
+		undecided = append(undecided, undecidedGroups(anyUnknown, outside, unresolved))
 	}
 	switch {
 	case len(uncovered) > 0:
@@ -537,13 +541,49 @@ func groupNotes(groups []groupEgress) string {
 	return strings.Join(parts, "; ")
 }
 
-func undecidedGroups(unknownRules, outside []string) string {
+// undecidedGroups says why the attached groups' egress cannot be fully
+// read: rules that cannot be resolved, groups (by ID) defined outside the
+// configuration, and group IDs that cannot be resolved (by their reason).
+func undecidedGroups(unknownRules, outside, unresolved []string) string {
 	var parts []string
 	if len(unknownRules) > 0 {
 		parts = append(parts, "some rules cannot be resolved ("+strings.Join(unknownRules, "; ")+")")
 	}
-	if len(outside) > 0 {
-		parts = append(parts, "security group(s) "+strings.Join(outside, ", ")+" are not in this configuration ("+outsideHint+")")
+	switch len(outside) {
+	case 0:
+	case 1:
+		parts = append(parts, "security group "+outside[0]+" is not in this configuration ("+outsideHint+")")
+	default:
+		parts = append(parts, "security groups "+strings.Join(outside, ", ")+" are not in this configuration ("+outsideHint+")")
+	}
+	if len(unresolved) > 0 {
+		parts = append(parts, "an attached security group cannot be identified before apply ("+strings.Join(unresolved, "; ")+")")
 	}
 	return strings.Join(parts, " and ")
+}
+
+// vpcDefaultGroup is the declared default security group of the VPC of the
+// notebook's subnet, or nil when the subnet, its VPC or the group is not in
+// the set.
+func vpcDefaultGroup(set *model.Set, nb *model.NotebookInstance) *model.SecurityGroup {
+	sn := set.SubnetByID(refKey(nb.SubnetID))
+	if sn == nil {
+		return nil
+	}
+	for _, g := range set.SecurityGroups {
+		if g.VPCDefault && sameResource(g.VpcID, sn.VpcID) == yes {
+			return g
+		}
+	}
+	return nil
+}
+
+// firstNonEmpty returns the first of ss that is not empty.
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }

@@ -121,7 +121,7 @@ func runOne(t *testing.T, id string, set *model.Set) finding.Finding {
 	if !ok {
 		t.Fatalf("control %s not registered", id)
 	}
-	fs := c.Check(c, set)
+	fs := evaluate(t, c, set)
 	if len(fs) != 1 {
 		t.Fatalf("%s: got %d findings, want 1: %+v", id, len(fs), fs)
 	}
@@ -171,7 +171,7 @@ func TestPitfallControlsSkipNotebooksNotDisabled(t *testing.T) {
 		s.Notebooks[0].DirectInternetAccess = dia
 		for _, id := range []string{PrivateServiceAccessID, SecurityGroupHTTPSEgressID, LifecyclePublicFetchID} {
 			c, _ := Lookup(id)
-			if fs := c.Check(c, s); len(fs) != 0 {
+			if fs := evaluate(t, c, s); len(fs) != 0 {
 				t.Errorf("%s with DirectInternetAccess %+v: got %d findings, want none", id, dia, len(fs))
 			}
 		}
@@ -370,8 +370,23 @@ func TestHTTPSEgress(t *testing.T) {
 		{"security groups unknown", func(s *model.Set) {
 			s.Notebooks[0].SecurityGroups = model.List{Resolution: model.Unknown, Reason: "var.sgs has no value"}
 		}, finding.Unknown, []string{"var.sgs has no value"}},
+		{"a group ID that cannot be identified names its one cause", func(s *model.Set) {
+			s.Notebooks[0].SecurityGroups = model.List{Resolution: model.Explicit, Items: []model.Str{
+				{Resolution: model.Unknown, Reason: "data.aws_security_group.shared is read by Terraform at plan time"}}}
+		}, finding.Unknown, []string{"an attached security group cannot be identified before apply (data.aws_security_group.shared is read by Terraform at plan time)"}},
 		{"no security groups", func(s *model.Set) { s.Notebooks[0].SecurityGroups = model.List{Resolution: model.Default} },
-			finding.Unknown, []string{"default security group", InVPCID}},
+			finding.Unknown, []string{"default security group of the subnet's VPC", "aws_default_security_group", "sagefence audit"}},
+		{"no security groups, default group declared", func(s *model.Set) {
+			s.Notebooks[0].SecurityGroups = model.List{Resolution: model.Default}
+			def := group("aws_default_security_group.this", true, https("0.0.0.0/0"))
+			def.VPCDefault = true
+			def.VpcID = s.Subnets[0].VpcID
+			s.SecurityGroups = append(s.SecurityGroups, def)
+		}, finding.Pass, []string{"aws_default_security_group.this allows outbound TCP 443 to 0.0.0.0/0"}},
+		{"no security groups, no subnet", func(s *model.Set) {
+			s.Notebooks[0].SecurityGroups = model.List{Resolution: model.Default}
+			s.Notebooks[0].SubnetID = model.Str{Resolution: model.Default}
+		}, finding.Fail, []string{"neither a subnet nor security groups", "will not launch"}},
 		{"unresolved port", setGroup(group(sgAddr, true, model.SGRule{Protocol: lit("tcp"), FromPort: model.Int{Resolution: model.Unknown},
 			ToPort: port(443), CIDRs: []model.Str{lit("0.0.0.0/0")}})), finding.Unknown, []string{"ports of tcp"}},
 		{"narrow targets and network outside", func(s *model.Set) { s.Notebooks[0].SubnetID = lit("subnet-0abc") }, finding.Unknown,
@@ -573,5 +588,26 @@ func TestIncompleteRouteTableNeverPasses(t *testing.T) {
 	f := runOne(t, PrivateServiceAccessID, s)
 	if f.Status != finding.Unknown || !strings.Contains(f.Message, "but the route table is incomplete") {
 		t.Errorf("status %s message %q, want unknown naming the incomplete table", f.Status, f.Message)
+	}
+}
+
+// TestHTTPSEgressMessagesNameOneCause: no garbled "security group(s) a
+// security group that cannot be resolved are not in this configuration",
+// and no VPC default group for a notebook without a subnet.
+func TestHTTPSEgressMessagesNameOneCause(t *testing.T) {
+	c, _ := Lookup(SecurityGroupHTTPSEgressID)
+	nb := nbWith(explicit("Disabled"), model.Str{Resolution: model.Default}, model.List{Resolution: model.Default})
+	fs := evaluate(t, c, &model.Set{Notebooks: []*model.NotebookInstance{nb}})
+	if len(fs) != 1 || strings.Contains(strings.ToLower(fs[0].Message), "default") {
+		t.Errorf("a notebook without a subnet: %+v", fs)
+	}
+	nb = nbWith(explicit("Disabled"), model.Str{Ref: "aws_subnet.a", Resolution: model.Explicit}, model.List{Resolution: model.Explicit,
+		Items: []model.Str{{Resolution: model.Unknown, Reason: "var.sg has no value"}, explicit("sg-1"), explicit("sg-2")}})
+	fs = evaluate(t, c, &model.Set{Notebooks: []*model.NotebookInstance{nb}})
+	if len(fs) != 1 || fs[0].Status != finding.Unknown ||
+		!strings.Contains(fs[0].Message, "security groups sg-1, sg-2 are not in this configuration") ||
+		!strings.Contains(fs[0].Message, "(var.sg has no value)") || strings.Contains(fs[0].Message, "group(s)") ||
+		strings.Contains(fs[0].Message, "a security group that cannot be resolved are") {
+		t.Errorf("message %q", fs[0].Message)
 	}
 }

@@ -66,6 +66,9 @@ type expectedFinding struct {
 	ControlID string `json:"control_id"`
 	Address   string `json:"address"`
 	Status    string `json:"status"`
+	// Root, when any finding of the case gives one, is part of the
+	// finding's identity: the same address may then occur once per root.
+	Root string `json:"root,omitempty"`
 	// Optional checks.
 	Surface         string  `json:"surface,omitempty"`
 	Resolution      string  `json:"resolution,omitempty"`
@@ -85,6 +88,14 @@ type expectedError struct {
 
 func key(controlID, address, status string) string {
 	return controlID + " " + address + " " + status
+}
+
+// rootKey is key plus the root, for cases that name roots.
+func rootKey(k, root string, byRoot bool) string {
+	if !byRoot {
+		return k
+	}
+	return k + " root=" + root
 }
 
 // TestCases runs every case of testdata/cases through the whole engine.
@@ -142,9 +153,16 @@ func runCase(t *testing.T, dir string) {
 		Now:      now,
 	})
 
+	byRoot := false
+	for _, e := range spec.Findings {
+		byRoot = byRoot || e.Root != ""
+	}
 	actual := map[string]finding.Finding{}
 	for _, f := range res.Findings {
-		k := key(f.ControlID, f.Resource.Address, string(f.Status))
+		if f.Surface == "terraform" && f.Resource.Root == "" {
+			t.Errorf("%s %s: a Terraform finding without resource.root", f.ControlID, f.Resource.Address)
+		}
+		k := rootKey(key(f.ControlID, f.Resource.Address, string(f.Status)), f.Resource.Root, byRoot)
 		if _, dup := actual[k]; dup {
 			t.Errorf("duplicate finding %s", k)
 		}
@@ -155,7 +173,7 @@ func runCase(t *testing.T, dir string) {
 		if _, ok := control.Lookup(e.ControlID); !ok {
 			t.Errorf("expected.json names unknown control %q", e.ControlID)
 		}
-		k := key(e.ControlID, e.Address, e.Status)
+		k := rootKey(key(e.ControlID, e.Address, e.Status), e.Root, byRoot)
 		expected[k] = true
 		f, ok := actual[k]
 		if !ok {

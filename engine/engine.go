@@ -49,11 +49,16 @@ type Options struct {
 // could not be read are Result.Errors, everything else is still scanned.
 //
 // Reads the scanned content can steer are confined to opts.Jail; when it is
-// nil, Scan confines them to the scan roots of paths (safefs.NewJail).
+// nil, Scan confines them to the scan roots of paths (safefs.NewJail) and
+// the module cache of opts.Modules.
 func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 	res := &finding.Result{FormatVersion: finding.FormatVersion}
 	if opts.Jail == nil {
-		jail, err := safefs.NewJail(paths, nil)
+		var allow []string
+		if opts.Modules != nil {
+			allow = append(allow, opts.Modules.CacheDir())
+		}
+		jail, err := safefs.NewJail(paths, allow)
 		if err != nil {
 			res.Errors = append(res.Errors, model.Error{Message: err.Error()})
 			res.Findings = []finding.Finding{}
@@ -83,7 +88,10 @@ func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 		collect(terraform.Load(ctx, terraform.Input{Dirs: in.TerraformDirs, Args: in.TerraformArgs}, opts.Options))
 	}
 	runBounded(opts.Parallelism, fileJobs(ctx, in, opts), collect)
-	res.Findings = Evaluate(sets, opts.Controls, opts.Suppressions, opts.Now)
+	var evalErrs []model.Error
+	res.Findings, evalErrs = Evaluate(sets, opts.Controls, opts.Suppressions, opts.Now)
+	res.Errors = append(res.Errors, evalErrs...)
+	res.Sensitive = SensitiveValues(sets)
 	res.Gaps = Gaps(sets, opts.Controls)
 	if opts.Skip != nil {
 		kept := res.Findings[:0]
@@ -105,8 +113,27 @@ func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 	return res
 }
 
-// Evaluate runs the controls on every set and applies suppressions.
-func Evaluate(sets []*model.Set, controls []*control.Control, cfg []ConfigSuppression, now time.Time) []finding.Finding {
+// SensitiveValues gathers the sensitive values of the sets, once each, for
+// finding.Result.Sensitive.
+func SensitiveValues(sets []*model.Set) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range sets {
+		for _, v := range s.Sensitive {
+			if v != "" && !seen[v] {
+				seen[v] = true
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// Evaluate runs the controls on every set and applies suppressions. The
+// controls of one set share one control.Unit, so results such as a
+// notebook's network analysis are computed once per set. A control that
+// panics gives an input error naming it and the resource, not a crash.
+func Evaluate(sets []*model.Set, controls []*control.Control, cfg []ConfigSuppression, now time.Time) ([]finding.Finding, []model.Error) {
 	if len(controls) == 0 {
 		controls = control.All()
 	}
@@ -114,16 +141,30 @@ func Evaluate(sets []*model.Set, controls []*control.Control, cfg []ConfigSuppre
 		now = time.Now()
 	}
 	out := []finding.Finding{}
+	seen := map[string]bool{}
+	var errs []model.Error
 	for _, set := range sets {
 		sup := suppressionIndex(set)
+		unit := control.NewUnit(set)
 		for _, c := range controls {
-			for _, f := range c.Evaluate(set) {
+			findings, err := c.Run(unit)
+			if err != nil {
+				errs = append(errs, *err)
+			}
+			for _, f := range findings {
 				applySuppression(&f, c, sup[f.Resource.Address], cfg, now)
+				// The same resource reached twice within one root (or
+				// scope) is one finding; reached from two roots, two.
+				id := f.Key() + "|" + string(f.Status) + "|" + f.Message
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
 				out = append(out, f)
 			}
 		}
 	}
-	return out
+	return out, errs
 }
 
 // Gaps returns the gaps of the sets that concern at least one of the

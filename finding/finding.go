@@ -188,6 +188,10 @@ type Result struct {
 	// Baseline is set when fails were compared with a previous result
 	// (--baseline); added in format 1.1.
 	Baseline *Baseline `json:"baseline,omitempty"`
+	// Sensitive are the values the scanned configuration declares sensitive
+	// (model.Set.Sensitive of every set). Never serialised: package redact
+	// replaces them in every string of the result, then clears the list.
+	Sensitive []string `json:"-"`
 }
 
 // Baseline records a comparison with a previous result: the fails whose Key
@@ -290,8 +294,20 @@ func Less(a, b Finding) bool {
 }
 
 // Key identifies a finding across runs (baselines, fingerprints, evidence
-// history): control, surface, account, region, address and file.
+// history): control, surface, account, region, address and file, and the
+// Terraform root when there is one (the same module reached from two roots
+// is two findings).
 func (f Finding) Key() string {
+	k := f.LegacyKey()
+	if f.Resource.Root != "" {
+		k += "|root=" + f.Resource.Root
+	}
+	return k
+}
+
+// LegacyKey is Key without the root, as results before format 1.4 (which
+// had no resource.root) computed it; baselines written then match by it.
+func (f Finding) LegacyKey() string {
 	return f.ControlID + "|" + f.Surface + "|" + f.Resource.Account + "|" + f.Resource.Region + "|" + f.Resource.Address + "|" + f.Location.File
 }
 

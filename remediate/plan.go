@@ -370,7 +370,7 @@ func finishPlan(plan *NotebookPlan) {
 	plan.Create.NotebookInstanceArn, plan.Create.NotebookInstanceStatus, plan.Create.FailureReason = "", "", ""
 	plan.Create.URL, plan.Create.NetworkInterfaceID = "", ""
 	plan.Create.CreationTime, plan.Create.LastModifiedTime = nil, nil
-	plan.Create.DirectInternetAccess = "Disabled"
+	plan.Create.DirectInternetAccess = awsfacts.DirectInternetAccessDisabled
 	plan.Create.SubnetID = plan.Target.SubnetID
 	plan.Create.SecurityGroupIDs = plan.Target.SecurityGroupIDs
 	plan.CreateTags = append([]Tag{}, settableTags(plan.Tags)...)
@@ -417,7 +417,12 @@ func failingControls(c NotebookConfig, region string) []string {
 		if !ok {
 			continue
 		}
-		for _, f := range ctl.Evaluate(set) {
+		findings, err := ctl.Evaluate(set)
+		if err != nil {
+			// Never read a control that could not decide as a pass.
+			out = append(out, id+": "+err.Error())
+		}
+		for _, f := range findings {
 			if f.Status == finding.Fail {
 				out = append(out, id+": "+f.Message)
 			}

@@ -92,6 +92,19 @@ func slashPath(file string) string {
 	return strings.TrimPrefix(p, "./")
 }
 
+// rootedFingerprint is fingerprint with the finding's file and Terraform
+// root taken relative to sourceRoot (when set), so the same finding keeps
+// its fingerprint whatever directory, or path form, the scan started from.
+func rootedFingerprint(f finding.Finding, sourceRoot, workDir string) string {
+	if rel, ok := rootRelative(sourceRoot, workDir, f.Location.File); ok && f.Location.File != "" {
+		f.Location.File = rel
+	}
+	if rel, ok := rootRelative(sourceRoot, workDir, f.Resource.Root); ok && f.Resource.Root != "" {
+		f.Resource.Root = rel
+	}
+	return fingerprint(f)
+}
+
 // rootRelative is file's forward-slash path relative to sourceRoot (a
 // relative file is first resolved against workDir, or the process's working
 // directory when it is ""); ok is false when sourceRoot is "".

@@ -166,12 +166,7 @@ func (g GitLabSAST) Format(w io.Writer, r *finding.Result) error {
 		rep.Scan.Messages = append(rep.Scan.Messages, glMessage{Level: "error", Value: e.Error()})
 	}
 	for _, f := range reported(r.Findings) {
-		fp := fingerprint(f)
-		if path := findingPath(g.SourceRoot, g.WorkDir, f); path != "" {
-			rooted := f
-			rooted.Location.File = path
-			fp = fingerprint(rooted)
-		}
+		fp := rootedFingerprint(f, g.SourceRoot, g.WorkDir)
 		v := glVulnerability{
 			ID: uuidFromHex(fp), Category: "sast", Name: findingName(f), Description: findingMessage(f),
 			Severity: gitlabSeverity(f.Severity), Solution: f.Remediation,
@@ -241,12 +236,8 @@ func (g GitLabCodeQuality) Format(w io.Writer, r *finding.Result) error {
 	issues := []cqIssue{}
 	for _, f := range reported(r.Findings) {
 		path := findingPath(g.SourceRoot, g.WorkDir, f)
-		fp := fingerprint(f)
-		if path != "" {
-			rooted := f
-			rooted.Location.File = path
-			fp = fingerprint(rooted)
-		} else {
+		fp := rootedFingerprint(f, g.SourceRoot, g.WorkDir)
+		if path == "" {
 			path = "aws/" + f.Resource.Account + "/" + f.Resource.Region + "/" + f.Resource.Address
 		}
 		line := f.Location.StartLine

@@ -47,8 +47,9 @@ import (
 // was scanned from; relative file paths are resolved against WorkDir.
 //
 // partialFingerprints["sagefence/v1"] hashes the finding Key (control,
-// surface, account, region, address, file — the path from SourceRoot when
-// it is set), so it survives line moves and scans from other directories.
+// surface, account, region, address, file and Terraform root — paths from
+// SourceRoot when it is set), so it survives line moves and scans from
+// other directories.
 // Live findings have a logical location (the ARN) and no physical one.
 //
 // The log is written with local types rather than go-sarif: go-sarif v2.3.3
@@ -225,13 +226,7 @@ func (s SARIF) Format(w io.Writer, r *finding.Result) error {
 			continue
 		}
 		res := sarifResultFor(f, ruleIndex[f.ControlID])
-		if s.SourceRoot != "" && f.Location.File != "" {
-			// The fingerprint hashes the path from the source root, so the
-			// same finding keeps it whatever directory the scan ran from.
-			rooted := f
-			rooted.Location.File = s.artifact(f.Location.File).URI
-			res.PartialFingerprints["sagefence/v1"] = fingerprint(rooted)
-		}
+		res.PartialFingerprints["sagefence/v1"] = rootedFingerprint(f, s.SourceRoot, s.WorkDir)
 		if s.IncludeSuppressed && res.Suppressions == nil {
 			res.Suppressions = &[]sarifSuppression{}
 		}

@@ -313,7 +313,17 @@ func runAudit(t *testing.T, opts awssurface.Options) (*awssurface.Result, []find
 	if err != nil {
 		t.Fatalf("audit: %v", err)
 	}
-	return res, engine.Evaluate(res.Sets, nil, nil, time.Time{})
+	return res, evaluate(t, res)
+}
+
+// evaluate runs every control on an audit's sets.
+func evaluate(t *testing.T, res *awssurface.Result) []finding.Finding {
+	t.Helper()
+	findings, errs := engine.Evaluate(res.Sets, nil, nil, time.Time{})
+	if len(errs) > 0 {
+		t.Fatalf("evaluating the audit: %v", errs)
+	}
+	return findings
 }
 
 // verdicts indexes findings by control, account, region and address.

@@ -39,9 +39,20 @@ var WitnessActions = []string{
 	"securityhub:GetFindings",
 }
 
+// CloudTrailActions are the IAM actions `evidence cloudtrail` needs:
+// LookupEvents (and the caller's account), or the trail bucket's listing and
+// objects (s3:ListBucket is the action of ListObjectsV2). The
+// evidence/cloudtrail test records the operations it calls and compares.
+var CloudTrailActions = []string{
+	"cloudtrail:LookupEvents",
+	"s3:GetObject",
+	"s3:ListBucket",
+	"sts:GetCallerIdentity",
+}
+
 // PolicyJSON is the minimal identity-based IAM policy for `sagefence audit`,
-// indented, with the actions sorted: one statement for the audit itself and
-// one for --witnesses. organizations:ListAccounts is needed only with
+// indented, with the actions sorted: one statement for the audit itself, one
+// for --witnesses and one for `evidence cloudtrail`. organizations:ListAccounts is needed only with
 // --org, sts:AssumeRole only with --role-arn or --org.
 func PolicyJSON() string {
 	type statement struct {
@@ -58,7 +69,8 @@ func PolicyJSON() string {
 	policy := struct {
 		Version   string
 		Statement []statement
-	}{"2012-10-17", []statement{allow("SagefenceAuditReadOnly", RequiredActions), allow("SagefenceAuditWitnesses", WitnessActions)}}
+	}{"2012-10-17", []statement{allow("SagefenceAuditReadOnly", RequiredActions), allow("SagefenceAuditWitnesses", WitnessActions),
+		allow("SagefenceEvidenceCloudTrail", CloudTrailActions)}}
 	out, err := json.MarshalIndent(policy, "", "  ")
 	if err != nil {
 		panic(err) // a struct of strings always marshals

@@ -57,7 +57,7 @@ func (l *Loader) build(path string, data []byte, root *yaml.Node, stack Stack) s
 	b := &builder{
 		e: e, file: path,
 		meta: model.Meta{Surface: surf, Stack: stack.Name, Region: region, Account: account, Managed: true},
-		set:  &model.Set{Surface: surf},
+		set:  &model.Set{Surface: surf, Sensitive: e.sensitive},
 	}
 	entries := b.expandResources(resources)
 	for _, en := range entries {
@@ -479,7 +479,7 @@ func toStr(v value, key string, rng model.Range) model.Str {
 	case kRef:
 		return model.Str{Ref: v.ref, Resolution: model.Explicit, Provenance: v.prov, Range: rng}
 	case kUnknown:
-		return model.Str{Resolution: model.Unknown, Reason: v.reason, Range: rng}
+		return model.Str{Resolution: model.Unknown, Reason: v.reason, Present: v.present, Range: rng}
 	case kList:
 		return model.Str{Resolution: model.Unknown, Reason: key + " is a list where a string is expected", Range: rng}
 	}

@@ -70,8 +70,11 @@ func (mi *modInst) str(bv *bodyVal, name, def string) model.Str {
 	}
 	out := valueStr(a.v, def)
 	out.Range = toRange(a.rng)
-	if out.Resolution == model.Explicit {
+	switch out.Resolution {
+	case model.Explicit:
 		out.Provenance = mi.provenance(a.expr)
+	case model.Unknown:
+		out.Present = mi.neverNull(a.expr, 0)
 	}
 	return out
 }
@@ -272,6 +275,7 @@ var modelKinds = map[string]model.Kind{
 // mapResource adds one resource instance to the Set.
 func (mi *modInst) mapResource(decl *resourceDecl, inst *resInst) {
 	set, bv, net := mi.re.set, inst.body, mi.re.net
+	set.Sensitive = append(set.Sensitive, bv.sensitiveStrings()...)
 	m := mi.meta(decl, inst)
 	switch decl.typ {
 	case "aws_sagemaker_notebook_instance":
@@ -347,7 +351,8 @@ func (mi *modInst) mapResource(decl *resourceDecl, inst *resInst) {
 	case "aws_vpc_endpoint_subnet_association":
 		net.endpointSubnets = append(net.endpointSubnets, pendingAssoc{table: mi.str(bv, "vpc_endpoint_id", ""), subnet: mi.str(bv, "subnet_id", "")})
 	case "aws_security_group", "aws_default_security_group":
-		sg := &model.SecurityGroup{Meta: m, VpcID: mi.str(bv, "vpc_id", ""), EgressComplete: true}
+		sg := &model.SecurityGroup{Meta: m, VpcID: mi.str(bv, "vpc_id", ""), EgressComplete: true,
+			VPCDefault: decl.typ == "aws_default_security_group"}
 		items, ranges, declared, known, reason := nested(bv, "egress")
 		sg.EgressDeclared = declared
 		if !known {
