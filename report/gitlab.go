@@ -170,7 +170,7 @@ func (g GitLabSAST) Format(w io.Writer, r *finding.Result) error {
 		v := glVulnerability{
 			ID: uuidFromHex(fp), Category: "sast", Name: findingName(f), Description: findingMessage(f),
 			Severity: gitlabSeverity(f.Severity), Solution: f.Remediation,
-			Location: glLocation{File: findingPath(g.SourceRoot, g.WorkDir, f), StartLine: f.Location.StartLine, EndLine: f.Location.EndLine},
+			Location:    glLocation{File: findingPath(g.SourceRoot, g.WorkDir, f), StartLine: f.Location.StartLine, EndLine: f.Location.EndLine},
 			Identifiers: []glIdentifier{{Type: "sagefence_control", Name: "sagefence " + f.ControlID, Value: f.ControlID}},
 		}
 		if v.Location.EndLine < v.Location.StartLine {
