@@ -184,7 +184,7 @@ func runAction(t *testing.T, def *actionFile, r *actionRun, workspace string, st
 				r.exitCode = ee.ExitCode()
 			}
 		}
-		if s.ID == stopAfter {
+		if stopAfter != "" && s.ID == stopAfter {
 			break
 		}
 	}

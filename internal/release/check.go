@@ -3,8 +3,12 @@ package release
 import (
 	"archive/tar"
 	"archive/zip"
+	"bytes"
 	"compress/gzip"
 	"debug/buildinfo"
+	"debug/elf"
+	"debug/macho"
+	"debug/pe"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -84,13 +88,57 @@ func checkBinary(a Artifact, version, commit string) error {
 			return fmt.Errorf("%s: build setting %s = %q, want %q", a.Binary, k, settings[k], v)
 		}
 	}
-	ld := settings["-ldflags"]
-	for _, part := range []string{"-s -w", "cli.Version=" + version, "cli.Commit=" + commit} {
-		if !strings.Contains(ld, part) {
-			return fmt.Errorf("%s: -ldflags %q lacks %q", a.Binary, ld, part)
+	// -trimpath keeps -ldflags out of the build information, so the stamped
+	// values are looked for in the binary's data, and -s -w as the absence
+	// of a symbol table.
+	data, err := os.ReadFile(a.Binary)
+	if err != nil {
+		return err
+	}
+	for _, v := range []string{version, commit} {
+		if !bytes.Contains(data, []byte(v)) {
+			return fmt.Errorf("%s: %q is not stamped into the binary", a.Binary, v)
 		}
 	}
+	if symbols, err := hasSymbols(a.Binary, a.Target.OS); err != nil {
+		return fmt.Errorf("%s: %w", a.Binary, err)
+	} else if symbols {
+		return fmt.Errorf("%s: has a symbol table (want -s -w)", a.Binary)
+	}
 	return nil
+}
+
+// hasSymbols reports whether an executable of the target OS carries a
+// symbol table (what -s strips).
+func hasSymbols(path, goos string) (bool, error) {
+	switch goos {
+	case "linux":
+		f, err := elf.Open(path)
+		if err != nil {
+			return false, err
+		}
+		defer f.Close()
+		syms, err := f.Symbols()
+		if errors.Is(err, elf.ErrNoSymbols) {
+			return false, nil
+		}
+		return len(syms) > 0, err
+	case "darwin":
+		f, err := macho.Open(path)
+		if err != nil {
+			return false, err
+		}
+		defer f.Close()
+		return f.Symtab != nil && len(f.Symtab.Syms) > 0, nil
+	case "windows":
+		f, err := pe.Open(path)
+		if err != nil {
+			return false, err
+		}
+		defer f.Close()
+		return f.FileHeader.NumberOfSymbols > 0, nil
+	}
+	return false, fmt.Errorf("unknown GOOS %q", goos)
 }
 
 func checkArchive(a Artifact) error {

@@ -93,11 +93,29 @@ func TestArtefactsAndChecks(t *testing.T) {
 		if err := checkSBOM(a.SBOM, "1.2.3"); err != nil {
 			t.Errorf("%s: %v", tg, err)
 		}
-		if err := checkBinary(a, "1.2.3", "abc"); err == nil || !strings.Contains(err.Error(), "want") {
-			t.Errorf("a binary built without the release flags passed checkBinary: %v", err)
+		if err := checkBinary(a, "1.2.3", "abc"); err == nil {
+			t.Errorf("a binary built without the release flags passed checkBinary")
 		}
 		arts = append(arts, a)
 		sums = append(sums, a.Archive, a.SBOM)
+	}
+	// The same program built with the release flags passes every check of
+	// checkBinary but the stamp: it does not link internal/cli, so the -X
+	// values have nowhere to go (make release-snapshot checks a real one).
+	stamped := filepath.Join(dir, "stamped")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", LDFlags("1.2.3", "0123456789abcdef0123456789abcdef01234567", date), "-o", stamped, "./snapshot")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	if err := checkBinary(Artifact{Target: Target{"linux", "amd64"}, Binary: stamped}, "1.2.3", "0123"); err == nil || !strings.Contains(err.Error(), "is not stamped") {
+		t.Errorf("release flags: want only the stamp check to fail, got %v", err)
+	}
+	if symbols, err := hasSymbols(stamped, "linux"); err != nil || symbols {
+		t.Errorf("-s -w build: symbols %v, %v", symbols, err)
+	}
+	if symbols, err := hasSymbols(self, "linux"); err != nil || !symbols {
+		t.Errorf("plain build: symbols %v, %v", symbols, err)
 	}
 	sbom, _ := os.ReadFile(arts[0].SBOM)
 	for _, want := range []string{`"specVersion": "1.5"`, `"pkg:golang/github.com/sagefence/sagefence@v1.2.3"`, `"Apache-2.0"`, `"pkg:golang/github.com/CycloneDX/cyclonedx-go@v`} {
