@@ -129,7 +129,17 @@ func hasSymbols(path, goos string) (bool, error) {
 			return false, err
 		}
 		defer f.Close()
-		return f.Symtab != nil && len(f.Symtab.Syms) > 0, nil
+		if f.Symtab == nil {
+			return false, nil
+		}
+		// A stripped Mach-O binary keeps the undefined symbols dyld binds
+		// (libSystem imports, section 0); -s removes every defined one.
+		for _, sym := range f.Symtab.Syms {
+			if sym.Sect != 0 {
+				return true, nil
+			}
+		}
+		return false, nil
 	case "windows":
 		f, err := pe.Open(path)
 		if err != nil {
