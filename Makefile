@@ -23,8 +23,10 @@ image:
 	$(GO) run ./internal/image/imagebuild -binary dist/linux_$$($(GO) env GOARCH)/sagefence -out dist -mount examples
 
 ## test: everything CI runs — formatting, vet, unit + integration tests, short fuzzing.
+# SAGEFENCE_AGREEMENT=all makes internal/agreement plan every Terraform case
+# (a plain `go test ./...` plans a sample, to end within Go's default timeout).
 test: lint
-	$(GO) test -count=1 -timeout 45m $(PKGS)
+	SAGEFENCE_AGREEMENT=all $(GO) test -count=1 -timeout 45m $(PKGS)
 	$(MAKE) fuzz
 
 lint:

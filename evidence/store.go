@@ -30,6 +30,9 @@ type Store interface {
 	Verify(ctx context.Context) (*VerifyReport, error)
 	// Prune deletes the runs recorded before the time (see Prune).
 	Prune(ctx context.Context, before time.Time) (PruneResult, error)
+	// SignCheckpoint stores the signature of the current checkpoint (which
+	// must still be cp.Seq/cp.Hash), replacing any earlier one.
+	SignCheckpoint(ctx context.Context, cp *Checkpoint) error
 	// AddSignature stores a signature over a chain head.
 	AddSignature(ctx context.Context, s Signature) error
 	// Signatures lists the stored signatures, newest head first.
@@ -54,12 +57,32 @@ type Checkpoint struct {
 	Hash       string    `json:"hash"`
 	PrunedAt   time.Time `json:"pruned_at"`
 	PrunedRuns int64     `json:"pruned_runs"`
+	// PublicKey and Signature (standard base64) sign CheckpointMessage; both
+	// empty when the checkpoint was made without a key.
+	PublicKey string `json:"public_key,omitempty"`
+	Signature string `json:"signature,omitempty"`
 }
 
 // PruneResult says what Prune removed.
 type PruneResult struct {
 	Removed    int64       `json:"removed"`
 	Checkpoint *Checkpoint `json:"checkpoint"`
+}
+
+// ErrNoStore is returned by OpenExisting when there is no store to open.
+var ErrNoStore = errors.New("no evidence store")
+
+// OpenExisting is Open for commands that only read and must not create a
+// store: a SQLite path that does not exist is ErrNoStore (nothing is
+// created). A PostgreSQL URL is opened as by Open.
+func OpenExisting(ctx context.Context, location string) (Store, error) {
+	if !IsPostgres(location) {
+		path := strings.TrimPrefix(location, "sqlite://")
+		if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("%w at %s", ErrNoStore, path)
+		}
+	}
+	return Open(ctx, location)
 }
 
 // ErrNoRun is returned by Run for a sequence number that is not stored.

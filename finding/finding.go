@@ -120,8 +120,9 @@ type Witness struct {
 	Rule string `json:"rule"`
 	// Status is the witness's own word: COMPLIANT, NON_COMPLIANT,
 	// NOT_APPLICABLE, INSUFFICIENT_DATA (Config); PASSED, FAILED, WARNING,
-	// NOT_AVAILABLE (Security Hub); or NOT_DEPLOYED, NOT_ENABLED, NO_RESULT,
-	// NO_FINDING, ERROR when the witness has nothing to say (see Outcome).
+	// NOT_AVAILABLE (Security Hub); or NOT_DEPLOYED, NOT_ENABLED,
+	// CONTROL_NOT_ENABLED, NO_RESULT, NO_FINDING, ERROR when the witness has
+	// nothing to say (see Outcome).
 	Status string `json:"status"`
 	// Evaluated is when the witness last evaluated the resource (RFC 3339
 	// UTC), "" when it never did.

@@ -21,7 +21,9 @@
 //     Change says that a value is needed.
 //   - Terraform is edited with hclwrite (comments and layout kept);
 //     CloudFormation with text edits at yaml.v3 node positions. Files are
-//     only written by Write, atomically; a second run finds nothing to do.
+//     only written by Write (write.go): all or nothing, mode and owner
+//     kept, fsynced; Confine keeps edits inside the given paths. A second
+//     run finds nothing to do.
 //   - Every change to a notebook's direct internet access, subnet or security
 //     groups forces replacement; Warnings carries one warning per resource.
 package fix
@@ -29,7 +31,6 @@ package fix
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -116,44 +117,6 @@ func Plan(ctx context.Context, paths []string) *Result {
 	}
 	sort.SliceStable(res.Files, func(i, j int) bool { return res.Files[i].Path < res.Files[j].Path })
 	return res
-}
-
-// Write applies the result's file edits, each atomically (temporary file in
-// the same directory, then rename), keeping the files' permissions.
-func (r *Result) Write() error {
-	for _, f := range r.Files {
-		if err := writeAtomic(f.Path, f.New); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func writeAtomic(path string, data []byte) error {
-	mode := os.FileMode(0o644)
-	if st, err := os.Stat(path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".sagefence-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }
 
 // replacementWarning is the warning for a notebook whose create-only

@@ -71,9 +71,15 @@ func putManagedRule(t *testing.T, cfg sdkaws.Config, name, identifier string) {
 // hubFinding imports one ASFF control finding into moto (BatchImportFindings).
 func importHubFinding(t *testing.T, cfg sdkaws.Config, id, acct, region, generator, controlID, resourceARN string, status shtypes.ComplianceStatus, record shtypes.RecordState, updated time.Time) {
 	t.Helper()
+	importHubFindingFrom(t, cfg, fmt.Sprintf("arn:aws:securityhub:%s::product/aws/securityhub", region), id, acct, region, generator, controlID, resourceARN, status, record, updated)
+}
+
+// importHubFindingFrom imports a finding of another product (ProductArn).
+func importHubFindingFrom(t *testing.T, cfg sdkaws.Config, product, id, acct, region, generator, controlID, resourceARN string, status shtypes.ComplianceStatus, record shtypes.RecordState, updated time.Time) {
+	t.Helper()
 	f := shtypes.AwsSecurityFinding{
 		Id: sdkaws.String(id), AwsAccountId: sdkaws.String(acct), Region: sdkaws.String(region),
-		ProductArn:    sdkaws.String(fmt.Sprintf("arn:aws:securityhub:%s::product/aws/securityhub", region)),
+		ProductArn:    sdkaws.String(product),
 		ProductName:   sdkaws.String("Security Hub"),
 		GeneratorId:   sdkaws.String(generator),
 		SchemaVersion: sdkaws.String("2018-10-08"), Title: sdkaws.String("SageMaker notebook"), Description: sdkaws.String("d"),
@@ -139,6 +145,10 @@ func TestAttachAgainstMoto(t *testing.T) {
 	importHubFinding(t, cfg, "f-other-control", account, "us-east-1", "security-control/SageMaker.3", "SageMaker.3", priv, shtypes.ComplianceStatusFailed, shtypes.RecordStateActive, now.Add(2*time.Hour))
 	importHubFinding(t, cfg, "f-other-account", "210987654321", "us-east-1", "security-control/SageMaker.1", "SageMaker.1", priv, shtypes.ComplianceStatusFailed, shtypes.RecordStateActive, now.Add(2*time.Hour))
 	importHubFinding(t, cfg, "f-other-region", account, "eu-west-1", "security-control/SageMaker.1", "SageMaker.1", priv, shtypes.ComplianceStatusFailed, shtypes.RecordStateActive, now.Add(2*time.Hour))
+	// Another product's finding claiming the control (sagefence's own
+	// --security-hub import must never witness for itself).
+	importHubFindingFrom(t, cfg, "arn:aws:securityhub:us-east-1:"+account+":product/"+account+"/default", "f-own-import", account, "us-east-1",
+		"security-control/SageMaker.1", "SageMaker.1", priv, shtypes.ComplianceStatusFailed, shtypes.RecordStateActive, now.Add(3*time.Hour))
 	// SageMaker.2 only archived for "public": inconclusive.
 	importHubFinding(t, cfg, "f-public-2", account, "us-east-1", "security-control/SageMaker.2", "SageMaker.2", pub, shtypes.ComplianceStatusFailed, shtypes.RecordStateArchived, old)
 
@@ -165,6 +175,19 @@ func TestAttachAgainstMoto(t *testing.T) {
 			return "InvalidAccessException"
 		}
 		return ""
+	}
+	// ListStandardsControlAssociations (moto lacks it; the API reference's
+	// GET /associations answer): SageMaker.1 enabled in the foundational
+	// standard, SageMaker.2 disabled there.
+	fake.Answer = func(r *http.Request) (string, bool) {
+		if r.Method != http.MethodGet || r.URL.Path != "/associations" {
+			return "", false
+		}
+		id := r.URL.Query().Get("SecurityControlId")
+		status := map[string]string{"SageMaker.1": "ENABLED", "SageMaker.2": "DISABLED"}[id]
+		return fmt.Sprintf(`{"StandardsControlAssociationSummaries":[{"StandardsArn":"arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0",`+
+			`"SecurityControlId":%q,"SecurityControlArn":"arn:aws:securityhub:us-east-1:%s:security-control/%s","AssociationStatus":%q,`+
+			`"RelatedRequirements":[],"UpdatedAt":"2026-11-01T00:00:00Z","StandardsControlTitle":"t","StandardsControlDescription":"d"}]}`, id, account, id, status), true
 	}
 	if err := Attach(context.Background(), res, Options{Clients: clientsAt(fake.URL)}); err != nil {
 		t.Fatal(err)
@@ -197,7 +220,7 @@ func TestAttachAgainstMoto(t *testing.T) {
 	check(3, "aws-config OrgConfigRule-inside-vpc-x1y2", want{"NON_COMPLIANT", OutcomeAgrees, ts(now), ""})
 	check(3, "security-hub SageMaker.2", want{"FAILED", OutcomeInconclusive, ts(old), "ARCHIVED"})
 	check(4, "aws-config OrgConfigRule-inside-vpc-x1y2", want{"NON_COMPLIANT", OutcomeDisagrees, ts(now), ""})
-	check(4, "security-hub SageMaker.2", want{StatusNoFinding, OutcomeNotEvaluated, "", ""})
+	check(4, "security-hub SageMaker.2", want{StatusControlNotEnabled, OutcomeNotEnabled, "", ""}) // disabled in the standard
 	check(5, "aws-config SAGEMAKER_DOMAIN_IN_VPC", want{StatusNotDeployed, OutcomeNotEnabled, "", ""})
 	check(7, "aws-config SAGEMAKER_NOTEBOOK_NO_DIRECT_INTERNET_ACCESS", want{StatusError, OutcomeError, "", ""})
 	check(7, "security-hub SageMaker.1", want{StatusNotEnabled, OutcomeNotEnabled, "", ""})

@@ -50,6 +50,12 @@ func (e *MalformedResponseError) RetryableError() bool { return true }
 // (the query protocols); every other service answers JSON.
 var xmlServices = map[string]bool{"EC2": true, "STS": true, "IAM": true}
 
+// unvalidatedServices answer in a protocol ValidateResponses does not check:
+// S3 is REST-XML whose GetObject body is the object itself (evidence
+// cloudtrail reads gzip log files), so it must be neither buffered nor
+// parsed here; the S3 client's own decoders and the caller check it.
+var unvalidatedServices = map[string]bool{"S3": true}
+
 // ValidateResponses is an API option that checks the body of every 2xx
 // answer before the SDK decodes it, because the SDK's decoders accept an
 // empty body as an empty answer and an XML decoder finds no fields (rather
@@ -71,6 +77,9 @@ func ValidateResponses(stack *middleware.Stack) error {
 				return out, md, err
 			}
 			service, operation := awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)
+			if unvalidatedServices[service] {
+				return out, md, err
+			}
 			body, readErr := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 			resp.Body.Close()
 			if readErr != nil {

@@ -455,6 +455,17 @@ func TestHostileConfigAboveTheScanRootIsNotApplied(t *testing.T) {
 	if res.Scope == nil || res.Scope.Config == nil || *res.Scope.Config != own {
 		t.Errorf("scope.config = %+v, want %s", res.Scope, own)
 	}
+	// A discovered configuration may not steer reads or writes outside the root.
+	for _, body := range []string{"var_files: [../../../../shadow.tfvars]\n", "record: true\nstore: ../../../../evidence.db\n"} {
+		writeFile(t, own, body)
+		r := scanMeasured(t, context.Background(), infra, "--format", "json")
+		if r.code != ExitError || !strings.Contains(r.stderr, "outside the scan root") {
+			t.Errorf("%q: exit %d, stderr %q: want 2 naming the scan root", body, r.code, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(root), "evidence.db")); err == nil {
+		t.Errorf("an evidence store was written outside the scan root")
+	}
 }
 
 func TestHostileInterruptedScanStops(t *testing.T) {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -148,7 +149,7 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	if err != nil {
 		return err
 	}
-	modules, err := opts.moduleDownloader()
+	modules, err := opts.moduleDownloader(io.Getenv)
 	if err != nil {
 		return err
 	}
@@ -165,6 +166,9 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	jail, err := safefs.NewJail(opts.Paths, allow)
 	if err != nil {
 		return usageError{err}
+	}
+	if err := confineDiscoveredConfig(cfg, opts.ConfigFile != "", jail); err != nil {
+		return err
 	}
 	start := time.Now().UTC()
 	var found engine.Inputs
@@ -198,6 +202,27 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	return withFollowUpError(io, opts.emit(io, fmtr, res), recordErr)
 }
 
+// confineDiscoveredConfig refuses a discovered .sagefence.yaml (part of the
+// scanned content) whose var_files or SQLite store lie outside the scan
+// root: the repository must not steer reads or writes outside itself. A file
+// named with --config is the user's own and is trusted.
+func confineDiscoveredConfig(cfg *config.Config, explicit bool, jail *safefs.Jail) error {
+	if cfg == nil || explicit {
+		return nil
+	}
+	for _, f := range cfg.VarFiles {
+		if _, err := jail.Check(f); errors.Is(err, safefs.ErrOutside) {
+			return usagef("%s: var_files: %v; name the file with --config to trust it", cfg.Path, err)
+		}
+	}
+	if cfg.Store != "" && !strings.Contains(cfg.Store, "://") {
+		if _, err := jail.Check(cfg.Store); errors.Is(err, safefs.ErrOutside) {
+			return usagef("%s: store: %v; name the file with --config to trust it", cfg.Path, err)
+		}
+	}
+	return nil
+}
+
 // checkAssignments validates NAME=VALUE arguments and returns them unchanged.
 func checkAssignments(flag string, kvs []string) ([]string, error) {
 	for _, kv := range kvs {
@@ -222,9 +247,10 @@ func parseAssignments(flag string, kvs []string) (map[string]string, error) {
 }
 
 // moduleDownloader returns the module fetcher of --download-modules (nil
-// without it). The cache may not lie inside a scanned path: its modules
-// would be scanned as roots of their own.
-func (o *ScanOptions) moduleDownloader() (surface.ModuleDownloader, error) {
+// without it), with registry tokens from TF_TOKEN_<host> as Terraform reads
+// them. The cache may not lie inside a scanned path: its modules would be
+// scanned as roots of their own.
+func (o *ScanOptions) moduleDownloader(getenv func(string) string) (surface.ModuleDownloader, error) {
 	if !o.DownloadModules {
 		if o.ModuleCache != "" {
 			return nil, usagef("--module-cache needs --download-modules")
@@ -252,7 +278,7 @@ func (o *ScanOptions) moduleDownloader() (surface.ModuleDownloader, error) {
 			return nil, usagef("--module-cache %s is inside the scanned path %s: its modules would be scanned as roots; choose a directory outside it", cacheAbs, p)
 		}
 	}
-	f, err := modfetch.New(modfetch.Options{CacheDir: cacheAbs})
+	f, err := modfetch.New(modfetch.Options{CacheDir: cacheAbs, Token: modfetch.EnvToken(getenv)})
 	if err != nil {
 		return nil, fmt.Errorf("--download-modules: %w", err)
 	}

@@ -28,6 +28,10 @@
 //     used. A registry module whose constraint is one exact version is used
 //     from the cache without asking the registry; a Git source without ?ref=
 //     is cached as the default branch at its first download.
+//   - A registry token (Options.Token; EnvToken reads TF_TOKEN_<host>) is
+//     sent only to the module API on the registry's own host, never to the
+//     location a download points to; git gets no credentials, so only public
+//     git sources are fetched.
 //   - Each (source, version) is fetched at most once per Fetcher, however many
 //     module calls and roots name it; concurrent callers wait for the first.
 //   - Every failure is an error naming the source; the caller reports it as
@@ -72,6 +76,9 @@ type Options struct {
 	Git string
 	// AllowLoopbackHTTP lets plain http reach loopback hosts (tests only).
 	AllowLoopbackHTTP bool
+	// Token returns the API token of a registry host ("" for none); it is
+	// sent only to that host's module API (EnvToken reads TF_TOKEN_*).
+	Token func(host string) string
 }
 
 // Defaults of Options.
@@ -139,11 +146,32 @@ func New(opts Options) (*Fetcher, error) {
 	if opts.Git == "" {
 		opts.Git = "git"
 	}
+	removeStale(abs)
 	f := &Fetcher{opts: opts, calls: map[string]*call{}, services: map[string]*call{}}
 	if opts.HTTPClient == nil {
 		f.opts.HTTPClient = &http.Client{CheckRedirect: f.checkRedirect}
 	}
 	return f, nil
+}
+
+// staleAfter is the age after which a leftover of an interrupted download
+// (a process killed mid-download) is removed.
+const staleAfter = 24 * time.Hour
+
+// removeStale deletes the temporary entries of downloads that never finished.
+func removeStale(cache string) {
+	entries, err := os.ReadDir(cache)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".partial-") && !strings.HasPrefix(e.Name(), ".download-") {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > staleAfter {
+			os.RemoveAll(filepath.Join(cache, e.Name()))
+		}
+	}
 }
 
 // CacheDir is the absolute cache directory (symlinks resolved).

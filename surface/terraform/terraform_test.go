@@ -946,3 +946,28 @@ resource "aws_route_table" "rt" {
 		}
 	}
 }
+
+// TestValueErrorsAreNotValidateErrors: an expression that fails only with
+// the values it was given (a function on a resource's splat) is unknown with
+// the reason, not an error, since terraform validate accepts it; the same
+// failure on literals only is validate's error.
+func TestValueErrorsAreNotValidateErrors(t *testing.T) {
+	v, errs := evalLocal(t, "coalescelist(aws_route_table.none[*].id, [])\n}\nresource \"aws_route_table\" \"none\" {\n  count = 0\n  vpc_id = \"vpc-1\"")
+	if len(errs) != 0 || unmarked(v).IsKnown() || !strings.Contains(marksOf(v).reason(""), "terraform validate does not") {
+		t.Errorf("a value-dependent failure: %#v %v", v, errs)
+	}
+	_, errs = evalLocal(t, "coalescelist([], [])")
+	if len(errs) != 1 || errs[0].Line != 2 || !strings.Contains(errs[0].Message, "coalescelist") {
+		t.Errorf("errors %v, want one for the literal coalescelist on line 2", errs)
+	}
+}
+
+// TestNullAttributeIsKnownAfterApply: a resource attribute written as null
+// is what the provider computes at apply, so a reference sees it unknown.
+func TestNullAttributeIsKnownAfterApply(t *testing.T) {
+	v, errs := evalLocal(t, "aws_subnet.a.availability_zone\n}\nresource \"aws_subnet\" \"a\" {\n  vpc_id            = \"vpc-1\"\n  availability_zone = null")
+	if len(errs) != 0 || unmarked(v).IsKnown() || unmarked(v).IsNull() ||
+		!strings.Contains(marksOf(v).reason(""), "aws_subnet.a.availability_zone is not set in the configuration") {
+		t.Errorf("got %#v %v, want unknown naming the attribute", v, errs)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
@@ -139,14 +140,27 @@ func defaultValue(decl *varDecl, scope string) varValue {
 
 // convertVar applies optional() defaults and converts to the declared type.
 func convertVar(decl *varDecl, v cty.Value) (cty.Value, error) {
-	if decl.defaults != nil && v.IsWhollyKnown() {
-		v = decl.defaults.Apply(v)
+	if decl.defaults != nil {
+		v = applyDefaults(decl.defaults, v)
 	}
 	cv, err := convert.Convert(v, decl.typ)
 	if err != nil {
 		return cty.NilVal, err
 	}
 	return cv, nil
+}
+
+// applyDefaults fills the optional() attribute defaults of a variable's type
+// into v, also when parts of v are unknown (an object holding a module
+// output keeps its other attributes' defaults, as in Terraform). A value
+// the defaults cannot walk is returned as it is.
+func applyDefaults(d *typeexpr.Defaults, v cty.Value) (out cty.Value) {
+	defer func() {
+		if recover() != nil {
+			out = v
+		}
+	}()
+	return d.Apply(v)
 }
 
 // parseRawVar interprets --var / TF_VAR text like Terraform: a literal
