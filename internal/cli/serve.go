@@ -45,8 +45,8 @@ A --listen address that is not loopback prints a warning, and more so without --
 in a postgres:// --store is never shown (stderr, errors or the pages).`,
 		Example: "  sagefence serve\n  sagefence serve --listen 127.0.0.1:9000 --store postgres://evidence@db/evidence\n" +
 			"  SAGEFENCE_SERVE_TOKEN=$(openssl rand -hex 16) sagefence serve --listen 10.0.0.5:8080 --allow-host evidence.internal",
-		Args:    exactArgs(0),
-		RunE:    func(cmd *cobra.Command, args []string) error { return runServe(cmd.Context(), io, opts) },
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error { return runServe(cmd.Context(), io, opts) },
 	}
 	opts.StoreOptions.addFlags(cmd)
 	cmd.Flags().StringVar(&opts.Listen, "listen", "127.0.0.1:8080", "`ADDRESS` to listen on")
