@@ -270,6 +270,13 @@ func TestHostileFailedOverrideInputsGiveUnknown(t *testing.T) {
 		if r.code != ExitError || !errorsMention(res, "terraform.tfvars", "") {
 			t.Errorf("exit %d, errors %+v: want 2 and an error naming terraform.tfvars", r.code, res.Errors)
 		}
+		gap := false
+		for _, g := range res.Gaps {
+			gap = gap || (g.Kind == "input_unreadable" && strings.HasSuffix(g.Address, "terraform.tfvars"))
+		}
+		if !gap {
+			t.Errorf("no input_unreadable gap for terraform.tfvars: %+v", res.Gaps)
+		}
 	})
 	t.Run("unreadable terraform.tfvars", func(t *testing.T) {
 		root := hostileCase(t, "unreadable-tfvars")

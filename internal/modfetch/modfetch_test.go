@@ -109,6 +109,14 @@ func TestRegistryVersionConstraintAndArchive(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "acme/missing/aws") || !strings.Contains(err.Error(), "404") {
 		t.Errorf("missing module: %v", err)
 	}
+	// 1.1.0, 2.0.0, 1.0.0 and 1.2.0-beta1 downloaded; 1.1.0 again and
+	// 1.0.0//modules/sub from the cache; ~> 3.0 and the missing module failed.
+	if got, want := f.Stats(), (modfetch.Stats{Downloaded: 4, Cached: 2, Failed: 2}); got != want {
+		t.Errorf("stats %+v, want %+v", got, want)
+	}
+	if got, want := f2.Stats(), (modfetch.Stats{Cached: 1}); got != want {
+		t.Errorf("second fetcher stats %+v, want %+v", got, want)
+	}
 }
 
 func TestRegistryPointsToGit(t *testing.T) {

@@ -82,15 +82,23 @@ func evaluateRoot(ctx context.Context, l *loader, root string, opts surface.Opti
 	re.funcs = terraformFunctions(root, opts.Jail, re.outsideRead)
 	withBudget(re.funcs, &re.budget)
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
-	manifest, merr := modulesManifest(root)
+	manifest, merr := modulesManifest(root, opts.Jail)
 	if merr != nil {
 		re.addErr(*merr)
 	}
 	re.manifest = manifest
 	def := l.module(root)
-	vars, errs := rootVariables(def, root, opts)
+	vars, errs, unreadable := rootVariables(def, root, opts)
 	for _, e := range errs {
 		re.addErr(e)
+	}
+	if len(def.varOrder) > 0 {
+		for _, f := range unreadable {
+			g := gapOf(model.GapInputUnreadable, filepath.ToSlash(f), hcl.Range{Filename: f},
+				fmt.Sprintf("variable file %s could not be read or parsed: every variable it may set is unknown", filepath.ToSlash(f)))
+			g.Hint = "fix the file (see errors), or remove it"
+			re.addGap(g)
+		}
 	}
 	mi := re.newInstance(def, "", "", vars, nil, 0)
 	mi.collect()

@@ -588,9 +588,9 @@ func isOverrideFile(name string) bool {
 
 // modulesManifest reads <root>/.terraform/modules/modules.json: module key →
 // directory (relative to the root, as terraform init records it).
-func modulesManifest(root string) (map[string]string, *model.Error) {
+func modulesManifest(root string, jail *safefs.Jail) (map[string]string, *model.Error) {
 	path := filepath.Join(root, ".terraform", "modules", "modules.json")
-	raw, err := safefs.ReadFile(path)
+	raw, err := jail.ReadFile(path, 0)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil
