@@ -37,6 +37,13 @@ type Options struct {
 // Scan discovers and scans the paths. It never fails as a whole: inputs that
 // could not be read are Result.Errors, everything else is still scanned.
 func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
+	res, _ := ScanSets(ctx, paths, opts)
+	return res
+}
+
+// ScanSets is Scan that also returns the model sets the findings were
+// computed from (what `sagefence fix` plans its edits from).
+func ScanSets(ctx context.Context, paths []string, opts Options) (*finding.Result, []*model.Set) {
 	in := Discover(paths)
 	res := &finding.Result{FormatVersion: finding.FormatVersion}
 	res.Errors = append(res.Errors, in.Errors...)
@@ -58,7 +65,7 @@ func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 	runBounded(opts.Parallelism, fileJobs(ctx, in, opts), collect)
 	res.Findings = Evaluate(sets, opts.Controls, opts.Suppressions, opts.Now)
 	res.Finalize()
-	return res
+	return res, sets
 }
 
 // Evaluate runs the controls on every set and applies suppressions.

@@ -6,14 +6,24 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/fix"
+	"github.com/sagefence/sagefence/surface"
 )
 
-// FixOptions are `sagefence fix`'s inputs.
+// FixOptions are `sagefence fix`'s inputs. The variable and parameter
+// inputs are scan's: fix plans from a scan with them, so a value given by
+// --var or a --var-file is fixed where it is given (or reported as set on
+// the command line).
 type FixOptions struct {
-	Paths []string
-	Write bool
-	JSON  bool
+	Paths          []string
+	VarInputs      []surface.VarInput
+	Parameters     []string
+	ParameterFiles []string
+	Region         string
+	Account        string
+	Write          bool
+	JSON           bool
 }
 
 func newFixCmd(io *IO) *cobra.Command {
@@ -24,10 +34,13 @@ func newFixCmd(io *IO) *cobra.Command {
 		Long: `Compute the minimal edits that fix failing direct internet access, in-VPC and domain VpcOnly
 findings in Terraform and CloudFormation, and print them as a unified diff (default: .).
 
-The value is fixed where it really comes from: the resource, a variable's default, terraform.tfvars,
-a local module call's argument, or a CloudFormation parameter's Default; each change says which.
-A value behind a local, a conditional or Fn::If, or a variable set outside the configuration is
-reported as "cannot fix automatically" with the reason. A missing subnet or security group is never
+fix scans the paths first (with the same --var, --var-file, --parameter and --parameter-file inputs as
+scan) and edits each failing value where the scan's provenance chain says it comes from: the resource,
+a variable's default (also in an override file), terraform.tfvars, terraform.tfvars.json,
+*.auto.tfvars(.json), a --var-file, a module call's argument, or a CloudFormation parameter's Default
+or Mappings value; each change says which. A value behind a local, a conditional or Fn::If, given by
+--var, TF_VAR_ or --parameter, or a variable with no value is reported as "cannot fix automatically"
+with the reason. A missing subnet or security group is never
 invented: it is copied from a compliant notebook of the same configuration, or a variable/parameter
 without a default is added and reported as needing a value.
 
@@ -51,13 +64,30 @@ Exit codes: 0 nothing left to fix by hand; 1 some failing setting could not be f
 			return runFix(cmd, io, opts)
 		},
 	}
+	f := cmd.Flags()
+	addVarInputFlags(f, &opts.VarInputs)
+	f.StringArrayVarP(&opts.Parameters, "parameter", "p", nil, "set a CloudFormation parameter (`KEY=VALUE`, repeatable)")
+	f.StringArrayVar(&opts.ParameterFiles, "parameter-file", nil, "read CloudFormation parameters from `FILE`")
+	f.StringVar(&opts.Region, "region", "", "AWS region for AWS::Region in templates")
+	f.StringVar(&opts.Account, "account", "", "AWS account ID for AWS::AccountId in templates")
 	cmd.Flags().BoolVarP(&opts.Write, "write", "w", false, "apply the edits to the files (atomically)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the changes, warnings and unfixable settings as JSON instead of the diff")
 	return cmd
 }
 
 func runFix(cmd *cobra.Command, io *IO, opts *FixOptions) error {
-	res := fix.Plan(cmd.Context(), opts.Paths)
+	if err := checkVarInputs(opts.VarInputs); err != nil {
+		return err
+	}
+	params, err := parseAssignments("--parameter", opts.Parameters)
+	if err != nil {
+		return err
+	}
+	scan, sets := engine.ScanSets(cmd.Context(), opts.Paths, engine.Options{Options: surface.Options{
+		VarInputs: opts.VarInputs, Parameters: params, ParameterFiles: opts.ParameterFiles,
+		Region: opts.Region, Account: opts.Account, Getenv: io.Getenv,
+	}})
+	res := fix.Plan(cmd.Context(), fix.Input{Findings: scan.Findings, Sets: sets, Errors: scan.Errors})
 	if err := cmd.Context().Err(); err != nil {
 		return fmt.Errorf("fix interrupted: %w", err)
 	}

@@ -26,7 +26,7 @@ func toRange(r hcl.Range) model.Range {
 func (mi *modInst) meta(decl *resourceDecl, inst *resInst) model.Meta {
 	supps := append(append([]model.Suppression(nil), mi.supps...), decl.supps...)
 	return model.Meta{Surface: model.SurfaceTerraform, Type: decl.typ, Address: inst.addr, Key: inst.addr,
-		Range: toRange(decl.rng), Suppressions: supps, Managed: true}
+		Range: toRange(decl.rng), Suppressions: supps, Managed: true, ModuleCalls: mi.calls}
 }
 
 // valueStr converts one value to a model.Str (without range and origin).
@@ -69,7 +69,8 @@ func (mi *modInst) str(bv *bodyVal, name, def string) model.Str {
 	}
 	out := valueStr(a.v, def)
 	out.Range = toRange(a.rng)
-	if out.Resolution == model.Explicit {
+	if out.Resolution != model.Default {
+		// Unknown values keep theirs too: it names the input that has no value.
 		out.Provenance = mi.provenance(a.expr)
 	}
 	return out
