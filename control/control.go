@@ -83,14 +83,50 @@ func (d *Doc) AliasIDs() []string {
 // Control is a Doc plus its check.
 type Control struct {
 	Doc
+	// Reads declares what the check reads, so that the engine can tell which
+	// gaps of a set concern the control.
+	Reads Reads
 	// Check evaluates the control on every applicable resource of the set.
-	// Gaps are reported by Evaluate, not by Check.
+	// Gaps are not findings: the engine reports each once (see Touches).
 	Check func(c *Control, set *model.Set) []finding.Finding
 }
 
-// Evaluate runs the check on the set and reports the set's gaps as unknown.
+// Reads declares the model kinds a check reads.
+type Reads struct {
+	// Subjects are the kinds the control reports on. A gap that may hide a
+	// subject always concerns the control: the hidden resource is unchecked.
+	Subjects []model.Kind
+	// Context are the kinds read around a subject (a notebook's subnet, route
+	// tables, endpoints). A gap that hides only context concerns the control
+	// when ContextNeeded says the set holds a subject that reads it.
+	Context []model.Kind
+	// ContextNeeded reports whether some subject of the set depends on
+	// context (a notebook with direct internet access disabled); nil: always.
+	ContextNeeded func(set *model.Set) bool
+}
+
+// Evaluate runs the check on the set.
 func (c *Control) Evaluate(set *model.Set) []finding.Finding {
-	return append(c.Check(c, set), c.GapFindings(set)...)
+	return c.Check(c, set)
+}
+
+// Touches reports whether gap g of set may hide something this control
+// would judge: a subject, or context that a subject of the set reads.
+func (c *Control) Touches(g *model.Gap, set *model.Set) bool {
+	for _, k := range c.Reads.Subjects {
+		if g.HidesKind(k) {
+			return true
+		}
+	}
+	if c.Reads.ContextNeeded != nil && !c.Reads.ContextNeeded(set) {
+		return false
+	}
+	for _, k := range c.Reads.Context {
+		if g.HidesKind(k) {
+			return true
+		}
+	}
+	return false
 }
 
 // catalog is built once from the per-control files; it is read-only after init.
@@ -201,30 +237,6 @@ func Observe(f *finding.Finding, v model.Str) {
 		s := v.Display()
 		f.Observed = &s
 	}
-}
-
-// GapFindings reports every gap of the set that concerns c as unknown.
-func (c *Control) GapFindings(set *model.Set) []finding.Finding {
-	var out []finding.Finding
-	for _, g := range set.Gaps {
-		if len(g.Controls) > 0 && !contains(g.Controls, c.ID) {
-			continue
-		}
-		f := c.New(g.Meta, finding.Unknown)
-		f.Resolution = model.Unknown
-		f.Message = g.Reason
-		out = append(out, f)
-	}
-	return out
-}
-
-func contains(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // attr names an attribute the way the surface writes it.

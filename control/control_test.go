@@ -1,6 +1,7 @@
 package control
 
 import (
+	"sort"
 	"strings"
 	"testing"
 
@@ -113,13 +114,49 @@ func TestDomainVpcOnly(t *testing.T) {
 	}
 }
 
-func TestGapsAreUnknownNeverPass(t *testing.T) {
-	set := &model.Set{Gaps: []*model.Gap{{Meta: model.Meta{Surface: model.SurfaceAWS, Address: "region eu-west-1", Region: "eu-west-1"}, Reason: "AccessDenied"}}}
-	for _, c := range All() {
-		fs := c.Evaluate(set)
-		if len(fs) != 1 || fs[0].Status != finding.Unknown || fs[0].Message != "AccessDenied" {
-			t.Errorf("%s: got %+v, want one unknown finding for the gap", c.ID, fs)
-		}
+// TestTouches: a gap concerns a control when it may hide a subject of the
+// control, or context that a subject of the set reads; gaps are never
+// findings of a check.
+func TestTouches(t *testing.T) {
+	disabled := &model.NotebookInstance{DirectInternetAccess: model.Str{V: "Disabled", Resolution: model.Explicit}}
+	enabled := &model.NotebookInstance{DirectInternetAccess: model.Str{V: "Enabled", Resolution: model.Explicit}}
+	network := []string{PrivateServiceAccessID, SecurityGroupHTTPSEgressID, LifecyclePublicFetchID}
+	notebookControls := append([]string{DirectInternetAccessID, InVPCID}, network...)
+	tests := []struct {
+		name  string
+		hides []model.Kind
+		nbs   []*model.NotebookInstance
+		want  []string
+	}{
+		{"hides everything", nil, nil, append([]string{DomainVpcOnlyID}, notebookControls...)},
+		{"hides notebooks", []model.Kind{model.KindNotebookInstance}, nil, notebookControls},
+		{"hides domains", []model.Kind{model.KindDomain}, []*model.NotebookInstance{disabled}, []string{DomainVpcOnlyID}},
+		{"subnet, no notebook", []model.Kind{model.KindSubnet}, nil, nil},
+		{"subnet, notebook with access enabled", []model.Kind{model.KindSubnet}, []*model.NotebookInstance{enabled}, nil},
+		{"subnet, notebook with access disabled", []model.Kind{model.KindSubnet}, []*model.NotebookInstance{enabled, disabled}, network},
+		{"security group, access disabled", []model.Kind{model.KindSecurityGroup}, []*model.NotebookInstance{disabled}, []string{SecurityGroupHTTPSEgressID}},
+		{"lifecycle configuration, access disabled", []model.Kind{model.KindLifecycleConfig}, []*model.NotebookInstance{disabled}, []string{LifecyclePublicFetchID}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := &model.Gap{Meta: model.Meta{Surface: model.SurfaceTerraform, Address: "module.x"}, Kind: model.GapUnknownCount, Hides: tt.hides}
+			set := &model.Set{Notebooks: tt.nbs, Gaps: []*model.Gap{g}}
+			var got []string
+			for _, c := range All() {
+				if c.Touches(g, set) {
+					got = append(got, c.ID)
+				}
+				if fs := c.Evaluate(set); len(fs) > len(tt.nbs) {
+					t.Errorf("%s reported the gap as findings: %+v", c.ID, fs)
+				}
+			}
+			sort.Strings(got)
+			want := append([]string(nil), tt.want...)
+			sort.Strings(want)
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("touched %v, want %v", got, want)
+			}
+		})
 	}
 }
 

@@ -1,6 +1,7 @@
 package control
 
 import (
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
 )
@@ -25,6 +26,8 @@ var _ = register(&Control{
 		// "Disable Direct Internet Access for Notebook Instances" asks for it.
 		Aliases:    []Alias{},
 		Frameworks: boundaryFrameworks,
+		// AppNetworkAccessType changes in place once no Studio app runs.
+		ForcesReplacement: awsfacts.ForcesReplacement("aws_sagemaker_domain", "app_network_access_type"),
 		Remediation: Remediation{
 			Terraform: "Set app_network_access_type = \"VpcOnly\" (updated in place) and make sure the domain's subnets " +
 				"have VPC endpoints or a NAT route. The update only succeeds when the domain has no apps InService, Pending or Deleting.",
@@ -46,11 +49,13 @@ var _ = register(&Control{
 		},
 		HelpURI: "https://docs.aws.amazon.com/sagemaker/latest/dg/studio-notebooks-and-internet-access.html",
 	},
+	Reads: Reads{Subjects: []model.Kind{model.KindDomain}},
 	Check: checkDomainVpcOnly,
 })
 
 // appNetworkAccessTypeValues: "VpcOnly" passes; the service default is "PublicInternetOnly".
-var appNetworkAccessTypeValues = enumAttribute{pass: "VpcOnly", fail: "PublicInternetOnly", def: "PublicInternetOnly"}
+var appNetworkAccessTypeValues = enumAttribute{
+	pass: awsfacts.AppNetworkAccessVpcOnly, fail: awsfacts.AppNetworkAccessPublicInternetOnly, def: awsfacts.DefaultAppNetworkAccessType}
 
 func checkDomainVpcOnly(c *Control, set *model.Set) []finding.Finding {
 	var out []finding.Finding

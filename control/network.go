@@ -11,9 +11,9 @@ package control
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/model"
 )
 
@@ -25,10 +25,6 @@ const (
 	maybe
 	yes
 )
-
-// requiredServices are the endpoint service suffixes a notebook with direct
-// internet access disabled needs (com.amazonaws.<region>.<suffix>).
-var requiredServices = []string{"sagemaker.api", "sagemaker.runtime", "s3"}
 
 // outsideHint ends messages about facts the IaC does not hold.
 const outsideHint = "the network is defined outside this configuration; `sagefence audit` can decide it from the live account"
@@ -154,8 +150,8 @@ func analyzeNetwork(set *model.Set, nb *model.NotebookInstance) network {
 	}
 	n.routeTable, n.rtVia, n.rtWhy = routeTableFor(set, n.subnet)
 	n.nat = natFor(set, n)
-	for _, svc := range requiredServices {
-		n.services = append(n.services, endpointFor(set, n, svc))
+	for _, svc := range awsfacts.NotebookServices {
+		n.services = append(n.services, endpointFor(set, n, svc.Suffix))
 	}
 	return n
 }
@@ -215,11 +211,11 @@ func natFor(set *model.Set, n network) natPath {
 			maybes = append(maybes, "a route of "+rt.Address+" has an unresolved destination")
 			continue
 		}
-		if r.Destination.V != "0.0.0.0/0" {
+		if r.Destination.V != awsfacts.AnyIPv4 {
 			continue
 		}
-		switch r.TargetKind {
-		case "nat":
+		switch {
+		case r.TargetKind == awsfacts.TargetNAT:
 			p := natGatewayPath(set, n, r, rtName)
 			if p.has == yes && !rt.Complete {
 				// A resolved NAT route is not enough when the table is
@@ -235,7 +231,7 @@ func natFor(set *model.Set, n network) natPath {
 			} else {
 				best = p
 			}
-		case "igw":
+		case r.TargetKind.IsInternetGateway():
 			best = natPath{has: no, why: "route table " + rtName + " sends 0.0.0.0/0 to an internet gateway, which a notebook " +
 				"with direct internet access disabled cannot use (its network interface has no public IP)"}
 		default:
@@ -270,7 +266,7 @@ func natGatewayPath(set *model.Set, n network, r model.Route, rtName string) nat
 	if gw == nil {
 		return natPath{has: maybe, why: fmt.Sprintf("0.0.0.0/0 in %s goes to NAT gateway %s, which is not in this configuration", rtName, r.Target.Display())}
 	}
-	if gw.State != "" && !strings.EqualFold(gw.State, "available") {
+	if gw.State != "" && !strings.EqualFold(gw.State, awsfacts.NATGatewayAvailable) {
 		return natPath{has: no, gateway: gw, why: fmt.Sprintf("0.0.0.0/0 in %s goes to NAT gateway %s, whose state is %q", rtName, gw.Address, gw.State)}
 	}
 	natSub := set.SubnetByID(refKey(gw.SubnetID))
@@ -287,12 +283,10 @@ func natGatewayPath(set *model.Set, n network, r model.Route, rtName string) nat
 	return natPath{has: maybe, why: fmt.Sprintf("the VPC of NAT gateway %s cannot be resolved", gw.Address)}
 }
 
-// regionRe matches an AWS region name (us-east-1, us-gov-west-1, cn-north-1).
-var regionRe = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-
 // parsedService is an endpoint's service name split into region and service.
 type parsedService struct {
-	// service is one of requiredServices, "other", or "" when the name is unknown.
+	// service is the suffix of one of awsfacts.NotebookServices, "other", or
+	// "" when the name is unknown.
 	service string
 	// region is "" when the region part is not a literal region.
 	region string
@@ -303,26 +297,8 @@ type parsedService struct {
 // still matches by its service suffix; surfaces may leave such a name
 // Unknown with the template text in V.
 func parseServiceName(s model.Str) parsedService {
-	v := s.V
-	if v == "" {
-		if s.Known() {
-			return parsedService{service: "other"}
-		}
-		return parsedService{}
-	}
-	rest := v
-	for _, p := range []string{"cn.com.amazonaws.", "com.amazonaws."} {
-		if strings.HasPrefix(rest, p) {
-			rest = strings.TrimPrefix(rest, p)
-			break
-		}
-	}
-	for _, svc := range requiredServices {
-		if strings.HasSuffix(rest, "."+svc) {
-			region := strings.TrimSuffix(rest, "."+svc)
-			if !regionRe.MatchString(region) {
-				region = ""
-			}
+	if s.V != "" {
+		if svc, region, ok := awsfacts.ParseServiceName(s.V); ok {
 			return parsedService{service: svc, region: region}
 		}
 	}
@@ -383,7 +359,7 @@ func judgeEndpoint(n network, ep *model.VPCEndpoint, ps parsedService, svc strin
 	case maybe:
 		return maybe, fmt.Sprintf("the VPC of %s cannot be resolved", name)
 	}
-	if ep.State != "" && !strings.EqualFold(ep.State, "available") {
+	if ep.State != "" && !strings.EqualFold(ep.State, awsfacts.EndpointAvailable) {
 		return no, fmt.Sprintf("%s is in state %q", name, ep.State)
 	}
 	if !ep.Type.Known() {
@@ -391,11 +367,11 @@ func judgeEndpoint(n network, ep *model.VPCEndpoint, ps parsedService, svc strin
 	}
 	typ := ep.Type.V
 	if ep.Type.Resolution == model.Default || typ == "" {
-		typ = "Gateway"
+		typ = awsfacts.DefaultEndpointType
 	}
 	dnsAttr := attr(ep.Surface, "private_dns_enabled", "PrivateDnsEnabled")
 	switch {
-	case strings.EqualFold(typ, "Interface"):
+	case strings.EqualFold(typ, awsfacts.EndpointTypeInterface):
 		switch {
 		case !ep.PrivateDNSEnabled.Known():
 			return maybe, fmt.Sprintf("%s of %s cannot be resolved (%s)", dnsAttr, name, ep.PrivateDNSEnabled.Reason)
@@ -408,7 +384,7 @@ func judgeEndpoint(n network, ep *model.VPCEndpoint, ps parsedService, svc strin
 				"addresses, so SDK calls do not use the endpoint", name, dnsAttr, what, svc)
 		}
 		return yes, ""
-	case strings.EqualFold(typ, "Gateway") && svc == "s3":
+	case strings.EqualFold(typ, awsfacts.EndpointTypeGateway) && svc == "s3":
 		if n.routeTable == nil {
 			return maybe, fmt.Sprintf("gateway endpoint %s: the subnet's route table is not known (%s)", name, n.rtWhy)
 		}
@@ -433,13 +409,7 @@ func judgeEndpoint(n network, ep *model.VPCEndpoint, ps parsedService, svc strin
 }
 
 // serviceName renders com.amazonaws.<region>.<svc> for messages.
-func (n network) serviceName(svc string) string {
-	r := n.region
-	if r == "" {
-		r = "<region>"
-	}
-	return "com.amazonaws." + r + "." + svc
-}
+func (n network) serviceName(svc string) string { return awsfacts.ServiceName(n.region, svc) }
 
 // suffixMatched reports whether any endpoint counted for a service was
 // matched by its suffix only (region part not literal), for messages.

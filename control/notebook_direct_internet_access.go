@@ -3,6 +3,7 @@ package control
 import (
 	"fmt"
 
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
 )
@@ -53,7 +54,7 @@ var _ = register(&Control{
 				"notebook's data, then stop, delete and recreate it in a VPC subnet with security groups and " +
 				"DirectInternetAccess=Disabled (`sagefence remediate` plans this), or create a new private notebook beside it.",
 		},
-		ForcesReplacement: true,
+		ForcesReplacement: awsfacts.ForcesReplacement("aws_sagemaker_notebook_instance", "direct_internet_access"),
 		Example: map[string]string{
 			"terraform": `resource "aws_sagemaker_notebook_instance" "this" {
   name                   = "research"
@@ -74,11 +75,13 @@ var _ = register(&Control{
 		},
 		HelpURI: "https://docs.aws.amazon.com/sagemaker/latest/dg/appendix-notebook-and-internet-access.html",
 	},
+	Reads: Reads{Subjects: []model.Kind{model.KindNotebookInstance}},
 	Check: checkDirectInternetAccess,
 })
 
 // directInternetAccessValues: "Disabled" passes; the service default is "Enabled".
-var directInternetAccessValues = enumAttribute{pass: "Disabled", fail: "Enabled", def: "Enabled"}
+var directInternetAccessValues = enumAttribute{
+	pass: awsfacts.DirectInternetAccessDisabled, fail: awsfacts.DirectInternetAccessEnabled, def: awsfacts.DefaultDirectInternetAccess}
 
 func checkDirectInternetAccess(c *Control, set *model.Set) []finding.Finding {
 	var out []finding.Finding

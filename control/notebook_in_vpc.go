@@ -3,6 +3,7 @@ package control
 import (
 	"fmt"
 
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
 )
@@ -38,9 +39,10 @@ var _ = register(&Control{
 			AWS: "Subnet and security groups cannot be changed in place. Back up, then recreate the notebook in a private " +
 				"subnet with security groups (`sagefence remediate --subnet-id ... --security-group-id ...`).",
 		},
-		ForcesReplacement: true,
+		ForcesReplacement: awsfacts.ForcesReplacement("aws_sagemaker_notebook_instance", "subnet_id"),
 		HelpURI:           "https://docs.aws.amazon.com/sagemaker/latest/dg/appendix-notebook-and-internet-access.html",
 	},
+	Reads: Reads{Subjects: []model.Kind{model.KindNotebookInstance}},
 	Check: checkInVPC,
 })
 

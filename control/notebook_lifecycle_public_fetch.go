@@ -26,12 +26,14 @@ var _ = register(&Control{
 			"this; it has no alias in other tools.",
 		Checks: "Applies only to notebooks whose direct internet access is known to be exactly \"Disabled\". Decodes the " +
 			"attached lifecycle configuration's on_create and on_start scripts (base64encode(...), filebase64(...), " +
-			"base64encode(file(...)), base64encode(templatefile(...)), Fn::Base64, live Content) and scans them line by " +
-			"line: comments, continuations, ;/&&/||/| chains, sudo/nohup/env/timeout wrappers, bash -c and su -c " +
-			"strings, and here-documents (sudo -u ec2-user -i <<'EOF' ... EOF, scanned with their own line numbers). " +
-			"Public fetches: pip/pip3/python -m pip install without a private --index-url/-i/--extra-index-url (a host " +
-			"other than pypi.org), earlier pip config set global.index-url, pip.conf write, PIP_INDEX_URL or `aws " +
-			"codeartifact login --tool pip`; conda/mamba install/create without -c <private URL> --override-channels or " +
+			"base64encode(file(...)), base64encode(templatefile(...)), Fn::Base64, live Content) and scans them " +
+			"parsed as bash (mvdan.cc/sh): every command counts wherever it is, in ;/&&/||/| chains, if/while/for/case arms, " +
+			"functions, subshells, command and process substitutions (bash <(curl ...)), behind sudo/nohup/env/timeout " +
+			"wrappers, in bash -c and su -c strings, and in here-documents (sudo -u ec2-user -i <<'EOF' ... EOF, with their " +
+			"own line numbers). Public fetches: pip/pip3/python -m pip/pipx install without a private " +
+			"--index-url/-i/--extra-index-url (a host other than pypi.org), earlier pip config set global.index-url, " +
+			"pip.conf write, PIP_INDEX_URL or `aws codeartifact login --tool pip`; uv pip install/uv tool install/uvx " +
+			"without a private --index-url/--default-index, UV_DEFAULT_INDEX/UV_INDEX_URL or uv.toml (uv reads no pip.conf); conda/mamba install/create without -c <private URL> --override-channels or " +
 			"a private channel_alias/.condarc; curl/wget of a URL with a public host; git clone of a public host " +
 			"(CodeCommit is fine); npm/yarn install and jupyter labextension install without a private registry; " +
 			"apt-get install/update; yum/dnf install of a public URL (Amazon Linux repositories are served from S3 and " +
@@ -41,8 +43,9 @@ var _ = register(&Control{
 			"fetched through a private proxy (exported https_proxy/HTTP_PROXY/ALL_PROXY, --proxy, -x) counts. Fails " +
 			"quoting each fetching line with its line number (and script file) when the notebook's subnet has no " +
 			"0.0.0.0/0 route to a NAT gateway; passes when the scripts fetch nothing public, when a NAT route exists, " +
-			"or when no lifecycle configuration is attached. Unknown when a script's content cannot be decoded, the " +
-			"lifecycle configuration is not in this configuration, or the NAT question cannot be decided.",
+			"or when no lifecycle configuration is attached. Unknown when a script's content cannot be decoded or does not " +
+			"parse as shell (naming the line; commands before that line are still judged), the lifecycle configuration " +
+			"is not in this configuration, or the NAT question cannot be decided.",
 		ResourceTypes: []string{"aws_sagemaker_notebook_instance + aws_sagemaker_notebook_instance_lifecycle_configuration",
 			"AWS::SageMaker::NotebookInstance + AWS::SageMaker::NotebookInstanceLifecycleConfig", "live notebook instance and its lifecycle configuration"},
 		// No peer tool has an equivalent check (peers.md), so there are no aliases.
@@ -94,6 +97,7 @@ var _ = register(&Control{
 		},
 		HelpURI: "https://docs.aws.amazon.com/sagemaker/latest/dg/notebook-lifecycle-config.html",
 	},
+	Reads: networkReads(model.KindLifecycleConfig, model.KindSubnet, model.KindRouteTable, model.KindNATGateway),
 	Check: checkLifecyclePublicFetch,
 })
 
@@ -169,8 +173,18 @@ func judgeLifecycle(f *finding.Finding, set *model.Set, nb *model.NotebookInstan
 			undecoded = append(undecoded, fmt.Sprintf("%s of %s (%s)", s.Hook, lc.Address, why))
 			continue
 		}
-		for _, h := range shellscan.Scan(s.Content) {
+		found, err := shellscan.Scan(s.Content)
+		for _, h := range found {
 			hits = append(hits, scriptHit{script: s, hit: h})
+		}
+		if err != nil {
+			// A script bash cannot parse stops at the error: the commands
+			// after it are not judged, so the script is never a silent pass.
+			where := s.Hook
+			if s.File != "" {
+				where += " (" + s.File + ")"
+			}
+			undecoded = append(undecoded, fmt.Sprintf("%s of %s: %v, so the commands from there on cannot be judged", where, lc.Address, err))
 		}
 	}
 	for _, h := range hits {

@@ -105,6 +105,7 @@ S3Endpoint:
 		},
 		HelpURI: "https://docs.aws.amazon.com/sagemaker/latest/dg/appendix-notebook-and-internet-access.html",
 	},
+	Reads: networkReads(model.KindSubnet, model.KindRouteTable, model.KindNATGateway, model.KindVPCEndpoint),
 	Check: checkPrivateServiceAccess,
 })
 
@@ -112,6 +113,23 @@ S3Endpoint:
 // access known to be exactly "Disabled".
 func accessDisabled(nb *model.NotebookInstance) bool {
 	return nb.DirectInternetAccess.Known() && nb.DirectInternetAccess.V == "Disabled"
+}
+
+// networkReads is what a control of a notebook's network paths reads:
+// notebooks, and around those with access disabled the given context.
+func networkReads(context ...model.Kind) Reads {
+	return Reads{Subjects: []model.Kind{model.KindNotebookInstance}, Context: context, ContextNeeded: anyAccessDisabled}
+}
+
+// anyAccessDisabled reports whether a notebook of the set has direct
+// internet access disabled, the only notebooks whose network is judged.
+func anyAccessDisabled(set *model.Set) bool {
+	for _, nb := range set.Notebooks {
+		if accessDisabled(nb) {
+			return true
+		}
+	}
+	return false
 }
 
 func checkPrivateServiceAccess(c *Control, set *model.Set) []finding.Finding {

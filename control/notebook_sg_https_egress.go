@@ -99,6 +99,7 @@ resource "aws_vpc_security_group_egress_rule" "notebook_https_s3" {
 		},
 		HelpURI: "https://docs.aws.amazon.com/sagemaker/latest/dg/appendix-notebook-and-internet-access.html",
 	},
+	Reads: networkReads(model.KindSecurityGroup, model.KindSubnet, model.KindRouteTable, model.KindNATGateway, model.KindVPCEndpoint),
 	Check: checkHTTPSEgress,
 })
 

@@ -23,6 +23,7 @@ import (
 // the path (or Paths when given), so files are relative to the case. The
 // comparison is exact over Controls (all controls when empty): every actual
 // finding of those controls must be expected and every expected one must occur.
+// Gaps are compared exactly too: a case without "gaps" expects none.
 type caseSpec struct {
 	Description string   `json:"description"`
 	Paths       []string `json:"paths"`
@@ -44,6 +45,21 @@ type caseSpec struct {
 	Controls      []string          `json:"controls"`
 	Findings      []expectedFinding `json:"findings"`
 	Errors        []expectedError   `json:"errors"`
+	Gaps          []expectedGap     `json:"gaps,omitempty"`
+}
+
+// expectedGap is one gap (OUTPUT.md format 1.2), matched by kind and address.
+type expectedGap struct {
+	Kind    string `json:"kind"`
+	Address string `json:"address"`
+	// Optional checks.
+	Root           string   `json:"root,omitempty"`
+	File           string   `json:"file,omitempty"`
+	Line           int      `json:"line,omitempty"`
+	Source         string   `json:"source,omitempty"`
+	Hides          []string `json:"hides,omitempty"`
+	Controls       []string `json:"controls,omitempty"`
+	ReasonContains string   `json:"reason_contains,omitempty"`
 }
 
 type expectedFinding struct {
@@ -159,6 +175,8 @@ func runCase(t *testing.T, dir string) {
 		t.Errorf("unexpected finding: %s", x)
 	}
 
+	checkGaps(t, spec.Gaps, res.Gaps)
+
 	if len(res.Errors) != len(spec.Errors) {
 		t.Errorf("errors: got %d %v, want %d", len(res.Errors), res.Errors, len(spec.Errors))
 	}
@@ -203,6 +221,50 @@ func checkFields(t *testing.T, e expectedFinding, f finding.Finding) {
 	}
 	if e.SuppressionFrom != "" && (f.Suppression == nil || f.Suppression.Source != e.SuppressionFrom) {
 		t.Errorf("%s: suppression %+v, want source %q", k, f.Suppression, e.SuppressionFrom)
+	}
+}
+
+// checkGaps compares the gaps exactly by kind and address (and root), then
+// the optional fields.
+func checkGaps(t *testing.T, want []expectedGap, got []finding.Gap) {
+	t.Helper()
+	used := make([]bool, len(got))
+	for _, e := range want {
+		found := false
+		for i, g := range got {
+			if used[i] || string(g.Kind) != e.Kind || g.Address != e.Address || (e.Root != "" && g.Root != e.Root) {
+				continue
+			}
+			used[i], found = true, true
+			k := e.Kind + " " + e.Address
+			if e.File != "" && filepath.ToSlash(g.File) != e.File {
+				t.Errorf("gap %s: file %q, want %q", k, g.File, e.File)
+			}
+			if e.Line != 0 && g.Line != e.Line {
+				t.Errorf("gap %s: line %d, want %d", k, g.Line, e.Line)
+			}
+			if e.Source != "" && g.Source != e.Source {
+				t.Errorf("gap %s: source %q, want %q", k, g.Source, e.Source)
+			}
+			if e.Hides != nil && strings.Join(g.Hides, ",") != strings.Join(e.Hides, ",") {
+				t.Errorf("gap %s: hides %v, want %v", k, g.Hides, e.Hides)
+			}
+			if e.Controls != nil && strings.Join(g.Controls, ",") != strings.Join(e.Controls, ",") {
+				t.Errorf("gap %s: controls %v, want %v", k, g.Controls, e.Controls)
+			}
+			if !strings.Contains(g.Reason, e.ReasonContains) {
+				t.Errorf("gap %s: reason %q does not contain %q", k, g.Reason, e.ReasonContains)
+			}
+			break
+		}
+		if !found {
+			t.Errorf("missing gap: %s %s (root %q); got %+v", e.Kind, e.Address, e.Root, got)
+		}
+	}
+	for i, g := range got {
+		if !used[i] {
+			t.Errorf("unexpected gap: %s %s (root %q): %s", g.Kind, g.Address, g.Root, g.Reason)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sagefence/sagefence/internal/safefs"
 	"github.com/sagefence/sagefence/model"
 )
 
@@ -31,6 +33,8 @@ type Inputs struct {
 	CDKAssemblies []string
 	// Errors are paths that could not be read.
 	Errors []model.Error
+	// Skipped counts the files and directories left out by the skip filter.
+	Skipped int
 }
 
 // skipDirs are never descended into. `.terraform` holds downloaded modules,
@@ -38,11 +42,33 @@ type Inputs struct {
 var skipDirs = map[string]bool{".git": true, ".terraform": true, "node_modules": true, ".hg": true, ".svn": true}
 
 // Discover walks the paths and classifies files by name and, for JSON/YAML,
-// by content. Unreadable paths become errors; discovery goes on.
-func Discover(paths []string) Inputs {
+// by content. Unreadable paths become errors; discovery goes on. Nothing is
+// confined (see DiscoverIn).
+func Discover(paths []string) Inputs { return DiscoverIn(context.Background(), paths, nil) }
+
+// DiscoverIn is Discover with reads confined to jail (nil: anywhere) and
+// stopped when ctx is cancelled. Only regular files are read: a FIFO or a
+// device (or a symlink to one), a dangling or looping symlink, or a symlink
+// leading outside the jail is an error naming the path, never read and
+// never skipped silently. Such an entry named *.tf or *.tf.json marks its
+// directory for the Terraform surface, which reports it once.
+func DiscoverIn(ctx context.Context, paths []string, jail *safefs.Jail) Inputs {
+	return DiscoverSkipping(ctx, paths, jail, nil)
+}
+
+// DiscoverSkipping is DiscoverIn leaving out what skip matches (nil:
+// nothing); Inputs.Skipped counts what was left out.
+func DiscoverSkipping(ctx context.Context, paths []string, jail *safefs.Jail, skip *PathFilter) Inputs {
 	in := Inputs{Args: paths}
 	tfDirs := map[string]bool{}
 	for _, p := range paths {
+		if ctx.Err() != nil {
+			break
+		}
+		if skip.Match(p) {
+			in.Skipped++
+			continue
+		}
 		info, err := os.Stat(p)
 		if err != nil {
 			in.Errors = append(in.Errors, model.Error{File: p, Message: describePathError(err)})
@@ -60,9 +86,19 @@ func Discover(paths []string) Inputs {
 			in.TerraformArgs = append(in.TerraformArgs, filepath.Clean(p))
 		}
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			if err != nil {
 				in.Errors = append(in.Errors, model.Error{File: path, Message: describePathError(err)})
 				if d != nil && d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if path != p && skip.Match(path) {
+				in.Skipped++
+				if d.IsDir() {
 					return fs.SkipDir
 				}
 				return nil
@@ -77,12 +113,24 @@ func Discover(paths []string) Inputs {
 				}
 				return nil
 			}
-			if d.Type()&fs.ModeSymlink != 0 {
-				if st, err := os.Stat(path); err != nil || st.IsDir() {
-					return nil
+			ok, err := safefs.CheckEntry(path, d)
+			if err == nil && ok && !d.Type().IsRegular() {
+				if _, jerr := jail.Check(path); jerr != nil {
+					err = jerr
 				}
 			}
-			in.classifyFile(path, tfDirs)
+			if err != nil {
+				if isTerraformName(d.Name()) {
+					// The Terraform surface lists the directory and reports it.
+					tfDirs[filepath.Clean(filepath.Dir(path))] = true
+				} else if isScannedName(d.Name()) {
+					in.Errors = append(in.Errors, model.Error{File: path, Message: describePathError(err)})
+				}
+				return nil
+			}
+			if ok {
+				in.classifyFile(path, tfDirs)
+			}
 			return nil
 		})
 		if err != nil {
@@ -96,7 +144,31 @@ func Discover(paths []string) Inputs {
 	return in
 }
 
+// isTerraformName reports whether a file name is a Terraform configuration file.
+func isTerraformName(name string) bool {
+	return strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tf.json")
+}
+
+// isScannedName reports whether discovery would read a file of this name
+// (variable files are read, and reported, by the Terraform surface).
+func isScannedName(name string) bool {
+	name = strings.ToLower(name)
+	if strings.HasSuffix(name, ".tfvars.json") {
+		return false
+	}
+	for _, ext := range []string{".json", ".yaml", ".yml", ".template", ".cfn", ".tpl"} {
+		if strings.HasSuffix(name, ext) {
+			return true
+		}
+	}
+	return false
+}
+
 func describePathError(err error) string {
+	var oe *safefs.OutsideError
+	if errors.As(err, &oe) {
+		return oe.Error()
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return "no such file or directory"
@@ -147,7 +219,7 @@ const (
 const sniffSize = 64 << 10
 
 func sniff(path string) (fileKind, error) {
-	f, err := os.Open(path)
+	f, err := safefs.Open(path)
 	if err != nil {
 		return kindOther, err
 	}
@@ -165,7 +237,7 @@ func sniff(path string) (fileKind, error) {
 	}
 	data := head
 	if n == sniffSize {
-		rest, err := io.ReadAll(f)
+		rest, err := io.ReadAll(io.LimitReader(f, safefs.MaxFileBytes))
 		if err != nil {
 			return kindOther, err
 		}
@@ -209,4 +281,24 @@ func hasTerraformFiles(dir string) bool {
 func (in Inputs) String() string {
 	return fmt.Sprintf("terraform dirs %d, plans %d, templates %d, cdk %d, errors %d",
 		len(in.TerraformDirs), len(in.PlanFiles), len(in.TemplateFiles), len(in.CDKAssemblies), len(in.Errors))
+}
+
+// Describe says what discovery found, for people: "0 Terraform
+// directories, 0 plan files, 0 CloudFormation templates, 0 CDK assemblies
+// (3 paths skipped)".
+func (in Inputs) Describe() string {
+	s := fmt.Sprintf("%d Terraform director%s, %d plan file%s, %d CloudFormation template%s, %d CDK assembl%s",
+		len(in.TerraformDirs), plural(len(in.TerraformDirs), "y", "ies"), len(in.PlanFiles), plural(len(in.PlanFiles), "", "s"),
+		len(in.TemplateFiles), plural(len(in.TemplateFiles), "", "s"), len(in.CDKAssemblies), plural(len(in.CDKAssemblies), "y", "ies"))
+	if in.Skipped > 0 {
+		s += fmt.Sprintf(" (%d path%s skipped)", in.Skipped, plural(in.Skipped, "", "s"))
+	}
+	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/internal/safefs"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
 	"github.com/sagefence/sagefence/surface/cdk"
@@ -32,10 +33,19 @@ type Options struct {
 	// Suppressions from the configuration file apply to every resource whose
 	// address or name matches (see ConfigSuppression).
 	Suppressions []ConfigSuppression
+	// Skip leaves paths out of discovery, and drops findings located in a
+	// skipped file (see PathFilter); nil skips nothing.
+	Skip *PathFilter
+	// Discovered, when set, receives what discovery found before the
+	// surfaces run.
+	Discovered func(Inputs)
 }
 
 // Scan discovers and scans the paths. It never fails as a whole: inputs that
 // could not be read are Result.Errors, everything else is still scanned.
+//
+// Reads the scanned content can steer are confined to opts.Jail; when it is
+// nil, Scan confines them to the scan roots of paths (safefs.NewJail).
 func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 	res, _ := ScanSets(ctx, paths, opts)
 	return res
@@ -44,8 +54,21 @@ func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 // ScanSets is Scan that also returns the model sets the findings were
 // computed from (what `sagefence fix` plans its edits from).
 func ScanSets(ctx context.Context, paths []string, opts Options) (*finding.Result, []*model.Set) {
-	in := Discover(paths)
 	res := &finding.Result{FormatVersion: finding.FormatVersion}
+	if opts.Jail == nil {
+		jail, err := safefs.NewJail(paths, nil)
+		if err != nil {
+			res.Errors = append(res.Errors, model.Error{Message: err.Error()})
+			res.Findings = []finding.Finding{}
+			res.Finalize()
+			return res, nil
+		}
+		opts.Jail = jail
+	}
+	in := DiscoverSkipping(ctx, paths, opts.Jail, opts.Skip)
+	if opts.Discovered != nil {
+		opts.Discovered(in)
+	}
 	res.Errors = append(res.Errors, in.Errors...)
 
 	var (
@@ -64,6 +87,23 @@ func ScanSets(ctx context.Context, paths []string, opts Options) (*finding.Resul
 	}
 	runBounded(opts.Parallelism, fileJobs(ctx, in, opts), collect)
 	res.Findings = Evaluate(sets, opts.Controls, opts.Suppressions, opts.Now)
+	res.Gaps = Gaps(sets, opts.Controls)
+	if opts.Skip != nil {
+		kept := res.Findings[:0]
+		for _, f := range res.Findings {
+			if !opts.Skip.Match(f.Location.File) {
+				kept = append(kept, f)
+			}
+		}
+		res.Findings = kept
+		gaps := res.Gaps[:0]
+		for _, g := range res.Gaps {
+			if !opts.Skip.Match(g.File) {
+				gaps = append(gaps, g)
+			}
+		}
+		res.Gaps = gaps
+	}
 	res.Finalize()
 	return res, sets
 }
@@ -87,6 +127,46 @@ func Evaluate(sets []*model.Set, controls []*control.Control, cfg []ConfigSuppre
 		}
 	}
 	return out
+}
+
+// Gaps returns the gaps of the sets that concern at least one of the
+// controls (all when empty), once per cause: a gap that may hide only kinds of
+// resource no selected control reads (or context no subject of its set
+// needs) is left out. Each gap names the controls it concerns and the
+// highest severity among them.
+func Gaps(sets []*model.Set, controls []*control.Control) []finding.Gap {
+	if len(controls) == 0 {
+		controls = control.All()
+	}
+	res := &finding.Result{Gaps: []finding.Gap{}}
+	for _, set := range sets {
+		for _, g := range set.Gaps {
+			out := finding.Gap{
+				Kind: g.Kind, Surface: g.Surface, Address: g.Address, Root: g.Root,
+				File: g.Range.File, Line: g.Range.StartLine, Account: g.Account, Region: g.Region,
+				Source: g.Source, Version: g.Version, Reason: g.Reason, Hint: g.Hint,
+				Hides: []string{}, Controls: []string{},
+			}
+			for _, c := range controls {
+				if c.Touches(g, set) {
+					out.Controls = append(out.Controls, c.ID)
+					if c.Severity.Rank() > out.Severity.Rank() {
+						out.Severity = c.Severity
+					}
+				}
+			}
+			if len(out.Controls) == 0 {
+				continue
+			}
+			for _, k := range model.AllKinds() {
+				if g.HidesKind(k) {
+					out.Hides = append(out.Hides, k.TypeName(g.Surface))
+				}
+			}
+			res.AddGap(out)
+		}
+	}
+	return res.Gaps
 }
 
 // fileJobs returns one job per plan file, template and CDK assembly. The

@@ -4,13 +4,16 @@
 package finding
 
 import (
+	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/sagefence/sagefence/model"
 )
 
 // FormatVersion is the JSON contract version; bump the minor on additions.
-const FormatVersion = "1.2"
+const FormatVersion = "1.4"
 
 // Status of one control on one resource.
 type Status string
@@ -54,6 +57,9 @@ type Resource struct {
 	Account string `json:"account"`
 	Path    string `json:"path,omitempty"`
 	Stack   string `json:"stack,omitempty"`
+	// Root is the Terraform root module's directory as reached from the
+	// scanned argument; added in format 1.2.
+	Root string `json:"root,omitempty"`
 }
 
 // Location is where the resource is written; empty for live resources.
@@ -96,6 +102,46 @@ type Finding struct {
 	Suppression *model.Suppression `json:"suppression,omitempty"`
 	// Replacement is true when fixing this finding destroys and recreates the resource.
 	Replacement bool `json:"replacement,omitempty"`
+	// Witnesses are what AWS services themselves say about the same resource
+	// and control (audit --witnesses); added in format 1.3. Absent without
+	// --witnesses.
+	Witnesses []Witness `json:"witnesses,omitempty"`
+}
+
+// Witness is one AWS service's own verdict on a finding's resource and
+// control: an AWS Config rule evaluation or a Security Hub control finding.
+// A witness never changes the finding's Status; it corroborates it (Agrees)
+// or is reported as a disagreement or an evidence gap (Outcome).
+type Witness struct {
+	// Source is "aws-config" or "security-hub".
+	Source string `json:"source"`
+	// Rule is the Config rule name (or the managed rule identifier when no
+	// rule is deployed) or the Security Hub control ID (SageMaker.1).
+	Rule string `json:"rule"`
+	// Status is the witness's own word: COMPLIANT, NON_COMPLIANT,
+	// NOT_APPLICABLE, INSUFFICIENT_DATA (Config); PASSED, FAILED, WARNING,
+	// NOT_AVAILABLE (Security Hub); or NOT_DEPLOYED, NOT_ENABLED, NO_RESULT,
+	// NO_FINDING, ERROR when the witness has nothing to say (see Outcome).
+	Status string `json:"status"`
+	// Evaluated is when the witness last evaluated the resource (RFC 3339
+	// UTC), "" when it never did.
+	Evaluated string `json:"evaluated"`
+	// Agrees is true only when the witness decided the same way as the
+	// finding (COMPLIANT/PASSED on a pass, NON_COMPLIANT/FAILED on a fail).
+	Agrees bool `json:"agrees"`
+	// Outcome classifies the comparison: agrees, disagrees, not_enabled (the
+	// rule or control is not deployed there: an evidence gap), not_evaluated
+	// (the witness does not know the resource), inconclusive (one side did
+	// not decide), error (the witness could not be read).
+	Outcome string `json:"outcome"`
+	// Note explains the outcome in one sentence.
+	Note string `json:"note"`
+	// Link opens the rule or control in the AWS console.
+	Link string `json:"link"`
+	// WorkflowStatus and RecordState are the Security Hub finding's
+	// (NEW|NOTIFIED|RESOLVED|SUPPRESSED, ACTIVE|ARCHIVED).
+	WorkflowStatus string `json:"workflow_status,omitempty"`
+	RecordState    string `json:"record_state,omitempty"`
 }
 
 // Summary counts findings by status and errors.
@@ -105,6 +151,8 @@ type Summary struct {
 	Unknown    int `json:"unknown"`
 	Suppressed int `json:"suppressed"`
 	Errors     int `json:"errors"`
+	// Gaps counts Result.Gaps; added in format 1.2.
+	Gaps int `json:"gaps"`
 }
 
 // Tool names the producer.
@@ -121,6 +169,9 @@ type Scope struct {
 	Regions  []string `json:"regions,omitempty"`
 	// Time is RFC 3339 UTC.
 	Time string `json:"time"`
+	// Config is the configuration file the run applied (.sagefence.yaml
+	// found by discovery, or --config); null when none.
+	Config *string `json:"config"`
 }
 
 // Result is the whole output of one run.
@@ -131,6 +182,9 @@ type Result struct {
 	Summary       Summary       `json:"summary"`
 	Findings      []Finding     `json:"findings"`
 	Errors        []model.Error `json:"errors"`
+	// Gaps are what the scan could not look at, once per cause; added in
+	// format 1.2. Never nil after Finalize.
+	Gaps []Gap `json:"gaps"`
 	// Baseline is set when fails were compared with a previous result
 	// (--baseline); added in format 1.1.
 	Baseline *Baseline `json:"baseline,omitempty"`
@@ -155,6 +209,18 @@ func (r *Result) Finalize() {
 	if r.Errors == nil {
 		r.Errors = []model.Error{}
 	}
+	if r.Gaps == nil {
+		r.Gaps = []Gap{}
+	}
+	for i := range r.Gaps {
+		if r.Gaps[i].Hides == nil {
+			r.Gaps[i].Hides = []string{}
+		}
+		if r.Gaps[i].Controls == nil {
+			r.Gaps[i].Controls = []string{}
+		}
+	}
+	sort.SliceStable(r.Gaps, func(i, j int) bool { return r.Gaps[i].less(r.Gaps[j]) })
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		if f.Frameworks == nil {
@@ -182,6 +248,7 @@ func (r *Result) Finalize() {
 		return a.Message < b.Message
 	})
 	r.Summary = Summarize(r.Findings, len(r.Errors))
+	r.Summary.Gaps = len(r.Gaps)
 }
 
 // Summarize counts findings by status.
@@ -226,4 +293,82 @@ func Less(a, b Finding) bool {
 // history): control, surface, account, region, address and file.
 func (f Finding) Key() string {
 	return f.ControlID + "|" + f.Surface + "|" + f.Resource.Account + "|" + f.Resource.Region + "|" + f.Resource.Address + "|" + f.Location.File
+}
+
+// Gap is one scope a run could not look at (a module not on disk, a count
+// unknown before apply, a region that could not be read), reported once per
+// cause instead of as one unknown finding per control (OUTPUT.md, format 1.2).
+type Gap struct {
+	// Kind is module_not_downloaded, unknown_count, unknown_for_each,
+	// input_unreadable, outside_scan_root, region_unreachable or access_denied.
+	Kind    model.GapKind `json:"kind"`
+	Surface string        `json:"surface"`
+	// Address is the module call, resource or scope ("region eu-west-1").
+	Address string `json:"address"`
+	// Root is the Terraform root module's directory, as in Resource.Root.
+	Root    string `json:"root,omitempty"`
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Account string `json:"account,omitempty"`
+	Region  string `json:"region,omitempty"`
+	// Source and Version are a module call's source and version constraint.
+	Source  string `json:"source,omitempty"`
+	Version string `json:"version,omitempty"`
+	// Hides are the resource types the scope may hold, as the surface names them.
+	Hides []string `json:"hides"`
+	// Controls are the selected controls that read what the gap hides.
+	Controls []string `json:"controls"`
+	// Severity is the highest severity among Controls.
+	Severity Severity `json:"severity"`
+	Reason   string   `json:"reason"`
+	Hint     string   `json:"hint,omitempty"`
+}
+
+// Where renders the gap's place: file:line, else account/region, else the address.
+func (g Gap) Where() string {
+	switch {
+	case g.File != "" && g.Line > 0:
+		return fmt.Sprintf("%s:%d", g.File, g.Line)
+	case g.File != "":
+		return g.File
+	case g.Account != "" || g.Region != "":
+		return strings.Trim(g.Account+"/"+g.Region, "/")
+	}
+	return g.Address
+}
+
+// identity is what makes two gaps the same cause.
+func (g Gap) identity() string {
+	return strings.Join([]string{string(g.Kind), g.Surface, g.Root, g.Account, g.Region, g.Address, g.File, fmt.Sprint(g.Line)}, "|")
+}
+
+func (g Gap) less(o Gap) bool {
+	if g.File != o.File {
+		return g.File < o.File
+	}
+	if g.Line != o.Line {
+		return g.Line < o.Line
+	}
+	return g.identity() < o.identity()
+}
+
+// AddGap appends g unless the same cause (kind, place, root, address) is
+// already listed; then the controls of both are merged.
+func (r *Result) AddGap(g Gap) {
+	for i := range r.Gaps {
+		x := &r.Gaps[i]
+		if x.identity() != g.identity() {
+			continue
+		}
+		for _, c := range g.Controls {
+			if !slices.Contains(x.Controls, c) {
+				x.Controls = append(x.Controls, c)
+			}
+		}
+		if g.Severity.Rank() > x.Severity.Rank() {
+			x.Severity = g.Severity
+		}
+		return
+	}
+	r.Gaps = append(r.Gaps, g)
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/control"
 )
 
@@ -152,14 +153,6 @@ func hasNestedBlock(b block, typ string) bool {
 	return false
 }
 
-// endpointServices are the endpoint services a private notebook needs, as
-// the private service access control names them.
-var endpointServices = []struct{ suffix, label string }{
-	{"sagemaker.api", "sagemaker_api"},
-	{"sagemaker.runtime", "sagemaker_runtime"},
-	{"s3", "s3"},
-}
-
 // fixEndpoints adds the VPC endpoints the notebook's VPC lacks.
 func (w *workspace) fixEndpoints(mod *tfModule, nb block, addr string) {
 	sub := nb.attr("subnet_id")
@@ -187,32 +180,32 @@ func (w *workspace) fixEndpoints(mod *tfModule, nb block, addr string) {
 			continue
 		}
 		svc := strings.Trim(exprText(ep.file, svcAttr), `"`)
-		for _, s := range endpointServices {
-			if !strings.HasSuffix(svc, "."+s.suffix) {
+		for _, s := range awsfacts.NotebookServices {
+			if !strings.HasSuffix(svc, "."+s.Suffix) {
 				continue
 			}
-			present[s.suffix] = true
-			if s.suffix == "s3" || isLiteralTrue(ep.attr("private_dns_enabled")) {
+			present[s.Suffix] = true
+			if s.Type != awsfacts.EndpointTypeInterface || isLiteralTrue(ep.attr("private_dns_enabled")) {
 				continue
 			}
 			ep.wr.Body().SetAttributeValue("private_dns_enabled", cty.True)
 			ep.file.changed = true
 			w.res.Changes = append(w.res.Changes, Change{File: ep.file.path, Line: ep.syn.DefRange().Start.Line, Resource: addr, Control: controlPrivateServiceAccess,
-				Message: fmt.Sprintf("set private_dns_enabled = true on aws_vpc_endpoint.%s (%s)%s", ep.syn.Labels[1], s.suffix, noReplacement)})
+				Message: fmt.Sprintf("set private_dns_enabled = true on aws_vpc_endpoint.%s (%s)%s", ep.syn.Labels[1], s.Suffix, noReplacement)})
 		}
 	}
 	region := ""
-	for _, s := range endpointServices {
-		if present[s.suffix] {
+	for _, s := range awsfacts.NotebookServices {
+		if present[s.Suffix] {
 			continue
 		}
-		name := nb.syn.Labels[1] + "_" + s.label
+		name := nb.syn.Labels[1] + "_" + strings.ReplaceAll(s.Suffix, ".", "_")
 		if len(mod.blocks("resource", "aws_vpc_endpoint", name)) > 0 {
 			w.unfixable(nb, addr, controlPrivateServiceAccess, fmt.Sprintf("aws_vpc_endpoint.%s exists but does not serve the notebook; fix it by hand", name))
 			continue
 		}
 		var routeTable string
-		if s.suffix == "s3" {
+		if s.Type == awsfacts.EndpointTypeGateway {
 			if routeTable = w.routeTableOf(mod, subnetRef, vpc); routeTable == "" {
 				w.unfixable(nb, addr, controlPrivateServiceAccess, "the S3 gateway endpoint needs the subnet's route table, and the subnet's route table is not declared here "+
 					"(no aws_route_table_association for "+subnetRef+", no main route table of "+vpc+")")
@@ -224,10 +217,9 @@ func (w *workspace) fixEndpoints(mod *tfModule, nb block, addr string) {
 		}
 		eb := appendBlock(nb.file, "resource", []string{"aws_vpc_endpoint", name})
 		eb.SetAttributeRaw("vpc_id", tokensOf(vpc))
-		eb.SetAttributeRaw("service_name", tokensOf(`"com.amazonaws.${`+region+`}.`+s.suffix+`"`))
-		kind := "Interface"
-		if s.suffix == "s3" {
-			kind = "Gateway"
+		eb.SetAttributeRaw("service_name", tokensOf(`"`+awsfacts.ServiceName("${"+region+"}", s.Suffix)+`"`))
+		kind := s.Type
+		if kind == awsfacts.EndpointTypeGateway {
 			eb.SetAttributeValue("vpc_endpoint_type", cty.StringVal(kind))
 			eb.SetAttributeRaw("route_table_ids", tokensOf("["+routeTable+"]"))
 		} else {
@@ -239,7 +231,7 @@ func (w *workspace) fixEndpoints(mod *tfModule, nb block, addr string) {
 			eb.SetAttributeValue("private_dns_enabled", cty.True)
 		}
 		w.res.Changes = append(w.res.Changes, Change{File: nb.file.path, Line: nb.syn.DefRange().Start.Line, Resource: addr, Control: controlPrivateServiceAccess,
-			Message: fmt.Sprintf("added resource aws_vpc_endpoint.%s (%s endpoint for %s)%s", name, kind, s.suffix, noReplacement)})
+			Message: fmt.Sprintf("added resource aws_vpc_endpoint.%s (%s endpoint for %s)%s", name, kind, s.Suffix, noReplacement)})
 	}
 }
 

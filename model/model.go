@@ -21,6 +21,8 @@ package model
 import (
 	"fmt"
 	"strings"
+
+	"github.com/sagefence/sagefence/awsfacts"
 )
 
 // Resolution says how a value was obtained.
@@ -177,7 +179,10 @@ type Meta struct {
 	// Path is the CDK construct path (aws:cdk:path).
 	Path string
 	// Stack is the CloudFormation/CDK stack name when known.
-	Stack        string
+	Stack string
+	// Root is the Terraform root module's directory as reached from the
+	// scanned argument ("." for the argument itself); empty on other surfaces.
+	Root         string
 	Range        Range
 	Suppressions []Suppression
 	// Notes are surface-specific facts controls may add to their message, e.g.
@@ -259,8 +264,10 @@ type Subnet struct {
 // Route is one route of a route table.
 type Route struct {
 	Destination Str // CIDR, e.g. 0.0.0.0/0
-	// TargetKind: "nat", "igw", "vpce", "other", or "" when unknown.
-	TargetKind string
+	// TargetKind is what the route sends traffic to, classified by
+	// awsfacts.ClassifyRouteTarget on every surface; awsfacts.TargetUnknown
+	// when it cannot be resolved.
+	TargetKind awsfacts.RouteTarget
 	Target     Str // Ref to the NAT gateway etc. when in the Set
 	Range      Range
 }
@@ -347,13 +354,109 @@ type SecurityGroup struct {
 	Reason         string
 }
 
+// Kind names a kind of resource of the model: what a control reads and what a
+// Gap may hide.
+type Kind string
+
+// The model's resource kinds, one per resource list of a Set.
+const (
+	KindNotebookInstance Kind = "notebook_instance"
+	KindDomain           Kind = "domain"
+	KindLifecycleConfig  Kind = "lifecycle_config"
+	KindSubnet           Kind = "subnet"
+	KindRouteTable       Kind = "route_table"
+	KindNATGateway       Kind = "nat_gateway"
+	KindVPCEndpoint      Kind = "vpc_endpoint"
+	KindSecurityGroup    Kind = "security_group"
+)
+
+// AllKinds lists every Kind, in the order of the Set's fields.
+func AllKinds() []Kind {
+	return []Kind{KindNotebookInstance, KindDomain, KindLifecycleConfig, KindSubnet, KindRouteTable,
+		KindNATGateway, KindVPCEndpoint, KindSecurityGroup}
+}
+
+// kindTypes names each kind the way each surface family writes it.
+var kindTypes = map[Kind][3]string{ // terraform, cloudformation, live
+	KindNotebookInstance: {"aws_sagemaker_notebook_instance", "AWS::SageMaker::NotebookInstance", "notebook instance"},
+	KindDomain:           {"aws_sagemaker_domain", "AWS::SageMaker::Domain", "Studio domain"},
+	KindLifecycleConfig: {"aws_sagemaker_notebook_instance_lifecycle_configuration",
+		"AWS::SageMaker::NotebookInstanceLifecycleConfig", "notebook lifecycle configuration"},
+	KindSubnet:        {"aws_subnet", "AWS::EC2::Subnet", "subnet"},
+	KindRouteTable:    {"aws_route_table", "AWS::EC2::RouteTable", "route table"},
+	KindNATGateway:    {"aws_nat_gateway", "AWS::EC2::NatGateway", "NAT gateway"},
+	KindVPCEndpoint:   {"aws_vpc_endpoint", "AWS::EC2::VPCEndpoint", "VPC endpoint"},
+	KindSecurityGroup: {"aws_security_group", "AWS::EC2::SecurityGroup", "security group"},
+}
+
+// TypeName is the kind's resource type on a surface (aws_subnet,
+// AWS::EC2::Subnet, "subnet" for live resources); the kind itself when unknown.
+func (k Kind) TypeName(surface string) string {
+	t, ok := kindTypes[k]
+	if !ok {
+		return string(k)
+	}
+	switch surface {
+	case SurfaceTerraform, SurfaceTerraformPlan:
+		return t[0]
+	case SurfaceCloudFormation, SurfaceCDK:
+		return t[1]
+	}
+	return t[2]
+}
+
+// GapKind says why a scope could not be seen (OUTPUT.md, format 1.2).
+type GapKind string
+
+const (
+	// GapModuleNotDownloaded: a Terraform module call whose source is not on disk.
+	GapModuleNotDownloaded GapKind = "module_not_downloaded"
+	// GapUnknownCount: a count that is unknown before apply (or invalid).
+	GapUnknownCount GapKind = "unknown_count"
+	// GapUnknownForEach: a for_each (Terraform or Fn::ForEach) that cannot be expanded.
+	GapUnknownForEach GapKind = "unknown_for_each"
+	// GapInputUnreadable: a tfvars, var file, parameter file or override that could not be read or parsed.
+	GapInputUnreadable GapKind = "input_unreadable"
+	// GapOutsideScanRoot: a file function or template path that was not followed.
+	GapOutsideScanRoot GapKind = "outside_scan_root"
+	// GapRegionUnreachable: a live account or region (or one of its APIs) that could not be read.
+	GapRegionUnreachable GapKind = "region_unreachable"
+	// GapAccessDenied: a live account or region (or one of its APIs) that refused the caller.
+	GapAccessDenied GapKind = "access_denied"
+)
+
 // Gap is a scope the scan could not see: a module that was not downloaded, a
-// region that answered AccessDenied. Controls report it as unknown.
+// count unknown before apply, a region that answered AccessDenied. A Gap is one
+// cause, reported once (not one unknown per control). Meta locates it (Address
+// is the module call, resource or region; Range where it is written). Hides
+// lists the kinds of resource the scope may hold; the engine reports the gap
+// only when a selected control reads one of them (see control.Reads), so a
+// gap that can hide nothing any control looks at is dropped.
 type Gap struct {
 	Meta
-	// Controls limits the gap to these control IDs; empty means every control.
-	Controls []string
-	Reason   string
+	Kind GapKind
+	// Hides are the kinds of resource the unseen scope may hold; empty means all.
+	Hides []Kind
+	// Reason says what could not be seen and why, in one sentence.
+	Reason string
+	// Hint is what the user can do about it ("run terraform init in infra/").
+	Hint string
+	// Source and Version are a module call's source and version constraint.
+	Source  string
+	Version string
+}
+
+// HidesKind reports whether the gap may hide a resource of kind k.
+func (g *Gap) HidesKind(k Kind) bool {
+	if len(g.Hides) == 0 {
+		return true
+	}
+	for _, h := range g.Hides {
+		if h == k {
+			return true
+		}
+	}
+	return false
 }
 
 // Set is one evaluation unit (see the package contract).

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
@@ -401,7 +402,7 @@ func failingControls(c NotebookConfig, region string) []string {
 	nb := &model.NotebookInstance{
 		Meta: model.Meta{Surface: model.SurfaceAWS, Type: "AWS::SageMaker::NotebookInstance",
 			Address: c.NotebookInstanceName, Name: c.NotebookInstanceName, ARN: c.NotebookInstanceArn, Region: region},
-		DirectInternetAccess: liveStr(c.DirectInternetAccess, "Enabled"),
+		DirectInternetAccess: liveStr(c.DirectInternetAccess, awsfacts.DefaultDirectInternetAccess),
 		SubnetID:             liveStr(c.SubnetID, ""),
 		SecurityGroups:       model.List{Resolution: model.Explicit},
 		Status:               c.NotebookInstanceStatus,

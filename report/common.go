@@ -114,3 +114,30 @@ func frameworkRefs(fws []finding.Framework) []string {
 	}
 	return out
 }
+
+// gapLine renders a scan gap as one line for people: what was not seen and
+// why, which controls it leaves unchecked, and what to do about it.
+func gapLine(g finding.Gap) string {
+	var b strings.Builder
+	b.WriteString(g.Address)
+	if g.Source != "" {
+		b.WriteString(" (" + g.Source)
+		if g.Version != "" {
+			b.WriteString(" " + g.Version)
+		}
+		b.WriteString(")")
+	}
+	if g.Root != "" {
+		b.WriteString(" in root " + g.Root)
+	}
+	b.WriteString(": " + g.Reason)
+	b.WriteString(" [" + string(g.Kind))
+	if len(g.Controls) > 0 {
+		b.WriteString("; not checked: " + strings.Join(g.Controls, ", "))
+	}
+	b.WriteString("]")
+	if g.Hint != "" {
+		b.WriteString("; " + g.Hint)
+	}
+	return b.String()
+}

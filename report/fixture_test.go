@@ -103,12 +103,6 @@ func fixtureResult() *finding.Result {
 	f.Message = "DirectInternetAccess is Disabled"
 	fs = append(fs, f)
 
-	gapMeta := model.Meta{Surface: model.SurfaceAWS, Type: "AWS::SageMaker::Domain", Address: "(all domains)", Region: "ap-south-1", Account: fixtureAccount}
-	f = domain.New(gapMeta, finding.Unknown)
-	f.Resolution = model.Unknown
-	f.Message = "region ap-south-1 not reachable: AccessDenied on ListDomains"
-	fs = append(fs, f)
-
 	r := &finding.Result{
 		FormatVersion: finding.FormatVersion,
 		Tool:          finding.Tool{Name: "sagefence", Version: "0.1.0"},
@@ -117,6 +111,16 @@ func fixtureResult() *finding.Result {
 		Errors: []model.Error{
 			{File: "cfn/broken.yaml", Line: 7, Message: "yaml: mapping values are not allowed here"},
 			{Account: fixtureAccount, Region: "ap-south-1", Message: "AccessDenied: sagemaker:ListDomains"},
+		},
+		Gaps: []finding.Gap{
+			{Kind: model.GapAccessDenied, Surface: model.SurfaceAWS, Address: "region ap-south-1", Account: fixtureAccount,
+				Region: "ap-south-1", Hides: []string{"Studio domain"}, Controls: []string{domain.ID}, Severity: domain.Severity,
+				Reason: "account 123456789012 region ap-south-1 could not be audited: AccessDenied: sagemaker:ListDomains"},
+			{Kind: model.GapModuleNotDownloaded, Surface: model.SurfaceTerraform, Address: "module.vpc", Root: "infra/ml",
+				File: "infra/ml/network.tf", Line: 3, Source: "terraform-aws-modules/vpc/aws", Version: "~> 5.0 <&>",
+				Hides: []string{"aws_sagemaker_notebook_instance", "aws_subnet"}, Controls: []string{direct.ID, inVPC.ID},
+				Severity: direct.Severity, Reason: `module source "terraform-aws-modules/vpc/aws" is not on disk`,
+				Hint: "run `terraform init` in infra/ml, so that sagefence reads the module from .terraform/modules"},
 		},
 	}
 	r.Finalize()

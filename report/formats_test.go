@@ -12,6 +12,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/finding"
 )
 
@@ -88,9 +89,12 @@ type sarifDoc struct {
 			} `json:"driver"`
 		} `json:"tool"`
 		Invocations []struct {
-			ExecutionSuccessful        bool  `json:"executionSuccessful"`
-			ToolExecutionNotifications []any `json:"toolExecutionNotifications"`
+			ExecutionSuccessful        bool                `json:"executionSuccessful"`
+			ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications"`
 		} `json:"invocations"`
+		OriginalURIBaseIDs map[string]struct {
+			URI string `json:"uri"`
+		} `json:"originalUriBaseIds"`
 		Results []struct {
 			RuleID              string            `json:"ruleId"`
 			RuleIndex           int               `json:"ruleIndex"`
@@ -104,8 +108,11 @@ type sarifDoc struct {
 			Properties map[string]any `json:"properties"`
 			Locations  []struct {
 				PhysicalLocation *struct {
-					ArtifactLocation struct{ URI string } `json:"artifactLocation"`
-					Region           *struct{ StartLine, EndLine int }
+					ArtifactLocation struct {
+						URI       string `json:"uri"`
+						URIBaseID string `json:"uriBaseId"`
+					} `json:"artifactLocation"`
+					Region *struct{ StartLine, EndLine int }
 				} `json:"physicalLocation"`
 				LogicalLocations []struct{ Name, FullyQualifiedName, Kind string } `json:"logicalLocations"`
 			} `json:"locations"`
@@ -113,28 +120,40 @@ type sarifDoc struct {
 	} `json:"runs"`
 }
 
-// TestSARIFContent checks the mapping decisions GitHub depends on.
+// TestSARIFContent checks the mapping decisions GitHub depends on, with
+// suppressed findings listed (-sarif-include-suppressed); TestSARIFSuppressed
+// checks the default.
 func TestSARIFContent(t *testing.T) {
 	var doc sarifDoc
-	if err := json.Unmarshal(render(t, "sarif", Options{}), &doc); err != nil {
+	if err := json.Unmarshal(render(t, "sarif", Options{SARIFIncludeSuppressed: true}), &doc); err != nil {
 		t.Fatal(err)
 	}
 	run := doc.Runs[0]
 	rules := run.Tool.Driver.Rules
-	if len(rules) != 3 {
-		t.Fatalf("want one rule per control present (3), got %d", len(rules))
+	if len(rules) != len(control.All()) {
+		t.Fatalf("want one rule per control of the catalog (%d), got %d", len(control.All()), len(rules))
 	}
-	for _, r := range rules {
+	for i, c := range control.All() {
+		r := rules[i]
+		if r.ID != c.ID {
+			t.Errorf("rule %d is %s, want %s (catalog order)", i, r.ID, c.ID)
+		}
 		if r.HelpURI == "" || r.Help["text"] == "" || r.Help["markdown"] == "" || r.ShortDescription["text"] == "" {
 			t.Errorf("rule %s lacks help, helpUri or description", r.ID)
 		}
-		if r.Properties["security-severity"] != "8.0" {
-			t.Errorf("rule %s: security-severity %v, want 8.0 for high", r.ID, r.Properties["security-severity"])
+		want := map[string]string{"high": "8.0", "medium": "5.0", "low": "2.0"}[string(c.Severity)]
+		if r.Properties["security-severity"] != want {
+			t.Errorf("rule %s: security-severity %v, want %s for %s", r.ID, r.Properties["security-severity"], want, c.Severity)
 		}
 	}
-	// 9 findings, 2 passes are not results.
-	if len(run.Results) != 7 {
-		t.Fatalf("want 7 results (every non-pass), got %d", len(run.Results))
+	// 8 findings, 2 passes are not results.
+	if len(run.Results) != 6 {
+		t.Fatalf("want 6 results (every non-pass), got %d", len(run.Results))
+	}
+	for _, res := range run.Results {
+		if res.Suppressions == nil {
+			t.Errorf("%s: with suppressed results listed, every result needs suppressions ([] when none)", res.RuleID)
+		}
 	}
 	seen := map[string]bool{}
 	for _, res := range run.Results {
@@ -183,8 +202,103 @@ func TestSARIFContent(t *testing.T) {
 		}
 	}
 	inv := run.Invocations[0]
-	if inv.ExecutionSuccessful || len(inv.ToolExecutionNotifications) != 2 {
-		t.Errorf("input errors must be notifications and mark the run unsuccessful: %+v", inv)
+	if inv.ExecutionSuccessful || len(inv.ToolExecutionNotifications) != 4 {
+		t.Errorf("input errors and gaps must be notifications, errors mark the run unsuccessful: %+v", inv)
+	}
+	var gapNotes []sarifNotification
+	for _, n := range inv.ToolExecutionNotifications {
+		if n.Descriptor != nil {
+			gapNotes = append(gapNotes, n)
+		}
+	}
+	if len(gapNotes) != 2 || gapNotes[0].Level != "warning" || gapNotes[0].Descriptor.ID != "access_denied" ||
+		gapNotes[1].Descriptor.ID != "module_not_downloaded" || len(gapNotes[1].Locations) != 1 ||
+		!strings.Contains(gapNotes[1].Message.Text, "terraform init") {
+		t.Errorf("gaps must be one warning notification each, with kind and location: %+v", gapNotes)
+	}
+}
+
+// TestSARIFSuppressed: by default suppressed findings are not results
+// (GitHub ignores SARIF suppressions and would open alerts), no result has
+// a suppressions property, and the summary still counts them.
+func TestSARIFSuppressed(t *testing.T) {
+	var doc sarifDoc
+	if err := json.Unmarshal(render(t, "sarif", Options{}), &doc); err != nil {
+		t.Fatal(err)
+	}
+	run := doc.Runs[0]
+	want, suppressed := 0, 0
+	for _, f := range fixtureResult().Findings {
+		switch f.Status {
+		case finding.Fail, finding.Unknown:
+			want++
+		case finding.Suppressed:
+			suppressed++
+		}
+	}
+	if suppressed == 0 || len(run.Results) != want {
+		t.Fatalf("want %d results (fail and unknown; the fixture's %d suppressed left out), got %d", want, suppressed, len(run.Results))
+	}
+	for _, res := range run.Results {
+		if res.Properties["status"] == "suppressed" || res.Suppressions != nil {
+			t.Errorf("suppressed result or suppressions property in the default log: %+v", res)
+		}
+	}
+}
+
+// TestSARIFSourceRoot: with a source root, URIs are relative to it with
+// uriBaseId SRCROOT whether the file was reached by an absolute or a
+// relative path, and originalUriBaseIds gives the root.
+func TestSARIFSourceRoot(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "repo")
+	res := fixtureResult()
+	for i := range res.Findings {
+		f := &res.Findings[i]
+		if f.Location.File == "" {
+			continue
+		}
+		if i%2 == 0 {
+			f.Location.File = filepath.Join(root, "abs", filepath.Base(f.Location.File))
+		} else {
+			f.Location.File = filepath.Join("rel", filepath.Base(f.Location.File))
+		}
+	}
+	res.Errors = nil
+	res.Finalize()
+	var buf bytes.Buffer
+	if err := (SARIF{SourceRoot: root, WorkDir: filepath.Join(root, "sub")}).Format(&buf, res); err != nil {
+		t.Fatal(err)
+	}
+	var doc sarifDoc
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	run := doc.Runs[0]
+	base := run.OriginalURIBaseIDs["SRCROOT"].URI
+	if !strings.HasPrefix(base, "file:///") || !strings.HasSuffix(base, "/repo/") {
+		t.Errorf("originalUriBaseIds.SRCROOT = %q", base)
+	}
+	kinds := map[string]bool{}
+	for i, r := range run.Results {
+		pl := r.Locations[0].PhysicalLocation
+		if pl == nil {
+			continue
+		}
+		uri := pl.ArtifactLocation.URI
+		if pl.ArtifactLocation.URIBaseID != "SRCROOT" {
+			t.Errorf("result %d: uri %q without uriBaseId SRCROOT", i, uri)
+		}
+		switch {
+		case strings.HasPrefix(uri, "abs/"):
+			kinds["absolute"] = true
+		case strings.HasPrefix(uri, "sub/rel/"):
+			kinds["relative"] = true
+		default:
+			t.Errorf("result %d: uri %q, want abs/... or sub/rel/...", i, uri)
+		}
+	}
+	if !kinds["absolute"] || !kinds["relative"] {
+		t.Errorf("both kinds of path must be exercised: %v", kinds)
 	}
 }
 
@@ -248,10 +362,10 @@ func TestJUnitConsumer(t *testing.T) {
 	}
 	r := fixtureResult()
 	s := r.Summary
-	wantTests := len(r.Findings) + len(r.Errors)
-	if doc.Tests != wantTests || doc.Failures != s.Fail || doc.Errors != s.Unknown+s.Errors || doc.Skipped != s.Suppressed {
+	wantTests := len(r.Findings) + len(r.Errors) + len(r.Gaps)
+	if doc.Tests != wantTests || doc.Failures != s.Fail || doc.Errors != s.Unknown+s.Errors+s.Gaps || doc.Skipped != s.Suppressed {
 		t.Errorf("totals tests=%d failures=%d errors=%d skipped=%d; want %d %d %d %d",
-			doc.Tests, doc.Failures, doc.Errors, doc.Skipped, wantTests, s.Fail, s.Unknown+s.Errors, s.Suppressed)
+			doc.Tests, doc.Failures, doc.Errors, doc.Skipped, wantTests, s.Fail, s.Unknown+s.Errors+s.Gaps, s.Suppressed)
 	}
 	names := map[string]bool{}
 	sum := 0

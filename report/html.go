@@ -34,6 +34,9 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"supText":    suppressionText,
 	"title":      controlTitle,
 	"hasAnyFail": func(s finding.Summary) bool { return s.Fail > 0 },
+	"witness":    witnessText,
+	"gapText":    gapText,
+	"gapLine":    gapLine,
 }).Parse(htmlTemplateText))
 
 // htmlView is everything the template shows, computed in Go so the
@@ -45,6 +48,9 @@ type htmlView struct {
 	Charts     []htmlChart
 	Frameworks []htmlFramework
 	Suppressed []finding.Finding
+	// Witnesses digests audit --witnesses; its section is shown only when
+	// Total > 0.
+	Witnesses witnessDigest
 }
 
 type htmlControl struct {
@@ -106,7 +112,7 @@ var chartStatuses = []finding.Status{finding.Fail, finding.Unknown, finding.Supp
 
 // Format implements Formatter.
 func (HTML) Format(w io.Writer, r *finding.Result) error {
-	v := htmlView{R: r, CSS: template.CSS(htmlCSS)}
+	v := htmlView{R: r, CSS: template.CSS(htmlCSS), Witnesses: digestWitnesses(r)}
 	byControl := map[string][]finding.Finding{}
 	bySurface := map[string][]finding.Finding{}
 	var surfaces []string

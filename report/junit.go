@@ -23,7 +23,10 @@ import (
 //   - suppressed → <skipped message="suppressed: <source>: <reason> (until ...)">;
 //   - pass → an empty <testcase>;
 //   - input errors (files that could not be parsed, regions not reached) →
-//     a "sagefence.inputs" suite with one <error> test case each.
+//     a "sagefence.inputs" suite with one <error> test case each;
+//   - gaps (what could not be looked at, once per cause) → a
+//     "sagefence.gaps" suite with one <error type="<gap kind>"> test case
+//     each: a check that could not run.
 //
 // time is "0" (sagefence does not time single checks); timestamp is the
 // scan's start (Scope.Time) without the zone, as the Ant schema wants.
@@ -113,6 +116,16 @@ func (JUnit) Format(w io.Writer, r *finding.Result) error {
 			suite.Cases = append(suite.Cases, junitCase{
 				Name: where, Classname: "sagefence.inputs", File: e.File, Time: "0",
 				Error: &junitProblem{Message: e.Message, Type: "input", Text: e.Error()},
+			})
+		}
+		doc.Suites = append(doc.Suites, suite)
+	}
+	if len(r.Gaps) > 0 {
+		suite := junitSuite{Name: "sagefence.gaps", Time: "0", Timestamp: timestamp}
+		for _, g := range r.Gaps {
+			suite.Cases = append(suite.Cases, junitCase{
+				Name: g.Address + " (" + g.Where() + ")", Classname: "sagefence.gaps", File: slashPath(g.File), Time: "0",
+				Error: &junitProblem{Message: g.Reason, Type: string(g.Kind), Text: gapLine(g)},
 			})
 		}
 		doc.Suites = append(doc.Suites, suite)

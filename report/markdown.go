@@ -39,7 +39,7 @@ func (m Markdown) Format(w io.Writer, r *finding.Result) error {
 		verdict = fmt.Sprintf("❌ %d failing finding(s)", s.Fail)
 	}
 	ew.printf("## sagefence: %s\n\n", verdict)
-	ew.printf("**%d** fail · **%d** pass · **%d** unknown · **%d** suppressed · **%d** error(s)", s.Fail, s.Pass, s.Unknown, s.Suppressed, s.Errors)
+	ew.printf("**%d** fail · **%d** pass · **%d** unknown · **%d** suppressed · **%d** error(s) · **%d** gap(s)", s.Fail, s.Pass, s.Unknown, s.Suppressed, s.Errors, s.Gaps)
 	if r.Baseline != nil {
 		ew.printf(" · %d fail(s) already in the baseline `%s` not shown", r.Baseline.MatchedFails, mdCode(r.Baseline.File))
 	}
@@ -90,6 +90,42 @@ func (m Markdown) Format(w io.Writer, r *finding.Result) error {
 	})
 	section("Could not decide (unknown)", finding.Unknown, func(f finding.Finding) string { return f.Message })
 	section("Suppressed", finding.Suppressed, func(f finding.Finding) string { return suppressionText(f.Suppression) })
+
+	if len(r.Gaps) > 0 {
+		ew.printf("### Not checked (gaps)\n\n")
+		for i, g := range r.Gaps {
+			if i == maxRows {
+				ew.printf("- … and %d more\n", len(r.Gaps)-maxRows)
+				break
+			}
+			ew.printf("- %s %s\n", mdCode(g.Where()), mdCell(gapLine(g)))
+		}
+		ew.printf("\n")
+	}
+	if d := digestWitnesses(r); d.Total > 0 {
+		ew.printf("### AWS witnesses\n\n%s.\n\n", d.CountsLine())
+		if len(d.Disagreements) > 0 {
+			ew.printf("| Resource | Where | Control | sagefence | Witness | Note |\n|---|---|---|---|---|---|\n")
+			for i, row := range d.Disagreements {
+				if i == maxRows {
+					ew.printf("\n… and %d more disagreement(s); the full list is in the JSON report.\n", len(d.Disagreements)-maxRows)
+					break
+				}
+				ew.printf("| `%s` | %s | `%s` | %s | %s | %s |\n", mdCode(row.F.Resource.Address), mdCell(place(row.F)), mdCode(row.F.ControlID), row.F.Status, mdCell(witnessText(row.W)), mdCell(row.W.Note))
+			}
+			ew.printf("\n")
+		}
+		for i, g := range d.Gaps {
+			if i == maxRows {
+				ew.printf("- … and %d more\n", len(d.Gaps)-maxRows)
+				break
+			}
+			ew.printf("- **%s** %s/%s: %s\n", strings.ReplaceAll(g.Outcome, "_", " "), g.Account, g.Region, mdCell(gapText(g)))
+		}
+		if len(d.Gaps) > 0 {
+			ew.printf("\n")
+		}
+	}
 
 	if len(r.Errors) > 0 {
 		ew.printf("### Input errors\n\n")

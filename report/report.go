@@ -24,13 +24,23 @@ type Options struct {
 	// formats that need them (asff).
 	Account string
 	Region  string
+	// Compact and Width select the compact table wrapped to Width columns.
+	Compact bool
+	Width   int
+	// SARIFIncludeSuppressed, SourceRoot and WorkDir configure sarif (see
+	// SARIF).
+	SARIFIncludeSuppressed bool
+	SourceRoot             string
+	WorkDir                string
 }
 
 // constructors maps format names to formatter constructors.
 var constructors = map[string]func(Options) Formatter{
-	"json":     func(Options) Formatter { return JSON{} },
-	"table":    func(o Options) Formatter { return Table{Color: o.Color} },
-	"sarif":    func(Options) Formatter { return SARIF{} },
+	"json":  func(Options) Formatter { return JSON{} },
+	"table": func(o Options) Formatter { return Table{Color: o.Color, Compact: o.Compact, Width: o.Width} },
+	"sarif": func(o Options) Formatter {
+		return SARIF{IncludeSuppressed: o.SARIFIncludeSuppressed, SourceRoot: o.SourceRoot, WorkDir: o.WorkDir}
+	},
 	"junit":    func(Options) Formatter { return JUnit{} },
 	"csv":      func(Options) Formatter { return CSV{} },
 	"markdown": func(Options) Formatter { return Markdown{} },

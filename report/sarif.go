@@ -14,14 +14,19 @@ import (
 // SARIF writes a SARIF 2.1.0 log that GitHub code scanning accepts.
 //
 // Mapping (docs/formats.md):
-//   - one rule per control present, with title, rationale, help (text and
+//   - one rule per control of the catalog (and per unknown control ID a
+//     finding names), whether it fired or not, with title, rationale, help (text and
 //     Markdown), helpUri, defaultConfiguration.level and the properties
 //     GitHub reads: security-severity ("8.0" high, "5.0" medium, "2.0"
 //     low), tags and precision;
 //   - fail: level error (high), warning (medium) or note (low);
-//   - suppressed: the same level plus a suppression (kind inSource for a
-//     comment in the file, external for the configuration file) with the
-//     reason as justification, so viewers show it as dismissed;
+//   - suppressed: left out by default, because GitHub code scanning ignores
+//     SARIF suppressions and would open an alert for each (counted in
+//     runs[0].properties.summary). With IncludeSuppressed they are listed
+//     at their level with a suppression (kind inSource for a comment in
+//     the file, external for the configuration file) and the reason as
+//     justification, and every other result carries "suppressions": [] —
+//     SARIF 2.1.0 §3.27.23 wants the property on all results or none;
 //   - unknown: level warning with properties.status "unknown" and the
 //     message prefixed "Could not decide:". SARIF's kind "review" would
 //     say it literally but forces level "none", the lowest rank in code
@@ -30,16 +35,39 @@ import (
 //     closes an alert when its result disappears; the counts are in
 //     runs[0].properties.summary;
 //   - input errors: invocations[0].toolExecutionNotifications, and
-//     executionSuccessful false.
+//     executionSuccessful false;
+//   - gaps (what could not be looked at, once per cause): notifications of
+//     level warning with the gap's kind as descriptor and its fields in
+//     properties; they do not make the execution unsuccessful.
+//
+// Locations: with SourceRoot set (the CLI sets the git top level,
+// --repo-root, or the working directory), every artifact URI is relative to
+// it with uriBaseId "SRCROOT", and originalUriBaseIds gives SRCROOT's
+// absolute file: URI, so code scanning places results whatever directory
+// was scanned from; relative file paths are resolved against WorkDir.
 //
 // partialFingerprints["sagefence/v1"] hashes the finding Key (control,
-// surface, account, region, address, file), so it survives line moves.
+// surface, account, region, address, file — the path from SourceRoot when
+// it is set), so it survives line moves and scans from other directories.
 // Live findings have a logical location (the ARN) and no physical one.
 //
 // The log is written with local types rather than go-sarif: go-sarif v2.3.3
 // serializes a suppression's unset status, location and guid as null, which
 // the SARIF 2.1.0 schema rejects.
-type SARIF struct{}
+type SARIF struct {
+	// IncludeSuppressed lists suppressed findings (with suppressions on
+	// every result); by default they are left out.
+	IncludeSuppressed bool
+	// SourceRoot is the absolute directory artifact URIs are relative to
+	// ("" keeps the paths as reached, an absolute one as a file: URI).
+	SourceRoot string
+	// WorkDir is the absolute directory relative file paths were reached
+	// from; "" means the process's working directory.
+	WorkDir string
+}
+
+// srcRootID is the uriBaseId of SourceRoot.
+const srcRootID = "SRCROOT"
 
 const sarifSchema = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -50,10 +78,11 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool        sarifTool         `json:"tool"`
-	Invocations []sarifInvocation `json:"invocations"`
-	Results     []sarifResult     `json:"results"`
-	Properties  map[string]any    `json:"properties,omitempty"`
+	Tool               sarifTool                `json:"tool"`
+	OriginalURIBaseIDs map[string]sarifArtifact `json:"originalUriBaseIds,omitempty"`
+	Invocations        []sarifInvocation        `json:"invocations"`
+	Results            []sarifResult            `json:"results"`
+	Properties         map[string]any           `json:"properties,omitempty"`
 }
 
 type sarifTool struct {
@@ -94,20 +123,26 @@ type sarifInvocation struct {
 }
 
 type sarifNotification struct {
-	Level     string          `json:"level"`
-	Message   sarifText       `json:"message"`
-	Locations []sarifLocation `json:"locations,omitempty"`
+	Level      string              `json:"level"`
+	Message    sarifText           `json:"message"`
+	Locations  []sarifLocation     `json:"locations,omitempty"`
+	Descriptor *sarifDescriptorRef `json:"descriptor,omitempty"`
+	Properties map[string]any      `json:"properties,omitempty"`
+}
+
+type sarifDescriptorRef struct {
+	ID string `json:"id"`
 }
 
 type sarifResult struct {
-	RuleID              string             `json:"ruleId"`
-	RuleIndex           int                `json:"ruleIndex"`
-	Level               string             `json:"level"`
-	Message             sarifText          `json:"message"`
-	Locations           []sarifLocation    `json:"locations"`
-	PartialFingerprints map[string]string  `json:"partialFingerprints"`
-	Suppressions        []sarifSuppression `json:"suppressions,omitempty"`
-	Properties          map[string]any     `json:"properties"`
+	RuleID              string              `json:"ruleId"`
+	RuleIndex           int                 `json:"ruleIndex"`
+	Level               string              `json:"level"`
+	Message             sarifText           `json:"message"`
+	Locations           []sarifLocation     `json:"locations"`
+	PartialFingerprints map[string]string   `json:"partialFingerprints"`
+	Suppressions        *[]sarifSuppression `json:"suppressions,omitempty"`
+	Properties          map[string]any      `json:"properties"`
 }
 
 type sarifLocation struct {
@@ -121,7 +156,8 @@ type sarifPhysical struct {
 }
 
 type sarifArtifact struct {
-	URI string `json:"uri"`
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
 }
 
 type sarifRegion struct {
@@ -175,8 +211,8 @@ func problemSeverity(s finding.Severity) string {
 }
 
 // Format implements Formatter.
-func (SARIF) Format(w io.Writer, r *finding.Result) error {
-	ids := controlOrder(r.Findings)
+func (s SARIF) Format(w io.Writer, r *finding.Result) error {
+	ids := ruleIDs(r.Findings)
 	ruleIndex := map[string]int{}
 	rules := make([]sarifRule, 0, len(ids))
 	for i, id := range ids {
@@ -185,16 +221,35 @@ func (SARIF) Format(w io.Writer, r *finding.Result) error {
 	}
 	results := []sarifResult{}
 	for _, f := range r.Findings {
-		if f.Status == finding.Pass {
+		if f.Status == finding.Pass || (f.Status == finding.Suppressed && !s.IncludeSuppressed) {
 			continue
 		}
-		results = append(results, sarifResultFor(f, ruleIndex[f.ControlID]))
+		res := sarifResultFor(f, ruleIndex[f.ControlID])
+		if s.SourceRoot != "" && f.Location.File != "" {
+			// The fingerprint hashes the path from the source root, so the
+			// same finding keeps it whatever directory the scan ran from.
+			rooted := f
+			rooted.Location.File = s.artifact(f.Location.File).URI
+			res.PartialFingerprints["sagefence/v1"] = fingerprint(rooted)
+		}
+		if s.IncludeSuppressed && res.Suppressions == nil {
+			res.Suppressions = &[]sarifSuppression{}
+		}
+		results = append(results, res)
 	}
 	inv := sarifInvocation{ExecutionSuccessful: len(r.Errors) == 0}
 	for _, e := range r.Errors {
 		n := sarifNotification{Level: "error", Message: sarifText{Text: e.Error()}}
 		if e.File != "" {
 			n.Locations = []sarifLocation{{PhysicalLocation: physical(e.File, e.Line, 0)}}
+		}
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
+	}
+	for _, g := range r.Gaps {
+		n := sarifNotification{Level: "warning", Message: sarifText{Text: "Not checked: " + gapLine(g)},
+			Descriptor: &sarifDescriptorRef{ID: string(g.Kind)}, Properties: map[string]any{"gap": g}}
+		if g.File != "" {
+			n.Locations = []sarifLocation{{PhysicalLocation: physical(g.File, g.Line, 0)}}
 		}
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
 	}
@@ -222,10 +277,28 @@ func (SARIF) Format(w io.Writer, r *finding.Result) error {
 	if log.Runs[0].Tool.Driver.Name == "" {
 		log.Runs[0].Tool.Driver.Name = "sagefence"
 	}
+	s.relocate(&log.Runs[0])
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(log)
+}
+
+// ruleIDs is every control of the catalog, in catalog order, then the IDs
+// findings name that the catalog does not know.
+func ruleIDs(fs []finding.Finding) []string {
+	var ids []string
+	known := map[string]bool{}
+	for _, c := range control.All() {
+		ids = append(ids, c.ID)
+		known[c.ID] = true
+	}
+	for _, id := range controlOrder(fs) {
+		if !known[id] {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // severityOf is the severity findings of a control carry (a configuration
@@ -235,6 +308,9 @@ func severityOf(fs []finding.Finding, id string) finding.Severity {
 		if f.ControlID == id {
 			return f.Severity
 		}
+	}
+	if c, ok := control.Lookup(id); ok {
+		return finding.Severity(c.Severity)
 	}
 	return ""
 }
@@ -360,7 +436,7 @@ func sarifResultFor(f finding.Finding, ruleIndex int) sarifResult {
 		if f.Suppression.Source == "config" {
 			kind = "external"
 		}
-		res.Suppressions = []sarifSuppression{{Kind: kind, Justification: suppressionText(f.Suppression)}}
+		res.Suppressions = &[]sarifSuppression{{Kind: kind, Justification: suppressionText(f.Suppression)}}
 	}
 	loc := sarifLocation{LogicalLocations: []sarifLogical{{
 		Name: f.Resource.Address, FullyQualifiedName: f.Resource.ARN, Kind: "resource",
@@ -372,16 +448,10 @@ func sarifResultFor(f finding.Finding, ruleIndex int) sarifResult {
 	return res
 }
 
-// physical builds a physical location: a relative forward-slash URI (an
-// absolute path becomes a file: URI) and the line region when known.
+// physical builds a physical location with the file path as reached
+// (relocate turns it into a URI) and the line region when known.
 func physical(file string, start, end int) *sarifPhysical {
-	uri := slashPath(file)
-	if filepath.IsAbs(file) {
-		uri = (&url.URL{Scheme: "file", Path: filepath.ToSlash(file)}).String()
-	} else {
-		uri = (&url.URL{Path: uri}).EscapedPath()
-	}
-	p := &sarifPhysical{ArtifactLocation: sarifArtifact{URI: uri}}
+	p := &sarifPhysical{ArtifactLocation: sarifArtifact{URI: file}}
 	if start > 0 {
 		p.Region = &sarifRegion{StartLine: start}
 		if end >= start {
@@ -389,6 +459,65 @@ func physical(file string, start, end int) *sarifPhysical {
 		}
 	}
 	return p
+}
+
+// relocate turns every physical location's file path into its URI: relative
+// to SourceRoot with uriBaseId SRCROOT when it is set, else a relative
+// forward-slash URI (an absolute path becomes a file: URI). Every place
+// that holds a physical location must go through it.
+func (s SARIF) relocate(run *sarifRun) {
+	if s.SourceRoot != "" {
+		run.OriginalURIBaseIDs = map[string]sarifArtifact{srcRootID: {URI: dirURI(s.SourceRoot)}}
+	}
+	fix := func(locs []sarifLocation) {
+		for i := range locs {
+			if p := locs[i].PhysicalLocation; p != nil {
+				p.ArtifactLocation = s.artifact(p.ArtifactLocation.URI)
+			}
+		}
+	}
+	for i := range run.Results {
+		fix(run.Results[i].Locations)
+	}
+	for i := range run.Invocations {
+		for j := range run.Invocations[i].ToolExecutionNotifications {
+			fix(run.Invocations[i].ToolExecutionNotifications[j].Locations)
+		}
+	}
+}
+
+// artifact is the artifact location of a file path as reached.
+func (s SARIF) artifact(file string) sarifArtifact {
+	if s.SourceRoot != "" {
+		abs := file
+		if !filepath.IsAbs(abs) {
+			wd := s.WorkDir
+			if wd == "" {
+				wd, _ = filepath.Abs(".")
+			}
+			abs = filepath.Join(wd, file)
+		}
+		if rel, err := filepath.Rel(s.SourceRoot, abs); err == nil {
+			return sarifArtifact{URI: (&url.URL{Path: filepath.ToSlash(rel)}).EscapedPath(), URIBaseID: srcRootID}
+		}
+	}
+	if filepath.IsAbs(file) {
+		return sarifArtifact{URI: (&url.URL{Scheme: "file", Path: filepath.ToSlash(file)}).String()}
+	}
+	return sarifArtifact{URI: (&url.URL{Path: slashPath(file)}).EscapedPath()}
+}
+
+// dirURI is the file: URI of a directory, with the trailing slash SARIF
+// requires of a base URI.
+func dirURI(dir string) string {
+	p := filepath.ToSlash(dir)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive path: file:///C:/...
+	}
+	if !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	return (&url.URL{Scheme: "file", Path: p}).String()
 }
 
 // semver returns v when it looks like a semantic version, else "".

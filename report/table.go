@@ -14,6 +14,11 @@ import (
 // one-line fix; passes are counted, not listed.
 type Table struct {
 	Color bool
+	// Compact prints one short block per finding with every line wrapped to
+	// Width columns (see formatCompact).
+	Compact bool
+	// Width is the terminal width for Compact; 0 means 80.
+	Width int
 }
 
 const (
@@ -48,6 +53,11 @@ func (t Table) status(s finding.Status) string {
 // Format implements Formatter.
 func (t Table) Format(w io.Writer, r *finding.Result) error {
 	ew := &errWriter{w: w}
+	if t.Compact {
+		t.formatCompact(ew, r)
+		t.footer(ew, r)
+		return ew.err
+	}
 	byControl := map[string][]finding.Finding{}
 	for _, f := range r.Findings {
 		byControl[f.ControlID] = append(byControl[f.ControlID], f)
@@ -75,6 +85,9 @@ func (t Table) Format(w io.Writer, r *finding.Result) error {
 			for _, e := range f.Evidence {
 				ew.printf("             %s\n", t.paint(ansiGrey, "| "+e))
 			}
+			for _, w := range f.Witnesses {
+				ew.printf("             %s\n", t.paint(ansiGrey, "witness "+strings.ToUpper(w.Outcome)+": "+witnessText(w)))
+			}
 			switch f.Status {
 			case finding.Fail:
 				ew.printf("             %s %s\n", t.paint(ansiBold, "fix:"), firstSentence(f.Remediation))
@@ -92,16 +105,42 @@ func (t Table) Format(w io.Writer, r *finding.Result) error {
 		}
 		ew.printf("\n")
 	}
+	t.footer(ew, r)
+	return ew.err
+}
+
+// footer prints the input errors and the summary lines; the full and the
+// compact table share it. Each line goes through labelled, which wraps it
+// in compact mode.
+func (t Table) footer(ew *errWriter, r *finding.Result) {
+	t.witnesses(ew, r)
 	for _, e := range r.Errors {
-		ew.printf("%s %s\n", t.paint(ansiRed, "ERROR"), e.Error())
+		t.labelled(ew, ansiRed, "ERROR", e.Error())
+	}
+	for _, g := range r.Gaps {
+		t.labelled(ew, ansiYellow, "GAP", g.Where()+"  "+gapLine(g))
 	}
 	s := r.Summary
-	ew.printf("%s fail %d, pass %d, unknown %d, suppressed %d, errors %d\n",
-		t.paint(ansiBold, "Summary:"), s.Fail, s.Pass, s.Unknown, s.Suppressed, s.Errors)
+	t.labelled(ew, ansiBold, "Summary:", fmt.Sprintf("fail %d, pass %d, unknown %d, suppressed %d, errors %d, gaps %d",
+		s.Fail, s.Pass, s.Unknown, s.Suppressed, s.Errors, s.Gaps))
 	if b := r.Baseline; b != nil {
-		ew.printf("%s %d fail(s) already failing in %s not shown\n", t.paint(ansiBold, "Baseline:"), b.MatchedFails, b.File)
+		t.labelled(ew, ansiBold, "Baseline:", fmt.Sprintf("%d fail(s) already failing in %s not shown", b.MatchedFails, b.File))
 	}
-	return ew.err
+}
+
+// labelled prints "LABEL text" with the label painted; in compact mode the
+// line is wrapped to the width.
+func (t Table) labelled(ew *errWriter, code, label, text string) {
+	if !t.Compact {
+		ew.printf("%s %s\n", t.paint(code, label), text)
+		return
+	}
+	for i, l := range wrapText(label+" "+text, t.compactWidth(), "  ") {
+		if i == 0 {
+			l = t.paint(code, label) + strings.TrimPrefix(l, label)
+		}
+		ew.printf("%s\n", l)
+	}
 }
 
 // place renders where a finding is: file:line for IaC, account/region for live.
@@ -156,4 +195,22 @@ func (e *errWriter) printf(format string, args ...any) {
 		return
 	}
 	_, e.err = fmt.Fprintf(e.w, format, args...)
+}
+
+// witnesses prints the witness digest: counts, every disagreement (passes
+// included, which the control blocks do not list) and the grouped gaps.
+func (t Table) witnesses(ew *errWriter, r *finding.Result) {
+	d := digestWitnesses(r)
+	if d.Total == 0 {
+		return
+	}
+	ew.printf("%s %s\n", t.paint(ansiBold, "AWS witnesses:"), d.CountsLine())
+	for _, row := range d.Disagreements {
+		ew.printf("  %-10s %s  %s  %s is %s\n", t.paint(ansiRed+ansiBold, "DISAGREES"), place(row.F), row.F.Resource.Address, row.F.ControlID, row.F.Status)
+		ew.printf("             %s\n             %s\n", witnessText(row.W), t.paint(ansiGrey, row.W.Note))
+	}
+	for _, g := range d.Gaps {
+		ew.printf("  %-10s %s/%s  %s\n", t.paint(ansiYellow, strings.ToUpper(strings.ReplaceAll(g.Outcome, "_", " "))), g.Account, g.Region, gapText(g))
+	}
+	ew.printf("\n")
 }

@@ -11,7 +11,10 @@
 // Surfaces never decide pass or fail, and never download anything.
 package surface
 
-import "github.com/sagefence/sagefence/model"
+import (
+	"github.com/sagefence/sagefence/internal/safefs"
+	"github.com/sagefence/sagefence/model"
+)
 
 // Options are the user's inputs to IaC evaluation.
 type Options struct {
@@ -29,6 +32,11 @@ type Options struct {
 	Account string
 	// Getenv reads the environment (TF_VAR_*); nil means no environment.
 	Getenv func(string) string
+	// Jail confines every read the scanned content can steer (file(),
+	// templatefile(), module sources, CDK template paths, symlinked files) to
+	// the scan roots and --allow-read directories. nil allows every path;
+	// engine.Scan always sets one.
+	Jail *safefs.Jail
 }
 
 // VarInput is one Terraform --var or --var-file argument.

@@ -10,7 +10,6 @@ import (
 	awssh "github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/spf13/cobra"
 
-	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/integrations/securityhub"
@@ -35,6 +34,8 @@ type AuditOptions struct {
 	// SecurityHub imports the findings into AWS Security Hub, each account's
 	// with the credentials the audit used for that account.
 	SecurityHub bool
+	// Witness reads AWS Config and Security Hub verdicts (--witnesses).
+	Witness WitnessOptions
 }
 
 func newAuditCmd(io *IO) *cobra.Command {
@@ -55,7 +56,10 @@ and every control is unknown there: never a pass. See docs/audit.md for the IAM 
 --security-hub imports every finding into AWS Security Hub (BatchImportFindings) in the
 account and region of its resource, with the credentials the audit used for that account
 (the caller's, or the assumed role's); Security Hub must be enabled there. --record stores
-the result in the evidence store, as scan --record does. A .sagefence.yaml found from the
+the result in the evidence store, as scan --record does. --witnesses adds to every notebook
+and domain finding what AWS Config and Security Hub say about the same resource and control,
+and whether they agree (docs/audit.md#witnesses); a witness that cannot be read is an error
+for that witness only. A .sagefence.yaml found from the
 working directory upwards (or --config) applies: controls, severity, suppressions, format,
 record and store.
 
@@ -77,6 +81,9 @@ that could not be recorded or imported).`,
   # import the findings into each account's Security Hub and record the run
   sagefence audit --org --security-hub --record
 
+  # cross-check with AWS Config (through an aggregator) and Security Hub
+  sagefence audit --org --witnesses --config-aggregator org-aggregator --format json
+
   # against a local emulator
   sagefence audit --endpoint-url http://127.0.0.1:5000 --region us-east-1`,
 		Args: exactArgs(0),
@@ -96,6 +103,7 @@ that could not be recorded or imported).`,
 	f.BoolVar(&opts.PrintPolicy, "print-policy", false, "print the minimal IAM policy the audit needs and exit")
 	f.BoolVar(&opts.SecurityHub, "security-hub", false, "import the findings into AWS Security Hub, per account and region (see docs/integrations.md)")
 	opts.Record.addFlags(cmd)
+	opts.Witness.addFlags(cmd)
 	return cmd
 }
 
@@ -110,23 +118,19 @@ func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
 	if opts.Parallelism < 1 {
 		return usagef("--parallelism must be at least 1")
 	}
+	if err := opts.Witness.validate(); err != nil {
+		return err
+	}
 	cfg, err := opts.prepare(".")
 	if err != nil {
 		return err
 	}
-	controls, err := control.Select(opts.Controls)
+	controls, err := selectControls(opts.Controls, opts.SkipControls, cfg, "audit")
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	var suppressions []engine.ConfigSuppression
 	if cfg != nil {
-		// As in scan: an explicit --control runs even when the file switches it off.
-		if len(opts.Controls) == 0 {
-			controls = cfg.Enabled(controls)
-			if len(controls) == 0 {
-				return usagef("%s switches every control off: nothing to audit", cfg.Path)
-			}
-		}
 		suppressions = cfg.Suppressions
 	}
 	fmtr, err := opts.formatter(io)
@@ -151,10 +155,16 @@ func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
 	}
 	res := &finding.Result{FormatVersion: finding.FormatVersion, Errors: live.Errors}
 	res.Findings = engine.Evaluate(live.Sets, controls, suppressions, time.Time{})
+	res.Gaps = engine.Gaps(live.Sets, controls)
+	if opts.Witness.Enabled {
+		if err := attachWitnesses(cmd.Context(), opts.Witness, so, live, res); err != nil {
+			return fmt.Errorf("reading witnesses: %w", err)
+		}
+	}
 	res.Finalize()
 	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
-	res.Scope = &finding.Scope{Command: "audit", Accounts: live.Accounts, Regions: live.Regions, Time: start.Format(time.RFC3339)}
-	followUpErr := recordResult(cmd.Context(), io, opts.Record.withConfig(cmd, io, cfg), res)
+	res.Scope = &finding.Scope{Command: "audit", Accounts: live.Accounts, Regions: live.Regions, Time: start.Format(time.RFC3339), Config: opts.configPath()}
+	followUpErr := recordResult(cmd.Context(), io.info(opts.Quiet), opts.Record.withConfig(cmd, io, cfg), res)
 	if opts.SecurityHub {
 		followUpErr = errors.Join(followUpErr, importToSecurityHub(cmd.Context(), io, opts.Quiet, live, res))
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/integrations/securityhub"
 	"github.com/sagefence/sagefence/internal/testutil"
+	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/report"
 )
 
@@ -108,7 +109,7 @@ func TestAuditCommand(t *testing.T) {
 			t.Errorf("--quiet printed %q", stderr)
 		}
 	})
-	t.Run("unreachable endpoint exits 2 with unknowns", func(t *testing.T) {
+	t.Run("unreachable endpoint exits 2 with one gap, and 1 with --strict", func(t *testing.T) {
 		t.Setenv("AWS_MAX_ATTEMPTS", "1")
 		closed := fmt.Sprintf("http://127.0.0.1:%d", testutil.FreePort(t))
 		code, stdout, stderr := runWith(t, cliRun{errTTY: false}, "audit", "--endpoint-url", closed, "--region", "us-east-1", "--format", "json")
@@ -122,8 +123,12 @@ func TestAuditCommand(t *testing.T) {
 		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 			t.Fatal(err)
 		}
-		if res.Summary.Errors != 1 || res.Summary.Pass != 0 || res.Summary.Fail != 0 || res.Summary.Unknown == 0 {
-			t.Errorf("summary = %+v, want one error and only unknowns", res.Summary)
+		if res.Summary.Errors != 1 || res.Summary.Pass != 0 || res.Summary.Fail != 0 || res.Summary.Gaps != 1 ||
+			len(res.Gaps) != 1 || res.Gaps[0].Kind != model.GapRegionUnreachable || !strings.Contains(res.Gaps[0].Reason, "connection refused") {
+			t.Errorf("summary = %+v, gaps %+v, want one error and one region_unreachable gap", res.Summary, res.Gaps)
+		}
+		if code, _, _ := runWith(t, cliRun{errTTY: false}, "audit", "--endpoint-url", closed, "--region", "us-east-1", "--format", "json", "--strict"); code != ExitFail {
+			t.Errorf("--strict with a gap: exit %d, want 1", code)
 		}
 	})
 	t.Run("security hub", func(t *testing.T) {

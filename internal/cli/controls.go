@@ -13,7 +13,7 @@ import (
 
 // ControlsOptions are `sagefence controls`' inputs.
 type ControlsOptions struct {
-	JSON bool
+	format *dataFormatFlags
 }
 
 func newControlsCmd(io *IO) *cobra.Command {
@@ -22,11 +22,11 @@ func newControlsCmd(io *IO) *cobra.Command {
 		Use:   "controls",
 		Short: "List the controls",
 		Example: `  sagefence controls
-  sagefence controls --json | jq -r '.[].id'`,
+  sagefence controls --format json | jq -r '.[].id'`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error { return runControls(io, opts) },
 	}
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the catalog as JSON")
+	opts.format = addDataFormat(cmd, "", true, "table", "json")
 	return cmd
 }
 
@@ -43,8 +43,12 @@ type controlJSON struct {
 }
 
 func runControls(io *IO, opts *ControlsOptions) error {
+	format, err := opts.format.resolve(io)
+	if err != nil {
+		return err
+	}
 	all := control.All()
-	if opts.JSON {
+	if format == "json" {
 		out := make([]controlJSON, 0, len(all))
 		for _, c := range all {
 			out = append(out, controlJSON{

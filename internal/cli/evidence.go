@@ -55,7 +55,8 @@ on Windows).`,
   sagefence evidence export --from 2026-01-01 --to 2026-03-31 --format html -o q1.html`,
 	}
 	cmd.AddCommand(newEvidenceListCmd(io), newEvidenceShowCmd(io), newEvidenceDiffCmd(io), newEvidenceVerifyCmd(io),
-		newEvidenceExportCmd(io), newEvidencePruneCmd(io), newEvidenceKeygenCmd(io), newEvidenceSignCmd(io))
+		newEvidenceExportCmd(io), newEvidencePruneCmd(io), newEvidenceKeygenCmd(io), newEvidenceSignCmd(io),
+		newEvidenceCloudTrailCmd(io))
 	for _, c := range cmd.Commands() {
 		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	}
@@ -92,12 +93,17 @@ func writeJSON(io *IO, v any) error {
 }
 
 func newEvidenceListCmd(io *IO) *cobra.Command {
-	var asJSON bool
+	var format *dataFormatFlags
 	var limit int
+	var asJSON bool
 	cmd := storeCommand(io, &cobra.Command{
 		Use: "list", Short: "List recorded runs, newest first", Args: exactArgs(0),
-		Example: "  sagefence evidence list --limit 20",
-	}, nil, func(ctx context.Context, st evidence.Store, args []string) error {
+		Example: "  sagefence evidence list --limit 20\n  sagefence evidence list --format json",
+	}, func(args []string) error {
+		f, err := format.resolve(io)
+		asJSON = f == "json"
+		return err
+	}, func(ctx context.Context, st evidence.Store, args []string) error {
 		runs, err := st.Runs(ctx, evidence.RunQuery{Desc: true, Limit: limit})
 		if err != nil {
 			return err
@@ -116,7 +122,7 @@ func newEvidenceListCmd(io *IO) *cobra.Command {
 		}
 		return tw.Flush()
 	})
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	format = addDataFormat(cmd, "", true, "table", "json")
 	cmd.Flags().IntVar(&limit, "limit", 50, "show at most `N` runs (0: all)")
 	return cmd
 }
@@ -175,21 +181,28 @@ func newEvidenceShowCmd(io *IO) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(io.ErrOut, "run %d recorded %s, hash %s (prev %s)\n", r.Seq, r.RecordedAt.Format(evidence.TimeLayout), r.Hash, r.PrevHash)
+		fmt.Fprintf(io.info(out.Quiet).ErrOut, "run %d recorded %s, hash %s (prev %s)\n", r.Seq, r.RecordedAt.Format(evidence.TimeLayout), r.Hash, r.PrevHash)
 		res := r.Result()
 		res.Finalize()
 		return f.Format(io.Out, res)
 	})
-	cmd.Flags().StringVarP(&out.Format, "format", "f", "", "output format: "+joinNames())
+	cmd.Flags().StringVarP(&out.Format, "format", "f", "", "output format: "+joinNames()+" (default: table on a terminal, json otherwise)")
+	cmd.Flags().BoolVarP(&out.Quiet, "quiet", "q", false, "do not print the run's hash line on standard error")
+	cmd.Flags().BoolVar(&out.Compact, "compact", false, "table format: one short block per finding, wrapped to the terminal width")
 	return cmd
 }
 
 func newEvidenceDiffCmd(io *IO) *cobra.Command {
+	var format *dataFormatFlags
 	var asJSON bool
 	cmd := storeCommand(io, &cobra.Command{
 		Use: "diff RUN1 RUN2", Short: "What became compliant, regressed, appeared or disappeared between two runs", Args: exactArgs(2),
-		Example: "  sagefence evidence diff 11 latest",
-	}, nil, func(ctx context.Context, st evidence.Store, args []string) error {
+		Example: "  sagefence evidence diff 11 latest\n  sagefence evidence diff 11 12 --format json",
+	}, func(args []string) error {
+		f, err := format.resolve(io)
+		asJSON = f == "json"
+		return err
+	}, func(ctx context.Context, st evidence.Store, args []string) error {
 		a, err := loadRun(ctx, st, args[0])
 		if err != nil {
 			return err
@@ -215,7 +228,7 @@ func newEvidenceDiffCmd(io *IO) *cobra.Command {
 		}
 		return nil
 	})
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	format = addDataFormat(cmd, "", true, "table", "json")
 	return cmd
 }
 
@@ -228,6 +241,7 @@ func orDash(s string) string {
 
 func newEvidenceVerifyCmd(io *IO) *cobra.Command {
 	var pubPath string
+	var format *dataFormatFlags
 	var asJSON bool
 	cmd := storeCommand(io, &cobra.Command{
 		Use: "verify", Short: "Recompute the hash chain and name the first altered or missing run", Args: exactArgs(0),
@@ -236,7 +250,11 @@ Exit 0 when the chain is intact, 1 when a run is missing, altered or out of orde
 one is named). With --pub, also check the newest head signature made with that key: it detects
 runs deleted from the end of the chain, which the chain alone cannot.`,
 		Example: "  sagefence evidence verify\n  sagefence evidence verify --pub evidence-key.pub.pem",
-	}, nil, func(ctx context.Context, st evidence.Store, args []string) error {
+	}, func(args []string) error {
+		f, err := format.resolve(io)
+		asJSON = f == "json"
+		return err
+	}, func(ctx context.Context, st evidence.Store, args []string) error {
 		rep, err := st.Verify(ctx)
 		if err != nil {
 			return err
@@ -268,7 +286,7 @@ runs deleted from the end of the chain, which the chain alone cannot.`,
 		return nil
 	})
 	cmd.Flags().StringVar(&pubPath, "pub", "", "also verify the head signature of this Ed25519 public key `FILE` (PEM or base64)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	format = addDataFormat(cmd, "", true, "table", "json")
 	return cmd
 }
 

@@ -57,7 +57,7 @@ func TestEvidenceCommands(t *testing.T) {
 			if code != 0 || !strings.Contains(out, `"nb-b direct internet access is Enabled"`) || !strings.Contains(out, `"fail": 1`) {
 				t.Fatalf("show 5: %d %s", code, out)
 			}
-			code, out, _ = runWith(t, cliRun{env: map[string]string{"SAGEFENCE_STORE": store}}, "evidence", "diff", "4", "5")
+			code, out, _ = runWith(t, cliRun{env: map[string]string{"SAGEFENCE_STORE": store}}, "evidence", "diff", "4", "5", "--format", "table")
 			if code != 0 || !strings.Contains(out, "Regressed (1)") || !strings.Contains(out, "pass       -> fail") || !strings.Contains(out, "nb-b") {
 				t.Fatalf("diff 4 5: %d %s", code, out)
 			}
@@ -89,14 +89,14 @@ func TestEvidenceCommands(t *testing.T) {
 			if code, out, stderr := runWith(t, cliRun{env: map[string]string{"SAGEFENCE_STORE": store}}, "evidence", "sign", "--key", key); code != 0 || !strings.Contains(out, "signed run 11") {
 				t.Fatalf("sign: %d %s %s", code, out, stderr)
 			}
-			code, out, _ = runWith(t, cliRun{env: map[string]string{"SAGEFENCE_STORE": store}}, "evidence", "verify", "--pub", filepath.Join(keyDir, "k.pub.pem"))
+			code, out, _ = runWith(t, cliRun{env: map[string]string{"SAGEFENCE_STORE": store}}, "evidence", "verify", "--format", "table", "--pub", filepath.Join(keyDir, "k.pub.pem"))
 			if code != 0 || !strings.Contains(out, "OK: 11 runs verified") || !strings.Contains(out, "OK: head run 11 signed") {
 				t.Fatalf("verify: %d %s", code, out)
 			}
 			if code, out, _ := runWith(t, cliRun{env: map[string]string{"SAGEFENCE_STORE": store}}, "evidence", "prune", "--before", "2026-03-04"); code != 0 || !strings.Contains(out, "pruned 3 runs; checkpoint at run 3") {
 				t.Fatalf("prune: %d %s", code, out)
 			}
-			if code, out, _ := runWith(t, cliRun{env: map[string]string{"SAGEFENCE_STORE": store}}, "evidence", "verify"); code != 0 || !strings.Contains(out, "from the prune checkpoint (run 3, 3 runs pruned)") {
+			if code, out, _ := runWith(t, cliRun{env: map[string]string{"SAGEFENCE_STORE": store}}, "evidence", "verify", "--format", "table"); code != 0 || !strings.Contains(out, "from the prune checkpoint (run 3, 3 runs pruned)") {
 				t.Fatalf("verify after prune: %d %s", code, out)
 			}
 			// Tampering makes verify exit 1 and name the run.
@@ -108,7 +108,7 @@ func TestEvidenceCommands(t *testing.T) {
 			if _, err := db.Exec("UPDATE findings SET status = 'pass' WHERE run_seq = 6 AND status = 'fail'"); err != nil {
 				t.Fatal(err)
 			}
-			code, out, _ = runWith(t, cliRun{env: map[string]string{"SAGEFENCE_STORE": store}}, "evidence", "verify")
+			code, out, _ = runWith(t, cliRun{env: map[string]string{"SAGEFENCE_STORE": store}}, "evidence", "verify", "--format", "table")
 			if code != ExitFail || !strings.Contains(out, "FAILED at run 6: run 6 was altered") {
 				t.Fatalf("verify after tampering: %d %s", code, out)
 			}

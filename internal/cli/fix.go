@@ -23,7 +23,8 @@ type FixOptions struct {
 	Region         string
 	Account        string
 	Write          bool
-	JSON           bool
+	Quiet          bool
+	format         *dataFormatFlags
 }
 
 func newFixCmd(io *IO) *cobra.Command {
@@ -71,11 +72,18 @@ Exit codes: 0 nothing left to fix by hand; 1 some failing setting could not be f
 	f.StringVar(&opts.Region, "region", "", "AWS region for AWS::Region in templates")
 	f.StringVar(&opts.Account, "account", "", "AWS account ID for AWS::AccountId in templates")
 	cmd.Flags().BoolVarP(&opts.Write, "write", "w", false, "apply the edits to the files (atomically)")
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the changes, warnings and unfixable settings as JSON instead of the diff")
+	opts.format = addDataFormat(cmd, "diff", true, "diff", "json")
+	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on standard error but errors and the settings that could not be fixed")
 	return cmd
 }
 
 func runFix(cmd *cobra.Command, io *IO, opts *FixOptions) error {
+	format, err := opts.format.resolve(io)
+	if err != nil {
+		return err
+	}
+	asJSON := format == "json"
+	info := io.info(opts.Quiet)
 	if err := checkVarInputs(opts.VarInputs); err != nil {
 		return err
 	}
@@ -91,7 +99,7 @@ func runFix(cmd *cobra.Command, io *IO, opts *FixOptions) error {
 	if err := cmd.Context().Err(); err != nil {
 		return fmt.Errorf("fix interrupted: %w", err)
 	}
-	if opts.JSON {
+	if asJSON {
 		enc := json.NewEncoder(io.Out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(res); err != nil {
@@ -101,10 +109,10 @@ func runFix(cmd *cobra.Command, io *IO, opts *FixOptions) error {
 		fmt.Fprint(io.Out, res.Diff())
 	}
 	for _, c := range res.Changes {
-		fmt.Fprintf(io.ErrOut, "fix: %s:%d %s: %s\n", c.File, c.Line, c.Resource, c.Message)
+		fmt.Fprintf(info.ErrOut, "fix: %s:%d %s: %s\n", c.File, c.Line, c.Resource, c.Message)
 	}
 	for _, w := range res.Warnings {
-		fmt.Fprintf(io.ErrOut, "WARNING: %s: %s\n", w.File, w.Message)
+		fmt.Fprintf(info.ErrOut, "WARNING: %s: %s\n", w.File, w.Message)
 	}
 	for _, u := range res.Unfixable {
 		fmt.Fprintf(io.ErrOut, "not fixed: %s:%d %s: %s\n", u.File, u.Line, u.Resource, u.Reason)
@@ -116,9 +124,9 @@ func runFix(cmd *cobra.Command, io *IO, opts *FixOptions) error {
 		if err := res.Write(); err != nil {
 			return err
 		}
-		fmt.Fprintf(io.ErrOut, "fix: wrote %d file(s)\n", len(res.Files))
-	} else if len(res.Files) > 0 && !opts.JSON {
-		fmt.Fprintln(io.ErrOut, "fix: nothing was written; run with --write to apply")
+		fmt.Fprintf(info.ErrOut, "fix: wrote %d file(s)\n", len(res.Files))
+	} else if len(res.Files) > 0 && !asJSON {
+		fmt.Fprintln(info.ErrOut, "fix: nothing was written; run with --write to apply")
 	}
 	switch {
 	case len(res.Unfixable) > 0:

@@ -28,14 +28,39 @@ type OutputOptions struct {
 	// Baseline is a previous JSON result: fails already failing there are
 	// not reported (internal/policy).
 	Baseline string
-	// Severity is the exit-code threshold: only fails at or above it exit 1.
+	// Severity is the exit-code gate: one level is a threshold (fails at or
+	// above it exit 1), a comma-separated list the exact levels that do
+	// (policy.ParseGate).
 	Severity string
+	// OutputFiles are FORMAT=PATH reports written besides the main output
+	// (--output-file, repeatable), all from the same result.
+	OutputFiles []string
+	// SoftFail makes failing findings exit 0 (input errors still exit 2).
+	SoftFail bool
+	// FailExitCode is the exit code for failing findings (--exit-code).
+	FailExitCode int
+	// Compact selects the compact table, wrapped to the terminal width.
+	Compact bool
+	// SkipControls are control IDs or aliases not evaluated (--skip-control).
+	SkipControls []string
+	// SARIFIncludeSuppressed lists suppressed findings in SARIF reports.
+	SARIFIncludeSuppressed bool
+	// RepoRoot is the directory SARIF URIs are relative to (default: the git
+	// top level of the first path, else the working directory).
+	RepoRoot string
 
 	// Set by prepare and loadPolicy.
 	config       *config.Config
 	baseline     *policy.Baseline
 	gate         policy.Gate
 	policyLoaded bool
+	outputs      []outputFile
+	// root is the first scanned path (or "." for audit), for the
+	// repository root.
+	root string
+	// reportOpts are the format options of the main output, reused for
+	// the output files.
+	reportOpts report.Options
 }
 
 func (o *OutputOptions) addFlags(cmd *cobra.Command) {
@@ -44,11 +69,27 @@ func (o *OutputOptions) addFlags(cmd *cobra.Command) {
 	f.StringVarP(&o.Output, "output", "o", "", "write the report to `FILE` instead of standard output")
 	f.BoolVar(&o.NoColor, "no-color", false, "disable colours in the table format (also NO_COLOR)")
 	f.BoolVar(&o.Strict, "strict", false, "exit 1 on unknown findings too")
-	f.BoolVarP(&o.Quiet, "quiet", "q", false, "do not print progress or error lines on standard error")
-	f.StringVar(&o.ConfigFile, "config", "", "read settings from `FILE` (default: .sagefence.yaml found from the scan root upwards)")
+	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print nothing on standard error but errors (no progress, no \"recorded run\" line)")
+	configFrom := "the first scanned path"
+	if cmd.Name() == "audit" {
+		configFrom = "the working directory"
+	}
+	f.StringVar(&o.ConfigFile, "config", "", "read settings from `FILE` (default: .sagefence.yaml found from "+configFrom+" upwards, up to the repository root)")
 	f.BoolVar(&o.NoConfig, "no-config", false, "do not look for a .sagefence.yaml")
 	f.StringVar(&o.Baseline, "baseline", "", "report only fails that are not already failing in this previous JSON result `FILE`")
-	f.StringVar(&o.Severity, "severity", "", "exit 1 only for fails at or above `LEVEL` (low, medium, high; default low); all findings are still reported")
+	f.StringVar(&o.Severity, "severity", "", "exit 1 only for fails at or above `LEVEL` (low, medium, high; critical is high), or of the levels of a comma-separated list (HIGH,CRITICAL); all findings are still reported")
+	f.StringArrayVar(&o.OutputFiles, "output-file", nil, "also write the report in `FORMAT=PATH` (repeatable: one run, several reports, e.g. sarif=results.sarif)")
+	f.BoolVar(&o.SoftFail, "soft-fail", false, "exit 0 when findings fail (input errors still exit 2)")
+	f.IntVar(&o.FailExitCode, "exit-code", ExitFail, "exit with `N` when findings fail (0 is --soft-fail)")
+	f.BoolVar(&o.Compact, "compact", false, "table format: one short block per finding, wrapped to the terminal width ($COLUMNS)")
+	f.StringArrayVar(&o.SkipControls, "skip-control", nil, "do not evaluate this control `ID` or alias (repeatable)")
+	f.BoolVar(&o.SARIFIncludeSuppressed, "sarif-include-suppressed", false, "list suppressed findings in SARIF reports (GitHub code scanning ignores SARIF suppressions and opens alerts for them)")
+	f.StringVar(&o.RepoRoot, "repo-root", "", "`DIR` SARIF file URIs are relative to (default: the git top level of the first path, else the working directory)")
+}
+
+// outputFile is one parsed --output-file.
+type outputFile struct {
+	format, path string
 }
 
 func joinNames() string {
@@ -69,6 +110,7 @@ func joinNames() string {
 // there is none) for the command to apply to its inputs. A command that
 // skips prepare still gets --baseline and --severity: emit loads them.
 func (o *OutputOptions) prepare(root string) (*config.Config, error) {
+	o.root = root
 	if err := o.loadPolicy(); err != nil {
 		return nil, err
 	}
@@ -89,16 +131,32 @@ func (o *OutputOptions) prepare(root string) (*config.Config, error) {
 	return o.config, nil
 }
 
+// configPath is the configuration file prepare loaded, for scope.config;
+// nil when there is none.
+func (o *OutputOptions) configPath() *string {
+	if o.config == nil {
+		return nil
+	}
+	p := o.config.Path
+	return &p
+}
+
 // loadPolicy parses --severity and reads --baseline, once.
 func (o *OutputOptions) loadPolicy() error {
 	if o.policyLoaded {
 		return nil
 	}
-	sev, err := policy.ParseSeverity(o.Severity)
+	gate, err := policy.ParseGate(o.Severity)
 	if err != nil {
 		return usageError{fmt.Errorf("--severity: %w", err)}
 	}
-	o.gate = policy.Gate{Threshold: sev}
+	o.gate = gate
+	if o.FailExitCode < 0 || o.FailExitCode > 125 {
+		return usagef("--exit-code %d: want 0 to 125", o.FailExitCode)
+	}
+	if o.outputs, err = parseOutputFiles(o.OutputFiles, o.Output); err != nil {
+		return err
+	}
 	if o.Baseline != "" {
 		if o.baseline, err = policy.LoadBaseline(o.Baseline); err != nil {
 			return usageError{err}
@@ -124,10 +182,20 @@ func (o *OutputOptions) formatterWith(io *IO, ro report.Options) (report.Formatt
 	toTerminal := o.Output == "" && io.OutTTY
 	if name == "" {
 		name = "json"
-		if toTerminal {
+		// With --output-file the files are the machine reports; standard
+		// output gets the table people read in a CI log.
+		if toTerminal || (o.Output == "" && len(o.OutputFiles) > 0) {
 			name = "table"
 		}
 	}
+	ro.Compact = o.Compact
+	ro.Width = io.termWidth()
+	ro.SARIFIncludeSuppressed = o.SARIFIncludeSuppressed
+	var err error
+	if ro.SourceRoot, ro.WorkDir, err = o.sourceRoot(); err != nil {
+		return nil, err
+	}
+	o.reportOpts = ro
 	color := toTerminal && !o.NoColor && io.Getenv("NO_COLOR") == "" && io.Getenv("TERM") != "dumb"
 	ro.Color = color
 	f, err := report.New(name, ro)
@@ -149,10 +217,9 @@ func (o *OutputOptions) emit(io *IO, f report.Formatter, res *finding.Result) er
 	if o.baseline != nil {
 		o.baseline.Apply(res)
 	}
-	if !o.Quiet {
-		for _, e := range res.Errors {
-			fmt.Fprintf(io.ErrOut, "sagefence: error: %s\n", e.Error())
-		}
+	// Input errors are errors: printed even with --quiet.
+	for _, e := range res.Errors {
+		fmt.Fprintf(io.ErrOut, "sagefence: error: %s\n", e.Error())
 	}
 	if o.Output == "" {
 		if err := f.Format(io.Out, res); err != nil {
@@ -161,9 +228,12 @@ func (o *OutputOptions) emit(io *IO, f report.Formatter, res *finding.Result) er
 	} else if err := writeFileAtomic(o.Output, func(w *os.File) error { return f.Format(w, res) }); err != nil {
 		return fmt.Errorf("writing report to %s: %w", o.Output, err)
 	}
+	if err := o.writeOutputFiles(res); err != nil {
+		return err
+	}
 	gate := o.gate
 	gate.Strict = o.Strict
-	if code := gate.ExitCode(res); code != ExitOK {
+	if code := policy.FailCode(gate.ExitCode(res), res, o.SoftFail, o.FailExitCode); code != ExitOK {
 		return resultError{code}
 	}
 	return nil

@@ -44,7 +44,7 @@ func TestScanConfigErrors(t *testing.T) {
 		{"suppression without a reason", "suppressions:\n  - control: CKV_AWS_122\n    resource: nb\n", nil, ".sagefence.yaml:2: suppression of sagemaker_notebook_instance_direct_internet_access_disabled on \"nb\" has no reason"},
 		{"unknown setting", "fromat: json\n", nil, ".sagefence.yaml:1: unknown setting \"fromat\""},
 		{"explicit config missing", "", []string{"--config", "nope.yaml"}, "nope.yaml"},
-		{"bad severity flag", "", []string{"--severity", "critical"}, "--severity: severity \"critical\""},
+		{"bad severity flag", "", []string{"--severity", "urgent"}, "--severity: severity \"urgent\""},
 		{"bad baseline", "", []string{"--baseline", "missing.json"}, "reading baseline"},
 		{"every control off", everyControlOff(), nil, "switches every control off"},
 	}

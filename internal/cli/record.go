@@ -22,7 +22,7 @@ type RecordOptions struct {
 }
 
 func (o *RecordOptions) addFlags(cmd *cobra.Command) {
-	cmd.Flags().BoolVar(&o.Record, "record", false, "record the result in the evidence store (see `sagefence evidence`; also `record: true` in .sagefence.yaml)")
+	cmd.Flags().BoolVar(&o.Record, "record", false, "record the result in the evidence store (see: sagefence evidence --help; also record: true in .sagefence.yaml)")
 	o.StoreOptions.addFlags(cmd)
 }
 
@@ -62,14 +62,15 @@ func recordResult(ctx context.Context, io *IO, opts RecordOptions, res *finding.
 
 // withFollowUpError combines a run's exit status with the failure of a step
 // that follows the run (recording it, importing it into Security Hub): the
-// report is still written, a fail still exits 1, otherwise the step's error
+// report is still written, a fail still exits with its code (1, or
+// --exit-code), otherwise the step's error
 // exits 2.
 func withFollowUpError(io *IO, emitErr, followUpErr error) error {
 	if followUpErr == nil {
 		return emitErr
 	}
 	var re resultError
-	if errors.As(emitErr, &re) && re.code == ExitFail {
+	if errors.As(emitErr, &re) && re.code != ExitError {
 		fmt.Fprintf(io.ErrOut, "sagefence: %v\n", followUpErr)
 		return emitErr
 	}

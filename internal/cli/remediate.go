@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,6 +27,7 @@ type RemediateOptions struct {
 	Profile          string
 	EndpointURL      string
 	Format           string
+	Quiet            bool
 	WaitDelay        time.Duration
 	WaitTimeout      time.Duration
 }
@@ -81,7 +83,8 @@ only when no app is InService, Pending or Deleting; otherwise the apps are liste
 	f.StringVar(&opts.Region, "region", "", "AWS region (default: from the environment or profile)")
 	f.StringVar(&opts.Profile, "profile", "", "AWS shared configuration profile")
 	f.StringVar(&opts.EndpointURL, "endpoint-url", "", "override the AWS endpoints (emulators)")
-	f.StringVarP(&opts.Format, "format", "f", "text", "plan output: text or json")
+	f.StringVarP(&opts.Format, "format", "f", "text", "plan output: text (also table) or json")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on standard error but errors (no step-by-step log)")
 	f.DurationVar(&opts.WaitDelay, "wait-delay", 0, "minimum delay between waiter polls (default: the SDK's 30s)")
 	f.DurationVar(&opts.WaitTimeout, "wait-timeout", time.Hour, "maximum time for each wait")
 	return cmd
@@ -102,7 +105,11 @@ func runRemediate(cmd *cobra.Command, io *IO, opts *RemediateOptions) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if opts.Format != "text" && opts.Format != "json" {
+	switch opts.Format = strings.ToLower(opts.Format); opts.Format {
+	case "text", "table":
+		opts.Format = "text"
+	case "json":
+	default:
 		return usagef("--format %q: want text or json", opts.Format)
 	}
 	if (opts.SubnetID == "") != (len(opts.SecurityGroupIDs) == 0) {
@@ -114,7 +121,7 @@ func runRemediate(cmd *cobra.Command, io *IO, opts *RemediateOptions) error {
 		return err
 	}
 	runner := &remediate.Runner{
-		SageMaker: clients.SageMaker, RecordDir: opts.RecordDir, Log: io.ErrOut,
+		SageMaker: clients.SageMaker, RecordDir: opts.RecordDir, Log: io.info(opts.Quiet).ErrOut,
 		Wait: remediate.WaitOptions{MinDelay: opts.WaitDelay, MaxDelay: 4 * opts.WaitDelay, MaxWait: opts.WaitTimeout},
 	}
 	if opts.Resume != "" {

@@ -11,9 +11,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/mattn/go-isatty"
+	"golang.org/x/term"
 )
 
 // Exit codes (OUTPUT.md).
@@ -31,6 +34,9 @@ type IO struct {
 	// OutTTY/ErrTTY report whether Out/ErrOut are terminals.
 	OutTTY bool
 	ErrTTY bool
+	// Width is the terminal's width in columns when Out is a terminal, else
+	// 0; $COLUMNS overrides it (see termWidth).
+	Width  int
 	Getenv func(string) string
 }
 
@@ -40,8 +46,41 @@ func SystemIO() *IO {
 		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
 		OutTTY: isatty.IsTerminal(os.Stdout.Fd()) || isatty.IsCygwinTerminal(os.Stdout.Fd()),
 		ErrTTY: isatty.IsTerminal(os.Stderr.Fd()) || isatty.IsCygwinTerminal(os.Stderr.Fd()),
+		Width:  stdoutWidth(),
 		Getenv: os.Getenv,
 	}
+}
+
+// stdoutWidth is the width of the terminal on standard output, 0 when it is
+// not one.
+func stdoutWidth() int {
+	w, _, err := term.GetSize(int(os.Stdout.Fd()))
+	if err != nil {
+		return 0
+	}
+	return w
+}
+
+// termWidth is the width --compact wraps to: $COLUMNS when set, else the
+// terminal's, else 0 (the formatter's default).
+func (s *IO) termWidth() int {
+	if s.Getenv != nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(s.Getenv("COLUMNS"))); err == nil && n > 0 {
+			return n
+		}
+	}
+	return s.Width
+}
+
+// info is the IO for informational messages (progress, "recorded run"):
+// with quiet, its ErrOut discards them; errors are never written through it.
+func (s *IO) info(quiet bool) *IO {
+	if !quiet {
+		return s
+	}
+	c := *s
+	c.ErrOut = io.Discard
+	return &c
 }
 
 // usageError is bad usage: wrong flags, unknown control, unreadable config.

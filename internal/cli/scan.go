@@ -2,14 +2,16 @@ package cli
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/internal/config"
+	"github.com/sagefence/sagefence/internal/safefs"
 	"github.com/sagefence/sagefence/report"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -26,6 +28,11 @@ type ScanOptions struct {
 	Region         string
 	Account        string
 	Record         RecordOptions
+	// SkipPaths are --skip-path globs (engine.PathFilter).
+	SkipPaths []string
+	// AllowRead are directories outside the scan roots that file(),
+	// templatefile(), module sources and symlinks may read (--allow-read).
+	AllowRead []string
 }
 
 func newScanCmd(io *IO) *cobra.Command {
@@ -69,8 +76,26 @@ Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also unk
 	f.StringArrayVarP(&opts.Controls, "control", "c", nil, "evaluate only this control `ID` or alias (repeatable)")
 	f.StringVar(&opts.Region, "region", "", "AWS region for AWS::Region and region-dependent names in templates")
 	f.StringVar(&opts.Account, "account", "", "AWS account ID for AWS::AccountId in templates")
+	f.StringArrayVar(&opts.SkipPaths, "skip-path", nil, "leave out files and directories matching `GLOB` (repeatable; also exclude: in .sagefence.yaml; ** spans directories, a pattern without / matches any path segment)")
+	f.StringArrayVar(&opts.AllowRead, "allow-read", nil, "also let file(), templatefile(), module sources and symlinks read inside `DIR`, outside the scan root (repeatable; see README \"Security model\")")
 	opts.Record.addFlags(cmd)
 	return cmd
+}
+
+// skipFilter combines --skip-path with the configuration file's exclude:
+// patterns, which may also be relative to the file's directory.
+func (opts *ScanOptions) skipFilter(cfg *config.Config) (*engine.PathFilter, error) {
+	patterns := append([]string(nil), opts.SkipPaths...)
+	anchors := append([]string(nil), opts.Paths...)
+	if cfg != nil && len(cfg.Exclude) > 0 {
+		patterns = append(patterns, cfg.Exclude...)
+		anchors = append(anchors, filepath.Dir(cfg.Path))
+	}
+	f, err := engine.NewPathFilter(patterns, anchors)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return f, nil
 }
 
 func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
@@ -78,9 +103,13 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	if err != nil {
 		return err
 	}
-	controls, err := control.Select(opts.Controls)
+	controls, err := selectControls(opts.Controls, opts.SkipControls, cfg, "scan")
 	if err != nil {
-		return usageError{err}
+		return err
+	}
+	skip, err := opts.skipFilter(cfg)
+	if err != nil {
+		return err
 	}
 	if err := checkVarInputs(opts.VarInputs); err != nil {
 		return err
@@ -92,14 +121,7 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	}
 	var suppressions []engine.ConfigSuppression
 	if cfg != nil {
-		// The file's settings come first; flags override them: an explicit
-		// --control runs even when the file switches it off.
-		if len(opts.Controls) == 0 {
-			controls = cfg.Enabled(controls)
-			if len(controls) == 0 {
-				return usagef("%s switches every control off: nothing to scan", cfg.Path)
-			}
-		}
+		// The file's settings come first; flags override them.
 		varInputs = append(surface.VarFilesThenVars(cfg.VarFiles, cfg.Vars), varInputs...)
 		for k, v := range cfg.Parameters {
 			if _, set := params[k]; !set {
@@ -112,23 +134,35 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	if err != nil {
 		return err
 	}
+	jail, err := safefs.NewJail(opts.Paths, opts.AllowRead)
+	if err != nil {
+		return usageError{err}
+	}
 	start := time.Now().UTC()
+	var found engine.Inputs
 	res := engine.Scan(cmd.Context(), opts.Paths, engine.Options{
 		Options: surface.Options{
 			VarInputs:  varInputs,
 			Parameters: params, ParameterFiles: opts.ParameterFiles,
 			Region: opts.Region, Account: opts.Account,
 			Getenv: io.Getenv,
+			Jail:   jail,
 		},
 		Controls:     controls,
 		Suppressions: suppressions,
+		Skip:         skip,
+		Discovered:   func(in engine.Inputs) { found = in },
 	})
 	if err := cmd.Context().Err(); err != nil {
 		return fmt.Errorf("scan interrupted: %w", err)
 	}
 	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
-	res.Scope = &finding.Scope{Command: "scan", Paths: opts.Paths, Time: start.Format(time.RFC3339)}
-	recordErr := recordResult(cmd.Context(), io, opts.Record.withConfig(cmd, io, cfg), res)
+	res.Scope = &finding.Scope{Command: "scan", Paths: opts.Paths, Time: start.Format(time.RFC3339), Config: opts.configPath()}
+	if len(res.Findings) == 0 && !opts.Quiet {
+		fmt.Fprintf(io.ErrOut, "sagefence: no SageMaker notebook instance or Studio domain found in %s: %s\n",
+			strings.Join(opts.Paths, " "), found.Describe())
+	}
+	recordErr := recordResult(cmd.Context(), io.info(opts.Quiet), opts.Record.withConfig(cmd, io, cfg), res)
 	return withFollowUpError(io, opts.emit(io, fmtr, res), recordErr)
 }
 

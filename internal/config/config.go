@@ -7,8 +7,9 @@
 // Contract:
 //   - Discover looks for .sagefence.yaml (or .sagefence.yml) in the scan root
 //     (the first path argument, or its directory when it is a file) and then
-//     in each parent, stopping after a directory that holds .git or at the
-//     filesystem root. `--config FILE` names the file instead.
+//     in each parent up to the repository root (the directory holding .git);
+//     outside a repository only in the scan root itself. `--config FILE`
+//     names the file instead. The report names the file used (scope.config).
 //   - Load rejects unknown keys, unknown controls, bad severities, bad dates
 //     and suppressions without a reason; every error is a *Error naming the
 //     file and line.
@@ -34,6 +35,7 @@
 //	  Access: Disabled
 //	record: true                            # as --record on scan and audit
 //	store: .sagefence/evidence.db           # as --store (or postgres://...)
+//	exclude: [examples, "legacy/**"]        # as --skip-path on scan
 package config
 
 import (
@@ -53,6 +55,7 @@ import (
 	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/evidence"
 	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/internal/safefs"
 )
 
 // FileNames are the names Discover looks for, in order.
@@ -84,6 +87,10 @@ type Config struct {
 	// or a SQLite path already resolved against the file's directory. ""
 	// when not set.
 	Store string
+	// Exclude lists path globs scan leaves out, as --skip-path does (see
+	// engine.PathFilter); patterns with a slash may also be relative to the
+	// configuration file's directory.
+	Exclude []string
 }
 
 // Error is a configuration error at a file and line.
@@ -101,7 +108,11 @@ func (e *Error) Error() string {
 }
 
 // Discover returns the configuration file that applies to a scan root, or
-// "" when there is none.
+// "" when there is none. It looks in the scan root (its directory when it
+// is a file) and its parents up to the repository root (the nearest
+// directory holding .git) and never above it; outside a repository only the
+// scan root itself is searched, so a file in some parent directory the
+// repository does not own is never applied.
 func Discover(root string) (string, error) {
 	dir, err := filepath.Abs(root)
 	if err != nil {
@@ -110,6 +121,7 @@ func Discover(root string) (string, error) {
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
 		dir = filepath.Dir(dir)
 	}
+	top, _ := safefs.RepoRoot(dir)
 	for {
 		for _, name := range FileNames {
 			p := filepath.Join(dir, name)
@@ -117,7 +129,7 @@ func Discover(root string) (string, error) {
 				return p, nil
 			}
 		}
-		if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+		if dir == top {
 			return "", nil
 		}
 		parent := filepath.Dir(dir)
@@ -130,9 +142,9 @@ func Discover(root string) (string, error) {
 
 // Load reads and validates a configuration file.
 func Load(path string) (*Config, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := safefs.ReadFileLimit(path, 1<<20)
 	if err != nil {
-		return nil, fmt.Errorf("reading configuration: %w", err)
+		return nil, fmt.Errorf("reading configuration %s: %s", path, safefs.Describe(err))
 	}
 	return Parse(path, raw)
 }
@@ -190,6 +202,8 @@ func Parse(path string, raw []byte) (*Config, error) {
 			cfg.Record, err = p.boolean(val)
 		case "store":
 			cfg.Store, err = p.store(val)
+		case "exclude":
+			cfg.Exclude, err = p.strings(val)
 		default:
 			err = p.errf(key, "unknown setting %q (known: %s)", key.Value, knownSettings)
 		}
@@ -201,7 +215,7 @@ func Parse(path string, raw []byte) (*Config, error) {
 }
 
 // knownSettings lists the top-level keys, for error messages.
-const knownSettings = "format, controls, severity, suppressions, var_files, vars, parameters, record, store"
+const knownSettings = "format, controls, severity, suppressions, var_files, vars, parameters, record, store, exclude"
 
 type parser struct{ file string }
 

@@ -159,13 +159,20 @@ func TestDiscover(t *testing.T) {
 		{filepath.Join(repo, "infra", "ml"), filepath.Join(repo, "infra", ".sagefence.yml")},
 		{filepath.Join(repo, "infra", "ml", "main.tf"), filepath.Join(repo, "infra", ".sagefence.yml")},
 		{filepath.Join(repo, "other"), ""}, // stops at the .git directory
-		{filepath.Join(base, "loose"), filepath.Join(base, ".sagefence.yaml")},
+		// outside a repository only the scan root itself: the file two
+		// directories up is not applied
+		{filepath.Join(base, "loose"), ""},
+		{filepath.Join(base, "loose", "main.tf"), ""},
 	}
 	for _, c := range cases {
 		got, err := Discover(c.root)
 		if err != nil || got != c.want {
 			t.Errorf("Discover(%s) = %q, %v; want %q", c.root, got, err, c.want)
 		}
+	}
+	mkfile(t, filepath.Join(base, "loose", ".sagefence.yaml"), "format: json\n")
+	if got, _ := Discover(filepath.Join(base, "loose")); got != filepath.Join(base, "loose", ".sagefence.yaml") {
+		t.Errorf("the scan root's own file outside a repository is not found: %q", got)
 	}
 	mkfile(t, filepath.Join(repo, ".sagefence.yaml"), "format: markdown\n")
 	if got, _ := Discover(filepath.Join(repo, "other")); got != filepath.Join(repo, ".sagefence.yaml") {

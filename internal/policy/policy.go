@@ -77,38 +77,91 @@ func (b *Baseline) Apply(res *finding.Result) {
 	res.Finalize()
 }
 
-// ParseSeverity accepts low, medium or high (any case); "" is "low", the
-// threshold that counts every fail.
+// ParseSeverity accepts low, medium, high or critical (any case; critical
+// is high, sagefence's top severity); "" is "low", the threshold that
+// counts every fail.
 func ParseSeverity(s string) (finding.Severity, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
 	if s == "" {
 		return finding.Low, nil
 	}
-	sev := finding.Severity(strings.ToLower(strings.TrimSpace(s)))
+	if s == "critical" {
+		return finding.High, nil
+	}
+	sev := finding.Severity(s)
 	if sev.Rank() == 0 {
-		return "", fmt.Errorf("severity %q: expected low, medium or high", s)
+		return "", fmt.Errorf("severity %q: expected low, medium, high or critical", s)
 	}
 	return sev, nil
+}
+
+// ParseGate reads a --severity value: one level is a threshold (fails at or
+// above it count: "medium" counts medium and high); a comma-separated list
+// counts exactly the levels it names ("LOW,HIGH" counts low and high, not
+// medium). Levels are case-insensitive and critical is high.
+func ParseGate(s string) (Gate, error) {
+	if !strings.Contains(s, ",") {
+		sev, err := ParseSeverity(s)
+		return Gate{Threshold: sev}, err
+	}
+	g := Gate{Only: map[finding.Severity]bool{}}
+	for _, part := range strings.Split(s, ",") {
+		if strings.TrimSpace(part) == "" {
+			return Gate{}, fmt.Errorf("severity list %q has an empty entry", s)
+		}
+		sev, err := ParseSeverity(part)
+		if err != nil {
+			return Gate{}, err
+		}
+		g.Only[sev] = true
+	}
+	return g, nil
 }
 
 // Gate turns a result into an exit code.
 type Gate struct {
 	// Threshold: only fails at or above it exit 1; empty means low.
 	Threshold finding.Severity
-	// Strict: unknowns at or above the threshold exit 1 too.
+	// Only, when not empty, replaces Threshold: only fails (and, strict,
+	// unknowns and gaps) of these severities exit 1.
+	Only map[finding.Severity]bool
+	// Strict: unknowns and gaps (by the highest severity of the controls a
+	// gap concerns) at or above the threshold exit 1 too.
 	Strict bool
 }
 
-// ExitCode is OUTPUT.md's table with the threshold applied: 1 when a
-// counted fail (or, strict, unknown) exists, else 2 when there were input
-// errors, else 0.
-func (g Gate) ExitCode(res *finding.Result) int {
+// counts reports whether a finding of this severity is gated.
+func (g Gate) counts(s finding.Severity) bool {
+	rank := rankOrHigh(s)
+	if len(g.Only) > 0 {
+		for sev := range g.Only {
+			if sev.Rank() == rank {
+				return true
+			}
+		}
+		return false
+	}
 	min := g.Threshold.Rank()
 	if min == 0 {
 		min = finding.Low.Rank()
 	}
+	return rank >= min
+}
+
+// ExitCode is OUTPUT.md's table with the threshold applied: 1 when a
+// counted fail (or, strict, unknown or gap) exists, else 2 when there were input
+// errors, else 0.
+func (g Gate) ExitCode(res *finding.Result) int {
+	if g.Strict {
+		for _, gap := range res.Gaps {
+			if g.counts(gap.Severity) {
+				return ExitFail
+			}
+		}
+	}
 	for _, f := range res.Findings {
 		counts := f.Status == finding.Fail || (g.Strict && f.Status == finding.Unknown)
-		if counts && rankOrHigh(f.Severity) >= min {
+		if counts && g.counts(f.Severity) {
 			return ExitFail
 		}
 	}
@@ -116,6 +169,23 @@ func (g Gate) ExitCode(res *finding.Result) int {
 		return ExitError
 	}
 	return ExitOK
+}
+
+// FailCode maps ExitCode's answer for users who choose what failing
+// findings exit with: with soft set, failing findings exit 0 (or 2 when
+// the run also had input errors, which are never softened); otherwise they
+// exit failCode. Codes other than ExitFail pass through.
+func FailCode(code int, res *finding.Result, soft bool, failCode int) int {
+	if code != ExitFail {
+		return code
+	}
+	if soft || failCode == ExitOK {
+		if len(res.Errors) > 0 {
+			return ExitError
+		}
+		return ExitOK
+	}
+	return failCode
 }
 
 // rankOrHigh treats a finding without a known severity as high, so a

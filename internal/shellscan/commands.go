@@ -5,27 +5,22 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 )
 
-// command classifies one simple command (already split into words). line and
-// n are the logical line and its number, for hits. It returns the name of the
-// package-manager configuration file the command writes through a
-// redirection ("pip.conf", ".condarc", ".npmrc"), or "".
-func (s *scanner) command(words []string, line string, n, depth int) string {
-	hasHeredoc := false
-	for _, w := range words {
-		if strings.HasPrefix(w, "<<") && !strings.HasPrefix(w, "<<<") {
-			hasHeredoc = true
-		}
-	}
-	args, targets := redirections(words)
+// command classifies one simple command: its words (prefix assignments
+// first, quotes removed) and the files its redirections write. at is where
+// hits are reported. It returns the package-manager configuration file the
+// command writes ("pip.conf", ".condarc", ".npmrc", "uv.toml"), or "", and
+// whether the command is a shell reading its commands from standard input
+// (sudo -i, su -, bash with no script), which a here-document then feeds.
+func (s *scanner) command(words, targets []string, hasHeredoc bool, at loc, depth int) (cfgFile string, shellStdin bool) {
 	env := map[string]string{}
-	args = s.peel(args, env, line, n, depth)
+	args, shellStdin := s.peel(words, env, at, depth)
 	if len(args) == 0 {
-		return ""
+		return "", shellStdin
 	}
-	cfgFile := ""
 	for _, t := range targets {
 		if f := configFile(t); f != "" {
 			cfgFile = f
@@ -41,7 +36,7 @@ func (s *scanner) command(words []string, line string, n, depth int) string {
 		if proxied {
 			return // fetched through a private proxy
 		}
-		s.hits = append(s.hits, Hit{Line: n, Text: line, Kind: k, Detail: detail})
+		s.hits = append(s.hits, Hit{Line: at.line, Text: at.text, Kind: k, Detail: detail})
 	}
 	switch {
 	case name == "export" || name == "declare" || name == "readonly":
@@ -54,6 +49,10 @@ func (s *scanner) command(words []string, line string, n, depth int) string {
 		s.pip(rest, env, hit)
 	case isPython(name) && len(rest) >= 2 && rest[0] == "-m" && (rest[1] == "pip" || rest[1] == "pip3"):
 		s.pip(rest[2:], env, hit)
+	case name == "uv" || name == "uvx":
+		s.uv(name, rest, env, hit)
+	case name == "pipx":
+		s.pipx(rest, env, hit)
 	case name == "conda" || name == "mamba" || name == "micromamba":
 		s.conda(name, rest, hit)
 	case name == "curl" || name == "wget":
@@ -102,28 +101,7 @@ func (s *scanner) command(words []string, line string, n, depth int) string {
 			}
 		}
 	}
-	return cfgFile
-}
-
-// redirections removes redirection operators and their operands from words,
-// returning the remaining words and the files written to.
-func redirections(words []string) (args, targets []string) {
-	for i := 0; i < len(words); i++ {
-		w := words[i]
-		if w == "" || (w[0] != '>' && w[0] != '<' && !strings.HasPrefix(w, "&>")) {
-			args = append(args, w)
-			continue
-		}
-		if i+1 < len(words) {
-			if strings.HasPrefix(w, ">") || strings.HasPrefix(w, "&>") {
-				if !strings.HasSuffix(w, "&") { // >&2 duplicates a descriptor
-					targets = append(targets, words[i+1])
-				}
-			}
-			i++
-		}
-	}
-	return args, targets
+	return cfgFile, false
 }
 
 var assignRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
@@ -136,9 +114,10 @@ func assignment(w string) (key, value string, ok bool) {
 	return k, v, true
 }
 
-// peel removes wrappers (sudo, nohup, env, keywords, assignments) and scans
-// `bash -c`/`su -c` strings recursively. Prefix assignments go to env.
-func (s *scanner) peel(args []string, env map[string]string, line string, n, depth int) []string {
+// peel removes wrappers (sudo, nohup, env, keywords, assignments) and judges
+// `bash -c`/`su -c` strings. Prefix assignments go to env. shellStdin reports
+// a shell left to read its commands from standard input.
+func (s *scanner) peel(args []string, env map[string]string, at loc, depth int) (rest []string, shellStdin bool) {
 	for len(args) > 0 {
 		w := args[0]
 		if k, v, ok := assignment(w); ok {
@@ -154,6 +133,9 @@ func (s *scanner) peel(args []string, env map[string]string, line string, n, dep
 			args = args[1:]
 		case "sudo":
 			args = skipOptions(args[1:], "ugCDhprtUT")
+			if len(args) == 0 {
+				return nil, true // sudo -i / sudo -s runs a shell
+			}
 		case "env":
 			args = args[1:]
 			for len(args) > 0 {
@@ -175,27 +157,27 @@ func (s *scanner) peel(args []string, env map[string]string, line string, n, dep
 				args = args[1:] // the duration
 			}
 		case "su", "runuser":
-			if c, ok := optionValue(args[1:], "-c", "--command"); ok && depth < maxDepth {
-				s.scanString(c, line, n, depth+1)
+			if c, ok := optionValue(args[1:], "-c", "--command"); ok {
+				if depth < maxDepth {
+					s.scanString(c, at, depth+1)
+				}
+				return nil, false
 			}
-			return nil
+			return nil, true
 		case "bash", "sh", "zsh", "dash", "ksh":
-			if c, ok := optionValue(args[1:], "-c", ""); ok && depth < maxDepth {
-				s.scanString(c, line, n, depth+1)
+			if c, ok := optionValue(args[1:], "-c", ""); ok {
+				if depth < maxDepth {
+					s.scanString(c, at, depth+1)
+				}
+				return nil, false
 			}
-			return nil
+			// bash with only options (bash, bash -s, bash -l) reads standard input.
+			return nil, firstNonOption(args[1:]) == ""
 		default:
-			return args
+			return args, false
 		}
 	}
-	return args
-}
-
-// scanString scans the argument of `bash -c` / `su -c` as commands of line n.
-func (s *scanner) scanString(c, line string, n, depth int) {
-	for _, cmd := range splitCommands(c) {
-		s.command(tokenize(cmd), line, n, depth)
-	}
+	return args, false
 }
 
 // skipOptions drops leading options; letters in withArg take a separate value.
@@ -248,25 +230,121 @@ var (
 func isPip(name string) bool    { return pipRe.MatchString(name) }
 func isPython(name string) bool { return pythonRe.MatchString(name) }
 
+// pipTool is a Python package installer that fetches from PyPI unless an
+// index is configured: pip (and pipx, which runs pip with pip's
+// configuration) or uv (which reads neither pip.conf nor PIP_INDEX_URL).
+type pipTool struct {
+	// label names the command in details ("pip install", "uv pip install").
+	label string
+	// indexOptions replace the default index; extraOptions add one.
+	indexOptions, extraOptions []string
+	// indexEnv are the environment variables that replace the default index.
+	indexEnv []string
+	// private reports configuration earlier in the script that makes the tool private.
+	private func(*scanner) bool
+}
+
+var (
+	pipCmd = pipTool{indexOptions: []string{"-i", "--index-url"}, extraOptions: []string{"--extra-index-url"},
+		indexEnv: []string{"PIP_INDEX_URL"}, private: func(s *scanner) bool { return s.pipPrivate }}
+	uvCmd = pipTool{indexOptions: []string{"-i", "--index-url", "--default-index"}, extraOptions: []string{"--extra-index-url", "--index"},
+		indexEnv: []string{"UV_DEFAULT_INDEX", "UV_INDEX_URL"}, private: func(s *scanner) bool { return s.uvPrivate }}
+	// pipOptionsWithValue take a separate value that is not a package.
+	pipOptionsWithValue = map[string]bool{"-r": true, "--requirement": true, "-c": true, "--constraint": true, "-f": true,
+		"--find-links": true, "-t": true, "--target": true, "--prefix": true, "--root": true, "--trusted-host": true,
+		"-e": true, "--editable": true, "--python": true, "-p": true, "--from": true, "--with": true, "--spec": true,
+		"--suffix": true, "--overrides": true, "--cache-dir": true}
+)
+
 // pip classifies a pip invocation (args after "pip").
 func (s *scanner) pip(args []string, env map[string]string, hit func(Kind, string)) {
-	sub := firstNonOption(args)
-	switch sub {
+	switch sub := firstNonOption(args); sub {
 	case "config":
 		s.pipConfig(args)
-		return
 	case "install", "download", "wheel":
+		tool := pipCmd
+		tool.label = "pip " + sub
+		s.pipInstall(tool, args, env, hit)
+	}
+}
+
+// uv classifies `uv pip install|sync`, `uv tool install|run|upgrade` and `uvx`
+// (args after the command name).
+func (s *scanner) uv(name string, args []string, env map[string]string, hit func(Kind, string)) {
+	tool := uvCmd
+	if name == "uvx" {
+		tool.label = "uvx"
+		s.pipInstall(tool, args, env, hit)
+		return
+	}
+	pos := positionals(args, 2)
+	if len(pos) < 2 {
+		return
+	}
+	switch pos[0] + " " + pos[1] {
+	case "pip install", "pip sync", "tool install", "tool run", "tool upgrade":
+		tool.label = "uv " + pos[0] + " " + pos[1]
+		s.pipInstall(tool, args, env, hit)
+	}
+}
+
+// pipx classifies `pipx install|inject|upgrade|run|reinstall`, which run pip
+// with pip's configuration; --pip-args are read as pip options.
+func (s *scanner) pipx(args []string, env map[string]string, hit func(Kind, string)) {
+	sub := firstNonOption(args)
+	switch sub {
+	case "install", "inject", "upgrade", "upgrade-all", "run", "reinstall", "reinstall-all":
 	default:
 		return
 	}
+	var expanded []string
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--pip-args" && i+1 < len(args):
+			i++
+			expanded = append(expanded, strings.Fields(args[i])...)
+		case strings.HasPrefix(a, "--pip-args="):
+			expanded = append(expanded, strings.Fields(strings.TrimPrefix(a, "--pip-args="))...)
+		default:
+			expanded = append(expanded, a)
+		}
+	}
+	tool := pipCmd
+	tool.label = "pipx " + sub
+	s.pipInstall(tool, expanded, env, hit)
+}
+
+// positionals returns the first n words that are not options.
+func positionals(args []string, n int) []string {
+	var out []string
+	for _, a := range args {
+		if len(out) == n {
+			break
+		}
+		if !strings.HasPrefix(a, "-") {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// pipInstall judges an installing invocation of a pip-like tool: a package
+// given by public URL, a public --index-url, or the default index (PyPI) when
+// neither an option, a prefix environment variable nor earlier configuration
+// names a private one.
+func (s *scanner) pipInstall(tool pipTool, args []string, env map[string]string, hit func(Kind, string)) {
 	var index, extra string
 	noIndex := false
 	var pkgs []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
+		opt, inline, hasInline := a, "", false
+		if strings.HasPrefix(a, "--") {
+			opt, inline, hasInline = strings.Cut(a, "=")
+		}
 		val := func() string {
-			if _, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(a, "--") {
-				return v
+			if hasInline {
+				return inline
 			}
 			if i+1 < len(args) {
 				i++
@@ -275,15 +353,16 @@ func (s *scanner) pip(args []string, env map[string]string, hit func(Kind, strin
 			return ""
 		}
 		switch {
-		case a == "-i" || a == "--index-url" || strings.HasPrefix(a, "--index-url="):
+		case slices.Contains(tool.indexOptions, opt):
 			index = val()
-		case a == "--extra-index-url" || strings.HasPrefix(a, "--extra-index-url="):
+		case slices.Contains(tool.extraOptions, opt):
 			extra = val()
-		case a == "--no-index":
+		case a == "--no-index" || a == "--offline":
 			noIndex = true
-		case a == "-r" || a == "--requirement" || a == "-c" || a == "--constraint" || a == "-f" || a == "--find-links" ||
-			a == "-t" || a == "--target" || a == "--prefix" || a == "--root" || a == "--trusted-host" || a == "-e" || a == "--editable":
-			val()
+		case pipOptionsWithValue[opt]:
+			if !hasInline {
+				val()
+			}
 		case strings.HasPrefix(a, "-"):
 		default:
 			pkgs = append(pkgs, a)
@@ -292,7 +371,7 @@ func (s *scanner) pip(args []string, env map[string]string, hit func(Kind, strin
 	for _, p := range pkgs {
 		if strings.Contains(p, "://") {
 			if host, ok := urlHost(strings.TrimPrefix(strings.TrimPrefix(p, "git+"), "hg+")); ok && !PrivateHost(host) {
-				hit(PipInstall, "pip "+sub+" of "+p+" (public host "+host+")")
+				hit(PipInstall, tool.label+" of "+p+" (public host "+host+")")
 				return
 			}
 		}
@@ -304,24 +383,30 @@ func (s *scanner) pip(args []string, env map[string]string, hit func(Kind, strin
 		if host, ok := urlHost(index); !ok || PrivateHost(host) {
 			return
 		}
-		hit(PipInstall, "pip "+sub+" from the public index "+index)
+		hit(PipInstall, tool.label+" from the public index "+index)
 		return
 	case extra != "":
 		if host, ok := urlHost(extra); !ok || PrivateHost(host) {
 			return
 		}
 	}
-	if v, ok := env["PIP_INDEX_URL"]; ok {
-		if host, ok := urlHost(v); !ok || PrivateHost(host) {
+	for _, k := range tool.indexEnv {
+		if v, ok := env[k]; ok {
+			if host, ok := urlHost(v); !ok || PrivateHost(host) {
+				return
+			}
+			hit(PipInstall, tool.label+" from the public index "+v)
 			return
 		}
-		hit(PipInstall, "pip "+sub+" from the public index "+v)
+	}
+	if tool.private(s) {
 		return
 	}
-	if s.pipPrivate {
-		return
+	why := "no private --index-url, pip.conf or CodeArtifact login before it"
+	if tool.indexEnv[0] != "PIP_INDEX_URL" {
+		why = "no private --default-index/--index-url, UV_DEFAULT_INDEX/UV_INDEX_URL or uv.toml before it; uv does not read pip.conf"
 	}
-	hit(PipInstall, "pip "+sub+" from the public index pypi.org (no private --index-url, pip.conf or CodeArtifact login before it)")
+	hit(PipInstall, tool.label+" from the public index pypi.org ("+why+")")
 }
 
 // pipConfig handles `pip config [--global|--user|--site] set KEY VALUE`.
@@ -611,6 +696,10 @@ func (s *scanner) applyEnv(k, v string) {
 		if private {
 			s.pipPrivate = true
 		}
+	case "UV_INDEX_URL", "UV_DEFAULT_INDEX":
+		if private {
+			s.uvPrivate = true
+		}
 	case "NPM_CONFIG_REGISTRY", "npm_config_registry":
 		if private {
 			s.npmPrivate = true
@@ -622,7 +711,8 @@ func (s *scanner) applyEnv(k, v string) {
 	}
 }
 
-// configFile names the package-manager configuration a path is, or "".
+// configFile names the package-manager configuration a path is ("pip.conf",
+// ".condarc", ".npmrc", "uv.toml"), or "".
 func configFile(p string) string {
 	switch b := path.Base(p); {
 	case b == "pip.conf" || b == "pip.ini":
@@ -631,6 +721,8 @@ func configFile(p string) string {
 		return ".condarc"
 	case b == ".npmrc" || b == "npmrc":
 		return ".npmrc"
+	case b == "uv.toml":
+		return "uv.toml"
 	}
 	return ""
 }
@@ -656,13 +748,7 @@ func (s *scanner) configWrittenBy(f string, args []string) {
 }
 
 // readConfigBody reads a here-document written to a configuration file.
-func (s *scanner) readConfigBody(f string, body []physLine) {
-	var text strings.Builder
-	for _, l := range body {
-		text.WriteString(l.text)
-		text.WriteByte('\n')
-	}
-	t := text.String()
+func (s *scanner) readConfigBody(f string, t string) {
 	switch f {
 	case ".condarc":
 		for _, l := range strings.Split(t, "\n") {
@@ -706,6 +792,8 @@ func (s *scanner) setPrivate(f string) {
 		s.condaPrivate = true
 	case ".npmrc":
 		s.npmPrivate = true
+	case "uv.toml":
+		s.uvPrivate = true
 	}
 }
 

@@ -2,44 +2,59 @@
 // data from the public internet: package installs from public indexes and
 // channels, downloads of public URLs, clones of public Git hosts.
 //
-// It is a line-oriented scanner, not a shell interpreter. Contract:
-//   - Comments (# at the start of a word, outside quotes) are ignored; lines
-//     ending in a backslash continue on the next line, and a hit reports the
-//     first line of the logical line.
-//   - A logical line is split into commands at ;, &&, ||, |, & and command
-//     substitutions ($(...) and backticks); wrappers are peeled off (sudo with its
-//     options, nohup, env, time, nice, timeout, exec, VAR=value assignments and
-//     the shell keywords if/then/do/else/while/until), and `bash -c "..."`,
-//     `sh -c`, `su - user -c "..."` are scanned recursively.
-//   - The body of a here-document is scanned as commands with its own line
-//     numbers (the usual `sudo -u ec2-user -i <<'EOF' ... EOF` form, and scripts
+// The script is parsed as bash by mvdan.cc/sh/v3/syntax and the rules run on
+// its syntax tree. Contract:
+//   - Every simple command is judged wherever it appears: in ;/&&/||/| chains,
+//     if/while/for/case arms, functions (`setup() { pip install x; }`, judged
+//     where they are defined), subshells, command substitutions and process
+//     substitutions (`bash <(curl -s https://...)`). Wrappers are peeled off
+//     (sudo with its options, nohup, env, time, nice, timeout, exec, prefix
+//     VAR=value assignments), and the strings of `bash -c "..."`, `sh -c` and
+//     `su - user -c "..."` are parsed and judged as commands of their line.
+//   - A hit reports the line where its command starts (1-based, relative to the
+//     script) and that logical line's text (backslash continuations joined).
+//   - The body of a here-document is parsed and judged with its own line
+//     numbers (the usual `sudo -u ec2-user -i <<'EOF' ... EOF`, and scripts
 //     written with cat <<EOF to run later), except when the here-document writes
-//     a package-manager configuration file (pip.conf, .condarc, .npmrc): then the
-//     body is read as that configuration.
-//   - Configuration applies from the line where it appears onward: a pip install
-//     after `pip config set global.index-url https://mirror.internal/simple`, a
-//     pip.conf write, `export PIP_INDEX_URL=...` or `aws codeartifact login --tool
-//     pip` is private.
+//     a package-manager configuration file (pip.conf, .condarc, .npmrc,
+//     uv.toml): then the body is read as that configuration.
+//   - Configuration applies from the command where it appears onward, in source
+//     order: a pip install after `pip config set global.index-url
+//     https://mirror.internal/simple`, a pip.conf write, `export
+//     PIP_INDEX_URL=...` or `aws codeartifact login --tool pip` is private.
 //   - A URL is public unless its host is private (see PrivateHost). Hosts that
 //     come from shell variables are not judged (no hit).
 //   - Fetches through a private proxy are not public: after `export
 //     https_proxy=http://proxy.internal:3128` (any of HTTP(S)_PROXY, ALL_PROXY)
 //     nothing is reported, nor is a command given --proxy/-x with a private host.
-//
-// Scan never fails: malformed input (unterminated quotes or here-documents) is
-// scanned as far as it goes.
+//   - A script that does not parse is an error (*ParseError naming the line), so
+//     callers can say the script cannot be judged instead of passing it. The
+//     hits of the commands before the error are still returned: bash runs a
+//     script statement by statement and executes them before it reaches the
+//     error. Leftovers of template syntax that bash never sees in that form
+//     (`${var.name}` of an unrendered Terraform template, CloudFormation's
+//     `${AWS::Region}`) are read as variables, and a here-document left open
+//     at the end of the script ends there, as bash does (with a warning). The
+//     body of a here-document that feeds a shell (sudo -i, su -, bash) must
+//     parse too; other here-documents are data and are judged as far as they
+//     parse.
 package shellscan
 
 import (
+	"errors"
+	"fmt"
+	"regexp"
 	"sort"
 	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
 )
 
 // Kind classifies a fetching command.
 type Kind string
 
 const (
-	// PipInstall is pip/pip3/python -m pip install from a public index.
+	// PipInstall is pip/pip3/python -m pip/uv pip/pipx install from a public index.
 	PipInstall Kind = "pip install"
 	// CondaInstall is conda/mamba/micromamba install or create from public channels.
 	CondaInstall Kind = "conda install"
@@ -55,9 +70,9 @@ const (
 
 // Hit is one command that fetches from the public internet.
 type Hit struct {
-	// Line is the 1-based line in the script where the logical line starts.
+	// Line is the 1-based line in the script where the command starts.
 	Line int
-	// Text is the logical line (continuations joined), trimmed.
+	// Text is that logical line (continuations joined), trimmed.
 	Text string
 	Kind Kind
 	// Detail says what is fetched from where, for messages.
@@ -65,19 +80,41 @@ type Hit struct {
 }
 
 // String renders "line N: text".
-func (h Hit) String() string { return "line " + itoa(h.Line) + ": " + h.Text }
+func (h Hit) String() string { return fmt.Sprintf("line %d: %s", h.Line, h.Text) }
 
-// Scan returns the hits of the script in line order.
-func Scan(script string) []Hit {
-	s := &scanner{}
-	s.scanLines(splitLines(script), 0)
+// ParseError says a script (or a here-document or -c string that a shell
+// runs) is not valid shell, and where.
+type ParseError struct {
+	// Line is the 1-based line in the script.
+	Line int
+	// Msg is the parser's message.
+	Msg string
+}
+
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("line %d does not parse as shell: %s", e.Line, e.Msg)
+}
+
+// Scan parses script as bash and returns its hits in line order. The error
+// is a *ParseError when a part a shell runs does not parse; the hits are
+// then those of the commands before the error.
+func Scan(script string) ([]Hit, error) {
+	script = strings.ReplaceAll(script, "\r\n", "\n")
+	s := &scanner{lines: strings.Split(script, "\n")}
+	s.scanUnit(unit{src: script}, 0, true)
 	sort.SliceStable(s.hits, func(i, j int) bool { return s.hits[i].Line < s.hits[j].Line })
-	return s.hits
+	if s.parseErr != nil {
+		return s.hits, s.parseErr
+	}
+	return s.hits, nil
 }
 
 // scanner carries the configuration state of one script.
 type scanner struct {
+	// lines are the script's physical lines, for hit texts.
+	lines        []string
 	pipPrivate   bool
+	uvPrivate    bool
 	condaPrivate bool
 	npmPrivate   bool
 	// condaPrivateChannel and condaDefaultsRemoved together make conda private.
@@ -85,70 +122,252 @@ type scanner struct {
 	condaDefaultsRemoved bool
 	// proxied: an exported HTTP(S)_PROXY with a private host sends every
 	// later fetch through that proxy.
-	proxied bool
-	hits    []Hit
+	proxied  bool
+	hits     []Hit
+	parseErr *ParseError
 }
 
-// physLine is one physical line with its 1-based number.
-type physLine struct {
-	n    int
+// unit is one piece of source parsed on its own: the script, a here-document
+// body, or the string of a `bash -c`.
+type unit struct {
+	src string
+	// lineOffset is added to the unit's own line numbers.
+	lineOffset int
+	// fixed, when set, is the location of every hit and error in the unit
+	// (the string of a `bash -c` is reported at the line of the bash command).
+	fixed *loc
+}
+
+// loc is where a hit is reported.
+type loc struct {
+	line int
 	text string
 }
 
-func splitLines(script string) []physLine {
-	script = strings.ReplaceAll(script, "\r\n", "\n")
-	raw := strings.Split(script, "\n")
-	out := make([]physLine, len(raw))
-	for i, t := range raw {
-		out[i] = physLine{n: i + 1, text: t}
+func (u unit) at(p syntax.Pos) int {
+	if u.fixed != nil {
+		return u.fixed.line
 	}
-	return out
+	return u.lineOffset + int(p.Line())
 }
 
 // maxDepth bounds recursion through bash -c and nested here-documents.
 const maxDepth = 8
 
-// scanLines scans physical lines: joins continuations, handles here-documents.
-func (s *scanner) scanLines(lines []physLine, depth int) {
-	for i := 0; i < len(lines); i++ {
-		start := lines[i].n
-		text := lines[i].text
-		for endsWithContinuation(text) && i+1 < len(lines) {
-			text = text[:len(text)-1] + " " + strings.TrimLeft(lines[i+1].text, " \t")
-			i++
+// maxRepairs bounds the re-parses that read template leftovers as variables.
+const maxRepairs = 64
+
+// scanUnit parses and judges one unit. strict says a parse error is recorded
+// (the unit is run by a shell); otherwise the unit is judged as far as it parses.
+func (s *scanner) scanUnit(u unit, depth int, strict bool) {
+	stmts, src, err := parse(u.src)
+	u.src = src // positions refer to the repaired source
+	for _, st := range stmts {
+		s.walk(u, st, depth)
+	}
+	if err != nil && strict && s.parseErr == nil {
+		line := u.lineOffset + err.Line
+		if u.fixed != nil {
+			line = u.fixed.line
 		}
-		logical := strings.TrimSpace(text)
-		if logical == "" {
+		s.parseErr = &ParseError{Line: line, Msg: err.Msg}
+	}
+}
+
+var (
+	unclosedHeredoc = regexp.MustCompile("unclosed here-document `([^`]*)`")
+	// templateExpansion is ${...} on one line: bash rejects the Terraform
+	// template forms ${var.x}, ${f(a)}, ${a ? b : c}.
+	templateExpansion = regexp.MustCompile(`\$\{[^}\n]*\}`)
+)
+
+// parse parses src as bash, statement by statement. It returns the complete
+// statements before the first error, the source they were parsed from, and
+// the error with its line in src.
+// A here-document left open at the end is closed, and a ${...} the parser
+// rejects is read as a variable of the same length (line numbers are kept).
+func parse(src string) ([]*syntax.Stmt, string, *ParseError) {
+	for range maxRepairs {
+		var stmts []*syntax.Stmt
+		var perr syntax.ParseError
+		failed := false
+		var other error
+		// The sequence is read to its end: StmtsSeq may yield its error more
+		// than once and must not be stopped early.
+		for st, err := range syntax.NewParser(syntax.Variant(syntax.LangBash)).StmtsSeq(strings.NewReader(src)) {
+			switch {
+			case failed || other != nil:
+			case err != nil && errors.As(err, &perr):
+				failed = true
+			case err != nil:
+				other = err
+			default:
+				stmts = append(stmts, st)
+			}
+		}
+		if other != nil {
+			return stmts, src, &ParseError{Line: 1, Msg: other.Error()}
+		}
+		if !failed {
+			return stmts, src, nil
+		}
+		if m := unclosedHeredoc.FindStringSubmatch(perr.Text); m != nil && perr.Incomplete {
+			src = strings.TrimRight(src, "\n") + "\n" + m[1] + "\n"
 			continue
 		}
-		docs := heredocs(logical)
-		var bodies [][]physLine
-		for _, d := range docs {
-			var body []physLine
-			for i+1 < len(lines) {
-				i++
-				t := lines[i].text
-				if d.stripTabs {
-					t = strings.TrimLeft(t, "\t")
-				}
-				if strings.TrimRight(t, " \t") == d.delim {
-					break
-				}
-				body = append(body, lines[i])
-			}
-			bodies = append(bodies, body)
+		if repaired, ok := repairTemplate(src, perr.Pos); ok {
+			src = repaired
+			continue
 		}
-		cfgFile := s.scanLogical(logical, start, bodies, depth)
-		for _, body := range bodies {
-			if cfgFile != "" {
-				s.readConfigBody(cfgFile, body)
-				continue
+		return stmts, src, &ParseError{Line: max(1, int(perr.Pos.Line())), Msg: perr.Text}
+	}
+	return nil, src, &ParseError{Line: 1, Msg: "too many template expressions the parser rejects"}
+}
+
+// repairTemplate replaces the ${...} that contains the error position with a
+// variable reference of the same length.
+func repairTemplate(src string, p syntax.Pos) (string, bool) {
+	off := int(p.Offset())
+	for _, m := range templateExpansion.FindAllStringIndex(src, -1) {
+		if off >= m[0] && off < m[1] && m[1]-m[0] >= 4 {
+			return src[:m[0]] + "${" + "T" + strings.Repeat("_", m[1]-m[0]-4) + "}" + src[m[1]:], true
+		}
+	}
+	return src, false
+}
+
+// walk judges every command of a statement, in source order.
+func (s *scanner) walk(u unit, st *syntax.Stmt, depth int) {
+	syntax.Walk(st, func(n syntax.Node) bool {
+		switch n := n.(type) {
+		case *syntax.Stmt:
+			s.stmt(u, n, depth)
+		case *syntax.Redirect:
+			return n.Hdoc == nil // bodies are judged by stmt
+		}
+		return true
+	})
+}
+
+// stmt judges one statement's command and its here-documents.
+func (s *scanner) stmt(u unit, st *syntax.Stmt, depth int) {
+	var targets []string
+	hasHeredoc := false
+	for _, r := range st.Redirs {
+		switch r.Op {
+		case syntax.RdrOut, syntax.AppOut, syntax.RdrClob, syntax.RdrAll, syntax.AppAll, syntax.RdrInOut:
+			if r.Word != nil {
+				targets = append(targets, u.word(r.Word))
 			}
-			if depth < maxDepth {
-				s.scanLines(body, depth+1)
+		case syntax.Hdoc, syntax.DashHdoc:
+			hasHeredoc = true
+		}
+	}
+	cfgFile, shellStdin := "", false
+	switch c := st.Cmd.(type) {
+	case *syntax.CallExpr:
+		var words []string
+		for _, a := range c.Assigns {
+			if a.Name != nil && a.Array == nil && a.Index == nil {
+				v := ""
+				if a.Value != nil {
+					v = u.word(a.Value)
+				}
+				words = append(words, a.Name.Value+"="+v)
+			}
+		}
+		for _, w := range c.Args {
+			words = append(words, u.word(w))
+		}
+		at := loc{line: u.at(c.Pos())}
+		if u.fixed != nil {
+			at = *u.fixed
+		} else {
+			at.text = s.logicalLine(at.line)
+		}
+		cfgFile, shellStdin = s.command(words, targets, hasHeredoc, at, depth)
+	case *syntax.DeclClause:
+		for _, a := range c.Args {
+			if a.Name != nil && !a.Naked && a.Value != nil {
+				s.applyEnv(a.Name.Value, u.word(a.Value))
 			}
 		}
 	}
+	if !hasHeredoc || depth >= maxDepth {
+		return
+	}
+	for _, r := range st.Redirs {
+		if (r.Op != syntax.Hdoc && r.Op != syntax.DashHdoc) || r.Hdoc == nil || len(r.Hdoc.Parts) == 0 {
+			continue
+		}
+		body := u.src[r.Hdoc.Pos().Offset():r.Hdoc.End().Offset()]
+		if cfgFile != "" {
+			s.readConfigBody(cfgFile, body)
+			continue
+		}
+		sub := unit{src: body, lineOffset: u.at(r.Hdoc.Pos()) - 1, fixed: u.fixed}
+		s.scanUnit(sub, depth+1, shellStdin)
+	}
+}
+
+// scanString parses the argument of `bash -c` / `su -c` and judges it as
+// commands of at.
+func (s *scanner) scanString(c string, at loc, depth int) {
+	s.scanUnit(unit{src: c, fixed: &at}, depth, true)
+}
+
+// word renders a word as the shell would pass it, quotes removed; expansions
+// ($VAR, ${VAR}, $(...)) stay as written so hosts built from them are not judged.
+func (u unit) word(w *syntax.Word) string {
+	var b strings.Builder
+	for _, p := range w.Parts {
+		u.part(&b, p, false)
+	}
+	return b.String()
+}
+
+func (u unit) part(b *strings.Builder, p syntax.WordPart, quoted bool) {
+	switch p := p.(type) {
+	case *syntax.Lit:
+		b.WriteString(unescape(p.Value, quoted))
+	case *syntax.SglQuoted:
+		b.WriteString(p.Value)
+	case *syntax.DblQuoted:
+		for _, q := range p.Parts {
+			u.part(b, q, true)
+		}
+	default:
+		b.WriteString(u.src[p.Pos().Offset():p.End().Offset()])
+	}
+}
+
+// unescape removes the backslashes the shell removes: before any character
+// outside quotes, before " \ $ ` inside double quotes.
+func unescape(v string, quoted bool) string {
+	if !strings.Contains(v, `\`) {
+		return v
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\\' && i+1 < len(v) && (!quoted || strings.IndexByte("\"\\$`", v[i+1]) >= 0) {
+			i++
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
+}
+
+// logicalLine is the text of the line n of the script with its backslash
+// continuations joined, trimmed.
+func (s *scanner) logicalLine(n int) string {
+	if n < 1 || n > len(s.lines) {
+		return ""
+	}
+	text := s.lines[n-1]
+	for i := n; endsWithContinuation(text) && i < len(s.lines); i++ {
+		text = text[:len(text)-1] + " " + strings.TrimLeft(s.lines[i], " \t")
+	}
+	return strings.TrimSpace(text)
 }
 
 // endsWithContinuation reports a trailing unescaped backslash outside single quotes.
@@ -178,231 +397,4 @@ func endsWithContinuation(t string) bool {
 		}
 	}
 	return !inSingle
-}
-
-type heredoc struct {
-	delim     string
-	stripTabs bool
-}
-
-// heredocs finds the here-document operators of a logical line, in order.
-func heredocs(line string) []heredoc {
-	var out []heredoc
-	inSingle, inDouble := false, false
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		switch {
-		case c == '\\' && !inSingle:
-			i++
-		case c == '\'' && !inDouble:
-			inSingle = !inSingle
-		case c == '"' && !inSingle:
-			inDouble = !inDouble
-		case c == '#' && !inSingle && !inDouble && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
-			return out
-		case c == '<' && !inSingle && !inDouble && strings.HasPrefix(line[i:], "<<") && !strings.HasPrefix(line[i:], "<<<"):
-			j := i + 2
-			strip := false
-			if j < len(line) && line[j] == '-' {
-				strip = true
-				j++
-			}
-			for j < len(line) && (line[j] == ' ' || line[j] == '\t') {
-				j++
-			}
-			k := j
-			var delim strings.Builder
-			for k < len(line) && !strings.ContainsRune(" \t;&|<>)", rune(line[k])) {
-				if line[k] != '\'' && line[k] != '"' && line[k] != '\\' {
-					delim.WriteByte(line[k])
-				}
-				k++
-			}
-			if delim.Len() > 0 {
-				out = append(out, heredoc{delim: delim.String(), stripTabs: strip})
-			}
-			i = k - 1
-		}
-	}
-	return out
-}
-
-// scanLogical scans one logical line. It returns the configuration file a
-// here-document on this line writes ("pip.conf", ".condarc", ".npmrc"), or "".
-func (s *scanner) scanLogical(line string, n int, bodies [][]physLine, depth int) string {
-	cfgFile := ""
-	for _, cmd := range splitCommands(line) {
-		words := tokenize(cmd)
-		if f := s.command(words, line, n, depth); f != "" {
-			cfgFile = f
-		}
-	}
-	if cfgFile != "" && len(bodies) == 0 {
-		return ""
-	}
-	return cfgFile
-}
-
-// splitCommands splits a logical line at command separators and command
-// substitutions, outside quotes; it drops a trailing comment.
-func splitCommands(line string) []string {
-	var out []string
-	var cur strings.Builder
-	flush := func() {
-		if t := strings.TrimSpace(cur.String()); t != "" {
-			out = append(out, t)
-		}
-		cur.Reset()
-	}
-	inSingle, inDouble := false, false
-	subst := 0
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		switch {
-		case c == '\\' && !inSingle && i+1 < len(line):
-			cur.WriteByte(c)
-			cur.WriteByte(line[i+1])
-			i++
-		case c == '\'' && !inDouble:
-			inSingle = !inSingle
-			cur.WriteByte(c)
-		case c == '"' && !inSingle:
-			inDouble = !inDouble
-			cur.WriteByte(c)
-		case inSingle:
-			cur.WriteByte(c)
-		case c == '$' && i+1 < len(line) && line[i+1] == '(' && !strings.HasPrefix(line[i:], "$(("):
-			flush()
-			subst++
-			i++
-		case c == '`':
-			flush()
-		case c == ')' && subst > 0:
-			flush()
-			subst--
-		case inDouble:
-			cur.WriteByte(c)
-		case c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
-			flush()
-			return out
-		case c == ';' || c == '|':
-			flush()
-			if i+1 < len(line) && line[i+1] == c {
-				i++
-			}
-		case c == '&':
-			// &> and >& are redirections, not separators.
-			if (i+1 < len(line) && line[i+1] == '>') || (i > 0 && line[i-1] == '>') {
-				cur.WriteByte(c)
-				continue
-			}
-			flush()
-			if i+1 < len(line) && line[i+1] == '&' {
-				i++
-			}
-		default:
-			cur.WriteByte(c)
-		}
-	}
-	flush()
-	return out
-}
-
-// tokenize splits a command into words, removing quotes. Redirection
-// operators become their own words (">", ">>", "<<").
-func tokenize(cmd string) []string {
-	var words []string
-	var cur strings.Builder
-	has := false
-	flush := func() {
-		if has {
-			words = append(words, cur.String())
-		}
-		cur.Reset()
-		has = false
-	}
-	inSingle, inDouble := false, false
-	for i := 0; i < len(cmd); i++ {
-		c := cmd[i]
-		switch {
-		case inSingle:
-			if c == '\'' {
-				inSingle = false
-			} else {
-				cur.WriteByte(c)
-			}
-		case inDouble:
-			switch {
-			case c == '"':
-				inDouble = false
-			case c == '\\' && i+1 < len(cmd) && strings.ContainsRune(`"\$`+"`", rune(cmd[i+1])):
-				i++
-				cur.WriteByte(cmd[i])
-			default:
-				cur.WriteByte(c)
-			}
-		case c == '\'':
-			inSingle, has = true, true
-		case c == '"':
-			inDouble, has = true, true
-		case c == '\\' && i+1 < len(cmd):
-			i++
-			cur.WriteByte(cmd[i])
-			has = true
-		case c == ' ' || c == '\t' || c == '\n':
-			flush()
-		case c == '>' || c == '<':
-			// digits immediately before (2>) belong to the operator
-			if has && isDigits(cur.String()) {
-				cur.Reset()
-				has = false
-			}
-			flush()
-			op := string(c)
-			for i+1 < len(cmd) && (cmd[i+1] == '>' || cmd[i+1] == '<' || cmd[i+1] == '&' || cmd[i+1] == '-') {
-				i++
-				op += string(cmd[i])
-			}
-			words = append(words, op)
-		default:
-			cur.WriteByte(c)
-			has = true
-		}
-	}
-	flush()
-	return words
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }

@@ -1,6 +1,7 @@
 package shellscan
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -106,12 +107,44 @@ func TestScan(t *testing.T) {
 		{"pip --proxy private", "pip install --proxy http://10.0.0.10:3128 x", nil},
 		{"curl -x private", "curl -x proxy.internal:3128 -O https://github.com/x", nil},
 		{"prefix proxy only for that command", "https_proxy=http://10.0.0.10:3128 pip install x\npip install y", []want{{2, PipInstall}}},
-		{"unterminated quote", "pip install 'x", []want{{1, PipInstall}}},
-		{"unterminated heredoc", "sudo -u ec2-user -i <<EOF\npip install x", []want{{2, PipInstall}}},
+		{"unterminated heredoc ends at the end, as in bash", "sudo -u ec2-user -i <<EOF\npip install x", []want{{2, PipInstall}}},
+		// Shapes a line scanner misses.
+		{"function body", "setup() { pip install x; }\nsetup", []want{{1, PipInstall}}},
+		{"function multi-line", "function setup {\n  echo start\n  conda install -y numpy\n}\nsetup", []want{{3, CondaInstall}}},
+		{"case arm", "case \"$ENV\" in\n  dev) pip install x ;;\n  prod) echo no ;;\nesac", []want{{2, PipInstall}}},
+		{"process substitution", "bash <(curl -s https://get.example.com/install.sh)", []want{{1, Download}}},
+		{"pipe to bash", "wget -qO- https://get.example.com/x.sh | sudo bash", []want{{1, Download}}},
+		{"subshell", "(cd /tmp && git clone https://github.com/o/r.git)", []want{{1, GitClone}}},
+		{"brace group in && chain", "test -d /opt/x || { echo missing; npm install -g x; }", []want{{1, NpmInstall}}},
+		{"while body after config", "pip config set global.index-url https://mirror.internal/simple\nwhile read p; do pip install \"$p\"; done < req.txt", nil},
+		{"uv pip install", "uv pip install --system pandas", []want{{1, PipInstall}}},
+		{"uv pip install private index", "uv pip install --index-url https://mirror.internal/simple pandas", nil},
+		{"uv default-index private", "uv pip install --default-index=https://mirror.internal/simple pandas", nil},
+		{"uv ignores pip.conf", "pip config set global.index-url https://mirror.internal/simple\nuv pip install pandas\npip install pandas", []want{{2, PipInstall}}},
+		{"uv exported index", "export UV_DEFAULT_INDEX=https://mirror.internal/simple\nuv pip install x\nuv tool install ruff", nil},
+		{"uv tool install", "uv tool install ruff", []want{{1, PipInstall}}},
+		{"uvx", "uvx ruff check .", []want{{1, PipInstall}}},
+		{"uv venv is fine", "uv venv /opt/venv\nuv pip list", nil},
+		{"pipx install", "pipx install jupytext", []want{{1, PipInstall}}},
+		{"pipx uses pip config", "export PIP_INDEX_URL=https://mirror.internal/simple\npipx install jupytext", nil},
+		{"pipx pip-args private", "pipx install --pip-args='--index-url https://mirror.internal/simple' jupytext", nil},
+		{"pipx list is fine", "pipx list", nil},
+		{"micromamba create", "micromamba create -y -n env -c conda-forge python=3.11", []want{{1, CondaInstall}}},
+		{"nested heredoc in bash -c", "bash -c 'pip install x; curl -O https://github.com/x'", []want{{1, PipInstall}, {1, Download}}},
+		{"here-document fed to bash", "bash <<'EOF'\nset -e\ngit clone https://github.com/o/r.git\nEOF", []want{{3, GitClone}}},
+		{"python here-document is data", "python3 - <<'EOF'\nimport os\nprint(os.environ['HOME'])\nEOF\necho ok", nil},
+		{"template leftover is a variable", "pip install --index-url ${var.index_url} x\ncurl -O https://${local.host}/x", nil},
+		{"cloudformation pseudo parameter", "aws s3 cp s3://bucket-${AWS::Region}/setup.sh /tmp/\npip install x", []want{{2, PipInstall}}},
+		{"terraform directives", "%{ if install }\npip install x\n%{ endif }", []want{{2, PipInstall}}},
+		{"export in declare form", "declare -x PIP_INDEX_URL=https://mirror.internal/simple\npip install x", nil},
+		{"local proxy in function", "f() {\n  export https_proxy=http://10.0.0.10:3128\n}\nf\ncurl -O https://github.com/x", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hits := Scan(tt.script)
+			hits, err := Scan(tt.script)
+			if err != nil {
+				t.Fatalf("Scan(%q): %v", tt.script, err)
+			}
 			var got []want
 			for _, h := range hits {
 				got = append(got, want{h.Line, h.Kind})
@@ -124,7 +157,10 @@ func TestScan(t *testing.T) {
 }
 
 func TestHitText(t *testing.T) {
-	hits := Scan("#!/bin/bash\npip install \\\n    pandas   # data\n")
+	hits, err := Scan("#!/bin/bash\npip install \\\n    pandas   # data\n")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(hits) != 1 {
 		t.Fatalf("got %d hits, want 1: %+v", len(hits), hits)
 	}
@@ -149,10 +185,12 @@ func TestDetails(t *testing.T) {
 		{"conda install -c conda-forge x", "without --override-channels"},
 		{"conda install x", "repo.anaconda.com"},
 		{"pip install -i https://pypi.org/simple x", "https://pypi.org/simple"},
+		{"uv pip install x", "uv does not read pip.conf"},
+		{"pipx install --index-url https://pypi.org/simple x", "pipx install from the public index https://pypi.org/simple"},
 	}
 	for _, tt := range tests {
-		hits := Scan(tt.script)
-		if len(hits) != 1 || !strings.Contains(hits[0].Detail, tt.contains) {
+		hits, err := Scan(tt.script)
+		if err != nil || len(hits) != 1 || !strings.Contains(hits[0].Detail, tt.contains) {
 			t.Errorf("Scan(%q) = %+v, want one hit whose detail contains %q", tt.script, hits, tt.contains)
 		}
 	}
@@ -204,7 +242,12 @@ func FuzzScan(f *testing.F) {
 	f.Fuzz(func(t *testing.T, script string) {
 		lines := strings.Count(strings.ReplaceAll(script, "\r\n", "\n"), "\n") + 1
 		prev := 0
-		for _, h := range Scan(script) {
+		hits, err := Scan(script)
+		var perr *ParseError
+		if err != nil && (!errors.As(err, &perr) || perr.Line < 1 || perr.Line > lines || perr.Msg == "") {
+			t.Fatalf("error %v is not a ParseError with a line in 1..%d", err, lines)
+		}
+		for _, h := range hits {
 			if h.Line < 1 || h.Line > lines {
 				t.Fatalf("hit line %d outside 1..%d", h.Line, lines)
 			}
@@ -217,4 +260,53 @@ func FuzzScan(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		script   string
+		line     int
+		hitLines []int
+	}{
+		{"unterminated quote", "#!/bin/bash\npip install 'x", 2, nil},
+		{"unclosed if", "echo start\nif true; then\n  pip install x\n", 2, nil},
+		{"hits before the error are kept", "pip install a\necho ok\nfor x in; do\n", 3, []int{1}},
+		{"here-document fed to a shell", "sudo -u ec2-user -i <<'EOF'\npip install a\nif then\nEOF\n", 3, []int{2}},
+		{"bash -c string", "echo a\nbash -c 'pip install x; ( echo'", 2, []int{2}},
+		{"arithmetic", "n=$(( 1 + ))\n", 1, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hits, err := Scan(tt.script)
+			var perr *ParseError
+			if !errors.As(err, &perr) {
+				t.Fatalf("Scan(%q) error = %v, want a *ParseError", tt.script, err)
+			}
+			if perr.Line != tt.line || !strings.Contains(err.Error(), fmt.Sprintf("line %d", tt.line)) {
+				t.Errorf("error %q at line %d, want line %d", err, perr.Line, tt.line)
+			}
+			var lines []int
+			for _, h := range hits {
+				lines = append(lines, h.Line)
+			}
+			if fmt.Sprint(lines) != fmt.Sprint(tt.hitLines) {
+				t.Errorf("hit lines %v, want %v", lines, tt.hitLines)
+			}
+		})
+	}
+}
+
+// TestDataHereDocumentIsNotAnError: a here-document that is not run by a
+// shell (a Python program, a file written for later) is judged as far as it
+// parses and never makes the script unparseable.
+func TestDataHereDocumentIsNotAnError(t *testing.T) {
+	script := "cat > /tmp/x.py <<'EOF'\nif x:\n    print('a')\nEOF\ncurl -O https://github.com/x\n"
+	hits, err := Scan(script)
+	if err != nil {
+		t.Fatalf("Scan: %v", err)
+	}
+	if len(hits) != 1 || hits[0].Line != 5 || hits[0].Kind != Download {
+		t.Errorf("hits = %+v, want the download at line 5", hits)
+	}
 }

@@ -15,8 +15,8 @@
 //   - A region or account that cannot be reached (connection failure,
 //     AccessDenied, invalid credentials, throttling that outlasts the retries)
 //     becomes a model.Error naming account and region AND a model.Gap in that
-//     scope's Set, so every control reports unknown there: never pass, never
-//     silently missing. A notebook that disappears between List and Describe is
+//     scope's Set (access_denied or region_unreachable, hiding what the failed
+//     call would have read), reported once: never pass, never silently missing. A notebook that disappears between List and Describe is
 //     skipped. A failing EC2 look-up makes only the network facts of the
 //     affected VPC unknown, never the notebook's own attributes.
 //   - Calls: one List page per 100 resources, one Describe per notebook,
@@ -39,6 +39,7 @@ import (
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/sagefence/sagefence/internal/awsconfig"
@@ -63,12 +64,29 @@ const (
 	TypeVPC             = "AWS::EC2::VPC"
 )
 
-// networkControls are the controls whose verdict depends on EC2 facts; a
-// failed EC2 look-up makes only them unknown for the affected VPC.
-var networkControls = []string{
-	"sagemaker_notebook_instance_private_service_access",
-	"sagemaker_notebook_instance_security_group_https_egress",
-	"sagemaker_notebook_instance_lifecycle_no_public_package_fetch",
+// networkKinds are the model kinds EC2 look-ups fill; a failed look-up
+// hides only them, for the affected region or VPC.
+var networkKinds = []model.Kind{model.KindSubnet, model.KindRouteTable, model.KindNATGateway,
+	model.KindVPCEndpoint, model.KindSecurityGroup}
+
+// notebookKinds are what ListNotebookInstances and the calls that follow it
+// fill: a failed listing hides them (domains are listed apart).
+var notebookKinds = append([]model.Kind{model.KindNotebookInstance, model.KindLifecycleConfig}, networkKinds...)
+
+// gapKindOf classifies a failure: access_denied when AWS refused the caller
+// (AccessDenied, UnauthorizedOperation, invalid or expired credentials),
+// else region_unreachable.
+func gapKindOf(err error) model.GapKind {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedException",
+			"UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException",
+			"AuthFailure", "SignatureDoesNotMatch", "OptInRequired":
+			return model.GapAccessDenied
+		}
+	}
+	return model.GapRegionUnreachable
 }
 
 // Options configure an audit.
@@ -299,6 +317,7 @@ func (a *auditor) accountFailed(account, region string, err error) {
 	a.addScope(account, region)
 	a.addSet(account, region, &model.Set{Surface: model.SurfaceAWS, Gaps: []*model.Gap{{
 		Meta:   model.Meta{Surface: model.SurfaceAWS, Type: typ, Address: address, Name: region, Account: account, Region: region},
+		Kind:   gapKindOf(err),
 		Reason: scopeReason(account, region, err),
 	}}})
 }
@@ -306,6 +325,9 @@ func (a *auditor) accountFailed(account, region string, err error) {
 // scopeReason is the unknown message for a scope that could not be read.
 func scopeReason(account, region string, err error) string {
 	where := "account " + account
+	if account == "" {
+		where = "the account (its ID could not be read)"
+	}
 	if region != "" {
 		where += " region " + region
 	}

@@ -90,12 +90,14 @@ func TestRouteConversion(t *testing.T) {
 		{"nat", ec2types.Route{DestinationCidrBlock: sdkaws.String("0.0.0.0/0"), NatGatewayId: sdkaws.String("nat-1"), State: "active"}, "nat", "0.0.0.0/0", "nat-1"},
 		{"igw", ec2types.Route{DestinationCidrBlock: sdkaws.String("0.0.0.0/0"), GatewayId: sdkaws.String("igw-1")}, "igw", "0.0.0.0/0", "igw-1"},
 		{"gateway endpoint", ec2types.Route{DestinationPrefixListId: sdkaws.String("pl-1"), GatewayId: sdkaws.String("vpce-1")}, "vpce", "pl-1", "vpce-1"},
-		{"local", ec2types.Route{DestinationCidrBlock: sdkaws.String("10.0.0.0/16"), GatewayId: sdkaws.String("local")}, "other", "10.0.0.0/16", ""},
-		{"ipv6 egress-only", ec2types.Route{DestinationIpv6CidrBlock: sdkaws.String("::/0"), EgressOnlyInternetGatewayId: sdkaws.String("eigw-1")}, "other", "::/0", ""},
+		{"local", ec2types.Route{DestinationCidrBlock: sdkaws.String("10.0.0.0/16"), GatewayId: sdkaws.String("local")}, "local", "10.0.0.0/16", "local"},
+		{"ipv6 egress-only", ec2types.Route{DestinationIpv6CidrBlock: sdkaws.String("::/0"), EgressOnlyInternetGatewayId: sdkaws.String("eigw-1")}, "eigw", "::/0", "eigw-1"},
+		{"virtual private gateway", ec2types.Route{DestinationCidrBlock: sdkaws.String("0.0.0.0/0"), GatewayId: sdkaws.String("vgw-1")}, "vgw", "0.0.0.0/0", "vgw-1"},
+		{"transit gateway", ec2types.Route{DestinationCidrBlock: sdkaws.String("0.0.0.0/0"), TransitGatewayId: sdkaws.String("tgw-1")}, "tgw", "0.0.0.0/0", "tgw-1"},
 		{"blackhole nat", ec2types.Route{DestinationCidrBlock: sdkaws.String("0.0.0.0/0"), NatGatewayId: sdkaws.String("nat-gone"), State: ec2types.RouteStateBlackhole}, "other", "0.0.0.0/0", ""},
 	} {
 		r := route(tc.in)
-		if r.TargetKind != tc.kind || r.Destination.V != tc.dest || r.Target.Ref != tc.ref {
+		if string(r.TargetKind) != tc.kind || r.Destination.V != tc.dest || r.Target.Ref != tc.ref {
 			t.Errorf("%s: %+v", tc.name, r)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +23,8 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/sagefence/sagefence/control"
+	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/internal/testutil"
 	"github.com/sagefence/sagefence/model"
@@ -246,13 +249,24 @@ func TestAuditFaults(t *testing.T) {
 			t.Errorf("%s in %s: pass for %s although its description was denied", f.ControlID, r, f.Resource.Address)
 		}
 	}
-	// An unreachable region is unknown for every control, in its own scope.
+	// An unreachable region is one gap, hiding its notebooks and domains,
+	// classified by what AWS answered.
+	gaps := engine.Gaps(res.Sets, nil)
 	for r := range unreachable {
-		for _, id := range []string{headline, inVPC, vpcOnly} {
-			f, ok := v[verdictKey(id, defaultAccount, r, "region "+r)]
-			if !ok || f.Status != finding.Unknown || f.Resolution != model.Unknown || !strings.Contains(f.Message, r) {
-				t.Errorf("%s in %s: want an unknown region finding, got %+v", id, r, f)
+		var got []finding.Gap
+		for _, g := range gaps {
+			if g.Region == r {
+				got = append(got, g)
 			}
+		}
+		wantKind := model.GapRegionUnreachable
+		if r == denied {
+			wantKind = model.GapAccessDenied
+		}
+		if len(got) != 1 || got[0].Kind != wantKind || got[0].Account != defaultAccount || got[0].Address != "region "+r ||
+			!slices.Contains(got[0].Hides, "notebook instance") || !slices.Contains(got[0].Hides, "Studio domain") ||
+			!strings.Contains(got[0].Reason, r) || len(got[0].Controls) != len(control.All()) {
+			t.Errorf("gaps in %s: %+v, want one %s gap hiding notebooks and domains for every control", r, got, wantKind)
 		}
 	}
 	// Describe denied: the listed notebooks and domain are unknown, by name.
@@ -298,11 +312,11 @@ func TestAuditFaults(t *testing.T) {
 	}
 	gapFound := false
 	for _, g := range set.Gaps {
-		if g.Address == net.VPC && len(g.Controls) > 0 {
+		if g.Address == net.VPC && slices.Contains(g.Hides, model.KindRouteTable) && !g.HidesKind(model.KindNotebookInstance) {
 			gapFound = true
 		}
-		if len(g.Controls) == 0 {
-			t.Errorf("EC2 failure made every control unknown: %+v", g)
+		if g.HidesKind(model.KindNotebookInstance) {
+			t.Errorf("an EC2 failure hid the notebooks: %+v", g)
 		}
 	}
 	if !gapFound {
@@ -315,13 +329,15 @@ func TestAuditFaults(t *testing.T) {
 	if sn == nil || sn.VpcID.Known() || !strings.Contains(sn.VpcID.Reason, "DescribeSubnets") {
 		t.Errorf("subnet after a denied DescribeSubnets: %+v", sn)
 	}
-	if len(set.Gaps) != 1 || len(set.Gaps[0].Controls) == 0 {
-		t.Errorf("gaps after a denied DescribeSubnets: %+v, want one limited to the network controls", set.Gaps)
+	if len(set.Gaps) != 1 || set.Gaps[0].Kind != model.GapAccessDenied || !slices.Contains(set.Gaps[0].Hides, model.KindSubnet) ||
+		set.Gaps[0].HidesKind(model.KindNotebookInstance) {
+		t.Errorf("gaps after a denied DescribeSubnets: %+v, want one access_denied gap hiding the network only", set.Gaps)
 	}
 }
 
 // TestAuditAccountFaults: an account that cannot be reached (AssumeRole
-// denied, regions not listable) is an error and unknown for every control.
+// denied, regions not listable) is an error and one access_denied gap for
+// every control, and no finding.
 func TestAuditAccountFaults(t *testing.T) {
 	moto := testutil.StartMoto(t)
 	s := newSeeder(t, moto.URL)
@@ -353,13 +369,13 @@ func TestAuditAccountFaults(t *testing.T) {
 			if len(res.Errors) != 1 || res.Errors[0].Account != tc.account || !strings.Contains(res.Errors[0].Message, tc.want) {
 				t.Fatalf("errors = %+v, want one naming account %s and %s", res.Errors, tc.account, tc.want)
 			}
-			if len(fs) == 0 {
-				t.Fatal("no findings: an unreachable account must be unknown, not missing")
+			if len(fs) != 0 {
+				t.Errorf("findings %+v for an account that could not be read", fs)
 			}
-			for _, f := range fs {
-				if f.Status != finding.Unknown || f.Resource.Account != tc.account {
-					t.Errorf("finding %s %s for %s, want unknown for account %s", f.ControlID, f.Status, f.Resource.Account, tc.account)
-				}
+			gaps := engine.Gaps(res.Sets, nil)
+			if len(gaps) != 1 || gaps[0].Account != tc.account || gaps[0].Kind != model.GapAccessDenied ||
+				len(gaps[0].Controls) != len(control.All()) || !strings.Contains(gaps[0].Reason, tc.want) {
+				t.Errorf("gaps = %+v, want one access_denied gap for account %s naming %s", gaps, tc.account, tc.want)
 			}
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/model"
 )
 
@@ -37,7 +38,7 @@ func (a *auditor) auditNetwork(ctx context.Context, t target, scope *regionScope
 			scope.set.Subnets = append(scope.set.Subnets, &model.Subnet{
 				Meta: scope.meta(TypeSubnet, id, id, "", ""), VpcID: unknown(reason)})
 		}
-		scope.gap(scope.regionMeta(), networkControls, reason)
+		scope.gap(scope.regionMeta(), networkKinds, err, reason)
 		return
 	}
 	vpcs := map[string]bool{}
@@ -146,7 +147,7 @@ func (s *regionScope) describeVPC(ctx context.Context, client *ec2.Client, vpc s
 		reason := fmt.Sprintf("%s of %s could not be read (ec2 %s): %s", what, vpc, op, describeErr(err))
 		failures = append(failures, reason)
 		s.fail("%s", reason)
-		s.gap(s.meta(TypeVPC, vpc, vpc, vpc, ""), networkControls, reason)
+		s.gap(s.meta(TypeVPC, vpc, vpc, vpc, ""), networkKinds, err, reason)
 	}
 
 	if tables, err := collect(ctx, ec2.NewDescribeRouteTablesPaginator(client, &ec2.DescribeRouteTablesInput{Filters: vpcFilter}),
@@ -264,7 +265,8 @@ func (s *regionScope) routeTable(rt ec2types.RouteTable) *model.RouteTable {
 	return out
 }
 
-// route converts one route; a blackhole route is no path, whatever its target.
+// route converts one route; a blackhole route is no path, whatever its
+// target: its kind is TargetOther.
 func route(r ec2types.Route) model.Route {
 	dest := sdkaws.ToString(r.DestinationCidrBlock)
 	if dest == "" {
@@ -273,31 +275,27 @@ func route(r ec2types.Route) model.Route {
 	if dest == "" {
 		dest = sdkaws.ToString(r.DestinationPrefixListId)
 	}
-	out := model.Route{Destination: explicit(dest), TargetKind: "other"}
-	gw := sdkaws.ToString(r.GatewayId)
-	switch {
-	case r.State == ec2types.RouteStateBlackhole:
-		out.Target = explicit(firstNonEmpty(sdkaws.ToString(r.NatGatewayId), gw))
-	case sdkaws.ToString(r.NatGatewayId) != "":
-		out.TargetKind, out.Target = "nat", ref(*r.NatGatewayId)
-	case strings.HasPrefix(gw, "igw-"):
-		out.TargetKind, out.Target = "igw", ref(gw)
-	case strings.HasPrefix(gw, "vpce-"):
-		out.TargetKind, out.Target = "vpce", ref(gw)
-	default:
-		out.Target = explicit(firstNonEmpty(gw, sdkaws.ToString(r.TransitGatewayId), sdkaws.ToString(r.VpcPeeringConnectionId),
-			sdkaws.ToString(r.NetworkInterfaceId), sdkaws.ToString(r.EgressOnlyInternetGatewayId), sdkaws.ToString(r.InstanceId)))
+	out := model.Route{Destination: explicit(dest), TargetKind: awsfacts.TargetOther}
+	// The EC2 API's Route fields, by the names awsfacts.RouteTargetAttributes uses.
+	ids := map[string]*string{
+		"NatGatewayId": r.NatGatewayId, "GatewayId": r.GatewayId, "EgressOnlyInternetGatewayId": r.EgressOnlyInternetGatewayId,
+		"TransitGatewayId": r.TransitGatewayId, "VpcPeeringConnectionId": r.VpcPeeringConnectionId,
+		"NetworkInterfaceId": r.NetworkInterfaceId, "InstanceId": r.InstanceId, "CarrierGatewayId": r.CarrierGatewayId,
+		"LocalGatewayId": r.LocalGatewayId, "CoreNetworkArn": r.CoreNetworkArn,
+	}
+	for _, a := range awsfacts.RouteTargetAttributes {
+		id := sdkaws.ToString(ids[a.Live])
+		if id == "" {
+			continue
+		}
+		if r.State == ec2types.RouteStateBlackhole {
+			out.Target = explicit(id)
+			return out
+		}
+		out.TargetKind, out.Target = awsfacts.ClassifyRouteTarget(a, "", id, true), ref(id)
+		return out
 	}
 	return out
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 func (s *regionScope) natGateway(n ec2types.NatGateway) *model.NATGateway {
@@ -320,12 +318,12 @@ func (s *regionScope) vpcEndpoint(ep ec2types.VpcEndpoint) *model.VPCEndpoint {
 	}
 	if ep.VpcEndpointType == "" {
 		// EC2's default endpoint type (moto omits the field when it was not given).
-		out.Type = model.Str{V: string(ec2types.VpcEndpointTypeGateway), Resolution: model.Default}
+		out.Type = model.Str{V: awsfacts.DefaultEndpointType, Resolution: model.Default}
 	}
 	if ep.PrivateDnsEnabled != nil {
 		out.PrivateDNSEnabled = model.Bool{V: *ep.PrivateDnsEnabled, Resolution: model.Explicit}
 	} else {
-		out.PrivateDNSEnabled = model.Bool{Resolution: model.Default}
+		out.PrivateDNSEnabled = model.Bool{V: awsfacts.DefaultPrivateDNSEnabled, Resolution: model.Default}
 	}
 	for _, g := range ep.Groups {
 		out.SecurityGroupIDs.Items = append(out.SecurityGroupIDs.Items, ref(sdkaws.ToString(g.GroupId)))

@@ -16,7 +16,6 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/model"
 )
 
@@ -43,28 +42,38 @@ func (s *regionScope) fail(format string, args ...any) {
 	s.errs = append(s.errs, model.Error{Account: s.account, Region: s.region, Message: fmt.Sprintf(format, args...)})
 }
 
-// gap adds an unknown scope to the set: controls (empty: all) are unknown for
-// it. A scope already unknown for every control gets no second gap, and a
-// second failure for the same scope and controls (two EC2 look-ups of one
-// VPC) joins the first gap's reason, so each control reports the scope once.
-func (s *regionScope) gap(m model.Meta, controls []string, reason string) {
+// gap adds a scope that could not be read to the set, hiding the given
+// kinds (empty: all), classified by err (see gapKindOf). A scope already
+// hidden entirely gets no second gap, and a second failure of the same kind
+// for the same scope (two EC2 look-ups of one VPC) joins the first gap: its
+// reason and what it hides, so each cause is reported once.
+func (s *regionScope) gap(m model.Meta, hides []model.Kind, err error, reason string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	kind := gapKindOf(err)
 	for _, g := range s.set.Gaps {
 		if g.Address != m.Address {
 			continue
 		}
-		if len(g.Controls) == 0 {
+		if len(g.Hides) == 0 {
 			return
 		}
-		if slices.Equal(g.Controls, controls) {
+		if g.Kind == kind {
 			if !strings.Contains(g.Reason, reason) {
 				g.Reason += "; " + reason
+			}
+			if len(hides) == 0 {
+				g.Hides = nil
+			}
+			for _, k := range hides {
+				if !slices.Contains(g.Hides, k) {
+					g.Hides = append(g.Hides, k)
+				}
 			}
 			return
 		}
 	}
-	s.set.Gaps = append(s.set.Gaps, &model.Gap{Meta: m, Controls: controls, Reason: reason})
+	s.set.Gaps = append(s.set.Gaps, &model.Gap{Meta: m, Kind: kind, Hides: slices.Clone(hides), Reason: reason})
 }
 
 func (s *regionScope) regionMeta() model.Meta {
@@ -82,10 +91,11 @@ func (a *auditor) auditRegion(ctx context.Context, t target, region string) {
 		if ctx.Err() != nil {
 			return
 		}
-		// The region could not be read at all: every control is unknown here.
+		// No notebook of the region could be read: what they would be
+		// judged on is hidden (domains are listed apart).
 		msg := fmt.Sprintf("listing notebook instances: %s", describeErr(err))
 		scope.fail("%s", msg)
-		scope.gap(scope.regionMeta(), nil, scopeReason(t.account, region, errors.New(msg)))
+		scope.gap(scope.regionMeta(), notebookKinds, err, scopeReason(t.account, region, errors.New(msg)))
 	} else {
 		a.describeNotebooks(ctx, sm, scope, summaries)
 	}
@@ -298,7 +308,7 @@ func (a *auditor) auditDomains(ctx context.Context, sm *sagemaker.Client, scope 
 			}
 			msg := fmt.Sprintf("listing Studio domains: %s", describeErr(err))
 			scope.fail("%s", msg)
-			scope.gap(scope.regionMeta(), []string{control.DomainVpcOnlyID},
+			scope.gap(scope.regionMeta(), []model.Kind{model.KindDomain}, err,
 				scopeReason(scope.account, scope.region, errors.New(msg)))
 			return
 		}

@@ -22,12 +22,14 @@ package cdk
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/sagefence/sagefence/internal/safefs"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
 	"github.com/sagefence/sagefence/surface/cloudformation"
@@ -70,9 +72,9 @@ func LoadWith(ctx context.Context, l *cloudformation.Loader, dir string) surface
 func loadAssembly(ctx context.Context, l *cloudformation.Loader, dir string, depth int) surface.Result {
 	var res surface.Result
 	mpath := filepath.Join(dir, "manifest.json")
-	data, err := os.ReadFile(mpath)
+	data, err := l.Jail().ReadFile(mpath, 0)
 	if err != nil {
-		res.Errors = append(res.Errors, model.Error{File: mpath, Message: fmt.Sprintf("reading cloud assembly manifest: %v", err)})
+		res.Errors = append(res.Errors, model.Error{File: mpath, Message: fmt.Sprintf("reading cloud assembly manifest: %s", describeReadError(err))})
 		return res
 	}
 	var m manifest
@@ -103,12 +105,25 @@ func loadAssembly(ctx context.Context, l *cloudformation.Loader, dir string, dep
 			}
 			account, region := environment(a.Environment)
 			stack := cloudformation.Stack{Surface: model.SurfaceCDK, Name: name, Region: region, Account: account}
-			merge(&res, loadStack(ctx, l, filepath.Join(dir, a.Properties.TemplateFile), stack, depth))
+			path, err := inAssembly(dir, a.Properties.TemplateFile, l.Jail())
+			if errors.Is(err, fs.ErrNotExist) {
+				path, err = filepath.Join(dir, a.Properties.TemplateFile), nil // loadStack reports it
+			}
+			if err != nil {
+				res.Errors = append(res.Errors, model.Error{File: mpath, Message: fmt.Sprintf("stack artifact %s: templateFile %s", id, err)})
+				continue
+			}
+			merge(&res, loadStack(ctx, l, path, stack, depth))
 		case "cdk:cloud-assembly":
 			if depth >= maxNesting || a.Properties.DirectoryName == "" {
 				continue
 			}
-			merge(&res, loadAssembly(ctx, l, filepath.Join(dir, a.Properties.DirectoryName), depth+1))
+			sub, err := inAssembly(dir, a.Properties.DirectoryName, l.Jail())
+			if err != nil {
+				res.Errors = append(res.Errors, model.Error{File: mpath, Message: fmt.Sprintf("nested cloud assembly %s: directory %s", id, err)})
+				continue
+			}
+			merge(&res, loadAssembly(ctx, l, sub, depth+1))
 		}
 	}
 	return res
@@ -116,24 +131,64 @@ func loadAssembly(ctx context.Context, l *cloudformation.Loader, dir string, dep
 
 // loadStack loads one stack template and the CDK nested stacks it declares.
 func loadStack(ctx context.Context, l *cloudformation.Loader, path string, stack cloudformation.Stack, depth int) surface.Result {
-	data, err := os.ReadFile(path)
+	data, err := l.Jail().ReadFile(path, 0)
 	if err != nil {
-		return surface.Result{Errors: []model.Error{{File: path, Message: fmt.Sprintf("reading stack template: %v", err)}}}
+		return surface.Result{Errors: []model.Error{{File: path, Message: fmt.Sprintf("reading stack template: %s", describeReadError(err))}}}
 	}
 	res := l.Load(ctx, path, data, stack)
 	if depth >= maxNesting {
 		return res
 	}
 	for _, n := range nestedStacks(data) {
-		child := filepath.Join(filepath.Dir(path), n.file)
-		if _, err := os.Stat(child); err != nil {
-			continue // an asset that is not in this assembly
+		child, err := inAssembly(filepath.Dir(path), n.file, l.Jail())
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // an asset that is not in this assembly
+			}
+			res.Errors = append(res.Errors, model.Error{File: path, Message: fmt.Sprintf("nested stack %s: template %s", n.logicalID, err)})
+			continue
 		}
 		cs := stack
 		cs.Name = stack.Name + "/" + n.logicalID
 		merge(&res, loadStack(ctx, l, child, cs, depth+1))
 	}
 	return res
+}
+
+// inAssembly resolves a path the manifest or a template names relative to
+// the assembly directory dir. It must stay inside dir once symlinks are
+// resolved (CDK writes every template there) and inside jail; anything else
+// is an error naming the path, and nothing is read.
+func inAssembly(dir, rel string, jail *safefs.Jail) (string, error) {
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", fmt.Errorf("%q: %s", rel, safefs.Describe(err))
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", fmt.Errorf("%q: %w", rel, err)
+	}
+	inside := false
+	if r, err := filepath.Rel(realDir, real); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) && !filepath.IsAbs(r) {
+		inside = true
+	}
+	if filepath.IsAbs(rel) || !inside {
+		return "", fmt.Errorf("%q resolves to %s, outside the cloud assembly %s: not read", rel, real, dir)
+	}
+	if _, err := jail.Check(p); err != nil {
+		return "", fmt.Errorf("%q: %s", rel, describeReadError(err))
+	}
+	return p, nil
+}
+
+// describeReadError renders a refused or failed read without repeating the path.
+func describeReadError(err error) string {
+	var oe *safefs.OutsideError
+	if errors.As(err, &oe) {
+		return oe.Error()
+	}
+	return safefs.Describe(err)
 }
 
 type nested struct{ logicalID, file string }

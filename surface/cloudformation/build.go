@@ -3,11 +3,13 @@ package cloudformation
 import (
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -25,8 +27,6 @@ const (
 	typeVPCEndpoint     = "AWS::EC2::VPCEndpoint"
 	typeSecurityGroup   = "AWS::EC2::SecurityGroup"
 	typeSGEgress        = "AWS::EC2::SecurityGroupEgress"
-	typeInternetGateway = "AWS::EC2::InternetGateway"
-	typeEgressOnlyIGW   = "AWS::EC2::EgressOnlyInternetGateway"
 )
 
 // builder fills one Set from one template.
@@ -161,35 +161,36 @@ func (b *builder) resource(keyNode, body *yaml.Node) {
 // forEachGap reports an AWS::LanguageExtensions Fn::ForEach that declares
 // SageMaker resources but cannot be expanded before deploy.
 func (b *builder) forEachGap(keyNode, body *yaml.Node, why string) {
-	var hasSageMaker func(n *yaml.Node, depth int) bool
-	hasSageMaker = func(n *yaml.Node, depth int) bool {
+	var hides []model.Kind
+	var find func(n *yaml.Node, depth int)
+	find = func(n *yaml.Node, depth int) {
 		if n == nil || depth > maxDepth {
-			return false
+			return
 		}
-		if n.Kind == yaml.ScalarNode && (n.Value == typeNotebook || n.Value == typeDomain) {
-			return true
-		}
-		for _, c := range n.Content {
-			if hasSageMaker(c, depth+1) {
-				return true
+		if n.Kind == yaml.ScalarNode {
+			k := map[string]model.Kind{typeNotebook: model.KindNotebookInstance, typeDomain: model.KindDomain}[n.Value]
+			if k != "" && !slices.Contains(hides, k) {
+				hides = append(hides, k)
 			}
 		}
-		return false
+		for _, c := range n.Content {
+			find(c, depth+1)
+		}
 	}
-	if !hasSageMaker(body, 0) {
+	if find(body, 0); len(hides) == 0 {
 		return
 	}
 	m := b.meta
 	m.Type, m.Address, m.Key = "AWS::LanguageExtensions Fn::ForEach", keyNode.Value, keyNode.Value
 	m.Range = model.Range{File: b.file, StartLine: keyNode.Line, EndLine: b.e.src.endLine(body)}
-	b.set.Gaps = append(b.set.Gaps, &model.Gap{Meta: m,
+	b.set.Gaps = append(b.set.Gaps, &model.Gap{Meta: m, Kind: model.GapUnknownForEach, Hides: hides,
 		Reason: fmt.Sprintf("%s declares SageMaker resources through the AWS::LanguageExtensions transform, but cannot be expanded: %s", keyNode.Value, why)})
 }
 
 func (b *builder) notebook(m model.Meta, props value) {
 	nb := &model.NotebookInstance{
 		Meta:                 m,
-		DirectInternetAccess: b.str(props, "DirectInternetAccess", "Enabled"),
+		DirectInternetAccess: b.str(props, "DirectInternetAccess", awsfacts.DefaultDirectInternetAccess),
 		SubnetID:             b.str(props, "SubnetId", ""),
 		SecurityGroups:       b.list(props, "SecurityGroupIds"),
 		LifecycleConfigName:  b.str(props, "LifecycleConfigName", ""),
@@ -201,7 +202,7 @@ func (b *builder) notebook(m model.Meta, props value) {
 func (b *builder) domain(m model.Meta, props value) {
 	d := &model.Domain{
 		Meta:                 m,
-		AppNetworkAccessType: b.str(props, "AppNetworkAccessType", "PublicInternetOnly"),
+		AppNetworkAccessType: b.str(props, "AppNetworkAccessType", awsfacts.DefaultAppNetworkAccessType),
 		VpcID:                b.str(props, "VpcId", ""),
 		SubnetIDs:            b.list(props, "SubnetIds"),
 	}
@@ -281,8 +282,8 @@ func (b *builder) vpcEndpoint(m model.Meta, props value) {
 		Meta:              m,
 		VpcID:             b.str(props, "VpcId", ""),
 		ServiceName:       b.str(props, "ServiceName", ""),
-		Type:              b.str(props, "VpcEndpointType", "Gateway"),
-		PrivateDNSEnabled: b.boolean(props, "PrivateDnsEnabled", false),
+		Type:              b.str(props, "VpcEndpointType", awsfacts.DefaultEndpointType),
+		PrivateDNSEnabled: b.boolean(props, "PrivateDnsEnabled", awsfacts.DefaultPrivateDNSEnabled),
 		RouteTableIDs:     b.list(props, "RouteTableIds"),
 		SubnetIDs:         b.list(props, "SubnetIds"),
 		SecurityGroupIDs:  b.list(props, "SecurityGroupIds"),
@@ -414,21 +415,6 @@ func (b *builder) routeTableFor(p pending, prop string) (*model.RouteTable, bool
 	return nil, true // a table outside this template
 }
 
-// routeTargets maps AWS::EC2::Route target properties to a target kind.
-var routeTargets = []struct{ prop, kind string }{
-	{"NatGatewayId", "nat"},
-	{"GatewayId", ""}, // igw-… or vgw-…: decided by what it names
-	{"EgressOnlyInternetGatewayId", "igw"},
-	{"VpcEndpointId", "vpce"},
-	{"TransitGatewayId", "other"},
-	{"VpcPeeringConnectionId", "other"},
-	{"NetworkInterfaceId", "other"},
-	{"InstanceId", "other"},
-	{"CarrierGatewayId", "other"},
-	{"LocalGatewayId", "other"},
-	{"CoreNetworkArn", "other"},
-}
-
 func (b *builder) linkRoute(p pending) {
 	rt, ok := b.routeTableFor(p, "RouteTableId")
 	if !ok || rt == nil {
@@ -441,40 +427,21 @@ func (b *builder) linkRoute(p pending) {
 			break
 		}
 	}
-	for _, t := range routeTargets {
-		if _, ok := p.props.get(t.prop); !ok {
+	for _, t := range awsfacts.RouteTargetAttributes {
+		if _, ok := p.props.get(t.CloudFormation); !ok {
 			continue
 		}
-		r.Target = b.str(p.props, t.prop, "")
-		r.TargetKind = t.kind
-		if t.prop == "GatewayId" {
-			r.TargetKind = b.gatewayKind(r.Target)
+		r.Target = b.str(p.props, t.CloudFormation, "")
+		linked := ""
+		if r.Target.Ref != "" {
+			linked = b.e.resources[r.Target.Ref]
 		}
-		if !r.Target.Known() {
-			r.TargetKind = ""
-		}
+		r.TargetKind = awsfacts.ClassifyRouteTarget(t, linked, r.Target.V, r.Target.Known())
 		break
 	}
 	if _, ok := p.props.getField("RouteTableId"); ok && p.props.kind == kMap {
 		rt.Routes = append(rt.Routes, r)
 	}
-}
-
-// gatewayKind tells an internet gateway from a virtual private gateway.
-func (b *builder) gatewayKind(target model.Str) string {
-	switch {
-	case target.Ref != "":
-		switch b.e.resources[target.Ref] {
-		case typeInternetGateway, typeEgressOnlyIGW:
-			return "igw"
-		}
-		return "other"
-	case strings.HasPrefix(target.V, "igw-"):
-		return "igw"
-	case target.Known():
-		return "other"
-	}
-	return ""
 }
 
 // name returns a literal name property, or "" when omitted or not literal.

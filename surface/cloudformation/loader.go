@@ -39,13 +39,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sagefence/sagefence/internal/safefs"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -63,6 +63,9 @@ func NewLoader(ctx context.Context, opts surface.Options) (*Loader, []model.Erro
 	fp, errs := readParameterFiles(ctx, opts.ParameterFiles)
 	return &Loader{opts: opts, fileParams: fp}, errs
 }
+
+// Jail is the confinement of the loader's reads (surface.Options.Jail).
+func (l *Loader) Jail() *safefs.Jail { return l.opts.Jail }
 
 // LoadFile loads one file with a fresh Loader; parameter file errors are
 // part of the result. Prefer NewLoader when loading many files.
@@ -90,9 +93,9 @@ func (l *Loader) LoadFile(ctx context.Context, path string) surface.Result {
 	if err := ctx.Err(); err != nil {
 		return surface.Result{Errors: []model.Error{{File: path, Message: err.Error()}}}
 	}
-	data, err := os.ReadFile(path)
+	data, err := l.opts.Jail.ReadFile(path, 0)
 	if err != nil {
-		return surface.Result{Errors: []model.Error{{File: path, Message: fmt.Sprintf("reading template: %v", err)}}}
+		return surface.Result{Errors: []model.Error{{File: path, Message: fmt.Sprintf("reading template: %s", describeReadError(err))}}}
 	}
 	return l.Load(ctx, path, data, Stack{})
 }
@@ -249,4 +252,14 @@ func pseudoParameters(region, account, stackName, regionFrom, accountFrom string
 	p["AWS::StackId"] = unknown("AWS::StackId is assigned at deploy time")
 	p["AWS::NotificationARNs"] = unknown("AWS::NotificationARNs is set at deploy time")
 	return p
+}
+
+// describeReadError renders a refused or failed read without repeating the
+// path (an *safefs.OutsideError keeps its explanation).
+func describeReadError(err error) string {
+	var oe *safefs.OutsideError
+	if errors.As(err, &oe) {
+		return oe.Error()
+	}
+	return safefs.Describe(err)
 }

@@ -7,11 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sagefence/sagefence/internal/safefs"
 	"github.com/sagefence/sagefence/model"
 )
 
@@ -20,7 +20,14 @@ import (
 type override struct {
 	value string
 	file  string
+	// failed, when set, says a parameter file that may set this parameter
+	// could not be read or parsed: the parameter is unknown, never its Default.
+	failed string
 }
+
+// failedKey is the entry of readParameterFiles' map that stands for every
+// parameter a failed file may have set and no later file sets.
+const failedKey = "\x00failed"
 
 // readParameterFiles reads parameter files in order (later files win) in
 // any of the formats people use:
@@ -32,7 +39,8 @@ type override struct {
 //   - the JSON object {"Parameters": {"Key": "Value"}} of CodePipeline
 //     template configuration files, and a flat {"Key": "Value"} object.
 //
-// A file that cannot be read or parsed is an error; the others still apply.
+// A file that cannot be read or parsed is an error, and every parameter it
+// may set is failed (unknown) unless a later file sets it.
 func readParameterFiles(ctx context.Context, paths []string) (map[string]override, []model.Error) {
 	out := map[string]override{}
 	var errs []model.Error
@@ -41,14 +49,23 @@ func readParameterFiles(ctx context.Context, paths []string) (map[string]overrid
 			errs = append(errs, model.Error{File: p, Message: ctx.Err().Error()})
 			break
 		}
-		data, err := os.ReadFile(p)
+		fail := func(why string) {
+			reason := fmt.Sprintf("parameter file %s, which may set it, %s", p, why)
+			for k := range out {
+				out[k] = override{failed: reason}
+			}
+			out[failedKey] = override{failed: reason}
+		}
+		data, err := safefs.ReadFile(p)
 		if err != nil {
-			errs = append(errs, model.Error{File: p, Message: fmt.Sprintf("reading parameter file: %v", err)})
+			errs = append(errs, model.Error{File: p, Message: fmt.Sprintf("reading parameter file: %s", safefs.Describe(err))})
+			fail("could not be read")
 			continue
 		}
 		kv, line, err := parseParameterFile(data)
 		if err != nil {
 			errs = append(errs, model.Error{File: p, Line: line, Message: fmt.Sprintf("parameter file: %v", err)})
+			fail("could not be parsed")
 			continue
 		}
 		for k, v := range kv {
@@ -181,8 +198,10 @@ func (e *evaluator) resolveParameters(params *yaml.Node, cli map[string]string, 
 		)
 		if s, ok := cli[name]; ok {
 			v, givenVal = value{kind: kScalar, s: s, prov: model.Provenance{{Kind: model.StepParameterOverride, Name: name, Detail: s, Via: "--parameter"}}}, s
-		} else if o, ok := files[name]; ok {
+		} else if o, ok := files[name]; ok && o.failed == "" {
 			v, givenVal = value{kind: kScalar, s: o.value, prov: model.Provenance{{Kind: model.StepParameterOverride, Name: name, Detail: o.value, Range: model.Range{File: o.file}}}}, o.value
+		} else if reason := failedParameter(files, name); reason != "" {
+			v = unknown(fmt.Sprintf("parameter %s is unknown: %s", name, reason))
 		} else if d := mapValue(decl, "Default"); d != nil && d.Tag != "!!null" {
 			v = e.eval(d)
 			v.prov = model.Provenance{{Kind: model.StepParameterDefault, Name: name, Range: model.Range{File: e.src.path, StartLine: d.Line, EndLine: d.Line}}}
@@ -208,6 +227,15 @@ func (e *evaluator) resolveParameters(params *yaml.Node, cli map[string]string, 
 		v.start, v.end = 0, 0
 		e.params[name] = v
 	}
+}
+
+// failedParameter is why a parameter file that failed may have set name,
+// or "" when none did (readParameterFiles).
+func failedParameter(files map[string]override, name string) string {
+	if o, ok := files[name]; ok {
+		return o.failed
+	}
+	return files[failedKey].failed
 }
 
 func isListType(t string) bool {

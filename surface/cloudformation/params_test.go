@@ -58,14 +58,25 @@ func TestParameterFilesLaterWinsAndErrorsNameTheFile(t *testing.T) {
 	a := write("a.txt", "Access=Enabled\nSubnet=subnet-1\n")
 	b := write("b.json", `[{"ParameterKey":"Access","ParameterValue":"Disabled"}]`)
 	bad := write("bad.txt", "oops\n")
-	got, errs := readParameterFiles(context.Background(), []string{a, b, bad, filepath.Join(dir, "missing.json")})
-	if got["Access"].value != "Disabled" || got["Subnet"].value != "subnet-1" {
-		t.Errorf("values %+v", got)
+	got, errs := readParameterFiles(context.Background(), []string{a, b})
+	if got["Access"].value != "Disabled" || got["Subnet"].value != "subnet-1" || len(errs) != 0 {
+		t.Errorf("values %+v, errors %+v", got, errs)
 	}
 	if got["Access"].file != b {
 		t.Errorf("file %q, want %q", got["Access"].file, b)
 	}
+	// A file that fails after the others makes everything it may set
+	// failed (unknown), never the earlier value; a later good file sets
+	// its own keys again.
+	c := write("c.txt", "Subnet=subnet-3\n")
+	got, errs = readParameterFiles(context.Background(), []string{a, b, bad, filepath.Join(dir, "missing.json"), c})
 	if len(errs) != 2 || errs[0].File != bad || errs[0].Line != 1 || errs[1].File != filepath.Join(dir, "missing.json") {
 		t.Errorf("errors %+v", errs)
+	}
+	if got["Access"].failed == "" || !strings.Contains(got["Access"].failed, "missing.json") || got[failedKey].failed == "" {
+		t.Errorf("Access after a failed file: %+v", got["Access"])
+	}
+	if got["Subnet"].value != "subnet-3" || got["Subnet"].failed != "" {
+		t.Errorf("Subnet set by a later file: %+v", got["Subnet"])
 	}
 }

@@ -89,7 +89,7 @@ func BenchmarkParseOnly(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for _, d := range dirs {
-			files, _ := configFiles(d)
+			files, _, _ := configFiles(d)
 			for _, f := range files {
 				src, _ := os.ReadFile(f)
 				if _, diags := hclsyntax.ParseConfig(src, f, hcl.InitialPos); diags.HasErrors() {

@@ -16,19 +16,23 @@ import (
 // moduleDef is one directory's configuration, decoded once and read-only
 // afterwards (shared by every root and module instance that uses it).
 type moduleDef struct {
-	dir         string
-	missing     bool
-	files       []*parsedFile
-	parseErrs   []model.Error // parse and decode errors, reported once
-	variables   map[string]*varDecl
-	varOrder    []string
-	locals      map[string]*hcl.Attribute
-	outputs     map[string]*hcl.Attribute
-	moduleCalls []*moduleCall
-	modulesByNm map[string]*moduleCall
-	resources   []*resourceDecl // managed resources in declaration order
-	resByAddr   map[string]*resourceDecl
-	data        map[string]*resourceDecl
+	dir       string
+	missing   bool
+	files     []*parsedFile
+	parseErrs []model.Error // parse and decode errors, reported once
+	// brokenOverride names override files (override.tf, *_override.tf) that
+	// could not be read or parsed. They may change any block of the module,
+	// so its resources and module calls are gaps, never evaluated without them.
+	brokenOverride []string
+	variables      map[string]*varDecl
+	varOrder       []string
+	locals         map[string]*hcl.Attribute
+	outputs        map[string]*hcl.Attribute
+	moduleCalls    []*moduleCall
+	modulesByNm    map[string]*moduleCall
+	resources      []*resourceDecl // managed resources in declaration order
+	resByAddr      map[string]*resourceDecl
+	data           map[string]*resourceDecl
 	// attrNames and resAttrNames are the attribute names read from values
 	// (see finish).
 	attrNames    map[string]bool
@@ -59,6 +63,7 @@ type varDecl struct {
 type moduleCall struct {
 	name    string
 	source  string
+	version string // the version constraint, as written (literal only)
 	count   hcl.Expression
 	forEach hcl.Expression
 	inputs  map[string]*hcl.Attribute
@@ -191,7 +196,11 @@ func (d *moduleDef) decodeModuleCall(pf *parsedFile, b *hcl.Block) {
 			mc.count = a.Expr
 		case "for_each":
 			mc.forEach = a.Expr
-		case "version", "providers", "depends_on":
+		case "version":
+			if v, diags := a.Expr.Value(nil); !diags.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
+				mc.version = v.AsString()
+			}
+		case "providers", "depends_on":
 		default:
 			mc.inputs[name] = a
 		}

@@ -11,8 +11,9 @@
 // (module.nb["a"].aws_sagemaker_notebook_instance.this[0]). Local sources
 // ("./x", "../x") are read from disk; registry and git sources are read from
 // the directory `terraform init` recorded in <root>/.terraform/modules/modules.json.
-// Nothing is ever downloaded: a module that is not on disk becomes a model.Gap
-// (reported as unknown) telling the user to run `terraform init`.
+// Nothing is ever downloaded: a module that is not on disk becomes one
+// model.Gap (kind module_not_downloaded, hiding every kind) whose hint tells
+// the user to run `terraform init`.
 //
 // # Values
 //
@@ -38,13 +39,14 @@
 //     format("...%s...", x)) keeps its template text in model.Str.V (known
 //     parts rendered, unknown interpolations as ${source}) while staying Unknown;
 //   - a variable with no value is unknown, with a reason naming it;
-//   - an unknown count or for_each yields a model.Gap naming the expression;
+//   - an unknown count or for_each yields a model.Gap (unknown_count,
+//     unknown_for_each) naming the expression and hiding the resource's kind;
 //     on a network resource (endpoint, route, association, egress rule) it
 //     instead leaves what the instances would attach to incomplete (an
 //     endpoint of unknown service, a route table or a group's egress marked
 //     incomplete), so that the notebooks' network controls are unknown; on a
-//     subnet, route table, NAT gateway or security group the Gap is limited
-//     to the network-dependent controls;
+//     subnet, route table, NAT gateway or security group the Gap hides that
+//     kind, which only the network-dependent controls read;
 //   - functions that cannot be evaluated offline (timestamp, uuid, bcrypt,
 //     yamlencode, ...) return unknown values; nothing is ever guessed. Two
 //     deliberate refinements over Terraform's plan-time behaviour: try() returns

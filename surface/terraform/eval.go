@@ -2,9 +2,11 @@ package terraform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 
+	"github.com/sagefence/sagefence/internal/safefs"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -24,6 +27,10 @@ const maxModuleDepth = 32
 // maxInstances bounds the instances of one count or for_each, so that a
 // typo like count = 1e9 is an error rather than an endless scan.
 const maxInstances = 10000
+
+// maxRootInstances bounds the resource and module instances of one root
+// (module fan-out: counts multiplied through nested module calls).
+const maxRootInstances = 25_000
 
 // maxEvaluations bounds the work on one root so that pathological input
 // (exponential module fan-out) ends with an error instead of hanging.
@@ -45,6 +52,9 @@ type rootEval struct {
 	errSeen  map[string]bool
 	evals    int
 	stopped  bool
+	budget   budget
+	// instances counts the resource and module instances expanded so far.
+	instances int
 }
 
 type rootResult struct {
@@ -65,7 +75,8 @@ func evaluateRoot(ctx context.Context, l *loader, root string, opts surface.Opti
 			res = &rootResult{set: re.set, errs: re.errs}
 		}
 	}()
-	re.funcs = terraformFunctions(root)
+	re.funcs = terraformFunctions(root, opts.Jail)
+	withBudget(re.funcs, &re.budget)
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	manifest, merr := modulesManifest(root)
 	if merr != nil {
@@ -155,6 +166,8 @@ type modState struct {
 	insts      []*childInst
 	keyed      int
 	gap        string
+	// gapKind is why gap is set: a source not on disk, else the expansion.
+	gapKind model.GapKind
 }
 
 func (re *rootEval) newInstance(def *moduleDef, addr, key string, vars map[string]varValue, supps []model.Suppression, depth int) *modInst {
@@ -215,13 +228,31 @@ func (mi *modInst) eval(expr hcl.Expression, sc *scope) cty.Value {
 		return unknownBecause(cty.DynamicPseudoType, "evaluation was stopped")
 	}
 	ctx := mi.evalContext(expr.Variables(), sc)
+	if n := forIterations(expr, ctx); n > maxCollection {
+		return mi.overBudget(expr, fmt.Sprintf("its for expressions would run about %.0f iterations, more than the evaluation budget of %d", n, maxCollection))
+	}
 	v, diags := expr.Value(ctx)
 	if diags.HasErrors() {
 		re.diags(diags)
 		r := expr.Range()
 		return unknownBecause(cty.DynamicPseudoType, "evaluation error at "+fileLine(r))
 	}
+	if size := valueSize(v, maxValueSize); size > maxValueSize {
+		return mi.overBudget(expr, fmt.Sprintf("its value is larger than the evaluation budget of %s per value", safefs.Human(maxValueSize)))
+	} else if size > bigValue && !re.budget.spend(size) {
+		return mi.overBudget(expr, re.budget.exhaustedError().Error())
+	}
 	return mi.withTemplateText(expr, ctx, v)
+}
+
+// overBudget records an expression that was not evaluated (or whose value
+// was dropped) because of an evaluation budget, and returns the unknown
+// value that stands for it.
+func (mi *modInst) overBudget(expr hcl.Expression, why string) cty.Value {
+	r := expr.Range()
+	msg := fmt.Sprintf("expression not evaluated: %s", why)
+	mi.re.addErr(model.Error{File: r.Filename, Line: r.Start.Line, Message: msg})
+	return unknownBecause(cty.DynamicPseudoType, fmt.Sprintf("the expression at %s was not evaluated: %s", fileLine(r), why))
 }
 
 func (mi *modInst) evalContext(traversals []hcl.Traversal, sc *scope) *hcl.EvalContext {
@@ -426,8 +457,33 @@ type expansion struct {
 	gap   string      // non-empty: unknown before apply
 }
 
+// expansionGap is the kind of gap an expansion that could not be made is:
+// count (keyed 1) or for_each (keyed 2).
+func expansionGap(keyed int) model.GapKind {
+	if keyed == 2 {
+		return model.GapUnknownForEach
+	}
+	return model.GapUnknownCount
+}
+
 // expand evaluates count / for_each of a resource or module call.
 func (mi *modInst) expand(what string, count, forEach hcl.Expression) expansion {
+	e := mi.expandKeys(what, count, forEach)
+	if e.gap != "" {
+		return e
+	}
+	re := mi.re
+	if re.instances+len(e.keys) > maxRootInstances {
+		msg := fmt.Sprintf("this root module expands to more than %d resource and module instances (count, for_each and module calls multiplied), more than sagefence evaluates", maxRootInstances)
+		re.addErr(model.Error{File: re.root, Message: msg})
+		return expansion{keyed: e.keyed, gap: fmt.Sprintf("%s was not expanded: %s", what, msg)}
+	}
+	re.instances += len(e.keys)
+	return e
+}
+
+// expandKeys is expand without the per-root bound.
+func (mi *modInst) expandKeys(what string, count, forEach hcl.Expression) expansion {
 	switch {
 	case count != nil:
 		v := mi.eval(count, emptyScope)
@@ -690,17 +746,22 @@ func (mi *modInst) moduleState(name string) *modState {
 	}
 	if mi.depth >= maxModuleDepth {
 		st.gap = fmt.Sprintf("%s is nested more than %d modules deep (a module calling itself?)", abs, maxModuleDepth)
+		st.gapKind = model.GapInputUnreadable
 		mi.re.addErr(model.Error{File: call.rng.Filename, Line: call.rng.Start.Line, Message: st.gap})
 		return st
 	}
 	dir, gap := mi.resolveSource(call, key)
 	if gap != "" {
-		st.gap = gap
+		st.gap, st.gapKind = gap, model.GapModuleNotDownloaded
+		return st
+	}
+	if _, err := mi.re.opts.Jail.Check(dir); errors.Is(err, safefs.ErrOutside) {
+		st.gap = fmt.Sprintf("module source %q was not read: %v", call.source, err)
 		return st
 	}
 	child := mi.re.l.module(dir)
 	if child.missing {
-		st.gap = fmt.Sprintf("module source %q does not exist on disk (%s)", call.source, dir)
+		st.gap, st.gapKind = fmt.Sprintf("module source %q does not exist on disk (%s)", call.source, dir), model.GapInputUnreadable
 		mi.re.addErr(model.Error{File: call.rng.Filename, Line: call.rng.Start.Line, Message: fmt.Sprintf("module %q: source directory %s does not exist", name, dir)})
 		return st
 	}
@@ -714,7 +775,7 @@ func (mi *modInst) moduleState(name string) *modState {
 	exp := mi.expand(abs, call.count, call.forEach)
 	st.keyed = exp.keyed
 	if exp.gap != "" {
-		st.gap = exp.gap
+		st.gap, st.gapKind = exp.gap, expansionGap(exp.keyed)
 		return st
 	}
 	supps := append(append([]model.Suppression(nil), mi.supps...), call.supps...)
@@ -751,7 +812,7 @@ func (mi *modInst) resolveSource(call *moduleCall, key string) (string, string) 
 	if dir, ok := mi.re.manifest[key]; ok {
 		return dir, ""
 	}
-	return "", fmt.Sprintf("module source %q is not on disk: run `terraform init` in %s so that sagefence can read it from .terraform/modules (sagefence never downloads modules)", call.source, mi.re.root)
+	return "", fmt.Sprintf("module source %q is not on disk", call.source)
 }
 
 // moduleInputs evaluates a call's arguments into the child's variables.
@@ -970,14 +1031,21 @@ func isPlainReference(expr hcl.Expression, step model.Step) bool {
 
 // collect evaluates every resource and module call of the instance into the Set.
 func (mi *modInst) collect() {
+	if len(mi.def.brokenOverride) > 0 {
+		mi.collectBrokenOverride()
+		return
+	}
 	for _, decl := range mi.def.resources {
-		if !modelTypes[decl.typ] || isLiteralIngressRule(decl) {
+		kind, inModel := modelKinds[decl.typ]
+		if !inModel || isLiteralIngressRule(decl) {
 			continue // evaluated only when something refers to it
 		}
 		st := mi.resourceState(decl)
 		if st.gap != "" {
 			if !networkTypes[decl.typ] || !mi.markUncounted(decl, st) {
-				mi.re.addGap(decl.typ, mi.absAddr(decl.addr()), decl.rng, st.gap, mi.supps, decl.supps)
+				g := gapOf(expansionGap(st.keyed), mi.absAddr(decl.addr()), decl.rng, st.gap, kind)
+				g.Type = decl.typ
+				mi.re.addGap(g)
 			}
 			continue
 		}
@@ -990,13 +1058,50 @@ func (mi *modInst) collect() {
 	for _, call := range mi.def.moduleCalls {
 		st := mi.moduleState(call.name)
 		if st.gap != "" {
-			mi.re.addGap("module", mi.absAddr("module."+call.name), call.rng, st.gap, mi.supps, call.supps)
+			g := gapOf(st.gapKind, mi.absAddr("module."+call.name), call.rng, st.gap)
+			g.Type, g.Source, g.Version = "module", call.source, call.version
+			if st.gapKind == model.GapModuleNotDownloaded {
+				g.Hint = fmt.Sprintf("run `terraform init` in %s, so that sagefence reads the module from .terraform/modules", mi.re.root)
+			}
+			mi.re.addGap(g)
 			continue
 		}
 		for _, c := range st.insts {
 			c.mi.collect()
 		}
 	}
+}
+
+// collectBrokenOverride reports a module whose override file could not be
+// read or parsed as one input_unreadable gap: the override may set any value
+// of its resources and module calls, so none is evaluated without it. The
+// gap hides the kinds of the module's resources, and every kind when it
+// calls modules.
+func (mi *modInst) collectBrokenOverride() {
+	files := make([]string, len(mi.def.brokenOverride))
+	for i, f := range mi.def.brokenOverride {
+		files[i] = filepath.ToSlash(f)
+	}
+	var hides []model.Kind
+	for _, decl := range mi.def.resources {
+		if kind, ok := modelKinds[decl.typ]; ok && !isLiteralIngressRule(decl) && !slices.Contains(hides, kind) {
+			hides = append(hides, kind)
+		}
+	}
+	if len(hides) == 0 && len(mi.def.moduleCalls) == 0 {
+		return // nothing any control reads
+	}
+	if len(mi.def.moduleCalls) > 0 {
+		hides = nil
+	}
+	where := "the root module"
+	if mi.addr != "" {
+		where = mi.addr
+	}
+	g := gapOf(model.GapInputUnreadable, where, hcl.Range{Filename: mi.def.brokenOverride[0]},
+		fmt.Sprintf("override file %s could not be read or parsed and may change any block of %s: none of its resources was evaluated", strings.Join(files, ", "), where), hides...)
+	g.Type = "override"
+	mi.re.addGap(g)
 }
 
 // isLiteralIngressRule reports whether decl is an aws_security_group_rule

@@ -7,8 +7,10 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
+	"io/fs"
 	"math/big"
 	"net/netip"
 	"net/url"
@@ -26,6 +28,9 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
+
+	"github.com/sagefence/sagefence/internal/bounds"
+	"github.com/sagefence/sagefence/internal/safefs"
 )
 
 // fileMark on a string says it was read from this file (file(),
@@ -34,8 +39,8 @@ type fileMark struct{ path string }
 
 // terraformFunctions returns Terraform's function table. File functions
 // resolve relative paths against baseDir (the root module directory, where
-// terraform runs).
-func terraformFunctions(baseDir string) map[string]function.Function {
+// terraform runs) and read only inside jail (nil: anywhere).
+func terraformFunctions(baseDir string, jail *safefs.Jail) map[string]function.Function {
 	f := map[string]function.Function{
 		"abs": stdlib.AbsoluteFunc, "ceil": stdlib.CeilFunc, "floor": stdlib.FloorFunc, "log": stdlib.LogFunc,
 		"max": stdlib.MaxFunc, "min": stdlib.MinFunc, "parseint": stdlib.ParseIntFunc, "pow": stdlib.PowFunc,
@@ -91,7 +96,7 @@ func terraformFunctions(baseDir string) map[string]function.Function {
 		"matchkeys":  matchKeysFunc, "transpose": unknownFunc("transpose", 1), "type": unknownFunc("type", 1),
 		"templatestring": unknownFunc("templatestring", 2), "yamldecode": yamlDecodeFunc,
 	}
-	files := fileFuncs{base: baseDir, table: f}
+	files := fileFuncs{base: baseDir, table: f, jail: jail}
 	f["file"] = files.read(false)
 	f["filebase64"] = files.read(true)
 	f["fileexists"] = files.exists()
@@ -365,12 +370,18 @@ var matchKeysFunc = function.New(&function.Spec{
 })
 
 // fileFuncs are the functions reading files relative to the root directory.
+// A path outside the jail is not read: the function returns an unknown value
+// whose reason names the path and the scan root (outsideValue). A file that
+// is not regular, or larger than maxFileFuncBytes, is an error.
 type fileFuncs struct {
 	base  string
 	table map[string]function.Function
+	jail  *safefs.Jail
 }
 
-const maxFileSize = 16 << 20
+// maxFileFuncBytes caps one file read by a file function, and the result of
+// templatefile (a lifecycle script is at most 16 KiB in SageMaker).
+const maxFileFuncBytes = 4 << 20
 
 func (ff fileFuncs) path(p string) string {
 	p = filepath.FromSlash(p)
@@ -383,30 +394,45 @@ func (ff fileFuncs) path(p string) string {
 	return filepath.Clean(p)
 }
 
+// readFile reads a file function's argument. An *safefs.OutsideError is
+// returned as it is, for outsideValue.
 func (ff fileFuncs) readFile(p string) ([]byte, string, error) {
 	full := ff.path(p)
-	st, err := os.Stat(full)
-	if err != nil {
-		return nil, full, fmt.Errorf("no file exists at %q: %s", p, describeFSError(err))
+	if _, err := ff.jail.Check(full); errors.Is(err, safefs.ErrOutside) {
+		return nil, full, err
 	}
-	if st.IsDir() || st.Size() > maxFileSize {
-		return nil, full, fmt.Errorf("%q is a directory or too large to read", p)
-	}
-	b, err := os.ReadFile(full)
+	b, err := ff.jail.ReadFile(full, maxFileFuncBytes)
 	if err != nil {
-		return nil, full, fmt.Errorf("read %q: %s", p, describeFSError(err))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, full, fmt.Errorf("no file exists at %q: %s", p, describeFSError(err))
+		}
+		return nil, full, fmt.Errorf("%q not read: %s", p, describeFSError(err))
 	}
 	return b, full, nil
 }
 
+// outsideValue turns a read refused by the jail into an unknown value of
+// type ty naming the function, the path and why; other errors are returned.
+func outsideValue(fn string, ty cty.Type, arg string, err error) (cty.Value, error) {
+	var oe *safefs.OutsideError
+	if errors.As(err, &oe) {
+		return unknownBecause(ty, fmt.Sprintf("%s(%q) was not read: %s", fn, arg, oe.Error())), nil
+	}
+	return cty.UnknownVal(ty), err
+}
+
 func (ff fileFuncs) read(asBase64 bool) function.Function {
+	name := "file"
+	if asBase64 {
+		name = "filebase64"
+	}
 	return function.New(&function.Spec{
 		Params: []function.Parameter{stringParam("path")},
 		Type:   function.StaticReturnType(cty.String),
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			b, full, err := ff.readFile(args[0].AsString())
 			if err != nil {
-				return cty.UnknownVal(cty.String), err
+				return outsideValue(name, cty.String, args[0].AsString(), err)
 			}
 			if asBase64 {
 				return cty.StringVal(base64.StdEncoding.EncodeToString(b)).Mark(fileMark{full}), nil
@@ -424,7 +450,14 @@ func (ff fileFuncs) exists() function.Function {
 		Params: []function.Parameter{stringParam("path")},
 		Type:   function.StaticReturnType(cty.Bool),
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			st, err := os.Stat(ff.path(args[0].AsString()))
+			real, err := ff.jail.Check(ff.path(args[0].AsString()))
+			if errors.Is(err, safefs.ErrOutside) {
+				return outsideValue("fileexists", cty.Bool, args[0].AsString(), err)
+			}
+			if err != nil {
+				return cty.False, nil
+			}
+			st, err := os.Stat(real)
 			if err != nil {
 				return cty.False, nil
 			}
@@ -443,7 +476,7 @@ func (ff fileFuncs) hash(h func() hash.Hash, enc func([]byte) string) function.F
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			b, _, err := ff.readFile(args[0].AsString())
 			if err != nil {
-				return cty.UnknownVal(cty.String), err
+				return outsideValue("file hash", cty.String, args[0].AsString(), err)
 			}
 			x := h()
 			x.Write(b)
@@ -462,7 +495,10 @@ func (ff fileFuncs) template() function.Function {
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			b, full, err := ff.readFile(args[0].AsString())
 			if err != nil {
-				return cty.DynamicVal, err
+				return outsideValue("templatefile", cty.DynamicPseudoType, args[0].AsString(), err)
+			}
+			if err := bounds.CheckDepth(b, bounds.HCLTemplate); err != nil {
+				return cty.DynamicVal, fmt.Errorf("template %s: %w", args[0].AsString(), err)
 			}
 			expr, diags := hclsyntax.ParseTemplate(b, full, hcl.InitialPos)
 			if diags.HasErrors() {
@@ -491,6 +527,9 @@ func (ff fileFuncs) template() function.Function {
 			v, diags := expr.Value(&hcl.EvalContext{Variables: vars, Functions: funcs})
 			if diags.HasErrors() {
 				return cty.DynamicVal, fmt.Errorf("template %s: %s", args[0].AsString(), diags.Error())
+			}
+			if u, _ := v.Unmark(); u.IsKnown() && u.Type() == cty.String && !u.IsNull() && len(u.AsString()) > maxFileFuncBytes {
+				return cty.DynamicVal, fmt.Errorf("templatefile(%q) renders more than %s: not evaluated", args[0].AsString(), safefs.Human(maxFileFuncBytes))
 			}
 			return v.WithMarks(marks).Mark(fileMark{full}), nil
 		},
@@ -811,6 +850,9 @@ func (ff fileFuncs) fileset() function.Function {
 		Type:   function.StaticReturnType(cty.Set(cty.String)),
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			base := ff.path(args[0].AsString())
+			if _, err := ff.jail.Check(base); errors.Is(err, safefs.ErrOutside) {
+				return outsideValue("fileset", cty.Set(cty.String), args[0].AsString(), err)
+			}
 			re, err := globRegexp(args[1].AsString())
 			if err != nil {
 				return cty.UnknownVal(cty.Set(cty.String)), err

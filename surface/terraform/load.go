@@ -19,6 +19,8 @@ import (
 	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/sagefence/sagefence/internal/bounds"
+	"github.com/sagefence/sagefence/internal/safefs"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -42,9 +44,9 @@ type Input struct {
 // read from disk once.
 func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
 	dirs := uniqueClean(append(append([]string(nil), in.Args...), in.Dirs...))
-	cache := newSourceCache(sourceCacheBytes)
+	cache := newSourceCache(sourceCacheBytes, opts.Jail)
 	calls := scanModuleSources(ctx, dirs, cache)
-	roots := selectRoots(uniqueClean(in.Args), dirs, calls)
+	roots := selectRoots(uniqueClean(in.Args), dirs, calls, opts.Jail)
 
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -242,14 +244,14 @@ func mayDeclareModule(path string, src []byte) bool {
 // localCallees returns the directories dir's module calls name with a local
 // source, override files applied last as Terraform merges them.
 func localCallees(dir string, cache *sourceCache) []string {
-	files, err := configFiles(dir)
+	files, _, err := configFiles(dir)
 	if err != nil {
 		return nil
 	}
 	sources := map[string]string{}
 	var names []string
 	read := func(path string) {
-		src, err := os.ReadFile(path)
+		src, err := cache.readFresh(path)
 		if err != nil {
 			return
 		}
@@ -257,13 +259,7 @@ func localCallees(dir string, cache *sourceCache) []string {
 		if !mayDeclareModule(path, src) {
 			return
 		}
-		var f *hcl.File
-		var diags hcl.Diagnostics
-		if strings.HasSuffix(path, ".json") {
-			f, diags = hcljson.Parse(src, path)
-		} else {
-			f, diags = hclsyntax.ParseConfig(src, path, hcl.InitialPos)
-		}
+		f, diags := parseHCL(src, path)
 		if diags.HasErrors() || f == nil || f.Body == nil {
 			return // the full load reports it and leaves the file out
 		}
@@ -308,12 +304,13 @@ func localCallees(dir string, cache *sourceCache) []string {
 // selectRoots returns the arguments plus every directory that no root calls
 // (directly or nested) through a local module source. calls maps each
 // directory to the directories it calls locally.
-func selectRoots(args, dirs []string, calls map[string][]string) []string {
+func selectRoots(args, dirs []string, calls map[string][]string, jail *safefs.Jail) []string {
+	noCache := newSourceCache(0, jail)
 	callees := func(d string) []string {
 		if cs, ok := calls[d]; ok {
 			return cs
 		}
-		cs := localCallees(d, nil) // a directory reached only through a call
+		cs := localCallees(d, noCache) // a directory reached only through a call
 		calls[d] = cs
 		return cs
 	}
@@ -384,6 +381,9 @@ type parsedFile struct {
 	bytes []byte
 	body  hcl.Body
 	json  bool
+	// lineCache holds bytes split into lines (see lines); it is filled while
+	// the module is decoded, by one goroutine.
+	lineCache [][]byte
 }
 
 // parseConfigFile parses one .tf or .tf.json file.
@@ -392,15 +392,8 @@ func parseConfigFile(path string, cache *sourceCache) (*parsedFile, []model.Erro
 	if err != nil {
 		return nil, []model.Error{{File: path, Message: fmt.Sprintf("read: %s", describeFSError(err))}}
 	}
-	pf := &parsedFile{path: path, name: filepath.Base(path), bytes: src}
-	var f *hcl.File
-	var diags hcl.Diagnostics
-	if strings.HasSuffix(path, ".json") {
-		pf.json = true
-		f, diags = hcljson.Parse(src, path)
-	} else {
-		f, diags = hclsyntax.ParseConfig(src, path, hcl.InitialPos)
-	}
+	pf := &parsedFile{path: path, name: filepath.Base(path), bytes: src, json: strings.HasSuffix(path, ".json")}
+	f, diags := parseHCL(src, path)
 	errs := diagErrors(diags)
 	if f == nil || f.Body == nil {
 		return nil, errs
@@ -414,14 +407,37 @@ func parseConfigFile(path string, cache *sourceCache) (*parsedFile, []model.Erro
 	return pf, errs
 }
 
-func describeFSError(err error) string {
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return "no such file or directory"
-	case errors.Is(err, fs.ErrPermission):
-		return "permission denied"
+// parseHCL parses a configuration or variable file in native syntax, or in
+// JSON syntax when its name ends in .json, after checking its nesting depth
+// (bounds.CheckDepth): input nested too deep is an error diagnostic naming
+// the line, never a stack overflow.
+func parseHCL(src []byte, path string) (*hcl.File, hcl.Diagnostics) {
+	syn := bounds.HCL
+	if strings.HasSuffix(path, ".json") {
+		syn = bounds.JSON
 	}
-	return err.Error()
+	if err := bounds.CheckDepth(src, syn); err != nil {
+		var de *bounds.DepthError
+		line := 1
+		if errors.As(err, &de) {
+			line = de.Line
+		}
+		pos := hcl.Pos{Line: line, Column: 1}
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Input too deeply nested", Detail: err.Error(),
+			Subject: &hcl.Range{Filename: path, Start: pos, End: pos}}}
+	}
+	if syn == bounds.JSON {
+		return hcljson.Parse(src, path)
+	}
+	return hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+}
+
+func describeFSError(err error) string {
+	var oe *safefs.OutsideError
+	if errors.As(err, &oe) {
+		return oe.Error()
+	}
+	return safefs.Describe(err)
 }
 
 // diagErrors turns error diagnostics into model errors with file and line.
@@ -445,46 +461,59 @@ func diagErrors(diags hcl.Diagnostics) []model.Error {
 }
 
 // configFiles lists the .tf and .tf.json files of a directory in lexical
-// order, leaving out editor backups and override files' special merging
-// (override files are read as ordinary files).
-func configFiles(dir string) ([]string, error) {
+// order, leaving out editor backups (override files are listed like the
+// others). An entry with such a name that cannot be read as a regular file
+// (a dangling or looping symlink, a FIFO, a device) is returned in bad,
+// never skipped silently: Terraform would fail on it.
+func configFiles(dir string) (files []string, bad []model.Error, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var out []string
 	for _, e := range entries {
 		n := e.Name()
 		if e.IsDir() || strings.HasPrefix(n, ".") || strings.HasPrefix(n, "#") || strings.HasSuffix(n, "~") {
 			continue
 		}
 		if strings.HasSuffix(n, ".tf") || strings.HasSuffix(n, ".tf.json") {
-			if e.Type()&fs.ModeSymlink != 0 {
-				if st, err := os.Stat(filepath.Join(dir, n)); err != nil || st.IsDir() {
-					continue
-				}
+			p := filepath.Join(dir, n)
+			ok, err := safefs.CheckEntry(p, e)
+			if err != nil {
+				bad = append(bad, model.Error{File: p, Message: err.Error()})
+				continue
 			}
-			out = append(out, filepath.Join(dir, n))
+			if ok {
+				files = append(files, p)
+			}
 		}
 	}
-	sort.Strings(out)
-	return out, nil
+	sort.Strings(files)
+	return files, bad, nil
 }
 
 // loadModuleDir parses and decodes every configuration file of dir.
 func loadModuleDir(dir string, cache *sourceCache) *moduleDef {
 	def := newModuleDef(dir)
-	files, err := configFiles(dir)
+	files, bad, err := configFiles(dir)
 	if err != nil {
 		def.parseErrs = append(def.parseErrs, model.Error{File: dir, Message: fmt.Sprintf("read module directory: %s", describeFSError(err))})
 		def.missing = true
 		return def
+	}
+	def.parseErrs = append(def.parseErrs, bad...)
+	for _, e := range bad {
+		if isOverrideFile(filepath.Base(e.File)) {
+			def.brokenOverride = append(def.brokenOverride, e.File)
+		}
 	}
 	var overrides []*parsedFile
 	for _, path := range files {
 		pf, errs := parseConfigFile(path, cache)
 		def.parseErrs = append(def.parseErrs, errs...)
 		if pf == nil {
+			if isOverrideFile(filepath.Base(path)) {
+				def.brokenOverride = append(def.brokenOverride, path)
+			}
 			continue
 		}
 		if isOverrideFile(pf.name) {
@@ -498,6 +527,9 @@ func loadModuleDir(dir string, cache *sourceCache) *moduleDef {
 		def.decodeOverride(pf)
 	}
 	def.finish()
+	for _, pf := range def.files {
+		pf.lineCache = nil // only needed while decoding suppressions
+	}
 	return def
 }
 
@@ -512,7 +544,7 @@ func isOverrideFile(name string) bool {
 // directory (relative to the root, as terraform init records it).
 func modulesManifest(root string) (map[string]string, *model.Error) {
 	path := filepath.Join(root, ".terraform", "modules", "modules.json")
-	raw, err := os.ReadFile(path)
+	raw, err := safefs.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil
@@ -555,10 +587,13 @@ type sourceCache struct {
 	mu     sync.Mutex
 	budget int
 	files  map[string][]byte
+	// jail confines every read (nil: no confinement); reads are of regular
+	// files of at most safefs.MaxFileBytes.
+	jail *safefs.Jail
 }
 
-func newSourceCache(budget int) *sourceCache {
-	return &sourceCache{budget: budget, files: map[string][]byte{}}
+func newSourceCache(budget int, jail *safefs.Jail) *sourceCache {
+	return &sourceCache{budget: budget, files: map[string][]byte{}, jail: jail}
 }
 
 func (c *sourceCache) put(path string, src []byte) {
@@ -584,5 +619,13 @@ func (c *sourceCache) read(path string) ([]byte, error) {
 			return src, nil
 		}
 	}
-	return os.ReadFile(path)
+	return c.readFresh(path)
+}
+
+// readFresh reads path from disk through the jail.
+func (c *sourceCache) readFresh(path string) ([]byte, error) {
+	if c == nil {
+		return safefs.ReadFile(path)
+	}
+	return c.jail.ReadFile(path, 0)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/big"
+	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
@@ -11,7 +12,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
-	"github.com/sagefence/sagefence/control"
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/model"
 )
 
@@ -26,7 +27,7 @@ func toRange(r hcl.Range) model.Range {
 func (mi *modInst) meta(decl *resourceDecl, inst *resInst) model.Meta {
 	supps := append(append([]model.Suppression(nil), mi.supps...), decl.supps...)
 	return model.Meta{Surface: model.SurfaceTerraform, Type: decl.typ, Address: inst.addr, Key: inst.addr,
-		Range: toRange(decl.rng), Suppressions: supps, Managed: true, ModuleCalls: mi.calls}
+		Range: toRange(decl.rng), Suppressions: supps, Managed: true, Root: mi.re.rootRel(), ModuleCalls: mi.calls}
 }
 
 // valueStr converts one value to a model.Str (without range and origin).
@@ -246,16 +247,27 @@ func objList(obj map[string]cty.Value, name string) []model.Str {
 	return l.Items
 }
 
-// modelTypes are the resource types the model holds; other resources are
-// evaluated only when referenced.
-var modelTypes = map[string]bool{
-	"aws_sagemaker_notebook_instance": true, "aws_sagemaker_domain": true,
-	"aws_sagemaker_notebook_instance_lifecycle_configuration": true,
-	"aws_subnet": true, "aws_route_table": true, "aws_default_route_table": true, "aws_route": true,
-	"aws_route_table_association": true, "aws_main_route_table_association": true, "aws_nat_gateway": true,
-	"aws_vpc_endpoint": true, "aws_vpc_endpoint_route_table_association": true,
-	"aws_vpc_endpoint_subnet_association": true, "aws_security_group": true, "aws_default_security_group": true,
-	"aws_security_group_rule": true, "aws_vpc_security_group_egress_rule": true,
+// modelKinds are the resource types the model holds, with the kind of model
+// resource each fills (a route or association fills its route table);
+// other resources are evaluated only when referenced.
+var modelKinds = map[string]model.Kind{
+	"aws_sagemaker_notebook_instance":                         model.KindNotebookInstance,
+	"aws_sagemaker_domain":                                    model.KindDomain,
+	"aws_sagemaker_notebook_instance_lifecycle_configuration": model.KindLifecycleConfig,
+	"aws_subnet":                               model.KindSubnet,
+	"aws_route_table":                          model.KindRouteTable,
+	"aws_default_route_table":                  model.KindRouteTable,
+	"aws_route":                                model.KindRouteTable,
+	"aws_route_table_association":              model.KindRouteTable,
+	"aws_main_route_table_association":         model.KindRouteTable,
+	"aws_nat_gateway":                          model.KindNATGateway,
+	"aws_vpc_endpoint":                         model.KindVPCEndpoint,
+	"aws_vpc_endpoint_route_table_association": model.KindVPCEndpoint,
+	"aws_vpc_endpoint_subnet_association":      model.KindVPCEndpoint,
+	"aws_security_group":                       model.KindSecurityGroup,
+	"aws_default_security_group":               model.KindSecurityGroup,
+	"aws_security_group_rule":                  model.KindSecurityGroup,
+	"aws_vpc_security_group_egress_rule":       model.KindSecurityGroup,
 }
 
 // mapResource adds one resource instance to the Set.
@@ -265,7 +277,7 @@ func (mi *modInst) mapResource(decl *resourceDecl, inst *resInst) {
 	switch decl.typ {
 	case "aws_sagemaker_notebook_instance":
 		nb := &model.NotebookInstance{Meta: m,
-			DirectInternetAccess: mi.str(bv, "direct_internet_access", "Enabled"),
+			DirectInternetAccess: mi.str(bv, "direct_internet_access", awsfacts.DefaultDirectInternetAccess),
 			SubnetID:             mi.str(bv, "subnet_id", ""),
 			SecurityGroups:       mi.list(bv, "security_groups"),
 			LifecycleConfigName:  mi.str(bv, "lifecycle_config_name", ""),
@@ -274,7 +286,7 @@ func (mi *modInst) mapResource(decl *resourceDecl, inst *resInst) {
 		set.Notebooks = append(set.Notebooks, nb)
 	case "aws_sagemaker_domain":
 		d := &model.Domain{Meta: m,
-			AppNetworkAccessType: mi.str(bv, "app_network_access_type", "PublicInternetOnly"),
+			AppNetworkAccessType: mi.str(bv, "app_network_access_type", awsfacts.DefaultAppNetworkAccessType),
 			VpcID:                mi.str(bv, "vpc_id", ""),
 			SubnetIDs:            mi.list(bv, "subnet_ids"),
 		}
@@ -326,8 +338,8 @@ func (mi *modInst) mapResource(decl *resourceDecl, inst *resInst) {
 	case "aws_vpc_endpoint":
 		set.VPCEndpoints = append(set.VPCEndpoints, &model.VPCEndpoint{Meta: m,
 			VpcID: mi.str(bv, "vpc_id", ""), ServiceName: mi.str(bv, "service_name", ""),
-			Type:              mi.str(bv, "vpc_endpoint_type", "Gateway"),
-			PrivateDNSEnabled: mi.boolAttr(bv, "private_dns_enabled", false),
+			Type:              mi.str(bv, "vpc_endpoint_type", awsfacts.DefaultEndpointType),
+			PrivateDNSEnabled: mi.boolAttr(bv, "private_dns_enabled", awsfacts.DefaultPrivateDNSEnabled),
 			RouteTableIDs:     mi.list(bv, "route_table_ids"), SubnetIDs: mi.list(bv, "subnet_ids"),
 			SecurityGroupIDs: mi.list(bv, "security_group_ids"),
 		})
@@ -414,33 +426,33 @@ func routeFrom(obj map[string]cty.Value, rng model.Range) model.Route {
 			r.Destination = objStr(obj, k)
 		}
 	}
-	targets := []struct{ attr, kind string }{
-		{"nat_gateway_id", "nat"}, {"vpc_endpoint_id", "vpce"}, {"gateway_id", "igw"}, {"egress_only_gateway_id", "other"},
-		{"transit_gateway_id", "other"}, {"vpc_peering_connection_id", "other"}, {"network_interface_id", "other"},
-		{"carrier_gateway_id", "other"}, {"local_gateway_id", "other"}, {"core_network_arn", "other"}, {"instance_id", "other"},
-	}
-	for _, t := range targets {
-		s := objStr(obj, t.attr)
+	for _, t := range awsfacts.RouteTargetAttributes {
+		s := objStr(obj, t.Terraform)
 		if s.Resolution == model.Default || (s.Known() && s.V == "" && s.Ref == "") {
 			continue
 		}
-		r.Target, r.TargetKind = s, t.kind
-		if t.attr == "gateway_id" {
-			switch {
-			case strings.HasPrefix(s.Ref, "aws_vpc_endpoint.") || strings.Contains(s.Ref, ".aws_vpc_endpoint."), strings.HasPrefix(s.V, "vpce-"):
-				r.TargetKind = "vpce"
-			case s.V == "local":
-				r.TargetKind = "other"
-			case !s.Known():
-				r.TargetKind = ""
-			}
-		}
-		if !s.Known() && t.attr != "gateway_id" {
-			r.TargetKind = t.kind
-		}
+		r.Target = s
+		r.TargetKind = awsfacts.ClassifyRouteTarget(t, resourceTypeOfAddress(s.Ref), s.V, s.Known())
 		break
 	}
 	return r
+}
+
+// resourceTypeOfAddress returns the resource type of a Terraform address
+// (module.net.aws_internet_gateway.gw["a"] -> aws_internet_gateway; data
+// sources included), or "" when ref is no resource address.
+func resourceTypeOfAddress(ref string) string {
+	parts := strings.Split(ref, ".")
+	for len(parts) >= 2 && parts[0] == "module" {
+		parts = parts[2:]
+	}
+	if len(parts) > 0 && parts[0] == "data" {
+		parts = parts[1:]
+	}
+	if len(parts) < 2 {
+		return ""
+	}
+	return parts[0]
 }
 
 // scriptValue decodes a lifecycle hook. The provider sends the value as-is
@@ -475,36 +487,22 @@ func scriptValue(hook string, a *attrVal) (model.Script, bool) {
 	return s, true
 }
 
-// addGap records a scope the scan could not see.
-func (re *rootEval) addGap(typ, addr string, rng hcl.Range, reason string, supps ...[]model.Suppression) {
-	var controls []string
-	if typ != "module" {
-		controls = controlsReading(typ)
-		if len(controls) == 0 && networkTypes[typ] {
-			controls = networkControls
-		}
-		if len(controls) == 0 {
-			return // no control reads this resource type
-		}
-	}
-	g := &model.Gap{Meta: model.Meta{Surface: model.SurfaceTerraform, Type: typ, Address: addr, Key: addr, Range: toRange(rng), Managed: true},
-		Controls: controls, Reason: reason}
-	for _, s := range supps {
-		g.Suppressions = append(g.Suppressions, s...)
-	}
+// gapOf is a gap of the given kind at addr, written at rng, that may hide
+// resources of the given kinds (every kind when none is given).
+func gapOf(kind model.GapKind, addr string, rng hcl.Range, reason string, hides ...model.Kind) *model.Gap {
+	return &model.Gap{Meta: model.Meta{Surface: model.SurfaceTerraform, Address: addr, Key: addr, Range: toRange(rng), Managed: true},
+		Kind: kind, Hides: hides, Reason: reason}
+}
+
+// addGap records a scope the scan could not see, in this root. The engine
+// decides whether a control reads what it hides.
+func (re *rootEval) addGap(g *model.Gap) {
+	g.Root = re.rootRel()
 	re.set.Gaps = append(re.set.Gaps, g)
 }
 
-// controlsReading lists the controls documented as reading a resource type.
-func controlsReading(typ string) []string {
-	var out []string
-	for _, c := range control.All() {
-		for _, t := range c.ResourceTypes {
-			if t == typ {
-				out = append(out, c.ID)
-				break
-			}
-		}
-	}
-	return out
+// rootRel is the root module's directory as reached from the scanned
+// argument, with forward slashes: resource.root and gaps' root.
+func (re *rootEval) rootRel() string {
+	return filepath.ToSlash(re.root)
 }

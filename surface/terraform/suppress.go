@@ -22,12 +22,14 @@ var (
 
 // suppressionsFor reads the suppression comments of a block: the contiguous
 // comment lines directly above it and every line inside it. Malformed dates
-// are recorded as errors of the module.
+// are recorded as errors of the module. The file is split into lines once
+// (parsedFile.lines), so the work over all blocks of a file is linear in its
+// size.
 func (d *moduleDef) suppressionsFor(pf *parsedFile, rng hcl.Range) []model.Suppression {
 	if pf.json || rng.Start.Line == 0 {
 		return nil
 	}
-	lines := bytes.Split(pf.bytes, []byte("\n"))
+	lines := pf.lines()
 	start, end := rng.Start.Line-1, rng.End.Line-1
 	if end >= len(lines) {
 		end = len(lines) - 1
@@ -46,6 +48,14 @@ func (d *moduleDef) suppressionsFor(pf *parsedFile, rng hcl.Range) []model.Suppr
 		d.parseErrs = append(d.parseErrs, errs...)
 	}
 	return out
+}
+
+// lines returns the file's lines, split once and kept.
+func (pf *parsedFile) lines() [][]byte {
+	if pf.lineCache == nil {
+		pf.lineCache = bytes.Split(pf.bytes, []byte("\n"))
+	}
+	return pf.lineCache
 }
 
 func isCommentLine(l []byte) bool {

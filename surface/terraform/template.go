@@ -63,13 +63,18 @@ func (mi *modInst) renderTemplate(parts []hclsyntax.Expression, ctx *hcl.EvalCon
 	var b strings.Builder
 	for _, p := range parts {
 		s, ok := mi.renderPart(p, ctx, "${", "}")
-		if !ok {
+		if !ok || b.Len()+len(s) > maxTemplateText {
 			return "", false
 		}
 		b.WriteString(s)
 	}
 	return b.String(), true
 }
+
+// maxTemplateText bounds a template text: texts that reuse the texts of
+// the values they reference would otherwise double at every step of a
+// chain of locals.
+const maxTemplateText = 64 << 10
 
 // renderPart renders one interpolated expression; open and close wrap the
 // source text of an unknown part.
@@ -158,6 +163,9 @@ func (mi *modInst) renderFormat(call *hclsyntax.FunctionCallExpr, ctx *hcl.EvalC
 				return "", false
 			}
 			b.WriteString(s)
+		}
+		if b.Len() > maxTemplateText {
+			return "", false
 		}
 		i = j
 	}

@@ -153,7 +153,7 @@ func TestMayDeclareModule(t *testing.T) {
 func TestSourceCache(t *testing.T) {
 	dir := writeTree(t, map[string]string{"a.tf": "disk a", "b.tf": "disk b"})
 	a, b := dir+"/a.tf", dir+"/b.tf"
-	c := newSourceCache(4)
+	c := newSourceCache(4, nil)
 	c.put(a, []byte("four"))
 	c.put(b, []byte("five!")) // over the budget: read from disk
 	for _, tc := range []struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
@@ -49,7 +50,7 @@ func evalLocal(t *testing.T, expr string) (cty.Value, []model.Error) {
 	dir := writeTree(t, map[string]string{"main.tf": "locals {\n  out = " + expr + "\n}\n"})
 	l := newLoader()
 	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
-		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir)}
+		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil)}
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	def := l.module(dir)
 	if len(def.parseErrs) > 0 {
@@ -142,7 +143,7 @@ locals {
 	})
 	l := newLoader()
 	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
-		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir)}
+		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil)}
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	mi := re.newInstance(l.module(dir), "", "", map[string]varValue{}, nil, 0)
 	want := map[string]cty.Value{
@@ -447,7 +448,7 @@ func TestRootSelection(t *testing.T) {
 	for _, d := range []string{"live", "modules/a", "modules/b", "standalone", "cycle/x", "cycle/y", "modules/unused"} {
 		dirs = append(dirs, filepath.Join(dir, d))
 	}
-	roots := selectRoots(nil, dirs, scanModuleSources(context.Background(), dirs, nil))
+	roots := selectRoots(nil, dirs, scanModuleSources(context.Background(), dirs, nil), nil)
 	var rel []string
 	for _, r := range roots {
 		x, _ := filepath.Rel(dir, r)
@@ -581,17 +582,22 @@ module "remote" {
 	want := map[string]string{
 		"aws_sagemaker_notebook_instance.counted": "var.n has no value",
 		"aws_sagemaker_notebook_instance.each":    "aws_vpc.v.id is known only after apply",
-		"module.remote":                           "terraform init",
+		"module.remote":                           "is not on disk",
 	}
 	for _, g := range set.Gaps {
 		if !strings.Contains(g.Reason, want[g.Address]) {
 			t.Errorf("%s: reason %q does not contain %q", g.Address, g.Reason, want[g.Address])
 		}
-		if g.Address == "module.remote" && len(g.Controls) != 0 {
-			t.Errorf("module gap must concern every control: %v", g.Controls)
+		wantKind := map[string]model.GapKind{"aws_sagemaker_notebook_instance.counted": model.GapUnknownCount,
+			"aws_sagemaker_notebook_instance.each": model.GapUnknownForEach, "module.remote": model.GapModuleNotDownloaded}[g.Address]
+		if g.Kind != wantKind {
+			t.Errorf("%s: kind %q, want %q", g.Address, g.Kind, wantKind)
 		}
-		if g.Address != "module.remote" && len(g.Controls) == 0 {
-			t.Errorf("%s: a notebook gap must name the notebook controls", g.Address)
+		if g.Address == "module.remote" && (len(g.Hides) != 0 || g.Source != "git::https://example.com/x.git" || !strings.Contains(g.Hint, "terraform init")) {
+			t.Errorf("a module gap hides every kind and names its source and a hint: %+v", g)
+		}
+		if g.Address != "module.remote" && (len(g.Hides) != 1 || g.Hides[0] != model.KindNotebookInstance) {
+			t.Errorf("%s: a notebook gap hides notebooks only: %v", g.Address, g.Hides)
 		}
 	}
 }
@@ -628,7 +634,7 @@ func TestJSONExpressionsAreTemplates(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	v, _ := expr.Value(&hcl.EvalContext{Functions: terraformFunctions(".")})
+	v, _ := expr.Value(&hcl.EvalContext{Functions: terraformFunctions(".", nil)})
 	if v.AsString() != "X" {
 		t.Fatalf("got %#v", v)
 	}
@@ -879,6 +885,64 @@ resource "aws_sagemaker_notebook_instance" "nb" {
 		}
 		if len(nb.SecurityGroups.Items) != 1 || nb.SecurityGroups.Items[0].Ref != "aws_security_group.a" {
 			t.Errorf("%s security groups: %+v", nb.Address, nb.SecurityGroups)
+		}
+	}
+}
+
+// TestRouteTargetKinds: gateway_id names internet gateways, virtual private
+// gateways and gateway endpoints alike; the value decides (issue 14: a
+// literal vgw-… used to be an internet gateway here only).
+func TestRouteTargetKinds(t *testing.T) {
+	dir := writeTree(t, map[string]string{"main.tf": `
+resource "aws_vpn_gateway" "vpn" {}
+resource "aws_internet_gateway" "gw" {}
+resource "aws_route_table" "rt" {
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = "vgw-0abc"
+  }
+  route {
+    cidr_block = "10.1.0.0/16"
+    gateway_id = aws_vpn_gateway.vpn.id
+  }
+  route {
+    cidr_block = "10.2.0.0/16"
+    gateway_id = aws_internet_gateway.gw.id
+  }
+  route {
+    cidr_block = "10.3.0.0/16"
+    gateway_id = "igw-0abc"
+  }
+  route {
+    cidr_block = "10.4.0.0/16"
+    gateway_id = "local"
+  }
+  route {
+    ipv6_cidr_block        = "::/0"
+    egress_only_gateway_id = "eigw-0abc"
+  }
+  route {
+    cidr_block         = "10.5.0.0/16"
+    transit_gateway_id = "tgw-0abc"
+  }
+}
+`})
+	set, errs := loadRoot(t, dir, surface.Options{})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	want := map[string]awsfacts.RouteTarget{
+		"0.0.0.0/0": awsfacts.TargetVirtualPrivateGateway, "10.1.0.0/16": awsfacts.TargetVirtualPrivateGateway,
+		"10.2.0.0/16": awsfacts.TargetInternetGateway, "10.3.0.0/16": awsfacts.TargetInternetGateway,
+		"10.4.0.0/16": awsfacts.TargetLocal, "::/0": awsfacts.TargetEgressOnlyInternetGateway,
+		"10.5.0.0/16": awsfacts.TargetTransitGateway,
+	}
+	if len(set.RouteTables) != 1 || len(set.RouteTables[0].Routes) != len(want) {
+		t.Fatalf("route tables %+v", set.RouteTables)
+	}
+	for _, r := range set.RouteTables[0].Routes {
+		if w, ok := want[r.Destination.V]; !ok || r.TargetKind != w {
+			t.Errorf("route to %s (target %s): kind %q, want %q", r.Destination.V, r.Target.Display(), r.TargetKind, w)
 		}
 	}
 }

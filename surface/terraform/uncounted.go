@@ -5,7 +5,6 @@ import (
 
 	"github.com/zclconf/go-cty/cty"
 
-	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/model"
 )
 
@@ -18,10 +17,6 @@ var networkTypes = map[string]bool{
 	"aws_vpc_endpoint_subnet_association": true, "aws_security_group": true, "aws_default_security_group": true,
 	"aws_security_group_rule": true, "aws_vpc_security_group_egress_rule": true,
 }
-
-// networkControls are the controls whose verdict depends on the network
-// resources around a notebook.
-var networkControls = []string{control.PrivateServiceAccessID, control.SecurityGroupHTTPSEgressID, control.LifecyclePublicFetchID}
 
 // markUncounted records a network resource whose count or for_each is
 // unknown: how many instances exist (maybe none) is decided at apply, so
@@ -40,7 +35,7 @@ var networkControls = []string{control.PrivateServiceAccessID, control.SecurityG
 // It reports whether the model now holds the uncertainty; subnets, route
 // tables, NAT gateways and security groups themselves are not represented
 // (references to their instances stay unresolved) and get a Gap limited to
-// the network-dependent controls instead.
+// the resource's kind instead, which only the network-dependent controls read.
 func (mi *modInst) markUncounted(decl *resourceDecl, st *resState) bool {
 	switch decl.typ {
 	case "aws_subnet", "aws_route_table", "aws_default_route_table", "aws_nat_gateway",

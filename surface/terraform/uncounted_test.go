@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -112,7 +111,7 @@ resource "aws_vpc_endpoint" "api" {
 				t.Errorf("endpoint %s service %+v, gaps %d", ep.Address, ep.ServiceName, len(set.Gaps))
 			}
 		}},
-		{"security group gets a gap for the network controls", `
+		{"security group gets an unknown_count gap hiding a security group", `
 resource "aws_security_group" "more" {
   count  = var.n
   vpc_id = "vpc-1"
@@ -121,9 +120,9 @@ resource "aws_security_group" "more" {
 				t.Fatalf("%d gaps", len(set.Gaps))
 			}
 			g := set.Gaps[0]
-			want := []string{control.PrivateServiceAccessID, control.SecurityGroupHTTPSEgressID, control.LifecyclePublicFetchID}
-			if g.Address != "aws_security_group.more" || strings.Join(g.Controls, ",") != strings.Join(want, ",") {
-				t.Errorf("gap %s controls %v", g.Address, g.Controls)
+			if g.Address != "aws_security_group.more" || g.Kind != model.GapUnknownCount ||
+				len(g.Hides) != 1 || g.Hides[0] != model.KindSecurityGroup || g.Root == "" {
+				t.Errorf("gap %s kind %s hides %v root %q", g.Address, g.Kind, g.Hides, g.Root)
 			}
 		}},
 	}

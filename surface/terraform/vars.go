@@ -9,10 +9,10 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
-	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
+	"github.com/sagefence/sagefence/internal/safefs"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -32,6 +32,10 @@ type assigned struct {
 	// origin names the source in error messages and reasons ("--var x",
 	// "prod.tfvars:2").
 	origin string
+	// failed, when set, says that an input which may set the variable could
+	// not be read or parsed: the variable is unknown (never the value this
+	// input would have overridden) unless a later input sets it.
+	failed string
 }
 
 // rootVariables resolves the root module's variables in Terraform's
@@ -54,11 +58,13 @@ func rootVariables(def *moduleDef, root string, opts surface.Options) (map[strin
 		if b := filepath.Base(f); b == "terraform.tfvars" || b == "terraform.tfvars.json" {
 			kind = model.StepTFVars
 		}
-		errs = append(errs, readVarFile(f, kind, def, assign)...)
+		errs = append(errs, readVarFile(f, kind, def, assign, opts.Jail)...)
 	}
 	for _, in := range opts.VarInputs {
 		if in.Kind == surface.VarFile {
-			errs = append(errs, readVarFile(in.Value, model.StepVarFile, def, assign)...)
+			// Named by the user: not confined to the scan root, still read
+			// only as a regular file of bounded size.
+			errs = append(errs, readVarFile(in.Value, model.StepVarFile, def, assign, nil)...)
 			continue
 		}
 		name, raw, ok := strings.Cut(in.Value, "=")
@@ -83,6 +89,10 @@ func rootVariables(def *moduleDef, root string, opts surface.Options) (map[strin
 			continue
 		}
 		step := a.step
+		if a.failed != "" {
+			out[name] = varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s is unknown: %s", name, a.failed)), step: &step}
+			continue
+		}
 		v := a.v
 		if a.raw != nil {
 			var err *model.Error
@@ -156,13 +166,17 @@ func parseRawVar(decl *varDecl, raw, origin string) (cty.Value, *model.Error) {
 	return v, nil
 }
 
-// autoVarFiles lists the variable files Terraform loads automatically, in order.
+// autoVarFiles lists the variable files Terraform loads automatically, in
+// order. A name that exists but cannot be read (a dangling symlink, a FIFO)
+// is listed too, so that reading it fails loudly.
 func autoVarFiles(root string) []string {
 	var out []string
 	for _, n := range []string{"terraform.tfvars", "terraform.tfvars.json"} {
 		p := filepath.Join(root, n)
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			out = append(out, p)
+		if _, err := os.Lstat(p); err == nil {
+			if st, err := os.Stat(p); err != nil || !st.IsDir() {
+				out = append(out, p)
+			}
 		}
 	}
 	entries, err := os.ReadDir(root)
@@ -180,38 +194,49 @@ func autoVarFiles(root string) []string {
 	return append(out, auto...)
 }
 
-// readVarFile reads a .tfvars or .tfvars.json file into assign; names the
-// module does not declare are ignored. kind is the provenance step kind of
-// its assignments.
-func readVarFile(path string, kind model.StepKind, def *moduleDef, assign map[string]assigned) []model.Error {
-	src, err := os.ReadFile(path)
+// readVarFile reads a .tfvars or .tfvars.json file into assign, through
+// jail (nil: anywhere); names the module does not declare are ignored. kind
+// is the provenance step kind of its assignments. A file that cannot be
+// read or parsed marks every declared variable failed, and a value that
+// cannot be evaluated marks its variable failed: what the file would have
+// set is unknown, never the value it would have overridden.
+func readVarFile(path string, kind model.StepKind, def *moduleDef, assign map[string]assigned, jail *safefs.Jail) []model.Error {
+	failAll := func(why string) {
+		for _, name := range def.varOrder {
+			assign[name] = assigned{failed: fmt.Sprintf("%s, which may set it, %s", filepath.ToSlash(path), why), origin: filepath.ToSlash(path),
+				step: model.Step{Kind: kind, Name: "var." + name, Range: model.Range{File: path}}}
+		}
+	}
+	src, err := jail.ReadFile(path, 0)
 	if err != nil {
+		failAll("could not be read (" + describeFSError(err) + ")")
 		return []model.Error{{File: path, Message: "read variable file: " + describeFSError(err)}}
 	}
-	var f *hcl.File
-	var diags hcl.Diagnostics
-	if strings.HasSuffix(path, ".json") {
-		f, diags = hcljson.Parse(src, path)
-	} else {
-		f, diags = hclsyntax.ParseConfig(src, path, hcl.InitialPos)
-	}
+	f, diags := parseHCL(src, path)
 	if diags.HasErrors() || f == nil {
+		failAll("could not be parsed")
 		return diagErrors(diags)
 	}
 	attrs, diags := f.Body.JustAttributes()
 	errs := diagErrors(diags)
+	if diags.HasErrors() {
+		failAll("could not be parsed")
+		return errs
+	}
 	for name, a := range attrs {
 		if _, declared := def.variables[name]; !declared {
 			continue
 		}
+		rng := a.Expr.Range()
+		origin := fmt.Sprintf("%s:%d", filepath.ToSlash(path), rng.Start.Line)
+		step := model.Step{Kind: kind, Name: "var." + name, Range: model.Range{File: path, StartLine: rng.Start.Line, EndLine: rng.End.Line}}
 		v, diags := a.Expr.Value(nil)
 		if diags.HasErrors() {
 			errs = append(errs, diagErrors(diags)...)
+			assign[name] = assigned{failed: fmt.Sprintf("its value at %s could not be evaluated", origin), origin: origin, step: step}
 			continue
 		}
-		rng := a.Expr.Range()
-		assign[name] = assigned{v: v, origin: fmt.Sprintf("%s:%d", filepath.ToSlash(path), rng.Start.Line),
-			step: model.Step{Kind: kind, Name: "var." + name, Range: model.Range{File: path, StartLine: rng.Start.Line, EndLine: rng.End.Line}}}
+		assign[name] = assigned{v: v, origin: origin, step: step}
 	}
 	return errs
 }

@@ -7,6 +7,7 @@ import (
 
 	tfjson "github.com/hashicorp/terraform-json"
 
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/model"
 )
 
@@ -180,7 +181,7 @@ func (b *builder) resource(in *instance) {
 			SecurityGroupIDs:  a.list("security_group_ids"),
 		}
 		if ep.Type.Resolution == model.Default && ep.Type.V == "" {
-			ep.Type.V = "Gateway"
+			ep.Type.V = awsfacts.DefaultEndpointType
 		}
 		b.endpoints[in.Address] = ep
 		b.set.VPCEndpoints = append(b.set.VPCEndpoints, ep)
@@ -272,20 +273,6 @@ func (b *builder) inlineRoutes(rt *model.RouteTable, a *attrs, in *instance) {
 	}
 }
 
-// routeTargets are the route attributes that name a target, with their kind.
-var routeTargets = []struct{ attr, kind string }{
-	{"nat_gateway_id", "nat"},
-	{"gateway_id", ""}, // igw, vpce or local: decided by the value
-	{"vpc_endpoint_id", "vpce"},
-	{"egress_only_gateway_id", "other"},
-	{"transit_gateway_id", "other"},
-	{"vpc_peering_connection_id", "other"},
-	{"network_interface_id", "other"},
-	{"carrier_gateway_id", "other"},
-	{"local_gateway_id", "other"},
-	{"core_network_arn", "other"},
-}
-
 // routeOf reads one route (inline block or aws_route) given its destination attributes.
 func routeOf(a *attrs, destAttrs ...string) model.Route {
 	r := model.Route{Range: a.rangeOf()}
@@ -295,32 +282,16 @@ func routeOf(a *attrs, destAttrs ...string) model.Route {
 			break
 		}
 	}
-	for _, t := range routeTargets {
-		v := a.str(t.attr, true)
+	for _, t := range awsfacts.RouteTargetAttributes {
+		v := a.str(t.Terraform, true)
 		if v.Resolution != model.Unknown && v.V == "" && v.Ref == "" {
 			continue // not this kind of target
 		}
 		r.Target = v
-		r.TargetKind = t.kind
-		if t.attr == "gateway_id" {
-			r.TargetKind = gatewayKind(v, a.b.typeOf[v.Ref])
-		}
+		r.TargetKind = awsfacts.ClassifyRouteTarget(t, a.b.typeOf[v.Ref], v.V, v.Known())
 		break
 	}
 	return r
-}
-
-// gatewayKind classifies a gateway_id by its linked type or its ID prefix.
-func gatewayKind(v model.Str, linkedType string) string {
-	switch {
-	case linkedType == "aws_internet_gateway" || strings.HasPrefix(v.V, "igw-"):
-		return "igw"
-	case linkedType == typeVPCEndpoint || strings.HasPrefix(v.V, "vpce-"):
-		return "vpce"
-	case v.Resolution == model.Unknown:
-		return ""
-	}
-	return "other"
 }
 
 // inlineEgress reads aws_security_group.egress.

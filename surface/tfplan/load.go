@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/sagefence/sagefence/internal/safefs"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -21,7 +22,7 @@ import (
 // its variables, so none are used.
 func LoadFile(ctx context.Context, path string, opts surface.Options) surface.Result {
 	_ = opts
-	f, err := os.Open(path)
+	f, err := safefs.Open(path)
 	if err != nil {
 		return surface.Result{Errors: []model.Error{{File: path, Message: fmt.Sprintf("reading plan: %v", unwrapPath(err))}}}
 	}
@@ -62,7 +63,7 @@ func load(ctx context.Context, r io.Reader, name string) (surface.Result, *synta
 // walking it token by token (only on the error path: the fast decoder
 // reports offsets relative to the value it was reading). 0 when not found.
 func syntaxErrorLine(ctx context.Context, path string) int {
-	f, err := os.Open(path)
+	f, err := safefs.Open(path)
 	if err != nil {
 		return 0
 	}
@@ -105,7 +106,7 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 
 // lineAt returns the 1-based line of a byte offset in a file (0 when unreadable).
 func lineAt(path string, offset int64) int {
-	f, err := os.Open(path)
+	f, err := safefs.Open(path)
 	if err != nil {
 		return 0
 	}

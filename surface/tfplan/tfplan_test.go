@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
@@ -170,7 +171,7 @@ func TestNetworkModel(t *testing.T) {
 		case r.Destination.V == "0.0.0.0/0":
 			nat = r.TargetKind == "nat" && r.Target.Ref == "aws_nat_gateway.nat"
 		case r.Destination.V == "192.168.0.0/16":
-			local = r.TargetKind == "other" && r.Target.V == "local"
+			local = r.TargetKind == awsfacts.TargetLocal && r.Target.V == "local"
 		case r.Destination.V == "10.10.0.0/16":
 			separate = r.TargetKind == "nat" && r.Target.Ref == "aws_nat_gateway.nat"
 		}

@@ -1,0 +1,342 @@
+// Package safefs is how sagefence reads files whose names come from the
+// scanned content (discovered configuration files, file() and templatefile()
+// arguments, module sources, CDK template paths, variable and parameter
+// files). It enforces three rules, each ending in an error that names the
+// path and why it was not read:
+//
+//   - Only regular files are read. A FIFO, a socket, a device or a symlink to
+//     one (/dev/zero, /dev/stdin) is refused without blocking: files are
+//     opened non-blocking and checked with fstat on the opened descriptor, so
+//     a FIFO swapped in after a stat is still refused.
+//   - Every read has a size cap (MaxFileBytes unless the caller gives one);
+//     the cap is enforced on the bytes actually read, not only on the size
+//     stat reports.
+//   - A Jail confines reads to a set of directories (the scan roots and the
+//     user's --allow-read directories). Symlinks are resolved before the
+//     check, so a link inside the root that points outside is outside.
+//
+// A nil *Jail allows every path (library callers that did not ask for
+// confinement); the command line always builds one.
+package safefs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// MaxFileBytes is the default cap on one file read (configuration files,
+// templates, variable files, file() arguments).
+const MaxFileBytes = 16 << 20
+
+// ErrNotRegular is wrapped by errors about FIFOs, devices, sockets and directories.
+var ErrNotRegular = errors.New("not a regular file")
+
+// ErrTooLarge is wrapped by errors about files over the size cap.
+var ErrTooLarge = errors.New("file too large")
+
+// ErrOutside is wrapped by *OutsideError.
+var ErrOutside = errors.New("outside the scan root")
+
+// ReadFile reads a regular file of at most MaxFileBytes.
+func ReadFile(path string) ([]byte, error) { return ReadFileLimit(path, MaxFileBytes) }
+
+// ReadFileLimit reads a regular file of at most limit bytes. It never blocks
+// on a FIFO and never reads more than limit+1 bytes.
+func ReadFileLimit(path string, limit int64) ([]byte, error) {
+	f, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > limit {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("%w: %d bytes, more than the %s limit", ErrTooLarge, st.Size(), Human(limit))}
+	}
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("%w: more than the %s limit", ErrTooLarge, Human(limit))}
+	}
+	return b, nil
+}
+
+// Open opens a regular file for reading without blocking on a FIFO; any
+// other kind of file is refused with an error wrapping ErrNotRegular.
+func Open(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|openFlags, 0)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (%s)", ErrNotRegular, Kind(st.Mode()))}
+	}
+	if err := clearNonblock(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// Kind names a file mode's type for messages: "directory", "named pipe (FIFO)", ...
+func Kind(m fs.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return "regular file"
+	case m.IsDir():
+		return "directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	case m&fs.ModeSymlink != 0:
+		return "symbolic link"
+	}
+	return "irregular file"
+}
+
+// Human renders a byte count: "16 MiB".
+func Human(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// CheckEntry reports whether a directory entry met during discovery may be
+// read: a regular file, or a symlink that resolves to one. A dangling or
+// looping symlink, or a link to a FIFO or device, is an error (never a
+// silent skip); directories return (false, nil).
+func CheckEntry(path string, d fs.DirEntry) (bool, error) {
+	if d.IsDir() {
+		return false, nil
+	}
+	if d.Type().IsRegular() {
+		return true, nil
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		if d.Type()&fs.ModeSymlink != 0 {
+			if _, lerr := filepath.EvalSymlinks(path); lerr != nil && !errors.Is(lerr, fs.ErrNotExist) {
+				return false, fmt.Errorf("symbolic link cannot be resolved: %s", Describe(lerr))
+			}
+			target, _ := os.Readlink(path)
+			return false, fmt.Errorf("dangling symbolic link (points to %s, which does not exist)", target)
+		}
+		return false, errors.New(Describe(err))
+	}
+	if st.IsDir() {
+		return false, nil
+	}
+	if !st.Mode().IsRegular() {
+		return false, fmt.Errorf("%w: %s, not read", ErrNotRegular, Kind(st.Mode()))
+	}
+	return true, nil
+}
+
+// Describe renders a filesystem error without repeating the path.
+func Describe(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file or directory"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied"
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err.Error()
+	}
+	return err.Error()
+}
+
+// RepoRoot returns the repository root (the nearest directory at or above
+// dir holding .git) and true, or dir and false outside a repository. dir
+// must be absolute.
+func RepoRoot(dir string) (string, bool) {
+	for d := dir; ; {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return d, true
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return dir, false
+		}
+		d = parent
+	}
+}
+
+// ScanRoot is the directory a scan argument confines reads to: the
+// repository root above it when there is one, else the argument itself (its
+// directory when it is a file). The result is absolute with symlinks resolved.
+func ScanRoot(arg string) (string, error) {
+	abs, err := filepath.Abs(arg)
+	if err != nil {
+		return "", err
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	if st, err := os.Stat(abs); err == nil && !st.IsDir() {
+		abs = filepath.Dir(abs)
+	}
+	root, _ := RepoRoot(abs)
+	return root, nil
+}
+
+// Jail is a set of directories reads are confined to.
+type Jail struct {
+	dirs []string // absolute, symlinks resolved
+}
+
+// NewJail builds a jail from the scan arguments (each becomes its ScanRoot)
+// and extra directories allowed as they are (--allow-read).
+func NewJail(args, allow []string) (*Jail, error) {
+	j := &Jail{}
+	for _, a := range args {
+		r, err := ScanRoot(a)
+		if err != nil {
+			return nil, fmt.Errorf("scan root of %s: %w", a, err)
+		}
+		j.add(r)
+	}
+	for _, a := range allow {
+		abs, err := filepath.Abs(a)
+		if err != nil {
+			return nil, fmt.Errorf("--allow-read %s: %w", a, err)
+		}
+		real, err := filepath.EvalSymlinks(abs)
+		if err != nil {
+			return nil, fmt.Errorf("--allow-read %s: %s", a, Describe(err))
+		}
+		j.add(real)
+	}
+	return j, nil
+}
+
+func (j *Jail) add(dir string) {
+	for _, d := range j.dirs {
+		if d == dir {
+			return
+		}
+	}
+	j.dirs = append(j.dirs, dir)
+}
+
+// Dirs lists the directories reads are confined to.
+func (j *Jail) Dirs() []string {
+	if j == nil {
+		return nil
+	}
+	return append([]string(nil), j.dirs...)
+}
+
+// OutsideError is a path that resolves outside every directory of the jail.
+type OutsideError struct {
+	Path     string // as given
+	Resolved string // absolute, symlinks resolved
+	Roots    []string
+}
+
+func (e *OutsideError) Error() string {
+	how := ""
+	if e.Resolved != "" && filepath.Clean(e.Path) != e.Resolved {
+		how = " (resolves to " + e.Resolved + ")"
+	}
+	return fmt.Sprintf("%s%s is outside the scan root %s: not read (allow a directory with --allow-read)", e.Path, how, strings.Join(e.Roots, ", "))
+}
+
+func (e *OutsideError) Unwrap() error { return ErrOutside }
+
+// Check resolves path (made absolute, symlinks followed) and returns the
+// resolved path when it lies inside the jail, else an *OutsideError. A path
+// that does not exist is checked lexically and returned with the
+// filesystem error. A nil jail allows everything.
+func (j *Jail) Check(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	real, rerr := filepath.EvalSymlinks(abs)
+	if rerr != nil {
+		real = resolveExisting(abs)
+	}
+	if j != nil && !j.contains(real) {
+		return real, &OutsideError{Path: path, Resolved: real, Roots: j.dirs}
+	}
+	return real, rerr
+}
+
+// resolveExisting resolves the symlinks of the longest existing prefix of
+// abs and appends the rest, so that a missing file under a linked
+// directory is judged by where the directory really is.
+func resolveExisting(abs string) string {
+	dir, rest := abs, ""
+	for {
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(real, rest)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return abs
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+		dir = parent
+	}
+}
+
+// Contains reports whether path (resolved like Check) is inside the jail.
+func (j *Jail) Contains(path string) bool {
+	_, err := j.Check(path)
+	return !errors.Is(err, ErrOutside)
+}
+
+func (j *Jail) contains(real string) bool {
+	for _, d := range j.dirs {
+		rel, err := filepath.Rel(d, real)
+		if err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel) {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadFile checks path against the jail and reads it as a regular file of
+// at most limit bytes (MaxFileBytes when limit <= 0).
+func (j *Jail) ReadFile(path string, limit int64) ([]byte, error) {
+	if limit <= 0 {
+		limit = MaxFileBytes
+	}
+	real, err := j.Check(path)
+	if err != nil {
+		return nil, err
+	}
+	return ReadFileLimit(real, limit)
+}

@@ -1,0 +1,127 @@
+//go:build unix
+
+package safefs
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func TestReadFileRefusesWhatIsNotARegularFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "main.tf")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	zero := filepath.Join(dir, "zero.tf")
+	if err := os.Symlink("/dev/zero", zero); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{fifo, zero, dir} {
+		_, err := ReadFile(p)
+		if !errors.Is(err, ErrNotRegular) {
+			t.Errorf("ReadFile(%s) = %v, want ErrNotRegular", p, err)
+		}
+	}
+}
+
+func TestReadFileLimit(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "big.tf")
+	if err := os.WriteFile(p, []byte(strings.Repeat("x", 100)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadFileLimit(p, 99); !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "99 bytes limit") {
+		t.Errorf("over the cap: %v", err)
+	}
+	if b, err := ReadFileLimit(p, 100); err != nil || len(b) != 100 {
+		t.Errorf("at the cap: %d bytes, %v", len(b), err)
+	}
+}
+
+func TestJail(t *testing.T) {
+	base := t.TempDir()
+	repo := filepath.Join(base, "repo")
+	shared := filepath.Join(base, "shared")
+	for _, d := range []string{filepath.Join(repo, ".git"), filepath.Join(repo, "infra"), shared} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{filepath.Join(repo, "README"), filepath.Join(shared, "x.sh"), filepath.Join(base, "secret")} {
+		if err := os.WriteFile(f, []byte("data"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(base, "secret"), filepath.Join(repo, "infra", "link")); err != nil {
+		t.Fatal(err)
+	}
+	j, err := NewJail([]string{filepath.Join(repo, "infra")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := j.Dirs(); len(got) != 1 || filepath.Base(got[0]) != "repo" {
+		t.Fatalf("scan root of a directory inside a repository = %v, want the repository root", got)
+	}
+	if _, err := j.ReadFile(filepath.Join(repo, "infra", "..", "README"), 0); err != nil {
+		t.Errorf("a file of the repository: %v", err)
+	}
+	for _, p := range []string{filepath.Join(repo, "infra", "link"), filepath.Join(repo, "..", "secret"), "/etc/passwd", filepath.Join(shared, "x.sh")} {
+		_, err := j.ReadFile(p, 0)
+		var oe *OutsideError
+		if !errors.As(err, &oe) || !strings.Contains(err.Error(), "outside the scan root") {
+			t.Errorf("ReadFile(%s) = %v, want an OutsideError", p, err)
+		}
+	}
+	j2, err := NewJail([]string{filepath.Join(repo, "infra")}, []string{shared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j2.ReadFile(filepath.Join(shared, "x.sh"), 0); err != nil {
+		t.Errorf("--allow-read directory: %v", err)
+	}
+	// Outside a repository the argument itself is the root.
+	j3, _ := NewJail([]string{shared}, nil)
+	if _, err := j3.ReadFile(filepath.Join(base, "secret"), 0); !errors.Is(err, ErrOutside) {
+		t.Errorf("parent of a root outside a repository: %v", err)
+	}
+}
+
+func TestCheckEntry(t *testing.T) {
+	dir := t.TempDir()
+	mk := func(name, target string) string {
+		p := filepath.Join(dir, name)
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	dangling := mk("dangling.tf", filepath.Join(dir, "nowhere.tf"))
+	loop := mk("loop.tf", filepath.Join(dir, "loop.tf"))
+	zero := mk("zero.tf", "/dev/zero")
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		ok, err := CheckEntry(p, e)
+		if ok || err == nil {
+			t.Errorf("CheckEntry(%s) = %v, %v; want an error", p, ok, err)
+		}
+		switch p {
+		case dangling:
+			if !strings.Contains(err.Error(), "dangling") {
+				t.Errorf("dangling: %v", err)
+			}
+		case loop:
+			if !strings.Contains(err.Error(), "cannot be resolved") {
+				t.Errorf("loop: %v", err)
+			}
+		case zero:
+			if !errors.Is(err, ErrNotRegular) {
+				t.Errorf("device: %v", err)
+			}
+		}
+	}
+}
