@@ -1,15 +1,18 @@
 // Package control holds the control catalog. A control is plain data (its
 // documentation: title, rationale, aliases, frameworks, remediation) plus a
-// Check that reads one model.Set and returns one finding per evaluated
-// resource. Checks never read files or call AWS; surfaces fill the model.
+// Check that receives a Pass over one model.Set and reports one finding per
+// evaluated resource (p.Report fills the documented fields). Results several
+// controls need, such as a notebook's network analysis, are computed once per
+// Set (Unit) and shared. Checks never read files or call AWS; surfaces fill
+// the model. The catalog is an explicit list (catalog.go).
 //
 // The same Doc feeds `sagefence explain`, `sagefence controls`, every report
 // format and the findings' remediation, aliases and framework fields.
 package control
 
 import (
+	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/sagefence/sagefence/finding"
@@ -22,30 +25,47 @@ type Alias struct {
 	ID   string
 }
 
-// Remediation is the fix per surface; the text of the first non-empty of
-// (surface, Generic) is used.
+// Remediation is the fix per surface.
 type Remediation struct {
-	Generic        string
-	Terraform      string
-	CloudFormation string
-	AWS            string
+	// Generic applies on every surface without text of its own; SARIF rule
+	// help shows it.
+	Generic string
+	// BySurface is the text per surface (model.Surface* names). A surface
+	// without an entry uses the text of its Base surface (a plan uses
+	// Terraform's, a CDK assembly CloudFormation's), then Generic.
+	BySurface map[string]string
 }
 
 // For returns the remediation text for a surface.
 func (r Remediation) For(surface string) string {
-	var s string
-	switch surface {
-	case model.SurfaceTerraform, model.SurfaceTerraformPlan:
-		s = r.Terraform
-	case model.SurfaceCloudFormation, model.SurfaceCDK:
-		s = r.CloudFormation
-	case model.SurfaceAWS:
-		s = r.AWS
+	for name := surface; name != ""; {
+		if s := r.BySurface[name]; s != "" {
+			return s
+		}
+		info, ok := model.Surface(name)
+		if !ok {
+			break
+		}
+		name = info.Base
 	}
-	if s == "" {
-		s = r.Generic
+	return r.Generic
+}
+
+// MarshalJSON keeps the shape `controls --json` has always printed
+// (Generic, Terraform, CloudFormation, AWS) and adds by_surface: the text
+// each surface's findings carry.
+func (r Remediation) MarshalJSON() ([]byte, error) {
+	by := map[string]string{}
+	for _, s := range model.Surfaces() {
+		by[s] = r.For(s)
 	}
-	return s
+	return json.Marshal(struct {
+		Generic        string
+		Terraform      string
+		CloudFormation string
+		AWS            string
+		BySurface      map[string]string `json:"by_surface"`
+	}{r.Generic, r.BySurface[model.SurfaceTerraform], r.BySurface[model.SurfaceCloudFormation], r.BySurface[model.SurfaceAWS], by})
 }
 
 // Doc is a control's documentation as data.
@@ -86,9 +106,10 @@ type Control struct {
 	// Reads declares what the check reads, so that the engine can tell which
 	// gaps of a set concern the control.
 	Reads Reads
-	// Check evaluates the control on every applicable resource of the set.
+	// Check evaluates the control on every applicable resource of p.Set and
+	// reports one finding per evaluated resource with p.Report (see Pass).
 	// Gaps are not findings: the engine reports each once (see Touches).
-	Check func(c *Control, set *model.Set) []finding.Finding
+	Check func(p *Pass)
 }
 
 // Reads declares the model kinds a check reads.
@@ -103,11 +124,6 @@ type Reads struct {
 	// ContextNeeded reports whether some subject of the set depends on
 	// context (a notebook with direct internet access disabled); nil: always.
 	ContextNeeded func(set *model.Set) bool
-}
-
-// Evaluate runs the check on the set.
-func (c *Control) Evaluate(set *model.Set) []finding.Finding {
-	return c.Check(c, set)
 }
 
 // Touches reports whether gap g of set may hide something this control
@@ -129,33 +145,10 @@ func (c *Control) Touches(g *model.Gap, set *model.Set) bool {
 	return false
 }
 
-// catalog is built once from the per-control files; it is read-only after init.
-var catalog []*Control
-
-func register(c *Control) *Control {
-	catalog = append(catalog, c)
-	return c
-}
-
-// All returns every control in catalog order (severity, then ID).
+// All returns every control in catalog order (see catalog.go: by severity,
+// highest first).
 func All() []*Control {
-	out := append([]*Control(nil), catalog...)
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Severity.Rank() != out[j].Severity.Rank() {
-			return out[i].Severity.Rank() > out[j].Severity.Rank()
-		}
-		return catalogIndex(out[i]) < catalogIndex(out[j])
-	})
-	return out
-}
-
-func catalogIndex(c *Control) int {
-	for i, x := range catalog {
-		if x == c {
-			return i
-		}
-	}
-	return len(catalog)
+	return append([]*Control(nil), catalog...)
 }
 
 // Lookup finds a control by ID or any alias, case-insensitively; it also
@@ -229,24 +222,6 @@ func (c *Control) New(m model.Meta, status finding.Status) finding.Finding {
 	return f
 }
 
-// Observe sets observed/resolution from a string value.
-func Observe(f *finding.Finding, v model.Str) {
-	f.Resolution = v.Resolution
-	f.Provenance = finding.Provenance(v.Provenance)
-	if v.Known() {
-		s := v.Display()
-		f.Observed = &s
-	}
-}
-
-// attr names an attribute the way the surface writes it.
-func attr(surface, terraform, cloudformation string) string {
-	if surface == model.SurfaceTerraform || surface == model.SurfaceTerraformPlan {
-		return terraform
-	}
-	return cloudformation
-}
-
 // origin renders " (from <provenance>)" when the value did not come from a literal.
 func origin(v model.Str) string {
 	d := finding.DescribeProvenance(v.Provenance)
@@ -276,10 +251,10 @@ type enumAttribute struct {
 // message from the resolved value: unknown when unresolved, fail when
 // omitted (the default), when the failing value, or when not a valid value
 // at all (the values are case-sensitive), pass only on the passing value.
-func (e enumAttribute) judge(f *finding.Finding, attribute string, v model.Str) {
+func (e enumAttribute) judge(f *Verdict, attribute string, v model.Str) {
 	f.Attribute = attribute
 	f.Expected = e.pass
-	Observe(f, v)
+	f.Observe(v)
 	f.Status = finding.Fail
 	switch {
 	case !v.Known():

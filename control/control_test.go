@@ -41,7 +41,7 @@ func TestDirectInternetAccess(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			set := &model.Set{Notebooks: []*model.NotebookInstance{nbWith(tt.access, tt.subnet, sgs)}}
-			fs := c.Evaluate(set)
+			fs := evaluate(t, c, set)
 			if len(fs) != 1 {
 				t.Fatalf("got %d findings, want 1", len(fs))
 			}
@@ -79,7 +79,7 @@ func TestInVPC(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			set := &model.Set{Notebooks: []*model.NotebookInstance{nbWith(explicit("Disabled"), tt.subnet, tt.sgs)}}
-			fs := c.Evaluate(set)
+			fs := evaluate(t, c, set)
 			if len(fs) != 1 || fs[0].Status != tt.want {
 				t.Fatalf("got %+v, want one %s", fs, tt.want)
 			}
@@ -103,7 +103,7 @@ func TestDomainVpcOnly(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			set := &model.Set{Domains: []*model.Domain{{Meta: model.Meta{Surface: model.SurfaceCloudFormation, Address: "Studio"}, AppNetworkAccessType: tt.value}}}
-			fs := c.Evaluate(set)
+			fs := evaluate(t, c, set)
 			if len(fs) != 1 || fs[0].Status != tt.want {
 				t.Fatalf("got %+v, want one %s", fs, tt.want)
 			}
@@ -146,7 +146,7 @@ func TestTouches(t *testing.T) {
 				if c.Touches(g, set) {
 					got = append(got, c.ID)
 				}
-				if fs := c.Evaluate(set); len(fs) > len(tt.nbs) {
+				if fs := evaluate(t, c, set); len(fs) > len(tt.nbs) {
 					t.Errorf("%s reported the gap as findings: %+v", c.ID, fs)
 				}
 			}
@@ -194,10 +194,20 @@ func TestCatalogDocsComplete(t *testing.T) {
 		if c.Title == "" || c.Rationale == "" || c.Checks == "" || c.Severity.Rank() == 0 || c.Check == nil {
 			t.Errorf("%s: incomplete documentation", c.ID)
 		}
-		for _, s := range []string{model.SurfaceTerraform, model.SurfaceCloudFormation, model.SurfaceAWS} {
+		for _, s := range model.Surfaces() {
 			if c.Remediation.For(s) == "" {
-				t.Errorf("%s: no remediation for %s", c.ID, s)
+				t.Errorf("%s: no remediation for surface %s", c.ID, s)
 			}
 		}
 	}
+}
+
+// evaluate runs one control on a set; an error (a panic in the check) fails the test.
+func evaluate(t *testing.T, c *Control, set *model.Set) []finding.Finding {
+	t.Helper()
+	fs, err := c.Evaluate(set)
+	if err != nil {
+		t.Fatalf("%s: %v", c.ID, err)
+	}
+	return fs
 }

@@ -9,7 +9,7 @@ import (
 // DomainVpcOnlyID is the control's ID.
 const DomainVpcOnlyID = "sagemaker_domain_vpc_only"
 
-var _ = register(&Control{
+var domainVpcOnly = &Control{
 	Doc: Doc{
 		ID:       DomainVpcOnlyID,
 		Title:    "SageMaker Studio domains should use the VpcOnly network access type",
@@ -29,11 +29,13 @@ var _ = register(&Control{
 		// AppNetworkAccessType changes in place once no Studio app runs.
 		ForcesReplacement: awsfacts.ForcesReplacement("aws_sagemaker_domain", "app_network_access_type"),
 		Remediation: Remediation{
-			Terraform: "Set app_network_access_type = \"VpcOnly\" (updated in place) and make sure the domain's subnets " +
-				"have VPC endpoints or a NAT route. The update only succeeds when the domain has no apps InService, Pending or Deleting.",
-			CloudFormation: "Set AppNetworkAccessType: VpcOnly (updatable without replacement) once no Studio apps are running.",
-			AWS: "Delete or stop every app of the domain, then `aws sagemaker update-domain --domain-id ID " +
-				"--app-network-access-type VpcOnly` (`sagefence remediate` does this and refuses while apps run).",
+			BySurface: map[string]string{
+				model.SurfaceTerraform: "Set app_network_access_type = \"VpcOnly\" (updated in place) and make sure the domain's subnets " +
+					"have VPC endpoints or a NAT route. The update only succeeds when the domain has no apps InService, Pending or Deleting.",
+				model.SurfaceCloudFormation: "Set AppNetworkAccessType: VpcOnly (updatable without replacement) once no Studio apps are running.",
+				model.SurfaceAWS: "Delete or stop every app of the domain, then `aws sagemaker update-domain --domain-id ID " +
+					"--app-network-access-type VpcOnly` (`sagefence remediate` does this and refuses while apps run).",
+			},
 		},
 		Example: map[string]string{
 			"terraform": `resource "aws_sagemaker_domain" "studio" {
@@ -51,19 +53,16 @@ var _ = register(&Control{
 	},
 	Reads: Reads{Subjects: []model.Kind{model.KindDomain}},
 	Check: checkDomainVpcOnly,
-})
+}
 
 // appNetworkAccessTypeValues: "VpcOnly" passes; the service default is "PublicInternetOnly".
 var appNetworkAccessTypeValues = enumAttribute{
 	pass: awsfacts.AppNetworkAccessVpcOnly, fail: awsfacts.AppNetworkAccessPublicInternetOnly, def: awsfacts.DefaultAppNetworkAccessType}
 
-func checkDomainVpcOnly(c *Control, set *model.Set) []finding.Finding {
-	var out []finding.Finding
-	for _, d := range set.Domains {
-		f := c.New(d.Meta, finding.Fail)
-		appNetworkAccessTypeValues.judge(&f, attr(d.Surface, "app_network_access_type", "AppNetworkAccessType"), d.AppNetworkAccessType)
-		f.Message = withNotes(f.Message, d.Meta)
-		out = append(out, f)
+func checkDomainVpcOnly(p *Pass) {
+	for d := range p.Domains() {
+		var v Verdict
+		appNetworkAccessTypeValues.judge(&v, p.Attr(d.Meta, model.FieldAppNetworkAccessType), d.AppNetworkAccessType)
+		p.Report(d.Meta, v)
 	}
-	return out
 }

@@ -117,7 +117,7 @@ func analyzeNetwork(set *model.Set, nb *model.NotebookInstance) network {
 	var n network
 	n.region = nb.Region
 	sub := nb.SubnetID
-	subAttr := attr(nb.Surface, "subnet_id", "SubnetId")
+	subAttr := model.AttributeName(nb.Surface, model.FieldSubnetID)
 	switch {
 	case !sub.Known():
 		n.outside = fmt.Sprintf("%s cannot be resolved (%s)", subAttr, sub.Reason)
@@ -369,7 +369,7 @@ func judgeEndpoint(n network, ep *model.VPCEndpoint, ps parsedService, svc strin
 	if ep.Type.Resolution == model.Default || typ == "" {
 		typ = awsfacts.DefaultEndpointType
 	}
-	dnsAttr := attr(ep.Surface, "private_dns_enabled", "PrivateDnsEnabled")
+	dnsAttr := model.AttributeName(ep.Surface, model.FieldPrivateDNSEnabled)
 	switch {
 	case strings.EqualFold(typ, awsfacts.EndpointTypeInterface):
 		switch {

@@ -11,7 +11,7 @@ import (
 // DirectInternetAccessID is the headline control's ID.
 const DirectInternetAccessID = "sagemaker_notebook_instance_direct_internet_access_disabled"
 
-var _ = register(&Control{
+var directInternetAccess = &Control{
 	Doc: Doc{
 		ID:       DirectInternetAccessID,
 		Title:    "SageMaker notebook instances should not have direct internet access",
@@ -43,16 +43,18 @@ var _ = register(&Control{
 		// requirement IDs; only the mappings with IDs are listed.
 		Frameworks: boundaryFrameworks,
 		Remediation: Remediation{
-			Terraform: "Set direct_internet_access = \"Disabled\" with subnet_id and security_groups. Forces replacement: " +
-				"the notebook and its ML storage volume are destroyed and recreated; back up /home/ec2-user/SageMaker first " +
-				"(or create a new notebook under a new name and move the data, blue/green). Give the VPC a path to " +
-				"SageMaker and S3 (VPC endpoints or NAT) or the notebook cannot work.",
-			CloudFormation: "Set DirectInternetAccess: Disabled with SubnetId and SecurityGroupIds. DirectInternetAccess is " +
-				"create-only: the stack update replaces the notebook and its ML storage volume is lost; back up first " +
-				"or deploy a new notebook beside it (blue/green).",
-			AWS: "The setting cannot be changed in place (UpdateNotebookInstance has no such field). Back up the " +
-				"notebook's data, then stop, delete and recreate it in a VPC subnet with security groups and " +
-				"DirectInternetAccess=Disabled (`sagefence remediate` plans this), or create a new private notebook beside it.",
+			BySurface: map[string]string{
+				model.SurfaceTerraform: "Set direct_internet_access = \"Disabled\" with subnet_id and security_groups. Forces replacement: " +
+					"the notebook and its ML storage volume are destroyed and recreated; back up /home/ec2-user/SageMaker first " +
+					"(or create a new notebook under a new name and move the data, blue/green). Give the VPC a path to " +
+					"SageMaker and S3 (VPC endpoints or NAT) or the notebook cannot work.",
+				model.SurfaceCloudFormation: "Set DirectInternetAccess: Disabled with SubnetId and SecurityGroupIds. DirectInternetAccess is " +
+					"create-only: the stack update replaces the notebook and its ML storage volume is lost; back up first " +
+					"or deploy a new notebook beside it (blue/green).",
+				model.SurfaceAWS: "The setting cannot be changed in place (UpdateNotebookInstance has no such field). Back up the " +
+					"notebook's data, then stop, delete and recreate it in a VPC subnet with security groups and " +
+					"DirectInternetAccess=Disabled (`sagefence remediate` plans this), or create a new private notebook beside it.",
+			},
 		},
 		ForcesReplacement: awsfacts.ForcesReplacement("aws_sagemaker_notebook_instance", "direct_internet_access"),
 		Example: map[string]string{
@@ -77,24 +79,20 @@ var _ = register(&Control{
 	},
 	Reads: Reads{Subjects: []model.Kind{model.KindNotebookInstance}},
 	Check: checkDirectInternetAccess,
-})
+}
 
 // directInternetAccessValues: "Disabled" passes; the service default is "Enabled".
 var directInternetAccessValues = enumAttribute{
 	pass: awsfacts.DirectInternetAccessDisabled, fail: awsfacts.DirectInternetAccessEnabled, def: awsfacts.DefaultDirectInternetAccess}
 
-func checkDirectInternetAccess(c *Control, set *model.Set) []finding.Finding {
-	var out []finding.Finding
-	for _, nb := range set.Notebooks {
-		f := c.New(nb.Meta, finding.Fail)
-		a := attr(nb.Surface, "direct_internet_access", "DirectInternetAccess")
-		directInternetAccessValues.judge(&f, a, nb.DirectInternetAccess)
-		if f.Status == finding.Pass && nb.SubnetID.Resolution == model.Default {
-			f.Message += fmt.Sprintf("; error: without %s the notebook will not launch (Disabled requires a subnet)",
-				attr(nb.Surface, "subnet_id", "SubnetId"))
+func checkDirectInternetAccess(p *Pass) {
+	for nb := range p.Notebooks() {
+		var v Verdict
+		directInternetAccessValues.judge(&v, p.Attr(nb.Meta, model.FieldDirectInternetAccess), nb.DirectInternetAccess)
+		if v.Status == finding.Pass && nb.SubnetID.Resolution == model.Default {
+			v.Message += fmt.Sprintf("; error: without %s the notebook will not launch (Disabled requires a subnet)",
+				p.Attr(nb.Meta, model.FieldSubnetID))
 		}
-		f.Message = withNotes(f.Message, nb.Meta)
-		out = append(out, f)
+		p.Report(nb.Meta, v)
 	}
-	return out
 }

@@ -11,7 +11,7 @@ import (
 // InVPCID is the control's ID.
 const InVPCID = "sagemaker_notebook_instance_in_vpc"
 
-var _ = register(&Control{
+var inVPC = &Control{
 	Doc: Doc{
 		ID:       InVPCID,
 		Title:    "SageMaker notebook instances should be launched in a VPC subnet with security groups",
@@ -32,30 +32,29 @@ var _ = register(&Control{
 		},
 		Frameworks: boundaryFrameworks,
 		Remediation: Remediation{
-			Terraform: "Set subnet_id to a private subnet and security_groups to groups that allow HTTPS egress. Forces " +
-				"replacement: the notebook and its ML storage volume are destroyed and recreated; back up first.",
-			CloudFormation: "Set SubnetId and SecurityGroupIds. Both are create-only: the notebook is replaced and its ML " +
-				"storage volume is lost; back up first.",
-			AWS: "Subnet and security groups cannot be changed in place. Back up, then recreate the notebook in a private " +
-				"subnet with security groups (`sagefence remediate --subnet-id ... --security-group-id ...`).",
+			BySurface: map[string]string{
+				model.SurfaceTerraform: "Set subnet_id to a private subnet and security_groups to groups that allow HTTPS egress. Forces " +
+					"replacement: the notebook and its ML storage volume are destroyed and recreated; back up first.",
+				model.SurfaceCloudFormation: "Set SubnetId and SecurityGroupIds. Both are create-only: the notebook is replaced and its ML " +
+					"storage volume is lost; back up first.",
+				model.SurfaceAWS: "Subnet and security groups cannot be changed in place. Back up, then recreate the notebook in a private " +
+					"subnet with security groups (`sagefence remediate --subnet-id ... --security-group-id ...`).",
+			},
 		},
 		ForcesReplacement: awsfacts.ForcesReplacement("aws_sagemaker_notebook_instance", "subnet_id"),
 		HelpURI:           "https://docs.aws.amazon.com/sagemaker/latest/dg/appendix-notebook-and-internet-access.html",
 	},
 	Reads: Reads{Subjects: []model.Kind{model.KindNotebookInstance}},
 	Check: checkInVPC,
-})
+}
 
-func checkInVPC(c *Control, set *model.Set) []finding.Finding {
-	var out []finding.Finding
-	for _, nb := range set.Notebooks {
+func checkInVPC(p *Pass) {
+	for nb := range p.Notebooks() {
 		sub, sgs := nb.SubnetID, nb.SecurityGroups
-		subAttr := attr(nb.Surface, "subnet_id", "SubnetId")
-		sgAttr := attr(nb.Surface, "security_groups", "SecurityGroupIds")
-		f := c.New(nb.Meta, finding.Fail)
-		f.Attribute = subAttr
-		f.Expected = "a subnet ID and at least one security group"
-		Observe(&f, sub)
+		subAttr := p.Attr(nb.Meta, model.FieldSubnetID)
+		sgAttr := p.Attr(nb.Meta, model.FieldSecurityGroups)
+		f := Verdict{Status: finding.Fail, Attribute: subAttr, Expected: "a subnet ID and at least one security group"}
+		f.Observe(sub)
 		switch {
 		case !sub.Known():
 			f.Status = finding.Unknown
@@ -79,8 +78,6 @@ func checkInVPC(c *Control, set *model.Set) []finding.Finding {
 			f.Status = finding.Pass
 			f.Message = fmt.Sprintf("in subnet %s%s with %d security group(s)", sub.Display(), origin(sub), len(sgs.Items))
 		}
-		f.Message = withNotes(f.Message, nb.Meta)
-		out = append(out, f)
+		p.Report(nb.Meta, f)
 	}
-	return out
 }

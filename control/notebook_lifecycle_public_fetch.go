@@ -12,7 +12,7 @@ import (
 // LifecyclePublicFetchID is the control's ID.
 const LifecyclePublicFetchID = "sagemaker_notebook_instance_lifecycle_no_public_package_fetch"
 
-var _ = register(&Control{
+var lifecyclePublicFetch = &Control{
 	Doc: Doc{
 		ID:       LifecyclePublicFetchID,
 		Title:    "Lifecycle scripts of SageMaker notebooks without internet access should not fetch from the public internet",
@@ -59,16 +59,18 @@ var _ = register(&Control{
 				"or `conda install --override-channels -c https://mirror.example.internal/main ...`. Copy other files from S3 " +
 				"(`aws s3 cp s3://bucket/...`) instead of curl/wget/git clone from public hosts, or use CodeCommit. " +
 				"Alternatively give the notebook subnet a 0.0.0.0/0 route to a NAT gateway.",
-			Terraform: "Edit the script behind on_create/on_start of aws_sagemaker_notebook_instance_lifecycle_configuration " +
-				"(updated in place; the notebook is not replaced, the new script runs at the next start): add " +
-				"`aws codeartifact login --tool pip ...` or `pip config set global.index-url https://<private mirror>/simple` " +
-				"before pip install, use --override-channels -c <private channel> for conda, replace curl/wget/git clone of " +
-				"public hosts with `aws s3 cp`. Or add a 0.0.0.0/0 aws_route to an aws_nat_gateway in the notebook subnet's route table.",
-			CloudFormation: "Edit the OnCreate/OnStart Content (Fn::Base64) of AWS::SageMaker::NotebookInstanceLifecycleConfig " +
-				"(updated in place): log in to CodeArtifact or set a private pip index/conda channel_alias before installing, " +
-				"copy files from S3 instead of public URLs. Or add an AWS::EC2::Route 0.0.0.0/0 → NatGatewayId.",
-			AWS: "aws sagemaker update-notebook-instance-lifecycle-config --notebook-instance-lifecycle-config-name NAME " +
-				"--on-start Content=$(base64 -w0 fixed.sh) with a private index/mirror, then restart the notebook; or add a NAT route.",
+			BySurface: map[string]string{
+				model.SurfaceTerraform: "Edit the script behind on_create/on_start of aws_sagemaker_notebook_instance_lifecycle_configuration " +
+					"(updated in place; the notebook is not replaced, the new script runs at the next start): add " +
+					"`aws codeartifact login --tool pip ...` or `pip config set global.index-url https://<private mirror>/simple` " +
+					"before pip install, use --override-channels -c <private channel> for conda, replace curl/wget/git clone of " +
+					"public hosts with `aws s3 cp`. Or add a 0.0.0.0/0 aws_route to an aws_nat_gateway in the notebook subnet's route table.",
+				model.SurfaceCloudFormation: "Edit the OnCreate/OnStart Content (Fn::Base64) of AWS::SageMaker::NotebookInstanceLifecycleConfig " +
+					"(updated in place): log in to CodeArtifact or set a private pip index/conda channel_alias before installing, " +
+					"copy files from S3 instead of public URLs. Or add an AWS::EC2::Route 0.0.0.0/0 → NatGatewayId.",
+				model.SurfaceAWS: "aws sagemaker update-notebook-instance-lifecycle-config --notebook-instance-lifecycle-config-name NAME " +
+					"--on-start Content=$(base64 -w0 fixed.sh) with a private index/mirror, then restart the notebook; or add a NAT route.",
+			},
 		},
 		Example: map[string]string{
 			"terraform": `resource "aws_sagemaker_notebook_instance_lifecycle_configuration" "setup" {
@@ -99,22 +101,18 @@ var _ = register(&Control{
 	},
 	Reads: networkReads(model.KindLifecycleConfig, model.KindSubnet, model.KindRouteTable, model.KindNATGateway),
 	Check: checkLifecyclePublicFetch,
-})
+}
 
-func checkLifecyclePublicFetch(c *Control, set *model.Set) []finding.Finding {
-	var out []finding.Finding
-	for _, nb := range set.Notebooks {
+func checkLifecyclePublicFetch(p *Pass) {
+	for nb := range p.Notebooks() {
 		if !accessDisabled(nb) {
 			continue
 		}
-		f := c.New(nb.Meta, finding.Fail)
-		f.Attribute = attr(nb.Surface, "lifecycle_config_name", "LifecycleConfigName")
-		f.Expected = "no fetch from the public internet in the lifecycle scripts, or a NAT route"
-		judgeLifecycle(&f, set, nb)
-		f.Message = withNotes(f.Message, nb.Meta)
-		out = append(out, f)
+		f := Verdict{Status: finding.Fail, Attribute: p.Attr(nb.Meta, model.FieldLifecycleConfigName),
+			Expected: "no fetch from the public internet in the lifecycle scripts, or a NAT route"}
+		judgeLifecycle(&f, p, nb)
+		p.Report(nb.Meta, f)
 	}
-	return out
 }
 
 // scriptHit is a shellscan hit located in one hook's script.
@@ -131,14 +129,10 @@ func (h scriptHit) where() string {
 	return fmt.Sprintf("%s line %d", loc, h.hit.Line)
 }
 
-func judgeLifecycle(f *finding.Finding, set *model.Set, nb *model.NotebookInstance) {
+func judgeLifecycle(f *Verdict, p *Pass, nb *model.NotebookInstance) {
+	set := p.Set
 	name := nb.LifecycleConfigName
-	unknown := func(msg string) {
-		f.Status = finding.Unknown
-		f.Resolution = model.Unknown
-		f.Observed = nil
-		f.Message = msg
-	}
+	unknown := f.Unknown
 	f.Resolution = name.Resolution
 	switch {
 	case !name.Known():
@@ -205,7 +199,7 @@ func judgeLifecycle(f *finding.Finding, set *model.Set, nb *model.NotebookInstan
 	observed := fmt.Sprintf("%s: %s", first.where(), first.hit.Text)
 	f.Observed = &observed
 	quoted := quoteHits(hits)
-	n := analyzeNetwork(set, nb)
+	n := p.Network(nb)
 	nat := n.nat
 	if n.noSubnet {
 		nat = natPath{has: no, why: "the notebook has no subnet"}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
 )
@@ -11,7 +12,7 @@ import (
 // PrivateServiceAccessID is the control's ID.
 const PrivateServiceAccessID = "sagemaker_notebook_instance_private_service_access"
 
-var _ = register(&Control{
+var privateServiceAccess = &Control{
 	Doc: Doc{
 		ID:       PrivateServiceAccessID,
 		Title:    "SageMaker notebooks without direct internet access should have a private path to the SageMaker API, runtime and S3",
@@ -46,25 +47,27 @@ var _ = register(&Control{
 		// is not itself a requirement of the frameworks the sources cite.
 		Frameworks: []finding.Framework{},
 		Remediation: Remediation{
-			Terraform: "Add to the notebook's VPC: aws_vpc_endpoint resources with vpc_endpoint_type = \"Interface\", " +
-				"private_dns_enabled = true, subnet_ids = the private subnets and security_group_ids = a group allowing " +
-				"inbound TCP 443 from the notebook, for service_name \"com.amazonaws.${data.aws_region.current.name}.sagemaker.api\" " +
-				"and \".sagemaker.runtime\"; and an S3 endpoint with vpc_endpoint_type = \"Gateway\" and route_table_ids = " +
-				"[the notebook subnet's route table] (or aws_vpc_endpoint_route_table_association). Alternatively route " +
-				"0.0.0.0/0 to an aws_nat_gateway in a public subnet of the same VPC from the notebook subnet's route table. " +
-				"Endpoints and routes are added in place; the notebook is not replaced. The VPC needs enable_dns_support " +
-				"and enable_dns_hostnames for private DNS.",
-			CloudFormation: "Add AWS::EC2::VPCEndpoint resources in the notebook's VPC: VpcEndpointType: Interface, " +
-				"PrivateDnsEnabled: true, SubnetIds and SecurityGroupIds, ServiceName: !Sub com.amazonaws.${AWS::Region}.sagemaker.api " +
-				"and .sagemaker.runtime; and ServiceName: !Sub com.amazonaws.${AWS::Region}.s3 with VpcEndpointType: Gateway and " +
-				"RouteTableIds: [the subnet's route table]. Or add an AWS::EC2::Route with DestinationCidrBlock 0.0.0.0/0 and " +
-				"NatGatewayId in the subnet's route table. No replacement of the notebook.",
-			AWS: "aws ec2 create-vpc-endpoint --vpc-id VPC --vpc-endpoint-type Interface --service-name " +
-				"com.amazonaws.REGION.sagemaker.api --subnet-ids SUBNETS --security-group-ids SG --private-dns-enabled " +
-				"(repeat for sagemaker.runtime); aws ec2 create-vpc-endpoint --vpc-id VPC --service-name com.amazonaws.REGION.s3 " +
-				"--route-table-ids RTB (Gateway is the default type); or aws ec2 create-route --route-table-id RTB " +
-				"--destination-cidr-block 0.0.0.0/0 --nat-gateway-id NAT. Also consider aws.sagemaker.REGION.notebook for " +
-				"private access to the notebook UI.",
+			BySurface: map[string]string{
+				model.SurfaceTerraform: "Add to the notebook's VPC: aws_vpc_endpoint resources with vpc_endpoint_type = \"Interface\", " +
+					"private_dns_enabled = true, subnet_ids = the private subnets and security_group_ids = a group allowing " +
+					"inbound TCP 443 from the notebook, for service_name \"com.amazonaws.${data.aws_region.current.name}.sagemaker.api\" " +
+					"and \".sagemaker.runtime\"; and an S3 endpoint with vpc_endpoint_type = \"Gateway\" and route_table_ids = " +
+					"[the notebook subnet's route table] (or aws_vpc_endpoint_route_table_association). Alternatively route " +
+					"0.0.0.0/0 to an aws_nat_gateway in a public subnet of the same VPC from the notebook subnet's route table. " +
+					"Endpoints and routes are added in place; the notebook is not replaced. The VPC needs enable_dns_support " +
+					"and enable_dns_hostnames for private DNS.",
+				model.SurfaceCloudFormation: "Add AWS::EC2::VPCEndpoint resources in the notebook's VPC: VpcEndpointType: Interface, " +
+					"PrivateDnsEnabled: true, SubnetIds and SecurityGroupIds, ServiceName: !Sub com.amazonaws.${AWS::Region}.sagemaker.api " +
+					"and .sagemaker.runtime; and ServiceName: !Sub com.amazonaws.${AWS::Region}.s3 with VpcEndpointType: Gateway and " +
+					"RouteTableIds: [the subnet's route table]. Or add an AWS::EC2::Route with DestinationCidrBlock 0.0.0.0/0 and " +
+					"NatGatewayId in the subnet's route table. No replacement of the notebook.",
+				model.SurfaceAWS: "aws ec2 create-vpc-endpoint --vpc-id VPC --vpc-endpoint-type Interface --service-name " +
+					"com.amazonaws.REGION.sagemaker.api --subnet-ids SUBNETS --security-group-ids SG --private-dns-enabled " +
+					"(repeat for sagemaker.runtime); aws ec2 create-vpc-endpoint --vpc-id VPC --service-name com.amazonaws.REGION.s3 " +
+					"--route-table-ids RTB (Gateway is the default type); or aws ec2 create-route --route-table-id RTB " +
+					"--destination-cidr-block 0.0.0.0/0 --nat-gateway-id NAT. Also consider aws.sagemaker.REGION.notebook for " +
+					"private access to the notebook UI.",
+			},
 		},
 		Example: map[string]string{
 			"terraform": `data "aws_region" "current" {}
@@ -107,12 +110,12 @@ S3Endpoint:
 	},
 	Reads: networkReads(model.KindSubnet, model.KindRouteTable, model.KindNATGateway, model.KindVPCEndpoint),
 	Check: checkPrivateServiceAccess,
-})
+}
 
 // accessDisabled reports whether the control family applies: direct internet
 // access known to be exactly "Disabled".
 func accessDisabled(nb *model.NotebookInstance) bool {
-	return nb.DirectInternetAccess.Known() && nb.DirectInternetAccess.V == "Disabled"
+	return nb.DirectInternetAccess.Known() && nb.DirectInternetAccess.V == awsfacts.DirectInternetAccessDisabled
 }
 
 // networkReads is what a control of a notebook's network paths reads:
@@ -132,25 +135,20 @@ func anyAccessDisabled(set *model.Set) bool {
 	return false
 }
 
-func checkPrivateServiceAccess(c *Control, set *model.Set) []finding.Finding {
-	var out []finding.Finding
-	for _, nb := range set.Notebooks {
+func checkPrivateServiceAccess(p *Pass) {
+	for nb := range p.Notebooks() {
 		if !accessDisabled(nb) {
 			continue
 		}
-		f := c.New(nb.Meta, finding.Fail)
-		f.Attribute = attr(nb.Surface, "subnet_id", "SubnetId")
-		f.Expected = "a path to sagemaker.api, sagemaker.runtime and s3: VPC endpoints, or 0.0.0.0/0 to a NAT gateway"
-		n := analyzeNetwork(set, nb)
-		judgeServiceAccess(&f, nb, n)
-		f.Message = withNotes(f.Message, nb.Meta)
-		out = append(out, f)
+		f := Verdict{Status: finding.Fail, Attribute: p.Attr(nb.Meta, model.FieldSubnetID),
+			Expected: "a path to sagemaker.api, sagemaker.runtime and s3: VPC endpoints, or 0.0.0.0/0 to a NAT gateway"}
+		judgeServiceAccess(&f, nb, p.Network(nb))
+		p.Report(nb.Meta, f)
 	}
-	return out
 }
 
 // judgeServiceAccess fills status, observed and message from the network analysis.
-func judgeServiceAccess(f *finding.Finding, nb *model.NotebookInstance, n network) {
+func judgeServiceAccess(f *Verdict, nb *model.NotebookInstance, n network) {
 	f.Resolution = nb.SubnetID.Resolution
 	switch {
 	case n.noSubnet:

@@ -12,7 +12,7 @@ import (
 // SecurityGroupHTTPSEgressID is the control's ID.
 const SecurityGroupHTTPSEgressID = "sagemaker_notebook_instance_security_group_https_egress"
 
-var _ = register(&Control{
+var securityGroupHTTPSEgress = &Control{
 	Doc: Doc{
 		ID:       SecurityGroupHTTPSEgressID,
 		Title:    "Security groups of SageMaker notebooks without direct internet access should allow outbound HTTPS to the endpoints or NAT",
@@ -47,19 +47,21 @@ var _ = register(&Control{
 		Aliases:    []Alias{},
 		Frameworks: []finding.Framework{},
 		Remediation: Remediation{
-			Terraform: "Allow HTTPS out from the notebook's security group, e.g. aws_vpc_security_group_egress_rule with " +
-				"ip_protocol = \"tcp\", from_port = 443, to_port = 443 and referenced_security_group_id = the endpoints' " +
-				"security group (or cidr_ipv4 = the VPC CIDR), plus one with prefix_list_id = " +
-				"aws_vpc_endpoint.s3.prefix_list_id for the S3 gateway endpoint; with a NAT path use cidr_ipv4 = \"0.0.0.0/0\". " +
-				"Remember that Terraform removes AWS's default allow-all egress rule from every aws_security_group it " +
-				"manages, and that `egress = []` removes all egress. Security group rules change in place.",
-			CloudFormation: "Add to the group's SecurityGroupEgress (or an AWS::EC2::SecurityGroupEgress resource): " +
-				"IpProtocol: tcp, FromPort: 443, ToPort: 443 with DestinationSecurityGroupId: the endpoints' group or " +
-				"CidrIp: the VPC CIDR, and DestinationPrefixListId: the S3 prefix list for the gateway endpoint; " +
-				"CidrIp: 0.0.0.0/0 when traffic goes through NAT. Updated in place.",
-			AWS: "aws ec2 authorize-security-group-egress --group-id SG --ip-permissions " +
-				"'IpProtocol=tcp,FromPort=443,ToPort=443,UserIdGroupPairs=[{GroupId=ENDPOINT_SG}]' (or IpRanges=[{CidrIp=VPC_CIDR}], " +
-				"PrefixListIds=[{PrefixListId=S3_PL}] for S3, or CidrIp=0.0.0.0/0 behind NAT). Takes effect immediately; no restart.",
+			BySurface: map[string]string{
+				model.SurfaceTerraform: "Allow HTTPS out from the notebook's security group, e.g. aws_vpc_security_group_egress_rule with " +
+					"ip_protocol = \"tcp\", from_port = 443, to_port = 443 and referenced_security_group_id = the endpoints' " +
+					"security group (or cidr_ipv4 = the VPC CIDR), plus one with prefix_list_id = " +
+					"aws_vpc_endpoint.s3.prefix_list_id for the S3 gateway endpoint; with a NAT path use cidr_ipv4 = \"0.0.0.0/0\". " +
+					"Remember that Terraform removes AWS's default allow-all egress rule from every aws_security_group it " +
+					"manages, and that `egress = []` removes all egress. Security group rules change in place.",
+				model.SurfaceCloudFormation: "Add to the group's SecurityGroupEgress (or an AWS::EC2::SecurityGroupEgress resource): " +
+					"IpProtocol: tcp, FromPort: 443, ToPort: 443 with DestinationSecurityGroupId: the endpoints' group or " +
+					"CidrIp: the VPC CIDR, and DestinationPrefixListId: the S3 prefix list for the gateway endpoint; " +
+					"CidrIp: 0.0.0.0/0 when traffic goes through NAT. Updated in place.",
+				model.SurfaceAWS: "aws ec2 authorize-security-group-egress --group-id SG --ip-permissions " +
+					"'IpProtocol=tcp,FromPort=443,ToPort=443,UserIdGroupPairs=[{GroupId=ENDPOINT_SG}]' (or IpRanges=[{CidrIp=VPC_CIDR}], " +
+					"PrefixListIds=[{PrefixListId=S3_PL}] for S3, or CidrIp=0.0.0.0/0 behind NAT). Takes effect immediately; no restart.",
+			},
 		},
 		Example: map[string]string{
 			"terraform": `resource "aws_security_group" "notebook" {
@@ -101,7 +103,7 @@ resource "aws_vpc_security_group_egress_rule" "notebook_https_s3" {
 	},
 	Reads: networkReads(model.KindSecurityGroup, model.KindSubnet, model.KindRouteTable, model.KindNATGateway, model.KindVPCEndpoint),
 	Check: checkHTTPSEgress,
-})
+}
 
 // targetKind classifies an egress rule destination.
 type targetKind int
@@ -133,31 +135,23 @@ type groupEgress struct {
 	unknown []string
 }
 
-func checkHTTPSEgress(c *Control, set *model.Set) []finding.Finding {
-	var out []finding.Finding
-	for _, nb := range set.Notebooks {
+func checkHTTPSEgress(p *Pass) {
+	for nb := range p.Notebooks() {
 		if !accessDisabled(nb) {
 			continue
 		}
-		f := c.New(nb.Meta, finding.Fail)
-		f.Attribute = attr(nb.Surface, "security_groups", "SecurityGroupIds")
-		f.Expected = "outbound TCP 443 toward the VPC endpoints or the NAT gateway"
-		judgeHTTPSEgress(&f, set, nb)
-		f.Message = withNotes(f.Message, nb.Meta)
-		out = append(out, f)
+		f := Verdict{Status: finding.Fail, Attribute: p.Attr(nb.Meta, model.FieldSecurityGroups),
+			Expected: "outbound TCP 443 toward the VPC endpoints or the NAT gateway"}
+		judgeHTTPSEgress(&f, p, nb)
+		p.Report(nb.Meta, f)
 	}
-	return out
 }
 
-func judgeHTTPSEgress(f *finding.Finding, set *model.Set, nb *model.NotebookInstance) {
+func judgeHTTPSEgress(f *Verdict, p *Pass, nb *model.NotebookInstance) {
+	set := p.Set
 	sgs := nb.SecurityGroups
 	f.Resolution = sgs.Resolution
-	unknown := func(msg string) {
-		f.Status = finding.Unknown
-		f.Resolution = model.Unknown
-		f.Observed = nil
-		f.Message = msg
-	}
+	unknown := f.Unknown
 	switch {
 	case !sgs.Known():
 		unknown(fmt.Sprintf("%s cannot be resolved (%s)", f.Attribute, sgs.Reason))
@@ -227,7 +221,7 @@ func judgeHTTPSEgress(f *finding.Finding, set *model.Set, nb *model.NotebookInst
 		return
 	}
 	// Only narrower targets: judge them against the paths that exist.
-	n := analyzeNetwork(set, nb)
+	n := p.Network(nb)
 	if n.noSubnet || n.outside != "" {
 		why := n.outside
 		if n.noSubnet {

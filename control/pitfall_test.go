@@ -121,7 +121,7 @@ func runOne(t *testing.T, id string, set *model.Set) finding.Finding {
 	if !ok {
 		t.Fatalf("control %s not registered", id)
 	}
-	fs := c.Check(c, set)
+	fs := evaluate(t, c, set)
 	if len(fs) != 1 {
 		t.Fatalf("%s: got %d findings, want 1: %+v", id, len(fs), fs)
 	}
@@ -171,7 +171,7 @@ func TestPitfallControlsSkipNotebooksNotDisabled(t *testing.T) {
 		s.Notebooks[0].DirectInternetAccess = dia
 		for _, id := range []string{PrivateServiceAccessID, SecurityGroupHTTPSEgressID, LifecyclePublicFetchID} {
 			c, _ := Lookup(id)
-			if fs := c.Check(c, s); len(fs) != 0 {
+			if fs := evaluate(t, c, s); len(fs) != 0 {
 				t.Errorf("%s with DirectInternetAccess %+v: got %d findings, want none", id, dia, len(fs))
 			}
 		}

@@ -86,7 +86,9 @@ func ScanSets(ctx context.Context, paths []string, opts Options) (*finding.Resul
 		collect(terraform.Load(ctx, terraform.Input{Dirs: in.TerraformDirs, Args: in.TerraformArgs}, opts.Options))
 	}
 	runBounded(opts.Parallelism, fileJobs(ctx, in, opts), collect)
-	res.Findings = Evaluate(sets, opts.Controls, opts.Suppressions, opts.Now)
+	var evalErrs []model.Error
+	res.Findings, evalErrs = Evaluate(sets, opts.Controls, opts.Suppressions, opts.Now)
+	res.Errors = append(res.Errors, evalErrs...)
 	res.Gaps = Gaps(sets, opts.Controls)
 	if opts.Skip != nil {
 		kept := res.Findings[:0]
@@ -108,8 +110,11 @@ func ScanSets(ctx context.Context, paths []string, opts Options) (*finding.Resul
 	return res, sets
 }
 
-// Evaluate runs the controls on every set and applies suppressions.
-func Evaluate(sets []*model.Set, controls []*control.Control, cfg []ConfigSuppression, now time.Time) []finding.Finding {
+// Evaluate runs the controls on every set and applies suppressions. The
+// controls of one set share one control.Unit, so results such as a
+// notebook's network analysis are computed once per set. A control that
+// panics gives an input error naming it and the resource, not a crash.
+func Evaluate(sets []*model.Set, controls []*control.Control, cfg []ConfigSuppression, now time.Time) ([]finding.Finding, []model.Error) {
 	if len(controls) == 0 {
 		controls = control.All()
 	}
@@ -117,16 +122,22 @@ func Evaluate(sets []*model.Set, controls []*control.Control, cfg []ConfigSuppre
 		now = time.Now()
 	}
 	out := []finding.Finding{}
+	var errs []model.Error
 	for _, set := range sets {
 		sup := suppressionIndex(set)
+		unit := control.NewUnit(set)
 		for _, c := range controls {
-			for _, f := range c.Evaluate(set) {
+			findings, err := c.Run(unit)
+			if err != nil {
+				errs = append(errs, *err)
+			}
+			for _, f := range findings {
 				applySuppression(&f, c, sup[f.Resource.Address], cfg, now)
 				out = append(out, f)
 			}
 		}
 	}
-	return out
+	return out, errs
 }
 
 // Gaps returns the gaps of the sets that concern at least one of the

@@ -53,7 +53,7 @@ func TestSuppression(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := Evaluate([]*model.Set{failingNotebook(tt.sups...)}, nil, tt.cfg, now)
+			fs := evaluate(t, []*model.Set{failingNotebook(tt.sups...)}, tt.cfg, now)
 			f := statusOf(t, fs, dia)
 			if f.Status != tt.want {
 				t.Fatalf("status %s, want %s (%s)", f.Status, tt.want, f.Message)
@@ -76,8 +76,18 @@ func TestSuppression(t *testing.T) {
 func TestSuppressionNeverHidesUnknown(t *testing.T) {
 	set := failingNotebook(model.Suppression{Source: "checkov", IDs: []string{"CKV_AWS_122"}, Reason: "x"})
 	set.Notebooks[0].DirectInternetAccess = model.Str{Resolution: model.Unknown, Reason: "var.x has no value"}
-	f := statusOf(t, Evaluate([]*model.Set{set}, nil, nil, time.Now()), "sagemaker_notebook_instance_direct_internet_access_disabled")
+	f := statusOf(t, evaluate(t, []*model.Set{set}, nil, time.Now()), "sagemaker_notebook_instance_direct_internet_access_disabled")
 	if f.Status != finding.Unknown {
 		t.Fatalf("status %s, want unknown", f.Status)
 	}
+}
+
+// evaluate runs every control on the sets; an evaluation error fails the test.
+func evaluate(t *testing.T, sets []*model.Set, cfg []ConfigSuppression, now time.Time) []finding.Finding {
+	t.Helper()
+	fs, errs := Evaluate(sets, nil, cfg, now)
+	if len(errs) > 0 {
+		t.Fatalf("evaluation errors: %v", errs)
+	}
+	return fs
 }

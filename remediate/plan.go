@@ -417,7 +417,12 @@ func failingControls(c NotebookConfig, region string) []string {
 		if !ok {
 			continue
 		}
-		for _, f := range ctl.Evaluate(set) {
+		findings, err := ctl.Evaluate(set)
+		if err != nil {
+			// Never read a control that could not decide as a pass.
+			out = append(out, id+": "+err.Error())
+		}
+		for _, f := range findings {
 			if f.Status == finding.Fail {
 				out = append(out, id+": "+f.Message)
 			}

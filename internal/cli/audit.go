@@ -154,7 +154,9 @@ func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
 		return err
 	}
 	res := &finding.Result{FormatVersion: finding.FormatVersion, Errors: live.Errors}
-	res.Findings = engine.Evaluate(live.Sets, controls, suppressions, time.Time{})
+	findings, evalErrs := engine.Evaluate(live.Sets, controls, suppressions, time.Time{})
+	res.Findings = findings
+	res.Errors = append(res.Errors, evalErrs...)
 	res.Gaps = engine.Gaps(live.Sets, controls)
 	if opts.Witness.Enabled {
 		if err := attachWitnesses(cmd.Context(), opts.Witness, so, live, res); err != nil {

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/model"
 )
 
 func TestExplainAcceptsAliases(t *testing.T) {
@@ -84,17 +86,28 @@ func TestControlsListsEveryControl(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d", code)
 	}
-	var list []map[string]any
+	var list []struct {
+		ID          string `json:"id"`
+		Remediation struct {
+			BySurface map[string]string `json:"by_surface"`
+		} `json:"remediation"`
+	}
 	if err := json.Unmarshal([]byte(out), &list); err != nil {
 		t.Fatal(err)
 	}
-	ids := map[string]bool{}
-	for _, c := range list {
-		ids[c["id"].(string)] = true
+	all := control.All()
+	if len(list) != len(all) {
+		t.Fatalf("controls --json lists %d controls, the catalog has %d", len(list), len(all))
 	}
-	for _, id := range []string{"sagemaker_notebook_instance_direct_internet_access_disabled", "sagemaker_notebook_instance_in_vpc", "sagemaker_domain_vpc_only"} {
-		if !ids[id] {
-			t.Errorf("controls --json lacks %s", id)
+	for i, c := range all {
+		if list[i].ID != c.ID {
+			t.Errorf("controls --json entry %d is %s, the catalog's is %s", i, list[i].ID, c.ID)
+			continue
+		}
+		for _, s := range model.Surfaces() {
+			if list[i].Remediation.BySurface[s] != c.Remediation.For(s) || c.Remediation.For(s) == "" {
+				t.Errorf("%s: remediation for %s is %q", c.ID, s, list[i].Remediation.BySurface[s])
+			}
 		}
 	}
 }

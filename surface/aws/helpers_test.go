@@ -313,7 +313,11 @@ func runAudit(t *testing.T, opts awssurface.Options) (*awssurface.Result, []find
 	if err != nil {
 		t.Fatalf("audit: %v", err)
 	}
-	return res, engine.Evaluate(res.Sets, nil, nil, time.Time{})
+	findings, errs := engine.Evaluate(res.Sets, nil, nil, time.Time{})
+	if len(errs) > 0 {
+		t.Fatalf("evaluating the audit: %v", errs)
+	}
+	return res, findings
 }
 
 // verdicts indexes findings by control, account, region and address.
