@@ -156,6 +156,8 @@ func Plan(ctx context.Context, in Input) *Result {
 type workItem struct {
 	notebook *model.NotebookInstance
 	domain   *model.Domain
+	// set is the model set the resource is in.
+	set      *model.Set
 	findings map[string]finding.Finding
 }
 
@@ -205,10 +207,10 @@ func collectWork(in Input) []workItem {
 	}
 	for _, set := range in.Sets {
 		for _, nb := range set.Notebooks {
-			add(nb.Meta, workItem{notebook: nb})
+			add(nb.Meta, workItem{notebook: nb, set: set})
 		}
 		for _, d := range set.Domains {
-			add(d.Meta, workItem{domain: d})
+			add(d.Meta, workItem{domain: d, set: set})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {

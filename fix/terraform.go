@@ -15,6 +15,7 @@ import (
 	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
 )
@@ -240,10 +241,14 @@ func (w *workspace) fix(it workItem) {
 		replaced = true
 	}
 	if mod := w.module(filepath.Dir(m.Range.File)); mod != nil && len(m.ModuleCalls) == 0 {
-		if it.status(controlHTTPSEgress) == finding.Fail {
+		pitfalls := it
+		if replaced && nb.DirectInternetAccess.V != "Disabled" {
+			pitfalls = withAccessDisabled(it)
+		}
+		if pitfalls.status(controlHTTPSEgress) == finding.Fail {
 			w.fixHTTPSEgress(mod, b, m.Address)
 		}
-		if it.status(controlPrivateServiceAccess) == finding.Fail {
+		if pitfalls.status(controlPrivateServiceAccess) == finding.Fail {
 			w.fixEndpoints(mod, b, m.Address)
 		}
 	}
@@ -251,6 +256,58 @@ func (w *workspace) fix(it workItem) {
 		w.res.Warnings = append(w.res.Warnings, replacementWarning(m.Address, b.file.path,
 			"give the resource a new name and add lifecycle { create_before_destroy = true }, or deploy a second notebook beside it and move the data (blue/green)"))
 	}
+}
+
+// withAccessDisabled is the item as the network pitfall controls will see it
+// once this run has disabled its direct internet access: they judge only
+// notebooks without it, so before the edit they said nothing, and a second
+// run would find them failing. The controls are evaluated on a copy of the
+// set with the notebook's access Disabled; a waived (suppressed) control is
+// left alone.
+func withAccessDisabled(it workItem) workItem {
+	nb := *it.notebook
+	nb.DirectInternetAccess = model.Str{V: "Disabled", Resolution: model.Explicit, Range: nb.DirectInternetAccess.Range}
+	set := *it.set
+	set.Notebooks = make([]*model.NotebookInstance, len(it.set.Notebooks))
+	for i, other := range it.set.Notebooks {
+		set.Notebooks[i] = other
+		if other == it.notebook {
+			set.Notebooks[i] = &nb
+		}
+	}
+	out := it
+	out.findings = map[string]finding.Finding{}
+	for id, f := range it.findings {
+		out.findings[id] = f
+	}
+	for _, id := range []string{controlHTTPSEgress, controlPrivateServiceAccess} {
+		c, ok := control.Lookup(id)
+		if !ok || suppressed(c, nb.Meta) {
+			continue
+		}
+		fs, err := c.Evaluate(&set)
+		if err != nil {
+			continue
+		}
+		for _, f := range fs {
+			if f.Resource.Address == nb.Address && f.Location.File == nb.Range.File && f.Status == finding.Fail {
+				out.findings[id] = f
+			}
+		}
+	}
+	return out
+}
+
+// suppressed reports whether the resource waives control c in its source.
+func suppressed(c *control.Control, m model.Meta) bool {
+	for _, s := range m.Suppressions {
+		for _, id := range s.IDs {
+			if c.Matches(id) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // fixValue makes attribute attr of the resource (block b) equal want where

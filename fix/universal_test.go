@@ -152,6 +152,7 @@ func TestFixUniversal(t *testing.T) {
 	// default beside terraform.tfvars.json, *.auto.tfvars.json, override
 	// files, module arguments, parameter defaults, mappings); a test that
 	// fixed next to nothing would prove nothing.
+	t.Logf("fix changed %d of %d cases; every claim held after --write and a second fix was a no-op", fixedCases, len(dirs))
 	if min := 25; fixedCases < min {
 		t.Errorf("fix changed only %d cases, want at least %d: is the scan wired in?", fixedCases, min)
 	}
