@@ -22,7 +22,7 @@ func provenanceResult(t *testing.T) *finding.Result {
 		Address: "module.nb.aws_sagemaker_notebook_instance.this", Range: model.Range{File: "modules/nb/main.tf", StartLine: 5, EndLine: 12}}
 	f := c.New(meta, finding.Fail)
 	prov := model.Provenance{{Kind: model.StepModuleArgument, Name: "var.access", Detail: "module.nb",
-		Range: model.Range{File: "main.tf", StartLine: 12, EndLine: 12},
+		Range:  model.Range{File: "main.tf", StartLine: 12, EndLine: 12},
 		Inputs: []model.Step{{Kind: model.StepTFVars, Name: "var.dia", Range: model.Range{File: "terraform.tfvars.json", StartLine: 1, EndLine: 1}}}}}
 	f.Attribute, f.Expected, f.Resolution = "direct_internet_access", "Disabled", model.Explicit
 	f.Provenance = finding.Provenance(prov)
