@@ -233,16 +233,19 @@ func (w *workspace) fix(it workItem) {
 		return
 	}
 	nb := it.notebook
-	replaced := false
+	accessChanged, networkChanged := false, false
 	if it.status(controlDirectInternetAccess) != "" {
-		replaced = w.fixValue(m, b, "direct_internet_access", nb.DirectInternetAccess, "Disabled", controlDirectInternetAccess, "")
+		accessChanged = w.fixValue(m, b, "direct_internet_access", nb.DirectInternetAccess, "Disabled", controlDirectInternetAccess, "")
 	}
-	if it.status(controlInVPC) == finding.Fail && w.fixNetwork(m, b) {
-		replaced = true
+	if it.status(controlInVPC) == finding.Fail {
+		networkChanged = w.fixNetwork(m, b)
 	}
+	replaced := accessChanged || networkChanged
 	if mod := w.module(filepath.Dir(m.Range.File)); mod != nil && len(m.ModuleCalls) == 0 {
 		pitfalls := it
-		if replaced && nb.DirectInternetAccess.V != "Disabled" {
+		if accessChanged && !networkChanged {
+			// A notebook given a network in this run is judged on it by the
+			// next scan; its pitfalls cannot be known before.
 			pitfalls = withAccessDisabled(it)
 		}
 		if pitfalls.status(controlHTTPSEgress) == finding.Fail {

@@ -298,6 +298,7 @@ func (mi *modInst) mapResource(decl *resourceDecl, inst *resInst) {
 		for _, hook := range []string{"on_create", "on_start"} {
 			if a, ok := bv.attrs[hook]; ok {
 				if s, present := scriptValue(hook, a); present {
+					s.Provenance = mi.provenance(a.expr)
 					lc.Scripts = append(lc.Scripts, s)
 				}
 			}
