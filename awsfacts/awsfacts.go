@@ -12,6 +12,7 @@ package awsfacts
 
 import (
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -173,6 +174,29 @@ func RouteTargetOfResourceType(resourceType string) RouteTarget {
 		return k
 	}
 	return TargetOther
+}
+
+// gatewayIDTargets are the kinds gateway_id / GatewayId can name.
+var gatewayIDTargets = []RouteTarget{TargetInternetGateway, TargetVirtualPrivateGateway, TargetVPCEndpoint}
+
+// ResourceTypes lists the resource types (Terraform and CloudFormation,
+// sorted) that attribute a can refer to: for gateway_id internet gateways,
+// virtual private gateways and VPC endpoints.
+func (a RouteTargetAttribute) ResourceTypes() []string {
+	kinds := []RouteTarget{a.kind}
+	if a.ByValue() {
+		kinds = gatewayIDTargets
+	}
+	var out []string
+	for typ, k := range resourceTargets {
+		for _, want := range kinds {
+			if k == want {
+				out = append(out, typ)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // ClassifyRouteTarget decides the kind of a route's target written in

@@ -45,7 +45,8 @@ type Options struct {
 // could not be read are Result.Errors, everything else is still scanned.
 //
 // Reads the scanned content can steer are confined to opts.Jail; when it is
-// nil, Scan confines them to the scan roots of paths (safefs.NewJail).
+// nil, Scan confines them to the scan roots of paths (safefs.NewJail) and
+// the module cache of opts.Modules.
 func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 	res, _ := ScanSets(ctx, paths, opts)
 	return res
@@ -56,7 +57,11 @@ func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 func ScanSets(ctx context.Context, paths []string, opts Options) (*finding.Result, []*model.Set) {
 	res := &finding.Result{FormatVersion: finding.FormatVersion}
 	if opts.Jail == nil {
-		jail, err := safefs.NewJail(paths, nil)
+		var allow []string
+		if opts.Modules != nil {
+			allow = append(allow, opts.Modules.CacheDir())
+		}
+		jail, err := safefs.NewJail(paths, allow)
 		if err != nil {
 			res.Errors = append(res.Errors, model.Error{Message: err.Error()})
 			res.Findings = []finding.Finding{}
@@ -89,6 +94,7 @@ func ScanSets(ctx context.Context, paths []string, opts Options) (*finding.Resul
 	var evalErrs []model.Error
 	res.Findings, evalErrs = Evaluate(sets, opts.Controls, opts.Suppressions, opts.Now)
 	res.Errors = append(res.Errors, evalErrs...)
+	res.Sensitive = SensitiveValues(sets)
 	res.Gaps = Gaps(sets, opts.Controls)
 	if opts.Skip != nil {
 		kept := res.Findings[:0]
@@ -108,6 +114,22 @@ func ScanSets(ctx context.Context, paths []string, opts Options) (*finding.Resul
 	}
 	res.Finalize()
 	return res, sets
+}
+
+// SensitiveValues gathers the sensitive values of the sets, once each, for
+// finding.Result.Sensitive.
+func SensitiveValues(sets []*model.Set) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range sets {
+		for _, v := range s.Sensitive {
+			if v != "" && !seen[v] {
+				seen[v] = true
+				out = append(out, v)
+			}
+		}
+	}
+	return out
 }
 
 // Evaluate runs the controls on every set and applies suppressions. The

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sagefence/sagefence/control"
+	"github.com/sagefence/sagefence/evidence/cloudtrail"
 	"github.com/sagefence/sagefence/finding"
 )
 
@@ -101,6 +102,9 @@ type Segment struct {
 	State State     `json:"state"`
 	// Seq is the run the state comes from; 0 for no-evidence.
 	Seq int64 `json:"seq,omitempty"`
+	// Source is "cloudtrail" when CloudTrail decided the state (combine.go),
+	// empty for the runs.
+	Source string `json:"source,omitempty"`
 }
 
 // ResourceReport is one finding key (a control on a resource) over the period.
@@ -116,6 +120,9 @@ type ResourceReport struct {
 	Durations Durations `json:"seconds"`
 	Share     *float64  `json:"compliant_share"`
 	Segments  []Segment `json:"timeline"`
+	// Witnesses are what AWS Config and Security Hub said about the key in
+	// the audit --witnesses results given to the export.
+	Witnesses []WitnessMark `json:"witnesses,omitempty"`
 }
 
 // Regression is a stretch of fail verdicts on one key.
@@ -146,6 +153,10 @@ type ControlReport struct {
 	// AlwaysCompliant counts resources with no fail, suppressed or gap time.
 	AlwaysCompliant int `json:"always_compliant"`
 	Regressions     int `json:"regressions"`
+	// ViolationWindows counts the windows of every source (Report.Windows).
+	ViolationWindows int `json:"violation_windows"`
+	// Witnesses counts the witness marks by outcome (agrees, disagrees, ...).
+	Witnesses map[string]int `json:"witnesses,omitempty"`
 }
 
 // FrameworkReport aggregates the controls mapped to one framework.
@@ -170,6 +181,14 @@ type Report struct {
 	Resources   []ResourceReport  `json:"resources"`
 	Regressions []Regression      `json:"regressions"`
 	Gaps        []GapReport       `json:"gaps"`
+	// Sources are the CloudTrail histories and witness results combined
+	// with the runs (ExportOptions.CloudTrail, Witnesses).
+	Sources []string `json:"sources"`
+	// Windows are every violation window, from the runs (regressions) and
+	// from CloudTrail, with who caused them where known.
+	Windows []ViolationWindow `json:"violation_windows"`
+	// Witnesses are every witness mark, in time order.
+	Witnesses []WitnessMark `json:"witnesses"`
 }
 
 // GapReport is one stretch of missing evidence on one key.
@@ -189,6 +208,14 @@ type ExportOptions struct {
 	// the rest of the interval until the next run is no-evidence.
 	StaleAfter time.Duration
 	Now        time.Time
+	// CloudTrail histories (evidence cloudtrail) are folded into the keys'
+	// timelines, and their windows listed (combine.go).
+	CloudTrail []*cloudtrail.History
+	// Witnesses are audit --witnesses results whose witnesses are attached
+	// to the keys; they change no state.
+	Witnesses []*finding.Result
+	// SourceNames name the CloudTrail and witness inputs for the report.
+	SourceNames []string
 }
 
 // seriesKey groups runs of the same scope: only a run of the same scope can
@@ -245,7 +272,8 @@ func ComputeReport(runs []*Run, o ExportOptions) *Report {
 	}
 	rep := &Report{From: o.From.UTC(), To: o.To.UTC(), GeneratedAt: now.UTC().Truncate(time.Second),
 		Runs: []RunInfo{}, Controls: []ControlReport{}, Frameworks: []FrameworkReport{}, Resources: []ResourceReport{},
-		Regressions: []Regression{}, Gaps: []GapReport{}}
+		Regressions: []Regression{}, Gaps: []GapReport{}, Sources: append([]string{}, o.SourceNames...),
+		Windows: []ViolationWindow{}, Witnesses: []WitnessMark{}}
 	if o.StaleAfter > 0 {
 		rep.StaleAfter = o.StaleAfter.String()
 	}
@@ -281,6 +309,9 @@ func ComputeReport(runs []*Run, o ExportOptions) *Report {
 		}
 		return rep.Regressions[i].Key < rep.Regressions[j].Key
 	})
+	overlayCloudTrail(rep, o.CloudTrail)
+	runWindows(rep)
+	attachWitnesses(rep, o.Witnesses)
 	for _, r := range rep.Resources {
 		for _, s := range r.Segments {
 			if s.State.IsGap() {
@@ -414,6 +445,19 @@ func aggregate(rep *Report) {
 	}
 	for _, g := range rep.Regressions {
 		byControl[g.ControlID].Regressions++
+	}
+	for _, w := range rep.Windows {
+		if c := byControl[w.ControlID]; c != nil {
+			c.ViolationWindows++
+		}
+	}
+	for _, m := range rep.Witnesses {
+		if c := byControl[m.ControlID]; c != nil {
+			if c.Witnesses == nil {
+				c.Witnesses = map[string]int{}
+			}
+			c.Witnesses[m.Outcome]++
+		}
 	}
 	sort.Strings(order)
 	byFramework := map[string]*FrameworkReport{}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -92,8 +93,15 @@ func writeCSV(w io.Writer, rep *Report) error {
 	}
 	_ = cw.Write([]string{"control_id", "frameworks", "surface", "account", "region", "file", "address",
 		"pass_s", "fail_s", "suppressed_s", "unknown_s", "error_s", "no_evidence_s", "absent_s", "compliant_share", "regressions",
-		"period_from", "period_to"})
+		"period_from", "period_to", "violation_windows", "caused_by", "witnesses"})
 	f := func(x float64) string { return strconv.FormatFloat(x, 'f', 0, 64) }
+	windows, causes := map[string]int{}, map[string][]string{}
+	for _, w := range rep.Windows {
+		windows[w.Key]++
+		if w.CausedBy != "" && !slices.Contains(causes[w.Key], w.CausedBy) {
+			causes[w.Key] = append(causes[w.Key], w.CausedBy)
+		}
+	}
 	for _, r := range rep.Resources {
 		share := ""
 		if r.Share != nil {
@@ -102,8 +110,19 @@ func writeCSV(w io.Writer, rep *Report) error {
 		d := r.Durations
 		_ = cw.Write([]string{r.ControlID, frameworks[r.ControlID], r.Surface, r.Account, r.Region, r.File, r.Address,
 			f(d.Pass), f(d.Fail), f(d.Suppressed), f(d.Unknown), f(d.Error), f(d.NoEvidence), f(d.Absent), share,
-			strconv.Itoa(regs[r.Key]), rep.From.Format(time.RFC3339), rep.To.Format(time.RFC3339)})
+			strconv.Itoa(regs[r.Key]), rep.From.Format(time.RFC3339), rep.To.Format(time.RFC3339),
+			strconv.Itoa(windows[r.Key]), strings.Join(causes[r.Key], " "), witnessCell(r.Witnesses)})
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// witnessCell is a key's witness marks in one CSV cell:
+// "2026-03-01T00:00:00Z aws-config rule COMPLIANT disagrees; ...".
+func witnessCell(ms []WitnessMark) string {
+	var parts []string
+	for _, m := range ms {
+		parts = append(parts, strings.Join([]string{m.At.UTC().Format(time.RFC3339), m.Source, m.Rule, m.Status, m.Outcome}, " "))
+	}
+	return strings.Join(parts, "; ")
 }

@@ -188,6 +188,10 @@ type Result struct {
 	// Baseline is set when fails were compared with a previous result
 	// (--baseline); added in format 1.1.
 	Baseline *Baseline `json:"baseline,omitempty"`
+	// Sensitive are the values the scanned configuration declares sensitive
+	// (model.Set.Sensitive of every set). Never serialised: package redact
+	// replaces them in every string of the result, then clears the list.
+	Sensitive []string `json:"-"`
 }
 
 // Baseline records a comparison with a previous result: the fails whose Key

@@ -27,6 +27,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+
+	"github.com/sagefence/sagefence/awsfacts"
 )
 
 // Kind selects which policy to build.
@@ -86,11 +88,11 @@ func statements() []Statement {
 		}
 	}
 	return []Statement{
-		deny("DenyNotebookDirectInternetAccess", ActionCreateNotebookInstance, "StringNotEquals", KeyDirectInternetAccess, "Disabled"),
+		deny("DenyNotebookDirectInternetAccess", ActionCreateNotebookInstance, "StringNotEquals", KeyDirectInternetAccess, awsfacts.DirectInternetAccessDisabled),
 		deny("DenyNotebookWithoutVpcSubnet", ActionCreateNotebookInstance, "Null", KeyVpcSubnets, "true"),
 		deny("DenyNotebookWithoutSecurityGroups", ActionCreateNotebookInstance, "Null", KeyVpcSecurityGroupIds, "true"),
 		deny("DenyDomainNotVpcOnly", ActionCreateDomain, "StringNotEquals", KeyAppNetworkAccessType, "VpcOnly"),
-		deny("DenyDomainUpdateToPublicInternet", ActionUpdateDomain, "StringEquals", KeyAppNetworkAccessType, "PublicInternetOnly"),
+		deny("DenyDomainUpdateToPublicInternet", ActionUpdateDomain, "StringEquals", KeyAppNetworkAccessType, awsfacts.AppNetworkAccessPublicInternetOnly),
 	}
 }
 

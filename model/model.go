@@ -471,6 +471,12 @@ type Set struct {
 	VPCEndpoints     []*VPCEndpoint
 	SecurityGroups   []*SecurityGroup
 	Gaps             []*Gap
+	// Sensitive are values the configuration declares sensitive (Terraform
+	// sensitive = true variables and sensitive(), CloudFormation NoEcho
+	// parameters) that reached this set's resources, as strings (a
+	// multi-line value also line by line). Findings that quote them are
+	// redacted before any output (package redact).
+	Sensitive []string
 }
 
 // Error is an input that could not be read, parsed or reached. The rest of the

@@ -370,7 +370,7 @@ func finishPlan(plan *NotebookPlan) {
 	plan.Create.NotebookInstanceArn, plan.Create.NotebookInstanceStatus, plan.Create.FailureReason = "", "", ""
 	plan.Create.URL, plan.Create.NetworkInterfaceID = "", ""
 	plan.Create.CreationTime, plan.Create.LastModifiedTime = nil, nil
-	plan.Create.DirectInternetAccess = "Disabled"
+	plan.Create.DirectInternetAccess = awsfacts.DirectInternetAccessDisabled
 	plan.Create.SubnetID = plan.Target.SubnetID
 	plan.Create.SecurityGroupIDs = plan.Target.SecurityGroupIDs
 	plan.CreateTags = append([]Tag{}, settableTags(plan.Tags)...)

@@ -77,7 +77,7 @@ func TestHTMLInChromium(t *testing.T) {
 	checks := []struct{ what, pattern string }{
 		{"title", `<title>sagefence evidence report — 2026-11-25T12:00:00Z</title>`},
 		{"scope paths", `<dt>Paths</dt><dd><code>infra</code>, <code>cfn</code></dd>`},
-		{"tool version", `sagefence 0.1.0 \(result format 1\.1\)`},
+		{"tool version", `sagefence 0.1.0 \(result format ` + regexp.QuoteMeta(finding.FormatVersion) + `\)`},
 		{"fail count", `id="count-fail">3<`},
 		{"unknown count", `id="count-unknown">2<`},
 		{"suppressed count", `id="count-suppressed">2<`},

@@ -8,10 +8,13 @@
 //	surface/cdk             CDK cloud assemblies (cdk.out)
 //	surface/aws             live accounts (used by `sagefence audit`)
 //
-// Surfaces never decide pass or fail, and never download anything.
+// Surfaces never decide pass or fail, and download nothing unless the user
+// asks for Terraform modules (Options.Modules).
 package surface
 
 import (
+	"context"
+
 	"github.com/sagefence/sagefence/internal/safefs"
 	"github.com/sagefence/sagefence/model"
 )
@@ -37,6 +40,20 @@ type Options struct {
 	// the scan roots and --allow-read directories. nil allows every path;
 	// engine.Scan always sets one.
 	Jail *safefs.Jail
+	// Modules downloads remote Terraform module sources that
+	// .terraform/modules/modules.json does not name (scan --download-modules).
+	// nil never downloads: such a module call is a gap.
+	Modules ModuleDownloader
+}
+
+// ModuleDownloader fetches a remote Terraform module source (registry
+// address with its version constraint, git::, https archive) and returns the
+// local directory holding it; an error names why it could not. Safe for
+// concurrent use (roots are evaluated in parallel).
+type ModuleDownloader interface {
+	Download(ctx context.Context, source, version string) (dir string, err error)
+	// CacheDir is where downloads are kept: the Jail must allow reads there.
+	CacheDir() string
 }
 
 // VarInput is one Terraform --var or --var-file argument.

@@ -50,6 +50,22 @@ func checkScenario(t *testing.T, h *History) {
 	if w := pub.Windows[0]; w.Control != control.DirectInternetAccessID || w.Setting != "DirectInternetAccess=Enabled (default)" {
 		t.Errorf("first window %s %q", w.Control, w.Setting)
 	}
+	var spans []string
+	for _, sp := range pub.Timeline {
+		if sp.Control == control.DirectInternetAccessID {
+			spans = append(spans, sp.State+" "+sp.From.Format("02")+"-"+sp.To.Format("02"))
+		}
+	}
+	if strings.Join(spans, ", ") != "absent 01-03, violating 03-10, absent 10-15" {
+		t.Errorf("public-nb timeline: %s", strings.Join(spans, ", "))
+	}
+	var oldSpans []string
+	for _, sp := range res["old-nb"].Timeline {
+		oldSpans = append(oldSpans, sp.State+" "+sp.From.Format("02")+"-"+sp.To.Format("02"))
+	}
+	if strings.Join(oldSpans, ", ") != "unknown 01-04, absent 04-15, unknown 01-04, absent 04-15" {
+		t.Errorf("old-nb timeline: %s", strings.Join(oldSpans, ", "))
+	}
 	priv := res["Private-NB"]
 	if len(priv.Windows) != 0 || len(priv.Gaps) != 0 || priv.Events[0].DirectInternetAccess == nil || *priv.Events[0].DirectInternetAccess != "Disabled" ||
 		strings.Join(priv.Events[0].SecurityGroupIDs, ",") != "sg-1,sg-2" || priv.Events[0].SubnetID == nil {

@@ -52,6 +52,10 @@ type Resource struct {
 	Windows []Window `json:"windows"`
 	// Gaps are periods whose state no event shows.
 	Gaps []Gap `json:"gaps"`
+	// Timeline is, per control, the period cut into spans of one state:
+	// absent (before creation, after deletion), compliant, violating or
+	// unknown (a gap), covering [From, To) without overlap.
+	Timeline []Span `json:"timeline"`
 	// Deleted is true when the last successful event deleted it.
 	Deleted bool `json:"deleted"`
 }
@@ -73,6 +77,22 @@ type Window struct {
 	EndEvent   string `json:"end_event,omitempty"`
 	// EndReason: deleted, fixed, or end of period.
 	EndReason string `json:"end_reason"`
+}
+
+// Span states, as in Span.State.
+const (
+	SpanAbsent    = "absent"
+	SpanCompliant = "compliant"
+	SpanViolating = "violating"
+	SpanUnknown   = "unknown"
+)
+
+// Span is a stretch of one control's state.
+type Span struct {
+	Control string    `json:"control"`
+	From    time.Time `json:"from"`
+	To      time.Time `json:"to"`
+	State   string    `json:"state"`
 }
 
 // Gap is a period without evidence.
@@ -191,11 +211,12 @@ func Build(events []Event, from, to time.Time) []Resource {
 			}
 			return r.Events[i].EventID < r.Events[j].EventID
 		})
-		r.Windows, r.Gaps = []Window{}, []Gap{}
+		r.Windows, r.Gaps, r.Timeline = []Window{}, []Gap{}, []Span{}
 		for _, c := range controlsOf(r.Type) {
-			w, g := timeline(r, c, from, to)
+			w, g, sp := timeline(r, c, from, to)
 			r.Windows = append(r.Windows, w...)
 			r.Gaps = append(r.Gaps, g...)
+			r.Timeline = append(r.Timeline, sp...)
 		}
 		for _, e := range r.Events {
 			if !e.Failed() {
@@ -207,10 +228,13 @@ func Build(events []Event, from, to time.Time) []Resource {
 	return out
 }
 
+var spanNames = map[state]string{stateUnknown: SpanUnknown, stateAbsent: SpanAbsent, stateCompliant: SpanCompliant, stateViolating: SpanViolating}
+
 // timeline walks one control's states over the period.
-func timeline(r *Resource, controlID string, from, to time.Time) ([]Window, []Gap) {
+func timeline(r *Resource, controlID string, from, to time.Time) ([]Window, []Gap, []Span) {
 	var windows []Window
 	var gaps []Gap
+	var spans []Span
 	cur := stateUnknown
 	var started bool
 	for _, e := range r.Events {
@@ -229,15 +253,24 @@ func timeline(r *Resource, controlID string, from, to time.Time) ([]Window, []Ga
 			if e.Action != "created" {
 				gaps = append(gaps, Gap{From: from, To: to, Control: controlID, Resource: r.Name, Account: r.Account, Region: r.Region,
 					Reason: "only failed calls in the period: the resource's settings are not in this history"})
-				break
+				spans = append(spans, Span{Control: controlID, From: from, To: to, State: SpanUnknown})
+				return []Window{}, gaps, spans
 			}
 		}
-		return []Window{}, gaps
+		// Only failed creates: the resource never existed.
+		return []Window{}, gaps, []Span{{Control: controlID, From: from, To: to, State: SpanAbsent}}
 	}
 	since := from
 	var open *Window
 	var curSetting string
 	closeSpan := func(until time.Time, by Event, reason string) {
+		if until.After(since) {
+			if n := len(spans); n > 0 && spans[n-1].State == spanNames[cur] && spans[n-1].To.Equal(since) {
+				spans[n-1].To = until
+			} else {
+				spans = append(spans, Span{Control: controlID, From: since, To: until, State: spanNames[cur]})
+			}
+		}
 		switch cur {
 		case stateUnknown:
 			if until.After(since) {
@@ -281,9 +314,7 @@ func timeline(r *Resource, controlID string, from, to time.Time) ([]Window, []Ga
 		}
 		cur, curSetting = next, setting
 	}
-	if cur == stateUnknown {
-		closeSpan(to, Event{}, "")
-	}
+	closeSpan(to, Event{}, "")
 	if open != nil {
 		open.End, open.OpenAtEnd, open.EndReason = to, true, "end of period"
 		windows = append(windows, *open)
@@ -291,7 +322,7 @@ func timeline(r *Resource, controlID string, from, to time.Time) ([]Window, []Ga
 	if windows == nil {
 		windows = []Window{}
 	}
-	return windows, gaps
+	return windows, gaps, spans
 }
 
 // Summarize fills h.Summary.

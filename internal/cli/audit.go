@@ -13,6 +13,7 @@ import (
 	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/integrations/securityhub"
+	"github.com/sagefence/sagefence/redact"
 	"github.com/sagefence/sagefence/report"
 	awssurface "github.com/sagefence/sagefence/surface/aws"
 )
@@ -166,6 +167,10 @@ func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
 	res.Finalize()
 	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
 	res.Scope = &finding.Scope{Command: "audit", Accounts: live.Accounts, Regions: live.Regions, Time: start.Format(time.RFC3339), Config: opts.configPath()}
+	// Secrets leave the result here, before the store, Security Hub or a
+	// formatter sees it.
+	res.Sensitive = engine.SensitiveValues(live.Sets)
+	redact.Result(res)
 	followUpErr := recordResult(cmd.Context(), io.info(opts.Quiet), opts.Record.withConfig(cmd, io, cfg), res)
 	if opts.SecurityHub {
 		followUpErr = errors.Join(followUpErr, importToSecurityHub(cmd.Context(), io, opts.Quiet, live, res))

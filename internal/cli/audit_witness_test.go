@@ -46,7 +46,7 @@ func TestAuditWitnesses(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, stdout)
 	}
-	if res.FormatVersion != "1.3" {
+	if res.FormatVersion != finding.FormatVersion {
 		t.Errorf("format_version %q", res.FormatVersion)
 	}
 	got := map[string]string{}

@@ -328,6 +328,7 @@ func parseDate(flag, s string) (time.Time, error) {
 
 func newEvidenceExportCmd(io *IO) *cobra.Command {
 	var from, to, format, output string
+	var trails, witnessFiles []string
 	var stale time.Duration
 	var f, t time.Time
 	cmd := storeCommand(io, &cobra.Command{
@@ -335,7 +336,11 @@ func newEvidenceExportCmd(io *IO) *cobra.Command {
 		Long: `Report the period [--from, --to): per control and framework, and per resource, the share of
 time compliant, every regression with when it started and ended, and every gap in the evidence.
 A run's verdicts hold until the next run of the same scope; unknown, error and no-evidence time
-is a gap and is never counted as compliant (docs/evidence.md defines the arithmetic).`,
+is a gap and is never counted as compliant (docs/evidence.md defines the arithmetic).
+--cloudtrail adds a saved 'evidence cloudtrail --format json' history: its events decide the state
+where they show it (creation, deletion, settings), and its violation windows are listed with who
+caused them; --witnesses attaches the AWS Config and Security Hub verdicts of saved
+'audit --witnesses --format json' results to the resources.`,
 		Example: "  sagefence evidence export --from 2026-01-01 --to 2026-07-01 --format html -o audit-h1.html",
 	}, func(args []string) error {
 		if !slices.Contains(evidence.ExportFormats, format) {
@@ -348,7 +353,11 @@ is a gap and is never counted as compliant (docs/evidence.md defines the arithme
 		t, err = parseDate("--to", to)
 		return err
 	}, func(ctx context.Context, st evidence.Store, args []string) error {
-		rep, err := evidence.BuildReport(ctx, st, evidence.ExportOptions{From: f, To: t, StaleAfter: stale})
+		eo := evidence.ExportOptions{From: f, To: t, StaleAfter: stale}
+		if err := loadExportSources(&eo, trails, witnessFiles); err != nil {
+			return err
+		}
+		rep, err := evidence.BuildReport(ctx, st, eo)
 		if err != nil {
 			return usageError{err}
 		}
@@ -366,6 +375,8 @@ is a gap and is never counted as compliant (docs/evidence.md defines the arithme
 	cmd.Flags().StringVarP(&format, "format", "f", "html", "html, json or csv")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to `FILE`")
 	cmd.Flags().DurationVar(&stale, "stale-after", 0, "a run's verdicts count for at most this long (e.g. 48h); later time is a gap")
+	cmd.Flags().StringArrayVar(&trails, "cloudtrail", nil, "combine this `FILE` of 'evidence cloudtrail --format json' (repeatable)")
+	cmd.Flags().StringArrayVar(&witnessFiles, "witnesses", nil, "attach the witnesses of this 'audit --witnesses --format json' `FILE` (repeatable)")
 	_ = cmd.MarkFlagRequired("from")
 	_ = cmd.MarkFlagRequired("to")
 	return cmd

@@ -101,6 +101,13 @@ func (r resultError) Error() string { return fmt.Sprintf("exit status %d", r.cod
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first SIGINT/SIGTERM cancels ctx: every blocking step of a command
+	// returns and the command exits 2 ("interrupted"). Handling is then
+	// given back to the default, so a second signal ends the process at once.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	return Run(ctx, SystemIO(), os.Args[1:])
 }
 

@@ -11,7 +11,9 @@ import (
 	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/internal/config"
+	"github.com/sagefence/sagefence/internal/modfetch"
 	"github.com/sagefence/sagefence/internal/safefs"
+	"github.com/sagefence/sagefence/redact"
 	"github.com/sagefence/sagefence/report"
 	"github.com/sagefence/sagefence/surface"
 )
@@ -33,6 +35,11 @@ type ScanOptions struct {
 	// AllowRead are directories outside the scan roots that file(),
 	// templatefile(), module sources and symlinks may read (--allow-read).
 	AllowRead []string
+	// DownloadModules fetches remote Terraform modules that
+	// .terraform/modules does not hold (--download-modules) into ModuleCache
+	// (--module-cache; default modfetch.DefaultCacheDir()).
+	DownloadModules bool
+	ModuleCache     string
 }
 
 func newScanCmd(io *IO) *cobra.Command {
@@ -77,6 +84,8 @@ Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also unk
 	f.StringVar(&opts.Region, "region", "", "AWS region for AWS::Region and region-dependent names in templates")
 	f.StringVar(&opts.Account, "account", "", "AWS account ID for AWS::AccountId in templates")
 	f.StringArrayVar(&opts.SkipPaths, "skip-path", nil, "leave out files and directories matching `GLOB` (repeatable; also exclude: in .sagefence.yaml; ** spans directories, a pattern without / matches any path segment)")
+	f.BoolVar(&opts.DownloadModules, "download-modules", false, "download remote Terraform modules that .terraform/modules does not hold (registry, git:: over https, https archives) into the module cache (see README \"Modules on demand\")")
+	f.StringVar(&opts.ModuleCache, "module-cache", "", "keep downloaded modules in `DIR` (default: the user cache directory, ~/.cache/sagefence/modules on Linux; needs --download-modules)")
 	f.StringArrayVar(&opts.AllowRead, "allow-read", nil, "also let file(), templatefile(), module sources and symlinks read inside `DIR`, outside the scan root (repeatable; see README \"Security model\")")
 	opts.Record.addFlags(cmd)
 	return cmd
@@ -134,7 +143,15 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	if err != nil {
 		return err
 	}
-	jail, err := safefs.NewJail(opts.Paths, opts.AllowRead)
+	modules, err := opts.moduleDownloader()
+	if err != nil {
+		return err
+	}
+	allow := opts.AllowRead
+	if modules != nil {
+		allow = append(append([]string(nil), allow...), modules.CacheDir())
+	}
+	jail, err := safefs.NewJail(opts.Paths, allow)
 	if err != nil {
 		return usageError{err}
 	}
@@ -145,8 +162,9 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 			VarInputs:  varInputs,
 			Parameters: params, ParameterFiles: opts.ParameterFiles,
 			Region: opts.Region, Account: opts.Account,
-			Getenv: io.Getenv,
-			Jail:   jail,
+			Getenv:  io.Getenv,
+			Jail:    jail,
+			Modules: modules,
 		},
 		Controls:     controls,
 		Suppressions: suppressions,
@@ -162,6 +180,8 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 		fmt.Fprintf(io.ErrOut, "sagefence: no SageMaker notebook instance or Studio domain found in %s: %s\n",
 			strings.Join(opts.Paths, " "), found.Describe())
 	}
+	// Secrets leave the result here, before any sink sees it.
+	redact.Result(res)
 	recordErr := recordResult(cmd.Context(), io.info(opts.Quiet), opts.Record.withConfig(cmd, io, cfg), res)
 	return withFollowUpError(io, opts.emit(io, fmtr, res), recordErr)
 }
@@ -187,4 +207,42 @@ func parseAssignments(flag string, kvs []string) (map[string]string, error) {
 		m[strings.TrimSpace(k)] = v
 	}
 	return m, nil
+}
+
+// moduleDownloader returns the module fetcher of --download-modules (nil
+// without it). The cache may not lie inside a scanned path: its modules
+// would be scanned as roots of their own.
+func (o *ScanOptions) moduleDownloader() (surface.ModuleDownloader, error) {
+	if !o.DownloadModules {
+		if o.ModuleCache != "" {
+			return nil, usagef("--module-cache needs --download-modules")
+		}
+		return nil, nil
+	}
+	cache := o.ModuleCache
+	if cache == "" {
+		d, err := modfetch.DefaultCacheDir()
+		if err != nil {
+			return nil, fmt.Errorf("--download-modules: %w", err)
+		}
+		cache = d
+	}
+	cacheAbs, err := filepath.Abs(cache)
+	if err != nil {
+		return nil, usagef("--module-cache %s: %v", cache, err)
+	}
+	for _, p := range o.Paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(abs, cacheAbs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return nil, usagef("--module-cache %s is inside the scanned path %s: its modules would be scanned as roots; choose a directory outside it", cacheAbs, p)
+		}
+	}
+	f, err := modfetch.New(modfetch.Options{CacheDir: cacheAbs})
+	if err != nil {
+		return nil, fmt.Errorf("--download-modules: %w", err)
+	}
+	return f, nil
 }

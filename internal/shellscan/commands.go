@@ -115,7 +115,7 @@ func assignment(w string) (key, value string, ok bool) {
 }
 
 // peel removes wrappers (sudo, nohup, env, keywords, assignments) and judges
-// `bash -c`/`su -c` strings. Prefix assignments go to env. shellStdin reports
+// `bash -c`/`su -c`/`eval` strings. Prefix assignments go to env. shellStdin reports
 // a shell left to read its commands from standard input.
 func (s *scanner) peel(args []string, env map[string]string, at loc, depth int) (rest []string, shellStdin bool) {
 	for len(args) > 0 {
@@ -164,6 +164,11 @@ func (s *scanner) peel(args []string, env map[string]string, at loc, depth int) 
 				return nil, false
 			}
 			return nil, true
+		case "eval":
+			if depth < maxDepth {
+				s.scanString(strings.Join(args[1:], " "), at, depth+1)
+			}
+			return nil, false
 		case "bash", "sh", "zsh", "dash", "ksh":
 			if c, ok := optionValue(args[1:], "-c", ""); ok {
 				if depth < maxDepth {

@@ -224,16 +224,36 @@ func parse(src string) ([]*syntax.Stmt, string, *ParseError) {
 	return nil, src, &ParseError{Line: 1, Msg: "too many template expressions the parser rejects"}
 }
 
+// terraformExpression is the inside of a ${...} that only a Terraform
+// template can hold: a reference (var.x, local.y, data.a.b) or a function call.
+var terraformExpression = regexp.MustCompile(`^\$\{\s*(?:[A-Za-z_][A-Za-z0-9_-]*\.[A-Za-z_]|[a-z][a-z0-9_]*\()`)
+
 // repairTemplate replaces the ${...} that contains the error position with a
-// variable reference of the same length.
+// variable reference of the same length, and with it every other ${...}
+// holding a Terraform reference or function call (never valid bash), so that
+// a template full of them takes one re-parse, not one per expression.
 func repairTemplate(src string, p syntax.Pos) (string, bool) {
 	off := int(p.Offset())
-	for _, m := range templateExpansion.FindAllStringIndex(src, -1) {
+	spans := templateExpansion.FindAllStringIndex(src, -1)
+	hit := false
+	for _, m := range spans {
 		if off >= m[0] && off < m[1] && m[1]-m[0] >= 4 {
-			return src[:m[0]] + "${" + "T" + strings.Repeat("_", m[1]-m[0]-4) + "}" + src[m[1]:], true
+			hit = true
 		}
 	}
-	return src, false
+	if !hit {
+		return src, false
+	}
+	b := []byte(src)
+	for _, m := range spans {
+		if m[1]-m[0] < 4 {
+			continue
+		}
+		if (off >= m[0] && off < m[1]) || terraformExpression.MatchString(src[m[0]:m[1]]) {
+			copy(b[m[0]:m[1]], "${T"+strings.Repeat("_", m[1]-m[0]-4)+"}")
+		}
+	}
+	return string(b), true
 }
 
 // walk judges every command of a statement, in source order.
@@ -286,6 +306,14 @@ func (s *scanner) stmt(u unit, st *syntax.Stmt, depth int) {
 			at.text = s.logicalLine(at.line)
 		}
 		cfgFile, shellStdin = s.command(words, targets, hasHeredoc, at, depth)
+		if shellStdin && depth < maxDepth {
+			// bash <<< "pip install x": a here-string a shell reads as commands.
+			for _, r := range st.Redirs {
+				if r.Op == syntax.WordHdoc && r.Word != nil {
+					s.scanString(u.word(r.Word), at, depth+1)
+				}
+			}
+		}
 	case *syntax.DeclClause:
 		for _, a := range c.Args {
 			if a.Name != nil && !a.Naked && a.Value != nil {

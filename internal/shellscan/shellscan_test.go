@@ -137,6 +137,9 @@ func TestScan(t *testing.T) {
 		{"cloudformation pseudo parameter", "aws s3 cp s3://bucket-${AWS::Region}/setup.sh /tmp/\npip install x", []want{{2, PipInstall}}},
 		{"terraform directives", "%{ if install }\npip install x\n%{ endif }", []want{{2, PipInstall}}},
 		{"export in declare form", "declare -x PIP_INDEX_URL=https://mirror.internal/simple\npip install x", nil},
+		{"eval", "eval \"pip install x\"", []want{{1, PipInstall}}},
+		{"here-string fed to bash", "sudo -u ec2-user bash <<< 'conda install -y numpy'", []want{{1, CondaInstall}}},
+		{"here-string to python is data", "python3 <<< 'print(\"pip install x\")'", nil},
 		{"local proxy in function", "f() {\n  export https_proxy=http://10.0.0.10:3128\n}\nf\ncurl -O https://github.com/x", nil},
 	}
 	for _, tt := range tests {
@@ -260,6 +263,25 @@ func FuzzScan(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestTemplateLeftoversTakeFewParses: a script read with file() from a
+// Terraform template keeps its ${...} expressions; they are variables to the
+// scan (hosts built from them are not judged), however many there are.
+func TestTemplateLeftoversTakeFewParses(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("#!/bin/bash\n")
+	for i := range 200 {
+		fmt.Fprintf(&b, "echo ${var.setting_%d} ${lookup(var.m, \"k%d\")}\n", i, i)
+	}
+	b.WriteString("pip install --index-url ${var.index_url} x\ncurl -O https://github.com/o/r/archive/${local.ref}.tgz\n")
+	hits, err := Scan(b.String())
+	if err != nil {
+		t.Fatalf("Scan: %v", err)
+	}
+	if len(hits) != 1 || hits[0].Line != 203 || hits[0].Kind != Download {
+		t.Errorf("hits = %+v, want the curl of github.com at line 203", hits)
+	}
 }
 
 func TestParseErrors(t *testing.T) {

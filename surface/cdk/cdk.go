@@ -160,6 +160,9 @@ func loadStack(ctx context.Context, l *cloudformation.Loader, path string, stack
 // resolved (CDK writes every template there) and inside jail; anything else
 // is an error naming the path, and nothing is read.
 func inAssembly(dir, rel string, jail *safefs.Jail) (string, error) {
+	if filepath.IsAbs(rel) || strings.HasPrefix(rel, "/") {
+		return "", fmt.Errorf("%q is an absolute path, outside the cloud assembly %s: not read", rel, dir)
+	}
 	p := filepath.Join(dir, filepath.FromSlash(rel))
 	realDir, err := filepath.EvalSymlinks(dir)
 	if err != nil {
@@ -173,7 +176,7 @@ func inAssembly(dir, rel string, jail *safefs.Jail) (string, error) {
 	if r, err := filepath.Rel(realDir, real); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) && !filepath.IsAbs(r) {
 		inside = true
 	}
-	if filepath.IsAbs(rel) || !inside {
+	if !inside {
 		return "", fmt.Errorf("%q resolves to %s, outside the cloud assembly %s: not read", rel, real, dir)
 	}
 	if _, err := jail.Check(p); err != nil {

@@ -57,7 +57,7 @@ func (l *Loader) build(path string, data []byte, root *yaml.Node, stack Stack) s
 	b := &builder{
 		e: e, file: path,
 		meta: model.Meta{Surface: surf, Stack: stack.Name, Region: region, Account: account, Managed: true},
-		set:  &model.Set{Surface: surf},
+		set:  &model.Set{Surface: surf, Sensitive: e.sensitive},
 	}
 	entries := b.expandResources(resources)
 	for _, en := range entries {

@@ -28,6 +28,8 @@ type evaluator struct {
 	resources map[string]string
 	// steps bounds the work on hostile input (alias bombs).
 	steps int
+	// sensitive are the values of NoEcho parameters (model.Set.Sensitive).
+	sensitive []string
 }
 
 // maxSteps and maxDepth bound evaluation of one template.

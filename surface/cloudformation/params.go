@@ -225,6 +225,9 @@ func (e *evaluator) resolveParameters(params *yaml.Node, cli map[string]string, 
 			v = list
 		}
 		v.start, v.end = 0, 0
+		if noEcho := mapValue(decl, "NoEcho"); noEcho != nil && strings.EqualFold(strings.TrimSpace(noEcho.Value), "true") {
+			e.sensitive = append(e.sensitive, v.strings()...)
+		}
 		e.params[name] = v
 	}
 }
@@ -236,6 +239,23 @@ func failedParameter(files map[string]override, name string) string {
 		return o.failed
 	}
 	return files[failedKey].failed
+}
+
+// strings lists the known scalar strings of a value (a list's items).
+func (v value) strings() []string {
+	switch v.kind {
+	case kScalar:
+		if v.s != "" {
+			return []string{v.s}
+		}
+	case kList:
+		var out []string
+		for _, it := range v.items {
+			out = append(out, it.strings()...)
+		}
+		return out
+	}
+	return nil
 }
 
 func isListType(t string) bool {

@@ -25,6 +25,24 @@ type bodyVal struct {
 	rng     hcl.Range
 }
 
+// sensitiveStrings lists the sensitive strings of every attribute of the
+// body and its nested blocks (see sensitiveStrings).
+func (bv *bodyVal) sensitiveStrings() []string {
+	if bv == nil {
+		return nil
+	}
+	var out []string
+	for _, a := range bv.attrs {
+		out = append(out, sensitiveStrings(a.v)...)
+	}
+	for _, bs := range bv.blocks {
+		for _, b := range bs {
+			out = append(out, b.sensitiveStrings()...)
+		}
+	}
+	return out
+}
+
 // resourceMeta are the meta-arguments of resource blocks, not attributes.
 var resourceMeta = map[string]bool{"count": true, "for_each": true, "provider": true, "depends_on": true}
 

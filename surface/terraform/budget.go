@@ -10,6 +10,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 
+	"github.com/sagefence/sagefence/internal/bounds"
 	"github.com/sagefence/sagefence/internal/safefs"
 )
 
@@ -36,6 +37,10 @@ const (
 	// maxFormatWidth bounds a width or precision in format() verbs.
 	maxFormatWidth = 100_000
 )
+
+// budgetPhrase is in every budget error, so that the unknown value an
+// expression ends in can name the budget (see modInst.eval).
+const budgetPhrase = "evaluation budget"
 
 // budget is one root's running total (see maxRootWork).
 type budget struct {
@@ -173,6 +178,12 @@ func precheck(name string, args []cty.Value) error {
 				if num(n)*lines > maxValueSize {
 					return fmt.Errorf("indent() would produce more than %s: not evaluated", safefs.Human(maxValueSize))
 				}
+			}
+		}
+	case "jsondecode", "yamldecode":
+		if v, ok := known(0); ok && v.Type() == cty.String {
+			if err := bounds.CheckDepth([]byte(v.AsString()), bounds.JSON); err != nil {
+				return fmt.Errorf("%s(): %w (evaluation budget)", name, err)
 			}
 		}
 	case "replace", "join", "strrev", "chunklist", "flatten", "concat", "merge", "formatdate":

@@ -53,8 +53,10 @@ type varDecl struct {
 	defaults *typeexpr.Defaults
 	def      cty.Value // cty.NilVal when there is no default
 	nullable bool
-	rng      hcl.Range
-	parseHCL bool // --var / TF_VAR values are HCL expressions (non-primitive type)
+	// sensitive: declared sensitive = true; the value is marked sensitiveMark.
+	sensitive bool
+	rng       hcl.Range
+	parseHCL  bool // --var / TF_VAR values are HCL expressions (non-primitive type)
 	// defaultRng is where the default is written (in an override file when
 	// one replaces it); zero when there is no default.
 	defaultRng model.Range
@@ -160,6 +162,11 @@ func (d *moduleDef) decodeVariable(b *hcl.Block) {
 	if a, ok := attrs["nullable"]; ok {
 		if val, diags := a.Expr.Value(nil); !diags.HasErrors() && val.Type() == cty.Bool && val.IsKnown() && !val.IsNull() {
 			v.nullable = val.True()
+		}
+	}
+	if a, ok := attrs["sensitive"]; ok {
+		if val, diags := a.Expr.Value(nil); !diags.HasErrors() && val.Type() == cty.Bool && val.IsKnown() && !val.IsNull() {
+			v.sensitive = val.True()
 		}
 	}
 	if a, ok := attrs["default"]; ok {

@@ -11,9 +11,11 @@
 // (module.nb["a"].aws_sagemaker_notebook_instance.this[0]). Local sources
 // ("./x", "../x") are read from disk; registry and git sources are read from
 // the directory `terraform init` recorded in <root>/.terraform/modules/modules.json.
-// Nothing is ever downloaded: a module that is not on disk becomes one
-// model.Gap (kind module_not_downloaded, hiding every kind) whose hint tells
-// the user to run `terraform init`.
+// Nothing is downloaded unless surface.Options.Modules is set (scan
+// --download-modules, internal/modfetch); a module that is neither on disk nor
+// downloaded becomes one model.Gap (kind module_not_downloaded, hiding every
+// kind) whose reason names the cause (not on disk, or the download error) and
+// whose hint tells the user to run `terraform init`.
 //
 // # Values
 //

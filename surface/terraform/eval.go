@@ -55,6 +55,8 @@ type rootEval struct {
 	budget   budget
 	// instances counts the resource and module instances expanded so far.
 	instances int
+	// outsideSeen are the file function calls already reported as gaps.
+	outsideSeen map[string]bool
 }
 
 type rootResult struct {
@@ -75,7 +77,7 @@ func evaluateRoot(ctx context.Context, l *loader, root string, opts surface.Opti
 			res = &rootResult{set: re.set, errs: re.errs}
 		}
 	}()
-	re.funcs = terraformFunctions(root, opts.Jail)
+	re.funcs = terraformFunctions(root, opts.Jail, re.outsideRead)
 	withBudget(re.funcs, &re.budget)
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	manifest, merr := modulesManifest(root)
@@ -92,6 +94,22 @@ func evaluateRoot(ctx context.Context, l *loader, root string, opts surface.Opti
 	mi.collect()
 	re.net.link(re.set)
 	return &rootResult{set: re.set, errs: re.errs}
+}
+
+// outsideRead records a file function whose path the jail refused, as one
+// outside_scan_root gap per function and path.
+func (re *rootEval) outsideRead(fn, arg string, err error) {
+	addr := fmt.Sprintf("%s(%q)", fn, arg)
+	if re.outsideSeen[addr] {
+		return
+	}
+	if re.outsideSeen == nil {
+		re.outsideSeen = map[string]bool{}
+	}
+	re.outsideSeen[addr] = true
+	g := gapOf(model.GapOutsideScanRoot, addr, hcl.Range{Filename: re.root}, fmt.Sprintf("%s was not read: %v", addr, err))
+	g.Hint = "scan from a directory that contains it, or allow its directory with --allow-read"
+	re.addGap(g)
 }
 
 func (re *rootEval) addErr(e model.Error) {
@@ -176,6 +194,9 @@ func (re *rootEval) newInstance(def *moduleDef, addr, key string, vars map[strin
 	vals := make(map[string]cty.Value, len(vars))
 	for n, v := range vars {
 		vals[n] = v.v
+		if decl := def.variables[n]; decl != nil && decl.sensitive {
+			vals[n] = v.v.Mark(sensitiveMark{})
+		}
 	}
 	mi.varObj = cty.ObjectVal(vals)
 	rel, err := filepath.Rel(re.root, def.dir)
@@ -235,7 +256,14 @@ func (mi *modInst) eval(expr hcl.Expression, sc *scope) cty.Value {
 	if diags.HasErrors() {
 		re.diags(diags)
 		r := expr.Range()
-		return unknownBecause(cty.DynamicPseudoType, "evaluation error at "+fileLine(r))
+		reason := "evaluation error at " + fileLine(r)
+		for _, d := range diags {
+			if strings.Contains(d.Detail, budgetPhrase) {
+				reason += ": " + d.Detail
+				break
+			}
+		}
+		return unknownBecause(cty.DynamicPseudoType, reason)
 	}
 	if size := valueSize(v, maxValueSize); size > maxValueSize {
 		return mi.overBudget(expr, fmt.Sprintf("its value is larger than the evaluation budget of %s per value", safefs.Human(maxValueSize)))
@@ -756,7 +784,7 @@ func (mi *modInst) moduleState(name string) *modState {
 		return st
 	}
 	if _, err := mi.re.opts.Jail.Check(dir); errors.Is(err, safefs.ErrOutside) {
-		st.gap = fmt.Sprintf("module source %q was not read: %v", call.source, err)
+		st.gap, st.gapKind = fmt.Sprintf("module source %q was not read: %v", call.source, err), model.GapOutsideScanRoot
 		return st
 	}
 	child := mi.re.l.module(dir)
@@ -800,7 +828,8 @@ func isUnder(path, dir string) bool {
 }
 
 // resolveSource finds a module call's directory: local sources relative to
-// the caller, others where terraform init put them. A non-empty second
+// the caller, others where terraform init put them, else (scan
+// --download-modules) downloaded into the module cache. A non-empty second
 // result explains why the module cannot be read.
 func (mi *modInst) resolveSource(call *moduleCall, key string) (string, string) {
 	if call.source == "" {
@@ -810,6 +839,13 @@ func (mi *modInst) resolveSource(call *moduleCall, key string) (string, string) 
 		return filepath.Clean(filepath.Join(mi.def.dir, filepath.FromSlash(call.source))), ""
 	}
 	if dir, ok := mi.re.manifest[key]; ok {
+		return dir, ""
+	}
+	if d := mi.re.opts.Modules; d != nil {
+		dir, err := d.Download(mi.re.ctx, call.source, call.version)
+		if err != nil {
+			return "", fmt.Sprintf("module source %q could not be downloaded: %v", call.source, err)
+		}
 		return dir, ""
 	}
 	return "", fmt.Sprintf("module source %q is not on disk", call.source)
@@ -1061,7 +1097,11 @@ func (mi *modInst) collect() {
 			g := gapOf(st.gapKind, mi.absAddr("module."+call.name), call.rng, st.gap)
 			g.Type, g.Source, g.Version = "module", call.source, call.version
 			if st.gapKind == model.GapModuleNotDownloaded {
-				g.Hint = fmt.Sprintf("run `terraform init` in %s, so that sagefence reads the module from .terraform/modules", mi.re.root)
+				if mi.re.opts.Modules != nil {
+					g.Hint = fmt.Sprintf("fix the source or its access, or run `terraform init` in %s, so that sagefence reads the module from .terraform/modules", mi.re.root)
+				} else {
+					g.Hint = fmt.Sprintf("run `terraform init` in %s, so that sagefence reads the module from .terraform/modules (or scan with --download-modules)", mi.re.root)
+				}
 			}
 			mi.re.addGap(g)
 			continue

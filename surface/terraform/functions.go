@@ -39,8 +39,9 @@ type fileMark struct{ path string }
 
 // terraformFunctions returns Terraform's function table. File functions
 // resolve relative paths against baseDir (the root module directory, where
-// terraform runs) and read only inside jail (nil: anywhere).
-func terraformFunctions(baseDir string, jail *safefs.Jail) map[string]function.Function {
+// terraform runs) and read only inside jail (nil: anywhere); a refused path
+// is reported to outside (may be nil) and gives an unknown value.
+func terraformFunctions(baseDir string, jail *safefs.Jail, outside func(fn, arg string, err error)) map[string]function.Function {
 	f := map[string]function.Function{
 		"abs": stdlib.AbsoluteFunc, "ceil": stdlib.CeilFunc, "floor": stdlib.FloorFunc, "log": stdlib.LogFunc,
 		"max": stdlib.MaxFunc, "min": stdlib.MinFunc, "parseint": stdlib.ParseIntFunc, "pow": stdlib.PowFunc,
@@ -86,9 +87,11 @@ func terraformFunctions(baseDir string, jail *safefs.Jail) map[string]function.F
 		"pathexpand": pathFunc(func(p string) string { return p }),
 		"cidrsubnet": cidrSubnetFunc, "cidrhost": cidrHostFunc, "cidrnetmask": cidrNetmaskFunc,
 		"cidrsubnets": cidrSubnetsFunc,
-		"sensitive":   identityFunc, "nonsensitive": identityFunc, "ephemeralasnull": identityFunc,
+		"sensitive":   sensitiveFunc, "nonsensitive": nonsensitiveFunc, "ephemeralasnull": identityFunc,
 		"issensitive": function.New(&function.Spec{Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType, AllowUnknown: true, AllowNull: true, AllowMarked: true}},
-			Type: function.StaticReturnType(cty.Bool), Impl: func([]cty.Value, cty.Type) (cty.Value, error) { return cty.False, nil }}),
+			Type: function.StaticReturnType(cty.Bool), Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+				return cty.BoolVal(args[0].HasMark(sensitiveMark{})), nil
+			}}),
 		"timestamp": unknownFunc("timestamp", 0), "plantimestamp": unknownFunc("plantimestamp", 0),
 		"uuid": unknownFunc("uuid", 0), "uuidv5": unknownFunc("uuidv5", 2), "bcrypt": unknownFunc("bcrypt", -1),
 		"rsadecrypt": unknownFunc("rsadecrypt", 2), "timecmp": unknownFunc("timecmp", 2),
@@ -96,7 +99,7 @@ func terraformFunctions(baseDir string, jail *safefs.Jail) map[string]function.F
 		"matchkeys":  matchKeysFunc, "transpose": unknownFunc("transpose", 1), "type": unknownFunc("type", 1),
 		"templatestring": unknownFunc("templatestring", 2), "yamldecode": yamlDecodeFunc,
 	}
-	files := fileFuncs{base: baseDir, table: f, jail: jail}
+	files := fileFuncs{base: baseDir, table: f, jail: jail, outside: outside}
 	f["file"] = files.read(false)
 	f["filebase64"] = files.read(true)
 	f["fileexists"] = files.exists()
@@ -118,6 +121,26 @@ var identityFunc = function.New(&function.Spec{
 	Params: []function.Parameter{{Name: "value", Type: cty.DynamicPseudoType, AllowUnknown: true, AllowNull: true, AllowMarked: true, AllowDynamicType: true}},
 	Type:   func(args []cty.Value) (cty.Type, error) { return args[0].Type(), nil },
 	Impl:   func(args []cty.Value, _ cty.Type) (cty.Value, error) { return args[0], nil },
+})
+
+// sensitiveFunc is Terraform's sensitive(): the value, marked sensitive
+// (its strings are redacted from every output).
+var sensitiveFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "value", Type: cty.DynamicPseudoType, AllowUnknown: true, AllowNull: true, AllowMarked: true, AllowDynamicType: true}},
+	Type:   func(args []cty.Value) (cty.Type, error) { return args[0].Type(), nil },
+	Impl:   func(args []cty.Value, _ cty.Type) (cty.Value, error) { return args[0].Mark(sensitiveMark{}), nil },
+})
+
+// nonsensitiveFunc is Terraform's nonsensitive(): the value without its
+// top-level sensitive mark.
+var nonsensitiveFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "value", Type: cty.DynamicPseudoType, AllowUnknown: true, AllowNull: true, AllowMarked: true, AllowDynamicType: true}},
+	Type:   func(args []cty.Value) (cty.Type, error) { return args[0].Type(), nil },
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		v, marks := args[0].Unmark()
+		delete(marks, sensitiveMark{})
+		return v.WithMarks(marks), nil
+	},
 })
 
 // unknownFunc is a function sagefence does not evaluate offline (time,
@@ -374,9 +397,10 @@ var matchKeysFunc = function.New(&function.Spec{
 // whose reason names the path and the scan root (outsideValue). A file that
 // is not regular, or larger than maxFileFuncBytes, is an error.
 type fileFuncs struct {
-	base  string
-	table map[string]function.Function
-	jail  *safefs.Jail
+	base    string
+	table   map[string]function.Function
+	jail    *safefs.Jail
+	outside func(fn, arg string, err error)
 }
 
 // maxFileFuncBytes caps one file read by a file function, and the result of
@@ -412,10 +436,14 @@ func (ff fileFuncs) readFile(p string) ([]byte, string, error) {
 }
 
 // outsideValue turns a read refused by the jail into an unknown value of
-// type ty naming the function, the path and why; other errors are returned.
-func outsideValue(fn string, ty cty.Type, arg string, err error) (cty.Value, error) {
+// type ty naming the function, the path and why (and reports it to
+// ff.outside); other errors are returned.
+func (ff fileFuncs) outsideValue(fn string, ty cty.Type, arg string, err error) (cty.Value, error) {
 	var oe *safefs.OutsideError
 	if errors.As(err, &oe) {
+		if ff.outside != nil {
+			ff.outside(fn, arg, oe)
+		}
 		return unknownBecause(ty, fmt.Sprintf("%s(%q) was not read: %s", fn, arg, oe.Error())), nil
 	}
 	return cty.UnknownVal(ty), err
@@ -432,7 +460,7 @@ func (ff fileFuncs) read(asBase64 bool) function.Function {
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			b, full, err := ff.readFile(args[0].AsString())
 			if err != nil {
-				return outsideValue(name, cty.String, args[0].AsString(), err)
+				return ff.outsideValue(name, cty.String, args[0].AsString(), err)
 			}
 			if asBase64 {
 				return cty.StringVal(base64.StdEncoding.EncodeToString(b)).Mark(fileMark{full}), nil
@@ -452,7 +480,7 @@ func (ff fileFuncs) exists() function.Function {
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			real, err := ff.jail.Check(ff.path(args[0].AsString()))
 			if errors.Is(err, safefs.ErrOutside) {
-				return outsideValue("fileexists", cty.Bool, args[0].AsString(), err)
+				return ff.outsideValue("fileexists", cty.Bool, args[0].AsString(), err)
 			}
 			if err != nil {
 				return cty.False, nil
@@ -476,7 +504,7 @@ func (ff fileFuncs) hash(h func() hash.Hash, enc func([]byte) string) function.F
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			b, _, err := ff.readFile(args[0].AsString())
 			if err != nil {
-				return outsideValue("file hash", cty.String, args[0].AsString(), err)
+				return ff.outsideValue("file hash", cty.String, args[0].AsString(), err)
 			}
 			x := h()
 			x.Write(b)
@@ -495,7 +523,7 @@ func (ff fileFuncs) template() function.Function {
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			b, full, err := ff.readFile(args[0].AsString())
 			if err != nil {
-				return outsideValue("templatefile", cty.DynamicPseudoType, args[0].AsString(), err)
+				return ff.outsideValue("templatefile", cty.DynamicPseudoType, args[0].AsString(), err)
 			}
 			if err := bounds.CheckDepth(b, bounds.HCLTemplate); err != nil {
 				return cty.DynamicVal, fmt.Errorf("template %s: %w", args[0].AsString(), err)
@@ -851,7 +879,7 @@ func (ff fileFuncs) fileset() function.Function {
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			base := ff.path(args[0].AsString())
 			if _, err := ff.jail.Check(base); errors.Is(err, safefs.ErrOutside) {
-				return outsideValue("fileset", cty.Set(cty.String), args[0].AsString(), err)
+				return ff.outsideValue("fileset", cty.Set(cty.String), args[0].AsString(), err)
 			}
 			re, err := globRegexp(args[1].AsString())
 			if err != nil {

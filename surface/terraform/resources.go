@@ -273,6 +273,7 @@ var modelKinds = map[string]model.Kind{
 // mapResource adds one resource instance to the Set.
 func (mi *modInst) mapResource(decl *resourceDecl, inst *resInst) {
 	set, bv, net := mi.re.set, inst.body, mi.re.net
+	set.Sensitive = append(set.Sensitive, bv.sensitiveStrings()...)
 	m := mi.meta(decl, inst)
 	switch decl.typ {
 	case "aws_sagemaker_notebook_instance":

@@ -50,7 +50,7 @@ func evalLocal(t *testing.T, expr string) (cty.Value, []model.Error) {
 	dir := writeTree(t, map[string]string{"main.tf": "locals {\n  out = " + expr + "\n}\n"})
 	l := newLoader()
 	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
-		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil)}
+		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil, nil)}
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	def := l.module(dir)
 	if len(def.parseErrs) > 0 {
@@ -143,7 +143,7 @@ locals {
 	})
 	l := newLoader()
 	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
-		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil)}
+		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil, nil)}
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	mi := re.newInstance(l.module(dir), "", "", map[string]varValue{}, nil, 0)
 	want := map[string]cty.Value{
@@ -634,7 +634,7 @@ func TestJSONExpressionsAreTemplates(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	v, _ := expr.Value(&hcl.EvalContext{Functions: terraformFunctions(".", nil)})
+	v, _ := expr.Value(&hcl.EvalContext{Functions: terraformFunctions(".", nil, nil)})
 	if v.AsString() != "X" {
 		t.Fatalf("got %#v", v)
 	}

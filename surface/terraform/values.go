@@ -1,8 +1,10 @@
 package terraform
 
 import (
+	"encoding/base64"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/zclconf/go-cty/cty"
 )
@@ -14,6 +16,58 @@ type refMark struct{ key string }
 // ownerMark on an unknown computed attribute names the resource it belongs
 // to (aws_vpc.main.default_route_table_id belongs to aws_vpc.main).
 type ownerMark struct{ key string }
+
+// sensitiveMark on a value says the configuration declares it sensitive (a
+// variable with sensitive = true, or sensitive()); its strings go into
+// model.Set.Sensitive for redaction.
+type sensitiveMark struct{}
+
+// sensitiveStrings returns the known strings of v that are sensitive (a
+// marked collection gives all its strings), multi-line ones also line by
+// line.
+func sensitiveStrings(v cty.Value) []string {
+	var out []string
+	var all func(v cty.Value)
+	all = func(v cty.Value) {
+		v, _ = v.UnmarkDeep()
+		switch {
+		case !v.IsKnown() || v.IsNull():
+		case v.Type() == cty.String:
+			s := v.AsString()
+			out = append(out, s)
+			// A lifecycle script is passed base64-encoded; findings quote
+			// its decoded lines.
+			if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) > 0 && utf8.Valid(b) {
+				s = string(b)
+				out = append(out, s)
+			}
+			if strings.Contains(s, "\n") {
+				for _, l := range strings.Split(s, "\n") {
+					if l = strings.TrimSpace(l); l != "" {
+						out = append(out, l)
+					}
+				}
+			}
+		case v.Type() == cty.Number || v.Type() == cty.Bool:
+			// not quoted as text in findings by sagefence's controls
+		case v.CanIterateElements():
+			for it := v.ElementIterator(); it.Next(); {
+				_, e := it.Element()
+				all(e)
+			}
+		}
+	}
+	_, pvm := v.UnmarkDeepWithPaths()
+	for _, pm := range pvm {
+		if !pm.Marks.Has(sensitiveMark{}) {
+			continue
+		}
+		if inner, err := pm.Path.Apply(v); err == nil {
+			all(inner)
+		}
+	}
+	return out
+}
 
 // reasonMark on an unknown value says why it is unknown.
 type reasonMark struct{ text string }

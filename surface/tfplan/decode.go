@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	tfjson "github.com/hashicorp/terraform-json"
+
+	"github.com/sagefence/sagefence/awsfacts"
 )
 
 // instance is one resource instance the model cares about, from a plan's
@@ -52,8 +54,18 @@ var modelTypes = map[string]bool{
 	typeVPCEndpoint: true, typeVPCEndpointRTAssoc: true, typeVPCEndpointSubnetAssoc: true,
 	typeVPCEndpointSGAssoc: true,
 	typeSecurityGroup:      true, typeSGRule: true, typeSGEgressRule: true,
-	// decoded only so that their identifiers link (vpc_id, gateway_id).
-	"aws_vpc": true, "aws_internet_gateway": true, "aws_egress_only_internet_gateway": true,
+	// decoded only so that their identifiers link (vpc_id; route targets below).
+	"aws_vpc": true,
+}
+
+// Route targets are decoded so that a route's gateway_id links to what it
+// names, whatever kind of target awsfacts says it is.
+func init() {
+	for _, a := range awsfacts.RouteTargetAttributes {
+		for _, t := range a.ResourceTypes() {
+			modelTypes[t] = true
+		}
+	}
 }
 
 // syntaxError is a malformed input with the byte offset where it was found.

@@ -8,6 +8,7 @@ import (
 
 	tfjson "github.com/hashicorp/terraform-json"
 
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/model"
 )
 
@@ -95,14 +96,17 @@ var refTargets = map[string][]string{
 	"security_group_id":            {typeSecurityGroup},
 	"route_table_id":               {typeRouteTable, typeDefaultRouteTable},
 	"route_table_ids":              {typeRouteTable, typeDefaultRouteTable},
-	"nat_gateway_id":               {typeNAT},
-	"gateway_id":                   {"aws_internet_gateway", typeVPCEndpoint},
-	"egress_only_gateway_id":       {"aws_egress_only_internet_gateway"},
-	"vpc_endpoint_id":              {typeVPCEndpoint},
 	"lifecycle_config_name":        {typeLifecycle},
 	"default_route_table_id":       {"aws_vpc"},
 	"source_security_group_id":     {typeSecurityGroup},
 	"referenced_security_group_id": {typeSecurityGroup},
+}
+
+// The route target attributes name the resource types awsfacts knows.
+func init() {
+	for _, a := range awsfacts.RouteTargetAttributes {
+		refTargets[a.Terraform] = a.ResourceTypes()
+	}
 }
 
 // provenance is the plan step of an attribute: the instance in the plan

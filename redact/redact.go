@@ -1,0 +1,154 @@
+// Package redact is the one pass that removes secrets from a result before
+// any sink sees it: every formatter, the evidence store and Security Hub
+// receive what Result leaves. The command line applies it right after the
+// engine (scan) or the live surface (audit) and before anything is written.
+//
+// Two kinds of text are replaced by Marker:
+//
+//   - values the scanned configuration declares sensitive (Terraform
+//     variables with sensitive = true and values passed through sensitive(),
+//     CloudFormation NoEcho parameters), collected by the surfaces into
+//     model.Set.Sensitive and handed over in finding.Result.Sensitive;
+//   - well-known credential shapes wherever they appear: the password of a
+//     URL's userinfo, credential-like query parameters (token, password,
+//     secret, signature, X-Amz-Credential, ...), Authorization / token /
+//     API-key headers, AWS access key IDs and secret keys, GitHub, GitLab
+//     and Slack tokens, private key blocks, and password/token options on
+//     command lines (--password X, --token=X).
+//
+// Result walks every string of the result (findings, errors, provenance,
+// evidence lines, witnesses) by reflection, so a field added later is
+// covered without touching this package. Strings the tool itself authors
+// and that never quote scanned content (control IDs, statuses, remediation,
+// frameworks, aliases) are left as they are.
+package redact
+
+import (
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/sagefence/sagefence/finding"
+)
+
+// Marker replaces every redacted secret.
+const Marker = "[redacted]"
+
+// minSensitiveLen is the shortest sensitive value replaced inside longer
+// text; a shorter one is replaced only where it is a whole field.
+const minSensitiveLen = 4
+
+// pattern is one secret shape: the text matching re is rewritten by repl
+// (a regexp replacement template keeping the non-secret parts).
+type pattern struct {
+	re   *regexp.Regexp
+	repl string
+}
+
+var patterns = []pattern{
+	// Private key blocks.
+	{regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)`), Marker},
+	// URL userinfo: scheme://user:password@host keeps the user.
+	{regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@'"]*):[^@\s/'"]+@`), "${1}:" + Marker + "@"},
+	// Token-only userinfo: https://TOKEN@github.com.
+	{regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)([A-Za-z0-9_\-]{20,})@`), "${1}" + Marker + "@"},
+	// Credential-like query parameters and key=value settings.
+	{regexp.MustCompile(`(?i)((?:^|[?&;\s"'])(?:[a-z0-9_\-]*(?:token|passw(?:or)?d|passwd|secret|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|auth|credential|signature|sig|session)[a-z0-9_\-]*)=)([^&\s"';\\]+)`), "${1}" + Marker},
+	// Authorization and token headers: -H "Authorization: Bearer x", PRIVATE-TOKEN: x.
+	{regexp.MustCompile(`(?i)((?:proxy-)?authorization\s*:\s*(?:bearer|basic|token|digest|aws4-hmac-sha256)?\s*)([^\s"'\\]+[^"'\n\\]*)`), "${1}" + Marker},
+	{regexp.MustCompile(`(?i)((?:x-[a-z0-9\-]*(?:token|key|secret|auth)[a-z0-9\-]*|private-token|job-token|api-key)\s*:\s*)([^\s"'\\]+)`), "${1}" + Marker},
+	// Command-line options carrying a secret: --password X, --token=X, -p X is too ambiguous.
+	{regexp.MustCompile(`(?i)(--?[a-z0-9\-]*(?:password|passwd|token|secret|api-key|apikey|access-key|secret-key)[a-z0-9\-]*(?:=|\s+))([^\s"'\\-][^\s"'\\]*)`), "${1}" + Marker},
+	// AWS access key IDs and secret keys.
+	{regexp.MustCompile(`\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b`), Marker},
+	{regexp.MustCompile(`(?i)(aws_?secret_?access_?key\s*[:=]\s*["']?)([A-Za-z0-9/+=]{40})`), "${1}" + Marker},
+	// GitHub, GitLab, Slack, npm, PyPI tokens.
+	{regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})\b`), Marker},
+	{regexp.MustCompile(`\bglpat-[A-Za-z0-9_\-]{20,}\b`), Marker},
+	{regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9\-]{10,}\b`), Marker},
+	{regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`), Marker},
+	{regexp.MustCompile(`\bpypi-[A-Za-z0-9_\-]{50,}\b`), Marker},
+}
+
+// String redacts the secret shapes in s, and the given sensitive values.
+func String(s string, sensitive []string) string {
+	if s == "" {
+		return s
+	}
+	for _, v := range sensitive {
+		if s == v {
+			return Marker
+		}
+	}
+	for _, v := range sensitive {
+		if len(v) >= minSensitiveLen && strings.Contains(s, v) {
+			s = strings.ReplaceAll(s, v, Marker)
+		}
+	}
+	for _, p := range patterns {
+		s = p.re.ReplaceAllString(s, p.repl)
+	}
+	return s
+}
+
+// authored are the fields whose text the tool writes itself; they never
+// quote scanned content and are not rewritten.
+var authored = map[string]bool{
+	"ControlID": true, "Status": true, "Severity": true, "Surface": true, "Resolution": true,
+	"Remediation": true, "Frameworks": true, "Aliases": true, "Expected": true, "Attribute": true,
+	"FormatVersion": true, "Tool": true, "Kind": true, "Outcome": true, "Link": true, "Time": true,
+}
+
+// Result redacts every string of res in place, with res.Sensitive as the
+// sensitive values (longest first, so that a value containing another is
+// replaced whole), and clears res.Sensitive.
+func Result(res *finding.Result) {
+	if res == nil {
+		return
+	}
+	sensitive := append([]string(nil), res.Sensitive...)
+	sort.Slice(sensitive, func(i, j int) bool { return len(sensitive[i]) > len(sensitive[j]) })
+	walk(reflect.ValueOf(res).Elem(), sensitive)
+	res.Sensitive = nil
+}
+
+func walk(v reflect.Value, sensitive []string) {
+	switch v.Kind() {
+	case reflect.String:
+		if v.CanSet() {
+			if s := v.String(); s != "" {
+				if r := String(s, sensitive); r != s {
+					v.SetString(r)
+				}
+			}
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			walk(v.Elem(), sensitive)
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < v.NumField(); i++ {
+			if !t.Field(i).IsExported() || authored[t.Field(i).Name] {
+				continue
+			}
+			walk(v.Field(i), sensitive)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			walk(v.Index(i), sensitive)
+		}
+	case reflect.Map:
+		// Maps of strings cannot be set through reflection in place; rebuild.
+		if v.IsNil() {
+			return
+		}
+		for _, k := range v.MapKeys() {
+			e := v.MapIndex(k)
+			if e.Kind() == reflect.String {
+				v.SetMapIndex(k, reflect.ValueOf(String(e.String(), sensitive)).Convert(e.Type()))
+			}
+		}
+	}
+}

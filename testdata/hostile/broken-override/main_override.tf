@@ -1,0 +1,2 @@
+variable "internet_access" {
+  default = "Enabled"

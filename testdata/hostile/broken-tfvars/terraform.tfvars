@@ -1,0 +1,2 @@
+internet_access = "Enabled"
+subnet = {

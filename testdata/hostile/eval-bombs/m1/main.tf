@@ -1,0 +1,4 @@
+module "fan" {
+  source = "../m2"
+  count  = 1000
+}
