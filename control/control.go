@@ -211,7 +211,7 @@ func (c *Control) New(m model.Meta, status finding.Status) finding.Finding {
 		Surface:   m.Surface,
 		Resource: finding.Resource{
 			Type: m.Type, Address: m.Address, Name: m.Name, ARN: m.ARN,
-			Region: m.Region, Account: m.Account, Path: m.Path, Stack: m.Stack,
+			Region: m.Region, Account: m.Account, Path: m.Path, Stack: m.Stack, Root: m.Root,
 		},
 		Location:    finding.Location{File: m.Range.File, StartLine: m.Range.StartLine, EndLine: m.Range.EndLine},
 		Remediation: c.Remediation.For(m.Surface),

@@ -7,9 +7,8 @@ import (
 
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
+	mt "github.com/sagefence/sagefence/model/modeltest"
 )
-
-func explicit(v string) model.Str { return model.Str{V: v, Resolution: model.Explicit} }
 
 func nbWith(access, subnet model.Str, sgs model.List) *model.NotebookInstance {
 	return &model.NotebookInstance{
@@ -21,8 +20,8 @@ func nbWith(access, subnet model.Str, sgs model.List) *model.NotebookInstance {
 }
 
 func TestDirectInternetAccess(t *testing.T) {
-	subnet := model.Str{Ref: "aws_subnet.a", Resolution: model.Explicit}
-	sgs := model.List{Items: []model.Str{explicit("sg-1")}, Resolution: model.Explicit}
+	subnet := mt.Ref("aws_subnet.a")
+	sgs := mt.Lits("sg-1")
 	tests := []struct {
 		name    string
 		access  model.Str
@@ -30,12 +29,12 @@ func TestDirectInternetAccess(t *testing.T) {
 		want    finding.Status
 		message string
 	}{
-		{"omitted", model.Str{V: "Enabled", Resolution: model.Default}, subnet, finding.Fail, "omitted and defaults"},
-		{"enabled", explicit("Enabled"), subnet, finding.Fail, `is "Enabled"`},
-		{"disabled", explicit("Disabled"), subnet, finding.Pass, `is "Disabled"`},
-		{"lowercase is invalid", explicit("disabled"), subnet, finding.Fail, "not a valid value"},
-		{"unknown", model.Str{Resolution: model.Unknown, Reason: "var.access has no value"}, subnet, finding.Unknown, "var.access has no value"},
-		{"disabled without subnet will not launch", explicit("Disabled"), model.Str{Resolution: model.Default}, finding.Pass, "will not launch"},
+		{"omitted", mt.Default("Enabled"), subnet, finding.Fail, "omitted and defaults"},
+		{"enabled", mt.Lit("Enabled"), subnet, finding.Fail, `is "Enabled"`},
+		{"disabled", mt.Lit("Disabled"), subnet, finding.Pass, `is "Disabled"`},
+		{"lowercase is invalid", mt.Lit("disabled"), subnet, finding.Fail, "not a valid value"},
+		{"unknown", mt.Unknown("var.access has no value"), subnet, finding.Unknown, "var.access has no value"},
+		{"disabled without subnet will not launch", mt.Lit("Disabled"), mt.Default(""), finding.Pass, "will not launch"},
 	}
 	c, _ := Lookup(DirectInternetAccessID)
 	for _, tt := range tests {
@@ -60,8 +59,8 @@ func TestDirectInternetAccess(t *testing.T) {
 }
 
 func TestInVPC(t *testing.T) {
-	subnet := model.Str{Ref: "aws_subnet.a", Resolution: model.Explicit}
-	sgs := model.List{Items: []model.Str{explicit("sg-1")}, Resolution: model.Explicit}
+	subnet := mt.Ref("aws_subnet.a")
+	sgs := mt.Lits("sg-1")
 	tests := []struct {
 		name   string
 		subnet model.Str
@@ -70,15 +69,18 @@ func TestInVPC(t *testing.T) {
 	}{
 		{"subnet and groups", subnet, sgs, finding.Pass},
 		{"no subnet", model.Str{Resolution: model.Default}, sgs, finding.Fail},
-		{"subnet without groups", subnet, model.List{Resolution: model.Default}, finding.Fail},
-		{"subnet with empty groups", subnet, model.List{Resolution: model.Explicit}, finding.Fail},
-		{"unknown subnet", model.Str{Resolution: model.Unknown, Reason: "data.aws_subnet.x"}, sgs, finding.Unknown},
-		{"unknown groups", subnet, model.List{Resolution: model.Unknown, Reason: "var.sgs has no value"}, finding.Unknown},
+		{"subnet without groups", subnet, model.List{Resolution: model.Default}, finding.Pass},
+		{"subnet with empty groups", subnet, model.List{Resolution: model.Explicit}, finding.Pass},
+		{"not known whether a subnet is set", model.Str{Resolution: model.Unknown, Reason: "var.subnet has no value"}, sgs, finding.Unknown},
+		{"subnet set, value unknown", model.Str{Resolution: model.Unknown, Present: true, Reason: "Fn::ImportValue x is resolved at deploy time"}, sgs, finding.Pass},
+		{"subnet set, value unknown, no groups", model.Str{Resolution: model.Unknown, Present: true, Reason: "data.aws_ssm_parameter.x is read at plan"}, model.List{Resolution: model.Default}, finding.Pass},
+		{"no subnet, set to empty", mt.Lit(""), sgs, finding.Fail},
+		{"unknown groups", subnet, model.List{Resolution: model.Unknown, Reason: "var.sgs has no value"}, finding.Pass},
 	}
 	c, _ := Lookup(InVPCID)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			set := &model.Set{Notebooks: []*model.NotebookInstance{nbWith(explicit("Disabled"), tt.subnet, tt.sgs)}}
+			set := &model.Set{Notebooks: []*model.NotebookInstance{nbWith(mt.Lit("Disabled"), tt.subnet, tt.sgs)}}
 			fs := evaluate(t, c, set)
 			if len(fs) != 1 || fs[0].Status != tt.want {
 				t.Fatalf("got %+v, want one %s", fs, tt.want)
@@ -93,11 +95,11 @@ func TestDomainVpcOnly(t *testing.T) {
 		value model.Str
 		want  finding.Status
 	}{
-		{"omitted", model.Str{V: "PublicInternetOnly", Resolution: model.Default}, finding.Fail},
-		{"public", explicit("PublicInternetOnly"), finding.Fail},
-		{"vpc only", explicit("VpcOnly"), finding.Pass},
-		{"wrong case", explicit("vpconly"), finding.Fail},
-		{"unknown", model.Str{Resolution: model.Unknown, Reason: "x"}, finding.Unknown},
+		{"omitted", mt.Default("PublicInternetOnly"), finding.Fail},
+		{"public", mt.Lit("PublicInternetOnly"), finding.Fail},
+		{"vpc only", mt.Lit("VpcOnly"), finding.Pass},
+		{"wrong case", mt.Lit("vpconly"), finding.Fail},
+		{"unknown", mt.Unknown("x"), finding.Unknown},
 	}
 	c, _ := Lookup(DomainVpcOnlyID)
 	for _, tt := range tests {
@@ -118,8 +120,8 @@ func TestDomainVpcOnly(t *testing.T) {
 // control, or context that a subject of the set reads; gaps are never
 // findings of a check.
 func TestTouches(t *testing.T) {
-	disabled := &model.NotebookInstance{DirectInternetAccess: model.Str{V: "Disabled", Resolution: model.Explicit}}
-	enabled := &model.NotebookInstance{DirectInternetAccess: model.Str{V: "Enabled", Resolution: model.Explicit}}
+	disabled := &model.NotebookInstance{DirectInternetAccess: mt.Lit("Disabled")}
+	enabled := &model.NotebookInstance{DirectInternetAccess: mt.Lit("Enabled")}
 	network := []string{PrivateServiceAccessID, SecurityGroupHTTPSEgressID, LifecyclePublicFetchID}
 	notebookControls := append([]string{DirectInternetAccessID, InVPCID}, network...)
 	tests := []struct {

@@ -2,6 +2,7 @@ package control
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/finding"
@@ -14,14 +15,18 @@ const InVPCID = "sagemaker_notebook_instance_in_vpc"
 var inVPC = &Control{
 	Doc: Doc{
 		ID:       InVPCID,
-		Title:    "SageMaker notebook instances should be launched in a VPC subnet with security groups",
+		Title:    "SageMaker notebook instances should be launched in a VPC subnet",
 		Severity: finding.High,
 		Kind:     "security",
 		Rationale: "A notebook without a subnet runs in a SageMaker-managed network outside your VPC, where none of " +
 			"your security groups, NACLs, route tables or VPC endpoint policies apply. Placing it in a private " +
-			"subnet with explicit security groups is also what makes DirectInternetAccess = Disabled launchable.",
-		Checks: "Fails when subnet_id (SubnetId) is omitted, or when it is set but security_groups (SecurityGroupIds) " +
-			"is omitted or empty. Passes when both are set. Unknown when either cannot be resolved before apply.",
+			"subnet is also what makes DirectInternetAccess = Disabled launchable.",
+		Checks: "Fails when subnet_id (SubnetId) is omitted or null. Passes when it is set: a literal, a resource or " +
+			"data-source attribute, Fn::ImportValue, Fn::GetAtt, a dynamic reference, even when the value itself is known " +
+			"only at plan or deploy time. Unknown only when it cannot be known whether it is set (a variable without a " +
+			"value that may be null). Security groups are not part of this control: without them AWS attaches the " +
+			"VPC's default security group and the notebook is still in the VPC (AWS Config, Security Hub SageMaker.2 " +
+			"and Checkov CKV_AWS_306 agree); whether that group allows HTTPS out is " + SecurityGroupHTTPSEgressID + "'s question.",
 		ResourceTypes: []string{"aws_sagemaker_notebook_instance", "AWS::SageMaker::NotebookInstance", "live notebook instance"},
 		Aliases: []Alias{
 			{"Checkov", "CKV_AWS_306"},
@@ -50,34 +55,44 @@ var inVPC = &Control{
 
 func checkInVPC(p *Pass) {
 	for nb := range p.Notebooks() {
-		sub, sgs := nb.SubnetID, nb.SecurityGroups
+		sub := nb.SubnetID
 		subAttr := p.Attr(nb.Meta, model.FieldSubnetID)
-		sgAttr := p.Attr(nb.Meta, model.FieldSecurityGroups)
-		f := Verdict{Status: finding.Fail, Attribute: subAttr, Expected: "a subnet ID and at least one security group"}
+		f := Verdict{Status: finding.Fail, Attribute: subAttr, Expected: "a subnet ID"}
 		f.Observe(sub)
 		switch {
+		case sub.Resolution == model.Default || (sub.Known() && sub.V == "" && sub.Ref == ""):
+			f.Message = fmt.Sprintf("%s is omitted: the notebook runs in the SageMaker service network, outside your VPC", subAttr)
+		case !sub.Known() && sub.Present:
+			// Set, value known only at plan or deploy: in the VPC either way.
+			f.Status = finding.Pass
+			f.Resolution = model.Explicit
+			with, note := "", securityGroupsNote(p, nb)
+			if strings.HasPrefix(note, " with ") {
+				with, note = note, ""
+			}
+			f.Message = fmt.Sprintf("%s is set%s, to a value known only at plan or deploy time: %s%s", subAttr, with, sub.Reason, note)
 		case !sub.Known():
 			f.Status = finding.Unknown
-			f.Message = fmt.Sprintf("%s cannot be resolved: %s", subAttr, sub.Reason)
-		case sub.Resolution == model.Default || (sub.V == "" && sub.Ref == ""):
-			f.Message = fmt.Sprintf("%s is omitted: the notebook is not in a VPC", subAttr)
-		case !sgs.Known():
-			f.Status = finding.Unknown
-			f.Attribute = sgAttr
-			f.Resolution = model.Unknown
-			f.Observed = nil
-			f.Provenance = nil
-			f.Message = fmt.Sprintf("%s is set but %s cannot be resolved: %s", subAttr, sgAttr, sgs.Reason)
-		case len(sgs.Items) == 0:
-			f.Attribute = sgAttr
-			f.Resolution = sgs.Resolution
-			f.Provenance = finding.Provenance(sgs.Provenance)
-			f.Message = fmt.Sprintf("%s is set but %s is omitted or empty: give the notebook explicit security groups "+
-				"(required to launch with direct internet access disabled)", subAttr, sgAttr)
+			f.Message = fmt.Sprintf("whether %s is set cannot be known before apply: %s", subAttr, sub.Reason)
 		default:
 			f.Status = finding.Pass
-			f.Message = fmt.Sprintf("in subnet %s%s with %d security group(s)", sub.Display(), origin(sub), len(sgs.Items))
+			f.Message = fmt.Sprintf("in subnet %s%s%s", sub.Display(), origin(sub), securityGroupsNote(p, nb))
 		}
 		p.Report(nb.Meta, f)
 	}
+}
+
+// securityGroupsNote tells what a notebook in a subnet is attached to: its
+// groups, or, without any, the VPC's default group that AWS attaches (whose
+// egress is the HTTPS egress control's question, not this one's).
+func securityGroupsNote(p *Pass, nb *model.NotebookInstance) string {
+	sgs := nb.SecurityGroups
+	switch {
+	case !sgs.Known():
+		return ""
+	case len(sgs.Items) > 0:
+		return fmt.Sprintf(" with %d security group(s)", len(sgs.Items))
+	}
+	return fmt.Sprintf("; %s is omitted or empty, so AWS attaches the VPC's default security group (its egress is judged by %s)",
+		p.Attr(nb.Meta, model.FieldSecurityGroups), SecurityGroupHTTPSEgressID)
 }

@@ -186,6 +186,15 @@ func judgeLifecycle(f *Verdict, p *Pass, nb *model.NotebookInstance) {
 	}
 	if len(hits) == 0 {
 		if len(undecoded) > 0 {
+			// What the unread part fetches matters only without a NAT route.
+			if nat := lifecycleNAT(p, nb); nat.has == yes {
+				f.Status = finding.Pass
+				observed := "not read; NAT route"
+				f.Observed = &observed
+				f.Message = fmt.Sprintf("whatever the scripts of %s fetch from the public internet works because %s (not read: %s)",
+					lc.Address, nat.why, strings.Join(undecoded, "; "))
+				return
+			}
 			unknown("the lifecycle script cannot be read: " + strings.Join(undecoded, "; "))
 			return
 		}
@@ -199,13 +208,7 @@ func judgeLifecycle(f *Verdict, p *Pass, nb *model.NotebookInstance) {
 	observed := fmt.Sprintf("%s: %s", first.where(), first.hit.Text)
 	f.Observed = &observed
 	quoted := quoteHits(hits)
-	n := p.Network(nb)
-	nat := n.nat
-	if n.noSubnet {
-		nat = natPath{has: no, why: "the notebook has no subnet"}
-	} else if n.outside != "" {
-		nat = natPath{has: maybe, why: n.outside + " (" + outsideHint + ")"}
-	}
+	nat := lifecycleNAT(p, nb)
 	switch nat.has {
 	case yes:
 		f.Status = finding.Pass
@@ -220,6 +223,19 @@ func judgeLifecycle(f *Verdict, p *Pass, nb *model.NotebookInstance) {
 		unknown(fmt.Sprintf("%s fetches from the public internet (%s), and whether the subnet has a NAT route cannot be decided: %s",
 			lc.Address, quoted, nat.why))
 	}
+}
+
+// lifecycleNAT says whether the notebook's fetches reach the internet
+// through a NAT route.
+func lifecycleNAT(p *Pass, nb *model.NotebookInstance) natPath {
+	n := p.Network(nb)
+	switch {
+	case n.noSubnet:
+		return natPath{has: no, why: "the notebook has no subnet"}
+	case n.outside != "":
+		return natPath{has: maybe, why: n.outside + " (" + outsideHint + ")"}
+	}
+	return n.nat
 }
 
 // quoteHits renders hits as `on_start line 4: "pip install x" (pip install)`.

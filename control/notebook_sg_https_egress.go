@@ -152,30 +152,40 @@ func judgeHTTPSEgress(f *Verdict, p *Pass, nb *model.NotebookInstance) {
 	sgs := nb.SecurityGroups
 	f.Resolution = sgs.Resolution
 	unknown := f.Unknown
+	var groups []groupEgress
+	var outside, unresolved []string
 	switch {
 	case !sgs.Known():
 		unknown(fmt.Sprintf("%s cannot be resolved (%s)", f.Attribute, sgs.Reason))
 		return
-	case len(sgs.Items) == 0:
-		unknown(fmt.Sprintf("no security groups are attached (%s is omitted or empty): SageMaker then uses the VPC's "+
-			"default security group, whose egress rules are not declared here; attach an explicit group (%s fails this); "+
-			"`sagefence audit` reads the group actually attached", f.Attribute, InVPCID))
+	case len(sgs.Items) == 0 && nb.SubnetID.Resolution == model.Default:
+		f.Resolution = model.Default
+		observed := "no subnet, no security groups"
+		f.Observed = &observed
+		f.Message = fmt.Sprintf("the notebook has neither a subnet nor security groups, so nothing can allow outbound TCP 443; "+
+			"with direct internet access disabled it will not launch (see %s)", InVPCID)
 		return
-	}
-	var groups []groupEgress
-	var outside []string
-	for _, item := range sgs.Items {
-		key := refKey(item)
-		g := set.SecurityGroupByID(key)
-		if g == nil {
-			name := item.Display()
-			if name == "" {
-				name = "a security group that cannot be resolved"
-			}
-			outside = append(outside, name)
-			continue
+	case len(sgs.Items) == 0:
+		// AWS attaches the VPC's default group: judge it when declared here.
+		def := vpcDefaultGroup(set, nb)
+		if def == nil {
+			unknown(fmt.Sprintf("%s is omitted or empty, so AWS attaches the default security group of the subnet's VPC, "+
+				"whose egress rules are not declared in this configuration; declare it (aws_default_security_group) or "+
+				"attach an explicit group, or run `sagefence audit`, which reads the group actually attached", f.Attribute))
+			return
 		}
-		groups = append(groups, httpsEgress(g))
+		groups = append(groups, httpsEgress(def))
+	}
+	for _, item := range sgs.Items {
+		g := set.SecurityGroupByID(refKey(item))
+		switch {
+		case g != nil:
+			groups = append(groups, httpsEgress(g))
+		case item.Known() && item.Display() != "":
+			outside = append(outside, item.Display())
+		default:
+			unresolved = append(unresolved, firstNonEmpty(item.Reason, "a security group that cannot be resolved"))
+		}
 	}
 	var evidence []string
 	var anyRule bool
@@ -212,8 +222,8 @@ func judgeHTTPSEgress(f *Verdict, p *Pass, nb *model.NotebookInstance) {
 	}
 	if !anyRule {
 		switch {
-		case len(anyUnknown) > 0 || len(outside) > 0:
-			unknown(fmt.Sprintf("no resolved egress rule allows TCP 443, and %s", undecidedGroups(anyUnknown, outside)))
+		case len(anyUnknown) > 0 || len(outside) > 0 || len(unresolved) > 0:
+			unknown(fmt.Sprintf("no resolved egress rule allows TCP 443, and %s", undecidedGroups(anyUnknown, outside, unresolved)))
 		default:
 			f.Message = "no egress rule of the attached security groups allows TCP 443: " + groupNotes(groups) +
 				"; calls to SageMaker and S3 will time out"
@@ -243,8 +253,8 @@ func judgeHTTPSEgress(f *Verdict, p *Pass, nb *model.NotebookInstance) {
 			undecided = append(undecided, p.service+" ("+why+")")
 		}
 	}
-	if len(anyUnknown) > 0 || len(outside) > 0 {
-		undecided = append(undecided, undecidedGroups(anyUnknown, outside))
+	if len(anyUnknown) > 0 || len(outside) > 0 || len(unresolved) > 0 {
+		undecided = append(undecided, undecidedGroups(anyUnknown, outside, unresolved))
 	}
 	switch {
 	case len(uncovered) > 0:
@@ -531,13 +541,49 @@ func groupNotes(groups []groupEgress) string {
 	return strings.Join(parts, "; ")
 }
 
-func undecidedGroups(unknownRules, outside []string) string {
+// undecidedGroups says why the attached groups' egress cannot be fully
+// read: rules that cannot be resolved, groups (by ID) defined outside the
+// configuration, and group IDs that cannot be resolved (by their reason).
+func undecidedGroups(unknownRules, outside, unresolved []string) string {
 	var parts []string
 	if len(unknownRules) > 0 {
 		parts = append(parts, "some rules cannot be resolved ("+strings.Join(unknownRules, "; ")+")")
 	}
-	if len(outside) > 0 {
-		parts = append(parts, "security group(s) "+strings.Join(outside, ", ")+" are not in this configuration ("+outsideHint+")")
+	switch len(outside) {
+	case 0:
+	case 1:
+		parts = append(parts, "security group "+outside[0]+" is not in this configuration ("+outsideHint+")")
+	default:
+		parts = append(parts, "security groups "+strings.Join(outside, ", ")+" are not in this configuration ("+outsideHint+")")
+	}
+	if len(unresolved) > 0 {
+		parts = append(parts, "an attached security group cannot be identified before apply ("+strings.Join(unresolved, "; ")+")")
 	}
 	return strings.Join(parts, " and ")
+}
+
+// vpcDefaultGroup is the declared default security group of the VPC of the
+// notebook's subnet, or nil when the subnet, its VPC or the group is not in
+// the set.
+func vpcDefaultGroup(set *model.Set, nb *model.NotebookInstance) *model.SecurityGroup {
+	sn := set.SubnetByID(refKey(nb.SubnetID))
+	if sn == nil {
+		return nil
+	}
+	for _, g := range set.SecurityGroups {
+		if g.VPCDefault && sameResource(g.VpcID, sn.VpcID) == yes {
+			return g
+		}
+	}
+	return nil
+}
+
+// firstNonEmpty returns the first of ss that is not empty.
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }

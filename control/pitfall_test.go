@@ -6,31 +6,11 @@ import (
 
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
+	mt "github.com/sagefence/sagefence/model/modeltest"
 )
 
 // Builders for hand-made Terraform-surface sets: a VPC "aws_vpc.main" with a
 // private subnet, its route table and the notebook.
-
-func lit(v string) model.Str   { return model.Str{V: v, Resolution: model.Explicit} }
-func ref(key string) model.Str { return model.Str{Ref: key, Resolution: model.Explicit} }
-func unk(reason string) model.Str {
-	return model.Str{Resolution: model.Unknown, Reason: reason}
-}
-func def(v string) model.Str { return model.Str{V: v, Resolution: model.Default} }
-func refs(keys ...string) model.List {
-	l := model.List{Resolution: model.Explicit}
-	for _, k := range keys {
-		l.Items = append(l.Items, ref(k))
-	}
-	return l
-}
-func on(b bool) model.Bool   { return model.Bool{V: b, Resolution: model.Explicit} }
-func port(n int64) model.Int { return model.Int{V: n, Resolution: model.Explicit} }
-
-func meta(typ, addr string) model.Meta {
-	return model.Meta{Surface: model.SurfaceTerraform, Type: typ, Address: addr, Managed: true,
-		Range: model.Range{File: "main.tf", StartLine: 1, EndLine: 2}}
-}
 
 const (
 	vpc     = "aws_vpc.main"
@@ -48,26 +28,26 @@ const (
 
 func notebook() *model.NotebookInstance {
 	return &model.NotebookInstance{
-		Meta:                 meta("aws_sagemaker_notebook_instance", nbAddr),
-		DirectInternetAccess: lit("Disabled"),
-		SubnetID:             ref(subnet),
-		SecurityGroups:       refs(sgAddr),
-		LifecycleConfigName:  model.Str{Resolution: model.Default},
+		Meta:                 mt.TerraformMeta("aws_sagemaker_notebook_instance", nbAddr),
+		DirectInternetAccess: mt.Lit("Disabled"),
+		SubnetID:             mt.Ref(subnet),
+		SecurityGroups:       mt.Refs(sgAddr),
+		LifecycleConfigName:  mt.Default(""),
 	}
 }
 
 func iface(addr, svc string, dns bool, vpcKey string) *model.VPCEndpoint {
 	return &model.VPCEndpoint{
-		Meta: meta("aws_vpc_endpoint", addr), VpcID: ref(vpcKey), ServiceName: lit(svcBase + svc),
-		Type: lit("Interface"), PrivateDNSEnabled: on(dns), SecurityGroupIDs: refs(epSG),
-		RouteTableIDs: model.List{Resolution: model.Default}, SubnetIDs: refs(subnet),
+		Meta: mt.TerraformMeta("aws_vpc_endpoint", addr), VpcID: mt.Ref(vpcKey), ServiceName: mt.Lit(svcBase + svc),
+		Type: mt.Lit("Interface"), PrivateDNSEnabled: mt.Bool(dns), SecurityGroupIDs: mt.Refs(epSG),
+		RouteTableIDs: model.List{Resolution: model.Default}, SubnetIDs: mt.Refs(subnet),
 	}
 }
 
 func gateway(addr string, rtbs ...string) *model.VPCEndpoint {
 	return &model.VPCEndpoint{
-		Meta: meta("aws_vpc_endpoint", addr), VpcID: ref(vpc), ServiceName: lit(svcBase + "s3"),
-		Type: def(""), PrivateDNSEnabled: model.Bool{Resolution: model.Default}, RouteTableIDs: refs(rtbs...),
+		Meta: mt.TerraformMeta("aws_vpc_endpoint", addr), VpcID: mt.Ref(vpc), ServiceName: mt.Lit(svcBase + "s3"),
+		Type: mt.Default(""), PrivateDNSEnabled: model.Bool{Resolution: model.Default}, RouteTableIDs: mt.Refs(rtbs...),
 		SecurityGroupIDs: model.List{Resolution: model.Default}, SubnetIDs: model.List{Resolution: model.Default},
 	}
 }
@@ -81,20 +61,20 @@ func allEndpoints() []*model.VPCEndpoint {
 }
 
 func routeTable(routes ...model.Route) *model.RouteTable {
-	return &model.RouteTable{Meta: meta("aws_route_table", rtb), VpcID: ref(vpc), Subnets: []model.Str{ref(subnet)},
+	return &model.RouteTable{Meta: mt.TerraformMeta("aws_route_table", rtb), VpcID: mt.Ref(vpc), Subnets: []model.Str{mt.Ref(subnet)},
 		Routes: routes, Complete: true}
 }
 
 func natRoute() model.Route {
-	return model.Route{Destination: lit("0.0.0.0/0"), TargetKind: "nat", Target: ref(nat)}
+	return model.Route{Destination: mt.Lit("0.0.0.0/0"), TargetKind: "nat", Target: mt.Ref(nat)}
 }
 
 func https(cidr string) model.SGRule {
-	return model.SGRule{Protocol: lit("tcp"), FromPort: port(443), ToPort: port(443), CIDRs: []model.Str{lit(cidr)}}
+	return model.SGRule{Protocol: mt.Lit("tcp"), FromPort: mt.Int(443), ToPort: mt.Int(443), CIDRs: []model.Str{mt.Lit(cidr)}}
 }
 
 func group(addr string, declared bool, rules ...model.SGRule) *model.SecurityGroup {
-	return &model.SecurityGroup{Meta: meta("aws_security_group", addr), VpcID: ref(vpc), EgressDeclared: declared,
+	return &model.SecurityGroup{Meta: mt.TerraformMeta("aws_security_group", addr), VpcID: mt.Ref(vpc), EgressDeclared: declared,
 		Egress: rules, EgressComplete: true}
 }
 
@@ -105,11 +85,11 @@ func baseSet() *model.Set {
 		Surface:   model.SurfaceTerraform,
 		Notebooks: []*model.NotebookInstance{notebook()},
 		Subnets: []*model.Subnet{
-			{Meta: meta("aws_subnet", subnet), VpcID: ref(vpc)},
-			{Meta: meta("aws_subnet", public), VpcID: ref(vpc)},
+			{Meta: mt.TerraformMeta("aws_subnet", subnet), VpcID: mt.Ref(vpc)},
+			{Meta: mt.TerraformMeta("aws_subnet", public), VpcID: mt.Ref(vpc)},
 		},
 		RouteTables:    []*model.RouteTable{routeTable()},
-		NATGateways:    []*model.NATGateway{{Meta: meta("aws_nat_gateway", nat), SubnetID: ref(public)}},
+		NATGateways:    []*model.NATGateway{{Meta: mt.TerraformMeta("aws_nat_gateway", nat), SubnetID: mt.Ref(public)}},
 		VPCEndpoints:   allEndpoints(),
 		SecurityGroups: []*model.SecurityGroup{group(sgAddr, true, https("10.0.0.0/16")), group(epSG, true, https("10.0.0.0/16"))},
 	}
@@ -166,7 +146,7 @@ func runPitfallCases(t *testing.T, id string, cases []pitfallCase) {
 }
 
 func TestPitfallControlsSkipNotebooksNotDisabled(t *testing.T) {
-	for _, dia := range []model.Str{lit("Enabled"), def("Enabled"), unk("var.access has no value"), lit("disabled")} {
+	for _, dia := range []model.Str{mt.Lit("Enabled"), mt.Default("Enabled"), mt.Unknown("var.access has no value"), mt.Lit("disabled")} {
 		s := baseSet()
 		s.Notebooks[0].DirectInternetAccess = dia
 		for _, id := range []string{PrivateServiceAccessID, SecurityGroupHTTPSEgressID, LifecyclePublicFetchID} {
@@ -196,9 +176,9 @@ func TestPrivateServiceAccess(t *testing.T) {
 			[]string{"cannot reach sagemaker.runtime", "no endpoint for com.amazonaws.<region>.sagemaker.runtime", "no 0.0.0.0/0 route"}},
 		{"no endpoints at all", func(s *model.Set) { s.VPCEndpoints = nil }, finding.Fail,
 			[]string{"sagemaker.api, sagemaker.runtime, s3"}},
-		{"api endpoint in another VPC", func(s *model.Set) { s.VPCEndpoints[0].VpcID = ref("aws_vpc.other") }, finding.Fail,
+		{"api endpoint in another VPC", func(s *model.Set) { s.VPCEndpoints[0].VpcID = mt.Ref("aws_vpc.other") }, finding.Fail,
 			[]string{"sagemaker.api", "in another VPC (aws_vpc.other.id"}},
-		{"private DNS off", func(s *model.Set) { s.VPCEndpoints[1].PrivateDNSEnabled = on(false) }, finding.Fail,
+		{"private DNS off", func(s *model.Set) { s.VPCEndpoints[1].PrivateDNSEnabled = mt.Bool(false) }, finding.Fail,
 			[]string{"sagemaker.runtime", "private DNS off (private_dns_enabled is false"}},
 		{"private DNS omitted", func(s *model.Set) {
 			s.VPCEndpoints[0].PrivateDNSEnabled = model.Bool{Resolution: model.Default}
@@ -207,7 +187,7 @@ func TestPrivateServiceAccess(t *testing.T) {
 			s.VPCEndpoints[0].PrivateDNSEnabled = model.Bool{Resolution: model.Unknown, Reason: "var.dns has no value"}
 		}, finding.Unknown, []string{"var.dns has no value"}},
 		{"gateway not associated with the subnet's route table", func(s *model.Set) {
-			s.VPCEndpoints[2].RouteTableIDs = refs("aws_route_table.public")
+			s.VPCEndpoints[2].RouteTableIDs = mt.Refs("aws_route_table.public")
 		}, finding.Fail, []string{"s3", "not associated with route table aws_route_table.private"}},
 		{"S3 interface endpoint with private DNS", func(s *model.Set) {
 			s.VPCEndpoints[2] = iface("aws_vpc_endpoint.s3i", "s3", true, vpc)
@@ -226,7 +206,7 @@ func TestPrivateServiceAccess(t *testing.T) {
 			}
 		}, finding.Pass, []string{"matched sagemaker.api by its service suffix"}},
 		{"service name wholly unknown", func(s *model.Set) {
-			s.VPCEndpoints[0].ServiceName = unk("var.service has no value")
+			s.VPCEndpoints[0].ServiceName = mt.Unknown("var.service has no value")
 		}, finding.Unknown, []string{"sagemaker.api", "var.service has no value"}},
 		{"NAT on the explicit table covers everything", func(s *model.Set) {
 			s.VPCEndpoints = nil
@@ -246,20 +226,20 @@ func TestPrivateServiceAccess(t *testing.T) {
 		}, finding.Fail, []string{"route table aws_route_table.private (explicit association) has no 0.0.0.0/0 route"}},
 		{"NAT in another VPC", func(s *model.Set) {
 			s.VPCEndpoints = nil
-			s.Subnets[1].VpcID = ref("aws_vpc.egress")
+			s.Subnets[1].VpcID = mt.Ref("aws_vpc.egress")
 			s.RouteTables[0].Routes = []model.Route{natRoute()}
 		}, finding.Fail, []string{"which is in VPC aws_vpc.egress.id, not the notebook's VPC aws_vpc.main.id"}},
 		{"NAT not in the configuration", func(s *model.Set) {
 			s.VPCEndpoints = nil
-			s.RouteTables[0].Routes = []model.Route{{Destination: lit("0.0.0.0/0"), TargetKind: "nat", Target: lit("nat-0abc")}}
+			s.RouteTables[0].Routes = []model.Route{{Destination: mt.Lit("0.0.0.0/0"), TargetKind: "nat", Target: mt.Lit("nat-0abc")}}
 		}, finding.Unknown, []string{"NAT gateway nat-0abc, which is not in this configuration"}},
 		{"default route to an internet gateway", func(s *model.Set) {
 			s.VPCEndpoints = nil
-			s.RouteTables[0].Routes = []model.Route{{Destination: lit("0.0.0.0/0"), TargetKind: "igw", Target: ref("aws_internet_gateway.gw")}}
+			s.RouteTables[0].Routes = []model.Route{{Destination: mt.Lit("0.0.0.0/0"), TargetKind: "igw", Target: mt.Ref("aws_internet_gateway.gw")}}
 		}, finding.Fail, []string{"internet gateway"}},
 		{"default route to a transit gateway", func(s *model.Set) {
 			s.VPCEndpoints = allEndpoints()[:2]
-			s.RouteTables[0].Routes = []model.Route{{Destination: lit("0.0.0.0/0"), TargetKind: "other", Target: ref("aws_ec2_transit_gateway.tgw")}}
+			s.RouteTables[0].Routes = []model.Route{{Destination: mt.Lit("0.0.0.0/0"), TargetKind: "other", Target: mt.Ref("aws_ec2_transit_gateway.tgw")}}
 		}, finding.Unknown, []string{"s3", "aws_ec2_transit_gateway.tgw.id", "cannot follow"}},
 		{"endpoints cover all even when the route table is unknown", func(s *model.Set) {
 			s.RouteTables = nil
@@ -275,25 +255,27 @@ func TestPrivateServiceAccess(t *testing.T) {
 		}, finding.Unknown, []string{"aws_route.extra has an unresolved destination"}},
 		{"unresolved association blocks the main-table fallback", func(s *model.Set) {
 			s.VPCEndpoints = nil
-			s.RouteTables[0].Subnets = []model.Str{unk("aws_subnet.x[var.i] cannot be resolved")}
+			s.RouteTables[0].Subnets = []model.Str{mt.Unknown("aws_subnet.x[var.i] cannot be resolved")}
 			main := routeTable(natRoute())
 			main.Address, main.Subnets, main.Main = "aws_default_route_table.main", nil, true
 			s.RouteTables = append(s.RouteTables, main)
 		}, finding.Unknown, []string{"associations of aws_route_table.private cannot be resolved"}},
-		{"literal subnet ID", func(s *model.Set) { s.Notebooks[0].SubnetID = lit("subnet-0abc") }, finding.Unknown,
+		{"literal subnet ID", func(s *model.Set) { s.Notebooks[0].SubnetID = mt.Lit("subnet-0abc") }, finding.Unknown,
 			[]string{"literal ID \"subnet-0abc\"", "sagefence audit"}},
-		{"subnet from outside the set", func(s *model.Set) { s.Notebooks[0].SubnetID = ref("module.net.aws_subnet.a") }, finding.Unknown,
+		{"subnet from outside the set", func(s *model.Set) { s.Notebooks[0].SubnetID = mt.Ref("module.net.aws_subnet.a") }, finding.Unknown,
 			[]string{"not in this configuration", "sagefence audit"}},
-		{"subnet unknown", func(s *model.Set) { s.Notebooks[0].SubnetID = unk("data.aws_subnet.x.id is known only after apply") }, finding.Unknown,
+		{"subnet unknown", func(s *model.Set) {
+			s.Notebooks[0].SubnetID = mt.Unknown("data.aws_subnet.x.id is known only after apply")
+		}, finding.Unknown,
 			[]string{"known only after apply"}},
-		{"no subnet", func(s *model.Set) { s.Notebooks[0].SubnetID = model.Str{Resolution: model.Default} }, finding.Fail,
+		{"no subnet", func(s *model.Set) { s.Notebooks[0].SubnetID = mt.Default("") }, finding.Fail,
 			[]string{"no network path", InVPCID}},
-		{"VPC of the subnet unknown", func(s *model.Set) { s.Subnets[0].VpcID = unk("var.vpc has no value") }, finding.Unknown,
+		{"VPC of the subnet unknown", func(s *model.Set) { s.Subnets[0].VpcID = mt.Unknown("var.vpc has no value") }, finding.Unknown,
 			[]string{"var.vpc has no value"}},
 		{"one missing plus one undecided still fails", func(s *model.Set) {
 			s.VPCEndpoints = []*model.VPCEndpoint{gateway("aws_vpc_endpoint.s3", rtb)}
-			s.VPCEndpoints = append(s.VPCEndpoints, &model.VPCEndpoint{Meta: meta("aws_vpc_endpoint", "aws_vpc_endpoint.x"),
-				VpcID: ref(vpc), ServiceName: lit(svcBase + "sagemaker.api"), Type: unk("var.type has no value")})
+			s.VPCEndpoints = append(s.VPCEndpoints, &model.VPCEndpoint{Meta: mt.TerraformMeta("aws_vpc_endpoint", "aws_vpc_endpoint.x"),
+				VpcID: mt.Ref(vpc), ServiceName: mt.Lit(svcBase + "sagemaker.api"), Type: mt.Unknown("var.type has no value")})
 		}, finding.Fail, []string{"cannot reach sagemaker.runtime", "also undecided: sagemaker.api"}},
 		{"endpoint in failed state (live)", func(s *model.Set) { s.VPCEndpoints[0].State = "Failed" }, finding.Fail,
 			[]string{"in state \"Failed\""}},
@@ -312,18 +294,18 @@ func TestHTTPSEgress(t *testing.T) {
 		{"443 to 0.0.0.0/0", setGroup(group(sgAddr, true, https("0.0.0.0/0"))), finding.Pass, []string{"0.0.0.0/0"}},
 		{"443 to the VPC CIDR with endpoints", nil, finding.Fail, []string{"s3", "the S3 prefix list"}},
 		{"443 to the VPC CIDR plus prefix list", setGroup(group(sgAddr, true, https("10.0.0.0/16"),
-			model.SGRule{Protocol: lit("tcp"), FromPort: port(443), ToPort: port(443), PrefixListIDs: []model.Str{ref("aws_vpc_endpoint.s3")}})),
+			model.SGRule{Protocol: mt.Lit("tcp"), FromPort: mt.Int(443), ToPort: mt.Int(443), PrefixListIDs: []model.Str{mt.Ref("aws_vpc_endpoint.s3")}})),
 			finding.Pass, []string{"assumed to contain the endpoint's subnets", "prefix list"}},
-		{"only port 80", setGroup(group(sgAddr, true, https("0.0.0.0/0"), model.SGRule{Protocol: lit("tcp"), FromPort: port(80), ToPort: port(80),
-			CIDRs: []model.Str{lit("0.0.0.0/0")}})), finding.Pass, nil},
-		{"only port 80 really", setGroup(group(sgAddr, true, model.SGRule{Protocol: lit("tcp"), FromPort: port(80), ToPort: port(80),
-			CIDRs: []model.Str{lit("0.0.0.0/0")}})), finding.Fail, []string{"no egress rule", "tcp 80"}},
-		{"all protocols", setGroup(group(sgAddr, true, model.SGRule{Protocol: lit("-1"), FromPort: port(0), ToPort: port(0),
-			CIDRs: []model.Str{lit("0.0.0.0/0")}})), finding.Pass, []string{"all traffic"}},
-		{"port range including 443", setGroup(group(sgAddr, true, model.SGRule{Protocol: lit("tcp"), FromPort: port(0), ToPort: port(65535),
-			CIDRs: []model.Str{lit("0.0.0.0/0")}})), finding.Pass, nil},
-		{"udp 443 does not count", setGroup(group(sgAddr, true, model.SGRule{Protocol: lit("udp"), FromPort: port(443), ToPort: port(443),
-			CIDRs: []model.Str{lit("0.0.0.0/0")}})), finding.Fail, nil},
+		{"only port 80", setGroup(group(sgAddr, true, https("0.0.0.0/0"), model.SGRule{Protocol: mt.Lit("tcp"), FromPort: mt.Int(80), ToPort: mt.Int(80),
+			CIDRs: []model.Str{mt.Lit("0.0.0.0/0")}})), finding.Pass, nil},
+		{"only port 80 really", setGroup(group(sgAddr, true, model.SGRule{Protocol: mt.Lit("tcp"), FromPort: mt.Int(80), ToPort: mt.Int(80),
+			CIDRs: []model.Str{mt.Lit("0.0.0.0/0")}})), finding.Fail, []string{"no egress rule", "tcp 80"}},
+		{"all protocols", setGroup(group(sgAddr, true, model.SGRule{Protocol: mt.Lit("-1"), FromPort: mt.Int(0), ToPort: mt.Int(0),
+			CIDRs: []model.Str{mt.Lit("0.0.0.0/0")}})), finding.Pass, []string{"all traffic"}},
+		{"port range including 443", setGroup(group(sgAddr, true, model.SGRule{Protocol: mt.Lit("tcp"), FromPort: mt.Int(0), ToPort: mt.Int(65535),
+			CIDRs: []model.Str{mt.Lit("0.0.0.0/0")}})), finding.Pass, nil},
+		{"udp 443 does not count", setGroup(group(sgAddr, true, model.SGRule{Protocol: mt.Lit("udp"), FromPort: mt.Int(443), ToPort: mt.Int(443),
+			CIDRs: []model.Str{mt.Lit("0.0.0.0/0")}})), finding.Fail, nil},
 		{"egress = []", setGroup(group(sgAddr, true)), finding.Fail, []string{"declared empty"}},
 		{"terraform-managed without egress", setGroup(group(sgAddr, false)), finding.Fail,
 			[]string{"Terraform removes AWS's default allow-all egress rule"}},
@@ -337,55 +319,70 @@ func TestHTTPSEgress(t *testing.T) {
 			g.Surface = model.SurfaceCloudFormation
 			s.SecurityGroups[0] = g
 		}, finding.Pass, []string{"AWS keeps its default allow-all egress rule"}},
-		{"separate rule resource", setGroup(group(sgAddr, true, model.SGRule{Protocol: lit("tcp"), FromPort: port(443), ToPort: port(443),
-			CIDRs: []model.Str{lit("0.0.0.0/0")}, Address: "aws_vpc_security_group_egress_rule.https"})), finding.Pass,
+		{"separate rule resource", setGroup(group(sgAddr, true, model.SGRule{Protocol: mt.Lit("tcp"), FromPort: mt.Int(443), ToPort: mt.Int(443),
+			CIDRs: []model.Str{mt.Lit("0.0.0.0/0")}, Address: "aws_vpc_security_group_egress_rule.https"})), finding.Pass,
 			[]string{"aws_vpc_security_group_egress_rule.https"}},
 		{"security group target of the endpoints", func(s *model.Set) {
 			s.VPCEndpoints[2] = iface("aws_vpc_endpoint.s3i", "s3", true, vpc)
-			s.SecurityGroups[0] = group(sgAddr, true, model.SGRule{Protocol: lit("tcp"), FromPort: port(443), ToPort: port(443),
-				SecurityGroups: []model.Str{ref(epSG)}})
+			s.SecurityGroups[0] = group(sgAddr, true, model.SGRule{Protocol: mt.Lit("tcp"), FromPort: mt.Int(443), ToPort: mt.Int(443),
+				SecurityGroups: []model.Str{mt.Ref(epSG)}})
 		}, finding.Pass, []string{"the group of aws_vpc_endpoint.api"}},
 		{"security group target that is not the endpoints'", func(s *model.Set) {
 			s.VPCEndpoints[2] = iface("aws_vpc_endpoint.s3i", "s3", true, vpc)
-			s.SecurityGroups[0] = group(sgAddr, true, model.SGRule{Protocol: lit("tcp"), FromPort: port(443), ToPort: port(443),
-				SecurityGroups: []model.Str{ref("aws_security_group.db")}})
+			s.SecurityGroups[0] = group(sgAddr, true, model.SGRule{Protocol: mt.Lit("tcp"), FromPort: mt.Int(443), ToPort: mt.Int(443),
+				SecurityGroups: []model.Str{mt.Ref("aws_security_group.db")}})
 		}, finding.Fail, []string{"endpoint's security group"}},
 		{"self when the endpoints share the notebook's group", func(s *model.Set) {
 			s.VPCEndpoints[2] = iface("aws_vpc_endpoint.s3i", "s3", true, vpc)
 			for _, ep := range s.VPCEndpoints {
-				ep.SecurityGroupIDs = refs(sgAddr)
+				ep.SecurityGroupIDs = mt.Refs(sgAddr)
 			}
-			s.SecurityGroups[0] = group(sgAddr, true, model.SGRule{Protocol: lit("tcp"), FromPort: port(443), ToPort: port(443), Self: true})
+			s.SecurityGroups[0] = group(sgAddr, true, model.SGRule{Protocol: mt.Lit("tcp"), FromPort: mt.Int(443), ToPort: mt.Int(443), Self: true})
 		}, finding.Pass, []string{"self"}},
 		{"prefix list only, behind NAT: sagemaker needs 0.0.0.0/0", func(s *model.Set) {
 			withNAT(s)
-			s.SecurityGroups[0] = group(sgAddr, true, model.SGRule{Protocol: lit("tcp"), FromPort: port(443), ToPort: port(443),
-				PrefixListIDs: []model.Str{lit("pl-63a5400a")}})
+			s.SecurityGroups[0] = group(sgAddr, true, model.SGRule{Protocol: mt.Lit("tcp"), FromPort: mt.Int(443), ToPort: mt.Int(443),
+				PrefixListIDs: []model.Str{mt.Lit("pl-63a5400a")}})
 		}, finding.Fail, []string{"sagemaker.api", "NAT gateway aws_nat_gateway.this", "needs TCP 443 to 0.0.0.0/0"}},
 		{"VPC CIDR only, behind NAT", func(s *model.Set) { withNAT(s) }, finding.Fail, []string{"0.0.0.0/0"}},
 		{"security group not in the set", func(s *model.Set) {
-			s.Notebooks[0].SecurityGroups = model.List{Resolution: model.Explicit, Items: []model.Str{lit("sg-0abc")}}
+			s.Notebooks[0].SecurityGroups = model.List{Resolution: model.Explicit, Items: []model.Str{mt.Lit("sg-0abc")}}
 		},
 			finding.Unknown, []string{"sg-0abc", "not in this configuration"}},
 		{"security groups unknown", func(s *model.Set) {
 			s.Notebooks[0].SecurityGroups = model.List{Resolution: model.Unknown, Reason: "var.sgs has no value"}
 		}, finding.Unknown, []string{"var.sgs has no value"}},
+		{"a group ID that cannot be identified names its one cause", func(s *model.Set) {
+			s.Notebooks[0].SecurityGroups = model.List{Resolution: model.Explicit, Items: []model.Str{
+				{Resolution: model.Unknown, Reason: "data.aws_security_group.shared is read by Terraform at plan time"}}}
+		}, finding.Unknown, []string{"an attached security group cannot be identified before apply (data.aws_security_group.shared is read by Terraform at plan time)"}},
 		{"no security groups", func(s *model.Set) { s.Notebooks[0].SecurityGroups = model.List{Resolution: model.Default} },
-			finding.Unknown, []string{"default security group", InVPCID}},
-		{"unresolved port", setGroup(group(sgAddr, true, model.SGRule{Protocol: lit("tcp"), FromPort: model.Int{Resolution: model.Unknown},
-			ToPort: port(443), CIDRs: []model.Str{lit("0.0.0.0/0")}})), finding.Unknown, []string{"ports of tcp"}},
-		{"narrow targets and network outside", func(s *model.Set) { s.Notebooks[0].SubnetID = lit("subnet-0abc") }, finding.Unknown,
+			finding.Unknown, []string{"default security group of the subnet's VPC", "aws_default_security_group", "sagefence audit"}},
+		{"no security groups, default group declared", func(s *model.Set) {
+			s.Notebooks[0].SecurityGroups = model.List{Resolution: model.Default}
+			def := group("aws_default_security_group.this", true, https("0.0.0.0/0"))
+			def.VPCDefault = true
+			def.VpcID = s.Subnets[0].VpcID
+			s.SecurityGroups = append(s.SecurityGroups, def)
+		}, finding.Pass, []string{"aws_default_security_group.this allows outbound TCP 443 to 0.0.0.0/0"}},
+		{"no security groups, no subnet", func(s *model.Set) {
+			s.Notebooks[0].SecurityGroups = model.List{Resolution: model.Default}
+			s.Notebooks[0].SubnetID = model.Str{Resolution: model.Default}
+		}, finding.Fail, []string{"neither a subnet nor security groups", "will not launch"}},
+		{"unresolved port", setGroup(group(sgAddr, true, model.SGRule{Protocol: mt.Lit("tcp"), FromPort: model.Int{Resolution: model.Unknown},
+			ToPort: mt.Int(443), CIDRs: []model.Str{mt.Lit("0.0.0.0/0")}})), finding.Unknown, []string{"ports of tcp"}},
+		{"narrow targets and network outside", func(s *model.Set) { s.Notebooks[0].SubnetID = mt.Lit("subnet-0abc") }, finding.Unknown,
 			[]string{"allowed only toward tcp 443 → 10.0.0.0/16", "sagefence audit"}},
 		{"two groups: one without egress, one with 0.0.0.0/0", func(s *model.Set) {
 			s.SecurityGroups = append(s.SecurityGroups, group("aws_security_group.extra", true, https("0.0.0.0/0")))
 			s.SecurityGroups[0] = group(sgAddr, false)
-			s.Notebooks[0].SecurityGroups = refs(sgAddr, "aws_security_group.extra")
+			s.Notebooks[0].SecurityGroups = mt.Refs(sgAddr, "aws_security_group.extra")
 		}, finding.Pass, []string{"aws_security_group.extra"}},
 	})
 }
 
 func lifecycle(scripts ...model.Script) *model.LifecycleConfig {
-	lc := &model.LifecycleConfig{Meta: meta("aws_sagemaker_notebook_instance_lifecycle_configuration", lcAddr), Scripts: scripts}
+	lc := &model.LifecycleConfig{Meta: mt.TerraformMeta("aws_sagemaker_notebook_instance_lifecycle_configuration", lcAddr), Scripts: scripts}
 	lc.Name = "setup"
 	return lc
 }
@@ -398,7 +395,7 @@ func TestLifecyclePublicFetch(t *testing.T) {
 	attach := func(scripts ...model.Script) func(s *model.Set) {
 		return func(s *model.Set) {
 			s.LifecycleConfigs = []*model.LifecycleConfig{lifecycle(scripts...)}
-			s.Notebooks[0].LifecycleConfigName = ref(lcAddr)
+			s.Notebooks[0].LifecycleConfigName = mt.Ref(lcAddr)
 		}
 	}
 	both := func(fs ...func(s *model.Set)) func(s *model.Set) {
@@ -437,26 +434,26 @@ func TestLifecyclePublicFetch(t *testing.T) {
 		{"with NAT the fetch works", both(attach(script("on_start", "pip install pandas")), withNAT), finding.Pass,
 			[]string{"works because route table aws_route_table.private (explicit association) sends 0.0.0.0/0 to NAT gateway"}},
 		{"NAT undecided", both(attach(script("on_start", "pip install pandas")), func(s *model.Set) {
-			s.RouteTables[0].Routes = []model.Route{{Destination: lit("0.0.0.0/0"), TargetKind: "nat", Target: lit("nat-0abc")}}
+			s.RouteTables[0].Routes = []model.Route{{Destination: mt.Lit("0.0.0.0/0"), TargetKind: "nat", Target: mt.Lit("nat-0abc")}}
 		}), finding.Unknown, []string{"cannot be decided", "nat-0abc"}},
 		{"network outside", both(attach(script("on_start", "pip install pandas")), func(s *model.Set) {
-			s.Notebooks[0].SubnetID = lit("subnet-0abc")
+			s.Notebooks[0].SubnetID = mt.Lit("subnet-0abc")
 		}), finding.Unknown, []string{"sagefence audit"}},
 		{"no subnet", both(attach(script("on_start", "pip install pandas")), func(s *model.Set) {
-			s.Notebooks[0].SubnetID = model.Str{Resolution: model.Default}
+			s.Notebooks[0].SubnetID = mt.Default("")
 		}), finding.Fail, []string{"no subnet"}},
 		{"script content unknown", attach(model.Script{Hook: "on_start", Resolution: model.Unknown, Reason: "file(\"x.sh\"): file not found"}),
 			finding.Unknown, []string{"file not found"}},
 		{"one hit and one unreadable script", attach(script("on_create", "pip install x"),
 			model.Script{Hook: "on_start", Resolution: model.Unknown, Reason: "templatefile var unknown"}), finding.Fail,
 			[]string{"not read: on_start"}},
-		{"lifecycle config not in the set", func(s *model.Set) { s.Notebooks[0].LifecycleConfigName = lit("external-config") },
+		{"lifecycle config not in the set", func(s *model.Set) { s.Notebooks[0].LifecycleConfigName = mt.Lit("external-config") },
 			finding.Unknown, []string{"external-config", "not in this configuration"}},
 		{"lifecycle config found by name", func(s *model.Set) {
 			attach(script("on_start", "pip install x"))(s)
-			s.Notebooks[0].LifecycleConfigName = lit("setup")
+			s.Notebooks[0].LifecycleConfigName = mt.Lit("setup")
 		}, finding.Fail, []string{"pip install"}},
-		{"lifecycle config name unknown", func(s *model.Set) { s.Notebooks[0].LifecycleConfigName = unk("var.lc has no value") },
+		{"lifecycle config name unknown", func(s *model.Set) { s.Notebooks[0].LifecycleConfigName = mt.Unknown("var.lc has no value") },
 			finding.Unknown, []string{"var.lc has no value"}},
 	})
 }
@@ -464,7 +461,7 @@ func TestLifecyclePublicFetch(t *testing.T) {
 func TestLifecycleEvidenceQuotesLines(t *testing.T) {
 	s := baseSet()
 	s.LifecycleConfigs = []*model.LifecycleConfig{lifecycle(script("on_start", "#!/bin/bash\npip install a\ncurl -O https://example.com/x\n"))}
-	s.Notebooks[0].LifecycleConfigName = ref(lcAddr)
+	s.Notebooks[0].LifecycleConfigName = mt.Ref(lcAddr)
 	f := runOne(t, LifecyclePublicFetchID, s)
 	if len(f.Evidence) != 2 || !strings.HasPrefix(f.Evidence[0], "on_start line 2: pip install a") ||
 		!strings.HasPrefix(f.Evidence[1], "on_start line 3: curl -O https://example.com/x") {
@@ -503,16 +500,16 @@ func TestParseServiceName(t *testing.T) {
 		in            model.Str
 		service, regn string
 	}{
-		{lit("com.amazonaws.us-east-1.sagemaker.api"), "sagemaker.api", "us-east-1"},
-		{lit("com.amazonaws.us-gov-west-1.sagemaker.runtime"), "sagemaker.runtime", "us-gov-west-1"},
-		{lit("cn.com.amazonaws.cn-north-1.s3"), "s3", "cn-north-1"},
-		{lit("com.amazonaws.eu-west-1.sagemaker.runtime-fips"), "other", ""},
-		{lit("com.amazonaws.eu-west-1.logs"), "other", ""},
-		{lit("aws.sagemaker.eu-west-1.notebook"), "other", ""},
+		{mt.Lit("com.amazonaws.us-east-1.sagemaker.api"), "sagemaker.api", "us-east-1"},
+		{mt.Lit("com.amazonaws.us-gov-west-1.sagemaker.runtime"), "sagemaker.runtime", "us-gov-west-1"},
+		{mt.Lit("cn.com.amazonaws.cn-north-1.s3"), "s3", "cn-north-1"},
+		{mt.Lit("com.amazonaws.eu-west-1.sagemaker.runtime-fips"), "other", ""},
+		{mt.Lit("com.amazonaws.eu-west-1.logs"), "other", ""},
+		{mt.Lit("aws.sagemaker.eu-west-1.notebook"), "other", ""},
 		{model.Str{V: "com.amazonaws.${data.aws_region.current.name}.s3", Resolution: model.Unknown}, "s3", ""},
-		{model.Str{V: "com.amazonaws.${AWS::Region}.sagemaker.api", Resolution: model.Explicit}, "sagemaker.api", ""},
+		{mt.Lit("com.amazonaws.${AWS::Region}.sagemaker.api"), "sagemaker.api", ""},
 		{model.Str{V: "com.amazonaws.us-east-1.${var.svc}", Resolution: model.Unknown}, "", ""},
-		{unk("var.name has no value"), "", ""},
+		{mt.Unknown("var.name has no value"), "", ""},
 	}
 	for _, tt := range tests {
 		got := parseServiceName(tt.in)
@@ -527,12 +524,12 @@ func TestSameResource(t *testing.T) {
 		a, b model.Str
 		want tri
 	}{
-		{ref("aws_vpc.a"), ref("aws_vpc.a"), yes},
-		{ref("aws_vpc.a"), ref("aws_vpc.b"), no},
-		{lit("vpc-1"), lit("vpc-1"), yes},
-		{model.Str{V: "vpc-1", Ref: "vpc-1", Resolution: model.Explicit}, lit("vpc-1"), yes},
-		{unk("x"), ref("aws_vpc.a"), maybe},
-		{model.Str{Resolution: model.Default}, ref("aws_vpc.a"), maybe},
+		{mt.Ref("aws_vpc.a"), mt.Ref("aws_vpc.a"), yes},
+		{mt.Ref("aws_vpc.a"), mt.Ref("aws_vpc.b"), no},
+		{mt.Lit("vpc-1"), mt.Lit("vpc-1"), yes},
+		{model.Str{V: "vpc-1", Ref: "vpc-1", Resolution: model.Explicit}, mt.Lit("vpc-1"), yes},
+		{mt.Unknown("x"), mt.Ref("aws_vpc.a"), maybe},
+		{mt.Default(""), mt.Ref("aws_vpc.a"), maybe},
 	}
 	for _, tt := range tests {
 		if got := sameResource(tt.a, tt.b); got != tt.want {
@@ -549,13 +546,13 @@ func TestHTTPSEgressCloudFormationDefaults(t *testing.T) {
 			s.SecurityGroups[0] = g
 		}
 	}
-	http := model.SGRule{Protocol: lit("tcp"), FromPort: port(80), ToPort: port(80), CIDRs: []model.Str{lit("0.0.0.0/0")},
+	http := model.SGRule{Protocol: mt.Lit("tcp"), FromPort: mt.Int(80), ToPort: mt.Int(80), CIDRs: []model.Str{mt.Lit("0.0.0.0/0")},
 		Address: "NotebookHttpOut"}
-	placeholder := model.SGRule{Protocol: lit("icmp"), FromPort: port(252), ToPort: port(86), CIDRs: []model.Str{lit("255.255.255.255/32")}}
+	placeholder := model.SGRule{Protocol: mt.Lit("icmp"), FromPort: mt.Int(252), ToPort: mt.Int(86), CIDRs: []model.Str{mt.Lit("255.255.255.255/32")}}
 	// The CloudFormation surface may instead state the default rule itself
 	// (EgressDeclared with a rule of Default resolution).
-	surfaceDefault := model.SGRule{Protocol: def("-1"), FromPort: model.Int{V: -1, Resolution: model.Default},
-		ToPort: model.Int{V: -1, Resolution: model.Default}, CIDRs: []model.Str{def("0.0.0.0/0")}}
+	surfaceDefault := model.SGRule{Protocol: mt.Default("-1"), FromPort: model.Int{V: -1, Resolution: model.Default},
+		ToPort: model.Int{V: -1, Resolution: model.Default}, CIDRs: []model.Str{mt.Default("0.0.0.0/0")}}
 	runPitfallCases(t, SecurityGroupHTTPSEgressID, []pitfallCase{
 		{"separate rule resource keeps the default", cfnGroup(false, http), finding.Pass, []string{"default allow-all"}},
 		{"default rule stated by the surface", cfnGroup(true, surfaceDefault, http), finding.Pass, []string{"AWS's default allow-all egress rule"}},
@@ -573,5 +570,26 @@ func TestIncompleteRouteTableNeverPasses(t *testing.T) {
 	f := runOne(t, PrivateServiceAccessID, s)
 	if f.Status != finding.Unknown || !strings.Contains(f.Message, "but the route table is incomplete") {
 		t.Errorf("status %s message %q, want unknown naming the incomplete table", f.Status, f.Message)
+	}
+}
+
+// TestHTTPSEgressMessagesNameOneCause: no garbled "security group(s) a
+// security group that cannot be resolved are not in this configuration",
+// and no VPC default group for a notebook without a subnet.
+func TestHTTPSEgressMessagesNameOneCause(t *testing.T) {
+	c, _ := Lookup(SecurityGroupHTTPSEgressID)
+	nb := nbWith(mt.Lit("Disabled"), model.Str{Resolution: model.Default}, model.List{Resolution: model.Default})
+	fs := evaluate(t, c, &model.Set{Notebooks: []*model.NotebookInstance{nb}})
+	if len(fs) != 1 || strings.Contains(strings.ToLower(fs[0].Message), "default") {
+		t.Errorf("a notebook without a subnet: %+v", fs)
+	}
+	nb = nbWith(mt.Lit("Disabled"), model.Str{Ref: "aws_subnet.a", Resolution: model.Explicit}, model.List{Resolution: model.Explicit,
+		Items: []model.Str{{Resolution: model.Unknown, Reason: "var.sg has no value"}, mt.Lit("sg-1"), mt.Lit("sg-2")}})
+	fs = evaluate(t, c, &model.Set{Notebooks: []*model.NotebookInstance{nb}})
+	if len(fs) != 1 || fs[0].Status != finding.Unknown ||
+		!strings.Contains(fs[0].Message, "security groups sg-1, sg-2 are not in this configuration") ||
+		!strings.Contains(fs[0].Message, "(var.sg has no value)") || strings.Contains(fs[0].Message, "group(s)") ||
+		strings.Contains(fs[0].Message, "a security group that cannot be resolved are") {
+		t.Errorf("message %q", fs[0].Message)
 	}
 }

@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,77 +13,22 @@ import (
 	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/internal/casespec"
 	"github.com/sagefence/sagefence/surface"
 )
 
-// caseSpec is testdata/cases/<name>/expected.json.
-//
-// The scan runs with the case directory as the working directory and "." as
-// the path (or Paths when given), so files are relative to the case. The
-// comparison is exact over Controls (all controls when empty): every actual
-// finding of those controls must be expected and every expected one must occur.
-// Gaps are compared exactly too: a case without "gaps" expects none.
-type caseSpec struct {
-	Description string   `json:"description"`
-	Paths       []string `json:"paths"`
-	Args        struct {
-		Vars           []string          `json:"vars"`
-		VarFiles       []string          `json:"var_files"`
-		Env            map[string]string `json:"env"`
-		Parameters     map[string]string `json:"parameters"`
-		ParameterFiles []string          `json:"parameter_files"`
-		Region         string            `json:"region"`
-		Account        string            `json:"account"`
-		// Now is the date suppression expiry is judged against (YYYY-MM-DD).
-		Now string `json:"now"`
-	} `json:"args"`
-	// SkipTerraform, when set, says why real Terraform cannot plan this case
-	// (unknown values, data sources, registry modules); the agreement tests
-	// that run terraform skip it.
-	SkipTerraform string            `json:"skip_terraform,omitempty"`
-	Controls      []string          `json:"controls"`
-	Findings      []expectedFinding `json:"findings"`
-	Errors        []expectedError   `json:"errors"`
-	Gaps          []expectedGap     `json:"gaps,omitempty"`
-}
-
-// expectedGap is one gap (OUTPUT.md format 1.2), matched by kind and address.
-type expectedGap struct {
-	Kind    string `json:"kind"`
-	Address string `json:"address"`
-	// Optional checks.
-	Root           string   `json:"root,omitempty"`
-	File           string   `json:"file,omitempty"`
-	Line           int      `json:"line,omitempty"`
-	Source         string   `json:"source,omitempty"`
-	Hides          []string `json:"hides,omitempty"`
-	Controls       []string `json:"controls,omitempty"`
-	ReasonContains string   `json:"reason_contains,omitempty"`
-}
-
-type expectedFinding struct {
-	ControlID string `json:"control_id"`
-	Address   string `json:"address"`
-	Status    string `json:"status"`
-	// Optional checks.
-	Surface         string  `json:"surface,omitempty"`
-	Resolution      string  `json:"resolution,omitempty"`
-	File            string  `json:"file,omitempty"`
-	StartLine       int     `json:"start_line,omitempty"`
-	Observed        *string `json:"observed,omitempty"`
-	Path            string  `json:"path,omitempty"`
-	MessageContains string  `json:"message_contains,omitempty"`
-	SuppressionFrom string  `json:"suppression_source,omitempty"`
-}
-
-type expectedError struct {
-	File            string `json:"file"`
-	Line            int    `json:"line,omitempty"`
-	MessageContains string `json:"message_contains,omitempty"`
-}
+// The format of expected.json is internal/casespec's.
 
 func key(controlID, address, status string) string {
 	return controlID + " " + address + " " + status
+}
+
+// rootKey is key plus the root, for cases that name roots.
+func rootKey(k, root string, byRoot bool) string {
+	if !byRoot {
+		return k
+	}
+	return k + " root=" + root
 }
 
 // TestCases runs every case of testdata/cases through the whole engine.
@@ -103,15 +47,9 @@ func TestCases(t *testing.T) {
 }
 
 func runCase(t *testing.T, dir string) {
-	raw, err := os.ReadFile(filepath.Join(dir, "expected.json"))
+	spec, err := casespec.Read(filepath.Join(dir, "expected.json"))
 	if err != nil {
 		t.Fatal(err)
-	}
-	var spec caseSpec
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&spec); err != nil {
-		t.Fatalf("expected.json: %v", err)
 	}
 	t.Chdir(dir)
 	for k, v := range spec.Args.Env {
@@ -142,9 +80,16 @@ func runCase(t *testing.T, dir string) {
 		Now:      now,
 	})
 
+	byRoot := false
+	for _, e := range spec.Findings {
+		byRoot = byRoot || e.Root != ""
+	}
 	actual := map[string]finding.Finding{}
 	for _, f := range res.Findings {
-		k := key(f.ControlID, f.Resource.Address, string(f.Status))
+		if f.Surface == "terraform" && f.Resource.Root == "" {
+			t.Errorf("%s %s: a Terraform finding without resource.root", f.ControlID, f.Resource.Address)
+		}
+		k := rootKey(key(f.ControlID, f.Resource.Address, string(f.Status)), f.Resource.Root, byRoot)
 		if _, dup := actual[k]; dup {
 			t.Errorf("duplicate finding %s", k)
 		}
@@ -155,7 +100,7 @@ func runCase(t *testing.T, dir string) {
 		if _, ok := control.Lookup(e.ControlID); !ok {
 			t.Errorf("expected.json names unknown control %q", e.ControlID)
 		}
-		k := key(e.ControlID, e.Address, e.Status)
+		k := rootKey(key(e.ControlID, e.Address, e.Status), e.Root, byRoot)
 		expected[k] = true
 		f, ok := actual[k]
 		if !ok {
@@ -189,7 +134,7 @@ func runCase(t *testing.T, dir string) {
 	}
 }
 
-func checkFields(t *testing.T, e expectedFinding, f finding.Finding) {
+func checkFields(t *testing.T, e casespec.Finding, f finding.Finding) {
 	t.Helper()
 	k := key(e.ControlID, e.Address, e.Status)
 	if e.Surface != "" && f.Surface != e.Surface {
@@ -226,7 +171,7 @@ func checkFields(t *testing.T, e expectedFinding, f finding.Finding) {
 
 // checkGaps compares the gaps exactly by kind and address (and root), then
 // the optional fields.
-func checkGaps(t *testing.T, want []expectedGap, got []finding.Gap) {
+func checkGaps(t *testing.T, want []casespec.Gap, got []finding.Gap) {
 	t.Helper()
 	used := make([]bool, len(got))
 	for _, e := range want {

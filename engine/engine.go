@@ -144,6 +144,7 @@ func Evaluate(sets []*model.Set, controls []*control.Control, cfg []ConfigSuppre
 		now = time.Now()
 	}
 	out := []finding.Finding{}
+	seen := map[string]bool{}
 	var errs []model.Error
 	for _, set := range sets {
 		sup := suppressionIndex(set)
@@ -155,6 +156,13 @@ func Evaluate(sets []*model.Set, controls []*control.Control, cfg []ConfigSuppre
 			}
 			for _, f := range findings {
 				applySuppression(&f, c, sup[f.Resource.Address], cfg, now)
+				// The same resource reached twice within one root (or
+				// scope) is one finding; reached from two roots, two.
+				id := f.Key() + "|" + string(f.Status) + "|" + f.Message
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
 				out = append(out, f)
 			}
 		}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
+	mt "github.com/sagefence/sagefence/model/modeltest"
 )
 
 func failingNotebook(sups ...model.Suppression) *model.Set {
@@ -15,8 +16,8 @@ func failingNotebook(sups ...model.Suppression) *model.Set {
 			Address: `module.ml.aws_sagemaker_notebook_instance.nb["a"]`, Name: "research",
 			Suppressions: sups,
 		},
-		DirectInternetAccess: model.Str{V: "Enabled", Resolution: model.Default},
-		SubnetID:             model.Str{Resolution: model.Default},
+		DirectInternetAccess: mt.Default("Enabled"),
+		SubnetID:             mt.Default(""),
 	}}}
 }
 
@@ -75,7 +76,7 @@ func TestSuppression(t *testing.T) {
 
 func TestSuppressionNeverHidesUnknown(t *testing.T) {
 	set := failingNotebook(model.Suppression{Source: "checkov", IDs: []string{"CKV_AWS_122"}, Reason: "x"})
-	set.Notebooks[0].DirectInternetAccess = model.Str{Resolution: model.Unknown, Reason: "var.x has no value"}
+	set.Notebooks[0].DirectInternetAccess = mt.Unknown("var.x has no value")
 	f := statusOf(t, evaluate(t, []*model.Set{set}, nil, time.Now()), "sagemaker_notebook_instance_direct_internet_access_disabled")
 	if f.Status != finding.Unknown {
 		t.Fatalf("status %s, want unknown", f.Status)

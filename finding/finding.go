@@ -120,8 +120,9 @@ type Witness struct {
 	Rule string `json:"rule"`
 	// Status is the witness's own word: COMPLIANT, NON_COMPLIANT,
 	// NOT_APPLICABLE, INSUFFICIENT_DATA (Config); PASSED, FAILED, WARNING,
-	// NOT_AVAILABLE (Security Hub); or NOT_DEPLOYED, NOT_ENABLED, NO_RESULT,
-	// NO_FINDING, ERROR when the witness has nothing to say (see Outcome).
+	// NOT_AVAILABLE (Security Hub); or NOT_DEPLOYED, NOT_ENABLED,
+	// CONTROL_NOT_ENABLED, NO_RESULT, NO_FINDING, ERROR when the witness has
+	// nothing to say (see Outcome).
 	Status string `json:"status"`
 	// Evaluated is when the witness last evaluated the resource (RFC 3339
 	// UTC), "" when it never did.
@@ -294,8 +295,20 @@ func Less(a, b Finding) bool {
 }
 
 // Key identifies a finding across runs (baselines, fingerprints, evidence
-// history): control, surface, account, region, address and file.
+// history): control, surface, account, region, address and file, and the
+// Terraform root when there is one (the same module reached from two roots
+// is two findings).
 func (f Finding) Key() string {
+	k := f.LegacyKey()
+	if f.Resource.Root != "" {
+		k += "|root=" + f.Resource.Root
+	}
+	return k
+}
+
+// LegacyKey is Key without the root, as results before format 1.4 (which
+// had no resource.root) computed it; baselines written then match by it.
+func (f Finding) LegacyKey() string {
 	return f.ControlID + "|" + f.Surface + "|" + f.Resource.Account + "|" + f.Resource.Region + "|" + f.Resource.Address + "|" + f.Location.File
 }
 

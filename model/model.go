@@ -84,6 +84,13 @@ type Str struct {
 	Resolution Resolution
 	// Reason explains an Unknown value.
 	Reason string
+	// Present, for an Unknown value, says the attribute is certainly set
+	// (never omitted or null) although its value is known only at plan or
+	// deploy time: a data-source attribute, Fn::ImportValue, Fn::GetAtt, a
+	// dynamic reference. False: it is not known whether it is set. Controls
+	// that need only presence (a subnet is set) decide from it; Reason still
+	// says where the value comes from.
+	Present bool
 	// Provenance is where a non-literal value came from (var.internet_access's
 	// default in variables.tf:4), as data; formatters render it. Empty for
 	// literals and omitted values.
@@ -351,7 +358,11 @@ type SecurityGroup struct {
 	DefaultEgress bool
 	// EgressComplete is false when some rule could not be resolved.
 	EgressComplete bool
-	Reason         string
+	// VPCDefault is true for the VPC's default security group
+	// (aws_default_security_group, a live group named "default"), which AWS
+	// attaches to a notebook that has a subnet and no security groups.
+	VPCDefault bool
+	Reason     string
 }
 
 // Kind names a kind of resource of the model: what a control reads and what a

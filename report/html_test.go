@@ -79,7 +79,7 @@ func TestHTMLInChromium(t *testing.T) {
 		{"scope paths", `<dt>Paths</dt><dd><code>infra</code>, <code>cfn</code></dd>`},
 		{"tool version", `sagefence 0.1.0 \(result format ` + regexp.QuoteMeta(finding.FormatVersion) + `\)`},
 		{"fail count", `id="count-fail">3<`},
-		{"unknown count", `id="count-unknown">2<`},
+		{"unknown count", `id="count-unknown">1<`},
 		{"suppressed count", `id="count-suppressed">2<`},
 		{"pass count", `id="count-pass">2<`},
 		{"error count", `id="count-errors">2<`},
@@ -113,9 +113,13 @@ func TestHTMLInChromium(t *testing.T) {
 	if t.Failed() {
 		t.Logf("DOM:\n%s", dom)
 	}
-	// the browser lays the findings rows out: 9 findings
-	if n := strings.Count(dom, `<tr class="finding`); n != 9 {
-		t.Errorf("rendered %d finding rows, want 9", n)
+	// the browser lays the findings rows out, one per finding, and the gaps
+	// one line each
+	if n, want := strings.Count(dom, `<tr class="finding`), len(fixtureResult().Findings); n != want {
+		t.Errorf("rendered %d finding rows, want %d", n, want)
+	}
+	if !strings.Contains(dom, `id="count-gaps">2<`) || strings.Count(dom, "[module_not_downloaded;") != 1 {
+		t.Errorf("rendered DOM lacks the gaps count or the module gap line")
 	}
 	shot := filepath.Join(dir, "shot.png")
 	if p := os.Getenv("SAGEFENCE_SCREENSHOT"); p != "" {

@@ -235,6 +235,9 @@ func (s SARIF) Format(w io.Writer, r *finding.Result) error {
 			// same finding keeps it whatever directory the scan ran from.
 			rooted := f
 			rooted.Location.File = s.artifact(f.Location.File).URI
+			if f.Resource.Root != "" {
+				rooted.Resource.Root = s.artifact(f.Resource.Root).URI
+			}
 			res.PartialFingerprints["sagefence/v1"] = fingerprint(rooted)
 		}
 		if s.IncludeSuppressed && res.Suppressions == nil {

@@ -166,6 +166,19 @@ func TestAttachAgainstMoto(t *testing.T) {
 		}
 		return ""
 	}
+	// ListStandardsControlAssociations (moto lacks it; the API reference's
+	// GET /associations answer): SageMaker.1 enabled in the foundational
+	// standard, SageMaker.2 disabled there.
+	fake.Answer = func(r *http.Request) (string, bool) {
+		if r.Method != http.MethodGet || r.URL.Path != "/associations" {
+			return "", false
+		}
+		id := r.URL.Query().Get("SecurityControlId")
+		status := map[string]string{"SageMaker.1": "ENABLED", "SageMaker.2": "DISABLED"}[id]
+		return fmt.Sprintf(`{"StandardsControlAssociationSummaries":[{"StandardsArn":"arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0",`+
+			`"SecurityControlId":%q,"SecurityControlArn":"arn:aws:securityhub:us-east-1:%s:security-control/%s","AssociationStatus":%q,`+
+			`"RelatedRequirements":[],"UpdatedAt":"2026-11-01T00:00:00Z","StandardsControlTitle":"t","StandardsControlDescription":"d"}]}`, id, account, id, status), true
+	}
 	if err := Attach(context.Background(), res, Options{Clients: clientsAt(fake.URL)}); err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +210,7 @@ func TestAttachAgainstMoto(t *testing.T) {
 	check(3, "aws-config OrgConfigRule-inside-vpc-x1y2", want{"NON_COMPLIANT", OutcomeAgrees, ts(now), ""})
 	check(3, "security-hub SageMaker.2", want{"FAILED", OutcomeInconclusive, ts(old), "ARCHIVED"})
 	check(4, "aws-config OrgConfigRule-inside-vpc-x1y2", want{"NON_COMPLIANT", OutcomeDisagrees, ts(now), ""})
-	check(4, "security-hub SageMaker.2", want{StatusNoFinding, OutcomeNotEvaluated, "", ""})
+	check(4, "security-hub SageMaker.2", want{StatusControlNotEnabled, OutcomeNotEnabled, "", ""}) // disabled in the standard
 	check(5, "aws-config SAGEMAKER_DOMAIN_IN_VPC", want{StatusNotDeployed, OutcomeNotEnabled, "", ""})
 	check(7, "aws-config SAGEMAKER_NOTEBOOK_NO_DIRECT_INTERNET_ACCESS", want{StatusError, OutcomeError, "", ""})
 	check(7, "security-hub SageMaker.1", want{StatusNotEnabled, OutcomeNotEnabled, "", ""})

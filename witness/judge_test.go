@@ -29,6 +29,7 @@ func TestDisagreementMatrix(t *testing.T) {
 		{finding.Pass, SourceSecurityHub, "FAILED", "ACTIVE", OutcomeDisagrees, false, "re-evaluate"},
 		{finding.Fail, SourceConfig, StatusNotDeployed, "", OutcomeNotEnabled, false, "evidence gap"},
 		{finding.Pass, SourceSecurityHub, StatusNotEnabled, "", OutcomeNotEnabled, false, "not enabled"},
+		{finding.Fail, SourceSecurityHub, StatusControlNotEnabled, "", OutcomeNotEnabled, false, "not enabled in any enabled standard"},
 		{finding.Pass, SourceConfig, StatusNoResult, "", OutcomeNotEvaluated, false, "no evaluation of this resource"},
 		{finding.Fail, SourceSecurityHub, StatusNoFinding, "", OutcomeNotEvaluated, false, "no finding for this resource"},
 		{finding.Pass, SourceConfig, "NOT_APPLICABLE", "", OutcomeInconclusive, false, "no verdict to compare"},

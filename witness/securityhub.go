@@ -14,6 +14,7 @@ import (
 // SecurityHubAPI is the part of the Security Hub client witnesses use.
 type SecurityHubAPI interface {
 	GetFindings(context.Context, *securityhub.GetFindingsInput, ...func(*securityhub.Options)) (*securityhub.GetFindingsOutput, error)
+	ListStandardsControlAssociations(context.Context, *securityhub.ListStandardsControlAssociationsInput, ...func(*securityhub.Options)) (*securityhub.ListStandardsControlAssociationsOutput, error)
 }
 
 // hubFilters select one control's findings of one scope's resources. They
@@ -78,9 +79,35 @@ func readHubControl(ctx context.Context, api SecurityHubAPI, s scope, b Binding)
 		}
 		token = out.NextToken
 		if sdkaws.ToString(token) == "" {
+			hc.enabled, hc.enabledErr = controlEnabled(ctx, api, b.SecurityHubControl)
 			return hc
 		}
 	}
+}
+
+// controlEnabled reports whether the control is enabled in at least one
+// enabled standard (ListStandardsControlAssociations): a control disabled
+// everywhere, or no standard enabled, explains a missing finding as an
+// evidence gap rather than a resource the control does not know.
+func controlEnabled(ctx context.Context, api SecurityHubAPI, id string) (bool, error) {
+	var token *string
+	for page := 0; page < maxPages; page++ {
+		out, err := api.ListStandardsControlAssociations(ctx, &securityhub.ListStandardsControlAssociationsInput{
+			SecurityControlId: sdkaws.String(id), NextToken: token})
+		if err != nil {
+			return false, err
+		}
+		for _, a := range out.StandardsControlAssociationSummaries {
+			if sdkaws.ToString(a.SecurityControlId) == id && a.AssociationStatus == shtypes.AssociationStatusEnabled {
+				return true, nil
+			}
+		}
+		token = out.NextToken
+		if sdkaws.ToString(token) == "" {
+			return false, nil
+		}
+	}
+	return false, fmt.Errorf("ListStandardsControlAssociations: more than %d pages", maxPages)
 }
 
 // matchesHub checks the filters on one finding: the control (by

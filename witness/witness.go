@@ -22,7 +22,9 @@
 //     newest ACTIVE finding of the resource wins over ARCHIVED ones.
 //   - Every way a witness can be missing is reported, never dropped: a rule
 //     or control not deployed or Security Hub not enabled (Outcome
-//     not_enabled), a resource the witness has no result for
+//     not_enabled; so is a Security Hub control enabled in no enabled
+//     standard, ListStandardsControlAssociations), a resource the witness
+//     has no result for
 //     (not_evaluated), a witness that could not be read (error; plus one
 //     entry in the result's errors naming the account, region and witness).
 //     A disagreement (COMPLIANT/PASSED on a fail, NON_COMPLIANT/FAILED on a
@@ -56,9 +58,12 @@ const (
 const (
 	StatusNotDeployed = "NOT_DEPLOYED" // no Config rule with the identifier in the account+region
 	StatusNotEnabled  = "NOT_ENABLED"  // Security Hub is not enabled in the account+region
-	StatusNoResult    = "NO_RESULT"    // the Config rule has no evaluation of the resource
-	StatusNoFinding   = "NO_FINDING"   // Security Hub has no control finding for the resource
-	StatusError       = "ERROR"        // the witness could not be read
+	// StatusControlNotEnabled: Security Hub is enabled but the control is
+	// enabled in no enabled standard there.
+	StatusControlNotEnabled = "CONTROL_NOT_ENABLED"
+	StatusNoResult          = "NO_RESULT"  // the Config rule has no evaluation of the resource
+	StatusNoFinding         = "NO_FINDING" // Security Hub has no control finding for the resource
+	StatusError             = "ERROR"      // the witness could not be read
 )
 
 // Outcomes, as in finding.Witness.Outcome.
@@ -223,6 +228,10 @@ type hubFinding struct {
 type hubControl struct {
 	notEnabled bool
 	err        error
+	// enabled: the control is enabled in some standard; enabledErr when
+	// that could not be read.
+	enabled    bool
+	enabledErr error
 	// byResource by lower-cased resource ARN.
 	byResource map[string]hubFinding
 }
@@ -364,9 +373,15 @@ func (ev *evidence) hubWitness(f finding.Finding, b Binding) finding.Witness {
 		return Judge(f.Status, finding.Witness{Source: SourceSecurityHub, Rule: b.SecurityHubControl, Status: StatusNotEnabled, Link: link})
 	}
 	w := finding.Witness{Source: SourceSecurityHub, Rule: b.SecurityHubControl, Status: StatusNoFinding, Link: link}
-	if hf, ok := hc.byResource[strings.ToLower(f.Resource.ARN)]; ok {
+	hf, found := hc.byResource[strings.ToLower(f.Resource.ARN)]
+	switch {
+	case found:
 		w.Status, w.WorkflowStatus, w.RecordState = hf.compliance, hf.workflow, hf.record
 		w.Evaluated = rfc3339(hf.updated)
+	case hc.enabledErr != nil:
+		w.Note = "whether the control is enabled could not be read: " + errorText(hc.enabledErr)
+	case !hc.enabled:
+		w.Status = StatusControlNotEnabled
 	}
 	return Judge(f.Status, w)
 }
@@ -402,7 +417,7 @@ func rfc3339(t time.Time) string {
 //
 //	COMPLIANT/PASSED      on pass: agrees;        on fail: disagrees (stale or the rule checks less)
 //	NON_COMPLIANT/FAILED  on fail: agrees;        on pass: disagrees (stale: re-evaluate the rule)
-//	NOT_DEPLOYED/NOT_ENABLED: not_enabled (an evidence gap auditors will ask about)
+//	NOT_DEPLOYED/NOT_ENABLED/CONTROL_NOT_ENABLED: not_enabled (an evidence gap auditors will ask about)
 //	NO_RESULT/NO_FINDING: not_evaluated (the witness does not know the resource)
 //	NOT_APPLICABLE, INSUFFICIENT_DATA, WARNING, NOT_AVAILABLE, an ARCHIVED
 //	finding, or a finding that is unknown or suppressed: inconclusive
@@ -421,6 +436,8 @@ func Judge(verdict finding.Status, w finding.Witness) finding.Witness {
 		w.Outcome, note = OutcomeNotEnabled, fmt.Sprintf("no AWS Config rule %s is deployed in this account and region: an evidence gap", w.Rule)
 	case w.Status == StatusNotEnabled:
 		w.Outcome, note = OutcomeNotEnabled, "Security Hub is not enabled in this account and region: an evidence gap"
+	case w.Status == StatusControlNotEnabled:
+		w.Outcome, note = OutcomeNotEnabled, name+" is not enabled in any enabled standard in this account and region: an evidence gap"
 	case w.Status == StatusNoResult:
 		w.Outcome, note = OutcomeNotEvaluated, name+" has no evaluation of this resource (not yet evaluated, out of the rule's scope, or the resource type is not recorded)"
 	case w.Status == StatusNoFinding:

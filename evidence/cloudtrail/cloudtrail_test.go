@@ -115,6 +115,14 @@ func TestReadDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkScenario(t, c.History())
+
+	c = &Collector{From: at(0, 0), To: at(14, 0), Regions: []string{"eu-west-1"}}
+	if err := c.ReadDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	if h := c.History(); len(h.Resources) != 0 {
+		t.Errorf("Regions eu-west-1 kept us-east-1's events: %+v", h.Resources)
+	}
 }
 
 func TestBrokenLogFileIsAnError(t *testing.T) {

@@ -53,6 +53,9 @@ type Collector struct {
 	// 2 requests per second per account and region); 0 means 500ms, a
 	// negative value no spacing (tests).
 	LookupInterval time.Duration
+	// Regions, when not empty, keeps only these regions' events (a
+	// directory or an organization trail holds every region's).
+	Regions []string
 
 	events  []Event
 	sources []string
@@ -73,8 +76,17 @@ func (c *Collector) fail(source string, err error) {
 
 // History builds the history of everything collected.
 func (c *Collector) History() *History {
+	events := c.events
+	if len(c.Regions) > 0 {
+		events = nil
+		for _, e := range c.events {
+			if contains(c.Regions, e.Region) {
+				events = append(events, e)
+			}
+		}
+	}
 	h := &History{Kind: "sagefence-cloudtrail-history", FormatVersion: FormatVersion, Period: Period{c.From, c.To},
-		Sources: append([]string{}, c.sources...), Resources: Build(c.events, c.From, c.To),
+		Sources: append([]string{}, c.sources...), Resources: Build(events, c.From, c.To),
 		Gaps: append([]Gap{}, c.gaps...), Errors: append([]SourceError{}, c.errs...)}
 	h.Summarize()
 	return h

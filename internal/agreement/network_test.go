@@ -20,6 +20,7 @@ import (
 	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/internal/casespec"
 	"github.com/sagefence/sagefence/internal/testutil"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
@@ -92,7 +93,7 @@ func TestNetworkFactsAgree(t *testing.T) {
 	if err := copyTree(filepath.Join(networkDir, "terraform"), work); err != nil {
 		t.Fatal(err)
 	}
-	planJSON, err := planRoot(ctx, tf, plugins, work, work, caseSpec{})
+	planJSON, err := planRoot(ctx, tf, plugins, "", work, work, casespec.Spec{})
 	if err != nil {
 		t.Fatalf("terraform plan: %v", err)
 	}

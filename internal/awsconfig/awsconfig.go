@@ -14,6 +14,14 @@
 //     adaptive retryer: client-side rate limiting after throttling, retries
 //     of throttling, 5xx and connection errors. Retry tunes attempts and
 //     backoff (tests use short backoffs instead of sleeping).
+//   - Every attempt of every call ends within RequestTimeout (default
+//     DefaultRequestTimeout), connection, answer and body included: an
+//     endpoint that accepts and never answers is a timeout error, which the
+//     retryer retries like any connection error, never a hang.
+//   - Every 2xx answer's body is checked before the SDK decodes it
+//     (ValidateResponses): an HTML page, a truncated or malformed body, or an
+//     empty body for a read call is a MalformedResponseError naming the call,
+//     never an empty answer.
 //   - APIOptions are added to every client's middleware stack; LoadOptions
 //     are applied last and can override anything above.
 //   - Errors name what failed ("loading AWS configuration: ...").
@@ -26,6 +34,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go/middleware"
 )
@@ -40,6 +49,8 @@ type Options struct {
 	EndpointURL string
 	// Retry tunes the adaptive retryer; zero values keep the SDK defaults.
 	Retry RetryOptions
+	// RequestTimeout bounds each attempt of each call; 0 means DefaultRequestTimeout.
+	RequestTimeout time.Duration
 	// APIOptions are added to every client's middleware stack.
 	APIOptions []func(*middleware.Stack) error
 	// LoadOptions are extra SDK load options, applied last.
@@ -54,10 +65,20 @@ type RetryOptions struct {
 	MaxBackoff time.Duration
 }
 
+// DefaultRequestTimeout bounds one attempt of one AWS call when
+// Options.RequestTimeout is 0. SageMaker, EC2 and STS answer in well under a
+// second; the bound is only there so that a silent endpoint cannot hang a run.
+const DefaultRequestTimeout = 30 * time.Second
+
 // Load loads the SDK configuration with the options applied.
 func Load(ctx context.Context, o Options) (aws.Config, error) {
+	timeout := o.RequestTimeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
 	load := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() aws.Retryer { return NewRetryer(o.Retry) }),
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(timeout)),
 	}
 	if o.Region != "" {
 		load = append(load, config.WithRegion(o.Region))
@@ -68,9 +89,8 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	if o.EndpointURL != "" {
 		load = append(load, config.WithBaseEndpoint(o.EndpointURL))
 	}
-	if len(o.APIOptions) > 0 {
-		load = append(load, config.WithAPIOptions(o.APIOptions))
-	}
+	apiOptions := append([]func(*middleware.Stack) error{ValidateResponses}, o.APIOptions...)
+	load = append(load, config.WithAPIOptions(apiOptions))
 	load = append(load, o.LoadOptions...)
 	cfg, err := config.LoadDefaultConfig(ctx, load...)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/integrations/securityhub"
+	"github.com/sagefence/sagefence/internal/awsconfig"
 	"github.com/sagefence/sagefence/redact"
 	"github.com/sagefence/sagefence/report"
 	awssurface "github.com/sagefence/sagefence/surface/aws"
@@ -30,8 +31,12 @@ type AuditOptions struct {
 	OrgRole     string
 	Controls    []string
 	Parallelism int
-	PrintPolicy bool
-	Record      RecordOptions
+	// RequestTimeout bounds each attempt of each AWS call, RegionTimeout
+	// each account+region's audit (0: the surface's defaults).
+	RequestTimeout time.Duration
+	RegionTimeout  time.Duration
+	PrintPolicy    bool
+	Record         RecordOptions
 	// SecurityHub imports the findings into AWS Security Hub, each account's
 	// with the credentials the audit used for that account.
 	SecurityHub bool
@@ -52,7 +57,10 @@ Every region enabled for the account is audited concurrently unless --region is 
 of the caller's AWS Organization, assuming --org-role in each member account.
 
 A region or account that cannot be reached or answers AccessDenied is reported as an error
-and every control is unknown there: never a pass. See docs/audit.md for the IAM policy.
+and every control is unknown there: never a pass. So is an answer that is HTML, truncated,
+empty or about another resource, and a region that does not finish within --region-timeout
+(each call attempt is bounded by --request-timeout and retried with the SDK's adaptive
+retryer). A run that could read nothing at all exits 2. See docs/audit.md for the IAM policy.
 
 --security-hub imports every finding into AWS Security Hub (BatchImportFindings) in the
 account and region of its resource, with the credentials the audit used for that account
@@ -101,6 +109,8 @@ that could not be recorded or imported).`,
 	f.StringVar(&opts.OrgRole, "org-role", awssurface.DefaultOrgRole, "role `NAME` --org assumes in each member account")
 	f.StringArrayVarP(&opts.Controls, "control", "c", nil, "evaluate only this control `ID` or alias (repeatable)")
 	f.IntVar(&opts.Parallelism, "parallelism", 8, "audit at most `N` account+region pairs at once")
+	f.DurationVar(&opts.RequestTimeout, "request-timeout", awsconfig.DefaultRequestTimeout, "give up one attempt of an AWS API call after `DURATION` (retried as a connection error)")
+	f.DurationVar(&opts.RegionTimeout, "region-timeout", awssurface.DefaultRegionTimeout, "give up one account+region after `DURATION`: it is reported as an error, every control unknown there")
 	f.BoolVar(&opts.PrintPolicy, "print-policy", false, "print the minimal IAM policy the audit needs and exit")
 	f.BoolVar(&opts.SecurityHub, "security-hub", false, "import the findings into AWS Security Hub, per account and region (see docs/integrations.md)")
 	opts.Record.addFlags(cmd)
@@ -118,6 +128,9 @@ func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
 	}
 	if opts.Parallelism < 1 {
 		return usagef("--parallelism must be at least 1")
+	}
+	if opts.RequestTimeout <= 0 || opts.RegionTimeout <= 0 {
+		return usagef("--request-timeout and --region-timeout must be positive durations (such as 30s, 10m)")
 	}
 	if err := opts.Witness.validate(); err != nil {
 		return err
@@ -142,7 +155,7 @@ func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
 	so := awssurface.Options{
 		Regions: opts.Regions, Profile: opts.Profile, EndpointURL: opts.EndpointURL,
 		RoleARN: opts.RoleARN, ExternalID: opts.ExternalID, Org: opts.Org, OrgRole: opts.OrgRole,
-		Parallelism: opts.Parallelism,
+		Parallelism: opts.Parallelism, RequestTimeout: opts.RequestTimeout, RegionTimeout: opts.RegionTimeout,
 	}
 	progress := newAuditProgress(io, opts)
 	so.Progress = progress.update

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,12 +124,32 @@ func TestAuditCommand(t *testing.T) {
 		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 			t.Fatal(err)
 		}
-		if res.Summary.Errors != 1 || res.Summary.Pass != 0 || res.Summary.Fail != 0 || res.Summary.Gaps != 1 ||
+		// The unreachable account, then "nothing was audited".
+		if res.Summary.Errors != 2 || res.Summary.Pass != 0 || res.Summary.Fail != 0 || res.Summary.Gaps != 1 ||
+			!strings.Contains(res.Errors[len(res.Errors)-1].Message, "nothing was audited") ||
 			len(res.Gaps) != 1 || res.Gaps[0].Kind != model.GapRegionUnreachable || !strings.Contains(res.Gaps[0].Reason, "connection refused") {
-			t.Errorf("summary = %+v, gaps %+v, want one error and one region_unreachable gap", res.Summary, res.Gaps)
+			t.Errorf("summary = %+v, errors %+v, gaps %+v, want two errors (the last: nothing was audited) and one region_unreachable gap", res.Summary, res.Errors, res.Gaps)
 		}
 		if code, _, _ := runWith(t, cliRun{errTTY: false}, "audit", "--endpoint-url", closed, "--region", "us-east-1", "--format", "json", "--strict"); code != ExitFail {
 			t.Errorf("--strict with a gap: exit %d, want 1", code)
+		}
+	})
+	t.Run("HTML answers exit 2, never a clean run", func(t *testing.T) {
+		t.Setenv("AWS_MAX_ATTEMPTS", "1")
+		portal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, "<!DOCTYPE html><html><body>Welcome to the hotel network</body></html>")
+		}))
+		defer portal.Close()
+		for _, args := range [][]string{{"--region", "us-east-1"}, nil} {
+			code, stdout, _ := runWith(t, cliRun{errTTY: false}, append([]string{"audit", "--endpoint-url", portal.URL, "--format", "json"}, args...)...)
+			var res finding.Result
+			if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+				t.Fatal(err)
+			}
+			if code != ExitError || res.Summary.Pass != 0 || len(res.Errors) == 0 || !strings.Contains(res.Errors[0].Message, "HTML") {
+				t.Errorf("%v: exit %d, summary %+v, errors %+v; want exit 2 and an error naming the HTML answer", args, code, res.Summary, res.Errors)
+			}
 		}
 	})
 	t.Run("security hub", func(t *testing.T) {

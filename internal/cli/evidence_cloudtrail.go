@@ -69,7 +69,7 @@ source that could not be read.`,
 	f := cmd.Flags()
 	f.StringVar(&o.from, "from", "", "period start (`DATE`: YYYY-MM-DD or RFC 3339), inclusive")
 	f.StringVar(&o.to, "to", "", "period end (`DATE`), exclusive")
-	f.StringArrayVar(&o.regions, "region", nil, "read this `REGION` (repeatable; LookupEvents default: the SDK's region; with --bucket, every region in the bucket)")
+	f.StringArrayVar(&o.regions, "region", nil, "read this `REGION` (repeatable; LookupEvents default: the SDK's region; --bucket and --dir default: every region in the logs)")
 	f.StringVar(&o.profile, "profile", "", "use this shared-config `PROFILE`")
 	f.StringVar(&o.endpointURL, "endpoint-url", "", "send every AWS API call to this `URL`")
 	f.StringArrayVar(&o.buckets, "bucket", nil, "read the trail's log files under `s3://BUCKET/PREFIX` (repeatable)")
@@ -109,7 +109,7 @@ func runEvidenceCloudTrail(ctx context.Context, io *IO, o *cloudTrailOptions) er
 			return usageError{err}
 		}
 	}
-	c := &cloudtrail.Collector{From: from, To: to}
+	c := &cloudtrail.Collector{From: from, To: to, Regions: o.regions}
 	for _, d := range o.dirs {
 		if err := c.ReadDir(d); err != nil {
 			return usageError{err}

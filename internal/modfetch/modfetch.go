@@ -139,11 +139,32 @@ func New(opts Options) (*Fetcher, error) {
 	if opts.Git == "" {
 		opts.Git = "git"
 	}
+	removeStale(abs)
 	f := &Fetcher{opts: opts, calls: map[string]*call{}, services: map[string]*call{}}
 	if opts.HTTPClient == nil {
 		f.opts.HTTPClient = &http.Client{CheckRedirect: f.checkRedirect}
 	}
 	return f, nil
+}
+
+// staleAfter is the age after which a leftover of an interrupted download
+// (a process killed mid-download) is removed.
+const staleAfter = 24 * time.Hour
+
+// removeStale deletes the temporary entries of downloads that never finished.
+func removeStale(cache string) {
+	entries, err := os.ReadDir(cache)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".partial-") && !strings.HasPrefix(e.Name(), ".download-") {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > staleAfter {
+			os.RemoveAll(filepath.Join(cache, e.Name()))
+		}
+	}
 }
 
 // CacheDir is the absolute cache directory (symlinks resolved).
@@ -217,14 +238,14 @@ func (f *Fetcher) location(ctx context.Context, loc, key string) (string, error)
 	var dir string
 	var err error
 	switch forced, rest := forcedGetter(src); {
+	case isSCPLike(rest):
+		return "", fmt.Errorf("SSH Git sources are not downloaded (only https); run `terraform init` and scan with .terraform/modules in place")
 	case forced == "git":
 		dir, err = f.gitSource(ctx, rest, key)
 	case forced != "":
 		return "", fmt.Errorf("%s:: sources are not downloaded by sagefence (only registry, git:: over https and https archives); run `terraform init` and scan with .terraform/modules in place", forced)
 	case isGitHubShorthand(src):
 		dir, err = f.location(ctx, "git::"+githubURL(src), key)
-	case isSCPLike(src):
-		return "", fmt.Errorf("SSH Git sources are not downloaded (only https); run `terraform init` and scan with .terraform/modules in place")
 	case strings.HasPrefix(src, "https://") || strings.HasPrefix(src, "http://"):
 		dir, err = f.httpSource(ctx, src, key)
 	default:

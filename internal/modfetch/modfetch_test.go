@@ -247,6 +247,7 @@ func TestRefusedSources(t *testing.T) {
 		{"https://127.0.0.1:1/x.zip?archive=rar", "not supported"},
 		{"git::ssh://git@example.com/x.git", `scheme "ssh"`},
 		{"git@github.com:org/repo.git", "SSH Git sources"},
+		{"git::git@github.com:org/repo.git?ref=v1", "SSH Git sources"},
 		{"s3::https://s3.amazonaws.com/bucket/x.zip", "s3:: sources are not downloaded"},
 		{"gcs::https://www.googleapis.com/storage/v1/b/x.zip", "gcs:: sources"},
 		{"hg::https://example.com/repo", "hg:: sources"},
@@ -289,5 +290,29 @@ func TestGitSizeLimit(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(f.CacheDir()); len(entries) != 0 {
 		t.Errorf("cache holds %d entries after a refused download", len(entries))
+	}
+}
+
+func TestStaleLeftoversAreRemoved(t *testing.T) {
+	cache := t.TempDir()
+	old := filepath.Join(cache, ".partial-123")
+	fresh := filepath.Join(cache, ".partial-456")
+	kept := filepath.Join(cache, "0123456789abcdef01234567")
+	for _, d := range []string{old, fresh, kept} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	past := time.Now().Add(-48 * time.Hour)
+	os.Chtimes(old, past, past)
+	os.Chtimes(kept, past, past)
+	newFetcher(t, nil, func(o *modfetch.Options) { o.CacheDir = cache })
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("a day-old partial download is kept: %v", err)
+	}
+	for _, d := range []string{fresh, kept} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s was removed: %v", filepath.Base(d), err)
+		}
 	}
 }

@@ -66,7 +66,7 @@ func (b *Baseline) Apply(res *finding.Result) {
 	kept := res.Findings[:0:0]
 	matched := 0
 	for _, f := range res.Findings {
-		if f.Status == finding.Fail && b.failing[f.Key()] {
+		if f.Status == finding.Fail && (b.failing[f.Key()] || b.failing[f.LegacyKey()]) {
 			matched++
 			continue
 		}

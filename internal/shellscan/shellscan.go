@@ -187,6 +187,7 @@ var (
 // A here-document left open at the end is closed, and a ${...} the parser
 // rejects is read as a variable of the same length (line numbers are kept).
 func parse(src string) ([]*syntax.Stmt, string, *ParseError) {
+	closed := map[string]bool{} // here-documents closed at the end, by error
 	for range maxRepairs {
 		var stmts []*syntax.Stmt
 		var perr syntax.ParseError
@@ -211,7 +212,8 @@ func parse(src string) ([]*syntax.Stmt, string, *ParseError) {
 		if !failed {
 			return stmts, src, nil
 		}
-		if m := unclosedHeredoc.FindStringSubmatch(perr.Text); m != nil && perr.Incomplete {
+		if m := unclosedHeredoc.FindStringSubmatch(perr.Text); m != nil && !closed[perr.Error()] {
+			closed[perr.Error()] = true
 			src = strings.TrimRight(src, "\n") + "\n" + m[1] + "\n"
 			continue
 		}

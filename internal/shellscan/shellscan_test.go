@@ -108,6 +108,8 @@ func TestScan(t *testing.T) {
 		{"curl -x private", "curl -x proxy.internal:3128 -O https://github.com/x", nil},
 		{"prefix proxy only for that command", "https_proxy=http://10.0.0.10:3128 pip install x\npip install y", []want{{2, PipInstall}}},
 		{"unterminated heredoc ends at the end, as in bash", "sudo -u ec2-user -i <<EOF\npip install x", []want{{2, PipInstall}}},
+		{"unterminated quoted heredoc", "sudo -u ec2-user -i <<'EOF'\npip install x\n", []want{{2, PipInstall}}},
+		{"unterminated double-quoted heredoc", "sudo -u ec2-user -i <<\"EOF\"\npip install x", []want{{2, PipInstall}}},
 		// Shapes a line scanner misses.
 		{"function body", "setup() { pip install x; }\nsetup", []want{{1, PipInstall}}},
 		{"function multi-line", "function setup {\n  echo start\n  conda install -y numpy\n}\nsetup", []want{{3, CondaInstall}}},

@@ -22,7 +22,8 @@ import (
 // response members of the AWS Config API reference, timestamps as epoch
 // seconds. Every other request is forwarded unchanged to Next (moto), so one
 // endpoint serves a whole audit. Fail lets a test answer any request with an
-// AWS error instead.
+// AWS error instead, and Answer with a body of its own (for other calls
+// moto lacks, in the shape of their API reference).
 type ConfigFake struct {
 	URL string
 
@@ -33,8 +34,11 @@ type ConfigFake struct {
 	// Fail, when set, is asked first for every request; a non-empty code
 	// answers HTTP 400 with that error code (the JSON error shape of both
 	// protocols: {"__type": code, "message": ...}).
-	Fail  func(r *http.Request) (code string)
-	calls []string
+	Fail func(r *http.Request) (code string)
+	// Answer, when set, is asked after Fail; ok answers HTTP 200 with body
+	// (JSON).
+	Answer func(r *http.Request) (body string, ok bool)
+	calls  []string
 }
 
 // ConfigEvaluation is one EvaluationResult (or AggregateEvaluationResult).
@@ -62,11 +66,18 @@ func StartConfigFake(t *testing.T, next string) *ConfigFake {
 		op := r.Header.Get("X-Amz-Target")
 		f.mu.Lock()
 		f.calls = append(f.calls, op+" "+r.URL.Path)
-		fail := f.Fail
+		fail, answer := f.Fail, f.Answer
 		f.mu.Unlock()
 		if fail != nil {
 			if code := fail(r); code != "" {
 				writeAWSError(w, code, "denied by the test")
+				return
+			}
+		}
+		if answer != nil {
+			if body, ok := answer(r); ok {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = io.WriteString(w, body)
 				return
 			}
 		}

@@ -25,6 +25,19 @@
 //     endpoints, security groups). Regions and accounts run concurrently with
 //     bounded parallelism; throttling and 5xx answers are retried by the SDK's
 //     adaptive retryer.
+//   - Every attempt of every call ends within RequestTimeout and every
+//     account+region within RegionTimeout: a region that runs out of time is
+//     an error and a gap like an unreachable one (its partial facts are
+//     dropped), never a hang.
+//   - An answer that is not about what was asked is not used: a 2xx body that
+//     is HTML, truncated, malformed or empty (internal/awsconfig), a
+//     Describe answer naming another resource or none (`{}`), an ARN of
+//     another account or region, a lifecycle script without Content: each is
+//     an error naming account, region and call, and the resource's facts are
+//     unknown. DescribeRegions answering no region is an error for the account.
+//   - Result.Audited counts the account+region pairs that were read; when it
+//     is 0 the Result holds an error saying nothing was audited, so a run that
+//     read nothing is never a clean result.
 //   - Audit returns an error only when nothing can start (the SDK
 //     configuration cannot be loaded) or when ctx is cancelled.
 package aws
@@ -36,6 +49,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -89,6 +103,11 @@ func gapKindOf(err error) model.GapKind {
 	return model.GapRegionUnreachable
 }
 
+// DefaultRegionTimeout bounds one account+region's audit when
+// Options.RegionTimeout is 0: far above what a region with thousands of
+// notebooks needs, low enough that a stuck region does not hold CI forever.
+const DefaultRegionTimeout = 10 * time.Minute
+
 // Options configure an audit.
 type Options struct {
 	// Regions to audit; empty means every region enabled for each account
@@ -119,6 +138,12 @@ type Options struct {
 	// Retry tunes the SDK retryer; zero values keep the SDK defaults. Tests
 	// use short backoffs here instead of sleeping.
 	Retry RetryOptions
+	// RequestTimeout bounds each attempt of each API call; 0 means
+	// awsconfig.DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// RegionTimeout bounds the audit of one account+region, retries
+	// included; 0 means DefaultRegionTimeout.
+	RegionTimeout time.Duration
 	// APIOptions are added to every client's middleware stack (tests record
 	// the operations called with them).
 	APIOptions []func(*middleware.Stack) error
@@ -142,6 +167,10 @@ type Result struct {
 	// Accounts and Regions are the scopes audited (sorted), for the report's scope.
 	Accounts []string
 	Regions  []string
+	// Audited is the number of account+region pairs whose resources were
+	// read (at least their notebook instances listed). 0 means the run saw
+	// nothing, and Errors says so.
+	Audited int
 	// Configs holds, per account ID, the SDK configuration that reached the
 	// account (the caller's own, or an assumed role's credentials), so that
 	// follow-up calls such as a Security Hub import act as that account. An
@@ -164,6 +193,9 @@ func Audit(ctx context.Context, opts Options) (*Result, error) {
 	}
 	if a.opts.OrgRole == "" {
 		a.opts.OrgRole = DefaultOrgRole
+	}
+	if a.opts.RegionTimeout <= 0 {
+		a.opts.RegionTimeout = DefaultRegionTimeout
 	}
 	a.regionSlots = make(chan struct{}, a.opts.Parallelism)
 
@@ -191,6 +223,13 @@ func Audit(ctx context.Context, opts Options) (*Result, error) {
 	}
 	res := a.result()
 	res.Configs = configs
+	if res.Audited == 0 {
+		msg := "nothing was audited: no region of any account could be read"
+		if len(res.Errors) > 0 {
+			msg += " (see the other errors)"
+		}
+		res.Errors = append(res.Errors, model.Error{Message: msg})
+	}
 	return res, nil
 }
 
@@ -198,7 +237,7 @@ func Audit(ctx context.Context, opts Options) (*Result, error) {
 // chain, profile, endpoint, adaptive retryer).
 func loadConfig(ctx context.Context, opts Options) (sdkaws.Config, error) {
 	return awsconfig.Load(ctx, awsconfig.Options{
-		Profile: opts.Profile, EndpointURL: opts.EndpointURL, Retry: opts.Retry,
+		Profile: opts.Profile, EndpointURL: opts.EndpointURL, Retry: opts.Retry, RequestTimeout: opts.RequestTimeout,
 		APIOptions: opts.APIOptions, LoadOptions: opts.ConfigOptions,
 	})
 }
@@ -222,6 +261,7 @@ type auditor struct {
 	errs     []model.Error
 	accounts map[string]bool
 	regions  map[string]bool
+	audited  int
 
 	progressMu   sync.Mutex
 	regionsTotal atomic.Int64
@@ -271,7 +311,7 @@ func (a *auditor) result() *Result {
 		}
 		return x.region < y.region
 	})
-	r := &Result{Errors: a.errs, Accounts: sortedKeys(a.accounts), Regions: sortedKeys(a.regions)}
+	r := &Result{Errors: a.errs, Accounts: sortedKeys(a.accounts), Regions: sortedKeys(a.regions), Audited: a.audited}
 	for _, s := range a.sets {
 		r.Sets = append(r.Sets, s.set)
 	}

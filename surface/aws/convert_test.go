@@ -11,6 +11,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/sagefence/sagefence/model"
+	mt "github.com/sagefence/sagefence/model/modeltest"
 )
 
 func testScope() *regionScope {
@@ -25,9 +26,9 @@ func TestDefaultsWhenOmitted(t *testing.T) {
 		in   smtypes.DirectInternetAccess
 		want model.Str
 	}{
-		{"", model.Str{V: "Enabled", Resolution: model.Default}},
-		{"Enabled", model.Str{V: "Enabled", Resolution: model.Explicit}},
-		{"Disabled", model.Str{V: "Disabled", Resolution: model.Explicit}},
+		{"", mt.Default("Enabled")},
+		{"Enabled", mt.Lit("Enabled")},
+		{"Disabled", mt.Lit("Disabled")},
 	} {
 		nb := s.notebook(&sagemaker.DescribeNotebookInstanceOutput{
 			NotebookInstanceName: sdkaws.String("nb"), NotebookInstanceArn: sdkaws.String("arn:nb"), DirectInternetAccess: tc.in})
@@ -44,8 +45,8 @@ func TestDefaultsWhenOmitted(t *testing.T) {
 		in   smtypes.AppNetworkAccessType
 		want model.Str
 	}{
-		{"", model.Str{V: "PublicInternetOnly", Resolution: model.Default}},
-		{"VpcOnly", model.Str{V: "VpcOnly", Resolution: model.Explicit}},
+		{"", mt.Default("PublicInternetOnly")},
+		{"VpcOnly", mt.Lit("VpcOnly")},
 	} {
 		d := s.domain(&sagemaker.DescribeDomainOutput{DomainId: sdkaws.String("d-1"), AppNetworkAccessType: tc.in})
 		if got := d.AppNetworkAccessType; got.V != tc.want.V || got.Resolution != tc.want.Resolution {

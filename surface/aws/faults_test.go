@@ -37,12 +37,23 @@ type request struct {
 }
 
 // fault is what the proxy does to a request: nothing (zero value), delay it,
-// or answer an error instead of moto.
+// answer an error or a 200 with a body of its own instead of moto, cut
+// moto's answer short, or change the request before moto sees it.
 type fault struct {
 	delay time.Duration
 	// status and code make an error response in the service's protocol.
 	status int
 	code   string
+	// body, when ok200 is set, is answered with status 200 instead of moto's answer.
+	body        string
+	contentType string
+	ok200       bool
+	// truncate answers the first half of moto's answer (with a matching
+	// Content-Length, so only the body is broken).
+	truncate bool
+	// rewrite changes the request's body before moto sees it (moto does not
+	// check signatures); "" leaves it.
+	rewrite func(body string) string
 }
 
 // faultProxy is a reverse proxy in front of moto that injects faults.
@@ -84,14 +95,43 @@ func newFaultProxy(t *testing.T, target string, rule func(r request, attempt int
 				return
 			}
 		}
-		if f.status == 0 {
-			rp.ServeHTTP(w, r)
-			return
+		injected := f.status != 0 || f.ok200 || f.truncate || f.rewrite != nil
+		if injected {
+			p.mu.Lock()
+			p.injected[req.region]++
+			p.mu.Unlock()
 		}
-		p.mu.Lock()
-		p.injected[req.region]++
-		p.mu.Unlock()
-		writeError(w, req.service, f.status, f.code)
+		switch {
+		case f.status != 0:
+			writeError(w, req.service, f.status, f.code)
+		case f.ok200:
+			if f.contentType != "" {
+				w.Header().Set("Content-Type", f.contentType)
+			}
+			w.Header().Set("Content-Length", fmt.Sprint(len(f.body)))
+			w.WriteHeader(http.StatusOK)
+			io.WriteString(w, f.body)
+		case f.truncate:
+			rec := httptest.NewRecorder()
+			rp.ServeHTTP(rec, r)
+			body := rec.Body.Bytes()
+			body = body[:len(body)/2]
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+			w.WriteHeader(rec.Code)
+			w.Write(body)
+		default:
+			if f.rewrite != nil {
+				body, _ := io.ReadAll(r.Body)
+				nb := f.rewrite(string(body))
+				r.Body = io.NopCloser(strings.NewReader(nb))
+				r.ContentLength = int64(len(nb))
+				r.Header.Set("Content-Length", fmt.Sprint(len(nb)))
+			}
+			rp.ServeHTTP(w, r)
+		}
 	}))
 	t.Cleanup(func() {
 		close(p.closing)
@@ -366,8 +406,10 @@ func TestAuditAccountFaults(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, fs := runAudit(t, tc.opts)
-			if len(res.Errors) != 1 || res.Errors[0].Account != tc.account || !strings.Contains(res.Errors[0].Message, tc.want) {
-				t.Fatalf("errors = %+v, want one naming account %s and %s", res.Errors, tc.account, tc.want)
+			// One error for the account, and the run says it audited nothing.
+			if len(res.Errors) != 2 || res.Errors[0].Account != tc.account || !strings.Contains(res.Errors[0].Message, tc.want) ||
+				!strings.Contains(res.Errors[1].Message, "nothing was audited") || res.Audited != 0 {
+				t.Fatalf("errors = %+v (audited %d), want one naming account %s and %s, then nothing audited", res.Errors, res.Audited, tc.account, tc.want)
 			}
 			if len(fs) != 0 {
 				t.Errorf("findings %+v for an account that could not be read", fs)

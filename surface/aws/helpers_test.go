@@ -313,11 +313,17 @@ func runAudit(t *testing.T, opts awssurface.Options) (*awssurface.Result, []find
 	if err != nil {
 		t.Fatalf("audit: %v", err)
 	}
+	return res, evaluate(t, res)
+}
+
+// evaluate runs every control on an audit's sets.
+func evaluate(t *testing.T, res *awssurface.Result) []finding.Finding {
+	t.Helper()
 	findings, errs := engine.Evaluate(res.Sets, nil, nil, time.Time{})
 	if len(errs) > 0 {
 		t.Fatalf("evaluating the audit: %v", errs)
 	}
-	return res, findings
+	return findings
 }
 
 // verdicts indexes findings by control, account, region and address.

@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -28,6 +29,9 @@ func (a *auditor) auditNetwork(ctx context.Context, t target, scope *regionScope
 	client := ec2.NewFromConfig(t.cfg, func(o *ec2.Options) { o.Region = scope.region })
 
 	subnets, err := describeSubnets(ctx, client, subnetIDs)
+	if err == nil {
+		err = onlyAsked(subnets, subnetIDs)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return
@@ -121,6 +125,21 @@ func describeSubnets(ctx context.Context, client *ec2.Client, ids []string) ([]e
 	return out, nil
 }
 
+// onlyAsked checks that DescribeSubnets answered only subnets that were
+// asked for, each with its VPC: anything else is not an answer to the call.
+func onlyAsked(subnets []ec2types.Subnet, asked []string) error {
+	for _, sn := range subnets {
+		id := sdkaws.ToString(sn.SubnetId)
+		if !slices.Contains(asked, id) {
+			return fmt.Errorf("the answer has subnet %q, which was not asked for", id)
+		}
+		if sdkaws.ToString(sn.VpcId) == "" {
+			return fmt.Errorf("the answer has subnet %s without its VPC", id)
+		}
+	}
+	return nil
+}
+
 // vpcFacts are the EC2 resources of one VPC.
 type vpcFacts struct {
 	routeTables []*model.RouteTable
@@ -150,8 +169,9 @@ func (s *regionScope) describeVPC(ctx context.Context, client *ec2.Client, vpc s
 		s.gap(s.meta(TypeVPC, vpc, vpc, vpc, ""), networkKinds, err, reason)
 	}
 
-	if tables, err := collect(ctx, ec2.NewDescribeRouteTablesPaginator(client, &ec2.DescribeRouteTablesInput{Filters: vpcFilter}),
-		func(p *ec2.DescribeRouteTablesOutput) []ec2types.RouteTable { return p.RouteTables }); err != nil {
+	if tables, err := inVPC(vpc, "route table", func(r ec2types.RouteTable) (*string, *string) { return r.RouteTableId, r.VpcId })(
+		collect(ctx, ec2.NewDescribeRouteTablesPaginator(client, &ec2.DescribeRouteTablesInput{Filters: vpcFilter}),
+			func(p *ec2.DescribeRouteTablesOutput) []ec2types.RouteTable { return p.RouteTables })); err != nil {
 		failed("route tables", "DescribeRouteTables", err)
 		// Stand-in main table: subnets without a known association fall back
 		// to it, and it says the routes are not known.
@@ -165,8 +185,9 @@ func (s *regionScope) describeVPC(ctx context.Context, client *ec2.Client, vpc s
 		}
 	}
 
-	if nats, err := collect(ctx, ec2.NewDescribeNatGatewaysPaginator(client, &ec2.DescribeNatGatewaysInput{Filter: vpcFilter}),
-		func(p *ec2.DescribeNatGatewaysOutput) []ec2types.NatGateway { return p.NatGateways }); err != nil {
+	if nats, err := inVPC(vpc, "NAT gateway", func(n ec2types.NatGateway) (*string, *string) { return n.NatGatewayId, n.VpcId })(
+		collect(ctx, ec2.NewDescribeNatGatewaysPaginator(client, &ec2.DescribeNatGatewaysInput{Filter: vpcFilter}),
+			func(p *ec2.DescribeNatGatewaysOutput) []ec2types.NatGateway { return p.NatGateways })); err != nil {
 		failed("NAT gateways", "DescribeNatGateways", err)
 	} else {
 		for _, n := range nats {
@@ -177,8 +198,9 @@ func (s *regionScope) describeVPC(ctx context.Context, client *ec2.Client, vpc s
 		}
 	}
 
-	if eps, err := collect(ctx, ec2.NewDescribeVpcEndpointsPaginator(client, &ec2.DescribeVpcEndpointsInput{Filters: vpcFilter}),
-		func(p *ec2.DescribeVpcEndpointsOutput) []ec2types.VpcEndpoint { return p.VpcEndpoints }); err != nil {
+	if eps, err := inVPC(vpc, "VPC endpoint", func(e ec2types.VpcEndpoint) (*string, *string) { return e.VpcEndpointId, e.VpcId })(
+		collect(ctx, ec2.NewDescribeVpcEndpointsPaginator(client, &ec2.DescribeVpcEndpointsInput{Filters: vpcFilter}),
+			func(p *ec2.DescribeVpcEndpointsOutput) []ec2types.VpcEndpoint { return p.VpcEndpoints })); err != nil {
 		failed("VPC endpoints", "DescribeVpcEndpoints", err)
 	} else {
 		for _, ep := range eps {
@@ -186,8 +208,9 @@ func (s *regionScope) describeVPC(ctx context.Context, client *ec2.Client, vpc s
 		}
 	}
 
-	if groups, err := collect(ctx, ec2.NewDescribeSecurityGroupsPaginator(client, &ec2.DescribeSecurityGroupsInput{Filters: vpcFilter}),
-		func(p *ec2.DescribeSecurityGroupsOutput) []ec2types.SecurityGroup { return p.SecurityGroups }); err != nil {
+	if groups, err := inVPC(vpc, "security group", func(g ec2types.SecurityGroup) (*string, *string) { return g.GroupId, g.VpcId })(
+		collect(ctx, ec2.NewDescribeSecurityGroupsPaginator(client, &ec2.DescribeSecurityGroupsInput{Filters: vpcFilter}),
+			func(p *ec2.DescribeSecurityGroupsOutput) []ec2types.SecurityGroup { return p.SecurityGroups })); err != nil {
 		failed("security groups", "DescribeSecurityGroups", err)
 		for _, id := range notebookGroups {
 			f.groups = append(f.groups, &model.SecurityGroup{
@@ -217,6 +240,27 @@ func (s *regionScope) describeVPC(ctx context.Context, client *ec2.Client, vpc s
 type pager[P any] interface {
 	HasMorePages() bool
 	NextPage(context.Context, ...func(*ec2.Options)) (P, error)
+}
+
+// inVPC checks the answer to a look-up filtered by vpc: an item of another
+// VPC, or without an ID, means the answer is not about what was asked, and
+// the whole answer is an error. Its result takes collect's two results.
+func inVPC[T any](vpc, what string, fields func(T) (id, vpc *string)) func([]T, error) ([]T, error) {
+	return func(items []T, err error) ([]T, error) {
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			id, v := fields(it)
+			if sdkaws.ToString(id) == "" {
+				return nil, fmt.Errorf("the answer has a %s without an ID", what)
+			}
+			if got := sdkaws.ToString(v); got != vpc {
+				return nil, fmt.Errorf("the answer for %s has %s %s of VPC %q", vpc, what, sdkaws.ToString(id), got)
+			}
+		}
+		return items, nil
+	}
 }
 
 // collect reads every page of a paginator.
@@ -335,7 +379,8 @@ func (s *regionScope) vpcEndpoint(ep ec2types.VpcEndpoint) *model.VPCEndpoint {
 func (s *regionScope) securityGroup(g ec2types.SecurityGroup) *model.SecurityGroup {
 	id := sdkaws.ToString(g.GroupId)
 	out := &model.SecurityGroup{Meta: s.meta(TypeSecurityGroup, id, id, sdkaws.ToString(g.GroupName), sdkaws.ToString(g.SecurityGroupArn)),
-		VpcID: ref(sdkaws.ToString(g.VpcId)), EgressDeclared: true, EgressComplete: true}
+		VpcID: ref(sdkaws.ToString(g.VpcId)), EgressDeclared: true, EgressComplete: true,
+		VPCDefault: sdkaws.ToString(g.GroupName) == "default"}
 	for _, p := range g.IpPermissionsEgress {
 		out.Egress = append(out.Egress, sgRule(id, p))
 	}

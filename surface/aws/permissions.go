@@ -37,6 +37,7 @@ var WitnessActions = []string{
 	"config:GetAggregateComplianceDetailsByConfigRule",
 	"config:GetComplianceDetailsByConfigRule",
 	"securityhub:GetFindings",
+	"securityhub:ListStandardsControlAssociations",
 }
 
 // CloudTrailActions are the IAM actions `evidence cloudtrail` needs:

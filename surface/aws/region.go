@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/aws/smithy-go"
@@ -80,29 +81,20 @@ func (s *regionScope) regionMeta() model.Meta {
 	return s.meta(TypeRegion, "region "+s.region, "", s.region, "")
 }
 
-// auditRegion fills one Set for t.account in region.
+// auditRegion fills one Set for t.account in region, within the region
+// timeout. A region that runs out of time is reported like an unreachable
+// one: its partial facts are dropped, every control is unknown there.
 func (a *auditor) auditRegion(ctx context.Context, t target, region string) {
+	rctx, cancel := context.WithTimeout(ctx, a.opts.RegionTimeout)
+	defer cancel()
 	scope := &regionScope{account: t.account, region: region, set: &model.Set{Surface: model.SurfaceAWS}}
 	a.addScope(t.account, region)
-	sm := sagemaker.NewFromConfig(t.cfg, func(o *sagemaker.Options) { o.Region = region })
-
-	summaries, err := listNotebooks(ctx, sm)
-	if err != nil {
-		if ctx.Err() != nil {
-			return
-		}
-		// No notebook of the region could be read: what they would be
-		// judged on is hidden (domains are listed apart).
-		msg := fmt.Sprintf("listing notebook instances: %s", describeErr(err))
-		scope.fail("%s", msg)
-		scope.gap(scope.regionMeta(), notebookKinds, err, scopeReason(t.account, region, errors.New(msg)))
-	} else {
-		a.describeNotebooks(ctx, sm, scope, summaries)
-	}
-	a.auditDomains(ctx, sm, scope)
-	a.auditLifecycleConfigs(ctx, sm, scope)
-	a.auditNetwork(ctx, t, scope)
-	if ctx.Err() != nil {
+	listed := a.readRegion(rctx, t, scope)
+	switch {
+	case ctx.Err() != nil:
+		return
+	case rctx.Err() != nil:
+		a.accountFailed(t.account, region, fmt.Errorf("the region's audit did not finish within %s (--region-timeout); nothing of it is reported", a.opts.RegionTimeout))
 		return
 	}
 	sortSet(scope.set)
@@ -110,6 +102,34 @@ func (a *auditor) auditRegion(ctx context.Context, t target, region string) {
 	for _, e := range scope.errs {
 		a.addError(e)
 	}
+	if listed {
+		a.mu.Lock()
+		a.audited++
+		a.mu.Unlock()
+	}
+}
+
+// readRegion reads the region's resources into scope; it reports whether the
+// notebook instances could be listed (the region was read at all).
+func (a *auditor) readRegion(ctx context.Context, t target, scope *regionScope) bool {
+	sm := sagemaker.NewFromConfig(t.cfg, func(o *sagemaker.Options) { o.Region = scope.region })
+	summaries, err := listNotebooks(ctx, sm)
+	if err != nil {
+		if ctx.Err() != nil {
+			return false
+		}
+		// No notebook of the region could be read: what they would be
+		// judged on is hidden (domains are listed apart).
+		msg := fmt.Sprintf("listing notebook instances: %s", describeErr(err))
+		scope.fail("%s", msg)
+		scope.gap(scope.regionMeta(), notebookKinds, err, scopeReason(t.account, scope.region, errors.New(msg)))
+	} else {
+		a.describeNotebooks(ctx, sm, scope, summaries)
+	}
+	a.auditDomains(ctx, sm, scope)
+	a.auditLifecycleConfigs(ctx, sm, scope)
+	a.auditNetwork(ctx, t, scope)
+	return err == nil
 }
 
 func listNotebooks(ctx context.Context, sm *sagemaker.Client) ([]smtypes.NotebookInstanceSummary, error) {
@@ -155,28 +175,84 @@ func (a *auditor) describeNotebooks(ctx context.Context, sm *sagemaker.Client, s
 	forEach(ctx, len(summaries), a.opts.DescribeParallelism, func(i int) {
 		sum := summaries[i]
 		name := sdkaws.ToString(sum.NotebookInstanceName)
+		if name == "" {
+			scope.unnamedListed("ListNotebookInstances", "notebook instance", notebookKinds)
+			return
+		}
+		if wrong := scope.wrongAnswer("ListNotebookInstances", name, name, sdkaws.ToString(sum.NotebookInstanceArn)); wrong != "" {
+			scope.wrongListing(wrong, notebookKinds)
+			return
+		}
 		out, err := sm.DescribeNotebookInstance(ctx, &sagemaker.DescribeNotebookInstanceInput{NotebookInstanceName: sum.NotebookInstanceName})
 		defer func() {
 			a.described.Add(1)
 			a.progress()
 		}()
+		var reason string
 		switch {
 		case err == nil:
-			notebooks[i] = scope.notebook(out)
+			reason = scope.wrongAnswer("DescribeNotebookInstance", name, sdkaws.ToString(out.NotebookInstanceName),
+				sdkaws.ToString(out.NotebookInstanceArn))
+			if reason == "" {
+				notebooks[i] = scope.notebook(out)
+				return
+			}
 		case ctx.Err() != nil:
+			return
 		case isNotFound(err):
 			// Deleted between List and Describe: it no longer exists.
+			return
 		default:
-			reason := fmt.Sprintf("DescribeNotebookInstance failed: %s", describeErr(err))
-			scope.fail("notebook instance %s: %s", name, reason)
-			notebooks[i] = scope.undescribedNotebook(sum, reason)
+			reason = fmt.Sprintf("DescribeNotebookInstance failed: %s", describeErr(err))
 		}
+		scope.fail("notebook instance %s: %s", name, reason)
+		notebooks[i] = scope.undescribedNotebook(sum, reason)
 	})
 	for _, nb := range notebooks {
 		if nb != nil {
 			scope.set.Notebooks = append(scope.set.Notebooks, nb)
 		}
 	}
+}
+
+// unnamedListed records a listed resource without a name or ID: it cannot
+// be described, so what the listing fills is hidden in the region.
+func (s *regionScope) unnamedListed(call, what string, hides []model.Kind) {
+	s.wrongListing(fmt.Sprintf("%s answered a %s without a name or ID", call, what), hides)
+}
+
+// wrongListing records a listing that is not the scope's (an unnamed entry,
+// an ARN of another account or region): what it should have listed is not
+// known, so the kinds it fills (hides) are hidden in the region.
+func (s *regionScope) wrongListing(msg string, hides []model.Kind) {
+	s.fail("%s", msg)
+	err := errors.New(msg)
+	s.gap(s.regionMeta(), hides, err, scopeReason(s.account, s.region, err))
+}
+
+// wrongAnswer checks that a Describe answer is about the resource asked
+// for: it names it (answered, the name or ID in the answer) and its ARN, when
+// there is one, is in the scope's account and region. It returns why the
+// answer cannot be used, naming the call, or "".
+func (s *regionScope) wrongAnswer(call, asked, answered, arnText string) string {
+	if answered == "" {
+		return fmt.Sprintf("%s for %s answered without naming any resource (an empty or partial answer)", call, asked)
+	}
+	if answered != asked {
+		return fmt.Sprintf("%s for %s answered about %s", call, asked, answered)
+	}
+	if arnText == "" {
+		return ""
+	}
+	a, err := arn.Parse(arnText)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("%s for %s answered a malformed ARN %q", call, asked, arnText)
+	case a.Region != s.region || a.AccountID != s.account:
+		return fmt.Sprintf("%s for %s in account %s region %s answered an ARN of account %s region %s",
+			call, asked, s.account, s.region, a.AccountID, a.Region)
+	}
+	return ""
 }
 
 // isNotFound reports whether err says the resource does not exist (any more).
@@ -317,20 +393,34 @@ func (a *auditor) auditDomains(ctx context.Context, sm *sagemaker.Client, scope 
 	domains := make([]*model.Domain, len(details))
 	forEach(ctx, len(details), a.opts.DescribeParallelism, func(i int) {
 		d := details[i]
+		id := sdkaws.ToString(d.DomainId)
+		if id == "" {
+			scope.unnamedListed("ListDomains", "Studio domain", []model.Kind{model.KindDomain})
+			return
+		}
+		if wrong := scope.wrongAnswer("ListDomains", id, id, sdkaws.ToString(d.DomainArn)); wrong != "" {
+			scope.wrongListing(wrong, []model.Kind{model.KindDomain})
+			return
+		}
 		out, err := sm.DescribeDomain(ctx, &sagemaker.DescribeDomainInput{DomainId: d.DomainId})
+		var reason string
 		switch {
 		case err == nil:
-			domains[i] = scope.domain(out)
-		case ctx.Err() != nil, isNotFound(err):
-		default:
-			reason := fmt.Sprintf("DescribeDomain failed: %s", describeErr(err))
-			id := sdkaws.ToString(d.DomainId)
-			scope.fail("domain %s: %s", id, reason)
-			domains[i] = &model.Domain{
-				Meta:                 scope.meta(TypeDomain, id, id, sdkaws.ToString(d.DomainName), sdkaws.ToString(d.DomainArn)),
-				AppNetworkAccessType: unknown(reason), VpcID: unknown(reason),
-				SubnetIDs: model.List{Resolution: model.Unknown, Reason: reason}, Status: string(d.Status),
+			reason = scope.wrongAnswer("DescribeDomain", id, sdkaws.ToString(out.DomainId), sdkaws.ToString(out.DomainArn))
+			if reason == "" {
+				domains[i] = scope.domain(out)
+				return
 			}
+		case ctx.Err() != nil, isNotFound(err):
+			return
+		default:
+			reason = fmt.Sprintf("DescribeDomain failed: %s", describeErr(err))
+		}
+		scope.fail("domain %s: %s", id, reason)
+		domains[i] = &model.Domain{
+			Meta:                 scope.meta(TypeDomain, id, id, sdkaws.ToString(d.DomainName), sdkaws.ToString(d.DomainArn)),
+			AppNetworkAccessType: unknown(reason), VpcID: unknown(reason),
+			SubnetIDs: model.List{Resolution: model.Unknown, Reason: reason}, Status: string(d.Status),
 		}
 	})
 	for _, d := range domains {
@@ -374,28 +464,56 @@ func (a *auditor) auditLifecycleConfigs(ctx context.Context, sm *sagemaker.Clien
 		name := names[i]
 		out, err := sm.DescribeNotebookInstanceLifecycleConfig(ctx,
 			&sagemaker.DescribeNotebookInstanceLifecycleConfigInput{NotebookInstanceLifecycleConfigName: sdkaws.String(name)})
+		var reason string
 		switch {
 		case err == nil:
-			configs[i] = scope.lifecycleConfig(name, out)
+			reason = scope.wrongAnswer("DescribeNotebookInstanceLifecycleConfig", name,
+				sdkaws.ToString(out.NotebookInstanceLifecycleConfigName), sdkaws.ToString(out.NotebookInstanceLifecycleConfigArn))
+			if reason == "" {
+				reason = scriptsWithoutContent(out)
+			}
+			if reason == "" {
+				configs[i] = scope.lifecycleConfig(name, out)
+				return
+			}
 		case ctx.Err() != nil:
+			return
 		case isNotFound(err):
 			// Attached but gone: the notebook's reference stays unresolved,
 			// which controls read as unknown.
+			return
 		default:
-			reason := fmt.Sprintf("DescribeNotebookInstanceLifecycleConfig failed: %s", describeErr(err))
-			scope.fail("lifecycle configuration %s: %s", name, reason)
-			lc := &model.LifecycleConfig{Meta: scope.meta(TypeLifecycleConfig, name, name, name, "")}
-			for _, hook := range []string{"on_create", "on_start"} {
-				lc.Scripts = append(lc.Scripts, model.Script{Hook: hook, Resolution: model.Unknown, Reason: reason})
-			}
-			configs[i] = lc
+			reason = fmt.Sprintf("DescribeNotebookInstanceLifecycleConfig failed: %s", describeErr(err))
 		}
+		scope.fail("lifecycle configuration %s: %s", name, reason)
+		lc := &model.LifecycleConfig{Meta: scope.meta(TypeLifecycleConfig, name, name, name, "")}
+		for _, hook := range []string{"on_create", "on_start"} {
+			lc.Scripts = append(lc.Scripts, model.Script{Hook: hook, Resolution: model.Unknown, Reason: reason})
+		}
+		configs[i] = lc
 	})
 	for _, lc := range configs {
 		if lc != nil {
 			scope.set.LifecycleConfigs = append(scope.set.LifecycleConfigs, lc)
 		}
 	}
+}
+
+// scriptsWithoutContent says which hook of a lifecycle configuration answer
+// has no Content (the API requires it, so the answer is partial), or "".
+func scriptsWithoutContent(out *sagemaker.DescribeNotebookInstanceLifecycleConfigOutput) string {
+	for _, h := range []struct {
+		hook  string
+		hooks []smtypes.NotebookInstanceLifecycleHook
+	}{{"OnCreate", out.OnCreate}, {"OnStart", out.OnStart}} {
+		for _, script := range h.hooks {
+			if strings.TrimSpace(sdkaws.ToString(script.Content)) == "" {
+				return fmt.Sprintf("DescribeNotebookInstanceLifecycleConfig for %s answered an %s script without Content",
+					sdkaws.ToString(out.NotebookInstanceLifecycleConfigName), h.hook)
+			}
+		}
+	}
+	return ""
 }
 
 func (s *regionScope) lifecycleConfig(name string, out *sagemaker.DescribeNotebookInstanceLifecycleConfigOutput) *model.LifecycleConfig {

@@ -60,6 +60,9 @@ func callerIdentity(ctx context.Context, cfg sdkaws.Config) (identity, error) {
 		return identity{}, err
 	}
 	id := identity{account: sdkaws.ToString(out.Account), partition: "aws"}
+	if id.account == "" {
+		return identity{}, errors.New("sts GetCallerIdentity answered no account ID")
+	}
 	if p, err := arn.Parse(sdkaws.ToString(out.Arn)); err == nil {
 		id.partition = p.Partition
 	}
@@ -160,7 +163,8 @@ func (a *auditor) auditAccount(ctx context.Context, t target) {
 	wg.Wait()
 }
 
-// enabledRegions lists the regions enabled for the account.
+// enabledRegions lists the regions enabled for the account; an answer with
+// no region, or a region without a name, is an error.
 func enabledRegions(ctx context.Context, cfg sdkaws.Config) ([]string, error) {
 	out, err := ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.Region = homeRegion(cfg) }).
 		DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
@@ -169,9 +173,16 @@ func enabledRegions(ctx context.Context, cfg sdkaws.Config) ([]string, error) {
 	}
 	regions := make([]string, 0, len(out.Regions))
 	for _, r := range out.Regions {
-		if name := sdkaws.ToString(r.RegionName); name != "" {
-			regions = append(regions, name)
+		name := sdkaws.ToString(r.RegionName)
+		if name == "" {
+			return nil, errors.New("the answer lists a region without a name")
 		}
+		regions = append(regions, name)
+	}
+	if len(regions) == 0 {
+		// Every account has at least its default regions enabled: an empty
+		// list is a broken answer, not an account without regions.
+		return nil, errors.New("the answer lists no region")
 	}
 	return regions, nil
 }

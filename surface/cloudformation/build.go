@@ -480,7 +480,7 @@ func toStr(v value, key string, rng model.Range) model.Str {
 	case kRef:
 		return model.Str{Ref: v.ref, Resolution: model.Explicit, Provenance: v.prov, Range: rng}
 	case kUnknown:
-		return model.Str{Resolution: model.Unknown, Reason: v.reason, Range: rng}
+		return model.Str{Resolution: model.Unknown, Reason: v.reason, Present: v.present, Range: rng}
 	case kList:
 		return model.Str{Resolution: model.Unknown, Reason: key + " is a list where a string is expected", Range: rng}
 	}

@@ -124,9 +124,15 @@ func (e *evaluator) evalDepth(n *yaml.Node, depth int) value {
 	} else {
 		switch n.Kind {
 		case yaml.ScalarNode:
-			if n.Tag == "!!null" {
+			switch {
+			case n.Tag == "!!null":
 				v = value{}
-			} else {
+			case dynamicReference(n.Value) != "":
+				// CloudFormation replaces the reference with the parameter
+				// or secret at deploy: never the literal text.
+				v = setUnknown(fmt.Sprintf("the dynamic reference %s is resolved at deploy time", dynamicReference(n.Value)))
+				v.text = n.Value
+			default:
 				v = scalar(n.Value)
 			}
 		case yaml.SequenceNode:
@@ -188,13 +194,15 @@ func (e *evaluator) call(fn string, arg *yaml.Node, depth int) value {
 		return unknown("Fn::Cidr is resolved at deploy time")
 	case "Fn::ImportValue":
 		name := e.evalDepth(arg, depth)
+		// An import never yields an empty value: the stack cannot deploy
+		// when the export does not exist.
 		switch name.kind {
 		case kScalar:
-			return unknown(fmt.Sprintf("Fn::ImportValue %s is resolved at deploy time", name.s))
+			return setUnknown(fmt.Sprintf("Fn::ImportValue %s is resolved at deploy time", name.s))
 		case kUnknown:
-			return unknown(fmt.Sprintf("Fn::ImportValue %s is resolved at deploy time", firstNonEmpty(name.text, "(export name: "+name.reason+")")))
+			return setUnknown(fmt.Sprintf("Fn::ImportValue %s is resolved at deploy time", firstNonEmpty(name.text, "(export name: "+name.reason+")")))
 		}
-		return unknown("Fn::ImportValue is resolved at deploy time")
+		return setUnknown("Fn::ImportValue is resolved at deploy time")
 	case "Fn::Transform":
 		name := "a macro"
 		if m := e.evalDepth(arg, depth); m.kind == kMap {
@@ -275,7 +283,7 @@ func (e *evaluator) getAtt(arg *yaml.Node, depth int) value {
 	if identityAttributes[att] {
 		return value{kind: kRef, ref: res, prov: model.Provenance{{Kind: model.StepGetAtt, Name: name}}}
 	}
-	return unknown(fmt.Sprintf("Fn::GetAtt %s is resolved at deploy time", name))
+	return setUnknown(fmt.Sprintf("Fn::GetAtt %s is resolved at deploy time", name))
 }
 
 // part is one piece of a string built by Fn::Sub or Fn::Join; placeholder is
@@ -331,7 +339,8 @@ func concat(fn string, parts []part) value {
 		}
 	}
 	if reason != "" {
-		v := unknown(reason)
+		// The pieces are unknown but the result is a string: set.
+		v := setUnknown(reason)
 		v.text = text.String()
 		return v
 	}

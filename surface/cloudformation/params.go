@@ -214,7 +214,7 @@ func (e *evaluator) resolveParameters(params *yaml.Node, cli map[string]string, 
 			if givenVal != "" {
 				what += fmt.Sprintf(" (SSM parameter %s)", givenVal)
 			}
-			v = unknown(fmt.Sprintf("%s is resolved from SSM at deploy time", what))
+			v = setUnknown(fmt.Sprintf("%s is resolved from SSM at deploy time", what))
 		} else if isListType(typ) && v.kind == kScalar {
 			list := value{kind: kList, prov: v.prov}
 			if v.s != "" {

@@ -31,6 +31,11 @@ type value struct {
 	items  []value
 	fields []field // kMap, in template order
 	reason string  // kUnknown
+	// present, for kUnknown, says the value is certainly there (never
+	// absent or null), only not known before deploy: Fn::ImportValue,
+	// Fn::GetAtt, an SSM parameter, a dynamic reference, a string built
+	// by Fn::Sub or Fn::Join.
+	present bool
 	// prov is where a non-literal value came from (parameter Access's
 	// default in template.yaml:6).
 	prov model.Provenance
@@ -51,6 +56,24 @@ type field struct {
 func scalar(s string) value { return value{kind: kScalar, s: s} }
 
 func unknown(reason string) value { return value{kind: kUnknown, reason: reason} }
+
+// setUnknown is a value that is certainly set but known only at deploy.
+func setUnknown(reason string) value { return value{kind: kUnknown, reason: reason, present: true} }
+
+// dynamicReference returns the first CloudFormation dynamic reference
+// ({{resolve:ssm:...}}, {{resolve:ssm-secure:...}},
+// {{resolve:secretsmanager:...}}) written in s, or "".
+func dynamicReference(s string) string {
+	i := strings.Index(s, "{{resolve:")
+	if i < 0 {
+		return ""
+	}
+	j := strings.Index(s[i:], "}}")
+	if j < 0 {
+		return ""
+	}
+	return s[i : i+j+2]
+}
 
 // get returns the field named key, or an absent value.
 func (v value) get(key string) (value, bool) {

@@ -70,9 +70,14 @@ func (mi *modInst) str(bv *bodyVal, name, def string) model.Str {
 	}
 	out := valueStr(a.v, def)
 	out.Range = toRange(a.rng)
-	if out.Resolution != model.Default {
-		// Unknown values keep theirs too: it names the input that has no value.
+	switch out.Resolution {
+	case model.Explicit:
 		out.Provenance = mi.provenance(a.expr)
+	case model.Unknown:
+		// Unknown values keep their provenance too: it names the input
+		// that has no value.
+		out.Provenance = mi.provenance(a.expr)
+		out.Present = mi.neverNull(a.expr, 0)
 	}
 	return out
 }
@@ -350,7 +355,8 @@ func (mi *modInst) mapResource(decl *resourceDecl, inst *resInst) {
 	case "aws_vpc_endpoint_subnet_association":
 		net.endpointSubnets = append(net.endpointSubnets, pendingAssoc{table: mi.str(bv, "vpc_endpoint_id", ""), subnet: mi.str(bv, "subnet_id", "")})
 	case "aws_security_group", "aws_default_security_group":
-		sg := &model.SecurityGroup{Meta: m, VpcID: mi.str(bv, "vpc_id", ""), EgressComplete: true}
+		sg := &model.SecurityGroup{Meta: m, VpcID: mi.str(bv, "vpc_id", ""), EgressComplete: true,
+			VPCDefault: decl.typ == "aws_default_security_group"}
 		items, ranges, declared, known, reason := nested(bv, "egress")
 		sg.EgressDeclared = declared
 		if !known {

@@ -28,6 +28,7 @@ const (
 	typeVPCEndpointSubnetAssoc = "aws_vpc_endpoint_subnet_association"
 	typeVPCEndpointSGAssoc     = "aws_vpc_endpoint_security_group_association"
 	typeSecurityGroup          = "aws_security_group"
+	typeDefaultSecurityGroup   = "aws_default_security_group"
 	typeSGRule                 = "aws_security_group_rule"
 	typeSGEgressRule           = "aws_vpc_security_group_egress_rule"
 )
@@ -185,8 +186,9 @@ func (b *builder) resource(in *instance) {
 		}
 		b.endpoints[in.Address] = ep
 		b.set.VPCEndpoints = append(b.set.VPCEndpoints, ep)
-	case typeSecurityGroup:
-		sg := &model.SecurityGroup{Meta: b.meta(in), VpcID: a.str("vpc_id", true), EgressComplete: true}
+	case typeSecurityGroup, typeDefaultSecurityGroup:
+		sg := &model.SecurityGroup{Meta: b.meta(in), VpcID: a.str("vpc_id", true), EgressComplete: true,
+			VPCDefault: in.Type == typeDefaultSecurityGroup}
 		b.inlineEgress(sg, a, in)
 		b.securityGroups[in.Address] = sg
 		b.set.SecurityGroups = append(b.set.SecurityGroups, sg)

@@ -53,7 +53,7 @@ var modelTypes = map[string]bool{
 	typeRouteTableAssoc: true, typeMainRouteTableAssoc: true, typeNAT: true,
 	typeVPCEndpoint: true, typeVPCEndpointRTAssoc: true, typeVPCEndpointSubnetAssoc: true,
 	typeVPCEndpointSGAssoc: true,
-	typeSecurityGroup:      true, typeSGRule: true, typeSGEgressRule: true,
+	typeSecurityGroup:      true, typeDefaultSecurityGroup: true, typeSGRule: true, typeSGEgressRule: true,
 	// decoded only so that their identifiers link (vpc_id; route targets below).
 	"aws_vpc": true,
 }

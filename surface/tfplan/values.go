@@ -91,15 +91,15 @@ var refTargets = map[string][]string{
 	"subnet_id":                    {typeSubnet},
 	"subnet_ids":                   {typeSubnet},
 	"vpc_id":                       {"aws_vpc"},
-	"security_groups":              {typeSecurityGroup},
-	"security_group_ids":           {typeSecurityGroup},
-	"security_group_id":            {typeSecurityGroup},
+	"security_groups":              {typeSecurityGroup, typeDefaultSecurityGroup},
+	"security_group_ids":           {typeSecurityGroup, typeDefaultSecurityGroup},
+	"security_group_id":            {typeSecurityGroup, typeDefaultSecurityGroup},
 	"route_table_id":               {typeRouteTable, typeDefaultRouteTable},
 	"route_table_ids":              {typeRouteTable, typeDefaultRouteTable},
 	"lifecycle_config_name":        {typeLifecycle},
 	"default_route_table_id":       {"aws_vpc"},
-	"source_security_group_id":     {typeSecurityGroup},
-	"referenced_security_group_id": {typeSecurityGroup},
+	"source_security_group_id":     {typeSecurityGroup, typeDefaultSecurityGroup},
+	"referenced_security_group_id": {typeSecurityGroup, typeDefaultSecurityGroup},
 }
 
 // The route target attributes name the resource types awsfacts knows.

@@ -1,0 +1,5 @@
+module "studio" {
+  source                 = "../../modules/studio"
+  env                    = "prod"
+  direct_internet_access = "Disabled"
+}
