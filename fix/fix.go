@@ -182,13 +182,17 @@ var fixable = map[string]bool{
 // collectWork pairs every notebook and domain of the IaC sets with its
 // fail and unknown findings of the fixable controls, in file and line order.
 func collectWork(in Input) []workItem {
-	key := func(surface, address, file string) string { return surface + "\x00" + address + "\x00" + file }
+	// A resource of a module two roots call is one resource per root: each
+	// root passes its own inputs (OUTPUT.md resource.root).
+	key := func(surface, root, address, file string) string {
+		return surface + "\x00" + root + "\x00" + address + "\x00" + file
+	}
 	byResource := map[string]map[string]finding.Finding{}
 	for _, f := range in.Findings {
 		if !fixable[f.ControlID] || (f.Status != finding.Fail && f.Status != finding.Unknown) {
 			continue
 		}
-		k := key(f.Surface, f.Resource.Address, f.Location.File)
+		k := key(f.Surface, f.Resource.Root, f.Resource.Address, f.Location.File)
 		if byResource[k] == nil {
 			byResource[k] = map[string]finding.Finding{}
 		}
@@ -197,7 +201,7 @@ func collectWork(in Input) []workItem {
 	var out []workItem
 	seen := map[string]bool{}
 	add := func(m model.Meta, it workItem) {
-		k := key(m.Surface, m.Address, m.Range.File)
+		k := key(m.Surface, m.Root, m.Address, m.Range.File)
 		if seen[k] || byResource[k] == nil || (m.Surface != model.SurfaceTerraform && m.Surface != model.SurfaceCloudFormation) {
 			return
 		}

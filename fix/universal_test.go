@@ -2,8 +2,6 @@ package fix
 
 import (
 	"context"
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -11,23 +9,9 @@ import (
 
 	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/internal/casespec"
 	"github.com/sagefence/sagefence/surface"
 )
-
-// caseArgs are the scan inputs of a testdata/cases spec (expected.json
-// "paths" and "args"); the rest of the spec is the engine's business.
-type caseArgs struct {
-	Paths []string `json:"paths"`
-	Args  struct {
-		Vars           []string          `json:"vars"`
-		VarFiles       []string          `json:"var_files"`
-		Env            map[string]string `json:"env"`
-		Parameters     map[string]string `json:"parameters"`
-		ParameterFiles []string          `json:"parameter_files"`
-		Region         string            `json:"region"`
-		Account        string            `json:"account"`
-	} `json:"args"`
-}
 
 // Values the re-scan gives to the inputs fix added without a value.
 var neededValues = map[string]string{
@@ -62,13 +46,14 @@ func TestFixUniversal(t *testing.T) {
 	for _, src := range dirs {
 		name := filepath.Base(filepath.Dir(src)) + "/" + filepath.Base(src)
 		t.Run(name, func(t *testing.T) {
-			var spec caseArgs
-			raw, err := os.ReadFile(filepath.Join(src, "expected.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(raw, &spec); err != nil {
-				t.Fatalf("expected.json: %v", err)
+			// testdata/cases specs give the scan's inputs; testdata/fix
+			// cases scan with none.
+			var spec casespec.Spec
+			if filepath.Base(filepath.Dir(src)) == "cases" {
+				var err error
+				if spec, err = casespec.Read(filepath.Join(src, "expected.json")); err != nil {
+					t.Fatal(err)
+				}
 			}
 			dir := t.TempDir()
 			copyCase(t, src, dir)
