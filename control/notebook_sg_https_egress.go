@@ -273,7 +273,7 @@ func httpsEgress(g *model.SecurityGroup) groupEgress {
 	ge := groupEgress{group: g}
 	rules := g.Egress
 	switch {
-	case !g.EgressDeclared && g.Managed && (g.Surface == model.SurfaceTerraform || g.Surface == model.SurfaceTerraformPlan):
+	case !g.EgressDeclared && g.Managed && model.BaseLanguage(g.Surface) == model.SurfaceTerraform:
 		ge.note = "no egress declared: Terraform removes AWS's default allow-all egress rule from the groups it manages, so the group has no egress"
 		if len(rules) > 0 {
 			ge.note = "no inline egress: Terraform removed AWS's default allow-all rule; only the separate rule resources apply"

@@ -28,7 +28,9 @@
 //     Change says that a value is needed.
 //   - Terraform is edited with hclwrite (comments and layout kept), JSON
 //     variable files by replacing the value's text; CloudFormation with text
-//     edits at yaml.v3 node positions. Files are only written by Write.
+//     edits at yaml.v3 node positions. Files are only written by Write
+//     (write.go): all or nothing, mode and owner kept, fsynced; Confine
+//     keeps edits inside the given paths. A second run finds nothing to do.
 //   - Every change to a notebook's direct internet access, subnet or security
 //     groups forces replacement; Warnings carries one warning per resource.
 package fix
@@ -36,7 +38,6 @@ package fix
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -237,44 +238,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// Write applies the result's file edits, each atomically (temporary file in
-// the same directory, then rename), keeping the files' permissions.
-func (r *Result) Write() error {
-	for _, f := range r.Files {
-		if err := writeAtomic(f.Path, f.New); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func writeAtomic(path string, data []byte) error {
-	mode := os.FileMode(0o644)
-	if st, err := os.Stat(path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".sagefence-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }
 
 // replacementWarning is the warning for a notebook whose create-only

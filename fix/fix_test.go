@@ -67,7 +67,7 @@ func TestCases(t *testing.T) {
 			checkExpect(t, want, res)
 			checkDiffWithPatch(t, dir, res)
 
-			if err := res.Write(); err != nil {
+			if err := res.Write(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			again := planPaths(dir)
@@ -233,7 +233,7 @@ func TestFixedCasesScanClean(t *testing.T) {
 		t.Run(filepath.Base(src), func(t *testing.T) {
 			dir := t.TempDir()
 			copyCase(t, src, dir)
-			if err := planPaths(dir).Write(); err != nil {
+			if err := planPaths(dir).Write(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			res := engine.Scan(context.Background(), []string{dir}, engine.Options{})

@@ -80,7 +80,7 @@ func TestFixUniversal(t *testing.T) {
 				return
 			}
 			fixedCases++
-			if err := res.Write(); err != nil {
+			if err := res.Write(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			claims := map[string]bool{}

@@ -407,10 +407,10 @@ func (k Kind) TypeName(surface string) string {
 	if !ok {
 		return string(k)
 	}
-	switch surface {
-	case SurfaceTerraform, SurfaceTerraformPlan:
+	switch BaseLanguage(surface) {
+	case SurfaceTerraform:
 		return t[0]
-	case SurfaceCloudFormation, SurfaceCDK:
+	case SurfaceCloudFormation:
 		return t[1]
 	}
 	return t[2]

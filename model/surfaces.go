@@ -77,6 +77,19 @@ func Surface(name string) (SurfaceInfo, bool) {
 	return SurfaceInfo{}, false
 }
 
+// BaseLanguage follows a surface's Base to the surface whose language it
+// is written in: terraform for a plan, cloudformation for a CDK assembly,
+// the surface itself otherwise.
+func BaseLanguage(surface string) string {
+	for {
+		info, ok := Surface(surface)
+		if !ok || info.Base == "" {
+			return surface
+		}
+		surface = info.Base
+	}
+}
+
 // AttributeName spells field f the way surface writes it, following the
 // surface's Base; the Field itself (the API's name) when the surface is
 // unknown or does not list it.

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/control"
 )
 
@@ -141,11 +142,11 @@ func judge(e Event, controlID string) (st state, setting string, changed bool) {
 		if e.Action != "created" {
 			return 0, "", false
 		}
-		v, note := "Enabled", " (default)"
+		v, note := awsfacts.DefaultDirectInternetAccess, " (default)"
 		if e.DirectInternetAccess != nil {
 			v, note = *e.DirectInternetAccess, ""
 		}
-		if v == "Disabled" {
+		if v == awsfacts.DirectInternetAccessDisabled {
 			return stateCompliant, "DirectInternetAccess=Disabled", true
 		}
 		return stateViolating, "DirectInternetAccess=" + v + note, true
@@ -163,11 +164,11 @@ func judge(e Event, controlID string) (st state, setting string, changed bool) {
 		case e.AppNetworkAccessType != nil:
 			v = *e.AppNetworkAccessType
 		case e.Action == "created":
-			v, note = "PublicInternetOnly", " (default)"
+			v, note = awsfacts.DefaultAppNetworkAccessType, " (default)"
 		default:
 			return 0, "", false // UpdateDomain without it leaves it unchanged
 		}
-		if v == "VpcOnly" {
+		if v == awsfacts.AppNetworkAccessVpcOnly {
 			return stateCompliant, "AppNetworkAccessType=VpcOnly", true
 		}
 		return stateViolating, "AppNetworkAccessType=" + v + note, true

@@ -23,8 +23,12 @@ type FixOptions struct {
 	Region         string
 	Account        string
 	Write          bool
-	Quiet          bool
-	format         *dataFormatFlags
+	// AllowOutside lets fix edit files outside Paths (a shared module the
+	// configuration calls with "../"); by default such edits are reported,
+	// not made.
+	AllowOutside bool
+	Quiet        bool
+	format       *dataFormatFlags
 }
 
 func newFixCmd(io *IO) *cobra.Command {
@@ -51,7 +55,15 @@ group, and the missing SageMaker API/runtime interface endpoints and S3 gateway 
 change in place: no replacement).
 
 Changing a notebook's direct internet access, subnet or security groups DESTROYS AND RECREATES it:
-a warning per resource says so. --write applies the edits atomically; a second run changes nothing.
+a warning per resource says so. A second run changes nothing.
+
+Only files under the given paths (a directory, or a file's directory) are edited: a value set in a
+module outside them (source = "../shared") is reported as "value set in ../shared/main.tf, used by
+N callers: not edited", unless --allow-outside. --write is all or nothing: every new file content is
+staged in a temporary file beside its target with the target's mode and owner and fsynced; only
+then are they all renamed into place (and the directories fsynced). Any failure or Ctrl-C before
+that leaves every file as it was and no temporary file behind. A symlinked file is written through:
+the link stays, its target is replaced (a target outside the given paths counts as outside).
 
 Exit codes: 0 nothing left to fix by hand; 1 some failing setting could not be fixed automatically;
 2 an input could not be read or parsed.`,
@@ -71,7 +83,8 @@ Exit codes: 0 nothing left to fix by hand; 1 some failing setting could not be f
 	f.StringArrayVar(&opts.ParameterFiles, "parameter-file", nil, "read CloudFormation parameters from `FILE`")
 	f.StringVar(&opts.Region, "region", "", "AWS region for AWS::Region in templates")
 	f.StringVar(&opts.Account, "account", "", "AWS account ID for AWS::AccountId in templates")
-	cmd.Flags().BoolVarP(&opts.Write, "write", "w", false, "apply the edits to the files (atomically)")
+	cmd.Flags().BoolVarP(&opts.Write, "write", "w", false, "apply the edits to the files (all or nothing)")
+	cmd.Flags().BoolVar(&opts.AllowOutside, "allow-outside", false, "also edit files outside the given paths (a shared module called with ../)")
 	opts.format = addDataFormat(cmd, "diff", true, "diff", "json")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on standard error but errors and the settings that could not be fixed")
 	return cmd
@@ -99,6 +112,7 @@ func runFix(cmd *cobra.Command, io *IO, opts *FixOptions) error {
 	if err := cmd.Context().Err(); err != nil {
 		return fmt.Errorf("fix interrupted: %w", err)
 	}
+	res.Confine(opts.Paths, opts.AllowOutside)
 	if asJSON {
 		enc := json.NewEncoder(io.Out)
 		enc.SetIndent("", "  ")
@@ -121,7 +135,7 @@ func runFix(cmd *cobra.Command, io *IO, opts *FixOptions) error {
 		fmt.Fprintf(io.ErrOut, "sagefence: error: %s\n", e.Error())
 	}
 	if opts.Write {
-		if err := res.Write(); err != nil {
+		if err := res.Write(cmd.Context()); err != nil {
 			return err
 		}
 		fmt.Fprintf(info.ErrOut, "fix: wrote %d file(s)\n", len(res.Files))

@@ -52,3 +52,41 @@ func TestFixCommand(t *testing.T) {
 		t.Errorf("unfixable: exit %d: %s", code, errOut)
 	}
 }
+
+// TestFixConfinedToPaths: fix --write on mod/root does not edit the shared
+// module it calls with ../shared unless --allow-outside.
+func TestFixConfinedToPaths(t *testing.T) {
+	dir := t.TempDir()
+	shared := filepath.Join(dir, "shared", "main.tf")
+	rootDir := filepath.Join(dir, "root")
+	src := `resource "aws_sagemaker_notebook_instance" "nb" {
+  name                   = "nb"
+  role_arn               = "arn:aws:iam::123456789012:role/nb"
+  instance_type          = "ml.t3.medium"
+  subnet_id              = "subnet-0123456789abcdef0"
+  security_groups        = ["sg-0123456789abcdef0"]
+  direct_internet_access = "Enabled"
+}
+`
+	for p, content := range map[string]string{shared: src, filepath.Join(rootDir, "main.tf"): "module \"shared\" {\n  source = \"../shared\"\n}\n"} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, errOut, code := runCLI(t, "fix", "--write", rootDir)
+	if code != ExitFail || !strings.Contains(errOut, "value set in ../shared/main.tf, used by 1 caller: not edited") {
+		t.Errorf("fix --write root: exit %d, stderr %q", code, errOut)
+	}
+	if got, _ := os.ReadFile(shared); string(got) != src {
+		t.Fatalf("the shared module outside the path was edited:\n%s", got)
+	}
+	if _, errOut, code := runCLI(t, "fix", "--write", "--allow-outside", rootDir); code != 0 || !strings.Contains(errOut, "wrote 1 file") {
+		t.Fatalf("--allow-outside: exit %d: %s", code, errOut)
+	}
+	if got, _ := os.ReadFile(shared); !strings.Contains(string(got), `direct_internet_access = "Disabled"`) {
+		t.Errorf("--allow-outside did not edit the shared module:\n%s", got)
+	}
+}

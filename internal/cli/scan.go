@@ -143,7 +143,7 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	if err != nil {
 		return err
 	}
-	modules, err := opts.moduleDownloader()
+	modules, err := opts.moduleDownloader(io.Getenv)
 	if err != nil {
 		return err
 	}
@@ -210,9 +210,10 @@ func parseAssignments(flag string, kvs []string) (map[string]string, error) {
 }
 
 // moduleDownloader returns the module fetcher of --download-modules (nil
-// without it). The cache may not lie inside a scanned path: its modules
-// would be scanned as roots of their own.
-func (o *ScanOptions) moduleDownloader() (surface.ModuleDownloader, error) {
+// without it), with registry tokens from TF_TOKEN_<host> as Terraform reads
+// them. The cache may not lie inside a scanned path: its modules would be
+// scanned as roots of their own.
+func (o *ScanOptions) moduleDownloader(getenv func(string) string) (surface.ModuleDownloader, error) {
 	if !o.DownloadModules {
 		if o.ModuleCache != "" {
 			return nil, usagef("--module-cache needs --download-modules")
@@ -240,7 +241,7 @@ func (o *ScanOptions) moduleDownloader() (surface.ModuleDownloader, error) {
 			return nil, usagef("--module-cache %s is inside the scanned path %s: its modules would be scanned as roots; choose a directory outside it", cacheAbs, p)
 		}
 	}
-	f, err := modfetch.New(modfetch.Options{CacheDir: cacheAbs})
+	f, err := modfetch.New(modfetch.Options{CacheDir: cacheAbs, Token: modfetch.EnvToken(getenv)})
 	if err != nil {
 		return nil, fmt.Errorf("--download-modules: %w", err)
 	}

@@ -196,6 +196,8 @@ func FuzzParse(f *testing.F) {
 		"", "format: sarif\n", "controls:\n  CKV_AWS_122: false\n", "severity:\n  SageMaker.2: low\n",
 		"suppressions:\n  - control: '*'\n    resource: 'a*'\n    reason: r\n    expires: 2027-01-01\n",
 		"vars: {a: b}\nparameters: {A: B}\nvar_files: [x.tfvars]\n", "- [\n", "suppressions: [1, 2]\n", "a: &x [*x]\n",
+		// hostile: nesting past the YAML parser's limit, and a file of the hostile suite
+		"controls: " + strings.Repeat("[", 10001) + "\n", strings.Repeat("- ", 5000) + "x\n",
 	} {
 		f.Add(seed)
 	}

@@ -47,6 +47,7 @@ func (f *Fetcher) gitSource(ctx context.Context, raw, key string) (string, error
 		if err := os.RemoveAll(filepath.Join(dir, ".git")); err != nil {
 			return err
 		}
+		os.RemoveAll(filepath.Join(filepath.Dir(dir), ".home"))
 		return checkTree(dir, f.opts.MaxBytes, f.opts.MaxFiles)
 	})
 }
@@ -93,9 +94,9 @@ func (f *Fetcher) gitCheckout(ctx context.Context, remote, ref, dir string) erro
 }
 
 // git runs the git binary in dir with a configuration that ignores the
-// user's and system's settings (no URL rewrites, credential helpers or
-// hooks), allows only https (and http to loopback when allowed) and never
-// prompts.
+// user's and system's settings and credentials (no URL rewrites, credential
+// helpers, .netrc or hooks), allows only https (and http to loopback when
+// allowed) and never prompts.
 func (f *Fetcher) git(ctx context.Context, dir string, args ...string) (string, error) {
 	base := []string{"-c", "protocol.allow=never", "-c", "protocol.https.allow=always",
 		"-c", "core.hooksPath=/dev/null", "-c", "core.symlinks=true", "-c", "submodule.recurse=false"}
@@ -104,8 +105,14 @@ func (f *Fetcher) git(ctx context.Context, dir string, args ...string) (string, 
 	}
 	cmd := exec.CommandContext(ctx, f.opts.Git, append(base, args...)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+os.DevNull,
-		"GIT_ASKPASS=", "SSH_ASKPASS=", "GIT_LFS_SKIP_SMUDGE=1")
+	// An empty HOME beside the checkout (inside the temporary entry): no
+	// ~/.netrc, ~/.git-credentials or XDG configuration.
+	home := filepath.Join(filepath.Dir(dir), ".home")
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return "", err
+	}
+	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+home, "GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_NOSYSTEM=1",
+		"GIT_CONFIG_GLOBAL="+os.DevNull, "GIT_ASKPASS=", "SSH_ASKPASS=", "GIT_LFS_SKIP_SMUDGE=1")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {

@@ -28,6 +28,10 @@
 //     used. A registry module whose constraint is one exact version is used
 //     from the cache without asking the registry; a Git source without ?ref=
 //     is cached as the default branch at its first download.
+//   - A registry token (Options.Token; EnvToken reads TF_TOKEN_<host>) is
+//     sent only to the module API on the registry's own host, never to the
+//     location a download points to; git gets no credentials, so only public
+//     git sources are fetched.
 //   - Each (source, version) is fetched at most once per Fetcher, however many
 //     module calls and roots name it; concurrent callers wait for the first.
 //   - Every failure is an error naming the source; the caller reports it as
@@ -72,6 +76,9 @@ type Options struct {
 	Git string
 	// AllowLoopbackHTTP lets plain http reach loopback hosts (tests only).
 	AllowLoopbackHTTP bool
+	// Token returns the API token of a registry host ("" for none); it is
+	// sent only to that host's module API (EnvToken reads TF_TOKEN_*).
+	Token func(host string) string
 }
 
 // Defaults of Options.

@@ -316,3 +316,64 @@ func TestStaleLeftoversAreRemoved(t *testing.T) {
 		}
 	}
 }
+
+// TestArchiveGlobSubdir: the form GitHub archives take in X-Terraform-Get,
+// URL//*?archive=tar.gz, reads the archive's single top-level directory.
+func TestArchiveGlobSubdir(t *testing.T) {
+	reg := mt.StartRegistry(t)
+	url := reg.AddArchive("tarball-v1", mt.TarGz(t, map[string]string{
+		"org-mod-1a2b3c/":            "",
+		"org-mod-1a2b3c/main.tf":     "# top\n",
+		"org-mod-1a2b3c/sub/main.tf": "# sub\n",
+	}))
+	reg.Add("acme", "globbed", "aws", "1.0.0", url+"//*?archive=tar.gz")
+	f := newFetcher(t, reg, nil)
+	dir, err := f.Download(context.Background(), reg.Host+"/acme/globbed/aws//sub", "1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(dir, "main.tf")); got != "# sub\n" {
+		t.Errorf("main.tf = %q", got)
+	}
+}
+
+func TestRegistryToken(t *testing.T) {
+	reg := mt.StartRegistry(t)
+	reg.Token = "s3cret"
+	reg.Add("acme", "private", "aws", "1.0.0", reg.AddArchive("p.tgz", mt.TarGz(t, map[string]string{"main.tf": "# private\n"})))
+	_, err := newFetcher(t, reg, nil).Download(context.Background(), reg.Host+"/acme/private/aws", "")
+	if err == nil || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), "TF_TOKEN_") {
+		t.Errorf("without a token: %v", err)
+	}
+	f := newFetcher(t, reg, func(o *modfetch.Options) {
+		o.Token = func(host string) string {
+			if host == reg.Host {
+				return "s3cret"
+			}
+			return ""
+		}
+	})
+	dir, err := f.Download(context.Background(), reg.Host+"/acme/private/aws", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(dir, "main.tf")); got != "# private\n" {
+		t.Errorf("main.tf = %q", got)
+	}
+	for _, a := range reg.ArchiveAuth {
+		if a != "" {
+			t.Errorf("the registry token was sent with the archive download: %q", a)
+		}
+	}
+}
+
+func TestEnvToken(t *testing.T) {
+	env := map[string]string{"TF_TOKEN_app_terraform_io": "a", "TF_TOKEN_my__registry_example_com": "b"}
+	tok := modfetch.EnvToken(func(k string) string { return env[k] })
+	for host, want := range map[string]string{"app.terraform.io": "a", "my-registry.example.com": "b", "APP.terraform.io": "a",
+		"registry.terraform.io": "", "localhost:8443": ""} {
+		if got := tok(host); got != want {
+			t.Errorf("token(%q) = %q, want %q", host, got, want)
+		}
+	}
+}

@@ -30,7 +30,11 @@ func (f *Fetcher) registry(ctx context.Context, reg registryAddr, constraint str
 		return "", err
 	}
 	modURL := base.JoinPath(reg.namespace, reg.name, reg.provider)
-	ver, err := f.resolveVersion(ctx, reg, modURL, constraint)
+	token := ""
+	if strings.EqualFold(modURL.Host, reg.host) { // never sent to another host
+		token = f.token(reg.host)
+	}
+	ver, err := f.resolveVersion(ctx, reg, modURL, constraint, token)
 	if err != nil {
 		return "", err
 	}
@@ -39,7 +43,7 @@ func (f *Fetcher) registry(ctx context.Context, reg registryAddr, constraint str
 		return dir, nil
 	}
 	dl := modURL.JoinPath(ver, "download")
-	loc, err := f.downloadLocation(ctx, dl)
+	loc, err := f.downloadLocation(ctx, dl, token)
 	if err != nil {
 		return "", fmt.Errorf("registry module %s %s: %w", reg, ver, err)
 	}
@@ -71,7 +75,7 @@ func (f *Fetcher) discover(ctx context.Context, host string) (*url.URL, error) {
 	raw, err := f.once(f.services, host, func() (string, error) {
 		wk := &url.URL{Scheme: "https", Host: host, Path: "/.well-known/terraform.json"}
 		var doc map[string]any
-		if _, err := f.getJSON(ctx, wk, &doc); err != nil {
+		if _, err := f.getJSON(ctx, wk, &doc, ""); err != nil {
 			return "", fmt.Errorf("service discovery of registry %s: %w", host, err)
 		}
 		raw, ok := doc["modules.v1"].(string)
@@ -97,7 +101,7 @@ func (f *Fetcher) discover(ctx context.Context, host string) (*url.URL, error) {
 // resolveVersion picks the newest version the constraint allows. Without a
 // constraint, pre-releases are never chosen; with one, only when it names
 // them (hashicorp/go-version's rule, which is Terraform's).
-func (f *Fetcher) resolveVersion(ctx context.Context, reg registryAddr, modURL *url.URL, constraint string) (string, error) {
+func (f *Fetcher) resolveVersion(ctx context.Context, reg registryAddr, modURL *url.URL, constraint, token string) (string, error) {
 	var cons version.Constraints
 	if constraint != "" {
 		var err error
@@ -112,7 +116,7 @@ func (f *Fetcher) resolveVersion(ctx context.Context, reg registryAddr, modURL *
 			} `json:"versions"`
 		} `json:"modules"`
 	}
-	if _, err := f.getJSON(ctx, modURL.JoinPath("versions"), &doc); err != nil {
+	if _, err := f.getJSON(ctx, modURL.JoinPath("versions"), &doc, token); err != nil {
 		return "", fmt.Errorf("registry module %s: versions: %w", reg, err)
 	}
 	var all []*version.Version
@@ -155,11 +159,11 @@ func (f *Fetcher) resolveVersion(ctx context.Context, reg registryAddr, modURL *
 // downloadLocation asks the download endpoint where the package is: the
 // X-Terraform-Get header (204 or 200), or a JSON {"location": ...} body.
 // A relative location is resolved against the download URL.
-func (f *Fetcher) downloadLocation(ctx context.Context, dl *url.URL) (string, error) {
+func (f *Fetcher) downloadLocation(ctx context.Context, dl *url.URL, token string) (string, error) {
 	var body struct {
 		Location string `json:"location"`
 	}
-	h, err := f.getJSON(ctx, dl, &body)
+	h, err := f.getJSON(ctx, dl, &body, token)
 	if err != nil {
 		return "", fmt.Errorf("download: %w", err)
 	}
@@ -181,8 +185,8 @@ func (f *Fetcher) downloadLocation(ctx context.Context, dl *url.URL) (string, er
 }
 
 // getJSON GETs u and decodes a JSON body into out (a 204 has none). It
-// returns the response headers.
-func (f *Fetcher) getJSON(ctx context.Context, u *url.URL, out any) (http.Header, error) {
+// returns the response headers. token, when set, is sent as a bearer token.
+func (f *Fetcher) getJSON(ctx context.Context, u *url.URL, out any, token string) (http.Header, error) {
 	if err := f.checkURL(u); err != nil {
 		return nil, err
 	}
@@ -191,6 +195,9 @@ func (f *Fetcher) getJSON(ctx context.Context, u *url.URL, out any) (http.Header
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := f.opts.HTTPClient.Do(req)
 	if err != nil {
 		return nil, err
@@ -202,7 +209,7 @@ func (f *Fetcher) getJSON(ctx context.Context, u *url.URL, out any) (http.Header
 	case resp.StatusCode == http.StatusNotFound:
 		return nil, fmt.Errorf("%s: not found (404)", redact(u))
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return nil, fmt.Errorf("%s: %s (a private registry needs the credentials of `terraform login`; run `terraform init` instead)", redact(u), resp.Status)
+		return nil, fmt.Errorf("%s: %s (a private registry needs a token: set TF_TOKEN_<host> as for terraform, or run `terraform init` and scan with .terraform/modules in place)", redact(u), resp.Status)
 	case resp.StatusCode != http.StatusOK:
 		return nil, fmt.Errorf("%s: %s", redact(u), resp.Status)
 	}
@@ -220,4 +227,25 @@ func (f *Fetcher) getJSON(ctx context.Context, u *url.URL, out any) (http.Header
 		return nil, fmt.Errorf("%s: not JSON: %v", redact(u), err)
 	}
 	return resp.Header, nil
+}
+
+// token is the registry's API token for host, or "".
+func (f *Fetcher) token(host string) string {
+	if f.opts.Token == nil {
+		return ""
+	}
+	return f.opts.Token(host)
+}
+
+// EnvToken reads registry tokens the way Terraform does: TF_TOKEN_ followed
+// by the host name with "-" written "__" and "." written "_"
+// (TF_TOKEN_app_terraform_io). Hosts with a port have none.
+func EnvToken(getenv func(string) string) func(host string) string {
+	return func(host string) string {
+		if getenv == nil || strings.Contains(host, ":") {
+			return ""
+		}
+		name := strings.ReplaceAll(strings.ReplaceAll(strings.ToLower(host), "-", "__"), ".", "_")
+		return strings.TrimSpace(getenv("TF_TOKEN_" + name))
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sagefence/sagefence/surface"
@@ -24,6 +25,16 @@ func FuzzLoadTemplate(f *testing.F) {
 		}
 	}
 	f.Add([]byte("Resources:\n  A: &a\n    Type: AWS::EC2::Subnet\n    Properties: {VpcId: *a}\n"))
+	// The hostile templates (testdata/hostile) and nesting past the parser's limit.
+	hostile, _ := filepath.Glob("../../testdata/hostile/*/*.yaml")
+	hostileCFN, _ := filepath.Glob("../../testdata/hostile/*/*/*.yaml")
+	for _, p := range append(hostile, hostileCFN...) {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte("Resources:\n  X:\n    Type: AWS::SageMaker::NotebookInstance\n    Properties:\n      Tags: " + strings.Repeat("[", 10001) + "\n"))
+	f.Add([]byte(`{"Resources": {"X": {"Type": "AWS::SageMaker::NotebookInstance", "Properties": {"Tags": ` + strings.Repeat("[", 300) + strings.Repeat("]", 300) + `}}}}`))
 	f.Add([]byte(`{"Resources":{"N":{"Type":"AWS::SageMaker::NotebookInstance","Properties":{"DirectInternetAccess":{"Fn::If":["C",{"Fn::Sub":"${!x}${AWS::Region}"},{"Ref":"AWS::NoValue"}]}}}},"Conditions":{"C":{"Fn::Not":[{"Condition":"C"}]}}}`))
 	l, _ := NewLoader(context.Background(), surface.Options{Parameters: map[string]string{"Env": "prod"}})
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -533,6 +533,9 @@ func FuzzLoadPlan(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"format_version":"1.0","values":{"root_module":{"child_modules":[{"address":"module.a","resources":[]}]}}}`))
+	// Hostile: nesting past encoding/json's limit, and deep but accepted.
+	f.Add([]byte(`{"format_version":"1.0","terraform_version":"1.11.0","values":` + strings.Repeat("[", 10001) + `}`))
+	f.Add([]byte(`{"format_version":"1.0","terraform_version":"1.11.0","values":{"root_module":{"resources":[{"values":` + strings.Repeat("[", 500) + strings.Repeat("]", 500) + `}]}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res := Load(context.Background(), bytes.NewReader(data), "fuzz.json")
 		if len(res.Sets)+len(res.Errors) != 1 {
@@ -582,5 +585,42 @@ func TestStateChildModulesAndAssociations(t *testing.T) {
 	// The NAT gateway's subnet is not in the state: the ID stays, unlinked.
 	if nat := s.NATGateways[0]; nat.SubnetID.V != "subnet-9" || nat.SubnetID.Ref != "" {
 		t.Errorf("nat subnet %+v", nat.SubnetID)
+	}
+}
+
+// TestRouteTargetKinds: a gateway_id that names a VPN gateway (inline route
+// or aws_route) links to it and is a virtual private gateway, even though
+// its ID is known only after apply (testdata/network-agreement).
+func TestRouteTargetKinds(t *testing.T) {
+	res := LoadFile(context.Background(), "../../testdata/network-agreement/plan.json", surface.Options{})
+	if len(res.Errors) > 0 || len(res.Sets) != 1 {
+		t.Fatalf("errors %v, %d sets", res.Errors, len(res.Sets))
+	}
+	want := map[string]awsfacts.RouteTarget{
+		"aws_route_table.private 0.0.0.0/0":   awsfacts.TargetNAT,
+		"aws_route_table.private 10.1.0.0/16": awsfacts.TargetVirtualPrivateGateway,
+		"aws_route_table.private ::/0":        awsfacts.TargetEgressOnlyInternetGateway,
+		"aws_route_table.vpn 0.0.0.0/0":       awsfacts.TargetVirtualPrivateGateway,
+		"aws_route_table.public 0.0.0.0/0":    awsfacts.TargetInternetGateway,
+	}
+	got := map[string]awsfacts.RouteTarget{}
+	for _, rt := range res.Sets[0].RouteTables {
+		if !rt.Complete {
+			t.Errorf("%s is incomplete: %s", rt.Address, rt.Reason)
+		}
+		for _, r := range rt.Routes {
+			got[rt.Address+" "+r.Destination.V] = r.TargetKind
+			if r.TargetKind == awsfacts.TargetVirtualPrivateGateway && r.Target.Ref != "aws_vpn_gateway.vgw" {
+				t.Errorf("%s %s: target %+v, want a link to aws_vpn_gateway.vgw", rt.Address, r.Destination.V, r.Target)
+			}
+		}
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: kind %q, want %q", k, got[k], w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("routes %v, want %v", got, want)
 	}
 }

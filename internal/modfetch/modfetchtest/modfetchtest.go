@@ -37,6 +37,10 @@ type Registry struct {
 	// modules: "ns/name/provider" → version → X-Terraform-Get location.
 	modules  map[string]map[string]string
 	archives map[string][]byte
+	// Token, when set, is the bearer token the module API requires.
+	Token string
+	// ArchiveAuth records the Authorization headers archive downloads carried.
+	ArchiveAuth []string
 }
 
 // StartRegistry starts a registry; it stops when the test ends.
@@ -83,6 +87,7 @@ func (r *Registry) serve(w http.ResponseWriter, req *http.Request) {
 	case p == "/.well-known/terraform.json":
 		writeJSON(w, map[string]string{"modules.v1": "/v1/modules/"})
 	case strings.HasPrefix(p, "/archives/"):
+		r.ArchiveAuth = append(r.ArchiveAuth, req.Header.Get("Authorization"))
 		data, ok := r.archives[strings.TrimPrefix(p, "/archives/")]
 		if !ok {
 			http.NotFound(w, req)
@@ -90,6 +95,10 @@ func (r *Registry) serve(w http.ResponseWriter, req *http.Request) {
 		}
 		w.Write(data)
 	case strings.HasPrefix(p, "/v1/modules/"):
+		if r.Token != "" && req.Header.Get("Authorization") != "Bearer "+r.Token {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
 		parts := strings.Split(strings.TrimPrefix(p, "/v1/modules/"), "/")
 		if len(parts) < 4 {
 			http.NotFound(w, req)
