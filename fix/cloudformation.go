@@ -36,6 +36,9 @@ type template struct {
 	paramLines []string
 	// done records the nodes (line:column) already replaced in this run.
 	done map[string]bool
+	// texts edits the parameter files values come from (shared with the
+	// Terraform workspace, which owns text-edited files).
+	texts *workspace
 }
 
 type textEdit struct {
@@ -48,7 +51,7 @@ var yamlLine = regexp.MustCompile(`line (\d+)`)
 
 // loadTemplate parses a template for editing; nil when it cannot be read
 // or parsed (the error is recorded).
-func loadTemplate(path string, res *Result) *template {
+func loadTemplate(path string, res *Result, texts *workspace) *template {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		res.Errors = append(res.Errors, model.Error{File: path, Message: err.Error()})
@@ -66,7 +69,7 @@ func loadTemplate(path string, res *Result) *template {
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil
 	}
-	t := &template{path: path, src: src, root: doc.Content[0], res: res, addedParams: map[string]bool{}, done: map[string]bool{},
+	t := &template{path: path, src: src, root: doc.Content[0], res: res, addedParams: map[string]bool{}, done: map[string]bool{}, texts: texts,
 		json: bytes.HasPrefix(bytes.TrimLeft(src, " \t\r\n\ufeff"), []byte("{"))}
 	t.lineStart = []int{0}
 	for i, c := range src {
@@ -183,7 +186,17 @@ func (t *template) fixProperty(logical, r *yaml.Node, key string, v model.Str, w
 	case last.Kind == model.StepParameterOverride && last.Range.File == "":
 		return unfixable(node.Line, fmt.Sprintf("%s comes from parameter %s, given on the command line (--parameter %s=%s); pass %s there", key, last.Name, last.Name, last.Detail, want))
 	case last.Kind == model.StepParameterOverride:
-		return unfixable(node.Line, fmt.Sprintf("%s comes from parameter %s = %q in the parameter file %s; set it to %s there", key, last.Name, last.Detail, last.Range.File, want))
+		cur, reason := t.texts.editParameterFile(last.Range.File, last.Name, last.Range.StartLine, want)
+		if reason != "" {
+			return unfixable(node.Line, fmt.Sprintf("%s comes from parameter %s = %q in the parameter file %s: %s", key, last.Name, last.Detail, last.Range.File, reason))
+		}
+		if cur == "" {
+			return true // already edited for another resource
+		}
+		t.res.Changes = append(t.res.Changes, Change{File: last.Range.File, Line: last.Range.StartLine, Resource: addr, Control: controlID,
+			Message: fmt.Sprintf("the value of %s comes from parameter %s in the parameter file %s: set it to %s there (was %q)%s",
+				key, last.Name, last.Range.File, want, cur, note)})
+		return true
 	case last.Range.File != t.path:
 		return unfixable(node.Line, fmt.Sprintf("%s comes from %s, outside this template; set it to %s there", key, finding.DescribeProvenance(model.Provenance{last}), want))
 	case last.Kind == model.StepParameterDefault:

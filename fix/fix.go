@@ -17,7 +17,8 @@
 //     the resource attribute, a variable's default (also in an override
 //     file), terraform.tfvars / terraform.tfvars.json / *.auto.tfvars(.json)
 //     / a --var-file, the argument of a module call, a CloudFormation
-//     parameter's Default or a Mappings value. Each Change names that place.
+//     parameter's Default, a --parameter-file (paramfile.go) or a Mappings
+//     value. Each Change names that place.
 //   - A value no single literal holds (a local, a conditional or other
 //     expression, Fn::If, --var, TF_VAR_, --parameter, a variable without a
 //     value) is not guessed at: it is an Unfixable with the reason.
@@ -113,12 +114,22 @@ type Input struct {
 	Findings []finding.Finding
 	Sets     []*model.Set
 	Errors   []model.Error
+	// Gaps are the scan's gaps: one that kept the scan from reading
+	// notebooks or domains outside its root is reported as not fixed.
+	Gaps []finding.Gap
 }
 
 // Plan computes the fixes for the failing findings of in. It reads the files
 // it edits; nothing is written.
 func Plan(ctx context.Context, in Input) *Result {
 	res := &Result{Changes: []Change{}, Unfixable: []Unfixable{}, Warnings: []Warning{}, Errors: append([]model.Error{}, in.Errors...)}
+	for _, g := range in.Gaps {
+		if g.Kind == model.GapOutsideScanRoot && hidesFixable(g) {
+			res.Unfixable = append(res.Unfixable, Unfixable{File: g.File, Line: g.Line, Resource: g.Address,
+				Reason: "cannot fix automatically: " + g.Reason + "; fix reads and edits only inside the given paths " +
+					"(--allow-read DIR lets it read there and report the edit, --allow-outside lets it edit there)"})
+		}
+	}
 	work := collectWork(in)
 	w := newWorkspace(res)
 	templates := map[string]*template{}
@@ -134,7 +145,7 @@ func Plan(ctx context.Context, in Input) *Result {
 			path := it.meta().Range.File
 			t, ok := templates[path]
 			if !ok {
-				t = loadTemplate(path, res)
+				t = loadTemplate(path, res, w)
 				templates[path] = t
 			}
 			if t != nil {
@@ -142,14 +153,25 @@ func Plan(ctx context.Context, in Input) *Result {
 			}
 		}
 	}
-	w.finish()
 	for _, path := range sortedKeys(templates) {
 		if t := templates[path]; t != nil {
 			t.finish()
 		}
 	}
+	w.finish() // after the templates: it also writes the parameter files they edited
 	sort.SliceStable(res.Files, func(i, j int) bool { return res.Files[i].Path < res.Files[j].Path })
 	return res
+}
+
+// hidesFixable reports whether a gap may hide a notebook or domain.
+func hidesFixable(g finding.Gap) bool {
+	for _, h := range g.Hides {
+		switch h {
+		case "aws_sagemaker_notebook_instance", "aws_sagemaker_domain", "AWS::SageMaker::NotebookInstance", "AWS::SageMaker::Domain":
+			return true
+		}
+	}
+	return false
 }
 
 // workItem is one notebook or domain with its findings that fix acts on,

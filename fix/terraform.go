@@ -30,8 +30,9 @@ type tfFile struct {
 	changed bool
 }
 
-// jsonFile is a JSON variable file edited by replacing values' text.
-type jsonFile struct {
+// textFile is a file edited by replacing values' text (JSON variable files,
+// CloudFormation parameter files).
+type textFile struct {
 	path  string
 	src   []byte
 	edits []textEdit
@@ -48,7 +49,7 @@ type tfModule struct {
 type workspace struct {
 	res     *Result
 	files   map[string]*tfFile // nil value: the file could not be parsed
-	json    map[string]*jsonFile
+	texts   map[string]*textFile
 	modules map[string]*tfModule
 	// done de-duplicates edits of one place reached from several resources.
 	done map[string]bool
@@ -57,7 +58,7 @@ type workspace struct {
 }
 
 func newWorkspace(res *Result) *workspace {
-	return &workspace{res: res, files: map[string]*tfFile{}, json: map[string]*jsonFile{}, modules: map[string]*tfModule{},
+	return &workspace{res: res, files: map[string]*tfFile{}, texts: map[string]*textFile{}, modules: map[string]*tfModule{},
 		done: map[string]bool{}, declared: map[string]bool{}}
 }
 
@@ -68,8 +69,8 @@ func (w *workspace) finish() {
 			w.res.Files = append(w.res.Files, FileEdit{Path: f.path, Old: f.src, New: keepUnchangedLines(f.src, f.wr.Bytes())})
 		}
 	}
-	for _, p := range sortedKeys(w.json) {
-		f := w.json[p]
+	for _, p := range sortedKeys(w.texts) {
+		f := w.texts[p]
 		if out, ok := applyEdits(f.src, f.edits); ok && !bytes.Equal(out, f.src) {
 			w.res.Files = append(w.res.Files, FileEdit{Path: f.path, Old: f.src, New: out})
 		} else if !ok {
@@ -511,14 +512,9 @@ func (w *workspace) editStep(step model.Step, want string) (file string, line in
 // editJSONVar replaces the value of variable name in a .tfvars.json file;
 // cur is "" when the same value was already replaced in this run.
 func (w *workspace) editJSONVar(path, name string, line int, want string) (cur, reason string) {
-	jf, ok := w.json[path]
-	if !ok {
-		src, err := os.ReadFile(path)
-		if err != nil {
-			return "", fmt.Sprintf("%s could not be read: %v", path, err)
-		}
-		jf = &jsonFile{path: path, src: src}
-		w.json[path] = jf
+	jf, reason := w.textFile(path)
+	if jf == nil {
+		return "", reason
 	}
 	f, diags := hcljson.Parse(jf.src, path)
 	if diags.HasErrors() {
@@ -539,6 +535,21 @@ func (w *workspace) editJSONVar(path, name string, line int, want string) (cur, 
 	}
 	jf.edits = append(jf.edits, textEdit{start: r.Start.Byte, end: r.End.Byte, text: strconv.Quote(want), seq: len(jf.edits)})
 	return v.AsString(), ""
+}
+
+// textFile reads (once) a file edited by text replacement; nil and the
+// reason when it cannot be read.
+func (w *workspace) textFile(path string) (*textFile, string) {
+	if f, ok := w.texts[path]; ok {
+		return f, ""
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Sprintf("%s could not be read: %v", path, err)
+	}
+	f := &textFile{path: path, src: src}
+	w.texts[path] = f
+	return f, ""
 }
 
 // applyEdits performs text edits from the end of src backwards; false when
