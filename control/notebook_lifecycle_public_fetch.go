@@ -158,8 +158,10 @@ func judgeLifecycle(f *Verdict, p *Pass, nb *model.NotebookInstance) {
 	}
 	var hits []scriptHit
 	var undecoded []string
+	unread := false // a script whose content is not known at all (not just unparsable)
 	for _, s := range lc.Scripts {
 		if s.Resolution == model.Unknown {
+			unread = true
 			why := s.Reason
 			if why == "" {
 				why = "content cannot be decoded"
@@ -186,12 +188,14 @@ func judgeLifecycle(f *Verdict, p *Pass, nb *model.NotebookInstance) {
 	}
 	if len(hits) == 0 {
 		if len(undecoded) > 0 {
-			// What the unread part fetches matters only without a NAT route.
-			if nat := lifecycleNAT(p, nb); nat.has == yes {
+			// What a script that does not parse fetches matters only without
+			// a NAT route. A script that could not be read at all stays
+			// unknown: the read failure is reported, never passed over.
+			if nat := lifecycleNAT(p, nb); !unread && nat.has == yes {
 				f.Status = finding.Pass
-				observed := "not read; NAT route"
+				observed := "does not parse; NAT route"
 				f.Observed = &observed
-				f.Message = fmt.Sprintf("whatever the scripts of %s fetch from the public internet works because %s (not read: %s)",
+				f.Message = fmt.Sprintf("whatever the scripts of %s fetch from the public internet works because %s (not judged: %s)",
 					lc.Address, nat.why, strings.Join(undecoded, "; "))
 				return
 			}

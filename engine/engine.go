@@ -39,6 +39,10 @@ type Options struct {
 	// Discovered, when set, receives what discovery found before the
 	// surfaces run.
 	Discovered func(Inputs)
+	// PlanSource is the Terraform configuration directory plan findings
+	// are mapped to (scan --source); empty means each plan file's own
+	// directory when it holds .tf files (see mapPlanToSource).
+	PlanSource string
 }
 
 // Scan discovers and scans the paths. It never fails as a whole: inputs that
@@ -216,7 +220,9 @@ func Gaps(sets []*model.Set, controls []*control.Control) []finding.Gap {
 func fileJobs(ctx context.Context, in Inputs, opts Options) []func() surface.Result {
 	var jobs []func() surface.Result
 	for _, p := range in.PlanFiles {
-		jobs = append(jobs, func() surface.Result { return tfplan.LoadFile(ctx, p, opts.Options) })
+		jobs = append(jobs, func() surface.Result {
+			return mapPlanToSource(ctx, tfplan.LoadFile(ctx, p, opts.Options), planSourceDir(p, opts.PlanSource), opts)
+		})
 	}
 	if len(in.TemplateFiles) == 0 && len(in.CDKAssemblies) == 0 {
 		return jobs

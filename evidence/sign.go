@@ -30,6 +30,49 @@ func SignedMessage(seq int64, hash string) []byte {
 	return []byte("sagefence-evidence-head-v1\n" + strconv.FormatInt(seq, 10) + "\n" + hash + "\n")
 }
 
+// CheckpointMessage is the byte string a checkpoint signature covers:
+// "sagefence-evidence-checkpoint-v1\n<seq>\n<hash hex>\n<pruned runs>\n<pruned at, RFC 3339>\n".
+// It differs from SignedMessage, so a head signature of run N cannot pass
+// for a checkpoint at run N (which would let runs 1..N be deleted).
+func CheckpointMessage(cp *Checkpoint) []byte {
+	return []byte("sagefence-evidence-checkpoint-v1\n" + strconv.FormatInt(cp.Seq, 10) + "\n" + cp.Hash + "\n" +
+		strconv.FormatInt(cp.PrunedRuns, 10) + "\n" + cp.PrunedAt.UTC().Format(time.RFC3339) + "\n")
+}
+
+// SignCheckpoint signs the store's prune checkpoint with the key and
+// stores the signature; a store without a checkpoint is an error.
+func SignCheckpoint(ctx context.Context, st Store, priv ed25519.PrivateKey) (*Checkpoint, error) {
+	cp, err := st.Checkpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if cp == nil {
+		return nil, errors.New("the store has no prune checkpoint to sign")
+	}
+	cp.PublicKey = base64.StdEncoding.EncodeToString(priv.Public().(ed25519.PublicKey))
+	cp.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(priv, CheckpointMessage(cp)))
+	if err := st.SignCheckpoint(ctx, cp); err != nil {
+		return nil, err
+	}
+	return cp, nil
+}
+
+// checkpointProblem says why the checkpoint is not vouched for by pub, or "".
+func checkpointProblem(cp *Checkpoint, pub ed25519.PublicKey) string {
+	what := fmt.Sprintf("the prune checkpoint (run %d, %d runs pruned)", cp.Seq, cp.PrunedRuns)
+	if cp.Signature == "" {
+		return what + " is not signed: runs before it may have been deleted and the checkpoint forged (prune with --key to sign it)"
+	}
+	if cp.PublicKey != base64.StdEncoding.EncodeToString(pub) {
+		return what + " is signed by another key"
+	}
+	raw, err := base64.StdEncoding.DecodeString(cp.Signature)
+	if err != nil || !ed25519.Verify(pub, CheckpointMessage(cp), raw) {
+		return what + "'s signature does not verify with this key (checkpoint or signature altered)"
+	}
+	return ""
+}
+
 // GenerateKey returns a new key pair as PEM: the private key in PKCS #8
 // ("PRIVATE KEY"), the public key in PKIX ("PUBLIC KEY").
 func GenerateKey() (privPEM, pubPEM []byte, err error) {
@@ -141,6 +184,9 @@ type SignatureReport struct {
 // chain the report describes: the signature must be valid, and the signed
 // run must still be in the chain with the signed hash (or be the checkpoint).
 // A signed head beyond the chain's head means runs were deleted from its end.
+// A prune checkpoint must carry a valid signature by pub (CheckpointMessage):
+// otherwise deleting the oldest runs and writing a checkpoint in their place
+// would go unnoticed.
 func VerifySignatures(ctx context.Context, st Store, rep *VerifyReport, pub ed25519.PublicKey) (*SignatureReport, error) {
 	sigs, err := st.Signatures(ctx)
 	if err != nil {
@@ -148,6 +194,12 @@ func VerifySignatures(ctx context.Context, st Store, rep *VerifyReport, pub ed25
 	}
 	want := base64.StdEncoding.EncodeToString(pub)
 	out := &SignatureReport{}
+	if rep.Checkpoint != nil {
+		if problem := checkpointProblem(rep.Checkpoint, pub); problem != "" {
+			out.Problem = problem
+			return out, nil
+		}
+	}
 	for i := range sigs {
 		if sigs[i].PublicKey == want {
 			out.Signature = &sigs[i]

@@ -389,8 +389,8 @@ func (s *sqlStore) Checkpoint(ctx context.Context) (*Checkpoint, error) {
 func (s *sqlStore) checkpoint(ctx context.Context, q querier) (*Checkpoint, error) {
 	var cp Checkpoint
 	var prunedAt string
-	err := q.QueryRowContext(ctx, "SELECT seq, hash, pruned_at, pruned_runs FROM checkpoint WHERE id = 1").
-		Scan(&cp.Seq, &cp.Hash, &prunedAt, &cp.PrunedRuns)
+	err := q.QueryRowContext(ctx, "SELECT seq, hash, pruned_at, pruned_runs, public_key, signature FROM checkpoint WHERE id = 1").
+		Scan(&cp.Seq, &cp.Hash, &prunedAt, &cp.PrunedRuns, &cp.PublicKey, &cp.Signature)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -485,6 +485,20 @@ func (s *sqlStore) Prune(ctx context.Context, before time.Time) (PruneResult, er
 		return PruneResult{}, fmt.Errorf("pruning %s: %w", s.location, err)
 	}
 	return out, nil
+}
+
+func (s *sqlStore) SignCheckpoint(ctx context.Context, cp *Checkpoint) error {
+	return s.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.d.rebind("UPDATE checkpoint SET public_key = ?, signature = ? WHERE id = 1 AND seq = ? AND hash = ?"),
+			cp.PublicKey, cp.Signature, cp.Seq, cp.Hash)
+		if err != nil {
+			return fmt.Errorf("storing the checkpoint's signature: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("storing the checkpoint's signature: the checkpoint is no longer run %d", cp.Seq)
+		}
+		return nil
+	})
 }
 
 func (s *sqlStore) AddSignature(ctx context.Context, sig Signature) error {

@@ -30,6 +30,9 @@ type Store interface {
 	Verify(ctx context.Context) (*VerifyReport, error)
 	// Prune deletes the runs recorded before the time (see Prune).
 	Prune(ctx context.Context, before time.Time) (PruneResult, error)
+	// SignCheckpoint stores the signature of the current checkpoint (which
+	// must still be cp.Seq/cp.Hash), replacing any earlier one.
+	SignCheckpoint(ctx context.Context, cp *Checkpoint) error
 	// AddSignature stores a signature over a chain head.
 	AddSignature(ctx context.Context, s Signature) error
 	// Signatures lists the stored signatures, newest head first.
@@ -54,12 +57,32 @@ type Checkpoint struct {
 	Hash       string    `json:"hash"`
 	PrunedAt   time.Time `json:"pruned_at"`
 	PrunedRuns int64     `json:"pruned_runs"`
+	// PublicKey and Signature (standard base64) sign CheckpointMessage; both
+	// empty when the checkpoint was made without a key.
+	PublicKey string `json:"public_key,omitempty"`
+	Signature string `json:"signature,omitempty"`
 }
 
 // PruneResult says what Prune removed.
 type PruneResult struct {
 	Removed    int64       `json:"removed"`
 	Checkpoint *Checkpoint `json:"checkpoint"`
+}
+
+// ErrNoStore is returned by OpenExisting when there is no store to open.
+var ErrNoStore = errors.New("no evidence store")
+
+// OpenExisting is Open for commands that only read and must not create a
+// store: a SQLite path that does not exist is ErrNoStore (nothing is
+// created). A PostgreSQL URL is opened as by Open.
+func OpenExisting(ctx context.Context, location string) (Store, error) {
+	if !IsPostgres(location) {
+		path := strings.TrimPrefix(location, "sqlite://")
+		if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("%w at %s", ErrNoStore, path)
+		}
+	}
+	return Open(ctx, location)
 }
 
 // ErrNoRun is returned by Run for a sequence number that is not stored.
@@ -137,6 +160,10 @@ func Open(ctx context.Context, location string) (Store, error) {
 	return openSQL(ctx, sqliteDialect, dsn, path)
 }
 
+// redactURL is a PostgreSQL URL fit for messages and pages: the password
+// in the userinfo and the value of every query parameter that carries a
+// secret (password, sslpassword, ...) become "xxxxx"; a query that cannot
+// be parsed is dropped whole.
 func redactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
@@ -145,5 +172,25 @@ func redactURL(s string) string {
 	if _, ok := u.User.Password(); ok {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
+	if u.RawQuery != "" {
+		if _, err := url.ParseQuery(u.RawQuery); err != nil {
+			u.RawQuery = "(query not shown: it cannot be parsed)"
+		} else {
+			parts := strings.Split(u.RawQuery, "&")
+			for i, part := range parts {
+				key, _, _ := strings.Cut(part, "=")
+				if k, err := url.QueryUnescape(key); err == nil && secretParam(k) {
+					parts[i] = key + "=xxxxx"
+				}
+			}
+			u.RawQuery = strings.Join(parts, "&")
+		}
+	}
 	return u.String()
+}
+
+// secretParam reports whether a connection parameter carries a secret.
+func secretParam(key string) bool {
+	k := strings.ToLower(key)
+	return strings.Contains(k, "password") || strings.Contains(k, "secret") || strings.Contains(k, "token")
 }

@@ -31,6 +31,7 @@ func TestStores(t *testing.T) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"Prune", testPrune},
 		{"Signatures", testSignatures},
+		{"CheckpointSignatures", testCheckpointSignatures},
 		{"CrashMidWrite", testCrashMidWrite},
 	}
 	for _, b := range backends {
@@ -131,12 +132,17 @@ func testMigrations(t *testing.T, location func(t *testing.T) string) {
 	st.Close()
 	// Reopening applies nothing and keeps the data.
 	st = openStore(t, loc)
+	all, err := st.d.migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest := all[len(all)-1].version
 	v, err := SchemaVersion(ctx, st)
-	if err != nil || v != 1 {
-		t.Fatalf("schema version = %d, %v", v, err)
+	if err != nil || v != latest {
+		t.Fatalf("schema version = %d, %v; want %d", v, err, latest)
 	}
 	var n int
-	if err := st.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil || n != 1 {
+	if err := st.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil || n != len(all) {
 		t.Fatalf("schema_migrations rows = %d, %v", n, err)
 	}
 	if runs, _ := st.Runs(ctx, RunQuery{}); len(runs) != 1 {
@@ -403,6 +409,77 @@ func testSignatures(t *testing.T, location func(t *testing.T) string) {
 		t.Fatal(err)
 	}
 	check(false, "does not verify with this key")
+}
+
+// testCheckpointSignatures: deleting the oldest runs and writing a
+// checkpoint in their place passes the chain, but not --pub; a checkpoint
+// signed at prune time passes, an altered or other-key one does not.
+func testCheckpointSignatures(t *testing.T, location func(t *testing.T) string) {
+	ctx := context.Background()
+	pub, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(st *sqlStore, wantOK bool, want string) {
+		t.Helper()
+		rep, err := st.Verify(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.OK {
+			t.Fatalf("the chain alone fails: %s", rep.Problem)
+		}
+		sr, err := VerifySignatures(ctx, st, rep, pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sr.OK != wantOK || !strings.Contains(sr.Problem, want) {
+			t.Fatalf("signature report = ok %v %q; want ok %v %q", sr.OK, sr.Problem, wantOK, want)
+		}
+	}
+
+	// The attack: runs 1 and 2 deleted, a checkpoint forged from run 3's prev_hash.
+	forged := history(t, location(t))
+	if _, err := SignHead(ctx, forged, key, day(6)); err != nil {
+		t.Fatal(err)
+	}
+	check(forged, true, "")
+	r3, err := forged.Run(ctx, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := forged.db.ExecContext(ctx, "DELETE FROM runs WHERE seq <= 2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := forged.db.ExecContext(ctx, forged.d.rebind("INSERT INTO checkpoint (id, seq, hash, pruned_at, pruned_runs) VALUES (1, 2, ?, ?, 2)"),
+		r3.PrevHash, day(6).Format(TimeLayout)); err != nil {
+		t.Fatal(err)
+	}
+	check(forged, false, "is not signed")
+
+	// The legitimate prune with a key.
+	st := history(t, location(t))
+	if _, err := st.Prune(ctx, day(2)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := SignHead(ctx, st, key, day(6)); err != nil {
+		t.Fatal(err)
+	}
+	check(st, false, "is not signed")
+	if _, err := SignCheckpoint(ctx, st, key); err != nil {
+		t.Fatal(err)
+	}
+	check(st, true, "")
+	// An altered checkpoint no longer matches its signature.
+	if _, err := st.db.ExecContext(ctx, "UPDATE checkpoint SET pruned_runs = 1"); err != nil {
+		t.Fatal(err)
+	}
+	check(st, false, "does not verify with this key")
+	_, other, _ := ed25519.GenerateKey(nil)
+	if _, err := SignCheckpoint(ctx, st, other); err != nil {
+		t.Fatal(err)
+	}
+	check(st, false, "signed by another key")
 }
 
 // crashEnv names the store a child test process records into until killed.

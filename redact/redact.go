@@ -40,35 +40,39 @@ const Marker = "[redacted]"
 const minSensitiveLen = 4
 
 // pattern is one secret shape: the text matching re is rewritten by repl
-// (a regexp replacement template keeping the non-secret parts).
+// (a regexp replacement template keeping the non-secret parts). The
+// regular expression runs only on text whose lower case holds one of
+// hints, so that the common case (no secret) costs a few substring
+// searches.
 type pattern struct {
-	re   *regexp.Regexp
-	repl string
+	re    *regexp.Regexp
+	repl  string
+	hints []string
 }
 
 var patterns = []pattern{
 	// Private key blocks.
-	{regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)`), Marker},
+	{regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)`), Marker, []string{"-----begin "}},
 	// URL userinfo: scheme://user:password@host keeps the user.
-	{regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@'"]*):[^@\s/'"]+@`), "${1}:" + Marker + "@"},
+	{regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@'"]*):[^@\s/'"]+@`), "${1}:" + Marker + "@", []string{"://"}},
 	// Token-only userinfo: https://TOKEN@github.com.
-	{regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)([A-Za-z0-9_\-]{20,})@`), "${1}" + Marker + "@"},
+	{regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)([A-Za-z0-9_\-]{20,})@`), "${1}" + Marker + "@", []string{"://"}},
 	// Credential-like query parameters and key=value settings.
-	{regexp.MustCompile(`(?i)((?:^|[?&;\s"'])(?:[a-z0-9_\-]*(?:token|passw(?:or)?d|passwd|secret|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|auth|credential|signature|sig|session)[a-z0-9_\-]*)=)([^&\s"';\\]+)`), "${1}" + Marker},
+	{regexp.MustCompile(`(?i)((?:^|[?&;\s"'])(?:[a-z0-9_\-]*(?:token|passw(?:or)?d|passwd|secret|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|auth|credential|signature|sig|session)[a-z0-9_\-]*)=)([^&\s"';\\]+)`), "${1}" + Marker, []string{"="}},
 	// Authorization and token headers: -H "Authorization: Bearer x", PRIVATE-TOKEN: x.
-	{regexp.MustCompile(`(?i)((?:proxy-)?authorization\s*:\s*(?:bearer|basic|token|digest|aws4-hmac-sha256)?\s*)([^\s"'\\]+[^"'\n\\]*)`), "${1}" + Marker},
-	{regexp.MustCompile(`(?i)((?:x-[a-z0-9\-]*(?:token|key|secret|auth)[a-z0-9\-]*|private-token|job-token|api-key)\s*:\s*)([^\s"'\\]+)`), "${1}" + Marker},
+	{regexp.MustCompile(`(?i)((?:proxy-)?authorization\s*:\s*(?:bearer|basic|token|digest|aws4-hmac-sha256)?\s*)([^\s"'\\]+[^"'\n\\]*)`), "${1}" + Marker, []string{"authorization"}},
+	{regexp.MustCompile(`(?i)((?:x-[a-z0-9\-]*(?:token|key|secret|auth)[a-z0-9\-]*|private-token|job-token|api-key)\s*:\s*)([^\s"'\\]+)`), "${1}" + Marker, []string{"token", "key", "secret", "auth"}},
 	// Command-line options carrying a secret: --password X, --token=X, -p X is too ambiguous.
-	{regexp.MustCompile(`(?i)(--?[a-z0-9\-]*(?:password|passwd|token|secret|api-key|apikey|access-key|secret-key)[a-z0-9\-]*(?:=|\s+))([^\s"'\\-][^\s"'\\]*)`), "${1}" + Marker},
+	{regexp.MustCompile(`(?i)(--?[a-z0-9\-]*(?:password|passwd|token|secret|api-key|apikey|access-key|secret-key)[a-z0-9\-]*(?:=|\s+))([^\s"'\\-][^\s"'\\]*)`), "${1}" + Marker, []string{"pass", "token", "secret", "key"}},
 	// AWS access key IDs and secret keys.
-	{regexp.MustCompile(`\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b`), Marker},
-	{regexp.MustCompile(`(?i)(aws_?secret_?access_?key\s*[:=]\s*["']?)([A-Za-z0-9/+=]{40})`), "${1}" + Marker},
+	{regexp.MustCompile(`\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b`), Marker, []string{"akia", "asia", "agpa", "aida", "aroa", "anpa", "anva", "aipa"}},
+	{regexp.MustCompile(`(?i)(aws_?secret_?access_?key\s*[:=]\s*["']?)([A-Za-z0-9/+=]{40})`), "${1}" + Marker, []string{"secret"}},
 	// GitHub, GitLab, Slack, npm, PyPI tokens.
-	{regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})\b`), Marker},
-	{regexp.MustCompile(`\bglpat-[A-Za-z0-9_\-]{20,}\b`), Marker},
-	{regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9\-]{10,}\b`), Marker},
-	{regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`), Marker},
-	{regexp.MustCompile(`\bpypi-[A-Za-z0-9_\-]{50,}\b`), Marker},
+	{regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})\b`), Marker, []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}},
+	{regexp.MustCompile(`\bglpat-[A-Za-z0-9_\-]{20,}\b`), Marker, []string{"glpat-"}},
+	{regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9\-]{10,}\b`), Marker, []string{"xox"}},
+	{regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`), Marker, []string{"npm_"}},
+	{regexp.MustCompile(`\bpypi-[A-Za-z0-9_\-]{50,}\b`), Marker, []string{"pypi-"}},
 }
 
 // String redacts the secret shapes in s, and the given sensitive values.
@@ -86,8 +90,19 @@ func String(s string, sensitive []string) string {
 			s = strings.ReplaceAll(s, v, Marker)
 		}
 	}
+	var lower string
 	for _, p := range patterns {
-		s = p.re.ReplaceAllString(s, p.repl)
+		if lower == "" {
+			lower = strings.ToLower(s)
+		}
+		for _, h := range p.hints {
+			if strings.Contains(lower, h) {
+				if r := p.re.ReplaceAllString(s, p.repl); r != s {
+					s, lower = r, ""
+				}
+				break
+			}
+		}
 	}
 	return s
 }
@@ -109,23 +124,40 @@ func Result(res *finding.Result) {
 	}
 	sensitive := append([]string(nil), res.Sensitive...)
 	sort.Slice(sensitive, func(i, j int) bool { return len(sensitive[i]) > len(sensitive[j]) })
-	walk(reflect.ValueOf(res).Elem(), sensitive)
+	w := &walker{sensitive: sensitive, done: map[string]string{}}
+	w.walk(reflect.ValueOf(res).Elem())
 	res.Sensitive = nil
 }
 
-func walk(v reflect.Value, sensitive []string) {
+// walker redacts a value's strings, remembering each distinct string's
+// result (messages and addresses repeat across findings).
+type walker struct {
+	sensitive []string
+	done      map[string]string
+}
+
+func (w *walker) string(s string) string {
+	if r, ok := w.done[s]; ok {
+		return r
+	}
+	r := String(s, w.sensitive)
+	w.done[s] = r
+	return r
+}
+
+func (w *walker) walk(v reflect.Value) {
 	switch v.Kind() {
 	case reflect.String:
 		if v.CanSet() {
 			if s := v.String(); s != "" {
-				if r := String(s, sensitive); r != s {
+				if r := w.string(s); r != s {
 					v.SetString(r)
 				}
 			}
 		}
 	case reflect.Pointer, reflect.Interface:
 		if !v.IsNil() {
-			walk(v.Elem(), sensitive)
+			w.walk(v.Elem())
 		}
 	case reflect.Struct:
 		t := v.Type()
@@ -133,11 +165,11 @@ func walk(v reflect.Value, sensitive []string) {
 			if !t.Field(i).IsExported() || authored[t.Field(i).Name] {
 				continue
 			}
-			walk(v.Field(i), sensitive)
+			w.walk(v.Field(i))
 		}
 	case reflect.Slice, reflect.Array:
 		for i := 0; i < v.Len(); i++ {
-			walk(v.Index(i), sensitive)
+			w.walk(v.Index(i))
 		}
 	case reflect.Map:
 		// Maps of strings cannot be set through reflection in place; rebuild.
@@ -147,7 +179,7 @@ func walk(v reflect.Value, sensitive []string) {
 		for _, k := range v.MapKeys() {
 			e := v.MapIndex(k)
 			if e.Kind() == reflect.String {
-				v.SetMapIndex(k, reflect.ValueOf(String(e.String(), sensitive)).Convert(e.Type()))
+				v.SetMapIndex(k, reflect.ValueOf(w.string(e.String())).Convert(e.Type()))
 			}
 		}
 	}

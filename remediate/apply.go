@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"io"
 	"os"
 	"path/filepath"
@@ -117,6 +118,25 @@ func (r *Runner) Resume(ctx context.Context, path string) error {
 	}
 	r.logf("resuming %s from %s", rec.Plan.Name, path)
 	return r.run(ctx, path, rec)
+}
+
+// Scope is the account and region a record's notebook lives in: the
+// plan's region and the account of the notebook's ARN (which must name the
+// same region). A record without them cannot be resumed safely: resuming
+// it with other credentials or another region would recreate the notebook
+// where it never was.
+func (rec *Record) Scope() (account, region string, err error) {
+	p := rec.Plan
+	parsed, perr := arn.Parse(p.Current.NotebookInstanceArn)
+	switch {
+	case p.Region == "":
+		return "", "", fmt.Errorf("the record of %s names no region: it cannot be resumed safely", p.Name)
+	case perr != nil || parsed.AccountID == "":
+		return "", "", fmt.Errorf("the record of %s has no notebook ARN naming its account (%q): it cannot be resumed safely", p.Name, p.Current.NotebookInstanceArn)
+	case parsed.Region != p.Region:
+		return "", "", fmt.Errorf("the record of %s is inconsistent: region %s, notebook ARN in region %s", p.Name, p.Region, parsed.Region)
+	}
+	return parsed.AccountID, p.Region, nil
 }
 
 // ReadRecord reads and checks a record.

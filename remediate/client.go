@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/sagefence/sagefence/internal/awsconfig"
 )
@@ -40,6 +42,19 @@ type Clients struct {
 	SageMaker *sagemaker.Client
 	EC2       *ec2.Client
 	Region    string
+	cfg       aws.Config
+}
+
+// Account is the account of the clients' credentials (sts GetCallerIdentity).
+func (c *Clients) Account(ctx context.Context) (string, error) {
+	out, err := sts.NewFromConfig(c.cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", fmt.Errorf("identifying the account of the credentials (sts GetCallerIdentity): %w", err)
+	}
+	if aws.ToString(out.Account) == "" {
+		return "", fmt.Errorf("sts GetCallerIdentity answered no account ID")
+	}
+	return aws.ToString(out.Account), nil
 }
 
 // NewClients loads the SDK's configuration (internal/awsconfig) and builds
@@ -52,5 +67,5 @@ func NewClients(ctx context.Context, o ClientOptions) (*Clients, error) {
 	if cfg.Region == "" {
 		return nil, fmt.Errorf("no AWS region: give --region or set AWS_REGION")
 	}
-	return &Clients{Region: cfg.Region, SageMaker: sagemaker.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg)}, nil
+	return &Clients{Region: cfg.Region, SageMaker: sagemaker.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg), cfg: cfg}, nil
 }

@@ -48,8 +48,9 @@ import (
 // was scanned from; relative file paths are resolved against WorkDir.
 //
 // partialFingerprints["sagefence/v1"] hashes the finding Key (control,
-// surface, account, region, address, file — the path from SourceRoot when
-// it is set), so it survives line moves and scans from other directories.
+// surface, account, region, address, file and Terraform root — paths from
+// SourceRoot when it is set), so it survives line moves and scans from
+// other directories.
 // Live findings have a logical location (the ARN) and no physical one.
 //
 // The log is written with local types rather than go-sarif: go-sarif v2.3.3
@@ -230,16 +231,7 @@ func (s SARIF) Format(w io.Writer, r *finding.Result) error {
 			continue
 		}
 		res := sarifResultFor(f, ruleIndex[f.ControlID])
-		if s.SourceRoot != "" && f.Location.File != "" {
-			// The fingerprint hashes the path from the source root, so the
-			// same finding keeps it whatever directory the scan ran from.
-			rooted := f
-			rooted.Location.File = s.artifact(f.Location.File).URI
-			if f.Resource.Root != "" {
-				rooted.Resource.Root = s.artifact(f.Resource.Root).URI
-			}
-			res.PartialFingerprints["sagefence/v1"] = fingerprint(rooted)
-		}
+		res.PartialFingerprints["sagefence/v1"] = rootedFingerprint(f, s.SourceRoot, s.WorkDir)
 		if s.IncludeSuppressed && res.Suppressions == nil {
 			res.Suppressions = &[]sarifSuppression{}
 		}
@@ -517,18 +509,8 @@ func (s SARIF) relocate(run *sarifRun) {
 
 // artifact is the artifact location of a file path as reached.
 func (s SARIF) artifact(file string) sarifArtifact {
-	if s.SourceRoot != "" {
-		abs := file
-		if !filepath.IsAbs(abs) {
-			wd := s.WorkDir
-			if wd == "" {
-				wd, _ = filepath.Abs(".")
-			}
-			abs = filepath.Join(wd, file)
-		}
-		if rel, err := filepath.Rel(s.SourceRoot, abs); err == nil {
-			return sarifArtifact{URI: (&url.URL{Path: filepath.ToSlash(rel)}).EscapedPath(), URIBaseID: srcRootID}
-		}
+	if rel, ok := rootRelative(s.SourceRoot, s.WorkDir, file); ok {
+		return sarifArtifact{URI: (&url.URL{Path: rel}).EscapedPath(), URIBaseID: srcRootID}
 	}
 	if filepath.IsAbs(file) {
 		return sarifArtifact{URI: (&url.URL{Scheme: "file", Path: filepath.ToSlash(file)}).String()}

@@ -71,9 +71,15 @@ func putManagedRule(t *testing.T, cfg sdkaws.Config, name, identifier string) {
 // hubFinding imports one ASFF control finding into moto (BatchImportFindings).
 func importHubFinding(t *testing.T, cfg sdkaws.Config, id, acct, region, generator, controlID, resourceARN string, status shtypes.ComplianceStatus, record shtypes.RecordState, updated time.Time) {
 	t.Helper()
+	importHubFindingFrom(t, cfg, fmt.Sprintf("arn:aws:securityhub:%s::product/aws/securityhub", region), id, acct, region, generator, controlID, resourceARN, status, record, updated)
+}
+
+// importHubFindingFrom imports a finding of another product (ProductArn).
+func importHubFindingFrom(t *testing.T, cfg sdkaws.Config, product, id, acct, region, generator, controlID, resourceARN string, status shtypes.ComplianceStatus, record shtypes.RecordState, updated time.Time) {
+	t.Helper()
 	f := shtypes.AwsSecurityFinding{
 		Id: sdkaws.String(id), AwsAccountId: sdkaws.String(acct), Region: sdkaws.String(region),
-		ProductArn:    sdkaws.String(fmt.Sprintf("arn:aws:securityhub:%s::product/aws/securityhub", region)),
+		ProductArn:    sdkaws.String(product),
 		ProductName:   sdkaws.String("Security Hub"),
 		GeneratorId:   sdkaws.String(generator),
 		SchemaVersion: sdkaws.String("2018-10-08"), Title: sdkaws.String("SageMaker notebook"), Description: sdkaws.String("d"),
@@ -139,6 +145,10 @@ func TestAttachAgainstMoto(t *testing.T) {
 	importHubFinding(t, cfg, "f-other-control", account, "us-east-1", "security-control/SageMaker.3", "SageMaker.3", priv, shtypes.ComplianceStatusFailed, shtypes.RecordStateActive, now.Add(2*time.Hour))
 	importHubFinding(t, cfg, "f-other-account", "210987654321", "us-east-1", "security-control/SageMaker.1", "SageMaker.1", priv, shtypes.ComplianceStatusFailed, shtypes.RecordStateActive, now.Add(2*time.Hour))
 	importHubFinding(t, cfg, "f-other-region", account, "eu-west-1", "security-control/SageMaker.1", "SageMaker.1", priv, shtypes.ComplianceStatusFailed, shtypes.RecordStateActive, now.Add(2*time.Hour))
+	// Another product's finding claiming the control (sagefence's own
+	// --security-hub import must never witness for itself).
+	importHubFindingFrom(t, cfg, "arn:aws:securityhub:us-east-1:"+account+":product/"+account+"/default", "f-own-import", account, "us-east-1",
+		"security-control/SageMaker.1", "SageMaker.1", priv, shtypes.ComplianceStatusFailed, shtypes.RecordStateActive, now.Add(3*time.Hour))
 	// SageMaker.2 only archived for "public": inconclusive.
 	importHubFinding(t, cfg, "f-public-2", account, "us-east-1", "security-control/SageMaker.2", "SageMaker.2", pub, shtypes.ComplianceStatusFailed, shtypes.RecordStateArchived, old)
 

@@ -110,10 +110,15 @@ func controlEnabled(ctx context.Context, api SecurityHubAPI, id string) (bool, e
 	return false, fmt.Errorf("ListStandardsControlAssociations: more than %d pages", maxPages)
 }
 
-// matchesHub checks the filters on one finding: the control (by
-// Compliance.SecurityControlId, or a GeneratorId of either form ending in
-// "/<control>"), the account and the region.
+// matchesHub checks the filters on one finding: Security Hub's own product
+// (ProductArn …::product/aws/securityhub, so that findings other products
+// import, sagefence's --security-hub included, never witness), the control
+// (by Compliance.SecurityControlId, or a GeneratorId of either form ending
+// in "/<control>"), the account and the region.
 func matchesHub(f shtypes.AwsSecurityFinding, s scope, b Binding) bool {
+	if !strings.HasSuffix(sdkaws.ToString(f.ProductArn), "::product/aws/securityhub") {
+		return false
+	}
 	control := ""
 	if f.Compliance != nil {
 		control = sdkaws.ToString(f.Compliance.SecurityControlId)

@@ -68,6 +68,13 @@ on Windows).`,
 // no store, so a mistake opens nothing; nil for none), then run with the
 // opened store, which is closed after.
 func storeCommand(io *IO, cmd *cobra.Command, check func(args []string) error, run func(ctx context.Context, st evidence.Store, args []string) error) *cobra.Command {
+	return storeCommandWith(io, false, cmd, check, run)
+}
+
+// storeCommandWith is storeCommand; with existing, the store is opened with
+// evidence.OpenExisting (never created), and when there is none run gets a
+// nil store and the store's path appended to args.
+func storeCommandWith(io *IO, existing bool, cmd *cobra.Command, check func(args []string) error, run func(ctx context.Context, st evidence.Store, args []string) error) *cobra.Command {
 	var o StoreOptions
 	o.addFlags(cmd)
 	cmd.RunE = func(c *cobra.Command, args []string) error {
@@ -76,7 +83,18 @@ func storeCommand(io *IO, cmd *cobra.Command, check func(args []string) error, r
 				return err
 			}
 		}
-		st, err := o.open(c.Context(), io)
+		loc, err := evidence.ResolveLocation(o.Store, io.Getenv)
+		if err != nil {
+			return usageError{err}
+		}
+		open := evidence.Open
+		if existing {
+			open = evidence.OpenExisting
+		}
+		st, err := open(c.Context(), loc)
+		if existing && errors.Is(err, evidence.ErrNoStore) {
+			return run(c.Context(), nil, append(args, strings.TrimPrefix(loc, "sqlite://")))
+		}
 		if err != nil {
 			return err
 		}
@@ -243,21 +261,43 @@ func newEvidenceVerifyCmd(io *IO) *cobra.Command {
 	var pubPath string
 	var format *dataFormatFlags
 	var asJSON bool
-	cmd := storeCommand(io, &cobra.Command{
+	cmd := storeCommandWith(io, true, &cobra.Command{
 		Use: "verify", Short: "Recompute the hash chain and name the first altered or missing run", Args: exactArgs(0),
 		Long: `Recompute every run's hash from its stored content and check each link to the run before.
 Exit 0 when the chain is intact, 1 when a run is missing, altered or out of order (the first
-one is named). With --pub, also check the newest head signature made with that key: it detects
-runs deleted from the end of the chain, which the chain alone cannot.`,
+one is named), and 1 when there is nothing to verify: no store at that path (verify never
+creates one) or a store without any run. With --pub, also check the newest head signature made
+with that key, which detects runs deleted from the end of the chain, and the prune checkpoint's
+signature (evidence prune --key), which detects the oldest runs deleted and a checkpoint forged.`,
 		Example: "  sagefence evidence verify\n  sagefence evidence verify --pub evidence-key.pub.pem",
 	}, func(args []string) error {
 		f, err := format.resolve(io)
 		asJSON = f == "json"
 		return err
 	}, func(ctx context.Context, st evidence.Store, args []string) error {
-		rep, err := st.Verify(ctx)
-		if err != nil {
-			return err
+		// Nothing to verify is a failure, never "OK: 0 runs verified".
+		nothing := ""
+		var rep *evidence.VerifyReport
+		if st == nil {
+			nothing = "no evidence store at " + args[len(args)-1] + ": nothing to verify"
+		} else {
+			var err error
+			if rep, err = st.Verify(ctx); err != nil {
+				return err
+			}
+			if rep.OK && rep.Runs == 0 && rep.Checkpoint == nil {
+				nothing = "the store holds no run: nothing to verify (is this the right store?)"
+			}
+		}
+		if nothing != "" {
+			if asJSON {
+				if err := writeJSON(io, map[string]any{"chain": &evidence.VerifyReport{Problem: nothing}, "signature": nil}); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(io.Out, "FAILED: %s\n", nothing)
+			}
+			return resultError{ExitFail}
 		}
 		var sr *evidence.SignatureReport
 		if pubPath != "" {
@@ -312,6 +352,19 @@ func printVerify(io *IO, location string, rep *evidence.VerifyReport, sr *eviden
 	} else {
 		fmt.Fprintf(io.Out, "SIGNATURE FAILED: %s\n", sr.Problem)
 	}
+}
+
+// readPrivateKey reads an Ed25519 private key file (--key).
+func readPrivateKey(path string) (ed25519.PrivateKey, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usagef("reading the key: %v", err)
+	}
+	priv, err := evidence.ParsePrivateKey(data)
+	if err != nil {
+		return nil, usagef("%s: %v", path, err)
+	}
+	return priv, nil
 }
 
 // parseDate accepts YYYY-MM-DD (midnight UTC) or RFC 3339.
@@ -383,14 +436,24 @@ caused them; --witnesses attaches the AWS Config and Security Hub verdicts of sa
 }
 
 func newEvidencePruneCmd(io *IO) *cobra.Command {
-	var before string
+	var before, keyPath string
 	var b time.Time
+	var priv ed25519.PrivateKey
 	cmd := storeCommand(io, &cobra.Command{
 		Use: "prune --before DATE", Short: "Delete old runs, keeping the chain verifiable with a checkpoint", Args: exactArgs(0),
-		Example: "  sagefence evidence prune --before 2025-01-01",
+		Long: `Delete the runs started before DATE. The chain stays verifiable from a checkpoint (the newest
+pruned run's hash). With --key the checkpoint is signed: verify --pub then proves that the runs
+before it were pruned by the key's holder, not deleted and replaced by a forged checkpoint.
+Without --key, verify --pub reports the checkpoint as unsigned.`,
+		Example: "  sagefence evidence prune --before 2025-01-01 --key evidence-key.pem",
 	}, func(args []string) error {
 		var err error
-		b, err = parseDate("--before", before)
+		if b, err = parseDate("--before", before); err != nil {
+			return err
+		}
+		if keyPath != "" {
+			priv, err = readPrivateKey(keyPath)
+		}
 		return err
 	}, func(ctx context.Context, st evidence.Store, args []string) error {
 		res, err := st.Prune(ctx, b)
@@ -403,9 +466,19 @@ func newEvidencePruneCmd(io *IO) *cobra.Command {
 		}
 		fmt.Fprintf(io.Out, "pruned %d runs; checkpoint at run %d %s (%d runs pruned in total)\n",
 			res.Removed, res.Checkpoint.Seq, res.Checkpoint.Hash, res.Checkpoint.PrunedRuns)
+		if priv == nil {
+			fmt.Fprintln(io.ErrOut, "sagefence: the checkpoint is not signed (no --key): evidence verify --pub will report it")
+			return nil
+		}
+		cp, err := evidence.SignCheckpoint(ctx, st, priv)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(io.Out, "signed the checkpoint at run %d\n", cp.Seq)
 		return nil
 	})
 	cmd.Flags().StringVar(&before, "before", "", "delete the runs started before `DATE` (YYYY-MM-DD or RFC 3339)")
+	cmd.Flags().StringVar(&keyPath, "key", "", "sign the checkpoint with this Ed25519 private key `FILE` (PEM or base64)")
 	_ = cmd.MarkFlagRequired("before")
 	return cmd
 }
@@ -447,14 +520,9 @@ func newEvidenceSignCmd(io *IO) *cobra.Command {
 		Use: "sign --key FILE", Short: "Verify the chain and sign its head with an Ed25519 key", Args: exactArgs(0),
 		Example: "  sagefence evidence sign --key evidence-key.pem",
 	}, func(args []string) error {
-		data, err := os.ReadFile(keyPath)
-		if err != nil {
-			return usagef("reading the key: %v", err)
-		}
-		if priv, err = evidence.ParsePrivateKey(data); err != nil {
-			return usagef("%s: %v", keyPath, err)
-		}
-		return nil
+		var err error
+		priv, err = readPrivateKey(keyPath)
+		return err
 	}, func(ctx context.Context, st evidence.Store, args []string) error {
 		sig, err := evidence.SignHead(ctx, st, priv, time.Now())
 		if err != nil {

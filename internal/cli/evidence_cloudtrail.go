@@ -43,10 +43,10 @@ the period [--from, --to), with which network settings (DirectInternetAccess, Su
 SecurityGroupIds; AppNetworkAccessType for domains), from where (source IP, user agent), and the
 calls that failed (errorCode, e.g. a guardrail's AccessDenied).
 
-Sources: CloudTrail LookupEvents in each --region (the default; the last 90 days only, older time
-is reported as a gap), or a trail's log files in S3 (--bucket s3://bucket/prefix; account and
-organization trails, AWSLogs/[o-ID/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/), or a local directory of
-them (--dir). --bucket and --dir may be repeated and combined; an event seen twice counts once.
+Sources: CloudTrail LookupEvents in each --region of the caller's account (the default; --profile
+for another account; the last 90 days only, older time is reported as a gap), or a trail's log
+files in S3 (--bucket s3://bucket/prefix; account and organization trails,
+AWSLogs/[o-ID/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/), or a local directory of them (--dir). --bucket and --dir may be repeated and combined; an event seen twice counts once.
 
 Every period a notebook had direct internet access or no subnet, or a domain was not VpcOnly, is a
 violation window with its start, end and who caused them, even when the resource no longer exists.

@@ -189,3 +189,52 @@ func TestScanRecordFromConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestEvidenceVerifyNothingOrUnsigned: verify fails on a missing store
+// (without creating it) and on an empty one; with --pub it fails on a
+// checkpoint pruned without --key and passes on one pruned with it.
+func TestEvidenceVerifyNothingOrUnsigned(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"SAGEFENCE_STORE": ""}
+	missing := filepath.Join(dir, "missing.db")
+	for _, format := range []string{"table", "json"} {
+		code, out, _ := runWith(t, cliRun{env: env}, "evidence", "verify", "--store", missing, "--format", format)
+		if code != ExitFail || !strings.Contains(out, "no evidence store at "+missing) {
+			t.Errorf("verify of a missing store (%s): exit %d: %s", format, code, out)
+		}
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("verify created the missing store: %v", err)
+	}
+	empty := filepath.Join(dir, "empty.db")
+	if code, _, stderr := runWith(t, cliRun{env: env}, "evidence", "list", "--store", empty); code != 0 {
+		t.Fatalf("list (creating an empty store): %d %s", code, stderr)
+	}
+	if code, out, _ := runWith(t, cliRun{env: env}, "evidence", "verify", "--store", empty); code != ExitFail || !strings.Contains(out, "holds no run") {
+		t.Errorf("verify of an empty store: exit %d: %s", code, out)
+	}
+
+	store := filepath.Join(dir, "history.db")
+	serveHistory(t, store)
+	key := filepath.Join(dir, "k.pem")
+	pub := filepath.Join(dir, "k.pub.pem")
+	if code, _, stderr := runWith(t, cliRun{env: env}, "evidence", "keygen", "--out", key); code != 0 {
+		t.Fatalf("keygen: %s", stderr)
+	}
+	for _, args := range [][]string{{"prune", "--before", "2026-03-04", "--key", key}, {"sign", "--key", key}} {
+		if code, out, stderr := runWith(t, cliRun{env: env}, append(append([]string{"evidence"}, args...), "--store", store)...); code != 0 {
+			t.Fatalf("%v: exit %d: %s %s", args, code, out, stderr)
+		}
+	}
+	if code, out, _ := runWith(t, cliRun{env: env}, "evidence", "verify", "--store", store, "--pub", pub, "--format", "table"); code != 0 ||
+		!strings.Contains(out, "from the prune checkpoint (run 3") || !strings.Contains(out, "OK: head run 10 signed") {
+		t.Fatalf("verify --pub after a signed prune: exit %d: %s", code, out)
+	}
+	if code, _, stderr := runWith(t, cliRun{env: env}, "evidence", "prune", "--before", "2026-03-06", "--store", store); code != 0 || !strings.Contains(stderr, "not signed") {
+		t.Fatalf("prune without --key: exit %d: %s", code, stderr)
+	}
+	if code, out, _ := runWith(t, cliRun{env: env}, "evidence", "verify", "--store", store, "--pub", pub, "--format", "table"); code != ExitFail ||
+		!strings.Contains(out, "SIGNATURE FAILED: the prune checkpoint (run 5, 5 runs pruned) is not signed") {
+		t.Errorf("verify --pub after an unsigned prune: exit %d: %s", code, out)
+	}
+}

@@ -270,6 +270,13 @@ func TestHostileFailedOverrideInputsGiveUnknown(t *testing.T) {
 		if r.code != ExitError || !errorsMention(res, "terraform.tfvars", "") {
 			t.Errorf("exit %d, errors %+v: want 2 and an error naming terraform.tfvars", r.code, res.Errors)
 		}
+		gap := false
+		for _, g := range res.Gaps {
+			gap = gap || (g.Kind == "input_unreadable" && strings.HasSuffix(g.Address, "terraform.tfvars"))
+		}
+		if !gap {
+			t.Errorf("no input_unreadable gap for terraform.tfvars: %+v", res.Gaps)
+		}
 	})
 	t.Run("unreadable terraform.tfvars", func(t *testing.T) {
 		root := hostileCase(t, "unreadable-tfvars")
@@ -454,6 +461,17 @@ func TestHostileConfigAboveTheScanRootIsNotApplied(t *testing.T) {
 	res, _ = hostileJSON(t, infra)
 	if res.Scope == nil || res.Scope.Config == nil || *res.Scope.Config != own {
 		t.Errorf("scope.config = %+v, want %s", res.Scope, own)
+	}
+	// A discovered configuration may not steer reads or writes outside the root.
+	for _, body := range []string{"var_files: [../../../../shadow.tfvars]\n", "record: true\nstore: ../../../../evidence.db\n"} {
+		writeFile(t, own, body)
+		r := scanMeasured(t, context.Background(), infra, "--format", "json")
+		if r.code != ExitError || !strings.Contains(r.stderr, "outside the scan root") {
+			t.Errorf("%q: exit %d, stderr %q: want 2 naming the scan root", body, r.code, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(root), "evidence.db")); err == nil {
+		t.Errorf("an evidence store was written outside the scan root")
 	}
 }
 

@@ -56,8 +56,9 @@ notebook's own subnet and groups; else the notebook is refused with what to give
 
 With --apply a recreate record (the full description with tags and lifecycle scripts, the target
 and the steps) is written to --record-dir before anything changes and updated after each step;
---resume RECORD finishes an interrupted remediation. --apply refuses a notebook whose tags or
-lifecycle configuration could not be read. Domains are switched to VpcOnly with UpdateDomain
+--resume RECORD finishes an interrupted remediation in the record's region and account: --region
+may be left out (a different one is refused), credentials of another account are refused.
+--apply refuses a notebook whose tags or lifecycle configuration could not be read. Domains are switched to VpcOnly with UpdateDomain
 only when no app is InService, Pending or Deleting; otherwise the apps are listed.`,
 		Example: `  # what would be done, for every failing notebook and domain of a region
   sagefence remediate --region eu-west-1
@@ -116,9 +117,38 @@ func runRemediate(cmd *cobra.Command, io *IO, opts *RemediateOptions) error {
 		return usagef("give both --subnet-id and --security-group-id, or neither")
 	}
 	ctx := cmd.Context()
-	clients, err := remediate.NewClients(ctx, remediate.ClientOptions{Region: opts.Region, Profile: opts.Profile, EndpointURL: opts.EndpointURL})
+	region := opts.Region
+	var resumeAccount string
+	if opts.Resume != "" {
+		// The record decides where the notebook is: never --region or the
+		// profile's default region.
+		rec, err := remediate.ReadRecord(opts.Resume)
+		if err != nil {
+			return err
+		}
+		account, recRegion, err := rec.Scope()
+		if err != nil {
+			return err
+		}
+		if region != "" && region != recRegion {
+			return usagef("--region %s, but the record %s is for region %s: resume without --region (or with --region %s)",
+				region, opts.Resume, recRegion, recRegion)
+		}
+		region, resumeAccount = recRegion, account
+	}
+	clients, err := remediate.NewClients(ctx, remediate.ClientOptions{Region: region, Profile: opts.Profile, EndpointURL: opts.EndpointURL})
 	if err != nil {
 		return err
+	}
+	if resumeAccount != "" {
+		account, err := clients.Account(ctx)
+		if err != nil {
+			return err
+		}
+		if account != resumeAccount {
+			return fmt.Errorf("the credentials (profile %q) are for account %s, but the record %s is for account %s: refusing to resume",
+				opts.Profile, account, opts.Resume, resumeAccount)
+		}
 	}
 	runner := &remediate.Runner{
 		SageMaker: clients.SageMaker, RecordDir: opts.RecordDir, Log: io.info(opts.Quiet).ErrOut,

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -77,9 +78,38 @@ func TestRemediateCommand(t *testing.T) {
 	if len(records) != 1 || !strings.Contains(errOut, "record written") {
 		t.Fatalf("records %v, stderr %s", records, errOut)
 	}
-	// Resume of a finished record is a no-op.
-	if _, errOut, code := runCLI(t, "remediate", "--endpoint-url", m.URL, "--region", "us-east-1", "--resume", records[0]); code != 0 {
-		t.Fatalf("resume: exit %d: %s", code, errOut)
+	// Resume of a finished record is a no-op, with or without --region.
+	for _, region := range [][]string{{"--region", "us-east-1"}, nil} {
+		if _, errOut, code := runCLI(t, append([]string{"remediate", "--endpoint-url", m.URL, "--resume", records[0]}, region...)...); code != 0 {
+			t.Fatalf("resume %v: exit %d: %s", region, code, errOut)
+		}
+	}
+	// Another region than the record's is refused, before any call.
+	if _, errOut, code := runCLI(t, "remediate", "--endpoint-url", m.URL, "--region", "eu-west-1", "--resume", records[0]); code != ExitError ||
+		!strings.Contains(errOut, "is for region us-east-1") {
+		t.Errorf("resume in another region: exit %d: %s", code, errOut)
+	}
+	// A record of another account is refused with these credentials. The
+	// record is otherwise unfinished, so a resume would act.
+	raw, err := os.ReadFile(records[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign := filepath.Join(t.TempDir(), "foreign.json")
+	edited := strings.ReplaceAll(string(raw), ":123456789012:notebook-instance/", ":111111111111:notebook-instance/")
+	edited = strings.ReplaceAll(edited, `"status": "done"`, `"status": "pending"`)
+	if edited == string(raw) {
+		t.Fatal("the record holds no notebook ARN of account 123456789012 to change")
+	}
+	if err := os.WriteFile(foreign, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := runCLI(t, "remediate", "--endpoint-url", m.URL, "--resume", foreign); code != ExitError ||
+		!strings.Contains(errOut, "are for account 123456789012, but the record") || !strings.Contains(errOut, "is for account 111111111111") {
+		t.Errorf("resume with another account's record: exit %d: %s", code, errOut)
+	}
+	if describe().DirectInternetAccess != types.DirectInternetAccessDisabled {
+		t.Error("the refused resume changed the notebook")
 	}
 	// Now compliant: nothing to do.
 	out, _, code = runCLI(t, base...)

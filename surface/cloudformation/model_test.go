@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
 	"github.com/sagefence/sagefence/surface"
@@ -311,5 +312,33 @@ Conditions:
 	if len(set.Gaps) != 1 || set.Gaps[0].Address != "Fn::ForEach::Unresolvable" ||
 		!strings.Contains(set.Gaps[0].Reason, "parameter Regions has no Default") {
 		t.Errorf("gaps %+v", set.Gaps)
+	}
+}
+
+// TestRouteTargetKinds: GatewayId is decided by what it names (a VPN gateway
+// is no internet gateway) and EgressOnlyInternetGatewayId is an egress-only
+// gateway, as on every other surface (testdata/network-agreement).
+func TestRouteTargetKinds(t *testing.T) {
+	set := loadCase(t, "../network-agreement/cloudformation/template.yaml", surface.Options{})
+	want := map[string]awsfacts.RouteTarget{
+		"PrivateRouteTable 0.0.0.0/0":   awsfacts.TargetNAT,
+		"PrivateRouteTable 10.1.0.0/16": awsfacts.TargetVirtualPrivateGateway,
+		"PrivateRouteTable ::/0":        awsfacts.TargetEgressOnlyInternetGateway,
+		"VpnRouteTable 0.0.0.0/0":       awsfacts.TargetVirtualPrivateGateway,
+		"PublicRouteTable 0.0.0.0/0":    awsfacts.TargetInternetGateway,
+	}
+	got := map[string]awsfacts.RouteTarget{}
+	for _, rt := range set.RouteTables {
+		for _, r := range rt.Routes {
+			got[rt.Address+" "+r.Destination.V] = r.TargetKind
+		}
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: kind %q, want %q", k, got[k], w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("routes %v, want %v", got, want)
 	}
 }

@@ -28,11 +28,14 @@ type moduleDef struct {
 	varOrder       []string
 	locals         map[string]*hcl.Attribute
 	outputs        map[string]*hcl.Attribute
-	moduleCalls    []*moduleCall
-	modulesByNm    map[string]*moduleCall
-	resources      []*resourceDecl // managed resources in declaration order
-	resByAddr      map[string]*resourceDecl
-	data           map[string]*resourceDecl
+	// outputNames are the declared outputs, with or without a value, to
+	// report duplicates.
+	outputNames map[string]bool
+	moduleCalls []*moduleCall
+	modulesByNm map[string]*moduleCall
+	resources   []*resourceDecl // managed resources in declaration order
+	resByAddr   map[string]*resourceDecl
+	data        map[string]*resourceDecl
 	// attrNames and resAttrNames are the attribute names read from values
 	// (see finish).
 	attrNames    map[string]bool
@@ -42,7 +45,7 @@ type moduleDef struct {
 func newModuleDef(dir string) *moduleDef {
 	return &moduleDef{
 		dir: dir, variables: map[string]*varDecl{}, locals: map[string]*hcl.Attribute{},
-		outputs: map[string]*hcl.Attribute{}, modulesByNm: map[string]*moduleCall{},
+		outputs: map[string]*hcl.Attribute{}, outputNames: map[string]bool{}, modulesByNm: map[string]*moduleCall{},
 		resByAddr: map[string]*resourceDecl{}, data: map[string]*resourceDecl{}, attrNames: map[string]bool{},
 	}
 }
@@ -125,9 +128,17 @@ func (d *moduleDef) decodeFile(pf *parsedFile) {
 				d.locals[name] = a
 			}
 		case "output":
+			name := b.Labels[0]
+			if d.outputNames[name] {
+				d.errorf(b.DefRange, "duplicate output %q", name)
+				continue
+			}
+			d.outputNames[name] = true
 			attrs, _ := b.Body.JustAttributes()
 			if a, ok := attrs["value"]; ok {
-				d.outputs[b.Labels[0]] = a
+				d.outputs[name] = a
+			} else {
+				d.errorf(b.DefRange, "output %q: the argument \"value\" is required", name)
 			}
 		case "module":
 			d.decodeModuleCall(pf, b)
@@ -240,6 +251,10 @@ func (d *moduleDef) decodeResource(pf *parsedFile, b *hcl.Block, mode string) {
 		}
 	}
 	if mode == "data" {
+		if _, dup := d.data[r.addr()]; dup {
+			d.errorf(b.DefRange, "duplicate data source \"data.%s\"", r.addr())
+			return
+		}
 		d.data[r.addr()] = r
 		return
 	}

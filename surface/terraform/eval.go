@@ -57,6 +57,8 @@ type rootEval struct {
 	instances int
 	// outsideSeen are the file function calls already reported as gaps.
 	outsideSeen map[string]bool
+	// hasFor caches whether an expression holds a for expression.
+	hasFor map[hcl.Expression]bool
 }
 
 type rootResult struct {
@@ -80,15 +82,23 @@ func evaluateRoot(ctx context.Context, l *loader, root string, opts surface.Opti
 	re.funcs = terraformFunctions(root, opts.Jail, re.outsideRead)
 	withBudget(re.funcs, &re.budget)
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
-	manifest, merr := modulesManifest(root)
+	manifest, merr := modulesManifest(root, opts.Jail)
 	if merr != nil {
 		re.addErr(*merr)
 	}
 	re.manifest = manifest
 	def := l.module(root)
-	vars, errs := rootVariables(def, root, opts)
+	vars, errs, unreadable := rootVariables(def, root, opts)
 	for _, e := range errs {
 		re.addErr(e)
+	}
+	if len(def.varOrder) > 0 {
+		for _, f := range unreadable {
+			g := gapOf(model.GapInputUnreadable, filepath.ToSlash(f), hcl.Range{Filename: f},
+				fmt.Sprintf("variable file %s could not be read or parsed: every variable it may set is unknown", filepath.ToSlash(f)))
+			g.Hint = "fix the file (see errors), or remove it"
+			re.addGap(g)
+		}
 	}
 	mi := re.newInstance(def, "", "", vars, nil, 0)
 	mi.collect()
@@ -119,6 +129,50 @@ func (re *rootEval) addErr(e model.Error) {
 	}
 	re.errSeen[k] = true
 	re.errs = append(re.errs, e)
+}
+
+// valueDiagSummaries are the HCL diagnostics that depend on the values an
+// expression was given (a function failing on its arguments, a null
+// condition, an index out of range), which `terraform validate`, evaluating
+// with unknown inputs, never reports. Every other diagnostic (an undeclared
+// reference, an unknown function, a wrong number of arguments) is one
+// validate reports.
+var valueDiagSummaries = map[string]bool{
+	"Error in function call":               true,
+	"Invalid function argument":            true,
+	"Null condition":                       true,
+	"Invalid index":                        true,
+	"Iteration over null value":            true,
+	"Invalid template interpolation value": true,
+}
+
+// dependsOnInputs reports whether expr reads something `terraform validate`
+// does not know: a variable, a resource, a data source, a module output,
+// count or each. An expression of literals and locals only is evaluated by
+// validate too, so its errors are validate's.
+func dependsOnInputs(expr hcl.Expression) bool {
+	for _, t := range expr.Variables() {
+		switch t.RootName() {
+		case "local", "path", "terraform":
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// splitValueDiags separates the error diagnostics validate reports from
+// those that depend on the values (see valueDiagSummaries). The evaluation
+// budget's diagnostics are never value diagnostics.
+func splitValueDiags(diags hcl.Diagnostics) (static, byValue hcl.Diagnostics) {
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError && valueDiagSummaries[d.Summary] && !strings.Contains(d.Detail, budgetPhrase) {
+			byValue = append(byValue, d)
+			continue
+		}
+		static = append(static, d)
+	}
+	return static, byValue
 }
 
 func (re *rootEval) diags(diags hcl.Diagnostics) {
@@ -186,6 +240,9 @@ type modState struct {
 	gap        string
 	// gapKind is why gap is set: a source not on disk, else the expansion.
 	gapKind model.GapKind
+	// child is the called module, when its source was read, so that a
+	// gap on its expansion hides only what it can hold.
+	child *moduleDef
 }
 
 func (re *rootEval) newInstance(def *moduleDef, addr, key string, vars map[string]varValue, supps []model.Suppression, depth int) *modInst {
@@ -249,12 +306,16 @@ func (mi *modInst) eval(expr hcl.Expression, sc *scope) cty.Value {
 		return unknownBecause(cty.DynamicPseudoType, "evaluation was stopped")
 	}
 	ctx := mi.evalContext(expr.Variables(), sc)
-	if n := forIterations(expr, ctx); n > maxCollection {
+	if n := re.forIterations(expr, ctx); n > maxCollection {
 		return mi.overBudget(expr, fmt.Sprintf("its for expressions would run about %.0f iterations, more than the evaluation budget of %d", n, maxCollection))
 	}
 	v, diags := expr.Value(ctx)
 	if diags.HasErrors() {
-		re.diags(diags)
+		static, byValue := diags, hcl.Diagnostics(nil)
+		if dependsOnInputs(expr) {
+			static, byValue = splitValueDiags(diags)
+		}
+		re.diags(static)
 		r := expr.Range()
 		reason := "evaluation error at " + fileLine(r)
 		for _, d := range diags {
@@ -263,12 +324,18 @@ func (mi *modInst) eval(expr hcl.Expression, sc *scope) cty.Value {
 				break
 			}
 		}
+		if len(static) == 0 && len(byValue) > 0 {
+			reason = fmt.Sprintf("the expression at %s fails with the values sagefence resolved (%s: %s); "+
+				"terraform plan would report it, terraform validate does not", fileLine(r), byValue[0].Summary, byValue[0].Detail)
+		}
 		return unknownBecause(cty.DynamicPseudoType, reason)
 	}
-	if size := valueSize(v, maxValueSize); size > maxValueSize {
-		return mi.overBudget(expr, fmt.Sprintf("its value is larger than the evaluation budget of %s per value", safefs.Human(maxValueSize)))
-	} else if size > bigValue && !re.budget.spend(size) {
-		return mi.overBudget(expr, re.budget.exhaustedError().Error())
+	if _, isRef := expr.(*hclsyntax.ScopeTraversalExpr); !isRef { // a reference makes no new value
+		if size := valueSize(v, maxValueSize); size > maxValueSize {
+			return mi.overBudget(expr, fmt.Sprintf("its value is larger than the evaluation budget of %s per value", safefs.Human(maxValueSize)))
+		} else if size > bigValue && !re.budget.spend(size) {
+			return mi.overBudget(expr, re.budget.exhaustedError().Error())
+		}
 	}
 	return mi.withTemplateText(expr, ctx, v)
 }
@@ -726,18 +793,26 @@ func (mi *modInst) resourceValue(decl *resourceDecl) cty.Value {
 var identityAttrs = map[string]bool{"id": true, "arn": true, "name": true}
 
 // resourceObject is the value references see: the written attributes as
-// evaluated, and every other attribute the module uses as unknown.
+// evaluated, and every other attribute the module uses as unknown. An
+// attribute written as null is unknown too: null is "not set", and the
+// provider computes an optional+computed attribute at apply
+// (aws_vpc.ipv6_cidr_block with assign_generated_ipv6_cidr_block), as
+// Terraform plans it.
 func (mi *modInst) resourceObject(decl *resourceDecl, inst *resInst) cty.Value {
 	attrs := inst.body.object()
 	ref := refMark{inst.addr}
 	expose := func(name string) {
-		if _, written := attrs[name]; written {
-			if identityAttrs[name] {
-				attrs[name] = attrs[name].Mark(ref)
+		reason := inst.addr + "." + name + " is known only after apply"
+		if v, written := attrs[name]; written {
+			if !unmarked(v).IsNull() {
+				if identityAttrs[name] {
+					attrs[name] = attrs[name].Mark(ref)
+				}
+				return
 			}
-			return
+			reason = inst.addr + "." + name + " is not set in the configuration: the provider may compute it, known only after apply"
 		}
-		v := unknownBecause(cty.DynamicPseudoType, inst.addr+"."+name+" is known only after apply")
+		v := unknownBecause(cty.DynamicPseudoType, reason)
 		if identityAttrs[name] {
 			v = v.Mark(ref)
 		} else {
@@ -803,7 +878,7 @@ func (mi *modInst) moduleState(name string) *modState {
 	exp := mi.expand(abs, call.count, call.forEach)
 	st.keyed = exp.keyed
 	if exp.gap != "" {
-		st.gap, st.gapKind = exp.gap, expansionGap(exp.keyed)
+		st.gap, st.gapKind, st.child = exp.gap, expansionGap(exp.keyed), child
 		return st
 	}
 	supps := append(append([]model.Suppression(nil), mi.supps...), call.supps...)
@@ -1094,7 +1169,16 @@ func (mi *modInst) collect() {
 	for _, call := range mi.def.moduleCalls {
 		st := mi.moduleState(call.name)
 		if st.gap != "" {
-			g := gapOf(st.gapKind, mi.absAddr("module."+call.name), call.rng, st.gap)
+			var hides []model.Kind
+			if st.child != nil {
+				var all bool
+				if hides, all = mi.re.moduleKinds(st.child, mi.depth+1); !all && len(hides) == 0 {
+					continue // the module holds nothing the model reads
+				} else if all {
+					hides = nil
+				}
+			}
+			g := gapOf(st.gapKind, mi.absAddr("module."+call.name), call.rng, st.gap, hides...)
 			g.Type, g.Source, g.Version = "module", call.source, call.version
 			if st.gapKind == model.GapModuleNotDownloaded {
 				if mi.re.opts.Modules != nil {
@@ -1142,6 +1226,40 @@ func (mi *modInst) collectBrokenOverride() {
 		fmt.Sprintf("override file %s could not be read or parsed and may change any block of %s: none of its resources was evaluated", strings.Join(files, ", "), where), hides...)
 	g.Type = "override"
 	mi.re.addGap(g)
+}
+
+// moduleKinds lists, without evaluating anything, the kinds of model
+// resource a module and the local modules it calls can declare; all is true
+// when it calls a module that is not on disk as a local directory (or nests
+// too deep), which may hold anything.
+func (re *rootEval) moduleKinds(def *moduleDef, depth int) (kinds []model.Kind, all bool) {
+	if depth > maxModuleDepth {
+		return nil, true
+	}
+	for _, decl := range def.resources {
+		if k, ok := modelKinds[decl.typ]; ok && !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	for _, call := range def.moduleCalls {
+		if !isLocalSource(call.source) {
+			return nil, true
+		}
+		child := re.l.module(filepath.Clean(filepath.Join(def.dir, filepath.FromSlash(call.source))))
+		if child.missing {
+			return nil, true
+		}
+		sub, subAll := re.moduleKinds(child, depth+1)
+		if subAll {
+			return nil, true
+		}
+		for _, k := range sub {
+			if !slices.Contains(kinds, k) {
+				kinds = append(kinds, k)
+			}
+		}
+	}
+	return kinds, false
 }
 
 // isLiteralIngressRule reports whether decl is an aws_security_group_rule

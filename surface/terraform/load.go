@@ -399,12 +399,58 @@ func parseConfigFile(path string, cache *sourceCache) (*parsedFile, []model.Erro
 		return nil, errs
 	}
 	if diags.HasErrors() {
-		// A file that does not parse is reported and left out, as Terraform
-		// refuses the whole module; the rest of the scan goes on.
-		return nil, errs
+		// The errors are reported. Like Terraform, which keeps decoding a
+		// file's other blocks, only the blocks that hold an error are left
+		// out, so that their siblings are still evaluated (and do not get
+		// knock-on "undeclared" errors). A file whose error is outside any
+		// block, an override file (which may change any block) and a JSON
+		// file are left out whole.
+		body, ok := f.Body.(*hclsyntax.Body)
+		if !ok || isOverrideFile(pf.name) {
+			return nil, errs
+		}
+		kept, whole := blocksWithoutErrors(body, diags)
+		if whole {
+			return nil, errs
+		}
+		pf.body = kept
+		return pf, errs
 	}
 	pf.body = f.Body
 	return pf, errs
+}
+
+// blocksWithoutErrors returns body without the blocks that contain an error
+// diagnostic; whole is true when an error lies outside every block.
+func blocksWithoutErrors(body *hclsyntax.Body, diags hcl.Diagnostics) (kept *hclsyntax.Body, whole bool) {
+	broken := map[*hclsyntax.Block]bool{}
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		if d.Subject == nil {
+			return nil, true
+		}
+		in := false
+		for _, b := range body.Blocks {
+			r := b.Range()
+			if d.Subject.Start.Byte >= r.Start.Byte && d.Subject.Start.Byte <= r.End.Byte {
+				broken[b], in = true, true
+				break
+			}
+		}
+		if !in {
+			return nil, true
+		}
+	}
+	out := *body
+	out.Blocks = nil
+	for _, b := range body.Blocks {
+		if !broken[b] {
+			out.Blocks = append(out.Blocks, b)
+		}
+	}
+	return &out, false
 }
 
 // parseHCL parses a configuration or variable file in native syntax, or in
@@ -542,9 +588,9 @@ func isOverrideFile(name string) bool {
 
 // modulesManifest reads <root>/.terraform/modules/modules.json: module key →
 // directory (relative to the root, as terraform init records it).
-func modulesManifest(root string) (map[string]string, *model.Error) {
+func modulesManifest(root string, jail *safefs.Jail) (map[string]string, *model.Error) {
 	path := filepath.Join(root, ".terraform", "modules", "modules.json")
-	raw, err := safefs.ReadFile(path)
+	raw, err := jail.ReadFile(path, 0)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil

@@ -946,3 +946,77 @@ resource "aws_route_table" "rt" {
 		}
 	}
 }
+
+// TestValueErrorsAreNotValidateErrors: an expression that fails only with
+// the values it was given (a function on a resource's splat) is unknown with
+// the reason, not an error, since terraform validate accepts it; the same
+// failure on literals only is validate's error.
+func TestValueErrorsAreNotValidateErrors(t *testing.T) {
+	v, errs := evalLocal(t, "coalescelist(aws_route_table.none[*].id, [])\n}\nresource \"aws_route_table\" \"none\" {\n  count = 0\n  vpc_id = \"vpc-1\"")
+	if len(errs) != 0 || unmarked(v).IsKnown() || !strings.Contains(marksOf(v).reason(""), "terraform validate does not") {
+		t.Errorf("a value-dependent failure: %#v %v", v, errs)
+	}
+	_, errs = evalLocal(t, "coalescelist([], [])")
+	if len(errs) != 1 || errs[0].Line != 2 || !strings.Contains(errs[0].Message, "coalescelist") {
+		t.Errorf("errors %v, want one for the literal coalescelist on line 2", errs)
+	}
+}
+
+// TestNullAttributeIsKnownAfterApply: a resource attribute written as null
+// is what the provider computes at apply, so a reference sees it unknown.
+func TestNullAttributeIsKnownAfterApply(t *testing.T) {
+	v, errs := evalLocal(t, "aws_subnet.a.availability_zone\n}\nresource \"aws_subnet\" \"a\" {\n  vpc_id            = \"vpc-1\"\n  availability_zone = null")
+	if len(errs) != 0 || unmarked(v).IsKnown() || unmarked(v).IsNull() ||
+		!strings.Contains(marksOf(v).reason(""), "aws_subnet.a.availability_zone is not set in the configuration") {
+		t.Errorf("got %#v %v, want unknown naming the attribute", v, errs)
+	}
+}
+
+// TestUnknownForEachModuleHidesWhatItHolds: a local module whose for_each is
+// unknown hides only the kinds its resources (and local modules) declare; a
+// module that declares none is no gap; one that calls a remote module may
+// hold anything.
+func TestUnknownForEachModuleHidesWhatItHolds(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"main.tf": `
+variable "names" {
+  type = set(string)
+}
+module "roles" {
+  source   = "./roles"
+  for_each = var.names
+}
+module "notebooks" {
+  source   = "./notebooks"
+  for_each = var.names
+}
+module "labelled" {
+  source   = "./labelled"
+  for_each = var.names
+}
+`,
+		"roles/main.tf":     `resource "aws_iam_role" "this" { name = "x" }`,
+		"notebooks/main.tf": "module \"net\" {\n  source = \"../net\"\n}\nresource \"aws_sagemaker_notebook_instance\" \"this\" {\n  name = \"x\"\n}\n",
+		"net/main.tf":       `resource "aws_subnet" "this" { vpc_id = "vpc-1" }`,
+		"labelled/main.tf":  "module \"label\" {\n  source = \"cloudposse/label/null\"\n}\n",
+	})
+	set, errs := loadRoot(t, dir, surface.Options{})
+	if len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	got := map[string]string{}
+	for _, g := range set.Gaps {
+		var ks []string
+		for _, k := range g.Hides {
+			ks = append(ks, string(k))
+		}
+		got[g.Address] = string(g.Kind) + " " + strings.Join(ks, ",")
+	}
+	want := map[string]string{
+		"module.notebooks": "unknown_for_each notebook_instance,subnet",
+		"module.labelled":  "unknown_for_each ",
+	}
+	if len(got) != len(want) || got["module.notebooks"] != want["module.notebooks"] || got["module.labelled"] != want["module.labelled"] {
+		t.Errorf("gaps %v, want %v", got, want)
+	}
+}

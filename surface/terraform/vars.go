@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
@@ -41,8 +42,10 @@ type assigned struct {
 // rootVariables resolves the root module's variables in Terraform's
 // precedence order: default < TF_VAR_ < terraform.tfvars < terraform.tfvars.json
 // < *.auto.tfvars(.json) < --var-file and --var in command-line order.
-func rootVariables(def *moduleDef, root string, opts surface.Options) (map[string]varValue, []model.Error) {
-	var errs []model.Error
+//
+// unreadable lists the variable files that could not be read or parsed
+// (each made the variables it may set unknown), for input_unreadable gaps.
+func rootVariables(def *moduleDef, root string, opts surface.Options) (vars map[string]varValue, errs []model.Error, unreadable []string) {
 	assign := map[string]assigned{}
 	if opts.Getenv != nil {
 		for _, name := range def.varOrder {
@@ -58,13 +61,21 @@ func rootVariables(def *moduleDef, root string, opts surface.Options) (map[strin
 		if b := filepath.Base(f); b == "terraform.tfvars" || b == "terraform.tfvars.json" {
 			kind = model.StepTFVars
 		}
-		errs = append(errs, readVarFile(f, kind, def, assign, opts.Jail)...)
+		fileErrs, ok := readVarFile(f, kind, def, assign, opts.Jail)
+		errs = append(errs, fileErrs...)
+		if !ok {
+			unreadable = append(unreadable, f)
+		}
 	}
 	for _, in := range opts.VarInputs {
 		if in.Kind == surface.VarFile {
 			// Named by the user: not confined to the scan root, still read
 			// only as a regular file of bounded size.
-			errs = append(errs, readVarFile(in.Value, model.StepVarFile, def, assign, nil)...)
+			fileErrs, ok := readVarFile(in.Value, model.StepVarFile, def, assign, nil)
+			errs = append(errs, fileErrs...)
+			if !ok {
+				unreadable = append(unreadable, in.Value)
+			}
 			continue
 		}
 		name, raw, ok := strings.Cut(in.Value, "=")
@@ -116,7 +127,7 @@ func rootVariables(def *moduleDef, root string, opts surface.Options) (map[strin
 		}
 		out[name] = varValue{v: cv, step: &step}
 	}
-	return out, errs
+	return out, errs, unreadable
 }
 
 // defaultValue is the variable's default, or unknown when it has none.
@@ -139,14 +150,27 @@ func defaultValue(decl *varDecl, scope string) varValue {
 
 // convertVar applies optional() defaults and converts to the declared type.
 func convertVar(decl *varDecl, v cty.Value) (cty.Value, error) {
-	if decl.defaults != nil && v.IsWhollyKnown() {
-		v = decl.defaults.Apply(v)
+	if decl.defaults != nil {
+		v = applyDefaults(decl.defaults, v)
 	}
 	cv, err := convert.Convert(v, decl.typ)
 	if err != nil {
 		return cty.NilVal, err
 	}
 	return cv, nil
+}
+
+// applyDefaults fills the optional() attribute defaults of a variable's type
+// into v, also when parts of v are unknown (an object holding a module
+// output keeps its other attributes' defaults, as in Terraform). A value
+// the defaults cannot walk is returned as it is.
+func applyDefaults(d *typeexpr.Defaults, v cty.Value) (out cty.Value) {
+	defer func() {
+		if recover() != nil {
+			out = v
+		}
+	}()
+	return d.Apply(v)
 }
 
 // parseRawVar interprets --var / TF_VAR text like Terraform: a literal
@@ -200,7 +224,9 @@ func autoVarFiles(root string) []string {
 // read or parsed marks every declared variable failed, and a value that
 // cannot be evaluated marks its variable failed: what the file would have
 // set is unknown, never the value it would have overridden.
-func readVarFile(path string, kind model.StepKind, def *moduleDef, assign map[string]assigned, jail *safefs.Jail) []model.Error {
+//
+// ok is false when the file as a whole could not be read or parsed.
+func readVarFile(path string, kind model.StepKind, def *moduleDef, assign map[string]assigned, jail *safefs.Jail) (errs []model.Error, ok bool) {
 	failAll := func(why string) {
 		for _, name := range def.varOrder {
 			assign[name] = assigned{failed: fmt.Sprintf("%s, which may set it, %s", filepath.ToSlash(path), why), origin: filepath.ToSlash(path),
@@ -210,18 +236,18 @@ func readVarFile(path string, kind model.StepKind, def *moduleDef, assign map[st
 	src, err := jail.ReadFile(path, 0)
 	if err != nil {
 		failAll("could not be read (" + describeFSError(err) + ")")
-		return []model.Error{{File: path, Message: "read variable file: " + describeFSError(err)}}
+		return []model.Error{{File: path, Message: "read variable file: " + describeFSError(err)}}, false
 	}
 	f, diags := parseHCL(src, path)
 	if diags.HasErrors() || f == nil {
 		failAll("could not be parsed")
-		return diagErrors(diags)
+		return diagErrors(diags), false
 	}
 	attrs, diags := f.Body.JustAttributes()
-	errs := diagErrors(diags)
+	errs = diagErrors(diags)
 	if diags.HasErrors() {
 		failAll("could not be parsed")
-		return errs
+		return errs, false
 	}
 	for name, a := range attrs {
 		if _, declared := def.variables[name]; !declared {
@@ -238,5 +264,5 @@ func readVarFile(path string, kind model.StepKind, def *moduleDef, assign map[st
 		}
 		assign[name] = assigned{v: v, origin: origin, step: step}
 	}
-	return errs
+	return errs, true
 }
