@@ -385,3 +385,22 @@ func TestEnvToken(t *testing.T) {
 		}
 	}
 }
+
+func TestGitSymlinks(t *testing.T) {
+	git := mt.StartGitServer(t)
+	repo, _ := git.Repo(t, "links",
+		mt.Commit{Files: map[string]string{"main.tf": "# x\n", "modules/a/main.tf": "# a\n", "shared.tf": "symlink:modules/a/main.tf"}, Tag: "inside"},
+		mt.Commit{Files: map[string]string{"secrets.tf": "symlink:../../../../etc/passwd"}, Tag: "outside"})
+	f := newFetcher(t, nil, nil)
+	dir, err := f.Download(context.Background(), "git::"+repo+"?ref=inside", "")
+	if err != nil {
+		t.Fatalf("a symlink inside the checkout: %v", err)
+	}
+	if got := readFile(t, filepath.Join(dir, "shared.tf")); got != "# a\n" {
+		t.Errorf("shared.tf = %q", got)
+	}
+	_, err = f.Download(context.Background(), "git::"+repo+"?ref=outside", "")
+	if err == nil || !strings.Contains(err.Error(), "symlink secrets.tf points outside the module") {
+		t.Errorf("a symlink out of the checkout: %v", err)
+	}
+}
