@@ -2,10 +2,25 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: build test check lint fuzz bench example
+.PHONY: build test check lint fuzz bench example release-snapshot image
 
 build:
 	$(GO) build -o bin/sagefence ./cmd/sagefence
+
+## release-snapshot: the release artefacts, offline and without goreleaser
+## (internal/release): archives, CycloneDX SBOMs and checksums.txt in dist/,
+## checked, and the binary for this machine run. RELEASE_TARGETS narrows it,
+## e.g. RELEASE_TARGETS=linux/amd64,darwin/arm64.
+RELEASE_TARGETS ?= all
+release-snapshot:
+	rm -rf dist
+	$(GO) run ./internal/release/snapshot -out dist -targets $(RELEASE_TARGETS)
+
+## image: the container image without a container engine (internal/image), from
+## the linux binary of release-snapshot: an OCI layout in dist/image and a
+## `docker load` tarball, then one run of it on the mounted examples.
+image:
+	$(GO) run ./internal/image/imagebuild -binary dist/linux_$$($(GO) env GOARCH)/sagefence -out dist -mount examples
 
 ## test: everything CI runs — formatting, vet, unit + integration tests, short fuzzing.
 # SAGEFENCE_AGREEMENT=all makes internal/agreement plan every Terraform case

@@ -39,6 +39,10 @@ type Options struct {
 	// Discovered, when set, receives what discovery found before the
 	// surfaces run.
 	Discovered func(Inputs)
+	// PlanSource is the Terraform configuration directory plan findings
+	// are mapped to (scan --source); empty means each plan file's own
+	// directory when it holds .tf files (see mapPlanToSource).
+	PlanSource string
 }
 
 // Scan discovers and scans the paths. It never fails as a whole: inputs that
@@ -48,6 +52,13 @@ type Options struct {
 // nil, Scan confines them to the scan roots of paths (safefs.NewJail) and
 // the module cache of opts.Modules.
 func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
+	res, _ := ScanSets(ctx, paths, opts)
+	return res
+}
+
+// ScanSets is Scan that also returns the model sets the findings were
+// computed from (what `sagefence fix` plans its edits from).
+func ScanSets(ctx context.Context, paths []string, opts Options) (*finding.Result, []*model.Set) {
 	res := &finding.Result{FormatVersion: finding.FormatVersion}
 	if opts.Jail == nil {
 		var allow []string
@@ -59,7 +70,7 @@ func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 			res.Errors = append(res.Errors, model.Error{Message: err.Error()})
 			res.Findings = []finding.Finding{}
 			res.Finalize()
-			return res
+			return res, nil
 		}
 		opts.Jail = jail
 	}
@@ -106,7 +117,7 @@ func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 		res.Gaps = gaps
 	}
 	res.Finalize()
-	return res
+	return res, sets
 }
 
 // SensitiveValues gathers the sensitive values of the sets, once each, for
@@ -209,7 +220,9 @@ func Gaps(sets []*model.Set, controls []*control.Control) []finding.Gap {
 func fileJobs(ctx context.Context, in Inputs, opts Options) []func() surface.Result {
 	var jobs []func() surface.Result
 	for _, p := range in.PlanFiles {
-		jobs = append(jobs, func() surface.Result { return tfplan.LoadFile(ctx, p, opts.Options) })
+		jobs = append(jobs, func() surface.Result {
+			return mapPlanToSource(ctx, tfplan.LoadFile(ctx, p, opts.Options), planSourceDir(p, opts.PlanSource), opts)
+		})
 	}
 	if len(in.TemplateFiles) == 0 && len(in.CDKAssemblies) == 0 {
 		return jobs

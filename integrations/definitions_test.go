@@ -82,9 +82,21 @@ func TestActionDefinition(t *testing.T) {
 		t.Error("action does not upload SARIF")
 	}
 	help := scanHelp(t)
-	for _, flag := range []string{"--format", "--output", "--quiet"} {
-		if !strings.Contains(raw, flag) || !strings.Contains(help, flag) {
-			t.Errorf("flag %s: used by the action and known to scan?", flag)
+	script, err := os.ReadFile(filepath.Join("action", "scan.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(raw, "integrations/action/scan.sh") || !strings.Contains(raw, "integrations/action/install.sh") {
+		t.Error("action.yml must run integrations/action/install.sh and scan.sh")
+	}
+	for _, flag := range []string{"--format", "--output", "--output-file"} {
+		if !strings.Contains(string(script), flag) || !strings.Contains(help, flag) {
+			t.Errorf("flag %s: used by the action's scan and known to scan?", flag)
+		}
+	}
+	for _, pin := range []string{"actions/setup-go@v6", "github/codeql-action/upload-sarif@v4"} {
+		if !strings.Contains(raw, pin) {
+			t.Errorf("action.yml does not use %s", pin)
 		}
 	}
 }
@@ -99,7 +111,7 @@ func TestPreCommitDefinition(t *testing.T) {
 		Args          []string `yaml:"args"`
 	}
 	readYAML(t, ".pre-commit-hooks.yaml", &hooks)
-	if len(hooks) != 1 || hooks[0].ID != "sagefence" || hooks[0].Language != "golang" || hooks[0].Entry != "sagefence scan" {
+	if len(hooks) != 1 || hooks[0].ID != "sagefence" || hooks[0].Language != "golang" || !strings.HasPrefix(hooks[0].Entry, "sagefence scan") {
 		t.Fatalf("hooks: %+v", hooks)
 	}
 	h := hooks[0]
@@ -113,9 +125,27 @@ func TestPreCommitDefinition(t *testing.T) {
 		}
 	}
 	help := scanHelp(t)
-	for _, a := range h.Args {
+	for _, a := range append(strings.Fields(h.Entry), h.Args...) {
 		if strings.HasPrefix(a, "--") && !strings.Contains(help, a) {
 			t.Errorf("hook passes %s, which scan does not know", a)
 		}
+	}
+	// A project's args replace the hook's: the output format must not
+	// depend on them, or `args: [infra/]` would print JSON.
+	for _, a := range h.Args {
+		if strings.HasPrefix(a, "--format") {
+			t.Errorf("--format belongs in the entry, not in args that users replace")
+		}
+	}
+	if !strings.Contains(h.Entry, "--format table") {
+		t.Errorf("entry %q must fix the format", h.Entry)
+	}
+	// The documented example must not cite a tag that does not exist.
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "integrations.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(doc), "rev: v0.1.0") {
+		t.Error("docs/integrations.md cites rev: v0.1.0, which was never tagged")
 	}
 }

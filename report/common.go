@@ -92,6 +92,40 @@ func slashPath(file string) string {
 	return strings.TrimPrefix(p, "./")
 }
 
+// rootedFingerprint is fingerprint with the finding's file and Terraform
+// root taken relative to sourceRoot (when set), so the same finding keeps
+// its fingerprint whatever directory, or path form, the scan started from.
+func rootedFingerprint(f finding.Finding, sourceRoot, workDir string) string {
+	if rel, ok := rootRelative(sourceRoot, workDir, f.Location.File); ok && f.Location.File != "" {
+		f.Location.File = rel
+	}
+	if rel, ok := rootRelative(sourceRoot, workDir, f.Resource.Root); ok && f.Resource.Root != "" {
+		f.Resource.Root = rel
+	}
+	return fingerprint(f)
+}
+
+// rootRelative is file's forward-slash path relative to sourceRoot (a
+// relative file is first resolved against workDir, or the process's working
+// directory when it is ""); ok is false when sourceRoot is "".
+func rootRelative(sourceRoot, workDir, file string) (string, bool) {
+	if sourceRoot == "" {
+		return "", false
+	}
+	abs := file
+	if !filepath.IsAbs(abs) {
+		if workDir == "" {
+			workDir, _ = filepath.Abs(".")
+		}
+		abs = filepath.Join(workDir, file)
+	}
+	rel, err := filepath.Rel(sourceRoot, abs)
+	if err != nil {
+		return "", false
+	}
+	return filepath.ToSlash(rel), true
+}
+
 // suppressionText renders "source: reason (until YYYY-MM-DD)".
 func suppressionText(s *model.Suppression) string {
 	if s == nil {

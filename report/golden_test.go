@@ -40,6 +40,8 @@ func TestGolden(t *testing.T) {
 		{"asff", "result.asff.json", Options{Account: "111122223333", Region: "eu-west-1"}},
 		{"html", "result.html", Options{}},
 		{"table", "result.txt", Options{}},
+		{"gitlab-sast", "result.gitlab-sast.json", Options{}},
+		{"gitlab-codequality", "result.gitlab-codequality.json", Options{}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.format, func(t *testing.T) {

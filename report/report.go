@@ -46,6 +46,12 @@ var constructors = map[string]func(Options) Formatter{
 	"markdown": func(Options) Formatter { return Markdown{} },
 	"asff":     func(o Options) Formatter { return ASFF{Account: o.Account, Region: o.Region} },
 	"html":     func(Options) Formatter { return HTML{} },
+	"gitlab-sast": func(o Options) Formatter {
+		return GitLabSAST{SourceRoot: o.SourceRoot, WorkDir: o.WorkDir}
+	},
+	"gitlab-codequality": func(o Options) Formatter {
+		return GitLabCodeQuality{SourceRoot: o.SourceRoot, WorkDir: o.WorkDir}
+	},
 }
 
 // Names lists the supported format names, sorted.

@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/url"
 	"path/filepath"
@@ -47,8 +48,9 @@ import (
 // was scanned from; relative file paths are resolved against WorkDir.
 //
 // partialFingerprints["sagefence/v1"] hashes the finding Key (control,
-// surface, account, region, address, file — the path from SourceRoot when
-// it is set), so it survives line moves and scans from other directories.
+// surface, account, region, address, file and Terraform root — paths from
+// SourceRoot when it is set), so it survives line moves and scans from
+// other directories.
 // Live findings have a logical location (the ARN) and no physical one.
 //
 // The log is written with local types rather than go-sarif: go-sarif v2.3.3
@@ -140,14 +142,18 @@ type sarifResult struct {
 	Level               string              `json:"level"`
 	Message             sarifText           `json:"message"`
 	Locations           []sarifLocation     `json:"locations"`
+	RelatedLocations    []sarifLocation     `json:"relatedLocations,omitempty"`
 	PartialFingerprints map[string]string   `json:"partialFingerprints"`
 	Suppressions        *[]sarifSuppression `json:"suppressions,omitempty"`
 	Properties          map[string]any      `json:"properties"`
 }
 
 type sarifLocation struct {
+	// ID and Message are set on related locations only.
+	ID               int            `json:"id,omitempty"`
 	PhysicalLocation *sarifPhysical `json:"physicalLocation,omitempty"`
 	LogicalLocations []sarifLogical `json:"logicalLocations,omitempty"`
+	Message          *sarifText     `json:"message,omitempty"`
 }
 
 type sarifPhysical struct {
@@ -225,16 +231,7 @@ func (s SARIF) Format(w io.Writer, r *finding.Result) error {
 			continue
 		}
 		res := sarifResultFor(f, ruleIndex[f.ControlID])
-		if s.SourceRoot != "" && f.Location.File != "" {
-			// The fingerprint hashes the path from the source root, so the
-			// same finding keeps it whatever directory the scan ran from.
-			rooted := f
-			rooted.Location.File = s.artifact(f.Location.File).URI
-			if f.Resource.Root != "" {
-				rooted.Resource.Root = s.artifact(f.Resource.Root).URI
-			}
-			res.PartialFingerprints["sagefence/v1"] = fingerprint(rooted)
-		}
+		res.PartialFingerprints["sagefence/v1"] = rootedFingerprint(f, s.SourceRoot, s.WorkDir)
 		if s.IncludeSuppressed && res.Suppressions == nil {
 			res.Suppressions = &[]sarifSuppression{}
 		}
@@ -448,7 +445,27 @@ func sarifResultFor(f finding.Finding, ruleIndex int) sarifResult {
 		loc.PhysicalLocation = physical(f.Location.File, f.Location.StartLine, f.Location.EndLine)
 	}
 	res.Locations = []sarifLocation{loc}
+	res.RelatedLocations = provenanceLocations(f)
 	return res
+}
+
+// provenanceLocations are the steps of the finding's provenance that are
+// written in a file (a variable default, a tfvars line, a module argument,
+// a parameter Default), as SARIF related locations: a change that only
+// touches a module input or a tfvars file still points at the place.
+func provenanceLocations(f finding.Finding) []sarifLocation {
+	var out []sarifLocation
+	seen := map[string]bool{fmt.Sprintf("%s:%d", f.Location.File, f.Location.StartLine): true}
+	for _, s := range f.Provenance {
+		k := fmt.Sprintf("%s:%d", s.File, s.Line)
+		if s.File == "" || s.Line == 0 || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, sarifLocation{ID: len(out) + 1, PhysicalLocation: physical(s.File, s.Line, 0),
+			Message: &sarifText{Text: s.Describe()}})
+	}
+	return out
 }
 
 // physical builds a physical location with the file path as reached
@@ -481,6 +498,7 @@ func (s SARIF) relocate(run *sarifRun) {
 	}
 	for i := range run.Results {
 		fix(run.Results[i].Locations)
+		fix(run.Results[i].RelatedLocations)
 	}
 	for i := range run.Invocations {
 		for j := range run.Invocations[i].ToolExecutionNotifications {
@@ -491,18 +509,8 @@ func (s SARIF) relocate(run *sarifRun) {
 
 // artifact is the artifact location of a file path as reached.
 func (s SARIF) artifact(file string) sarifArtifact {
-	if s.SourceRoot != "" {
-		abs := file
-		if !filepath.IsAbs(abs) {
-			wd := s.WorkDir
-			if wd == "" {
-				wd, _ = filepath.Abs(".")
-			}
-			abs = filepath.Join(wd, file)
-		}
-		if rel, err := filepath.Rel(s.SourceRoot, abs); err == nil {
-			return sarifArtifact{URI: (&url.URL{Path: filepath.ToSlash(rel)}).EscapedPath(), URIBaseID: srcRootID}
-		}
+	if rel, ok := rootRelative(s.SourceRoot, s.WorkDir, file); ok {
+		return sarifArtifact{URI: (&url.URL{Path: rel}).EscapedPath(), URIBaseID: srcRootID}
 	}
 	if filepath.IsAbs(file) {
 		return sarifArtifact{URI: (&url.URL{Scheme: "file", Path: filepath.ToSlash(file)}).String()}

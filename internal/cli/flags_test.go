@@ -325,3 +325,74 @@ func TestHelpTexts(t *testing.T) {
 		t.Errorf("audit --help speaks of a scan root:\n%s", auditHelp)
 	}
 }
+
+// TestGitLabFormats scans a repository from a subdirectory in both GitLab
+// formats: paths are relative to the repository root, as GitLab needs.
+func TestGitLabFormats(t *testing.T) {
+	repo := sarifRepo(t)
+	out := t.TempDir()
+	sast, cq := filepath.Join(out, "gl-sast.json"), filepath.Join(out, "gl-codequality.json")
+	code, _, stderr := run(t, filepath.Join(repo, "infra"), "scan", "--no-config", ".", "--output-file", "gitlab-sast="+sast, "--output-file", "gitlab-codequality="+cq)
+	if code != ExitFail {
+		t.Fatalf("exit %d %s", code, stderr)
+	}
+	var rep struct {
+		Vulnerabilities []struct {
+			Category string
+			Location struct{ File string }
+		}
+		Scan struct{ Type, Status string }
+	}
+	raw, _ := os.ReadFile(sast)
+	if err := json.Unmarshal(raw, &rep); err != nil || len(rep.Vulnerabilities) == 0 || rep.Scan.Type != "sast" || rep.Scan.Status != "success" {
+		t.Fatalf("gitlab-sast: %v %s", err, raw)
+	}
+	for _, v := range rep.Vulnerabilities {
+		if v.Category != "sast" || v.Location.File != "infra/ml/main.tf" {
+			t.Errorf("vulnerability %+v: want category sast, file infra/ml/main.tf", v)
+		}
+	}
+	var issues []struct {
+		CheckName string `json:"check_name"`
+		Location  struct{ Path string }
+	}
+	raw, _ = os.ReadFile(cq)
+	if err := json.Unmarshal(raw, &issues); err != nil || len(issues) != len(rep.Vulnerabilities) {
+		t.Fatalf("gitlab-codequality: %v, %d issues for %d vulnerabilities", err, len(issues), len(rep.Vulnerabilities))
+	}
+	for _, is := range issues {
+		if is.Location.Path != "infra/ml/main.tf" || is.CheckName == "" {
+			t.Errorf("issue %+v", is)
+		}
+	}
+}
+
+// TestScanPlanWithSource: --source gives plan findings the resource block's
+// file and line; a missing --source directory is a usage error.
+func TestScanPlanWithSource(t *testing.T) {
+	plan, err := os.ReadFile(filepath.Join("..", "..", "testdata", "cases", "plan-omitted", "plan.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeTree(t, t.TempDir(), map[string]string{
+		"plan.json": string(plan),
+		"src/main.tf": "# the notebook\n" + `resource "aws_sagemaker_notebook_instance" "default" {
+  name          = "default-access"
+  instance_type = "ml.t3.medium"
+  role_arn      = "arn:aws:iam::123456789012:role/sagemaker"
+}
+`,
+	})
+	_, res, _ := scanJSON(t, cliRun{}, "--no-config", "--source", filepath.Join(dir, "src"), filepath.Join(dir, "plan.json"))
+	if len(res.Findings) == 0 {
+		t.Fatal("no findings")
+	}
+	for _, f := range res.Findings {
+		if f.Location.File != filepath.Join(dir, "src", "main.tf") || f.Location.StartLine != 2 {
+			t.Errorf("%s %s at %s:%d, want src/main.tf:2", f.ControlID, f.Resource.Address, f.Location.File, f.Location.StartLine)
+		}
+	}
+	if code, _, stderr := run(t, "", "scan", "--source", filepath.Join(dir, "missing"), filepath.Join(dir, "plan.json")); code != ExitError || !strings.Contains(stderr, "--source") {
+		t.Errorf("missing --source: exit %d %q", code, stderr)
+	}
+}

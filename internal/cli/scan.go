@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -33,6 +34,9 @@ type ScanOptions struct {
 	Record         RecordOptions
 	// SkipPaths are --skip-path globs (engine.PathFilter).
 	SkipPaths []string
+	// Source is the Terraform configuration plan findings are mapped to
+	// (--source; engine.Options.PlanSource).
+	Source string
 	// AllowRead are directories outside the scan roots that file(),
 	// templatefile(), module sources and symlinks may read (--allow-read).
 	AllowRead []string
@@ -84,6 +88,7 @@ Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also unk
 	f.StringArrayVarP(&opts.Controls, "control", "c", nil, "evaluate only this control `ID` or alias (repeatable)")
 	f.StringVar(&opts.Region, "region", "", "AWS region for AWS::Region and region-dependent names in templates")
 	f.StringVar(&opts.Account, "account", "", "AWS account ID for AWS::AccountId in templates")
+	f.StringVar(&opts.Source, "source", "", "map plan findings to the resource blocks (file, line, inline suppressions) of the Terraform configuration in `DIR` (default: the plan's own directory when it holds .tf files)")
 	f.StringArrayVar(&opts.SkipPaths, "skip-path", nil, "leave out files and directories matching `GLOB` (repeatable; also exclude: in .sagefence.yaml; ** spans directories, a pattern without / matches any path segment)")
 	f.BoolVar(&opts.DownloadModules, "download-modules", false, "download remote Terraform modules that .terraform/modules does not hold (registry, git:: over https, https archives) into the module cache (see README \"Modules on demand\")")
 	f.StringVar(&opts.ModuleCache, "module-cache", "", "keep downloaded modules in `DIR` (default: the user cache directory, ~/.cache/sagefence/modules on Linux; needs --download-modules)")
@@ -144,13 +149,21 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	if err != nil {
 		return err
 	}
-	modules, err := opts.moduleDownloader(io.Getenv)
+	fetcher, err := opts.moduleDownloader(io.Getenv)
 	if err != nil {
 		return err
 	}
 	allow := opts.AllowRead
-	if modules != nil {
-		allow = append(append([]string(nil), allow...), modules.CacheDir())
+	var modules surface.ModuleDownloader // stays a nil interface without the flag
+	if fetcher != nil {
+		modules = fetcher
+		allow = append(append([]string(nil), allow...), fetcher.CacheDir())
+	}
+	if opts.Source != "" {
+		if st, err := os.Stat(opts.Source); err != nil || !st.IsDir() {
+			return usagef("--source %s: not a directory", opts.Source)
+		}
+		allow = append(append([]string(nil), allow...), opts.Source)
 	}
 	jail, err := safefs.NewJail(opts.Paths, allow)
 	if err != nil {
@@ -173,6 +186,7 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 		Controls:     controls,
 		Suppressions: suppressions,
 		Skip:         skip,
+		PlanSource:   opts.Source,
 		Discovered:   func(in engine.Inputs) { found = in },
 	})
 	if err := cmd.Context().Err(); err != nil {
@@ -186,6 +200,12 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	}
 	// Secrets leave the result here, before any sink sees it.
 	redact.Result(res)
+	if fetcher != nil {
+		if st := fetcher.Stats(); st != (modfetch.Stats{}) {
+			fmt.Fprintf(io.info(opts.Quiet).ErrOut, "modules: %d downloaded, %d from the cache in %s, %d failed (see gaps)\n",
+				st.Downloaded, st.Cached, fetcher.CacheDir(), st.Failed)
+		}
+	}
 	recordErr := recordResult(cmd.Context(), io.info(opts.Quiet), opts.Record.withConfig(cmd, io, cfg), res)
 	return withFollowUpError(io, opts.emit(io, fmtr, res), recordErr)
 }
@@ -238,7 +258,7 @@ func parseAssignments(flag string, kvs []string) (map[string]string, error) {
 // without it), with registry tokens from TF_TOKEN_<host> as Terraform reads
 // them. The cache may not lie inside a scanned path: its modules would be
 // scanned as roots of their own.
-func (o *ScanOptions) moduleDownloader(getenv func(string) string) (surface.ModuleDownloader, error) {
+func (o *ScanOptions) moduleDownloader(getenv func(string) string) (*modfetch.Fetcher, error) {
 	if !o.DownloadModules {
 		if o.ModuleCache != "" {
 			return nil, usagef("--module-cache needs --download-modules")

@@ -249,6 +249,7 @@ func (b *builder) script(hook, what string, item value, contentNode *yaml.Node) 
 		return s
 	}
 	s.Range = model.Range{File: b.file, StartLine: cf.keyLine, EndLine: max(cf.keyLine, cf.v.end)}
+	s.Provenance = cf.v.prov
 	// The script as written inside Fn::Base64.
 	if fn, arg := intrinsic(contentNode); fn == "Fn::Base64" {
 		v := b.e.eval(arg)
