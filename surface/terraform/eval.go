@@ -191,6 +191,10 @@ type modInst struct {
 	supps []model.Suppression
 	depth int
 
+	// calls are the module blocks from the root to this instance (see
+	// model.Meta.ModuleCalls).
+	calls []model.Range
+
 	// eachProv is the provenance of the for_each being expanded, for
 	// values that read each.key / each.value.
 	eachProv model.Provenance
@@ -885,7 +889,9 @@ func (mi *modInst) moduleState(name string) *modState {
 		sc := exp.scope(i)
 		addr := abs + instanceKey(k)
 		vars := mi.moduleInputs(call, child, sc, addr)
-		st.insts = append(st.insts, &childInst{key: k, mi: mi.re.newInstance(child, addr, key, vars, supps, mi.depth+1)})
+		ci := mi.re.newInstance(child, addr, key, vars, supps, mi.depth+1)
+		ci.calls = append(append([]model.Range(nil), mi.calls...), toRange(call.rng))
+		st.insts = append(st.insts, &childInst{key: k, mi: ci})
 	}
 	return st
 }
@@ -1040,7 +1046,30 @@ func (mi *modInst) provenance(expr hcl.Expression) model.Provenance {
 	if len(steps) == 1 && isPlainReference(expr, steps[0]) {
 		return model.Provenance{steps[0]}
 	}
-	return model.Provenance{{Kind: model.StepExpression, Name: mi.exprText(expr), Range: toRange(expr.Range()), Inputs: steps}}
+	return model.Provenance{{Kind: model.StepExpression, Name: mi.exprText(expr), Detail: expressionKind(expr),
+		Range: toRange(expr.Range()), Inputs: steps}}
+}
+
+// expressionKind names the kind of a computed expression for the Detail of
+// its step ("conditional", "function call", ...); "" when it has no name.
+func expressionKind(expr hcl.Expression) string {
+	switch e := expr.(type) {
+	case *hclsyntax.ConditionalExpr:
+		return "conditional"
+	case *hclsyntax.FunctionCallExpr:
+		return "function call " + e.Name
+	case *hclsyntax.TemplateExpr, *hclsyntax.TemplateWrapExpr:
+		return "template"
+	case *hclsyntax.IndexExpr, *hclsyntax.RelativeTraversalExpr, *hclsyntax.ScopeTraversalExpr:
+		return "index"
+	case *hclsyntax.ForExpr:
+		return "for expression"
+	case *hclsyntax.BinaryOpExpr, *hclsyntax.UnaryOpExpr:
+		return "operator"
+	case *hclsyntax.TupleConsExpr, *hclsyntax.ObjectConsExpr:
+		return "collection"
+	}
+	return ""
 }
 
 // referenceStep is the provenance step of one reference; false for
