@@ -1,6 +1,7 @@
 package cloudformation
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"slices"
@@ -47,12 +48,13 @@ type pending struct {
 	meta  model.Meta
 }
 
-func (l *Loader) build(path string, data []byte, root *yaml.Node, stack Stack) surface.Result {
+func (l *Loader) build(ctx context.Context, path string, data []byte, root *yaml.Node, stack Stack) surface.Result {
 	surf := stack.Surface
 	if surf == "" {
 		surf = model.SurfaceCloudFormation
 	}
 	e, region, account := l.newEvaluator(path, data, root, stack)
+	e.ctx = ctx
 	resources := mapValue(root, "Resources")
 	b := &builder{
 		e: e, file: path,
