@@ -52,6 +52,13 @@ type Options struct {
 // nil, Scan confines them to the scan roots of paths (safefs.NewJail) and
 // the module cache of opts.Modules.
 func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
+	res, _ := ScanSets(ctx, paths, opts)
+	return res
+}
+
+// ScanSets is Scan that also returns the model sets the findings were
+// computed from (what `sagefence fix` plans its edits from).
+func ScanSets(ctx context.Context, paths []string, opts Options) (*finding.Result, []*model.Set) {
 	res := &finding.Result{FormatVersion: finding.FormatVersion}
 	if opts.Jail == nil {
 		var allow []string
@@ -63,7 +70,7 @@ func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 			res.Errors = append(res.Errors, model.Error{Message: err.Error()})
 			res.Findings = []finding.Finding{}
 			res.Finalize()
-			return res
+			return res, nil
 		}
 		opts.Jail = jail
 	}
@@ -110,7 +117,7 @@ func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 		res.Gaps = gaps
 	}
 	res.Finalize()
-	return res
+	return res, sets
 }
 
 // SensitiveValues gathers the sensitive values of the sets, once each, for

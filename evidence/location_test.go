@@ -58,7 +58,17 @@ func TestResolveLocation(t *testing.T) {
 	if !IsPostgres("postgresql://x/y") || IsPostgres("/var/lib/postgres.db") {
 		t.Error("IsPostgres")
 	}
-	if got := redactURL("postgres://user:secret@db:5432/ev?sslmode=require"); strings.Contains(got, "secret") || !strings.Contains(got, "user:xxxxx@db:5432/ev") {
-		t.Errorf("redactURL = %q", got)
+	for in, want := range map[string]string{
+		"postgres://user:secret@db:5432/ev?sslmode=require":                   "postgres://user:xxxxx@db:5432/ev?sslmode=require",
+		"postgres://user@db/ev?password=secret&sslmode=disable":               "postgres://user@db/ev?password=xxxxx&sslmode=disable",
+		"postgresql://user@db/ev?sslmode=verify-full&sslpassword=secret":      "postgresql://user@db/ev?sslmode=verify-full&sslpassword=xxxxx",
+		"postgres://user@db/ev?PASSWORD=secret":                               "postgres://user@db/ev?PASSWORD=xxxxx",
+		"postgres://user@db/ev?pass%77ord=secret":                             "postgres://user@db/ev?pass%77ord=xxxxx",
+		"postgres://user@db/ev?password=secret%zz":                            "postgres://user@db/ev?(query not shown: it cannot be parsed)",
+		"postgres://user:s%40cret@db/ev?application_name=sagefence&password=": "postgres://user:xxxxx@db/ev?application_name=sagefence&password=xxxxx",
+	} {
+		if got := redactURL(in); got != want || strings.Contains(got, "secret") || strings.Contains(got, "cret") {
+			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -160,6 +160,10 @@ func Open(ctx context.Context, location string) (Store, error) {
 	return openSQL(ctx, sqliteDialect, dsn, path)
 }
 
+// redactURL is a PostgreSQL URL fit for messages and pages: the password
+// in the userinfo and the value of every query parameter that carries a
+// secret (password, sslpassword, ...) become "xxxxx"; a query that cannot
+// be parsed is dropped whole.
 func redactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
@@ -168,5 +172,25 @@ func redactURL(s string) string {
 	if _, ok := u.User.Password(); ok {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
+	if u.RawQuery != "" {
+		if _, err := url.ParseQuery(u.RawQuery); err != nil {
+			u.RawQuery = "(query not shown: it cannot be parsed)"
+		} else {
+			parts := strings.Split(u.RawQuery, "&")
+			for i, part := range parts {
+				key, _, _ := strings.Cut(part, "=")
+				if k, err := url.QueryUnescape(key); err == nil && secretParam(k) {
+					parts[i] = key + "=xxxxx"
+				}
+			}
+			u.RawQuery = strings.Join(parts, "&")
+		}
+	}
 	return u.String()
+}
+
+// secretParam reports whether a connection parameter carries a secret.
+func secretParam(key string) bool {
+	k := strings.ToLower(key)
+	return strings.Contains(k, "password") || strings.Contains(k, "secret") || strings.Contains(k, "token")
 }

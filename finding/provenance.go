@@ -31,6 +31,13 @@ func Provenance(p model.Provenance) []ProvenanceStep {
 	return out
 }
 
+// Describe renders one flattened step without what it came from, for
+// places that list the steps one by one (SARIF related locations).
+func (s ProvenanceStep) Describe() string {
+	return describeStep(model.Step{Kind: s.Kind, Name: s.Name, Detail: s.Detail, Via: s.Via,
+		Range: model.Range{File: s.File, StartLine: s.Line}})
+}
+
 // DescribeProvenance renders a provenance as the prose of messages:
 // `var.internet_access default in variables.tf:4`, `parameter Access =
 // "Enabled" from params.json`, `Fn::If IsProd is false, parameter Access

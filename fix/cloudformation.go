@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"os"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sagefence/sagefence/awsfacts"
+	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
 )
 
@@ -34,6 +35,11 @@ type template struct {
 	addedParams map[string]bool
 	// paramLines collects parameter declarations to insert, in order.
 	paramLines []string
+	// done records the nodes (line:column) already replaced in this run.
+	done map[string]bool
+	// texts edits the parameter files values come from (shared with the
+	// Terraform workspace, which owns text-edited files).
+	texts *workspace
 }
 
 type textEdit struct {
@@ -44,11 +50,13 @@ type textEdit struct {
 
 var yamlLine = regexp.MustCompile(`line (\d+)`)
 
-func planTemplate(path string, res *Result) {
+// loadTemplate parses a template for editing; nil when it cannot be read
+// or parsed (the error is recorded).
+func loadTemplate(path string, res *Result, texts *workspace) *template {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		res.Errors = append(res.Errors, model.Error{File: path, Message: err.Error()})
-		return
+		return nil
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
@@ -57,12 +65,12 @@ func planTemplate(path string, res *Result) {
 			line, _ = strconv.Atoi(m[1])
 		}
 		res.Errors = append(res.Errors, model.Error{File: path, Line: line, Message: err.Error()})
-		return
+		return nil
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		return
+		return nil
 	}
-	t := &template{path: path, src: src, root: doc.Content[0], res: res, addedParams: map[string]bool{},
+	t := &template{path: path, src: src, root: doc.Content[0], res: res, addedParams: map[string]bool{}, done: map[string]bool{}, texts: texts,
 		json: bytes.HasPrefix(bytes.TrimLeft(src, " \t\r\n\ufeff"), []byte("{"))}
 	t.lineStart = []int{0}
 	for i, c := range src {
@@ -70,32 +78,50 @@ func planTemplate(path string, res *Result) {
 			t.lineStart = append(t.lineStart, i+1)
 		}
 	}
+	return t
+}
+
+// fix handles one notebook or domain of the template.
+func (t *template) fix(it workItem) {
+	m := it.meta()
 	_, resources := mapGet(t.root, "Resources")
-	if resources == nil || resources.Kind != yaml.MappingNode {
+	logical, r := mapGet(resources, m.Address)
+	if r == nil || r.Kind != yaml.MappingNode {
+		for id := range it.findings {
+			t.res.Unfixable = append(t.res.Unfixable, Unfixable{File: t.path, Line: m.Range.StartLine, Resource: m.Address, Control: id,
+				Reason: "cannot fix automatically: the resource is not in this template's Resources (a nested stack or a transform); fix it where it is declared"})
+		}
 		return
 	}
-	for i := 0; i+1 < len(resources.Content); i += 2 {
-		logical, r := resources.Content[i], resources.Content[i+1]
-		if r.Kind != yaml.MappingNode {
-			continue
-		}
-		_, typ := mapGet(r, "Type")
-		if typ == nil {
-			continue
-		}
-		switch typ.Value {
-		case "AWS::SageMaker::NotebookInstance":
-			t.fixNotebook(logical, r)
-		case "AWS::SageMaker::Domain":
+	if it.domain != nil {
+		if it.status(controlDomainVpcOnly) != "" {
 			var pending []propLine
-			t.fixProperty(logical, r, "AppNetworkAccessType", "VpcOnly", controlDomainVpcOnly,
+			t.fixProperty(logical, r, "AppNetworkAccessType", it.domain.AppNetworkAccessType, "VpcOnly", controlDomainVpcOnly,
 				" (updated in place; the stack update fails while Studio apps are InService, Pending or Deleting: delete them first)", &pending)
 			t.insertProperties(logical, r, pending)
 		}
+		return
 	}
+	var pending []propLine
+	replaced := false
+	if it.status(controlDirectInternetAccess) != "" {
+		replaced = t.fixProperty(logical, r, "DirectInternetAccess", it.notebook.DirectInternetAccess, awsfacts.DirectInternetAccessDisabled, controlDirectInternetAccess, "", &pending)
+	}
+	if it.status(controlInVPC) == finding.Fail && t.fixNetwork(logical, r, &pending) {
+		replaced = true
+	}
+	t.insertProperties(logical, r, pending)
+	if replaced {
+		t.res.Warnings = append(t.res.Warnings, replacementWarning(m.Address, t.path,
+			"deploy the compliant notebook under a new logical ID (and NotebookInstanceName) beside the old one, move the data, then remove the old one (blue/green)"))
+	}
+}
+
+// finish inserts the collected parameters and records the edited file.
+func (t *template) finish() {
 	t.flushParameters()
 	if out, changed := t.apply(); changed {
-		res.Files = append(res.Files, FileEdit{Path: path, Old: src, New: out})
+		t.res.Files = append(t.res.Files, FileEdit{Path: t.path, Old: t.src, New: out})
 	}
 }
 
@@ -117,58 +143,87 @@ type propLine struct {
 	key, yaml, json string
 }
 
-func (t *template) fixNotebook(logical, r *yaml.Node) {
-	addr := logical.Value
-	var pending []propLine
-	replaced := t.fixProperty(logical, r, "DirectInternetAccess", "Disabled", controlDirectInternetAccess, "", &pending)
-	if t.fixNetwork(logical, r, &pending) {
-		replaced = true
-	}
-	t.insertProperties(logical, r, pending)
-	if replaced {
-		t.res.Warnings = append(t.res.Warnings, replacementWarning(addr, t.path,
-			"deploy the compliant notebook under a new logical ID (and NotebookInstanceName) beside the old one, move the data, then remove the old one (blue/green)"))
-	}
-}
-
-// fixProperty makes property key of resource r equal want: in place, in the
-// Default of the parameter it references, or by inserting it.
-func (t *template) fixProperty(logical, r *yaml.Node, key, want, controlID, note string, pending *[]propLine) bool {
+// fixProperty makes property key of resource r equal want where its value
+// comes from: inserted when omitted, in place when written as a literal,
+// else at the step its provenance chain ends in (a parameter's Default, a
+// Mappings value).
+func (t *template) fixProperty(logical, r *yaml.Node, key string, v model.Str, want, controlID, note string, pending *[]propLine) bool {
 	addr := logical.Value
 	_, props := mapGet(r, "Properties")
-	_, v := mapGet(props, key)
+	_, node := mapGet(props, key)
 	unfixable := func(line int, reason string) bool {
 		t.res.Unfixable = append(t.res.Unfixable, Unfixable{File: t.path, Line: line, Resource: addr, Control: controlID,
 			Reason: "cannot fix automatically: " + reason})
 		return false
 	}
+	change := func(line int, msg string) bool {
+		t.res.Changes = append(t.res.Changes, Change{File: t.path, Line: line, Resource: addr, Control: controlID, Message: msg + note})
+		return true
+	}
 	switch {
-	case v == nil:
+	case node == nil:
 		*pending = append(*pending, propLine{key: key, yaml: key + ": " + want, json: fmt.Sprintf("%q: %q", key, want)})
-		t.res.Changes = append(t.res.Changes, Change{File: t.path, Line: logical.Line, Resource: addr, Control: controlID,
-			Message: fmt.Sprintf("added %s: %s (it was omitted; the default is not compliant)%s", key, want, note)})
-		return true
-	case v.Kind == yaml.ScalarNode && (v.Tag == "!!str" || v.Tag == ""):
-		if v.Value == want {
-			return false
+		return change(logical.Line, fmt.Sprintf("added %s: %s (it was omitted; the default is not compliant)", key, want))
+	case !v.Known():
+		return unfixable(node.Line, fmt.Sprintf("%s cannot be resolved: %s; make it %s where it is given", key, v.Reason, want))
+	case len(v.Provenance) == 0:
+		if node.Kind != yaml.ScalarNode || (node.Tag != "!!str" && node.Tag != "") {
+			return unfixable(node.Line, fmt.Sprintf("%s at %s:%d is computed (%s); make it %q by hand", key, t.path, node.Line, describeNode(node), want))
 		}
-		t.replaceScalar(v, want)
-		t.res.Changes = append(t.res.Changes, Change{File: t.path, Line: v.Line, Resource: addr, Control: controlID,
-			Message: fmt.Sprintf("set %s: %s (was %q)%s", key, want, v.Value, note)})
+		if !t.once(node) {
+			return true
+		}
+		t.replaceScalar(node, want)
+		return change(node.Line, fmt.Sprintf("set %s: %s (was %q)", key, want, node.Value))
+	}
+	chain := v.Provenance.Chain()
+	var last model.Step
+	if chain != nil {
+		last = chain[len(chain)-1]
+	}
+	switch {
+	case chain == nil || !last.Editable() && last.Kind != model.StepParameterOverride:
+		return unfixable(node.Line, fmt.Sprintf("%s at %s:%d is computed (%s); make it %q by hand", key, t.path, node.Line, finding.DescribeProvenance(v.Provenance), want))
+	case last.Kind == model.StepParameterOverride && last.Range.File == "":
+		return unfixable(node.Line, fmt.Sprintf("%s comes from parameter %s, given on the command line (--parameter %s=%s); pass %s there", key, last.Name, last.Name, last.Detail, want))
+	case last.Kind == model.StepParameterOverride:
+		cur, reason := t.texts.editParameterFile(last.Range.File, last.Name, last.Range.StartLine, want)
+		if reason != "" {
+			return unfixable(node.Line, fmt.Sprintf("%s comes from parameter %s = %q in the parameter file %s: %s", key, last.Name, last.Detail, last.Range.File, reason))
+		}
+		if cur == "" {
+			return true // already edited for another resource
+		}
+		t.res.Changes = append(t.res.Changes, Change{File: last.Range.File, Line: last.Range.StartLine, Resource: addr, Control: controlID,
+			Message: fmt.Sprintf("the value of %s comes from parameter %s in the parameter file %s: set it to %s there (was %q)%s",
+				key, last.Name, last.Range.File, want, cur, note)})
 		return true
+	case last.Range.File != t.path:
+		return unfixable(node.Line, fmt.Sprintf("%s comes from %s, outside this template; set it to %s there", key, finding.DescribeProvenance(model.Provenance{last}), want))
+	case last.Kind == model.StepParameterDefault:
+		return t.fixParameterDefault(node, key, last, want, unfixable, change)
+	case last.Kind == model.StepMapping:
+		leaf := t.mappingLeaf(last)
+		if leaf == nil || leaf.Kind != yaml.ScalarNode {
+			return unfixable(node.Line, fmt.Sprintf("the Mappings value %s at %s is not a plain value; make it %s by hand", last.Name, last.Range, want))
+		}
+		if !t.once(leaf) {
+			return true
+		}
+		t.replaceScalar(leaf, want)
+		return change(leaf.Line, fmt.Sprintf("the value of %s comes from Mappings %s: set it to %s there (was %q; the mapping's other entries are unchanged)", key, last.Name, want, leaf.Value))
 	}
-	param := refTarget(v)
-	if param == "" {
-		return unfixable(v.Line, fmt.Sprintf("%s at %s:%d is computed (%s); make it %q by hand", key, t.path, v.Line, describeNode(v), want))
-	}
+	return unfixable(node.Line, fmt.Sprintf("%s comes from %s, which sagefence does not edit", key, finding.DescribeProvenance(v.Provenance)))
+}
+
+// fixParameterDefault sets the Default of the parameter step names.
+func (t *template) fixParameterDefault(node *yaml.Node, key string, step model.Step, want string,
+	unfixable func(int, string) bool, change func(int, string) bool) bool {
 	_, params := mapGet(t.root, "Parameters")
-	_, p := mapGet(params, param)
-	if p == nil {
-		return unfixable(v.Line, fmt.Sprintf("%s refers to %s, which is not a parameter of this template", key, param))
-	}
+	_, p := mapGet(params, step.Name)
 	_, def := mapGet(p, "Default")
-	if def == nil || def.Kind != yaml.ScalarNode {
-		return unfixable(v.Line, fmt.Sprintf("%s comes from parameter %s, which has no Default: its value is given at deploy time; pass %s there", key, param, want))
+	if def == nil || def.Kind != yaml.ScalarNode || def.Line != step.Range.StartLine {
+		return unfixable(node.Line, fmt.Sprintf("parameter %s's Default is not written at %s as the scan found it; set it to %s by hand", step.Name, step.Range, want))
 	}
 	if _, allowed := mapGet(p, "AllowedValues"); allowed != nil && allowed.Kind == yaml.SequenceNode {
 		ok := false
@@ -176,16 +231,48 @@ func (t *template) fixProperty(logical, r *yaml.Node, key, want, controlID, note
 			ok = ok || a.Value == want
 		}
 		if !ok {
-			return unfixable(allowed.Line, fmt.Sprintf("parameter %s's AllowedValues do not include %s", param, want))
+			return unfixable(allowed.Line, fmt.Sprintf("parameter %s's AllowedValues do not include %s", step.Name, want))
 		}
 	}
-	if def.Value == want {
-		return false
+	if !t.once(def) {
+		return true
 	}
 	t.replaceScalar(def, want)
-	t.res.Changes = append(t.res.Changes, Change{File: t.path, Line: def.Line, Resource: addr, Control: controlID,
-		Message: fmt.Sprintf("the value of %s comes from parameter %s: set its Default to %s (was %q; a value passed at deploy time still overrides it)%s",
-			key, param, want, def.Value, note)})
+	return change(def.Line, fmt.Sprintf("the value of %s comes from parameter %s: set its Default to %s (was %q; a value passed at deploy time still overrides it)",
+		key, step.Name, want, def.Value))
+}
+
+// mappingLeaf finds the Mappings value a StepMapping names (Name
+// "Map.TopKey.SecondKey", Range its line).
+func (t *template) mappingLeaf(step model.Step) *yaml.Node {
+	_, mappings := mapGet(t.root, "Mappings")
+	name, _, _ := strings.Cut(step.Name, ".")
+	_, m := mapGet(mappings, name)
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		second := m.Content[i+1]
+		if second.Kind != yaml.MappingNode {
+			continue
+		}
+		for j := 0; j+1 < len(second.Content); j += 2 {
+			path := name + "." + m.Content[i].Value + "." + second.Content[j].Value
+			if leaf := second.Content[j+1]; path == step.Name && leaf.Line == step.Range.StartLine {
+				return leaf
+			}
+		}
+	}
+	return nil
+}
+
+// once reports whether node was not edited yet in this run, and records it.
+func (t *template) once(node *yaml.Node) bool {
+	k := fmt.Sprintf("%d:%d", node.Line, node.Column)
+	if t.done[k] {
+		return false
+	}
+	t.done[k] = true
 	return true
 }
 
@@ -293,7 +380,7 @@ func (t *template) networkDonor(self *yaml.Node) (subnet, sgs propLine, logical 
 		_, dia := mapGet(props, "DirectInternetAccess")
 		_, sub := mapGet(props, "SubnetId")
 		_, groups := mapGet(props, "SecurityGroupIds")
-		if dia == nil || dia.Kind != yaml.ScalarNode || dia.Value != "Disabled" || sub == nil || groups == nil {
+		if dia == nil || dia.Kind != yaml.ScalarNode || dia.Value != awsfacts.DirectInternetAccessDisabled || sub == nil || groups == nil {
 			continue
 		}
 		sy, sj, ok1 := copyValue(sub)
@@ -507,22 +594,10 @@ func (t *template) apply() ([]byte, bool) {
 	if len(t.edits) == 0 {
 		return t.src, false
 	}
-	edits := append([]textEdit(nil), t.edits...)
-	sort.SliceStable(edits, func(i, j int) bool {
-		if edits[i].start != edits[j].start {
-			return edits[i].start > edits[j].start
-		}
-		return edits[i].seq > edits[j].seq
-	})
-	out := append([]byte(nil), t.src...)
-	limit := len(out)
-	for _, e := range edits {
-		if e.end > limit {
-			t.res.Errors = append(t.res.Errors, model.Error{File: t.path, Message: "internal error: overlapping edits; nothing changed in this file"})
-			return t.src, false
-		}
-		out = append(out[:e.start], append([]byte(e.text), out[e.end:]...)...)
-		limit = e.start
+	out, ok := applyEdits(t.src, t.edits)
+	if !ok {
+		t.res.Errors = append(t.res.Errors, model.Error{File: t.path, Message: "internal error: overlapping edits; nothing changed in this file"})
+		return t.src, false
 	}
 	return out, !bytes.Equal(out, t.src)
 }

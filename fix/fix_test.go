@@ -59,7 +59,7 @@ func TestCases(t *testing.T) {
 			}
 			dir := t.TempDir()
 			copyCase(t, src, dir)
-			res := Plan(context.Background(), []string{dir})
+			res := planPaths(dir)
 			if len(res.Errors) > 0 {
 				t.Fatalf("errors: %v", res.Errors)
 			}
@@ -70,7 +70,7 @@ func TestCases(t *testing.T) {
 			if err := res.Write(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			again := Plan(context.Background(), []string{dir})
+			again := planPaths(dir)
 			if len(again.Files) != 0 || len(again.Changes) != 0 {
 				t.Errorf("second run is not a no-op: %d files, changes %+v", len(again.Files), again.Changes)
 			}
@@ -82,6 +82,12 @@ func TestCases(t *testing.T) {
 			}
 		})
 	}
+}
+
+// planPaths scans the paths as `sagefence fix` does and plans from the scan.
+func planPaths(paths ...string) *Result {
+	scan, sets := engine.ScanSets(context.Background(), paths, engine.Options{})
+	return Plan(context.Background(), Input{Findings: scan.Findings, Sets: sets, Errors: scan.Errors})
 }
 
 func copyCase(t *testing.T, src, dst string) {
@@ -227,7 +233,7 @@ func TestFixedCasesScanClean(t *testing.T) {
 		t.Run(filepath.Base(src), func(t *testing.T) {
 			dir := t.TempDir()
 			copyCase(t, src, dir)
-			if err := Plan(context.Background(), []string{dir}).Write(context.Background()); err != nil {
+			if err := planPaths(dir).Write(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			res := engine.Scan(context.Background(), []string{dir}, engine.Options{})
@@ -266,7 +272,7 @@ func TestFixedCasesScanClean(t *testing.T) {
 // TestPreventArtifactsNeedNoFix: the compliant module and template must give
 // fix nothing to do.
 func TestPreventArtifactsNeedNoFix(t *testing.T) {
-	res := Plan(context.Background(), []string{"../modules/terraform/sagemaker-notebook", "../templates/cloudformation/sagemaker-notebook.yaml"})
+	res := planPaths("../modules/terraform/sagemaker-notebook", "../templates/cloudformation/sagemaker-notebook.yaml")
 	if len(res.Files) != 0 || len(res.Changes) != 0 || len(res.Unfixable) != 0 || len(res.Errors) != 0 {
 		t.Errorf("fix wants to touch the prevent artifacts:\n%s", dump(res))
 	}

@@ -26,13 +26,13 @@ func FuzzTemplateFix(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		res := &Result{}
+		var res *Result
 		done := make(chan struct{})
-		go func() { planTemplate(path, res); close(done) }()
+		go func() { res = planPaths(path); close(done) }()
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			t.Fatalf("planTemplate did not finish on:\n%q", data)
+			t.Fatalf("fix did not finish on:\n%q", data)
 		}
 		for _, fe := range res.Files {
 			var doc yaml.Node
@@ -43,8 +43,7 @@ func FuzzTemplateFix(f *testing.F) {
 			if err := os.WriteFile(path, fe.New, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			again := &Result{}
-			planTemplate(path, again)
+			again := planPaths(path)
 			if len(again.Files) != 0 {
 				t.Fatalf("not idempotent:\n--- first\n%s\n--- second\n%s", fe.New, again.Files[0].New)
 			}

@@ -19,13 +19,13 @@ package fix
 //     VPC's declared main route table); an interface endpoint
 //     of the VPC with private DNS off gets private_dns_enabled = true.
 //
-// Whether to fix is decided by engine.Scan: only a notebook whose finding
-// fails is edited, so a second run (the control passes) changes nothing.
+// Whether to fix is decided by the scan's findings (Input): only a notebook
+// whose finding fails is edited, so a second run (the control passes)
+// changes nothing.
 // Security group rules and endpoints change in place: no notebook is
 // replaced. Notebooks inside child modules are not handled here.
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -36,8 +36,6 @@ import (
 
 	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/control"
-	"github.com/sagefence/sagefence/engine"
-	"github.com/sagefence/sagefence/finding"
 )
 
 const (
@@ -45,19 +43,6 @@ const (
 	controlPrivateServiceAccess = control.PrivateServiceAccessID
 	noReplacement               = " (changed in place: no replacement)"
 )
-
-// failingPitfalls scans a root module and returns the failing pitfall
-// findings, keyed by control ID NUL resource address.
-func failingPitfalls(ctx context.Context, dir string) map[string]bool {
-	out := map[string]bool{}
-	res := engine.Scan(ctx, []string{dir}, engine.Options{})
-	for _, f := range res.Findings {
-		if f.Status == finding.Fail && (f.ControlID == controlHTTPSEgress || f.ControlID == controlPrivateServiceAccess) {
-			out[f.ControlID+"\x00"+f.Resource.Address] = true
-		}
-	}
-	return out
-}
 
 // resourceRef returns type and name when expr is <type>.<name>.<attr>.
 func resourceRef(expr hclsyntax.Expression, attr string) (typ, name string, ok bool) {
@@ -105,7 +90,7 @@ func tokensOf(src string) hclwrite.Tokens {
 const httpsRuleDescription = "HTTPS to the VPC endpoints or NAT (added by sagefence fix)"
 
 // fixHTTPSEgress allows TCP 443 to 0.0.0.0/0 from one of the notebook's groups.
-func (w *workspace) fixHTTPSEgress(ctx *modCtx, nb block, addr string) {
+func (w *workspace) fixHTTPSEgress(mod *tfModule, nb block, addr string) {
 	var items []hclsyntax.Expression
 	if sgs := nb.attr("security_groups"); sgs != nil {
 		if t, isTuple := sgs.Expr.(*hclsyntax.TupleConsExpr); isTuple {
@@ -117,7 +102,7 @@ func (w *workspace) fixHTTPSEgress(ctx *modCtx, nb block, addr string) {
 		if !ok || typ != "aws_security_group" {
 			continue
 		}
-		groups := ctx.mod.blocks("resource", "aws_security_group", name)
+		groups := mod.blocks("resource", "aws_security_group", name)
 		if len(groups) == 0 {
 			continue
 		}
@@ -141,7 +126,7 @@ func (w *workspace) fixHTTPSEgress(ctx *modCtx, nb block, addr string) {
 			return
 		}
 		ruleName := name + "_https"
-		if len(ctx.mod.blocks("resource", "aws_vpc_security_group_egress_rule", ruleName)) > 0 {
+		if len(mod.blocks("resource", "aws_vpc_security_group_egress_rule", ruleName)) > 0 {
 			w.unfixable(nb, addr, controlHTTPSEgress, fmt.Sprintf("aws_vpc_security_group_egress_rule.%s already exists but does not allow TCP 443 toward every path; fix it by hand", ruleName))
 			return
 		}
@@ -169,14 +154,14 @@ func hasNestedBlock(b block, typ string) bool {
 }
 
 // fixEndpoints adds the VPC endpoints the notebook's VPC lacks.
-func (w *workspace) fixEndpoints(ctx *modCtx, nb block, addr string) {
+func (w *workspace) fixEndpoints(mod *tfModule, nb block, addr string) {
 	sub := nb.attr("subnet_id")
 	if sub == nil {
 		w.unfixable(nb, addr, controlPrivateServiceAccess, "the notebook has no subnet_id")
 		return
 	}
 	typ, subName, ok := resourceRef(sub.Expr, "id")
-	subnets := ctx.mod.blocks("resource", "aws_subnet", subName)
+	subnets := mod.blocks("resource", "aws_subnet", subName)
 	if !ok || typ != "aws_subnet" || len(subnets) == 0 {
 		w.unfixable(nb, addr, controlPrivateServiceAccess, "the notebook's subnet is not an aws_subnet declared in this configuration")
 		return
@@ -189,7 +174,7 @@ func (w *workspace) fixEndpoints(ctx *modCtx, nb block, addr string) {
 	vpc := exprText(subnets[0].file, vpcAttr)
 	subnetRef := exprText(nb.file, sub)
 	present := map[string]bool{}
-	for _, ep := range ctx.mod.blocks("resource", "aws_vpc_endpoint") {
+	for _, ep := range mod.blocks("resource", "aws_vpc_endpoint") {
 		svcAttr, epVPC := ep.attr("service_name"), ep.attr("vpc_id")
 		if svcAttr == nil || epVPC == nil || exprText(ep.file, epVPC) != vpc {
 			continue
@@ -215,20 +200,20 @@ func (w *workspace) fixEndpoints(ctx *modCtx, nb block, addr string) {
 			continue
 		}
 		name := nb.syn.Labels[1] + "_" + strings.ReplaceAll(s.Suffix, ".", "_")
-		if len(ctx.mod.blocks("resource", "aws_vpc_endpoint", name)) > 0 {
+		if len(mod.blocks("resource", "aws_vpc_endpoint", name)) > 0 {
 			w.unfixable(nb, addr, controlPrivateServiceAccess, fmt.Sprintf("aws_vpc_endpoint.%s exists but does not serve the notebook; fix it by hand", name))
 			continue
 		}
 		var routeTable string
 		if s.Type == awsfacts.EndpointTypeGateway {
-			if routeTable = w.routeTableOf(ctx, subnetRef, vpc); routeTable == "" {
+			if routeTable = w.routeTableOf(mod, subnetRef, vpc); routeTable == "" {
 				w.unfixable(nb, addr, controlPrivateServiceAccess, "the S3 gateway endpoint needs the subnet's route table, and the subnet's route table is not declared here "+
 					"(no aws_route_table_association for "+subnetRef+", no main route table of "+vpc+")")
 				continue
 			}
 		}
 		if region == "" {
-			region = w.ensureRegionData(ctx, nb.file)
+			region = w.ensureRegionData(mod, nb.file)
 		}
 		eb := appendBlock(nb.file, "resource", []string{"aws_vpc_endpoint", name})
 		eb.SetAttributeRaw("vpc_id", tokensOf(vpc))
@@ -263,21 +248,21 @@ func isLiteralTrue(a *hclsyntax.Attribute) bool {
 // table (aws_main_route_table_association, aws_default_route_table); "" when
 // none is declared. subnetRef and vpcRef are reference texts
 // (aws_subnet.x.id, aws_vpc.y.id).
-func (w *workspace) routeTableOf(ctx *modCtx, subnetRef, vpcRef string) string {
-	for _, a := range ctx.mod.blocks("resource", "aws_route_table_association") {
+func (w *workspace) routeTableOf(mod *tfModule, subnetRef, vpcRef string) string {
+	for _, a := range mod.blocks("resource", "aws_route_table_association") {
 		s, rt := a.attr("subnet_id"), a.attr("route_table_id")
 		if s != nil && rt != nil && exprText(a.file, s) == subnetRef {
 			return exprText(a.file, rt)
 		}
 	}
-	for _, a := range ctx.mod.blocks("resource", "aws_main_route_table_association") {
+	for _, a := range mod.blocks("resource", "aws_main_route_table_association") {
 		v, rt := a.attr("vpc_id"), a.attr("route_table_id")
 		if v != nil && rt != nil && exprText(a.file, v) == vpcRef {
 			return exprText(a.file, rt)
 		}
 	}
 	if vpcResource, ok := strings.CutSuffix(vpcRef, ".id"); ok {
-		for _, d := range ctx.mod.blocks("resource", "aws_default_route_table") {
+		for _, d := range mod.blocks("resource", "aws_default_route_table") {
 			if id := d.attr("default_route_table_id"); id != nil && exprText(d.file, id) == vpcResource+".default_route_table_id" {
 				return "aws_default_route_table." + d.syn.Labels[1] + ".id"
 			}
@@ -288,11 +273,11 @@ func (w *workspace) routeTableOf(ctx *modCtx, subnetRef, vpcRef string) string {
 
 // ensureRegionData returns the expression of the current region, adding
 // data "aws_region" "current" {} to file when the module has none.
-func (w *workspace) ensureRegionData(ctx *modCtx, file *tfFile) string {
-	if ds := ctx.mod.blocks("data", "aws_region"); len(ds) > 0 {
+func (w *workspace) ensureRegionData(mod *tfModule, file *tfFile) string {
+	if ds := mod.blocks("data", "aws_region"); len(ds) > 0 {
 		return "data.aws_region." + ds[0].syn.Labels[1] + ".name"
 	}
-	key := ctx.mod.dir + "\x00data.aws_region"
+	key := mod.dir + "\x00data.aws_region"
 	if !w.declared[key] {
 		appendBlock(file, "data", []string{"aws_region", "current"})
 		w.declared[key] = true

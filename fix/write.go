@@ -209,7 +209,7 @@ func (r *Result) Write(ctx context.Context) error {
 		return fmt.Errorf("nothing written: %w", err)
 	}
 	for i, s := range staged {
-		if err := os.Rename(s.temp, s.target); err != nil {
+		if err := renameFile(s.temp, s.target); err != nil {
 			err = fmt.Errorf("writing %s: %w", s.edit.Path, err)
 			return errors.Join(err, rollBack(staged[:i]))
 		}
@@ -227,6 +227,9 @@ func (r *Result) Write(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// renameFile is os.Rename; tests replace it to make a rename fail.
+var renameFile = os.Rename
 
 // stagedFile is one edit's temporary file, ready to be renamed over target.
 type stagedFile struct {
@@ -293,7 +296,7 @@ func rollBack(done []*stagedFile) error {
 		back := FileEdit{Path: s.target, Old: s.edit.New, New: s.edit.Old}
 		restored, err := stage(back)
 		if err == nil {
-			err = os.Rename(restored.temp, restored.target)
+			err = renameFile(restored.temp, restored.target)
 			if err != nil {
 				os.Remove(restored.temp)
 			}

@@ -100,6 +100,35 @@ func TestWriteAllOrNothing(t *testing.T) {
 	}
 }
 
+// TestWriteRollsBack: when a rename fails after others succeeded, the
+// files already replaced get their old content back and no temporary file
+// is left.
+func TestWriteRollsBack(t *testing.T) {
+	dir := t.TempDir()
+	edits := writeFixture(t, dir, map[string]string{"a.tf": "a = 1\n", "b.tf": "b = 2\n", "c.tf": "c = 3\n"})
+	renames := 0
+	renameFile = func(from, to string) error {
+		renames++
+		if renames == 3 {
+			return os.ErrPermission
+		}
+		return os.Rename(from, to)
+	}
+	defer func() { renameFile = os.Rename }()
+	err := (&Result{Files: edits}).Write(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Fatalf("Write = %v, want the rename's error", err)
+	}
+	for _, e := range edits {
+		if got := readString(t, e.Path); got != string(e.Old) {
+			t.Errorf("%s = %q after the rollback, want %q", e.Path, got, e.Old)
+		}
+	}
+	if left := tempFiles(t, dir); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}
+
 // TestWriteKeepsModeOwnerAndSymlinks: the written file keeps its mode and
 // owner; a symlink stays a symlink and its target gets the new content;
 // temporary files of a killed earlier run are removed.

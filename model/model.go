@@ -195,6 +195,11 @@ type Meta struct {
 	// Notes are surface-specific facts controls may add to their message, e.g.
 	// a plan that replaces the resource.
 	Notes []string
+	// ModuleCalls are the Terraform module blocks through which the resource
+	// was reached, outermost first (each Range is a module block, in its
+	// caller's file); empty in a root module and on other surfaces. fix
+	// passes new inputs up through them.
+	ModuleCalls []Range
 	// Managed is true when the resource is managed by the IaC that declared it
 	// (Terraform, CloudFormation). It changes defaults: a Terraform-managed
 	// security group with no egress has none.

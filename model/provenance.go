@@ -80,8 +80,9 @@ const (
 // Steps shared by every surface.
 const (
 	// StepExpression: the value is computed from its Inputs (a conditional,
-	// an interpolation, Fn::Sub, Fn::Select, a function call). When it reads
-	// no input, Name is the expression's text.
+	// an interpolation, Fn::Sub, Fn::Select, a function call). Name is the
+	// expression's text (Terraform) or the function (CloudFormation); Detail,
+	// when set, the kind of expression ("conditional", "function call lower").
 	StepExpression StepKind = "expression"
 	// StepServiceDefault: the service answered without the attribute; Name
 	// the attribute, Detail the default that applies, Via the API call.

@@ -47,6 +47,16 @@ func TestSARIFSchema(t *testing.T) {
 		}
 	}
 	t.Run("fixture", func(t *testing.T) { validate(t, render(t, "sarif", Options{})) })
+	t.Run("related locations", func(t *testing.T) {
+		var buf bytes.Buffer
+		if err := (SARIF{}).Format(&buf, provenanceResult(t)); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(buf.Bytes(), []byte(`"relatedLocations"`)) {
+			t.Fatal("no relatedLocations in the log")
+		}
+		validate(t, buf.Bytes())
+	})
 	t.Run("empty", func(t *testing.T) {
 		r := &finding.Result{FormatVersion: finding.FormatVersion, Tool: finding.Tool{Name: "sagefence", Version: "0.1.0"}}
 		r.Finalize()

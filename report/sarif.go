@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/url"
 	"path/filepath"
@@ -141,14 +142,18 @@ type sarifResult struct {
 	Level               string              `json:"level"`
 	Message             sarifText           `json:"message"`
 	Locations           []sarifLocation     `json:"locations"`
+	RelatedLocations    []sarifLocation     `json:"relatedLocations,omitempty"`
 	PartialFingerprints map[string]string   `json:"partialFingerprints"`
 	Suppressions        *[]sarifSuppression `json:"suppressions,omitempty"`
 	Properties          map[string]any      `json:"properties"`
 }
 
 type sarifLocation struct {
+	// ID and Message are set on related locations only.
+	ID               int            `json:"id,omitempty"`
 	PhysicalLocation *sarifPhysical `json:"physicalLocation,omitempty"`
 	LogicalLocations []sarifLogical `json:"logicalLocations,omitempty"`
+	Message          *sarifText     `json:"message,omitempty"`
 }
 
 type sarifPhysical struct {
@@ -440,7 +445,27 @@ func sarifResultFor(f finding.Finding, ruleIndex int) sarifResult {
 		loc.PhysicalLocation = physical(f.Location.File, f.Location.StartLine, f.Location.EndLine)
 	}
 	res.Locations = []sarifLocation{loc}
+	res.RelatedLocations = provenanceLocations(f)
 	return res
+}
+
+// provenanceLocations are the steps of the finding's provenance that are
+// written in a file (a variable default, a tfvars line, a module argument,
+// a parameter Default), as SARIF related locations: a change that only
+// touches a module input or a tfvars file still points at the place.
+func provenanceLocations(f finding.Finding) []sarifLocation {
+	var out []sarifLocation
+	seen := map[string]bool{fmt.Sprintf("%s:%d", f.Location.File, f.Location.StartLine): true}
+	for _, s := range f.Provenance {
+		k := fmt.Sprintf("%s:%d", s.File, s.Line)
+		if s.File == "" || s.Line == 0 || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, sarifLocation{ID: len(out) + 1, PhysicalLocation: physical(s.File, s.Line, 0),
+			Message: &sarifText{Text: s.Describe()}})
+	}
+	return out
 }
 
 // physical builds a physical location with the file path as reached
@@ -473,6 +498,7 @@ func (s SARIF) relocate(run *sarifRun) {
 	}
 	for i := range run.Results {
 		fix(run.Results[i].Locations)
+		fix(run.Results[i].RelatedLocations)
 	}
 	for i := range run.Invocations {
 		for j := range run.Invocations[i].ToolExecutionNotifications {

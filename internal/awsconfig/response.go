@@ -46,18 +46,19 @@ func (e *MalformedResponseError) ErrorFault() smithy.ErrorFault { return smithy.
 // RetryableError marks the error as retryable for the SDK's retryer.
 func (e *MalformedResponseError) RetryableError() bool { return true }
 
-// xmlServices are the services this project calls whose answers are XML
-// (the query protocols); every other service answers JSON.
-var xmlServices = map[string]bool{"EC2": true, "STS": true, "IAM": true}
-
-// unvalidatedServices answer in a protocol ValidateResponses does not check:
-// S3 is REST-XML whose GetObject body is the object itself (evidence
-// cloudtrail reads gzip log files), so it must be neither buffered nor
-// parsed here; the S3 client's own decoders and the caller check it.
-var unvalidatedServices = map[string]bool{"S3": true}
+// protocols are the services whose answers ValidateResponses checks, by
+// the SDK's service ID: the query protocols answer an XML document whose root
+// is <OperationResponse>, the JSON protocols a JSON object. Any other service
+// passes unchecked, neither buffered nor parsed: S3 in particular, whose
+// GetObject body is the object itself (evidence cloudtrail reads gzip log
+// files) and whose XML roots differ; its own decoders and the caller check it.
+var protocols = map[string]string{
+	"EC2": "xml", "STS": "xml", "IAM": "xml",
+	"SageMaker": "json", "Organizations": "json", "SecurityHub": "json", "CloudTrail": "json", "Config Service": "json",
+}
 
 // ValidateResponses is an API option that checks the body of every 2xx
-// answer before the SDK decodes it, because the SDK's decoders accept an
+// answer of the services in protocols before the SDK decodes it, because the SDK's decoders accept an
 // empty body as an empty answer and an XML decoder finds no fields (rather
 // than an error) in an HTML page. A body that is HTML, truncated or not
 // well-formed for the service's protocol, or empty for a read call
@@ -77,7 +78,7 @@ func ValidateResponses(stack *middleware.Stack) error {
 				return out, md, err
 			}
 			service, operation := awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)
-			if unvalidatedServices[service] {
+			if protocols[service] == "" {
 				return out, md, err
 			}
 			body, readErr := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
@@ -96,6 +97,9 @@ func ValidateResponses(stack *middleware.Stack) error {
 
 // malformed says what is wrong with a 2xx body, or "" when it is acceptable.
 func malformed(body []byte, service, operation string) string {
+	if protocols[service] == "" {
+		return ""
+	}
 	if len(body) > MaxResponseBytes {
 		return fmt.Sprintf("a body larger than %d bytes", MaxResponseBytes)
 	}
@@ -109,7 +113,7 @@ func malformed(body []byte, service, operation string) string {
 	if looksHTML(trimmed) {
 		return "an HTML page"
 	}
-	if xmlServices[service] {
+	if protocols[service] == "xml" {
 		return malformedXML(trimmed, operation+"Response")
 	}
 	if trimmed[0] != '{' {

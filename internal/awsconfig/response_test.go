@@ -38,6 +38,7 @@ func TestMalformed(t *testing.T) {
 		{`<DescribeSubnetsResponse></DescribeSubnetsResponse>`, "EC2", "DescribeRegions", "root is <DescribeSubnetsResponse>"},
 		{`{}`, "EC2", "DescribeRegions", "not XML"},
 		{``, "EC2", "DescribeRegions", "empty body"},
+		{`<html><body>an S3 object may be anything</body></html>`, "S3", "GetObject", ""},
 		{`<GetCallerIdentityResponse><GetCallerIdentityResult><Account>1</Account></GetCallerIdentityResult></GetCallerIdentityResponse>`, "STS", "GetCallerIdentity", ""},
 	} {
 		got := malformed([]byte(c.body), c.service, c.operation)

@@ -28,6 +28,9 @@ func TestDownloadModulesFlag(t *testing.T) {
 		{[]string{"--download-modules", "--module-cache", cache}, "could not be downloaded", "terraform init", "https only"},
 	} {
 		_, res, stderr := scanJSON(t, cliRun{}, append([]string{dir}, tt.args...)...)
+		if tt.args != nil && (!strings.Contains(stderr, "modules: 0 downloaded, 0 from the cache in ") || !strings.Contains(stderr, ", 1 failed")) {
+			t.Errorf("stderr does not count the failed module: %s", stderr)
+		}
 		if len(res.Gaps) != 1 {
 			t.Fatalf("%v: gaps %+v (stderr %s)", tt.args, res.Gaps, stderr)
 		}

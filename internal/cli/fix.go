@@ -3,22 +3,37 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/fix"
+	"github.com/sagefence/sagefence/internal/safefs"
+	"github.com/sagefence/sagefence/surface"
 )
 
-// FixOptions are `sagefence fix`'s inputs.
+// FixOptions are `sagefence fix`'s inputs. The variable and parameter
+// inputs are scan's: fix plans from a scan with them, so a value given by
+// --var or a --var-file is fixed where it is given (or reported as set on
+// the command line).
 type FixOptions struct {
-	Paths []string
-	Write bool
+	Paths          []string
+	VarInputs      []surface.VarInput
+	Parameters     []string
+	ParameterFiles []string
+	Region         string
+	Account        string
+	Write          bool
 	// AllowOutside lets fix edit files outside Paths (a shared module the
 	// configuration calls with "../"); by default such edits are reported,
 	// not made.
 	AllowOutside bool
-	Quiet        bool
-	format       *dataFormatFlags
+	// AllowRead are directories outside Paths the scan may read (module
+	// sources, file()), as for scan; with AllowOutside every directory is.
+	AllowRead []string
+	Quiet     bool
+	format    *dataFormatFlags
 }
 
 func newFixCmd(io *IO) *cobra.Command {
@@ -29,10 +44,13 @@ func newFixCmd(io *IO) *cobra.Command {
 		Long: `Compute the minimal edits that fix failing direct internet access, in-VPC and domain VpcOnly
 findings in Terraform and CloudFormation, and print them as a unified diff (default: .).
 
-The value is fixed where it really comes from: the resource, a variable's default, terraform.tfvars,
-a local module call's argument, or a CloudFormation parameter's Default; each change says which.
-A value behind a local, a conditional or Fn::If, or a variable set outside the configuration is
-reported as "cannot fix automatically" with the reason. A missing subnet or security group is never
+fix scans the paths first (with the same --var, --var-file, --parameter and --parameter-file inputs as
+scan) and edits each failing value where the scan's provenance chain says it comes from: the resource,
+a variable's default (also in an override file), terraform.tfvars, terraform.tfvars.json,
+*.auto.tfvars(.json), a --var-file, a module call's argument, or a CloudFormation parameter's Default,
+a --parameter-file or a Mappings value; each change says which. A value behind a local, a conditional or Fn::If, given by
+--var, TF_VAR_ or --parameter, or a variable with no value is reported as "cannot fix automatically"
+with the reason. A missing subnet or security group is never
 invented: it is copied from a compliant notebook of the same configuration, or a variable/parameter
 without a default is added and reported as needing a value.
 
@@ -64,8 +82,15 @@ Exit codes: 0 nothing left to fix by hand; 1 some failing setting could not be f
 			return runFix(cmd, io, opts)
 		},
 	}
+	f := cmd.Flags()
+	addVarInputFlags(f, &opts.VarInputs)
+	f.StringArrayVarP(&opts.Parameters, "parameter", "p", nil, "set a CloudFormation parameter (`KEY=VALUE`, repeatable)")
+	f.StringArrayVar(&opts.ParameterFiles, "parameter-file", nil, "read CloudFormation parameters from `FILE`")
+	f.StringVar(&opts.Region, "region", "", "AWS region for AWS::Region in templates")
+	f.StringVar(&opts.Account, "account", "", "AWS account ID for AWS::AccountId in templates")
 	cmd.Flags().BoolVarP(&opts.Write, "write", "w", false, "apply the edits to the files (all or nothing)")
-	cmd.Flags().BoolVar(&opts.AllowOutside, "allow-outside", false, "also edit files outside the given paths (a shared module called with ../)")
+	cmd.Flags().BoolVar(&opts.AllowOutside, "allow-outside", false, "also read and edit files outside the given paths (a shared module called with ../)")
+	f.StringArrayVar(&opts.AllowRead, "allow-read", nil, "also let the scan read inside `DIR`, outside the given paths (edits there are reported, not made, without --allow-outside)")
 	opts.format = addDataFormat(cmd, "diff", true, "diff", "json")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print nothing on standard error but errors and the settings that could not be fixed")
 	return cmd
@@ -78,7 +103,26 @@ func runFix(cmd *cobra.Command, io *IO, opts *FixOptions) error {
 	}
 	asJSON := format == "json"
 	info := io.info(opts.Quiet)
-	res := fix.Plan(cmd.Context(), opts.Paths)
+	if err := checkVarInputs(opts.VarInputs); err != nil {
+		return err
+	}
+	params, err := parseAssignments("--parameter", opts.Parameters)
+	if err != nil {
+		return err
+	}
+	allow := opts.AllowRead
+	if opts.AllowOutside {
+		allow = append(append([]string(nil), allow...), string(filepath.Separator))
+	}
+	jail, err := safefs.NewJail(opts.Paths, allow)
+	if err != nil {
+		return usageError{err}
+	}
+	scan, sets := engine.ScanSets(cmd.Context(), opts.Paths, engine.Options{Options: surface.Options{
+		VarInputs: opts.VarInputs, Parameters: params, ParameterFiles: opts.ParameterFiles,
+		Region: opts.Region, Account: opts.Account, Getenv: io.Getenv, Jail: jail,
+	}})
+	res := fix.Plan(cmd.Context(), fix.Input{Findings: scan.Findings, Sets: sets, Errors: scan.Errors, Gaps: scan.Gaps})
 	if err := cmd.Context().Err(); err != nil {
 		return fmt.Errorf("fix interrupted: %w", err)
 	}

@@ -76,9 +76,15 @@ func TestFixConfinedToPaths(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Without flags the scan does not read the module outside the path.
 	_, errOut, code := runCLI(t, "fix", "--write", rootDir)
-	if code != ExitFail || !strings.Contains(errOut, "value set in ../shared/main.tf, used by 1 caller: not edited") {
+	if code != ExitFail || !strings.Contains(errOut, "is outside the scan root") || !strings.Contains(errOut, "--allow-outside lets it edit there") {
 		t.Errorf("fix --write root: exit %d, stderr %q", code, errOut)
+	}
+	// Allowed to read it, fix reports the edit there without making it.
+	_, errOut, code = runCLI(t, "fix", "--write", "--allow-read", filepath.Join(dir, "shared"), rootDir)
+	if code != ExitFail || !strings.Contains(errOut, "value set in ../shared/main.tf, used by 1 caller: not edited") {
+		t.Errorf("fix --write --allow-read shared root: exit %d, stderr %q", code, errOut)
 	}
 	if got, _ := os.ReadFile(shared); string(got) != src {
 		t.Fatalf("the shared module outside the path was edited:\n%s", got)

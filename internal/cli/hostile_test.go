@@ -496,3 +496,19 @@ func scanEveryFormat(t *testing.T, args ...string) map[string]string {
 	}
 	return out
 }
+
+func TestHostileTemplateAliasBombEndsInUnknown(t *testing.T) {
+	root := t.TempDir()
+	var b strings.Builder
+	b.WriteString("AWSTemplateFormatVersion: '2010-09-09'\nMappings:\n  M:\n    A:\n      L0: &l0 " + strings.Repeat("x", 1<<20) + "\n")
+	for i := 1; i < 25; i++ {
+		fmt.Fprintf(&b, "      L%d: &l%d {\"Fn::Join\": [\"\", [*l%d, *l%d]]}\n", i, i, i-1, i-1)
+	}
+	b.WriteString("Resources:\n  Notebook:\n    Type: AWS::SageMaker::NotebookInstance\n    Properties:\n      InstanceType: ml.t3.medium\n      RoleArn: r\n      DirectInternetAccess: *l24\n")
+	writeFile(t, filepath.Join(root, "template.yaml"), b.String())
+	res, _ := hostileJSON(t, root)
+	fs := findingsOf(res, dia)
+	if len(fs) != 1 || fs[0].Status != finding.Unknown || !strings.Contains(fs[0].Message, "budget") {
+		t.Errorf("findings %+v, want one unknown naming the budget", fs)
+	}
+}

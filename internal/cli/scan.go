@@ -59,7 +59,7 @@ and state JSON (terraform show -json), CloudFormation templates (YAML or JSON, d
 content) and CDK cloud assemblies (cdk.out) are recognised. Every evaluated resource gets a
 finding per control: fail, pass, unknown (with what is missing) or suppressed.
 
-Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also unknown);
+Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also an unknown or a gap);
 2 no fail but an error (bad usage, or an input that could not be read or parsed).`,
 		Example: `  # scan the current directory, table on a terminal
   sagefence scan
@@ -149,13 +149,15 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	if err != nil {
 		return err
 	}
-	modules, err := opts.moduleDownloader(io.Getenv)
+	fetcher, err := opts.moduleDownloader(io.Getenv)
 	if err != nil {
 		return err
 	}
 	allow := opts.AllowRead
-	if modules != nil {
-		allow = append(append([]string(nil), allow...), modules.CacheDir())
+	var modules surface.ModuleDownloader // stays a nil interface without the flag
+	if fetcher != nil {
+		modules = fetcher
+		allow = append(append([]string(nil), allow...), fetcher.CacheDir())
 	}
 	if opts.Source != "" {
 		if st, err := os.Stat(opts.Source); err != nil || !st.IsDir() {
@@ -198,6 +200,12 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	}
 	// Secrets leave the result here, before any sink sees it.
 	redact.Result(res)
+	if fetcher != nil {
+		if st := fetcher.Stats(); st != (modfetch.Stats{}) {
+			fmt.Fprintf(io.info(opts.Quiet).ErrOut, "modules: %d downloaded, %d from the cache in %s, %d failed (see gaps)\n",
+				st.Downloaded, st.Cached, fetcher.CacheDir(), st.Failed)
+		}
+	}
 	recordErr := recordResult(cmd.Context(), io.info(opts.Quiet), opts.Record.withConfig(cmd, io, cfg), res)
 	return withFollowUpError(io, opts.emit(io, fmtr, res), recordErr)
 }
@@ -250,7 +258,7 @@ func parseAssignments(flag string, kvs []string) (map[string]string, error) {
 // without it), with registry tokens from TF_TOKEN_<host> as Terraform reads
 // them. The cache may not lie inside a scanned path: its modules would be
 // scanned as roots of their own.
-func (o *ScanOptions) moduleDownloader(getenv func(string) string) (surface.ModuleDownloader, error) {
+func (o *ScanOptions) moduleDownloader(getenv func(string) string) (*modfetch.Fetcher, error) {
 	if !o.DownloadModules {
 		if o.ModuleCache != "" {
 			return nil, usagef("--module-cache needs --download-modules")

@@ -24,6 +24,8 @@ type rule struct {
 var rules = []rule{
 	{Under: "surface", Forbid: "control",
 		Why: "surfaces fill the model and never name a control: a gap says which model kinds it hides, and the engine decides which controls that concerns"},
+	{Under: "fix", Forbid: "engine",
+		Why: "fix is an edit planner: it plans from a scan's findings and model sets (fix.Input, filled by the CLI), never re-scans, and follows the scan's provenance chains instead of tracing values itself"},
 	{Under: "awsfacts", Forbid: "model",
 		Why: "awsfacts is the leaf every layer reads (model included: Route.TargetKind is an awsfacts.RouteTarget); it speaks in resource types, attribute names and identifiers"},
 }

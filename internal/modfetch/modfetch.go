@@ -105,6 +105,27 @@ type Fetcher struct {
 	calls map[string]*call
 	// services memoises service discovery per registry host.
 	services map[string]*call
+	stats    Stats
+}
+
+// Stats count the distinct module sources (and versions) a Fetcher was asked for.
+type Stats struct {
+	// Downloaded were fetched into the cache; Cached were already there;
+	// Failed could not be fetched.
+	Downloaded, Cached, Failed int
+}
+
+// Stats returns the counts so far.
+func (f *Fetcher) Stats() Stats {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stats
+}
+
+func (f *Fetcher) count(field *int) {
+	f.mu.Lock()
+	*field++
+	f.mu.Unlock()
 }
 
 // call is one fetch in flight or done.
@@ -192,8 +213,11 @@ func (f *Fetcher) Download(ctx context.Context, source, version string) (string,
 		ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
 		defer cancel()
 		dir, err := f.fetch(ctx, source, version)
-		if err != nil && ctx.Err() == context.DeadlineExceeded {
-			err = fmt.Errorf("%w (took longer than %s)", err, f.opts.Timeout)
+		if err != nil {
+			f.count(&f.stats.Failed)
+			if ctx.Err() == context.DeadlineExceeded {
+				err = fmt.Errorf("%w (took longer than %s)", err, f.opts.Timeout)
+			}
 		}
 		return dir, err
 	})
@@ -450,10 +474,19 @@ func (f *Fetcher) cached(key string) (string, bool) {
 	return filepath.Join(e, moduleDir), true
 }
 
+// cachedHit is cached, counted as a module served from the cache.
+func (f *Fetcher) cachedHit(key string) (string, bool) {
+	dir, ok := f.cached(key)
+	if ok {
+		f.count(&f.stats.Cached)
+	}
+	return dir, ok
+}
+
 // fill creates the cache entry of key: write fills a fresh directory, and the
 // entry is renamed into place when write succeeds.
 func (f *Fetcher) fill(key, location string, write func(dir string) error) (string, error) {
-	if dir, ok := f.cached(key); ok {
+	if dir, ok := f.cachedHit(key); ok {
 		return dir, nil
 	}
 	tmp, err := os.MkdirTemp(f.opts.CacheDir, ".partial-")
@@ -469,6 +502,7 @@ func (f *Fetcher) fill(key, location string, write func(dir string) error) (stri
 		return "", fmt.Errorf("module cache: %w", err)
 	}
 	e := f.entryDir(key)
+	f.count(&f.stats.Downloaded)
 	if err := os.Rename(tmp, e); err != nil {
 		// Another process filled it first: use theirs.
 		if dir, ok := f.cached(key); ok {

@@ -109,6 +109,14 @@ func TestRegistryVersionConstraintAndArchive(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "acme/missing/aws") || !strings.Contains(err.Error(), "404") {
 		t.Errorf("missing module: %v", err)
 	}
+	// 1.1.0, 2.0.0, 1.0.0 and 1.2.0-beta1 downloaded; 1.1.0 again and
+	// 1.0.0//modules/sub from the cache; ~> 3.0 and the missing module failed.
+	if got, want := f.Stats(), (modfetch.Stats{Downloaded: 4, Cached: 2, Failed: 2}); got != want {
+		t.Errorf("stats %+v, want %+v", got, want)
+	}
+	if got, want := f2.Stats(), (modfetch.Stats{Cached: 1}); got != want {
+		t.Errorf("second fetcher stats %+v, want %+v", got, want)
+	}
 }
 
 func TestRegistryPointsToGit(t *testing.T) {
@@ -375,5 +383,24 @@ func TestEnvToken(t *testing.T) {
 		if got := tok(host); got != want {
 			t.Errorf("token(%q) = %q, want %q", host, got, want)
 		}
+	}
+}
+
+func TestGitSymlinks(t *testing.T) {
+	git := mt.StartGitServer(t)
+	repo, _ := git.Repo(t, "links",
+		mt.Commit{Files: map[string]string{"main.tf": "# x\n", "modules/a/main.tf": "# a\n", "shared.tf": "symlink:modules/a/main.tf"}, Tag: "inside"},
+		mt.Commit{Files: map[string]string{"secrets.tf": "symlink:../../../../etc/passwd"}, Tag: "outside"})
+	f := newFetcher(t, nil, nil)
+	dir, err := f.Download(context.Background(), "git::"+repo+"?ref=inside", "")
+	if err != nil {
+		t.Fatalf("a symlink inside the checkout: %v", err)
+	}
+	if got := readFile(t, filepath.Join(dir, "shared.tf")); got != "# a\n" {
+		t.Errorf("shared.tf = %q", got)
+	}
+	_, err = f.Download(context.Background(), "git::"+repo+"?ref=outside", "")
+	if err == nil || !strings.Contains(err.Error(), "symlink secrets.tf points outside the module") {
+		t.Errorf("a symlink out of the checkout: %v", err)
 	}
 }

@@ -21,7 +21,7 @@ const maxJSONBytes = 4 << 20
 func (f *Fetcher) registry(ctx context.Context, reg registryAddr, constraint string) (string, error) {
 	constraint = strings.TrimSpace(constraint)
 	if v, ok := exactVersion(constraint); ok {
-		if dir, ok := f.cached(registryKey(reg, v)); ok {
+		if dir, ok := f.cachedHit(registryKey(reg, v)); ok {
 			return dir, nil
 		}
 	}
@@ -39,7 +39,7 @@ func (f *Fetcher) registry(ctx context.Context, reg registryAddr, constraint str
 		return "", err
 	}
 	key := registryKey(reg, ver)
-	if dir, ok := f.cached(key); ok {
+	if dir, ok := f.cachedHit(key); ok {
 		return dir, nil
 	}
 	dl := modURL.JoinPath(ver, "download")

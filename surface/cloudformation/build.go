@@ -1,6 +1,7 @@
 package cloudformation
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"slices"
@@ -47,12 +48,13 @@ type pending struct {
 	meta  model.Meta
 }
 
-func (l *Loader) build(path string, data []byte, root *yaml.Node, stack Stack) surface.Result {
+func (l *Loader) build(ctx context.Context, path string, data []byte, root *yaml.Node, stack Stack) surface.Result {
 	surf := stack.Surface
 	if surf == "" {
 		surf = model.SurfaceCloudFormation
 	}
 	e, region, account := l.newEvaluator(path, data, root, stack)
+	e.ctx = ctx
 	resources := mapValue(root, "Resources")
 	b := &builder{
 		e: e, file: path,
@@ -247,6 +249,7 @@ func (b *builder) script(hook, what string, item value, contentNode *yaml.Node) 
 		return s
 	}
 	s.Range = model.Range{File: b.file, StartLine: cf.keyLine, EndLine: max(cf.keyLine, cf.v.end)}
+	s.Provenance = cf.v.prov
 	// The script as written inside Fn::Base64.
 	if fn, arg := intrinsic(contentNode); fn == "Fn::Base64" {
 		v := b.e.eval(arg)

@@ -20,6 +20,8 @@ import (
 type override struct {
 	value string
 	file  string
+	// line is where the file writes the value; 0 when unknown.
+	line int
 	// failed, when set, says a parameter file that may set this parameter
 	// could not be read or parsed: the parameter is unknown, never its Default.
 	failed string
@@ -68,8 +70,9 @@ func readParameterFiles(ctx context.Context, paths []string) (map[string]overrid
 			fail("could not be parsed")
 			continue
 		}
+		lines := parameterLines(data)
 		for k, v := range kv {
-			out[k] = override{value: v, file: p}
+			out[k] = override{value: v, file: p, line: lines[k]}
 		}
 	}
 	return out, errs
@@ -199,7 +202,7 @@ func (e *evaluator) resolveParameters(params *yaml.Node, cli map[string]string, 
 		if s, ok := cli[name]; ok {
 			v, givenVal = value{kind: kScalar, s: s, prov: model.Provenance{{Kind: model.StepParameterOverride, Name: name, Detail: s, Via: "--parameter"}}}, s
 		} else if o, ok := files[name]; ok && o.failed == "" {
-			v, givenVal = value{kind: kScalar, s: o.value, prov: model.Provenance{{Kind: model.StepParameterOverride, Name: name, Detail: o.value, Range: model.Range{File: o.file}}}}, o.value
+			v, givenVal = value{kind: kScalar, s: o.value, prov: model.Provenance{{Kind: model.StepParameterOverride, Name: name, Detail: o.value, Range: model.Range{File: o.file, StartLine: o.line, EndLine: o.line}}}}, o.value
 		} else if reason := failedParameter(files, name); reason != "" {
 			v = unknown(fmt.Sprintf("parameter %s is unknown: %s", name, reason))
 		} else if d := mapValue(decl, "Default"); d != nil && d.Tag != "!!null" {

@@ -80,3 +80,24 @@ func TestParameterFilesLaterWinsAndErrorsNameTheFile(t *testing.T) {
 		t.Errorf("Subnet set by a later file: %+v", got["Subnet"])
 	}
 }
+
+// TestParameterLines: every file shape gives the line its value is written
+// on (the last one when a key repeats), so fix can edit it there.
+func TestParameterLines(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want map[string]int
+	}{
+		{"key=value lines", "# env\nAccess=Enabled\n\nSubnet = subnet-1\nAccess=Disabled\n", map[string]int{"Access": 5, "Subnet": 4}},
+		{"create-stack list", "[\n  {\"ParameterKey\": \"Access\",\n   \"ParameterValue\": \"Enabled\"},\n  {\"ParameterKey\": \"Subnet\", \"ParameterValue\": \"s\"}\n]\n", map[string]int{"Access": 3, "Subnet": 4}},
+		{"list of Key=Value", "[\n \"Access=Enabled\",\n \"Subnet=s\"\n]", map[string]int{"Access": 2, "Subnet": 3}},
+		{"CodePipeline object", "{\n  \"Parameters\": {\n    \"Access\": \"Enabled\"\n  }\n}\n", map[string]int{"Access": 3}},
+		{"flat object with BOM", "\ufeff{\"Access\": \"Enabled\",\n\"Subnet\": \"s\"}", map[string]int{"Access": 1, "Subnet": 2}},
+	}
+	for _, tc := range tests {
+		if got := parameterLines([]byte(tc.body)); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: lines %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

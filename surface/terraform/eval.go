@@ -191,6 +191,10 @@ type modInst struct {
 	supps []model.Suppression
 	depth int
 
+	// calls are the module blocks from the root to this instance (see
+	// model.Meta.ModuleCalls).
+	calls []model.Range
+
 	// eachProv is the provenance of the for_each being expanded, for
 	// values that read each.key / each.value.
 	eachProv model.Provenance
@@ -236,6 +240,9 @@ type modState struct {
 	gap        string
 	// gapKind is why gap is set: a source not on disk, else the expansion.
 	gapKind model.GapKind
+	// child is the called module, when its source was read, so that a
+	// gap on its expansion hides only what it can hold.
+	child *moduleDef
 }
 
 func (re *rootEval) newInstance(def *moduleDef, addr, key string, vars map[string]varValue, supps []model.Suppression, depth int) *modInst {
@@ -416,7 +423,7 @@ func (mi *modInst) evalContext(traversals []hcl.Traversal, sc *scope) *hcl.EvalC
 				dataObjs[typ] = map[string]cty.Value{}
 			}
 			dataObjs[typ][name] = unknownBecause(cty.DynamicPseudoType,
-				fmt.Sprintf("data.%s.%s is read by Terraform during plan, not by a static scan; scan the plan JSON or run `sagefence audit`", typ, name))
+				fmt.Sprintf("data.%s.%s is read by Terraform during plan, not by a static scan (scan the plan JSON to see its value)", typ, name))
 		default:
 			name, ok := attrAt(t, 1)
 			if !ok {
@@ -871,7 +878,7 @@ func (mi *modInst) moduleState(name string) *modState {
 	exp := mi.expand(abs, call.count, call.forEach)
 	st.keyed = exp.keyed
 	if exp.gap != "" {
-		st.gap, st.gapKind = exp.gap, expansionGap(exp.keyed)
+		st.gap, st.gapKind, st.child = exp.gap, expansionGap(exp.keyed), child
 		return st
 	}
 	supps := append(append([]model.Suppression(nil), mi.supps...), call.supps...)
@@ -882,7 +889,9 @@ func (mi *modInst) moduleState(name string) *modState {
 		sc := exp.scope(i)
 		addr := abs + instanceKey(k)
 		vars := mi.moduleInputs(call, child, sc, addr)
-		st.insts = append(st.insts, &childInst{key: k, mi: mi.re.newInstance(child, addr, key, vars, supps, mi.depth+1)})
+		ci := mi.re.newInstance(child, addr, key, vars, supps, mi.depth+1)
+		ci.calls = append(append([]model.Range(nil), mi.calls...), toRange(call.rng))
+		st.insts = append(st.insts, &childInst{key: k, mi: ci})
 	}
 	return st
 }
@@ -1037,7 +1046,30 @@ func (mi *modInst) provenance(expr hcl.Expression) model.Provenance {
 	if len(steps) == 1 && isPlainReference(expr, steps[0]) {
 		return model.Provenance{steps[0]}
 	}
-	return model.Provenance{{Kind: model.StepExpression, Name: mi.exprText(expr), Range: toRange(expr.Range()), Inputs: steps}}
+	return model.Provenance{{Kind: model.StepExpression, Name: mi.exprText(expr), Detail: expressionKind(expr),
+		Range: toRange(expr.Range()), Inputs: steps}}
+}
+
+// expressionKind names the kind of a computed expression for the Detail of
+// its step ("conditional", "function call", ...); "" when it has no name.
+func expressionKind(expr hcl.Expression) string {
+	switch e := expr.(type) {
+	case *hclsyntax.ConditionalExpr:
+		return "conditional"
+	case *hclsyntax.FunctionCallExpr:
+		return "function call " + e.Name
+	case *hclsyntax.TemplateExpr, *hclsyntax.TemplateWrapExpr:
+		return "template"
+	case *hclsyntax.IndexExpr, *hclsyntax.RelativeTraversalExpr, *hclsyntax.ScopeTraversalExpr:
+		return "index"
+	case *hclsyntax.ForExpr:
+		return "for expression"
+	case *hclsyntax.BinaryOpExpr, *hclsyntax.UnaryOpExpr:
+		return "operator"
+	case *hclsyntax.TupleConsExpr, *hclsyntax.ObjectConsExpr:
+		return "collection"
+	}
+	return ""
 }
 
 // referenceStep is the provenance step of one reference; false for
@@ -1137,7 +1169,16 @@ func (mi *modInst) collect() {
 	for _, call := range mi.def.moduleCalls {
 		st := mi.moduleState(call.name)
 		if st.gap != "" {
-			g := gapOf(st.gapKind, mi.absAddr("module."+call.name), call.rng, st.gap)
+			var hides []model.Kind
+			if st.child != nil {
+				var all bool
+				if hides, all = mi.re.moduleKinds(st.child, mi.depth+1); !all && len(hides) == 0 {
+					continue // the module holds nothing the model reads
+				} else if all {
+					hides = nil
+				}
+			}
+			g := gapOf(st.gapKind, mi.absAddr("module."+call.name), call.rng, st.gap, hides...)
 			g.Type, g.Source, g.Version = "module", call.source, call.version
 			if st.gapKind == model.GapModuleNotDownloaded {
 				if mi.re.opts.Modules != nil {
@@ -1185,6 +1226,40 @@ func (mi *modInst) collectBrokenOverride() {
 		fmt.Sprintf("override file %s could not be read or parsed and may change any block of %s: none of its resources was evaluated", strings.Join(files, ", "), where), hides...)
 	g.Type = "override"
 	mi.re.addGap(g)
+}
+
+// moduleKinds lists, without evaluating anything, the kinds of model
+// resource a module and the local modules it calls can declare; all is true
+// when it calls a module that is not on disk as a local directory (or nests
+// too deep), which may hold anything.
+func (re *rootEval) moduleKinds(def *moduleDef, depth int) (kinds []model.Kind, all bool) {
+	if depth > maxModuleDepth {
+		return nil, true
+	}
+	for _, decl := range def.resources {
+		if k, ok := modelKinds[decl.typ]; ok && !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	for _, call := range def.moduleCalls {
+		if !isLocalSource(call.source) {
+			return nil, true
+		}
+		child := re.l.module(filepath.Clean(filepath.Join(def.dir, filepath.FromSlash(call.source))))
+		if child.missing {
+			return nil, true
+		}
+		sub, subAll := re.moduleKinds(child, depth+1)
+		if subAll {
+			return nil, true
+		}
+		for _, k := range sub {
+			if !slices.Contains(kinds, k) {
+				kinds = append(kinds, k)
+			}
+		}
+	}
+	return kinds, false
 }
 
 // isLiteralIngressRule reports whether decl is an aws_security_group_rule

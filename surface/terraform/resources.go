@@ -27,7 +27,7 @@ func toRange(r hcl.Range) model.Range {
 func (mi *modInst) meta(decl *resourceDecl, inst *resInst) model.Meta {
 	supps := append(append([]model.Suppression(nil), mi.supps...), decl.supps...)
 	return model.Meta{Surface: model.SurfaceTerraform, Type: decl.typ, Address: inst.addr, Key: inst.addr,
-		Range: toRange(decl.rng), Suppressions: supps, Managed: true, Root: mi.re.rootRel()}
+		Range: toRange(decl.rng), Suppressions: supps, Managed: true, Root: mi.re.rootRel(), ModuleCalls: mi.calls}
 }
 
 // valueStr converts one value to a model.Str (without range and origin).
@@ -74,6 +74,9 @@ func (mi *modInst) str(bv *bodyVal, name, def string) model.Str {
 	case model.Explicit:
 		out.Provenance = mi.provenance(a.expr)
 	case model.Unknown:
+		// Unknown values keep their provenance too: it names the input
+		// that has no value.
+		out.Provenance = mi.provenance(a.expr)
 		out.Present = mi.neverNull(a.expr, 0)
 	}
 	return out
@@ -301,6 +304,7 @@ func (mi *modInst) mapResource(decl *resourceDecl, inst *resInst) {
 		for _, hook := range []string{"on_create", "on_start"} {
 			if a, ok := bv.attrs[hook]; ok {
 				if s, present := scriptValue(hook, a); present {
+					s.Provenance = mi.provenance(a.expr)
 					lc.Scripts = append(lc.Scripts, s)
 				}
 			}

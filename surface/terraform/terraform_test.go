@@ -971,3 +971,52 @@ func TestNullAttributeIsKnownAfterApply(t *testing.T) {
 		t.Errorf("got %#v %v, want unknown naming the attribute", v, errs)
 	}
 }
+
+// TestUnknownForEachModuleHidesWhatItHolds: a local module whose for_each is
+// unknown hides only the kinds its resources (and local modules) declare; a
+// module that declares none is no gap; one that calls a remote module may
+// hold anything.
+func TestUnknownForEachModuleHidesWhatItHolds(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"main.tf": `
+variable "names" {
+  type = set(string)
+}
+module "roles" {
+  source   = "./roles"
+  for_each = var.names
+}
+module "notebooks" {
+  source   = "./notebooks"
+  for_each = var.names
+}
+module "labelled" {
+  source   = "./labelled"
+  for_each = var.names
+}
+`,
+		"roles/main.tf":     `resource "aws_iam_role" "this" { name = "x" }`,
+		"notebooks/main.tf": "module \"net\" {\n  source = \"../net\"\n}\nresource \"aws_sagemaker_notebook_instance\" \"this\" {\n  name = \"x\"\n}\n",
+		"net/main.tf":       `resource "aws_subnet" "this" { vpc_id = "vpc-1" }`,
+		"labelled/main.tf":  "module \"label\" {\n  source = \"cloudposse/label/null\"\n}\n",
+	})
+	set, errs := loadRoot(t, dir, surface.Options{})
+	if len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	got := map[string]string{}
+	for _, g := range set.Gaps {
+		var ks []string
+		for _, k := range g.Hides {
+			ks = append(ks, string(k))
+		}
+		got[g.Address] = string(g.Kind) + " " + strings.Join(ks, ",")
+	}
+	want := map[string]string{
+		"module.notebooks": "unknown_for_each notebook_instance,subnet",
+		"module.labelled":  "unknown_for_each ",
+	}
+	if len(got) != len(want) || got["module.notebooks"] != want["module.notebooks"] || got["module.labelled"] != want["module.labelled"] {
+		t.Errorf("gaps %v, want %v", got, want)
+	}
+}

@@ -231,7 +231,7 @@ func StartGitServer(t testing.TB) *GitServer {
 }
 
 // Commit is one commit of a test repository: files written (path →
-// content; "" deletes) and an optional tag.
+// content; "" deletes; "symlink:TARGET" makes a symlink) and an optional tag.
 type Commit struct {
 	Files map[string]string
 	Tag   string
@@ -264,6 +264,12 @@ func (g *GitServer) Repo(t testing.TB, name string, commits ...Commit) (string, 
 				continue
 			}
 			os.MkdirAll(filepath.Dir(full), 0o755)
+			if target, ok := strings.CutPrefix(content, "symlink:"); ok {
+				if err := os.Symlink(target, full); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
 			if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
 				t.Fatal(err)
 			}

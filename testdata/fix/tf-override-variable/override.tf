@@ -1,0 +1,4 @@
+# Sandbox account override.
+variable "internet_access" {
+  default = "Enabled"
+}
