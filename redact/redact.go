@@ -63,7 +63,7 @@ var patterns = []pattern{
 	{regexp.MustCompile(`(?i)((?:proxy-)?authorization\s*:\s*(?:bearer|basic|token|digest|aws4-hmac-sha256)?\s*)([^\s"'\\]+[^"'\n\\]*)`), "${1}" + Marker, []string{"authorization"}},
 	{regexp.MustCompile(`(?i)((?:x-[a-z0-9\-]*(?:token|key|secret|auth)[a-z0-9\-]*|private-token|job-token|api-key)\s*:\s*)([^\s"'\\]+)`), "${1}" + Marker, []string{"token", "key", "secret", "auth"}},
 	// Command-line options carrying a secret: --password X, --token=X, -p X is too ambiguous.
-	{regexp.MustCompile(`(?i)(--?[a-z0-9\-]*(?:password|passwd|token|secret|api-key|apikey|access-key|secret-key)[a-z0-9\-]*(?:=|\s+))([^\s"'\\-][^\s"'\\]*)`), "${1}" + Marker, []string{"pass", "token", "secret", "key"}},
+	{regexp.MustCompile(`(?i)((?:^|[\s"'])--?[a-z0-9\-]*(?:password|passwd|token|secret|api-key|apikey|access-key|secret-key)[a-z0-9\-]*(?:=|\s+))([^\s"'\\-][^\s"'\\]*)`), "${1}" + Marker, []string{"pass", "token", "secret", "key"}},
 	// AWS access key IDs and secret keys.
 	{regexp.MustCompile(`\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b`), Marker, []string{"akia", "asia", "agpa", "aida", "aroa", "anpa", "anva", "aipa"}},
 	{regexp.MustCompile(`(?i)(aws_?secret_?access_?key\s*[:=]\s*["']?)([A-Za-z0-9/+=]{40})`), "${1}" + Marker, []string{"secret"}},

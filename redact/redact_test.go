@@ -37,6 +37,7 @@ func TestString(t *testing.T) {
 		`pip install --index-url https://pypi.internal.example.com/simple x`,
 		`direct_internet_access is "Enabled" (from var.dia default in main.tf:4)`,
 		`git clone git@github.com:o/r.git`,
+		`the group uses a session-token here`,
 	} {
 		if got := String(plain, nil); got != plain {
 			t.Errorf("String(%q) = %q, want it unchanged", plain, got)

@@ -385,8 +385,8 @@ func TestHostileSpecialFilesAreErrorsNotHangs(t *testing.T) {
 func TestHostileEvaluationBombsEndInUnknown(t *testing.T) {
 	res, _ := hostileJSON(t, hostileCase(t, "eval-bombs"))
 	fs := findingsOf(res, dia)
-	if len(fs) != 6 {
-		t.Fatalf("%d findings, want the 6 notebooks: %+v", len(fs), fs)
+	if len(fs) != 7 {
+		t.Fatalf("%d findings, want the 7 notebooks: %+v", len(fs), fs)
 	}
 	for _, f := range fs {
 		if f.Status != finding.Unknown || !strings.Contains(f.Message, "budget") {
@@ -395,6 +395,9 @@ func TestHostileEvaluationBombsEndInUnknown(t *testing.T) {
 	}
 	if !errorsMention(res, "eval-bombs", "instances") {
 		t.Errorf("module fan-out is not reported: %+v", res.Errors)
+	}
+	if !errorsMention(res, "main.tf", `dynamic "egress" has 40000 blocks`) {
+		t.Errorf("the dynamic block bomb is not reported: %+v", res.Errors)
 	}
 }
 

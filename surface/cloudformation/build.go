@@ -38,6 +38,8 @@ type builder struct {
 	set   *model.Set
 	errs  []model.Error
 	later []pending // routes, associations and egress rules, linked at the end
+	// expanded counts the resources Fn::ForEach loops produced.
+	expanded int
 }
 
 // pending is a resource that attaches to another one (a route to its table).
