@@ -27,7 +27,7 @@ const (
 )
 
 // outsideHint ends messages about facts the IaC does not hold.
-const outsideHint = "the network is defined outside this configuration; `sagefence audit` can decide it from the live account"
+const outsideHint = "`sagefence audit` can decide it from the live account"
 
 // refKey is the identity of a referenced resource: its Ref (a key in the Set),
 // else its literal value; "" when neither is known.
@@ -119,6 +119,9 @@ func analyzeNetwork(set *model.Set, nb *model.NotebookInstance) network {
 	sub := nb.SubnetID
 	subAttr := model.AttributeName(nb.Surface, model.FieldSubnetID)
 	switch {
+	case !sub.Known() && sub.Present:
+		n.outside = fmt.Sprintf("%s is set, to a value known only at plan or deploy time (%s)", subAttr, sub.Reason)
+		return n
 	case !sub.Known():
 		n.outside = fmt.Sprintf("%s cannot be resolved (%s)", subAttr, sub.Reason)
 		return n
@@ -133,7 +136,7 @@ func analyzeNetwork(set *model.Set, nb *model.NotebookInstance) network {
 	}
 	if n.subnet == nil {
 		if sub.Ref == "" {
-			n.outside = fmt.Sprintf("%s is the literal ID %q, which is not declared here", subAttr, sub.V)
+			n.outside = fmt.Sprintf("%s is the literal ID %q: the network is defined outside this configuration", subAttr, sub.V)
 		} else {
 			n.outside = fmt.Sprintf("%s refers to %s, which is not in this configuration", subAttr, sub.Display())
 		}

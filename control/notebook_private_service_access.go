@@ -160,7 +160,7 @@ func judgeServiceAccess(f *Verdict, nb *model.NotebookInstance, n network) {
 	case n.outside != "":
 		f.Status = finding.Unknown
 		f.Resolution = model.Unknown
-		f.Message = n.outside + ": " + outsideHint
+		f.Message = n.outside + "; " + outsideHint
 		return
 	}
 	var missing, undecided, evidence, unknownWhy []string

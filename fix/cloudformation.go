@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
 )
@@ -104,7 +105,7 @@ func (t *template) fix(it workItem) {
 	var pending []propLine
 	replaced := false
 	if it.status(controlDirectInternetAccess) != "" {
-		replaced = t.fixProperty(logical, r, "DirectInternetAccess", it.notebook.DirectInternetAccess, "Disabled", controlDirectInternetAccess, "", &pending)
+		replaced = t.fixProperty(logical, r, "DirectInternetAccess", it.notebook.DirectInternetAccess, awsfacts.DirectInternetAccessDisabled, controlDirectInternetAccess, "", &pending)
 	}
 	if it.status(controlInVPC) == finding.Fail && t.fixNetwork(logical, r, &pending) {
 		replaced = true
@@ -379,7 +380,7 @@ func (t *template) networkDonor(self *yaml.Node) (subnet, sgs propLine, logical 
 		_, dia := mapGet(props, "DirectInternetAccess")
 		_, sub := mapGet(props, "SubnetId")
 		_, groups := mapGet(props, "SecurityGroupIds")
-		if dia == nil || dia.Kind != yaml.ScalarNode || dia.Value != "Disabled" || sub == nil || groups == nil {
+		if dia == nil || dia.Kind != yaml.ScalarNode || dia.Value != awsfacts.DirectInternetAccessDisabled || sub == nil || groups == nil {
 			continue
 		}
 		sy, sj, ok1 := copyValue(sub)

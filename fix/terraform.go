@@ -15,6 +15,7 @@ import (
 	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/model"
@@ -236,7 +237,7 @@ func (w *workspace) fix(it workItem) {
 	nb := it.notebook
 	accessChanged, networkChanged := false, false
 	if it.status(controlDirectInternetAccess) != "" {
-		accessChanged = w.fixValue(m, b, "direct_internet_access", nb.DirectInternetAccess, "Disabled", controlDirectInternetAccess, "")
+		accessChanged = w.fixValue(m, b, "direct_internet_access", nb.DirectInternetAccess, awsfacts.DirectInternetAccessDisabled, controlDirectInternetAccess, "")
 	}
 	if it.status(controlInVPC) == finding.Fail {
 		networkChanged = w.fixNetwork(m, b)
@@ -270,7 +271,7 @@ func (w *workspace) fix(it workItem) {
 // left alone.
 func withAccessDisabled(it workItem) workItem {
 	nb := *it.notebook
-	nb.DirectInternetAccess = model.Str{V: "Disabled", Resolution: model.Explicit, Range: nb.DirectInternetAccess.Range}
+	nb.DirectInternetAccess = model.Str{V: awsfacts.DirectInternetAccessDisabled, Resolution: model.Explicit, Range: nb.DirectInternetAccess.Range}
 	set := *it.set
 	set.Notebooks = make([]*model.NotebookInstance, len(it.set.Notebooks))
 	for i, other := range it.set.Notebooks {
@@ -656,7 +657,7 @@ func (m *tfModule) networkDonor(self block) (block, bool) {
 		if b.syn == self.syn || missing(b.attr("subnet_id")) || missing(b.attr("security_groups")) {
 			continue
 		}
-		if v, ok := literalString(b.attr("direct_internet_access")); ok && v == "Disabled" {
+		if v, ok := literalString(b.attr("direct_internet_access")); ok && v == awsfacts.DirectInternetAccessDisabled {
 			return b, true
 		}
 	}

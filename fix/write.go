@@ -273,10 +273,12 @@ func stage(f FileEdit) (*stagedFile, error) {
 	if _, err := tmp.Write(f.New); err != nil {
 		return fail(err)
 	}
-	if err := tmp.Chmod(st.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)); err != nil {
+	// Owner first: changing it clears set-user/group-ID bits, which the
+	// mode then restores.
+	if err := keepOwner(tmp, st); err != nil {
 		return fail(err)
 	}
-	if err := keepOwner(tmp, st); err != nil {
+	if err := tmp.Chmod(st.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)); err != nil {
 		return fail(err)
 	}
 	if err := tmp.Sync(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -93,7 +94,8 @@ func TestLoadedClientsRejectBadAnswers(t *testing.T) {
 
 	start := time.Now()
 	_, err = load(srv.URL+"/hang").GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
-	if err == nil || !strings.Contains(err.Error(), "Timeout") && !strings.Contains(err.Error(), "timeout") {
+	var netErr net.Error
+	if err == nil || !errors.As(err, &netErr) || !netErr.Timeout() {
 		t.Fatalf("silent endpoint: %v, want a timeout error", err)
 	}
 	if d := time.Since(start); d > 10*time.Second {

@@ -72,7 +72,7 @@ for that witness only. A .sagefence.yaml found from the
 working directory upwards (or --config) applies: controls, severity, suppressions, format,
 record and store.
 
-Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also unknown);
+Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also an unknown or a gap);
 2 no fail but an error (bad usage, a region or account that could not be read, or a run
 that could not be recorded or imported).`,
 		Example: `  # every enabled region of the current account

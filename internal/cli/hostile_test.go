@@ -385,8 +385,8 @@ func TestHostileSpecialFilesAreErrorsNotHangs(t *testing.T) {
 func TestHostileEvaluationBombsEndInUnknown(t *testing.T) {
 	res, _ := hostileJSON(t, hostileCase(t, "eval-bombs"))
 	fs := findingsOf(res, dia)
-	if len(fs) != 6 {
-		t.Fatalf("%d findings, want the 6 notebooks: %+v", len(fs), fs)
+	if len(fs) != 7 {
+		t.Fatalf("%d findings, want the 7 notebooks: %+v", len(fs), fs)
 	}
 	for _, f := range fs {
 		if f.Status != finding.Unknown || !strings.Contains(f.Message, "budget") {
@@ -395,6 +395,9 @@ func TestHostileEvaluationBombsEndInUnknown(t *testing.T) {
 	}
 	if !errorsMention(res, "eval-bombs", "instances") {
 		t.Errorf("module fan-out is not reported: %+v", res.Errors)
+	}
+	if !errorsMention(res, "main.tf", `dynamic "egress" has 40000 blocks`) {
+		t.Errorf("the dynamic block bomb is not reported: %+v", res.Errors)
 	}
 }
 
@@ -423,6 +426,11 @@ func TestHostileSecretsAreRedactedEverywhere(t *testing.T) {
 				i := strings.Index(out, m)
 				t.Errorf("%s output leaks a secret: ...%s...", format, out[max(0, i-80):min(len(out), i+40)])
 			}
+		}
+	}
+	for format, out := range outs {
+		if strings.ContainsAny(out, "\x1b\x07\u202e") {
+			t.Errorf("%s output carries terminal control characters from the scanned files", format)
 		}
 	}
 	if !strings.Contains(outs["json"], "[redacted]") {
@@ -495,4 +503,20 @@ func scanEveryFormat(t *testing.T, args ...string) map[string]string {
 		out[f] = r.stdout + r.stderr
 	}
 	return out
+}
+
+func TestHostileTemplateAliasBombEndsInUnknown(t *testing.T) {
+	root := t.TempDir()
+	var b strings.Builder
+	b.WriteString("AWSTemplateFormatVersion: '2010-09-09'\nMappings:\n  M:\n    A:\n      L0: &l0 " + strings.Repeat("x", 1<<20) + "\n")
+	for i := 1; i < 25; i++ {
+		fmt.Fprintf(&b, "      L%d: &l%d {\"Fn::Join\": [\"\", [*l%d, *l%d]]}\n", i, i, i-1, i-1)
+	}
+	b.WriteString("Resources:\n  Notebook:\n    Type: AWS::SageMaker::NotebookInstance\n    Properties:\n      InstanceType: ml.t3.medium\n      RoleArn: r\n      DirectInternetAccess: *l24\n")
+	writeFile(t, filepath.Join(root, "template.yaml"), b.String())
+	res, _ := hostileJSON(t, root)
+	fs := findingsOf(res, dia)
+	if len(fs) != 1 || fs[0].Status != finding.Unknown || !strings.Contains(fs[0].Message, "budget") {
+		t.Errorf("findings %+v, want one unknown naming the budget", fs)
+	}
 }

@@ -68,7 +68,7 @@ func (o *OutputOptions) addFlags(cmd *cobra.Command) {
 	f.StringVarP(&o.Format, "format", "f", "", "output format: "+joinNames()+" (default: table on a terminal, json otherwise)")
 	f.StringVarP(&o.Output, "output", "o", "", "write the report to `FILE` instead of standard output")
 	f.BoolVar(&o.NoColor, "no-color", false, "disable colours in the table format (also NO_COLOR)")
-	f.BoolVar(&o.Strict, "strict", false, "exit 1 on unknown findings too")
+	f.BoolVar(&o.Strict, "strict", false, "exit 1 on unknown findings and gaps (what could not be looked at) too")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print nothing on standard error but errors (no progress, no \"recorded run\" line)")
 	configFrom := "the first scanned path"
 	if cmd.Name() == "audit" {

@@ -59,7 +59,7 @@ and state JSON (terraform show -json), CloudFormation templates (YAML or JSON, d
 content) and CDK cloud assemblies (cdk.out) are recognised. Every evaluated resource gets a
 finding per control: fail, pass, unknown (with what is missing) or suppressed.
 
-Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also unknown);
+Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also an unknown or a gap);
 2 no fail but an error (bad usage, or an input that could not be read or parsed).`,
 		Example: `  # scan the current directory, table on a terminal
   sagefence scan

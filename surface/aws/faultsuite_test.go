@@ -207,7 +207,8 @@ func TestAuditRegionTimeout(t *testing.T) {
 	opts.RegionTimeout = 10 * time.Second // generous for the healthy region on a loaded machine
 	res, fs := runAudit(t, opts)
 	if len(res.Errors) != 1 || res.Errors[0].Region != "eu-west-1" || res.Errors[0].Account != defaultAccount ||
-		!strings.Contains(res.Errors[0].Message, "did not finish within 10s") {
+		!strings.Contains(res.Errors[0].Message, "did not finish within 10s") ||
+		!strings.Contains(res.Errors[0].Message, "while waiting for sagemaker ListNotebookInstances") {
 		t.Fatalf("errors = %+v, want one for eu-west-1 naming the region timeout", res.Errors)
 	}
 	if res.Audited != 1 {

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -29,6 +30,9 @@ type regionScope struct {
 	set             *model.Set
 	mu              sync.Mutex // guards set and errs during the concurrent phases
 	errs            []model.Error
+	// phase names the calls the region is waiting for, for the
+	// region-timeout message.
+	phase atomic.Value
 }
 
 func (s *regionScope) meta(typ, address, key, name, arn string) model.Meta {
@@ -94,7 +98,9 @@ func (a *auditor) auditRegion(ctx context.Context, t target, region string) {
 	case ctx.Err() != nil:
 		return
 	case rctx.Err() != nil:
-		a.accountFailed(t.account, region, fmt.Errorf("the region's audit did not finish within %s (--region-timeout); nothing of it is reported", a.opts.RegionTimeout))
+		waiting, _ := scope.phase.Load().(string)
+		a.accountFailed(t.account, region, fmt.Errorf("the region's audit did not finish within %s (--region-timeout) while waiting for %s; nothing of it is reported",
+			a.opts.RegionTimeout, waiting))
 		return
 	}
 	sortSet(scope.set)
@@ -113,6 +119,7 @@ func (a *auditor) auditRegion(ctx context.Context, t target, region string) {
 // notebook instances could be listed (the region was read at all).
 func (a *auditor) readRegion(ctx context.Context, t target, scope *regionScope) bool {
 	sm := sagemaker.NewFromConfig(t.cfg, func(o *sagemaker.Options) { o.Region = scope.region })
+	scope.phase.Store("sagemaker ListNotebookInstances")
 	summaries, err := listNotebooks(ctx, sm)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -124,10 +131,14 @@ func (a *auditor) readRegion(ctx context.Context, t target, scope *regionScope) 
 		scope.fail("%s", msg)
 		scope.gap(scope.regionMeta(), notebookKinds, err, scopeReason(t.account, scope.region, errors.New(msg)))
 	} else {
+		scope.phase.Store("sagemaker DescribeNotebookInstance")
 		a.describeNotebooks(ctx, sm, scope, summaries)
 	}
+	scope.phase.Store("sagemaker ListDomains/DescribeDomain")
 	a.auditDomains(ctx, sm, scope)
+	scope.phase.Store("sagemaker DescribeNotebookInstanceLifecycleConfig")
 	a.auditLifecycleConfigs(ctx, sm, scope)
+	scope.phase.Store("the EC2 look-ups (DescribeSubnets, DescribeRouteTables, DescribeNatGateways, DescribeVpcEndpoints, DescribeSecurityGroups)")
 	a.auditNetwork(ctx, t, scope)
 	return err == nil
 }

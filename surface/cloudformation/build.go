@@ -1,6 +1,7 @@
 package cloudformation
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"slices"
@@ -37,6 +38,8 @@ type builder struct {
 	set   *model.Set
 	errs  []model.Error
 	later []pending // routes, associations and egress rules, linked at the end
+	// expanded counts the resources Fn::ForEach loops produced.
+	expanded int
 }
 
 // pending is a resource that attaches to another one (a route to its table).
@@ -47,12 +50,13 @@ type pending struct {
 	meta  model.Meta
 }
 
-func (l *Loader) build(path string, data []byte, root *yaml.Node, stack Stack) surface.Result {
+func (l *Loader) build(ctx context.Context, path string, data []byte, root *yaml.Node, stack Stack) surface.Result {
 	surf := stack.Surface
 	if surf == "" {
 		surf = model.SurfaceCloudFormation
 	}
 	e, region, account := l.newEvaluator(path, data, root, stack)
+	e.ctx = ctx
 	resources := mapValue(root, "Resources")
 	b := &builder{
 		e: e, file: path,

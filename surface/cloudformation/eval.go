@@ -1,6 +1,7 @@
 package cloudformation
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"strconv"
@@ -30,12 +31,20 @@ type evaluator struct {
 	steps int
 	// sensitive are the values of NoEcho parameters (model.Set.Sensitive).
 	sensitive []string
+	// work is the bytes Fn::Join and Fn::Sub have built (maxWorkBytes).
+	work int
+	// ctx stops evaluation when the scan is cancelled (nil: never).
+	ctx context.Context
 }
 
 // maxSteps and maxDepth bound evaluation of one template.
 const (
 	maxSteps = 400_000 // a 1 MB template (the CloudFormation limit) has far fewer nodes
 	maxDepth = 256
+	// maxStringBytes bounds one string built by Fn::Join or Fn::Sub, and
+	// maxWorkBytes all of them in one template.
+	maxStringBytes = 4 << 20
+	maxWorkBytes   = 64 << 20
 )
 
 // truth is a three-valued condition result.
@@ -108,6 +117,9 @@ func (e *evaluator) evalDepth(n *yaml.Node, depth int) value {
 	e.steps++
 	if e.steps > maxSteps || depth > maxDepth {
 		return unknown("the template is too deeply nested or too large to evaluate")
+	}
+	if e.steps%1024 == 0 && e.ctx != nil && e.ctx.Err() != nil {
+		return unknown("evaluation stopped: " + e.ctx.Err().Error())
 	}
 	if n.Kind == yaml.AliasNode {
 		return e.evalDepth(n.Alias, depth+1)
@@ -296,7 +308,7 @@ type part struct {
 
 // concat joins evaluated parts into one string value. A single reference
 // with nothing around it stays a reference (Fn::Sub "${Subnet}").
-func concat(fn string, parts []part) value {
+func (e *evaluator) concat(fn string, parts []part) value {
 	var nonEmpty []part
 	for _, p := range parts {
 		if p.v.kind == kScalar && p.v.s == "" || p.v.kind == kAbsent {
@@ -306,6 +318,19 @@ func concat(fn string, parts []part) value {
 	}
 	if len(nonEmpty) == 1 && nonEmpty[0].v.kind == kRef {
 		return nonEmpty[0].v
+	}
+	size := 0
+	for _, p := range parts {
+		size += len(p.v.s) + len(p.v.text) + len(p.placeholder)
+	}
+	if size > maxStringBytes {
+		// Aliases let a small template ask for gigabytes (a 1 MB scalar
+		// joined with itself, level after level).
+		return unknown(fmt.Sprintf("%s would produce more than %d MiB: not evaluated (evaluation budget)", fn, maxStringBytes>>20))
+	}
+	e.work += size
+	if e.work > maxWorkBytes {
+		return unknown(fmt.Sprintf("%s not evaluated: the template's strings exceed the evaluation budget of %d MiB (aliases joined again and again?)", fn, maxWorkBytes>>20))
 	}
 	var (
 		b, text strings.Builder
@@ -402,7 +427,7 @@ func (e *evaluator) sub(arg *yaml.Node, depth int) value {
 		}
 		parts = append(parts, part{v: v, placeholder: whole})
 	}
-	return concat("Fn::Sub", parts)
+	return e.concat("Fn::Sub", parts)
 }
 
 // join evaluates Fn::Join [delimiter, list].
@@ -441,7 +466,7 @@ func (e *evaluator) join(arg *yaml.Node, depth int) value {
 		}
 		parts = append(parts, part{v: it, placeholder: ph})
 	}
-	return concat("Fn::Join", parts)
+	return e.concat("Fn::Join", parts)
 }
 
 // selectFn evaluates Fn::Select [index, list].

@@ -13,6 +13,10 @@ type resourceEntry struct {
 	key, body *yaml.Node
 }
 
+// maxForEachResources bounds the resources Fn::ForEach loops of one
+// template expand to (nested loops multiply).
+const maxForEachResources = 10_000
+
 // expandResources lists the template's resources, expanding the
 // AWS::LanguageExtensions Fn::ForEach loops the way CloudFormation does
 // before deploy: for each item of the collection, ${Id} and &{Id} are
@@ -49,6 +53,10 @@ func (b *builder) expandForEach(key, loop *yaml.Node, depth int) []resourceEntry
 	}
 	var out []resourceEntry
 	for _, item := range coll.items {
+		if b.expanded >= maxForEachResources {
+			b.forEachGap(key, loop, fmt.Sprintf("the loops expand to more than %d resources, more than sagefence evaluates (evaluation budget)", maxForEachResources))
+			return out
+		}
 		if item.kind != kScalar {
 			b.forEachGap(key, loop, fmt.Sprintf("an item of the collection cannot be resolved: %s", firstNonEmpty(item.reason, "not a string")))
 			return nil
@@ -63,6 +71,7 @@ func (b *builder) expandForEach(key, loop *yaml.Node, depth int) []resourceEntry
 				continue
 			}
 			out = append(out, resourceEntry{&k, body})
+			b.expanded++
 		}
 	}
 	return out

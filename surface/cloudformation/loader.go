@@ -115,7 +115,7 @@ func (l *Loader) Load(ctx context.Context, path string, data []byte, stack Stack
 	if err := ctx.Err(); err != nil {
 		return surface.Result{Errors: []model.Error{{File: path, Message: err.Error()}}}
 	}
-	return l.build(path, data, root, stack)
+	return l.build(ctx, path, data, root, stack)
 }
 
 // parse reads the first YAML document (JSON is YAML) into a node tree.

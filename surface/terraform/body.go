@@ -6,6 +6,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/sagefence/sagefence/model"
 )
 
 // attrVal is one evaluated attribute with its expression (for origins and
@@ -14,6 +16,8 @@ type attrVal struct {
 	v    cty.Value
 	expr hcl.Expression
 	rng  hcl.Range
+	// sc is the scope the value was evaluated in (count.index, each).
+	sc *scope
 }
 
 // bodyVal is an evaluated block body: attributes, nested blocks (dynamic
@@ -63,7 +67,7 @@ func (mi *modInst) evalBody(body hcl.Body, sc *scope, top bool) *bodyVal {
 			if top && (resourceMeta[name] || metaBlocks[name]) {
 				continue
 			}
-			bv.attrs[name] = &attrVal{v: mi.eval(a.Expr, sc), expr: a.Expr, rng: a.Range}
+			bv.attrs[name] = &attrVal{v: mi.eval(a.Expr, sc), expr: a.Expr, rng: a.Range, sc: sc}
 		}
 		return bv
 	}
@@ -72,7 +76,7 @@ func (mi *modInst) evalBody(body hcl.Body, sc *scope, top bool) *bodyVal {
 		if top && resourceMeta[name] {
 			continue
 		}
-		bv.attrs[name] = &attrVal{v: mi.eval(a.Expr, sc), expr: a.Expr, rng: a.SrcRange}
+		bv.attrs[name] = &attrVal{v: mi.eval(a.Expr, sc), expr: a.Expr, rng: a.SrcRange, sc: sc}
 	}
 	for _, b := range sb.Blocks {
 		if metaBlocks[b.Type] {
@@ -127,6 +131,17 @@ func (mi *modInst) expandDynamic(bv *bodyVal, b *hclsyntax.Block, sc *scope) {
 	if coll.IsNull() || !coll.CanIterateElements() {
 		return
 	}
+	if n := coll.LengthInt(); n > maxInstances || mi.re.instances+n > maxRootInstances {
+		if bv.unknown == nil {
+			bv.unknown = map[string]string{}
+		}
+		r := forEach.Range()
+		msg := fmt.Sprintf("dynamic %q has %d blocks, more than sagefence evaluates (evaluation budget)", label, n)
+		mi.re.addErr(model.Error{File: r.Filename, Line: r.Start.Line, Message: msg})
+		bv.unknown[label] = msg
+		return
+	}
+	mi.re.instances += coll.LengthInt()
 	for it := coll.ElementIterator(); it.Next(); {
 		k, v := it.Element()
 		iter := cty.ObjectVal(map[string]cty.Value{"key": k, "value": v})

@@ -423,7 +423,7 @@ func (mi *modInst) evalContext(traversals []hcl.Traversal, sc *scope) *hcl.EvalC
 				dataObjs[typ] = map[string]cty.Value{}
 			}
 			dataObjs[typ][name] = unknownBecause(cty.DynamicPseudoType,
-				fmt.Sprintf("data.%s.%s is read by Terraform during plan, not by a static scan; scan the plan JSON or run `sagefence audit`", typ, name))
+				fmt.Sprintf("data.%s.%s is read by Terraform during plan, not by a static scan (scan the plan JSON to see its value)", typ, name))
 		default:
 			name, ok := attrAt(t, 1)
 			if !ok {

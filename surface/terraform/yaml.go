@@ -25,7 +25,8 @@ var yamlDecodeFunc = function.New(&function.Spec{
 		if doc.Kind == 0 || len(doc.Content) == 0 {
 			return cty.NullVal(cty.DynamicPseudoType).WithMarks(marks), nil
 		}
-		v, err := yamlNodeValue(doc.Content[0], 0)
+		nodes := 0
+		v, err := yamlNodeValue(doc.Content[0], 0, &nodes)
 		if err != nil {
 			return cty.DynamicVal, fmt.Errorf("yamldecode: %w", err)
 		}
@@ -36,22 +37,29 @@ var yamlDecodeFunc = function.New(&function.Spec{
 // maxYAMLDepth stops alias bombs and absurd nesting.
 const maxYAMLDepth = 200
 
-func yamlNodeValue(n *yaml.Node, depth int) (cty.Value, error) {
+// yamlNodeValue converts a node; nodes counts the nodes converted so far, so
+// that aliases repeated level after level (a billion laughs) stop at
+// maxCollection nodes instead of expanding without end.
+func yamlNodeValue(n *yaml.Node, depth int, nodes *int) (cty.Value, error) {
 	if depth > maxYAMLDepth {
 		return cty.NilVal, fmt.Errorf("document nested too deeply (or recursive aliases)")
 	}
+	*nodes++
+	if *nodes > maxCollection {
+		return cty.NilVal, fmt.Errorf("document expands to more than %d values (aliases repeated?): not evaluated (%s)", maxCollection, budgetPhrase)
+	}
 	switch n.Kind {
 	case yaml.AliasNode:
-		return yamlNodeValue(n.Alias, depth+1)
+		return yamlNodeValue(n.Alias, depth+1, nodes)
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return cty.NullVal(cty.DynamicPseudoType), nil
 		}
-		return yamlNodeValue(n.Content[0], depth+1)
+		return yamlNodeValue(n.Content[0], depth+1, nodes)
 	case yaml.SequenceNode:
 		vals := make([]cty.Value, 0, len(n.Content))
 		for _, c := range n.Content {
-			v, err := yamlNodeValue(c, depth+1)
+			v, err := yamlNodeValue(c, depth+1, nodes)
 			if err != nil {
 				return cty.NilVal, err
 			}
@@ -63,7 +71,7 @@ func yamlNodeValue(n *yaml.Node, depth int) (cty.Value, error) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Tag == "!!merge" {
-				merged, err := yamlNodeValue(v, depth+1)
+				merged, err := yamlNodeValue(v, depth+1, nodes)
 				if err != nil {
 					return cty.NilVal, err
 				}
@@ -76,7 +84,7 @@ func yamlNodeValue(n *yaml.Node, depth int) (cty.Value, error) {
 				}
 				continue
 			}
-			val, err := yamlNodeValue(v, depth+1)
+			val, err := yamlNodeValue(v, depth+1, nodes)
 			if err != nil {
 				return cty.NilVal, err
 			}

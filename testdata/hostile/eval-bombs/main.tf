@@ -125,6 +125,45 @@ resource "aws_sagemaker_notebook_instance" "nested" {
   direct_internet_access = length(local.nested) > 0 ? "Disabled" : "Enabled"
 }
 
+locals {
+  # A billion laughs: ten aliases per level, nine levels.
+  laughs = yamldecode(<<-EOT
+    l0: &l0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]
+    l1: &l1 [*l0, *l0, *l0, *l0, *l0, *l0, *l0, *l0, *l0, *l0]
+    l2: &l2 [*l1, *l1, *l1, *l1, *l1, *l1, *l1, *l1, *l1, *l1]
+    l3: &l3 [*l2, *l2, *l2, *l2, *l2, *l2, *l2, *l2, *l2, *l2]
+    l4: &l4 [*l3, *l3, *l3, *l3, *l3, *l3, *l3, *l3, *l3, *l3]
+    l5: &l5 [*l4, *l4, *l4, *l4, *l4, *l4, *l4, *l4, *l4, *l4]
+    l6: &l6 [*l5, *l5, *l5, *l5, *l5, *l5, *l5, *l5, *l5, *l5]
+    l7: &l7 [*l6, *l6, *l6, *l6, *l6, *l6, *l6, *l6, *l6, *l6]
+    l8: &l8 [*l7, *l7, *l7, *l7, *l7, *l7, *l7, *l7, *l7, *l7]
+  EOT
+  )
+}
+
+resource "aws_sagemaker_notebook_instance" "laughs" {
+  name                   = "laughs"
+  role_arn               = "arn:aws:iam::123456789012:role/r"
+  instance_type          = "ml.t3.medium"
+  subnet_id              = "subnet-1"
+  security_groups        = ["sg-1"]
+  direct_internet_access = length(local.laughs) > 0 ? "Disabled" : "Enabled"
+}
+
+# 40,000 dynamic blocks.
+resource "aws_security_group" "dyn" {
+  name = "dyn"
+  dynamic "egress" {
+    for_each = setproduct(range(200), range(200))
+    content {
+      from_port   = 443
+      to_port     = 443
+      protocol    = "tcp"
+      cidr_blocks = ["0.0.0.0/0"]
+    }
+  }
+}
+
 # 1000 x 1000 x 1000 module instances.
 module "fan" {
   source = "./m1"
