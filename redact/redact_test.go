@@ -37,6 +37,7 @@ func TestString(t *testing.T) {
 		`pip install --index-url https://pypi.internal.example.com/simple x`,
 		`direct_internet_access is "Enabled" (from var.dia default in main.tf:4)`,
 		`git clone git@github.com:o/r.git`,
+		`the group uses a session-token here`,
 	} {
 		if got := String(plain, nil); got != plain {
 			t.Errorf("String(%q) = %q, want it unchanged", plain, got)
@@ -50,6 +51,13 @@ func TestString(t *testing.T) {
 	}
 	if got := String("main.tf:ab1", []string{"ab"}); got != "main.tf:ab1" {
 		t.Errorf("short sensitive value inside text must not be replaced: %q", got)
+	}
+}
+
+func TestControlCharactersAreNeutralised(t *testing.T) {
+	got := String("name\x1b[2J\x1b]0;owned\x07 \u202egnp.exe\nnext\tline", nil)
+	if strings.ContainsAny(got, "\x1b\x07\u202e") || !strings.Contains(got, `\u001b[2J`) || !strings.Contains(got, "\nnext\tline") {
+		t.Errorf("String = %q", got)
 	}
 }
 

@@ -16,6 +16,8 @@ type attrVal struct {
 	v    cty.Value
 	expr hcl.Expression
 	rng  hcl.Range
+	// sc is the scope the value was evaluated in (count.index, each).
+	sc *scope
 }
 
 // bodyVal is an evaluated block body: attributes, nested blocks (dynamic
@@ -65,7 +67,7 @@ func (mi *modInst) evalBody(body hcl.Body, sc *scope, top bool) *bodyVal {
 			if top && (resourceMeta[name] || metaBlocks[name]) {
 				continue
 			}
-			bv.attrs[name] = &attrVal{v: mi.eval(a.Expr, sc), expr: a.Expr, rng: a.Range}
+			bv.attrs[name] = &attrVal{v: mi.eval(a.Expr, sc), expr: a.Expr, rng: a.Range, sc: sc}
 		}
 		return bv
 	}
@@ -74,7 +76,7 @@ func (mi *modInst) evalBody(body hcl.Body, sc *scope, top bool) *bodyVal {
 		if top && resourceMeta[name] {
 			continue
 		}
-		bv.attrs[name] = &attrVal{v: mi.eval(a.Expr, sc), expr: a.Expr, rng: a.SrcRange}
+		bv.attrs[name] = &attrVal{v: mi.eval(a.Expr, sc), expr: a.Expr, rng: a.SrcRange, sc: sc}
 	}
 	for _, b := range sb.Blocks {
 		if metaBlocks[b.Type] {

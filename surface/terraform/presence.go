@@ -1,6 +1,8 @@
 package terraform
 
 import (
+	"fmt"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
@@ -78,4 +80,49 @@ func (mi *modInst) traversalNeverNull(t hcl.Traversal, depth int) bool {
 func isDataSource(expr hcl.Expression) bool {
 	st, ok := expr.(*hclsyntax.ScopeTraversalExpr)
 	return ok && st.Traversal.RootName() == "data" && len(st.Traversal) >= 4
+}
+
+// maybeNull returns why an attribute whose value is unknown may still be
+// null: it is written as a conditional with a null branch
+// (`var.private ? aws_subnet.a.id : null`) whose condition is unknown before
+// apply. Such a value carries the other branch's reference, but whether the
+// attribute is set at all is not known. "" otherwise.
+func (mi *modInst) maybeNull(a *attrVal) string {
+	if unmarked(a.v).IsKnown() {
+		return ""
+	}
+	c, ok := unwrap(a.expr).(*hclsyntax.ConditionalExpr)
+	if !ok || (!isNullLiteral(c.TrueResult) && !isNullLiteral(c.FalseResult)) {
+		return ""
+	}
+	sc := a.sc
+	if sc == nil {
+		sc = emptyScope
+	}
+	cond := mi.eval(c.Condition, sc)
+	if unmarked(cond).IsKnown() {
+		return ""
+	}
+	return fmt.Sprintf("it is set or null depending on %s, which is unknown before apply: %s",
+		mi.exprText(c.Condition), marksOf(cond).reason("it depends on values known only after apply"))
+}
+
+// unwrap removes parentheses and a template that only wraps an expression.
+func unwrap(expr hcl.Expression) hcl.Expression {
+	for {
+		switch e := expr.(type) {
+		case *hclsyntax.ParenthesesExpr:
+			expr = e.Expression
+		case *hclsyntax.TemplateWrapExpr:
+			expr = e.Wrapped
+		default:
+			return expr
+		}
+	}
+}
+
+// isNullLiteral reports whether expr is the literal null.
+func isNullLiteral(expr hcl.Expression) bool {
+	lit, ok := unwrap(expr).(*hclsyntax.LiteralValueExpr)
+	return ok && lit.Val.IsNull()
 }

@@ -69,6 +69,9 @@ func (mi *modInst) str(bv *bodyVal, name, def string) model.Str {
 		return model.Str{V: def, Resolution: model.Default}
 	}
 	out := valueStr(a.v, def)
+	if why := mi.maybeNull(a); why != "" {
+		out = model.Str{Resolution: model.Unknown, Reason: why}
+	}
 	out.Range = toRange(a.rng)
 	switch out.Resolution {
 	case model.Explicit:

@@ -37,3 +37,18 @@ resource "aws_sagemaker_notebook_instance" "from_variable" {
   subnet_id              = var.subnet_id
   direct_internet_access = "Enabled"
 }
+
+resource "aws_subnet" "fallback" {
+  vpc_id     = "vpc-0123456789abcdef0"
+  cidr_block = "10.0.9.0/24"
+}
+
+# A conditional with a null branch whose condition is read during plan: the
+# subnet may or may not be set, so in_vpc cannot pass (nor fail).
+resource "aws_sagemaker_notebook_instance" "conditional" {
+  name                   = "conditional"
+  instance_type          = "ml.t3.medium"
+  role_arn               = "arn:aws:iam::123456789012:role/notebook"
+  subnet_id              = data.aws_ssm_parameter.subnet_id.value == "none" ? null : aws_subnet.fallback.id
+  direct_internet_access = "Enabled"
+}
