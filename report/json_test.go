@@ -33,9 +33,11 @@ func encodeWhole(t testing.TB, r *finding.Result) []byte {
 // characters that must stay unescaped).
 func TestJSONStreamMatchesEncoder(t *testing.T) {
 	variants := map[string]func(r *finding.Result){
-		"fixture":        func(*finding.Result) {},
-		"nil slices":     func(r *finding.Result) { r.Findings, r.Errors, r.Gaps = nil, nil, nil },
-		"empty slices":   func(r *finding.Result) { r.Findings, r.Errors, r.Gaps = []finding.Finding{}, []model.Error{}, []finding.Gap{} },
+		"fixture":    func(*finding.Result) {},
+		"nil slices": func(r *finding.Result) { r.Findings, r.Errors, r.Gaps = nil, nil, nil },
+		"empty slices": func(r *finding.Result) {
+			r.Findings, r.Errors, r.Gaps = []finding.Finding{}, []model.Error{}, []finding.Gap{}
+		},
 		"no scope":       func(r *finding.Result) { r.Scope = nil },
 		"with baseline":  func(r *finding.Result) { r.Baseline = &finding.Baseline{File: "old<&>.json", MatchedFails: 3} },
 		"one finding":    func(r *finding.Result) { r.Findings = r.Findings[:1] },
