@@ -16,6 +16,11 @@
 //     and Slack tokens, private key blocks, and password/token options on
 //     command lines (--password X, --token=X).
 //
+// The same pass neutralises control characters (other than newline and
+// tab) and Unicode bidirectional overrides in every string, written as
+// \u001b and the like: text from a scanned repository cannot move the
+// cursor of, recolour or reorder the terminal or CI log that shows a table.
+//
 // Result walks every string of the result (findings, errors, provenance,
 // evidence lines, witnesses) by reflection, so a field added later is
 // covered without touching this package. Strings the tool itself authors
@@ -24,10 +29,12 @@
 package redact
 
 import (
+	"fmt"
 	"reflect"
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/sagefence/sagefence/finding"
 )
@@ -90,6 +97,7 @@ func String(s string, sensitive []string) string {
 			s = strings.ReplaceAll(s, v, Marker)
 		}
 	}
+	s = neutralise(s)
 	var lower string
 	for _, p := range patterns {
 		if lower == "" {
@@ -105,6 +113,42 @@ func String(s string, sensitive []string) string {
 		}
 	}
 	return s
+}
+
+// neutralise writes control characters and bidirectional formatting
+// characters as \uXXXX escapes; newline and tab are kept.
+func neutralise(s string) string {
+	clean := true
+	for _, r := range s {
+		if isUnsafeRune(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isUnsafeRune(r) {
+			fmt.Fprintf(&b, "\\u%04x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isUnsafeRune(r rune) bool {
+	switch {
+	case r == '\n' || r == '\t':
+		return false
+	case unicode.IsControl(r):
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+		return true
+	}
+	return false
 }
 
 // authored are the fields whose text the tool writes itself; they never

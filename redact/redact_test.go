@@ -54,6 +54,13 @@ func TestString(t *testing.T) {
 	}
 }
 
+func TestControlCharactersAreNeutralised(t *testing.T) {
+	got := String("name\x1b[2J\x1b]0;owned\x07 \u202egnp.exe\nnext\tline", nil)
+	if strings.ContainsAny(got, "\x1b\x07\u202e") || !strings.Contains(got, `\u001b[2J`) || !strings.Contains(got, "\nnext\tline") {
+		t.Errorf("String = %q", got)
+	}
+}
+
 func TestResultEveryStringButAuthoredOnes(t *testing.T) {
 	obs := "SENSITIVE-VAL"
 	res := &finding.Result{

@@ -428,6 +428,11 @@ func TestHostileSecretsAreRedactedEverywhere(t *testing.T) {
 			}
 		}
 	}
+	for format, out := range outs {
+		if strings.ContainsAny(out, "\x1b\x07\u202e") {
+			t.Errorf("%s output carries terminal control characters from the scanned files", format)
+		}
+	}
 	if !strings.Contains(outs["json"], "[redacted]") {
 		t.Errorf("the JSON output has no redaction marker")
 	}

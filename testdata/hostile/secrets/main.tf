@@ -25,7 +25,8 @@ resource "aws_sagemaker_notebook_instance_lifecycle_configuration" "lc" {
 }
 
 resource "aws_sagemaker_notebook_instance" "nb" {
-  name                   = "nb"
+  # A terminal escape (clear screen, set title) and a bidi override in the name.
+  name                   = "nb\u001b[2J\u001b]0;owned\u0007\u202e"
   role_arn               = "arn:aws:iam::123456789012:role/r"
   instance_type          = "ml.t3.medium"
   direct_internet_access = sensitive(var.access)
