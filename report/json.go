@@ -1,19 +1,143 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
 
 	"github.com/sagefence/sagefence/finding"
 )
 
-// JSON writes the result as the OUTPUT.md contract, indented.
+// JSON writes the result as the OUTPUT.md contract, indented two spaces,
+// HTML characters unescaped, one trailing newline.
+//
+// The result is streamed: the top-level fields are written in struct order
+// and each element of findings, errors and gaps is encoded and indented on
+// its own, so the formatter holds one element's encoding at a time instead of
+// the whole document twice (marshalled, then indented). The bytes are exactly
+// those of a json.Encoder with SetIndent("", "  ") and SetEscapeHTML(false)
+// on the whole result (TestJSONStreamMatchesEncoder).
 type JSON struct{}
+
+// jsonIndent is one nesting level of the output.
+const jsonIndent = "  "
 
 // Format implements Formatter.
 func (JSON) Format(w io.Writer, r *finding.Result) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(r)
+	s := newJSONStream(w)
+	s.raw("{")
+	first := true
+	field := func(name string) {
+		if !first {
+			s.raw(",")
+		}
+		first = false
+		s.raw("\n" + jsonIndent)
+		s.value(name, jsonIndent)
+		s.raw(": ")
+	}
+	// The order and omitempty rules follow finding.Result's json tags;
+	// TestJSONStreamCoversResult fails when a field is added there and not
+	// here.
+	field("format_version")
+	s.value(r.FormatVersion, jsonIndent)
+	field("tool")
+	s.value(r.Tool, jsonIndent)
+	if r.Scope != nil {
+		field("scope")
+		s.value(r.Scope, jsonIndent)
+	}
+	field("summary")
+	s.value(r.Summary, jsonIndent)
+	field("findings")
+	streamSlice(s, r.Findings)
+	field("errors")
+	streamSlice(s, r.Errors)
+	field("gaps")
+	streamSlice(s, r.Gaps)
+	if r.Baseline != nil {
+		field("baseline")
+		s.value(r.Baseline, jsonIndent)
+	}
+	s.raw("\n}\n")
+	return s.flush()
+}
+
+// jsonStreamFields are the top-level keys Format writes, in order; the test
+// compares them with finding.Result's json tags.
+var jsonStreamFields = []string{"format_version", "tool", "scope", "summary", "findings", "errors", "gaps", "baseline"}
+
+// jsonStream writes indented JSON pieces to a buffered writer, keeping the
+// first error.
+type jsonStream struct {
+	w   *bufio.Writer
+	enc *json.Encoder
+	// compact receives each value's compact encoding; indented holds it
+	// re-indented. Both are reused from value to value.
+	compact, indented bytes.Buffer
+	err               error
+}
+
+func newJSONStream(w io.Writer) *jsonStream {
+	s := &jsonStream{w: bufio.NewWriterSize(w, 64<<10)}
+	s.enc = json.NewEncoder(&s.compact)
+	s.enc.SetEscapeHTML(false)
+	return s
+}
+
+func (s *jsonStream) raw(text string) {
+	if s.err == nil {
+		_, s.err = s.w.WriteString(text)
+	}
+}
+
+// value writes v indented as if it started at the nesting level whose
+// continuation lines begin with prefix.
+func (s *jsonStream) value(v any, prefix string) {
+	if s.err != nil {
+		return
+	}
+	s.compact.Reset()
+	if s.err = s.enc.Encode(v); s.err != nil {
+		return
+	}
+	// Encode appends a newline; Indent treats it as trailing space and
+	// keeps it, so drop it first.
+	b := bytes.TrimSuffix(s.compact.Bytes(), []byte("\n"))
+	s.indented.Reset()
+	if s.err = json.Indent(&s.indented, b, prefix, jsonIndent); s.err != nil {
+		return
+	}
+	_, s.err = s.w.Write(s.indented.Bytes())
+}
+
+func (s *jsonStream) flush() error {
+	if s.err != nil {
+		return s.err
+	}
+	return s.w.Flush()
+}
+
+// streamSlice writes a top-level array element by element, as json.Encoder
+// would: null for a nil slice, [] for an empty one.
+func streamSlice[T any](s *jsonStream, items []T) {
+	switch {
+	case items == nil:
+		s.raw("null")
+		return
+	case len(items) == 0:
+		s.raw("[]")
+		return
+	}
+	const elemPrefix = jsonIndent + jsonIndent
+	s.raw("[")
+	for i := range items {
+		if i > 0 {
+			s.raw(",")
+		}
+		s.raw("\n" + elemPrefix)
+		s.value(&items[i], elemPrefix)
+	}
+	s.raw("\n" + jsonIndent + "]")
 }

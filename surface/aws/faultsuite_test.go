@@ -235,3 +235,42 @@ func TestAuditRegionTimeout(t *testing.T) {
 		t.Error("no gap hiding everything in the timed-out region")
 	}
 }
+
+// TestAuditLifecycleScriptWithoutContent: a lifecycle configuration answer
+// whose script has no Content makes the lifecycle control unknown with the
+// reason, never pass, and is an error naming account, region and call.
+func TestAuditLifecycleScriptWithoutContent(t *testing.T) {
+	moto := testutil.StartMoto(t)
+	s := newSeeder(t, moto.URL)
+	const region = "us-east-1"
+	s.lifecycle(region, "lc", "#!/bin/bash\necho ready\n")
+	s.notebook(notebookSpec{Name: "nb", Region: region, DIA: "Disabled", Subnet: "subnet-0123456789abcdef0", Lifecycle: "lc"})
+	body := `{"NotebookInstanceLifecycleConfigName":"lc",` +
+		`"NotebookInstanceLifecycleConfigArn":"arn:aws:sagemaker:us-east-1:123456789012:notebook-instance-lifecycle-config/lc",` +
+		`"OnStart":[{}]}`
+	for _, tc := range []struct{ name, body string }{{"fault-free", ""}, {"script without Content", body}} {
+		t.Run(tc.name, func(t *testing.T) {
+			proxy := newFaultProxy(t, moto.URL, func(r request, attempt int) fault {
+				if tc.body != "" && r.operation == "DescribeNotebookInstanceLifecycleConfig" {
+					return fault{ok200: true, contentType: "application/x-amz-json-1.1", body: tc.body}
+				}
+				return fault{}
+			})
+			res, fs := runAudit(t, auditOptions(proxy.URL, nil, region))
+			f := index(t, fs)[verdictKey(control.LifecyclePublicFetchID, defaultAccount, region, "nb")]
+			if tc.body == "" {
+				if f.Status != finding.Pass || len(res.Errors) != 0 {
+					t.Fatalf("without the fault: %s (%s), errors %v; want pass, or the fault proves nothing", f.Status, f.Message, res.Errors)
+				}
+				return
+			}
+			if f.Status != finding.Unknown || !strings.Contains(f.Message, "without Content") {
+				t.Errorf("lifecycle control: %s (%s), want unknown naming the missing Content", f.Status, f.Message)
+			}
+			if len(res.Errors) != 1 || res.Errors[0].Account != defaultAccount || res.Errors[0].Region != region ||
+				!strings.Contains(res.Errors[0].Message, "DescribeNotebookInstanceLifecycleConfig") {
+				t.Errorf("errors = %+v, want one naming account, region and the call", res.Errors)
+			}
+		})
+	}
+}

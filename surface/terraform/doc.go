@@ -62,10 +62,14 @@
 // evaluated eagerly; every other resource is evaluated when something refers
 // to it.
 //
-// Every unknown carries the reason it is unknown; Origin says where a
-// non-literal value came from (var.x default in variables.tf:4, terraform.tfvars:2,
-// local.x, var.x set by module.m (main.tf:9)). Files in origins and reasons
-// are named by the path the scan reached them, as model.Range.File.
+// Every unknown carries the reason it is unknown; Provenance says, as data,
+// where a non-literal value came from: one model.Step per reference (var.x's
+// default, tfvars or terraform.tfvars.json line, -var-file, -var, TF_VAR_,
+// a module argument holding its own inputs, local.x, each.value holding the
+// for_each's provenance), wrapped in an expression step when the attribute
+// computes its value from them (a conditional, an interpolation). Files in
+// provenance and reasons are named by the path the scan reached them, as
+// model.Range.File.
 //
 // # Suppressions
 //

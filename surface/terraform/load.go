@@ -60,6 +60,9 @@ func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
 		go func(i int, root string) {
 			defer wg.Done()
 			defer func() { <-sem }()
+			if ctx.Err() != nil {
+				return // interrupted while waiting for a slot
+			}
 			l := newLoader()
 			l.cache = cache
 			r := evaluateRoot(ctx, l, root, opts)

@@ -1,0 +1,124 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/model"
+)
+
+// encodeWhole is the reference rendering: the whole result through one
+// indenting encoder (what JSON did before it streamed).
+func encodeWhole(t testing.TB, r *finding.Result) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestJSONStreamMatchesEncoder: the streamed bytes equal the whole-result
+// encoding for the fixture and for the shapes that change the framing
+// (nil and empty slices, scope and baseline absent or present, HTML
+// characters that must stay unescaped).
+func TestJSONStreamMatchesEncoder(t *testing.T) {
+	variants := map[string]func(r *finding.Result){
+		"fixture":    func(*finding.Result) {},
+		"nil slices": func(r *finding.Result) { r.Findings, r.Errors, r.Gaps = nil, nil, nil },
+		"empty slices": func(r *finding.Result) {
+			r.Findings, r.Errors, r.Gaps = []finding.Finding{}, []model.Error{}, []finding.Gap{}
+		},
+		"no scope":       func(r *finding.Result) { r.Scope = nil },
+		"with baseline":  func(r *finding.Result) { r.Baseline = &finding.Baseline{File: "old<&>.json", MatchedFails: 3} },
+		"one finding":    func(r *finding.Result) { r.Findings = r.Findings[:1] },
+		"html in string": func(r *finding.Result) { r.Findings[0].Message = "<script>&\u2028</script>" },
+	}
+	for name, change := range variants {
+		t.Run(name, func(t *testing.T) {
+			r := fixtureResult()
+			change(r)
+			want := encodeWhole(t, r)
+			var got bytes.Buffer
+			if err := (JSON{}).Format(&got, r); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Errorf("streamed JSON differs from the encoder's\n--- got ---\n%s\n--- want ---\n%s", got.Bytes(), want)
+			}
+		})
+	}
+}
+
+// TestJSONStreamCoversResult fails when finding.Result gains or reorders a
+// serialised field that Format does not write in the same place.
+func TestJSONStreamCoversResult(t *testing.T) {
+	rt := reflect.TypeOf(finding.Result{})
+	var fields []string
+	for i := 0; i < rt.NumField(); i++ {
+		name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			fields = append(fields, name)
+		}
+	}
+	if !slices.Equal(fields, jsonStreamFields) {
+		t.Errorf("finding.Result serialises %v, JSON.Format writes %v: update report/json.go", fields, jsonStreamFields)
+	}
+}
+
+// largeResult repeats the fixture's findings to n findings with distinct
+// addresses.
+func largeResult(n int) *finding.Result {
+	r := fixtureResult()
+	base := r.Findings
+	r.Findings = make([]finding.Finding, 0, n)
+	for i := 0; len(r.Findings) < n; i++ {
+		for _, f := range base {
+			if len(r.Findings) == n {
+				break
+			}
+			f.Resource.Address = fmt.Sprintf("%s[%d]", f.Resource.Address, i)
+			r.Findings = append(r.Findings, f)
+		}
+	}
+	return r
+}
+
+// BenchmarkJSON compares the streamed formatter with the whole-result
+// encoder on 10,000 findings; B/op is the figure that matters (the encoder
+// holds the document twice, the stream one finding).
+func BenchmarkJSON(b *testing.B) {
+	r := largeResult(10000)
+	b.Run("stream", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := (JSON{}).Format(discard{}, r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("whole", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			enc := json.NewEncoder(discard{})
+			enc.SetIndent("", "  ")
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
