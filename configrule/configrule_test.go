@@ -168,9 +168,13 @@ func TestHandlerAgainstMoto(t *testing.T) {
 			"unknown parameter": func(e *events.ConfigEvent) { e.RuleParameters = `{"sagefence_control":"CKV_AWS_122","SubnetIds":"x"}` },
 			"not JSON":          func(e *events.ConfigEvent) { e.InvokingEvent = `{` },
 			"no message type":   func(e *events.ConfigEvent) { e.InvokingEvent = `{}` },
-			"snapshot delivery": func(e *events.ConfigEvent) { e.InvokingEvent = `{"messageType":"ConfigurationSnapshotDeliveryCompleted"}` },
-			"no token":          func(e *events.ConfigEvent) { e.ResultToken = "" },
-			"bad time":          func(e *events.ConfigEvent) { e.InvokingEvent = `{"messageType":"ScheduledNotification","notificationCreationTime":"yesterday"}` },
+			"snapshot delivery": func(e *events.ConfigEvent) {
+				e.InvokingEvent = `{"messageType":"ConfigurationSnapshotDeliveryCompleted"}`
+			},
+			"no token": func(e *events.ConfigEvent) { e.ResultToken = "" },
+			"bad time": func(e *events.ConfigEvent) {
+				e.InvokingEvent = `{"messageType":"ScheduledNotification","notificationCreationTime":"yesterday"}`
+			},
 			"change without item": func(e *events.ConfigEvent) {
 				e.InvokingEvent = `{"messageType":"ConfigurationItemChangeNotification"}`
 			},
