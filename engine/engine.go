@@ -94,7 +94,16 @@ func ScanSets(ctx context.Context, paths []string, opts Options) (*finding.Resul
 	if len(in.TerraformDirs) > 0 {
 		collect(terraform.Load(ctx, terraform.Input{Dirs: in.TerraformDirs, Args: in.TerraformArgs}, opts.Options))
 	}
-	runBounded(opts.Parallelism, fileJobs(ctx, in, opts), collect)
+	if ctx.Err() == nil {
+		runBounded(opts.Parallelism, fileJobs(ctx, in, opts), collect)
+	}
+	if err := ctx.Err(); err != nil {
+		// Interrupted: what was read is incomplete, so nothing is evaluated.
+		res.Errors = append(res.Errors, model.Error{Message: "scan interrupted: " + err.Error()})
+		res.Findings = []finding.Finding{}
+		res.Finalize()
+		return res, sets
+	}
 	var evalErrs []model.Error
 	res.Findings, evalErrs = Evaluate(sets, opts.Controls, opts.Suppressions, opts.Now)
 	res.Errors = append(res.Errors, evalErrs...)

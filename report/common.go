@@ -166,7 +166,10 @@ func gapLine(g finding.Gap) string {
 	}
 	b.WriteString(": " + g.Reason)
 	b.WriteString(" [" + string(g.Kind))
-	if len(g.Controls) > 0 {
+	switch {
+	case len(g.Controls) > 0 && len(g.Controls) == len(control.All()):
+		b.WriteString("; not checked: every control")
+	case len(g.Controls) > 0:
 		b.WriteString("; not checked: " + strings.Join(g.Controls, ", "))
 	}
 	b.WriteString("]")

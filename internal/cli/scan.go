@@ -195,8 +195,12 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
 	res.Scope = &finding.Scope{Command: "scan", Paths: opts.Paths, Time: start.Format(time.RFC3339), Config: opts.configPath()}
 	if len(res.Findings) == 0 && !opts.Quiet {
-		fmt.Fprintf(io.ErrOut, "sagefence: no SageMaker notebook instance or Studio domain found in %s: %s\n",
-			strings.Join(opts.Paths, " "), found.Describe())
+		hidden := ""
+		if n := len(res.Gaps); n > 0 {
+			hidden = fmt.Sprintf(" (%d gap(s) may hide some: see the report)", n)
+		}
+		fmt.Fprintf(io.ErrOut, "sagefence: no SageMaker notebook instance or Studio domain found in %s%s: %s\n",
+			strings.Join(opts.Paths, " "), hidden, found.Describe())
 	}
 	// Secrets leave the result here, before any sink sees it.
 	redact.Result(res)

@@ -69,6 +69,10 @@ func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
 		go func(i int, root string) {
 			defer wg.Done()
 			defer func() { <-sem }()
+			if ctx.Err() != nil {
+				modules.done(needs[i])
+				return // interrupted while waiting for a slot
+			}
 			l := newLoader(modules, needs[i])
 			r := evaluateRoot(ctx, l, root, opts)
 			r.loaded = l.release()
