@@ -39,7 +39,9 @@ type Input struct {
 // Memory is bounded by the roots being evaluated, not by the corpus: a first
 // pass reads only module blocks' sources to choose the roots; then each root
 // is loaded with the modules it calls, evaluated into its Set, and its files
-// are released. At most GOMAXPROCS roots are in memory at once. The first
+// are released. At most GOMAXPROCS roots are in memory at once. A module
+// directory is parsed once per scan however many roots call it, and kept
+// only while a root that still has to run needs it (moduleCache). The first
 // pass keeps up to sourceCacheBytes of file contents so that most files are
 // read from disk once.
 func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
@@ -47,6 +49,13 @@ func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
 	cache := newSourceCache(sourceCacheBytes, opts.Jail)
 	calls := scanModuleSources(ctx, dirs, cache)
 	roots := selectRoots(uniqueClean(in.Args), dirs, calls, opts.Jail)
+
+	modules := newModuleCache(cache)
+	needs := make([]map[string]bool, len(roots))
+	for i, root := range roots {
+		needs[i] = neededDirs(root, calls)
+		modules.expect(needs[i])
+	}
 
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -61,10 +70,10 @@ func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
 			defer wg.Done()
 			defer func() { <-sem }()
 			if ctx.Err() != nil {
+				modules.done(needs[i])
 				return // interrupted while waiting for a slot
 			}
-			l := newLoader()
-			l.cache = cache
+			l := newLoader(modules, needs[i])
 			r := evaluateRoot(ctx, l, root, opts)
 			r.loaded = l.release()
 			results[i] = r
@@ -128,12 +137,20 @@ func uniqueClean(paths []string) []string {
 	return out
 }
 
-// loader parses and decodes each module directory once and shares the
-// read-only result between roots.
-type loader struct {
-	mu    sync.Mutex
-	defs  map[string]*defEntry
-	cache *sourceCache // may be nil
+// moduleCache parses and decodes each module directory once per scan and
+// shares the read-only result between the roots that call it. An entry is
+// released as soon as no root that still has to run (or is running) needs
+// it, so memory follows the roots in flight and the modules they share, not
+// the corpus.
+//
+// refs counts, per directory, the roots expected to load it (from the first
+// pass's local module calls, see neededDirs) plus the roots that loaded it
+// without being expected to (a source the first pass could not resolve).
+type moduleCache struct {
+	mu      sync.Mutex
+	entries map[string]*defEntry
+	refs    map[string]int
+	source  *sourceCache // may be nil
 }
 
 type defEntry struct {
@@ -141,17 +158,34 @@ type defEntry struct {
 	def  *moduleDef
 }
 
-func newLoader() *loader { return &loader{defs: map[string]*defEntry{}} }
+func newModuleCache(source *sourceCache) *moduleCache {
+	return &moduleCache{entries: map[string]*defEntry{}, refs: map[string]int{}, source: source}
+}
 
-// module returns the decoded directory, parsing it on first use.
-func (l *loader) module(dir string) *moduleDef {
-	l.mu.Lock()
-	e, ok := l.defs[dir]
+// expect records that a root will need dirs; call it for every root before
+// any root runs.
+func (c *moduleCache) expect(dirs map[string]bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for d := range dirs {
+		c.refs[d]++
+	}
+}
+
+// get returns the decoded directory, parsing it on first use. expected says
+// whether the calling root counted dir in expect; if not, it holds one more
+// reference until done.
+func (c *moduleCache) get(dir string, expected bool) *moduleDef {
+	c.mu.Lock()
+	e, ok := c.entries[dir]
 	if !ok {
 		e = &defEntry{}
-		l.defs[dir] = e
+		c.entries[dir] = e
 	}
-	l.mu.Unlock()
+	if !expected {
+		c.refs[dir]++
+	}
+	c.mu.Unlock()
 	e.once.Do(func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -162,23 +196,81 @@ func (l *loader) module(dir string) *moduleDef {
 				e.def = def
 			}
 		}()
-		e.def = loadModuleDir(dir, l.cache)
+		e.def = loadModuleDir(dir, c.source)
 	})
 	return e.def
 }
 
-// release drops every parsed module of the loader and returns the errors
-// each directory's parsing gave, by directory.
-func (l *loader) release() map[string][]model.Error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := make(map[string][]model.Error, len(l.defs))
-	for dir, e := range l.defs {
-		if e.def != nil {
-			out[dir] = e.def.parseErrs
+// done drops one reference of a finished root to each of dirs and releases
+// the directories no other root needs any more.
+func (c *moduleCache) done(dirs map[string]bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for d := range dirs {
+		c.refs[d]--
+		if c.refs[d] <= 0 {
+			delete(c.refs, d)
+			delete(c.entries, d)
 		}
 	}
-	l.defs = map[string]*defEntry{}
+}
+
+// loader is one root's view of the moduleCache: it remembers which
+// directories the root loaded. It is used by one goroutine.
+type loader struct {
+	shared *moduleCache
+	// needs are the directories the root was expected to load (counted in
+	// the cache's refs); used are those it did load.
+	needs, used map[string]bool
+}
+
+func newLoader(shared *moduleCache, needs map[string]bool) *loader {
+	return &loader{shared: shared, needs: needs, used: map[string]bool{}}
+}
+
+// module returns the decoded directory, parsing it on first use in the scan.
+func (l *loader) module(dir string) *moduleDef {
+	def := l.shared.get(dir, l.needs[dir] || l.used[dir])
+	l.used[dir] = true
+	return def
+}
+
+// release gives the root's references back to the cache and returns the
+// errors each directory it loaded gave when parsed, by directory.
+func (l *loader) release() map[string][]model.Error {
+	out := make(map[string][]model.Error, len(l.used))
+	for dir := range l.used {
+		out[dir] = l.shared.get(dir, true).parseErrs
+	}
+	refs := make(map[string]bool, len(l.needs)+len(l.used))
+	for d := range l.needs {
+		refs[d] = true
+	}
+	for d := range l.used {
+		refs[d] = true
+	}
+	l.shared.done(refs)
+	l.used = map[string]bool{}
+	return out
+}
+
+// neededDirs is root plus every directory it reaches through local module
+// calls (calls, from the first pass), to maxModuleDepth.
+func neededDirs(root string, calls map[string][]string) map[string]bool {
+	out := map[string]bool{root: true}
+	var walk func(d string, depth int)
+	walk = func(d string, depth int) {
+		if depth > maxModuleDepth {
+			return
+		}
+		for _, c := range calls[d] {
+			if !out[c] {
+				out[c] = true
+				walk(c, depth+1)
+			}
+		}
+	}
+	walk(root, 0)
 	return out
 }
 
@@ -389,8 +481,15 @@ type parsedFile struct {
 	lineCache [][]byte
 }
 
+// onParseConfigFile, when set (by tests), is called with the path of every
+// file parseConfigFile parses; it must be safe for concurrent use.
+var onParseConfigFile func(path string)
+
 // parseConfigFile parses one .tf or .tf.json file.
 func parseConfigFile(path string, cache *sourceCache) (*parsedFile, []model.Error) {
+	if onParseConfigFile != nil {
+		onParseConfigFile(path)
+	}
 	src, err := cache.read(path)
 	if err != nil {
 		return nil, []model.Error{{File: path, Message: fmt.Sprintf("read: %s", describeFSError(err))}}

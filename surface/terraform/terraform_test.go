@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
@@ -48,7 +49,7 @@ func loadRoot(t *testing.T, dir string, opts surface.Options) (*model.Set, []mod
 func evalLocal(t *testing.T, expr string) (cty.Value, []model.Error) {
 	t.Helper()
 	dir := writeTree(t, map[string]string{"main.tf": "locals {\n  out = " + expr + "\n}\n"})
-	l := newLoader()
+	l := newLoader(newModuleCache(nil), nil)
 	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
 		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil, nil)}
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
@@ -141,7 +142,7 @@ locals {
 		"scripts/c.txt":       "no",
 		"t.tpl":               "hello ${who}%{ for i in items } ${i}%{ endfor }",
 	})
-	l := newLoader()
+	l := newLoader(newModuleCache(nil), nil)
 	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
 		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil, nil)}
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
@@ -1018,5 +1019,54 @@ module "labelled" {
 	}
 	if len(got) != len(want) || got["module.notebooks"] != want["module.notebooks"] || got["module.labelled"] != want["module.labelled"] {
 		t.Errorf("gaps %v, want %v", got, want)
+	}
+}
+
+// TestLoadParsesSharedModuleOnce: three roots call the same local module
+// (one of them through a nested module); each file of the scan is parsed
+// by the main load exactly once, and every root still sees the module.
+func TestLoadParsesSharedModuleOnce(t *testing.T) {
+	call := func(src string) string {
+		return "module \"nb\" {\n  source = \"" + src + "\"\n}\n"
+	}
+	dir := writeTree(t, map[string]string{
+		"a/main.tf":          call("../shared"),
+		"b/main.tf":          call("../shared"),
+		"c/main.tf":          call("../wrap"),
+		"wrap/main.tf":       call("../shared"),
+		"shared/main.tf":     "resource \"aws_sagemaker_notebook_instance\" \"nb\" {\n  name = \"nb\"\n  instance_type = \"ml.t3.medium\"\n  role_arn = \"arn:aws:iam::123456789012:role/r\"\n}\n",
+		"shared/versions.tf": "terraform {\n  required_version = \">= 1.0\"\n}\n",
+	})
+	var mu sync.Mutex
+	parsed := map[string]int{}
+	onParseConfigFile = func(p string) {
+		mu.Lock()
+		parsed[filepath.ToSlash(p)]++
+		mu.Unlock()
+	}
+	t.Cleanup(func() { onParseConfigFile = nil })
+	var dirs []string
+	for _, d := range []string{"a", "b", "c", "shared", "wrap"} {
+		dirs = append(dirs, filepath.Join(dir, d))
+	}
+	res := Load(context.Background(), Input{Dirs: dirs}, surface.Options{})
+	if len(res.Errors) > 0 {
+		t.Fatalf("errors: %v", res.Errors)
+	}
+	if len(res.Sets) != 3 {
+		t.Fatalf("roots: got %d sets, want 3 (a, b, c)", len(res.Sets))
+	}
+	for _, s := range res.Sets {
+		if len(s.Notebooks) != 1 {
+			t.Errorf("root %v: %d notebooks, want the shared module's one", s.Notebooks, len(s.Notebooks))
+		}
+	}
+	if len(parsed) != 6 {
+		t.Errorf("parsed %d distinct files, want all 6: %v", len(parsed), parsed)
+	}
+	for p, n := range parsed {
+		if n != 1 {
+			t.Errorf("%s parsed %d times, want once", p, n)
+		}
 	}
 }
