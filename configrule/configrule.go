@@ -414,3 +414,21 @@ func FromEnvironment(ctx context.Context, region string) (*Handler, error) {
 		Config: configservice.NewFromConfig(cfg), testMode: buildTestMode,
 	}, nil
 }
+
+// LambdaActions are the IAM actions the function's execution role needs:
+// the reads of `sagefence audit` within one account and region (no
+// Organizations, AssumeRole or DescribeRegions) and config:PutEvaluations.
+// The deployment templates (guardrail --kind config) grant exactly these.
+func LambdaActions() []string {
+	var out []string
+	for _, a := range awssurface.RequiredActions {
+		switch a {
+		case "organizations:ListAccounts", "sts:AssumeRole", "ec2:DescribeRegions":
+			continue
+		}
+		out = append(out, a)
+	}
+	out = append(out, "config:PutEvaluations")
+	sort.Strings(out)
+	return out
+}

@@ -241,7 +241,8 @@ func judgeHTTPSEgress(f *Verdict, p *Pass, nb *model.NotebookInstance) {
 			narrowTargets(groups), why, outsideHint))
 		return
 	}
-	var uncovered, undecided, covered []string
+	var uncovered, covered []string
+	var undecidedBy byReason
 	for _, p := range n.services {
 		verdict, why := coverage(p, n, groups, nb)
 		switch verdict {
@@ -250,9 +251,10 @@ func judgeHTTPSEgress(f *Verdict, p *Pass, nb *model.NotebookInstance) {
 		case no:
 			uncovered = append(uncovered, p.service+" ("+why+")")
 		default:
-			undecided = append(undecided, p.service+" ("+why+")")
+			undecidedBy.add(p.service, why)
 		}
 	}
+	undecided := undecidedBy.render()
 	if len(anyUnknown) > 0 || len(outside) > 0 || len(unresolved) > 0 {
 		undecided = append(undecided, undecidedGroups(anyUnknown, outside, unresolved))
 	}
@@ -465,6 +467,12 @@ func coverage(p servicePath, n network, groups []groupEgress, nb *model.Notebook
 		}})
 	}
 	if len(options) == 0 {
+		switch {
+		case len(p.unknowns) > 0:
+			return maybe, "its path is not decided: " + strings.Join(p.unknowns, "; ")
+		case n.nat.has == maybe && n.nat.why != "":
+			return maybe, "its path is not decided: NAT: " + n.nat.why
+		}
 		return maybe, "its path is not decided"
 	}
 	var names []string
@@ -586,4 +594,29 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// byReason groups services by the reason they share, so that one cause is
+// said once: "sagemaker.api, s3 (why)".
+type byReason struct {
+	reasons  []string
+	services map[string][]string
+}
+
+func (b *byReason) add(service, why string) {
+	if b.services == nil {
+		b.services = map[string][]string{}
+	}
+	if _, seen := b.services[why]; !seen {
+		b.reasons = append(b.reasons, why)
+	}
+	b.services[why] = append(b.services[why], service)
+}
+
+func (b *byReason) render() []string {
+	out := make([]string, 0, len(b.reasons))
+	for _, why := range b.reasons {
+		out = append(out, strings.Join(b.services[why], ", ")+" ("+why+")")
+	}
+	return out
 }

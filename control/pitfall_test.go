@@ -593,3 +593,17 @@ func TestHTTPSEgressMessagesNameOneCause(t *testing.T) {
 		t.Errorf("message %q", fs[0].Message)
 	}
 }
+
+// TestByReasonSaysEachCauseOnce: services undecided for one reason are
+// listed together, the reason once.
+func TestByReasonSaysEachCauseOnce(t *testing.T) {
+	var b byReason
+	b.add("sagemaker.api", "main route table not declared")
+	b.add("sagemaker.runtime", "main route table not declared")
+	b.add("s3", "endpoint service name unknown")
+	got := strings.Join(b.render(), "; ")
+	want := "sagemaker.api, sagemaker.runtime (main route table not declared); s3 (endpoint service name unknown)"
+	if got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
