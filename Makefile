@@ -49,9 +49,16 @@ fuzz:
 		done; \
 	done
 
-## bench: benchmarks (see BENCHMARKS.md).
+## bench: benchmarks (see BENCHMARKS.md): every package's go benchmarks, then
+## the synthetic corpus's scan/parse-floor ratio on one core and on all cores
+## (bench/run.sh, BENCH_FILES files) and peak RSS of `scan --format json` to a
+## file at BENCH_RSS_SIZES files (bench/rss.sh).
+BENCH_FILES ?= 10000
+BENCH_RSS_SIZES ?= 1000 10000 50000
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	bench/run.sh $(BENCH_FILES)
+	bench/rss.sh $(BENCH_RSS_SIZES)
 
 ## example: the README's first command.
 example:

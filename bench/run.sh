@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Measures a whole `sagefence scan` of the synthetic corpus against the floor
-# (parsing the same files with hclsyntax on all cores), with wall time and peak
-# memory (GNU time's maximum resident set size). Figures go in BENCHMARKS.md.
+# (parsing the same files with hclsyntax), on one core (GOMAXPROCS=1) and on
+# all cores, and prints the scan/parse ratio of each in CPU seconds (steady on
+# a shared machine) and in wall time (median of 3 runs, the
+# two benchmarks in the same process, one after the other); then wall time and peak
+# memory (GNU time's maximum resident set size) of the CLI. Figures go in
+# BENCHMARKS.md.
 #
 #   bench/run.sh [FILES]        # default 10000
 set -euo pipefail
@@ -13,8 +17,32 @@ trap 'rm -rf "$work"' EXIT
 go build -o "$work/sagefence" ./cmd/sagefence
 go run ./bench/gencorpus -files "$files" -out "$work/corpus"
 
-echo "--- go test -bench (parse-only floor vs full scan), $files files"
-SAGEFENCE_BENCH_FILES=$files go test ./bench -run '^$' -bench . -benchtime 3x -count 3
+cores=$(nproc)
+echo "--- go test -bench (parse-only floor vs full scan), $files files, -cpu 1,$cores"
+SAGEFENCE_BENCH_FILES=$files go test ./bench -run '^$' -bench . -benchtime 3x -count 3 -cpu "1,$cores" | tee "$work/bench.txt"
+# Benchmark lines look like "BenchmarkScan-2  3  4500000000 ns/op ..."; the
+# suffix is GOMAXPROCS (absent for 1).
+awk -v cores="$cores" '
+  /^Benchmark(ParseOnly|Scan)/ {
+    name = $1; cpu = 1
+    if (match(name, /-[0-9]+$/)) { cpu = substr(name, RSTART + 1); name = substr(name, 1, RSTART - 1) }
+    wall[name, cpu] = wall[name, cpu] " " $3 / 1e9
+    for (i = 4; i < NF; i++) if ($(i + 1) == "cpu-s/op") cpus[name, cpu] = cpus[name, cpu] " " $i
+  }
+  function median(list,   a, n, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return a[int((n + 1) / 2)]
+  }
+  END {
+    split("1 " cores, list, " ")
+    for (k = 1; k <= 2; k++) {
+      c = list[k]
+      pc = median(cpus["BenchmarkParseOnly", c]); sc = median(cpus["BenchmarkScan", c])
+      pw = median(wall["BenchmarkParseOnly", c]); sw = median(wall["BenchmarkScan", c])
+      if (pc > 0 && pw > 0) printf "scan/parse on %d core(s): CPU %.2fx (%.2f / %.2f cpu-s), wall %.2fx (%.2f / %.2f s)\n", c, sc / pc, sc, pc, sw / pw, sw, pw
+    }
+  }' "$work/bench.txt"
 
 echo "--- sagefence scan: wall time and peak memory"
 for i in 1 2 3; do
