@@ -12,10 +12,11 @@ import (
 
 // GuardrailOptions are `sagefence guardrail`'s inputs.
 type GuardrailOptions struct {
-	Kind   string
-	Format string
-	Name   string
-	Output string
+	Kind     string
+	Format   string
+	Name     string
+	Output   string
+	Template string
 }
 
 func newGuardrailCmd(io *IO) *cobra.Command {
@@ -39,23 +40,39 @@ object {"service_control_policy": ..., "iam_policy": ...}; with a single kind it
 document itself, ready for aws organizations create-policy / aws iam create-policy.
 --format terraform prints aws_organizations_policy / aws_iam_policy resources using jsonencode().
 
+--kind config prints the AWS Config deployment of sagefence's controls (docs/aws-config.md):
+with --format cloudformation (or json) the CloudFormation template named by --template:
+stackset (default: a service-managed StackSet with automatic deployment that puts the member
+template in every account of the given OUs and regions), member (one account and region: the
+sagefence-config-rule Lambda, its role, one custom rule per control and the AWS managed notebook
+rules) or conformance-pack (the rules for an existing function ARN); with --format terraform the
+StackSet as aws_cloudformation_stack_set resources.
+
 ` + guardrail.UnverifiedNote,
 		Example: `  sagefence guardrail --kind scp > scp.json
   aws organizations create-policy --type SERVICE_CONTROL_POLICY --name sagefence-sagemaker-network \
     --description "SageMaker network isolation" --content file://scp.json
-  sagefence guardrail --format terraform > guardrails.tf`,
+  sagefence guardrail --format terraform > guardrails.tf
+  sagefence guardrail --kind config --format cloudformation > sagefence-config-stackset.json`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error { return runGuardrail(io, opts) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Kind, "kind", "both", "policy kind: scp, iam or both")
-	f.StringVarP(&opts.Format, "format", "f", "json", "output format: json or terraform")
+	f.StringVar(&opts.Kind, "kind", "both", "policy kind: scp, iam, both, or config (AWS Config rules)")
+	f.StringVarP(&opts.Format, "format", "f", "json", "output format: json or terraform; with --kind config also cloudformation (= json)")
+	f.StringVar(&opts.Template, "template", string(guardrail.TemplateStackSet), "with --kind config and CloudFormation: stackset, member or conformance-pack")
 	f.StringVar(&opts.Name, "name", guardrail.DefaultName, "policy name (and, with underscores, the Terraform resource name)")
 	f.StringVarP(&opts.Output, "output", "o", "", "write to `FILE` instead of standard output")
 	return cmd
 }
 
 func runGuardrail(io *IO, opts *GuardrailOptions) error {
+	if opts.Kind == "config" {
+		return runGuardrailConfig(io, opts)
+	}
+	if opts.Template != string(guardrail.TemplateStackSet) {
+		return usagef("--template is for --kind config")
+	}
 	var kinds []guardrail.Kind
 	switch opts.Kind {
 	case "scp":
@@ -65,7 +82,7 @@ func runGuardrail(io *IO, opts *GuardrailOptions) error {
 	case "both":
 		kinds = []guardrail.Kind{guardrail.SCP, guardrail.IAM}
 	default:
-		return usagef("--kind %q: want scp, iam or both", opts.Kind)
+		return usagef("--kind %q: want scp, iam, both or config", opts.Kind)
 	}
 	var out []byte
 	switch opts.Format {
@@ -82,6 +99,32 @@ func runGuardrail(io *IO, opts *GuardrailOptions) error {
 	default:
 		return usagef("--format %q: want json or terraform", opts.Format)
 	}
+	return writeGuardrail(io, opts, out)
+}
+
+// runGuardrailConfig prints the AWS Config deployment templates.
+func runGuardrailConfig(io *IO, opts *GuardrailOptions) error {
+	var out []byte
+	var err error
+	switch opts.Format {
+	case "cloudformation", "json":
+		out, err = guardrail.ConfigCloudFormation(guardrail.ConfigTemplate(opts.Template))
+	case "terraform":
+		if opts.Template != string(guardrail.TemplateStackSet) {
+			return usagef("--format terraform renders the StackSet only; --template %q is for CloudFormation", opts.Template)
+		}
+		out, err = guardrail.ConfigTerraform()
+	default:
+		return usagef("--kind config --format %q: want cloudformation or terraform", opts.Format)
+	}
+	if err != nil {
+		return usageError{err}
+	}
+	return writeGuardrail(io, opts, out)
+}
+
+// writeGuardrail writes out to --output or standard output.
+func writeGuardrail(io *IO, opts *GuardrailOptions, out []byte) error {
 	if opts.Output == "" {
 		_, err := io.Out.Write(out)
 		return err

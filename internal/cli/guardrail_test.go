@@ -28,6 +28,13 @@ func TestGuardrailCommand(t *testing.T) {
 		{[]string{"guardrail", "--format", "terraform", "--name", "org-sm"}, 0, []string{`resource "aws_organizations_policy" "org_sm"`, `resource "aws_iam_policy" "org_sm"`, "Not verified"}, false},
 		{[]string{"guardrail", "--kind", "rcp"}, 2, nil, false},
 		{[]string{"guardrail", "--format", "yaml"}, 2, nil, false},
+		{[]string{"guardrail", "--kind", "config", "--format", "cloudformation"}, 0, []string{`"PermissionModel": "SERVICE_MANAGED"`, `"AWS::CloudFormation::StackSet"`}, true},
+		{[]string{"guardrail", "--kind", "config", "--template", "member"}, 0, []string{`"provided.al2023"`, `sagefence_control`, "SAGEMAKER_NOTEBOOK_NO_DIRECT_INTERNET_ACCESS"}, true},
+		{[]string{"guardrail", "--kind", "config", "--template", "conformance-pack"}, 0, []string{`"LambdaFunctionArn"`, "SAGEMAKER_NOTEBOOK_INSTANCE_INSIDE_VPC"}, true},
+		{[]string{"guardrail", "--kind", "config", "--format", "terraform"}, 0, []string{`resource "aws_cloudformation_stack_set" "sagefence_config"`, `permission_model = "SERVICE_MANAGED"`}, false},
+		{[]string{"guardrail", "--kind", "config", "--template", "pack"}, 2, nil, false},
+		{[]string{"guardrail", "--kind", "config", "--format", "terraform", "--template", "member"}, 2, nil, false},
+		{[]string{"guardrail", "--kind", "scp", "--template", "member"}, 2, nil, false},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
