@@ -27,6 +27,7 @@ require mvdan.cc/sh/v3 v3.14.1
 require (
 	github.com/CycloneDX/cyclonedx-go v0.9.2
 	github.com/aws/aws-lambda-go v1.55.1
+	github.com/aws/aws-sdk-go-v2/service/cloudformation v1.84.0
 	github.com/aws/aws-sdk-go-v2/service/cloudtrail v1.56.0
 	github.com/aws/aws-sdk-go-v2/service/configservice v1.74.11
 	github.com/aws/aws-sdk-go-v2/service/s3 v1.115.0
