@@ -15,12 +15,17 @@
 //   - ScheduledNotification: every notebook instance and domain of the region
 //     the control judges is evaluated. OrderingTimestamp is the
 //     notification's creation time.
+//     A resource the rule evaluated before (GetComplianceDetailsByConfigRule,
+//     COMPLIANT or NON_COMPLIANT) that the complete listing no longer holds
+//     was deleted: it becomes NOT_APPLICABLE, so a deleted notebook does not
+//     stay NON_COMPLIANT in Config and Security Hub. When the region was not
+//     read completely, nothing is swept.
 //   - ConfigurationItemChangeNotification and
 //     OversizedConfigurationItemChangeNotification: a deleted notebook or
 //     domain (configurationItemStatus ResourceDeleted /
 //     ResourceDeletedNotRecorded) or one that left the rule's scope
-//     (eventLeftScope) is NOT_APPLICABLE. A changed domain re-evaluates that
-//     domain; a changed EC2 network resource (subnet, route table, NAT
+//     (eventLeftScope) is NOT_APPLICABLE. A changed domain (or notebook,
+//     where the recorder records them) re-evaluates that resource; a changed EC2 network resource (subnet, route table, NAT
 //     gateway, VPC endpoint, security group, VPC, internet gateway, network
 //     ACL) re-evaluates every notebook and domain of the region, since which
 //     notebooks it reaches is what the controls compute. Other resource
@@ -90,9 +95,10 @@ var NetworkResourceTypes = []string{
 	"AWS::EC2::SecurityGroup", "AWS::EC2::VPC", "AWS::EC2::InternetGateway", "AWS::EC2::NetworkAcl",
 }
 
-// EvaluationsAPI is the AWS Config call the handler makes.
+// EvaluationsAPI are the AWS Config calls the handler makes.
 type EvaluationsAPI interface {
 	PutEvaluations(ctx context.Context, in *configservice.PutEvaluationsInput, optFns ...func(*configservice.Options)) (*configservice.PutEvaluationsOutput, error)
+	configservice.GetComplianceDetailsByConfigRuleAPIClient
 }
 
 // Handler evaluates Config rule events. The zero value is not usable: set
@@ -190,6 +196,13 @@ func (h *Handler) Handle(ctx context.Context, ev events.ConfigEvent) error {
 			return err
 		}
 		evals, readErr = h.evaluateRegion(ctx, params, when, nil)
+		if readErr == nil && ev.ConfigRuleName != "" {
+			gone, err := h.vanished(ctx, ev.ConfigRuleName, subjectType(params.Control), evals, when)
+			if err != nil {
+				readErr = err
+			}
+			evals = append(evals, gone...)
+		}
 	case MessageChange, MessageOversizedChange:
 		ci := inv.ConfigurationItem
 		if inv.MessageType == MessageOversizedChange {
@@ -318,6 +331,40 @@ func (h *Handler) evaluateRegion(ctx context.Context, p Params, when time.Time, 
 	return evals, nil
 }
 
+// vanished returns NOT_APPLICABLE evaluations for the resources of typ the
+// rule has a COMPLIANT or NON_COMPLIANT result for that evals does not hold.
+func (h *Handler) vanished(ctx context.Context, rule, typ string, evals []cstypes.Evaluation, when time.Time) ([]cstypes.Evaluation, error) {
+	present := map[string]bool{}
+	for _, e := range evals {
+		present[strings.ToLower(sdkaws.ToString(e.ComplianceResourceId))] = true
+	}
+	var out []cstypes.Evaluation
+	pages := configservice.NewGetComplianceDetailsByConfigRulePaginator(h.Config, &configservice.GetComplianceDetailsByConfigRuleInput{
+		ConfigRuleName:  sdkaws.String(rule),
+		ComplianceTypes: []cstypes.ComplianceType{cstypes.ComplianceTypeCompliant, cstypes.ComplianceTypeNonCompliant},
+		Limit:           100,
+	})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return out, fmt.Errorf("reading the earlier results of rule %s (to retire deleted resources): %w", rule, err)
+		}
+		for _, r := range page.EvaluationResults {
+			if r.EvaluationResultIdentifier == nil || r.EvaluationResultIdentifier.EvaluationResultQualifier == nil {
+				continue
+			}
+			q := r.EvaluationResultIdentifier.EvaluationResultQualifier
+			id := sdkaws.ToString(q.ResourceId)
+			if sdkaws.ToString(q.ResourceType) != typ || id == "" || present[strings.ToLower(id)] {
+				continue
+			}
+			present[strings.ToLower(id)] = true
+			out = append(out, evaluation(typ, id, cstypes.ComplianceTypeNotApplicable, "the resource no longer exists", when))
+		}
+	}
+	return out, nil
+}
+
 // rank orders statuses for "worst finding wins".
 func rank(s finding.Status) int {
 	switch s {
@@ -428,7 +475,7 @@ func LambdaActions() []string {
 		}
 		out = append(out, a)
 	}
-	out = append(out, "config:PutEvaluations")
+	out = append(out, "config:PutEvaluations", "config:GetComplianceDetailsByConfigRule")
 	sort.Strings(out)
 	return out
 }

@@ -52,7 +52,13 @@ func TestHandlerAgainstMoto(t *testing.T) {
 	moto := testutil.StartMoto(t)
 	seeded := configruletest.Seed(t, moto.URL)
 	rec := configruletest.StartRecorder(t, moto.URL)
-	h := motoHandler(t, rec.URL)
+	// moto lacks GetComplianceDetailsByConfigRule: the fake serves it.
+	fake := testutil.StartConfigFake(t, rec.URL)
+	for _, c := range control.All() { // the rules exist, without results yet
+		fake.Add("sagefence-" + c.ID)
+	}
+	fake.Add("sagefence-CKV_AWS_122")
+	h := motoHandler(t, fake.URL)
 	ctx := context.Background()
 	type want struct{ compliance, annotationPrefix string }
 	run := func(t *testing.T, raw []byte) map[string]configruletest.Evaluation {
@@ -97,6 +103,20 @@ func TestHandlerAgainstMoto(t *testing.T) {
 		check(t, got, awssurface.TypeNotebook, map[string]want{
 			seeded.OpenNotebook: {"NON_COMPLIANT", ""}, seeded.PrivateNotebook: {"COMPLIANT", ""}})
 	})
+	t.Run("scheduled: a notebook evaluated before and deleted since is NOT_APPLICABLE", func(t *testing.T) {
+		rule := "sagefence-" + control.InVPCID
+		fake.Add(rule,
+			testutil.ConfigEvaluation{Account: configruletest.Account, Region: configruletest.Region, ResourceType: awssurface.TypeNotebook,
+				ResourceID: "nb-deleted", Compliance: "NON_COMPLIANT", Invoked: configruletest.Time.Add(-24 * time.Hour), Recorded: configruletest.Time.Add(-24 * time.Hour), Annotation: "x"},
+			testutil.ConfigEvaluation{Account: configruletest.Account, Region: configruletest.Region, ResourceType: awssurface.TypeNotebook,
+				ResourceID: seeded.OpenNotebook, Compliance: "NON_COMPLIANT", Invoked: configruletest.Time.Add(-24 * time.Hour), Recorded: configruletest.Time.Add(-24 * time.Hour), Annotation: "x"},
+			testutil.ConfigEvaluation{Account: configruletest.Account, Region: configruletest.Region, ResourceType: awssurface.TypeDomain,
+				ResourceID: "d-other-type", Compliance: "NON_COMPLIANT", Invoked: configruletest.Time.Add(-24 * time.Hour), Recorded: configruletest.Time.Add(-24 * time.Hour), Annotation: "x"})
+		got := run(t, configruletest.ScheduledEvent(control.InVPCID))
+		check(t, got, awssurface.TypeNotebook, map[string]want{
+			seeded.OpenNotebook: {"NON_COMPLIANT", ""}, seeded.PrivateNotebook: {"COMPLIANT", ""},
+			"nb-deleted": {"NOT_APPLICABLE", "the resource no longer exists"}})
+	})
 	t.Run("scheduled by alias: every notebook", func(t *testing.T) {
 		got := run(t, configruletest.ScheduledEvent("CKV_AWS_122"))
 		check(t, got, awssurface.TypeNotebook, map[string]want{
@@ -111,6 +131,10 @@ func TestHandlerAgainstMoto(t *testing.T) {
 		got := run(t, configruletest.ChangeEvent(control.DomainVpcOnlyID, awssurface.TypeDomain, seeded.PublicDomain, "OK",
 			map[string]any{"DomainId": seeded.PublicDomain, "AppNetworkAccessType": "PublicInternetOnly"}))
 		check(t, got, awssurface.TypeDomain, map[string]want{seeded.PublicDomain: {"NON_COMPLIANT", ""}})
+	})
+	t.Run("notebook change (where the recorder records notebooks): that notebook only", func(t *testing.T) {
+		got := run(t, configruletest.ChangeEvent(control.InVPCID, awssurface.TypeNotebook, seeded.OpenNotebook, "OK", map[string]any{}))
+		check(t, got, awssurface.TypeNotebook, map[string]want{seeded.OpenNotebook: {"NON_COMPLIANT", ""}})
 	})
 	t.Run("domain change for a notebook control sends nothing", func(t *testing.T) {
 		got := run(t, configruletest.ChangeEvent(control.InVPCID, awssurface.TypeDomain, seeded.PublicDomain, "OK", map[string]any{}))
@@ -200,6 +224,10 @@ func TestHandlerAgainstMoto(t *testing.T) {
 
 // fakePut records PutEvaluations calls.
 type fakePut struct{ batches [][]cstypes.Evaluation }
+
+func (f *fakePut) GetComplianceDetailsByConfigRule(context.Context, *configservice.GetComplianceDetailsByConfigRuleInput, ...func(*configservice.Options)) (*configservice.GetComplianceDetailsByConfigRuleOutput, error) {
+	return &configservice.GetComplianceDetailsByConfigRuleOutput{}, nil
+}
 
 func (f *fakePut) PutEvaluations(_ context.Context, in *configservice.PutEvaluationsInput, _ ...func(*configservice.Options)) (*configservice.PutEvaluationsOutput, error) {
 	f.batches = append(f.batches, in.Evaluations)

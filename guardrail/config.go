@@ -66,7 +66,9 @@ func logicalID(name string) string {
 // SourceIdentifier, dependsOn their DependsOn ("" none).
 func configRules(function any, dependsOn string) obj {
 	res := obj{}
-	changeScope := append([]string{witnessDomain}, configrule.NetworkResourceTypes...)
+	// The notebook type too: where the recorder records it, its changes and
+	// deletions trigger the rule; and evaluations of it stay in scope.
+	changeScope := append([]string{witnessNotebook, witnessDomain}, configrule.NetworkResourceTypes...)
 	for _, c := range control.All() {
 		name := ConfigRuleName(c)
 		params, _ := json.Marshal(map[string]string{witness.CustomRuleParameter: c.ID})

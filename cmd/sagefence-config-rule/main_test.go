@@ -184,9 +184,13 @@ func TestBootstrapAgainstRuntimeAPI(t *testing.T) {
 	moto := testutil.StartMoto(t)
 	seeded := configruletest.Seed(t, moto.URL)
 	rec := configruletest.StartRecorder(t, moto.URL)
+	fake := testutil.StartConfigFake(t, rec.URL) // GetComplianceDetailsByConfigRule, which moto lacks
+	for _, c := range control.All() {            // the rules exist, without results yet
+		fake.Add("sagefence-" + c.ID)
+	}
 	bin := buildBootstrap(t)
 	api := startRuntimeAPI(t)
-	fn := startFunction(t, bin, api, rec.URL)
+	fn := startFunction(t, bin, api, fake.URL)
 	const wait = 60 * time.Second
 
 	t.Run("one invocation per event kind", func(t *testing.T) {
@@ -289,8 +293,12 @@ func TestSameVerdictsAsAudit(t *testing.T) {
 	moto := testutil.StartMoto(t)
 	configruletest.Seed(t, moto.URL)
 	rec := configruletest.StartRecorder(t, moto.URL)
+	fake := testutil.StartConfigFake(t, rec.URL)
+	for _, c := range control.All() { // the rules exist, without results yet
+		fake.Add("sagefence-" + c.ID)
+	}
 	api := startRuntimeAPI(t)
-	startFunction(t, buildBootstrap(t), api, rec.URL)
+	startFunction(t, buildBootstrap(t), api, fake.URL)
 
 	var out, errOut bytes.Buffer
 	code := cli.Run(context.Background(), &cli.IO{Out: &out, ErrOut: &errOut, Getenv: func(string) string { return "" }},
