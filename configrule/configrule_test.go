@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/configservice"
 	cstypes "github.com/aws/aws-sdk-go-v2/service/configservice/types"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/sagefence/sagefence/configrule/configruletest"
 	"github.com/sagefence/sagefence/control"
@@ -212,6 +214,33 @@ func TestHandlerAgainstMoto(t *testing.T) {
 				t.Errorf("%s: sent %+v", name, puts)
 			}
 		}
+	})
+	// Last: it adds a notebook the others do not expect.
+	t.Run("an unknown verdict is NON_COMPLIANT 'unknown:', never COMPLIANT", func(t *testing.T) {
+		cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(configruletest.Region), config.WithBaseEndpoint(moto.URL),
+			config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("testing", "testing", "testing")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Its lifecycle configuration does not exist: the scripts cannot be read.
+		if _, err := sagemaker.NewFromConfig(cfg).CreateNotebookInstance(ctx, &sagemaker.CreateNotebookInstanceInput{
+			NotebookInstanceName: sdkaws.String("nb-unreadable-lifecycle"), InstanceType: smtypes.InstanceTypeMlT2Medium,
+			RoleArn:              sdkaws.String("arn:aws:iam::" + configruletest.Account + ":role/notebook"),
+			DirectInternetAccess: smtypes.DirectInternetAccessDisabled, SubnetId: sdkaws.String(seeded.PrivateSubnet),
+			SecurityGroupIds: []string{seeded.SecurityGroup}, LifecycleConfigName: sdkaws.String("not-there"),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		err = h.Handle(ctx, decode(t, configruletest.ScheduledEvent(control.LifecyclePublicFetchID)))
+		got := configruletest.Flatten(rec.Take())
+		e, ok := got["nb-unreadable-lifecycle"]
+		if !ok {
+			t.Fatalf("no evaluation of the notebook (Handle: %v): %+v", err, got)
+		}
+		if e.ComplianceType != "NON_COMPLIANT" || !strings.HasPrefix(e.Annotation, "unknown: ") {
+			t.Errorf("unreadable lifecycle scripts = %s %q, want NON_COMPLIANT unknown: ...", e.ComplianceType, e.Annotation)
+		}
+		t.Logf("Handle: %v", err)
 	})
 	t.Run("an unreadable region is an error, never a clean run", func(t *testing.T) {
 		broken := *h
