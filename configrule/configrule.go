@@ -40,6 +40,11 @@
 //     suppressed, pass) and its message.
 //   - Annotations are the finding's message cut to 256 bytes on a UTF-8
 //     boundary; evaluations are sent in batches of at most 100.
+//   - The function reads the account it runs in (its execution role): an
+//     event whose accountId is another account is an error and nothing is
+//     sent (a central function behind organization rules would need to
+//     assume a role in each member account; the templates deploy the
+//     function into every account instead).
 //   - A read that failed (a model.Error of the audit, or a gap that concerns
 //     the control) makes Handle return an error after the evaluations it
 //     could make were sent, so the invocation is marked failed in AWS Config
@@ -195,7 +200,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.ConfigEvent) error {
 		if err != nil {
 			return err
 		}
-		evals, readErr = h.evaluateRegion(ctx, params, when, nil)
+		evals, readErr = h.evaluateRegion(ctx, ev.AccountID, params, when, nil)
 		if readErr == nil && ev.ConfigRuleName != "" {
 			gone, err := h.vanished(ctx, ev.ConfigRuleName, subjectType(params.Control), evals, when)
 			if err != nil {
@@ -215,7 +220,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.ConfigEvent) error {
 		if err != nil {
 			return err
 		}
-		evals, readErr = h.evaluateChange(ctx, params, ev.EventLeftScope, ci, when)
+		evals, readErr = h.evaluateChange(ctx, ev.AccountID, params, ev.EventLeftScope, ci, when)
 	case "":
 		return errors.New("invokingEvent has no messageType")
 	default:
@@ -248,7 +253,7 @@ func subjectType(c *control.Control) string {
 }
 
 // evaluateChange handles a configuration change of ci.
-func (h *Handler) evaluateChange(ctx context.Context, p Params, leftScope bool, ci *configurationItem, when time.Time) ([]cstypes.Evaluation, error) {
+func (h *Handler) evaluateChange(ctx context.Context, account string, p Params, leftScope bool, ci *configurationItem, when time.Time) ([]cstypes.Evaluation, error) {
 	if ci.AWSRegion != "" && h.Region != "" && ci.AWSRegion != h.Region {
 		return nil, fmt.Errorf("configuration item of %s %s is in region %s, the rule runs in %s", ci.ResourceType, ci.ResourceID, ci.AWSRegion, h.Region)
 	}
@@ -266,7 +271,7 @@ func (h *Handler) evaluateChange(ctx context.Context, p Params, leftScope bool, 
 			return nil, nil // e.g. a domain change for a notebook control
 		}
 		id := strings.ToLower(ci.ResourceID)
-		evals, err := h.evaluateRegion(ctx, p, when, func(f finding.Finding) bool { return strings.ToLower(f.Resource.Address) == id })
+		evals, err := h.evaluateRegion(ctx, account, p, when, func(f finding.Finding) bool { return strings.ToLower(f.Resource.Address) == id })
 		if err == nil && len(evals) == 0 {
 			// Config says it exists, the API no longer lists it: it was
 			// deleted since the item was captured.
@@ -274,19 +279,26 @@ func (h *Handler) evaluateChange(ctx context.Context, p Params, leftScope bool, 
 		}
 		return evals, err
 	case slices.Contains(NetworkResourceTypes, ci.ResourceType):
-		return h.evaluateRegion(ctx, p, when, nil)
+		return h.evaluateRegion(ctx, account, p, when, nil)
 	}
 	return nil, nil
 }
 
 // evaluateRegion audits the region and turns the control's findings
 // (those keep selects; all when nil) into evaluations, one per resource.
-func (h *Handler) evaluateRegion(ctx context.Context, p Params, when time.Time, keep func(finding.Finding) bool) ([]cstypes.Evaluation, error) {
+// The function reads the account it runs in: an event for another account
+// (an organization rule calling a central function) is an error, never an
+// evaluation of the wrong account's resources.
+func (h *Handler) evaluateRegion(ctx context.Context, account string, p Params, when time.Time, keep func(finding.Finding) bool) ([]cstypes.Evaluation, error) {
 	opts := h.Audit
 	opts.Regions = []string{h.Region}
 	live, err := awssurface.Audit(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("reading region %s: %w", h.Region, err)
+	}
+	if account != "" && len(live.Accounts) > 0 && !slices.Contains(live.Accounts, account) {
+		return nil, fmt.Errorf("the event is for account %s but the function reads account %s: deploy the function in every account (sagefence guardrail --kind config), a central function for organization rules is not supported",
+			account, strings.Join(live.Accounts, ", "))
 	}
 	controls := []*control.Control{p.Control}
 	findings, evalErrs := engine.Evaluate(live.Sets, controls, nil, when)
