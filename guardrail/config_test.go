@@ -56,6 +56,14 @@ func TestConfigRulesCoverTheCatalog(t *testing.T) {
 	if len(rules) != len(control.All())+len(ManagedConfigRules) {
 		t.Errorf("%d rules, want one per control plus %d managed", len(rules), len(ManagedConfigRules))
 	}
+	// TemplateBody (the StackSet's member template, and each template given
+	// inline to CloudFormation or PutConformancePack) is at most 51,200 bytes.
+	for _, which := range []ConfigTemplate{TemplateStackSet, TemplateMember, TemplateConformancePack} {
+		out, err := ConfigCloudFormation(which)
+		if err != nil || len(out) > 51200 {
+			t.Errorf("%s: %d bytes, %v", which, len(out), err)
+		}
+	}
 	member := ConfigMemberTemplate()
 	role := member["Resources"].(obj)["SagefenceConfigRuleRole"].(obj)["Properties"].(obj)
 	stmt := role["Policies"].([]obj)[0]["PolicyDocument"].(obj)["Statement"].([]obj)[0]
