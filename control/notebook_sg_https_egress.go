@@ -1,6 +1,7 @@
 package control
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"strings"
@@ -184,7 +185,7 @@ func judgeHTTPSEgress(f *Verdict, p *Pass, nb *model.NotebookInstance) {
 		case item.Known() && item.Display() != "":
 			outside = append(outside, item.Display())
 		default:
-			unresolved = append(unresolved, firstNonEmpty(item.Reason, "a security group that cannot be resolved"))
+			unresolved = append(unresolved, cmp.Or(item.Reason, "a security group that cannot be resolved"))
 		}
 	}
 	var evidence []string
@@ -584,16 +585,6 @@ func vpcDefaultGroup(set *model.Set, nb *model.NotebookInstance) *model.Security
 		}
 	}
 	return nil
-}
-
-// firstNonEmpty returns the first of ss that is not empty.
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // byReason groups services by the reason they share, so that one cause is

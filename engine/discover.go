@@ -169,17 +169,7 @@ func describePathError(err error) string {
 	if errors.As(err, &oe) {
 		return oe.Error()
 	}
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return "no such file or directory"
-	case errors.Is(err, fs.ErrPermission):
-		return "permission denied"
-	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
+	return safefs.Describe(err)
 }
 
 func (in *Inputs) classifyFile(path string, tfDirs map[string]bool) {

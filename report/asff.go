@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -154,10 +155,10 @@ func (a ASFF) Findings(r *finding.Result) []ASFFFinding {
 func (a ASFF) finding(f finding.Finding, at string) ASFFFinding {
 	account, region := f.Resource.Account, f.Resource.Region
 	if account == "" {
-		account = firstNonEmpty(a.Account, placeholderAccount)
+		account = cmp.Or(a.Account, placeholderAccount)
 	}
 	if region == "" {
-		region = firstNonEmpty(a.Region, placeholderRegion)
+		region = cmp.Or(a.Region, placeholderRegion)
 	}
 	partition := partitionOf(region)
 	// securityHubControl is the equivalent Security Hub control (SageMaker.1),
@@ -309,15 +310,6 @@ func partitionOf(region string) string {
 		return "aws-us-gov"
 	}
 	return "aws"
-}
-
-func firstNonEmpty(xs ...string) string {
-	for _, x := range xs {
-		if x != "" {
-			return x
-		}
-	}
-	return ""
 }
 
 // truncate shortens s to at most n bytes on a rune boundary, marking the cut.

@@ -27,6 +27,7 @@
 package cloudtrail
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -146,7 +147,7 @@ func parseRecord(raw json.RawMessage, source string) (Event, bool, error) {
 		e.Account = r.UserIdentity.AccountID
 	}
 	if e.Principal == "" {
-		e.Principal = firstNonEmpty(r.UserIdentity.InvokedBy, r.UserIdentity.UserName, r.UserIdentity.Type)
+		e.Principal = cmp.Or(r.UserIdentity.InvokedBy, r.UserIdentity.UserName, r.UserIdentity.Type)
 	}
 	if act.typ == TypeNotebook {
 		e.Resource = str(req, "notebookInstanceName")
@@ -156,7 +157,7 @@ func parseRecord(raw json.RawMessage, source string) (Event, bool, error) {
 		e.SecurityGroupIDs = strList(req, "securityGroupIds")
 	} else {
 		e.DomainName = str(req, "domainName")
-		e.Resource = firstNonEmpty(str(req, "domainId"), str(resp, "domainId"), domainIDFromARN(str(resp, "domainArn")))
+		e.Resource = cmp.Or(str(req, "domainId"), str(resp, "domainId"), domainIDFromARN(str(resp, "domainArn")))
 		e.ARN = str(resp, "domainArn")
 		e.AppNetworkAccessType = optStr(req, "appNetworkAccessType")
 		if ids := strList(req, "subnetIds"); len(ids) > 0 {
@@ -236,15 +237,6 @@ func strList(m map[string]any, key string) []string {
 func domainIDFromARN(arn string) string {
 	if i := strings.LastIndex(arn, ":domain/"); i >= 0 {
 		return arn[i+len(":domain/"):]
-	}
-	return ""
-}
-
-func firstNonEmpty(xs ...string) string {
-	for _, x := range xs {
-		if x != "" {
-			return x
-		}
 	}
 	return ""
 }

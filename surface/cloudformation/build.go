@@ -1,6 +1,7 @@
 package cloudformation
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -227,7 +228,7 @@ func (b *builder) lifecycleConfig(m model.Meta, props value, propsNode *yaml.Nod
 		}
 		if f.v.kind != kList {
 			lc.Scripts = append(lc.Scripts, model.Script{Hook: hook.name, Resolution: model.Unknown,
-				Reason: fmt.Sprintf("%s cannot be resolved: %s", hook.prop, firstNonEmpty(f.v.reason, "not a list")),
+				Reason: fmt.Sprintf("%s cannot be resolved: %s", hook.prop, cmp.Or(f.v.reason, "not a list")),
 				Range:  model.Range{File: b.file, StartLine: f.keyLine, EndLine: f.v.end}})
 			continue
 		}
@@ -264,7 +265,7 @@ func (b *builder) script(hook, what string, item value, contentNode *yaml.Node) 
 			s.Content, s.Resolution = v.text, model.Explicit
 			s.Reason = "parts are resolved at deploy time and kept as written: " + v.reason
 		default:
-			s.Resolution, s.Reason = model.Unknown, fmt.Sprintf("%s cannot be resolved: %s", what, firstNonEmpty(v.reason, "not a string"))
+			s.Resolution, s.Reason = model.Unknown, fmt.Sprintf("%s cannot be resolved: %s", what, cmp.Or(v.reason, "not a string"))
 		}
 		return s
 	}
@@ -277,7 +278,7 @@ func (b *builder) script(hook, what string, item value, contentNode *yaml.Node) 
 		}
 		s.Content, s.Resolution = string(raw), model.Explicit
 	default:
-		s.Resolution, s.Reason = model.Unknown, fmt.Sprintf("%s cannot be resolved: %s", what, firstNonEmpty(cf.v.reason, "not a string"))
+		s.Resolution, s.Reason = model.Unknown, fmt.Sprintf("%s cannot be resolved: %s", what, cmp.Or(cf.v.reason, "not a string"))
 	}
 	return s
 }
@@ -332,7 +333,7 @@ func (b *builder) securityGroup(m model.Meta, props value) {
 			b.addRule(sg, item, "")
 		}
 	default:
-		sg.EgressComplete, sg.Reason = false, "SecurityGroupEgress cannot be resolved: "+firstNonEmpty(f.v.reason, "not a list")
+		sg.EgressComplete, sg.Reason = false, "SecurityGroupEgress cannot be resolved: "+cmp.Or(f.v.reason, "not a list")
 	}
 	b.set.SecurityGroups = append(b.set.SecurityGroups, sg)
 }
@@ -341,7 +342,7 @@ func (b *builder) securityGroup(m model.Meta, props value) {
 func (b *builder) addRule(sg *model.SecurityGroup, v value, address string) {
 	if v.kind != kMap {
 		sg.EgressComplete = false
-		sg.Reason = "an egress rule cannot be resolved: " + firstNonEmpty(v.reason, "not a mapping")
+		sg.Reason = "an egress rule cannot be resolved: " + cmp.Or(v.reason, "not a mapping")
 		return
 	}
 	r := model.SGRule{

@@ -1,6 +1,7 @@
 package cloudformation
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -212,7 +213,7 @@ func (e *evaluator) call(fn string, arg *yaml.Node, depth int) value {
 		case kScalar:
 			return setUnknown(fmt.Sprintf("Fn::ImportValue %s is resolved at deploy time", name.s))
 		case kUnknown:
-			return setUnknown(fmt.Sprintf("Fn::ImportValue %s is resolved at deploy time", firstNonEmpty(name.text, "(export name: "+name.reason+")")))
+			return setUnknown(fmt.Sprintf("Fn::ImportValue %s is resolved at deploy time", cmp.Or(name.text, "(export name: "+name.reason+")")))
 		}
 		return setUnknown("Fn::ImportValue is resolved at deploy time")
 	case "Fn::Transform":
@@ -228,7 +229,7 @@ func (e *evaluator) call(fn string, arg *yaml.Node, depth int) value {
 		if v.kind == kList {
 			return scalar(strconv.Itoa(len(v.items)))
 		}
-		return unknown(firstNonEmpty(v.reason, "Fn::Length takes a list"))
+		return unknown(cmp.Or(v.reason, "Fn::Length takes a list"))
 	case "Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or", "Condition":
 		t, reason := e.condCall(fn, arg, depth)
 		switch t {
@@ -355,7 +356,7 @@ func (e *evaluator) concat(fn string, parts []part) value {
 			if reason == "" {
 				reason = p.v.reason
 			}
-			text.WriteString(firstNonEmpty(p.v.text, p.placeholder))
+			text.WriteString(cmp.Or(p.v.text, p.placeholder))
 		default:
 			if reason == "" {
 				reason = fmt.Sprintf("%s of a list or mapping where a string is expected", fn)
@@ -388,7 +389,7 @@ func (e *evaluator) sub(arg *yaml.Node, depth int) value {
 	}
 	t := e.evalDepth(tmplNode, depth)
 	if t.kind != kScalar {
-		return unknown(firstNonEmpty(t.reason, "Fn::Sub takes a string"))
+		return unknown(cmp.Or(t.reason, "Fn::Sub takes a string"))
 	}
 	var parts []part
 	s := t.s
@@ -476,7 +477,7 @@ func (e *evaluator) selectFn(arg *yaml.Node, depth int) value {
 	}
 	idx := e.evalDepth(arg.Content[0], depth)
 	if idx.kind != kScalar {
-		return unknown(firstNonEmpty(idx.reason, "Fn::Select index cannot be resolved"))
+		return unknown(cmp.Or(idx.reason, "Fn::Select index cannot be resolved"))
 	}
 	i, err := strconv.Atoi(strings.TrimSpace(idx.s))
 	if err != nil {
@@ -552,7 +553,7 @@ func (e *evaluator) findInMap(arg *yaml.Node, depth int) value {
 	for i := 0; i < 3; i++ {
 		k := e.evalDepth(arg.Content[i], depth)
 		if k.kind != kScalar {
-			return unknown(fmt.Sprintf("Fn::FindInMap key cannot be resolved: %s", firstNonEmpty(k.reason, "not a string")))
+			return unknown(fmt.Sprintf("Fn::FindInMap key cannot be resolved: %s", cmp.Or(k.reason, "not a string")))
 		}
 		keys[i] = k.s
 		keyOrigin = append(keyOrigin, k.prov...)
@@ -717,15 +718,6 @@ func mapValue(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // placeholderOf renders a node the way Fn::Sub would write it: ${Name} for a

@@ -1,6 +1,7 @@
 package cloudformation
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"unicode"
@@ -48,7 +49,7 @@ func (b *builder) expandForEach(key, loop *yaml.Node, depth int) []resourceEntry
 	ident := loop.Content[0].Value
 	coll := b.e.eval(loop.Content[1])
 	if coll.kind != kList {
-		b.forEachGap(key, loop, "the collection cannot be resolved: "+firstNonEmpty(coll.reason, "not a list"))
+		b.forEachGap(key, loop, "the collection cannot be resolved: "+cmp.Or(coll.reason, "not a list"))
 		return nil
 	}
 	var out []resourceEntry
@@ -58,7 +59,7 @@ func (b *builder) expandForEach(key, loop *yaml.Node, depth int) []resourceEntry
 			return out
 		}
 		if item.kind != kScalar {
-			b.forEachGap(key, loop, fmt.Sprintf("an item of the collection cannot be resolved: %s", firstNonEmpty(item.reason, "not a string")))
+			b.forEachGap(key, loop, fmt.Sprintf("an item of the collection cannot be resolved: %s", cmp.Or(item.reason, "not a string")))
 			return nil
 		}
 		tmpl := loop.Content[2]
