@@ -8,7 +8,8 @@ build:
 	$(GO) build -o bin/sagefence ./cmd/sagefence
 
 ## release-snapshot: the release artefacts, offline and without goreleaser
-## (internal/release): archives, CycloneDX SBOMs and checksums.txt in dist/,
+## (internal/release): archives, CycloneDX SBOMs, the Config rule Lambda zips
+## and checksums.txt in dist/,
 ## checked, and the binary for this machine run. RELEASE_TARGETS narrows it,
 ## e.g. RELEASE_TARGETS=linux/amd64,darwin/arm64.
 RELEASE_TARGETS ?= all

@@ -56,8 +56,22 @@ func Check(res *Result, version, commit string) error {
 	if err != nil {
 		return err
 	}
-	if n != 2*len(res.Artifacts) {
-		return fmt.Errorf("%s lists %d files, want %d", res.Checksums, n, 2*len(res.Artifacts))
+	if want := 2*len(res.Artifacts) + len(res.Lambdas); n != want {
+		return fmt.Errorf("%s lists %d files, want %d", res.Checksums, n, want)
+	}
+	linux := 0
+	for _, a := range res.Artifacts {
+		if a.Target.OS == "linux" {
+			linux++
+		}
+	}
+	if linux != len(res.Lambdas) {
+		return fmt.Errorf("%d linux targets but %d Config rule Lambda packages", linux, len(res.Lambdas))
+	}
+	for _, l := range res.Lambdas {
+		if err := checkLambda(l); err != nil {
+			return err
+		}
 	}
 	for _, a := range res.Artifacts {
 		if err := checkBinary(a, version, commit); err != nil {
@@ -73,20 +87,75 @@ func Check(res *Result, version, commit string) error {
 	return nil
 }
 
-func checkBinary(a Artifact, version, commit string) error {
-	bi, err := buildinfo.ReadFile(a.Binary)
+// checkBuildSettings checks that the executable at path is a static,
+// -trimpath build for t with the given extra build settings.
+func checkBuildSettings(path string, t Target, extra map[string]string) error {
+	bi, err := buildinfo.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("%s: %w", a.Binary, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	settings := map[string]string{}
 	for _, s := range bi.Settings {
 		settings[s.Key] = s.Value
 	}
-	want := map[string]string{"GOOS": a.Target.OS, "GOARCH": a.Target.Arch, "CGO_ENABLED": "0", "-trimpath": "true"}
+	want := map[string]string{"GOOS": t.OS, "GOARCH": t.Arch, "CGO_ENABLED": "0", "-trimpath": "true"}
+	for k, v := range extra {
+		want[k] = v
+	}
 	for k, v := range want {
 		if settings[k] != v {
-			return fmt.Errorf("%s: build setting %s = %q, want %q", a.Binary, k, settings[k], v)
+			return fmt.Errorf("%s: build setting %s = %q, want %q", path, k, settings[k], v)
 		}
+	}
+	return nil
+}
+
+// checkLambda verifies a Config rule package: bootstrap is a static,
+// stripped linux build with the lambda.norpc tag, and the zip holds it alone,
+// executable, byte for byte.
+func checkLambda(l LambdaArtifact) error {
+	if err := checkBuildSettings(l.Binary, l.Target, map[string]string{"-tags": LambdaTags}); err != nil {
+		return err
+	}
+	if symbols, err := hasSymbols(l.Binary, l.Target.OS); err != nil {
+		return fmt.Errorf("%s: %w", l.Binary, err)
+	} else if symbols {
+		return fmt.Errorf("%s: has a symbol table (want -s -w)", l.Binary)
+	}
+	bin, err := os.ReadFile(l.Binary)
+	if err != nil {
+		return err
+	}
+	zr, err := zip.OpenReader(l.Archive)
+	if err != nil {
+		return fmt.Errorf("%s: %w", l.Archive, err)
+	}
+	defer zr.Close()
+	if len(zr.File) != 1 || zr.File[0].Name != "bootstrap" {
+		return fmt.Errorf("%s: want bootstrap alone at the top, got %d entries", l.Archive, len(zr.File))
+	}
+	f := zr.File[0]
+	if f.Mode()&0o111 == 0 {
+		return fmt.Errorf("%s: bootstrap is not executable (mode %v)", l.Archive, f.Mode())
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		return fmt.Errorf("%s: bootstrap: %w", l.Archive, err)
+	}
+	if !bytes.Equal(data, bin) {
+		return fmt.Errorf("%s: bootstrap differs from the one built", l.Archive)
+	}
+	return nil
+}
+
+func checkBinary(a Artifact, version, commit string) error {
+	if err := checkBuildSettings(a.Binary, a.Target, nil); err != nil {
+		return err
 	}
 	// -trimpath keeps -ldflags out of the build information, so the stamped
 	// values are looked for in the binary's data, and -s -w as the absence

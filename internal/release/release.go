@@ -12,8 +12,12 @@
 //     time the build date;
 //   - a CycloneDX 1.5 SBOM per archive (<archive>.cdx.json), made from the
 //     module list embedded in its binary (what `go version -m` prints);
-//   - checksums.txt: "<sha256>  <name>" lines for every archive and SBOM,
-//     the format `sha256sum -c` reads.
+//   - for every linux target, the AWS Config custom rule's Lambda deployment
+//     package (cmd/sagefence-config-rule built as `bootstrap` with the
+//     lambda.norpc tag for the provided.al2023 runtime):
+//     sagefence-config-rule_<version>_linux_<arch>.zip holding bootstrap alone;
+//   - checksums.txt: "<sha256>  <name>" lines for every archive, SBOM and
+//     Lambda package, the format `sha256sum -c` reads.
 package release
 
 import (
@@ -97,11 +101,29 @@ type Artifact struct {
 	SBOM    string // path of the archive's SBOM
 }
 
+// LambdaArtifact is the Config rule's Lambda package built for one linux target.
+type LambdaArtifact struct {
+	Target  Target
+	Binary  string // path of bootstrap (in Out/lambda_linux_<arch>/)
+	Archive string // path of the deployment zip
+}
+
 // Result lists a build's artefacts.
 type Result struct {
 	Artifacts []Artifact
+	Lambdas   []LambdaArtifact
 	Checksums string // path of checksums.txt
 }
+
+// LambdaArchiveName names the Config rule's deployment package for a linux
+// target (.goreleaser.yaml names it the same).
+func LambdaArchiveName(version string, t Target) string {
+	return fmt.Sprintf("sagefence-config-rule_%s_%s_%s.zip", version, t.OS, t.Arch)
+}
+
+// LambdaTags are the build tags of the Lambda binary: lambda.norpc drops the
+// Go-runtime RPC server that provided.al2023 does not use.
+const LambdaTags = "lambda.norpc"
 
 // ChecksumsName is the checksums file's name.
 const ChecksumsName = "checksums.txt"
@@ -153,6 +175,17 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		fmt.Fprintf(o.Log, "release: %s built and packed in %s\n", t, time.Since(start).Round(time.Second))
 		res.Artifacts = append(res.Artifacts, a)
 		sums = append(sums, a.Archive, a.SBOM)
+		if t.OS != "linux" {
+			continue
+		}
+		start = time.Now()
+		l, err := buildLambda(ctx, o, t)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(o.Log, "release: %s Config rule Lambda built and packed in %s\n", t, time.Since(start).Round(time.Second))
+		res.Lambdas = append(res.Lambdas, l)
+		sums = append(sums, l.Archive)
 	}
 	res.Checksums = filepath.Join(o.Out, ChecksumsName)
 	if err := WriteChecksums(res.Checksums, sums); err != nil {
@@ -171,11 +204,8 @@ func buildTarget(ctx context.Context, o Options, t Target) (Artifact, error) {
 	if err != nil {
 		return Artifact{}, err
 	}
-	cmd := exec.CommandContext(ctx, o.Go, "build", "-trimpath", "-ldflags", LDFlags(o.Version, o.Commit, o.Date), "-o", bin, "./cmd/sagefence")
-	cmd.Dir = o.ModuleDir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+t.OS, "GOARCH="+t.Arch)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return Artifact{}, fmt.Errorf("release: go build for %s: %w\n%s", t, err, out)
+	if err := goBuild(ctx, o, t, bin, "./cmd/sagefence"); err != nil {
+		return Artifact{}, err
 	}
 	files := []archiveFile{{name: name, path: bin, mode: 0o755}}
 	for _, f := range extraFiles {
@@ -194,6 +224,35 @@ func buildTarget(ctx context.Context, o Options, t Target) (Artifact, error) {
 		return Artifact{}, err
 	}
 	return Artifact{Target: t, Binary: bin, Archive: archive, SBOM: sbom}, nil
+}
+
+// buildLambda builds cmd/sagefence-config-rule as bootstrap for a linux
+// target and packs it alone into its deployment zip.
+func buildLambda(ctx context.Context, o Options, t Target) (LambdaArtifact, error) {
+	bin, err := filepath.Abs(filepath.Join(o.Out, "lambda_"+t.OS+"_"+t.Arch, "bootstrap"))
+	if err != nil {
+		return LambdaArtifact{}, err
+	}
+	if err := goBuild(ctx, o, t, bin, "./cmd/sagefence-config-rule", "-tags", LambdaTags); err != nil {
+		return LambdaArtifact{}, err
+	}
+	archive := filepath.Join(o.Out, LambdaArchiveName(o.Version, t))
+	if err := writeZip(archive, []archiveFile{{name: "bootstrap", path: bin, mode: 0o755}}, o.Date); err != nil {
+		return LambdaArtifact{}, fmt.Errorf("release: %s: %w", archive, err)
+	}
+	return LambdaArtifact{Target: t, Binary: bin, Archive: archive}, nil
+}
+
+// goBuild runs one static, -trimpath release build of pkg for t into bin.
+func goBuild(ctx context.Context, o Options, t Target, bin, pkg string, extra ...string) error {
+	args := append([]string{"build", "-trimpath", "-ldflags", LDFlags(o.Version, o.Commit, o.Date)}, extra...)
+	cmd := exec.CommandContext(ctx, o.Go, append(args, "-o", bin, pkg)...)
+	cmd.Dir = o.ModuleDir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+t.OS, "GOARCH="+t.Arch)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("release: go build %s for %s: %w\n%s", pkg, t, err, out)
+	}
+	return nil
 }
 
 type archiveFile struct {

@@ -155,3 +155,52 @@ func TestArtefactsAndChecks(t *testing.T) {
 		t.Errorf("tampered archive: %v", err)
 	}
 }
+
+// TestLambdaPackageCheck: a bootstrap built as the release builds the Config
+// rule (static, -trimpath, stripped, lambda.norpc) passes checkLambda when
+// packed alone and executable; each way a package can be wrong is caught.
+func TestLambdaPackageCheck(t *testing.T) {
+	dir := t.TempDir()
+	date := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
+	target := Target{"linux", "amd64"}
+	build := func(name string, tags ...string) string {
+		bin := filepath.Join(dir, name, "bootstrap")
+		args := append([]string{"build", "-trimpath", "-ldflags", "-s -w"}, tags...)
+		cmd := exec.Command("go", append(args, "-o", bin, "./snapshot")...)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, out)
+		}
+		return bin
+	}
+	tagged := build("tagged", "-tags", LambdaTags)
+	untagged := build("untagged")
+	pack := func(name, bin string, mode int64, extra ...archiveFile) LambdaArtifact {
+		archive := filepath.Join(dir, name+".zip")
+		files := append([]archiveFile{{name: "bootstrap", path: bin, mode: mode}}, extra...)
+		if err := writeZip(archive, files, date); err != nil {
+			t.Fatal(err)
+		}
+		return LambdaArtifact{Target: target, Binary: bin, Archive: archive}
+	}
+	if err := checkLambda(pack("good", tagged, 0o755)); err != nil {
+		t.Fatalf("a release-built package fails: %v", err)
+	}
+	bad := map[string]struct {
+		l    LambdaArtifact
+		want string
+	}{
+		"no lambda.norpc tag":  {pack("untagged", untagged, 0o755), "-tags"},
+		"not executable":       {pack("mode", tagged, 0o644), "not executable"},
+		"another file beside":  {pack("extra", tagged, 0o755, archiveFile{name: "LICENSE", path: filepath.Join("..", "..", "LICENSE"), mode: 0o644}), "alone"},
+		"another binary built": {LambdaArtifact{Target: target, Binary: untagged, Archive: filepath.Join(dir, "good.zip")}, "-tags"},
+	}
+	for name, c := range bad {
+		if err := checkLambda(c.l); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error mentioning %q", name, err, c.want)
+		}
+	}
+	if got := LambdaArchiveName("1.2.3", Target{"linux", "arm64"}); got != "sagefence-config-rule_1.2.3_linux_arm64.zip" {
+		t.Errorf("LambdaArchiveName = %q", got)
+	}
+}
