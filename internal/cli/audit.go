@@ -96,7 +96,10 @@ that could not be recorded or imported).`,
   # against a local emulator
   sagefence audit --endpoint-url http://127.0.0.1:5000 --region us-east-1`,
 		Args: exactArgs(0),
-		RunE: func(cmd *cobra.Command, args []string) error { return runAudit(cmd, io, opts) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Record.RecordSet = cmd.Flags().Changed("record")
+			return runAudit(cmd.Context(), io, opts)
+		},
 	}
 	opts.addFlags(cmd)
 	f := cmd.Flags()
@@ -118,7 +121,7 @@ that could not be recorded or imported).`,
 	return cmd
 }
 
-func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
+func runAudit(ctx context.Context, io *IO, opts *AuditOptions) error {
 	if opts.PrintPolicy {
 		_, err := fmt.Fprintln(io.Out, awssurface.PolicyJSON())
 		return err
@@ -159,11 +162,11 @@ func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
 	}
 	progress := newAuditProgress(io, opts)
 	so.Progress = progress.update
-	live, err := awssurface.Audit(cmd.Context(), so)
+	live, err := awssurface.Audit(ctx, so)
 	progress.done()
 	if err != nil {
-		if errors.Is(err, cmd.Context().Err()) && cmd.Context().Err() != nil {
-			return fmt.Errorf("audit interrupted: no report written (%w)", cmd.Context().Err())
+		if errors.Is(err, ctx.Err()) && ctx.Err() != nil {
+			return fmt.Errorf("audit interrupted: no report written (%w)", ctx.Err())
 		}
 		return err
 	}
@@ -173,7 +176,7 @@ func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
 	res.Errors = append(res.Errors, evalErrs...)
 	res.Gaps = engine.Gaps(live.Sets, controls)
 	if opts.Witness.Enabled {
-		if err := attachWitnesses(cmd.Context(), opts.Witness, so, live, res); err != nil {
+		if err := attachWitnesses(ctx, opts.Witness, so, live, res); err != nil {
 			return fmt.Errorf("reading witnesses: %w", err)
 		}
 	}
@@ -184,9 +187,9 @@ func runAudit(cmd *cobra.Command, io *IO, opts *AuditOptions) error {
 	// formatter sees it.
 	res.Sensitive = engine.SensitiveValues(live.Sets)
 	redact.Result(res)
-	followUpErr := recordResult(cmd.Context(), io.info(opts.Quiet), opts.Record.withConfig(cmd, io, cfg), res)
+	followUpErr := recordResult(ctx, io.info(opts.Quiet), opts.Record.withConfig(io, cfg), res)
 	if opts.SecurityHub {
-		followUpErr = errors.Join(followUpErr, importToSecurityHub(cmd.Context(), io, opts.Quiet, live, res))
+		followUpErr = errors.Join(followUpErr, importToSecurityHub(ctx, io, opts.Quiet, live, res))
 	}
 	return withFollowUpError(io, opts.emit(io, fmtr, res), followUpErr)
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -79,7 +80,7 @@ Exit codes: 0 nothing left to fix by hand; 1 some failing setting could not be f
 			if len(opts.Paths) == 0 {
 				opts.Paths = []string{"."}
 			}
-			return runFix(cmd, io, opts)
+			return runFix(cmd.Context(), io, opts)
 		},
 	}
 	f := cmd.Flags()
@@ -96,7 +97,7 @@ Exit codes: 0 nothing left to fix by hand; 1 some failing setting could not be f
 	return cmd
 }
 
-func runFix(cmd *cobra.Command, io *IO, opts *FixOptions) error {
+func runFix(ctx context.Context, io *IO, opts *FixOptions) error {
 	format, err := opts.format.resolve(io)
 	if err != nil {
 		return err
@@ -118,12 +119,12 @@ func runFix(cmd *cobra.Command, io *IO, opts *FixOptions) error {
 	if err != nil {
 		return usageError{err}
 	}
-	scan, sets := engine.ScanSets(cmd.Context(), opts.Paths, engine.Options{Options: surface.Options{
+	scan, sets := engine.ScanSets(ctx, opts.Paths, engine.Options{Options: surface.Options{
 		VarInputs: opts.VarInputs, Parameters: params, ParameterFiles: opts.ParameterFiles,
 		Region: opts.Region, Account: opts.Account, Getenv: io.Getenv, Jail: jail,
 	}})
-	res := fix.Plan(cmd.Context(), fix.Input{Findings: scan.Findings, Sets: sets, Errors: scan.Errors, Gaps: scan.Gaps})
-	if err := cmd.Context().Err(); err != nil {
+	res := fix.Plan(ctx, fix.Input{Findings: scan.Findings, Sets: sets, Errors: scan.Errors, Gaps: scan.Gaps})
+	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("fix interrupted: %w", err)
 	}
 	res.Confine(opts.Paths, opts.AllowOutside)
@@ -149,7 +150,7 @@ func runFix(cmd *cobra.Command, io *IO, opts *FixOptions) error {
 		fmt.Fprintf(io.ErrOut, "sagefence: error: %s\n", e.Error())
 	}
 	if opts.Write {
-		if err := res.Write(cmd.Context()); err != nil {
+		if err := res.Write(ctx); err != nil {
 			return err
 		}
 		fmt.Fprintf(info.ErrOut, "fix: wrote %d file(s)\n", len(res.Files))

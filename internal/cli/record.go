@@ -19,6 +19,10 @@ import (
 type RecordOptions struct {
 	StoreOptions
 	Record bool
+	// RecordSet is true when --record (or --record=false) was given on the
+	// command line; the command fills it before running, so that the
+	// configuration file's record: applies only when it was not.
+	RecordSet bool
 }
 
 func (o *RecordOptions) addFlags(cmd *cobra.Command) {
@@ -29,11 +33,11 @@ func (o *RecordOptions) addFlags(cmd *cobra.Command) {
 // withConfig applies the configuration file's record and store settings
 // under the flags: an explicit --record (also --record=false) wins over
 // `record:`, and --store, then $SAGEFENCE_STORE, win over `store:`.
-func (o RecordOptions) withConfig(cmd *cobra.Command, io *IO, cfg *config.Config) RecordOptions {
+func (o RecordOptions) withConfig(io *IO, cfg *config.Config) RecordOptions {
 	if cfg == nil {
 		return o
 	}
-	if !cmd.Flags().Changed("record") {
+	if !o.RecordSet {
 		o.Record = cfg.Record
 	}
 	if o.Store == "" && io.Getenv(evidence.EnvStore) == "" {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,7 +70,7 @@ only when no app is InService, Pending or Deleting; otherwise the apps are liste
   # finish after an interruption
   sagefence remediate --resume sagefence-remediation/research-20261125T120000.000000000Z.json`,
 		Args: exactArgs(0),
-		RunE: func(cmd *cobra.Command, args []string) error { return runRemediate(cmd, io, opts) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runRemediate(cmd.Context(), io, opts) },
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&opts.Notebooks, "notebook", nil, "remediate only this notebook `NAME` (repeatable)")
@@ -101,7 +102,7 @@ type remediationOutput struct {
 	Errors    []string                  `json:"errors"`
 }
 
-func runRemediate(cmd *cobra.Command, io *IO, opts *RemediateOptions) error {
+func runRemediate(ctx context.Context, io *IO, opts *RemediateOptions) error {
 	strategy, err := remediate.ParseStrategy(opts.Strategy)
 	if err != nil {
 		return usageError{err}
@@ -116,7 +117,6 @@ func runRemediate(cmd *cobra.Command, io *IO, opts *RemediateOptions) error {
 	if (opts.SubnetID == "") != (len(opts.SecurityGroupIDs) == 0) {
 		return usagef("give both --subnet-id and --security-group-id, or neither")
 	}
-	ctx := cmd.Context()
 	region := opts.Region
 	var resumeAccount string
 	if opts.Resume != "" {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -77,7 +78,8 @@ Exit codes: 0 no fail and no error; 1 at least one fail (with --strict, also an 
 			if len(opts.Paths) == 0 {
 				opts.Paths = []string{"."}
 			}
-			return runScan(cmd, io, opts)
+			opts.Record.RecordSet = cmd.Flags().Changed("record")
+			return runScan(cmd.Context(), io, opts)
 		},
 	}
 	opts.addFlags(cmd)
@@ -113,7 +115,7 @@ func (opts *ScanOptions) skipFilter(cfg *config.Config) (*engine.PathFilter, err
 	return f, nil
 }
 
-func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
+func runScan(ctx context.Context, io *IO, opts *ScanOptions) error {
 	cfg, err := opts.prepare(opts.Paths[0])
 	if err != nil {
 		return err
@@ -174,7 +176,7 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 	}
 	start := time.Now().UTC()
 	var found engine.Inputs
-	res := engine.Scan(cmd.Context(), opts.Paths, engine.Options{
+	res := engine.Scan(ctx, opts.Paths, engine.Options{
 		Options: surface.Options{
 			VarInputs:  varInputs,
 			Parameters: params, ParameterFiles: opts.ParameterFiles,
@@ -189,7 +191,7 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 		PlanSource:   opts.Source,
 		Discovered:   func(in engine.Inputs) { found = in },
 	})
-	if err := cmd.Context().Err(); err != nil {
+	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("scan interrupted: %w", err)
 	}
 	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
@@ -210,7 +212,7 @@ func runScan(cmd *cobra.Command, io *IO, opts *ScanOptions) error {
 				st.Downloaded, st.Cached, fetcher.CacheDir(), st.Failed)
 		}
 	}
-	recordErr := recordResult(cmd.Context(), io.info(opts.Quiet), opts.Record.withConfig(cmd, io, cfg), res)
+	recordErr := recordResult(ctx, io.info(opts.Quiet), opts.Record.withConfig(io, cfg), res)
 	return withFollowUpError(io, opts.emit(io, fmtr, res), recordErr)
 }
 
