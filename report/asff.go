@@ -2,7 +2,6 @@ package report
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -133,10 +132,7 @@ type ASFFNote struct {
 
 // Format implements Formatter.
 func (a ASFF) Format(w io.Writer, r *finding.Result) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(a.Findings(r))
+	return encodeJSON(w, a.Findings(r))
 }
 
 // Findings converts a result; the slice is never nil.

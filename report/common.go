@@ -3,6 +3,8 @@ package report
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -177,4 +179,13 @@ func gapLine(g finding.Gap) string {
 		b.WriteString("; " + g.Hint)
 	}
 	return b.String()
+}
+
+// encodeJSON writes v as the whole-document formats do: indented by two
+// spaces, with <, > and & left as they are, and a final newline.
+func encodeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"io"
 	"strings"
 	"time"
@@ -183,10 +182,7 @@ func (g GitLabSAST) Format(w io.Writer, r *finding.Result) error {
 		}
 		rep.Vulnerabilities = append(rep.Vulnerabilities, v)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(rep)
+	return encodeJSON(w, rep)
 }
 
 // gitlabSeverity is the SAST report's severity.
@@ -252,10 +248,7 @@ func (g GitLabCodeQuality) Format(w io.Writer, r *finding.Result) error {
 			Location:    cqLocation{Path: path, Lines: cqLines{Begin: line}},
 		})
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(issues)
+	return encodeJSON(w, issues)
 }
 
 func codeQualitySeverity(s finding.Severity) string {

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -278,10 +277,7 @@ func (s SARIF) Format(w io.Writer, r *finding.Result) error {
 		log.Runs[0].Tool.Driver.Name = "sagefence"
 	}
 	s.relocate(&log.Runs[0])
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(log)
+	return encodeJSON(w, log)
 }
 
 // ruleIDs is every control of the catalog, in catalog order, then the IDs
