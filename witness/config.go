@@ -93,8 +93,14 @@ func witnessRule(r cstypes.ConfigRule, bindings []Binding) *configRule {
 // lower-cased resource ID.
 func readConfigResults(ctx context.Context, api ConfigAPI, agg *Aggregator, s scope, rule string) (map[string]configResult, error) {
 	results := map[string]configResult{}
-	add := func(q *cstypes.EvaluationResultQualifier, compliance cstypes.ComplianceType, recorded, invoked *time.Time, annotation *string) {
-		if q == nil || q.ResourceId == nil {
+	// add keeps one evaluation result of this rule (results naming another
+	// rule are an answer that ignored the filter, and are skipped).
+	add := func(ident *cstypes.EvaluationResultIdentifier, compliance cstypes.ComplianceType, recorded, invoked *time.Time, annotation *string) {
+		if ident == nil {
+			return
+		}
+		q := ident.EvaluationResultQualifier
+		if q == nil || q.ResourceId == nil || q.ConfigRuleName != nil && *q.ConfigRuleName != rule {
 			return
 		}
 		// The rule's evaluation time; when the result was recorded if absent.
@@ -126,14 +132,7 @@ func readConfigResults(ctx context.Context, api ConfigAPI, agg *Aggregator, s sc
 				if r.AccountId != nil && *r.AccountId != s.account || r.AwsRegion != nil && *r.AwsRegion != s.region {
 					continue // another scope's result: the aggregator ignored the filter
 				}
-				var q *cstypes.EvaluationResultQualifier
-				if r.EvaluationResultIdentifier != nil {
-					q = r.EvaluationResultIdentifier.EvaluationResultQualifier
-				}
-				if q != nil && q.ConfigRuleName != nil && *q.ConfigRuleName != rule {
-					continue
-				}
-				add(q, r.ComplianceType, r.ResultRecordedTime, r.ConfigRuleInvokedTime, r.Annotation)
+				add(r.EvaluationResultIdentifier, r.ComplianceType, r.ResultRecordedTime, r.ConfigRuleInvokedTime, r.Annotation)
 			}
 			token = out.NextToken
 		} else {
@@ -145,14 +144,7 @@ func readConfigResults(ctx context.Context, api ConfigAPI, agg *Aggregator, s sc
 				return nil, err
 			}
 			for _, r := range out.EvaluationResults {
-				var q *cstypes.EvaluationResultQualifier
-				if r.EvaluationResultIdentifier != nil {
-					q = r.EvaluationResultIdentifier.EvaluationResultQualifier
-				}
-				if q != nil && q.ConfigRuleName != nil && *q.ConfigRuleName != rule {
-					continue
-				}
-				add(q, r.ComplianceType, r.ResultRecordedTime, r.ConfigRuleInvokedTime, r.Annotation)
+				add(r.EvaluationResultIdentifier, r.ComplianceType, r.ResultRecordedTime, r.ConfigRuleInvokedTime, r.Annotation)
 			}
 			token = out.NextToken
 		}
