@@ -20,8 +20,8 @@ type Moto struct {
 
 // StartMoto starts moto_server for the test and stops it at cleanup. It sets
 // fake credentials in the test's environment (t.Setenv), so tests using it
-// cannot be parallel.
-func StartMoto(t *testing.T) *Moto {
+// cannot be parallel. It takes a testing.TB so that benchmarks can use it too.
+func StartMoto(t testing.TB) *Moto {
 	t.Helper()
 	bin := RequireTool(t, "moto_server")
 	port := FreePort(t)
@@ -67,7 +67,7 @@ func StartMoto(t *testing.T) *Moto {
 }
 
 // Reset clears all of moto's state.
-func (m *Moto) Reset(t *testing.T) {
+func (m *Moto) Reset(t testing.TB) {
 	t.Helper()
 	resp, err := http.Post(m.URL+"/moto-api/reset", "application/json", nil)
 	if err != nil {

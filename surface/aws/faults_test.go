@@ -71,7 +71,7 @@ type faultProxy struct {
 
 var credentialScope = regexp.MustCompile(`Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request`)
 
-func newFaultProxy(t *testing.T, target string, rule func(r request, attempt int) fault) *faultProxy {
+func newFaultProxy(t testing.TB, target string, rule func(r request, attempt int) fault) *faultProxy {
 	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
@@ -79,6 +79,11 @@ func newFaultProxy(t *testing.T, target string, rule func(r request, attempt int
 	}
 	p := &faultProxy{rule: rule, closing: make(chan struct{}), attempts: map[request]int{}, injected: map[string]int{}}
 	rp := httputil.NewSingleHostReverseProxy(u)
+	// Keep the connections to moto of many concurrent requests (the
+	// default keeps two), so that a busy audit does not open one per call.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 64
+	rp.Transport = transport
 	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := describeRequest(r)
 		p.mu.Lock()
@@ -138,6 +143,17 @@ func newFaultProxy(t *testing.T, target string, rule func(r request, attempt int
 		p.Close()
 	})
 	return p
+}
+
+// received returns how many requests the proxy received per region, service
+// and operation (each attempt is one request) since it started or since the
+// last call, and starts counting afresh (attempt numbers restart too).
+func (p *faultProxy) received() map[request]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := p.attempts
+	p.attempts = map[request]int{}
+	return out
 }
 
 func (p *faultProxy) injectedIn(region string) int {

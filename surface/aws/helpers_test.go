@@ -34,13 +34,13 @@ const defaultAccount = "123456789012"
 
 // seeder creates resources in moto through the SDK, in one account.
 type seeder struct {
-	t        *testing.T
+	t        testing.TB
 	endpoint string
 	cfg      sdkaws.Config
 	account  string
 }
 
-func newSeeder(t *testing.T, endpoint string) *seeder {
+func newSeeder(t testing.TB, endpoint string) *seeder {
 	t.Helper()
 	cfg, err := config.LoadDefaultConfig(context.Background(),
 		config.WithRegion("us-east-1"),
@@ -98,6 +98,16 @@ func (s *seeder) notebook(n notebookSpec) string {
 		in.LifecycleConfigName = sdkaws.String(n.Lifecycle)
 	}
 	out, err := s.sm(n.Region).CreateNotebookInstance(context.Background(), in)
+	if err != nil && strings.Contains(err.Error(), "Cannot create a duplicate Notebook Instance") {
+		// Names are unique in every test's seeding, so this is the SDK
+		// having retried a create whose first attempt moto had done before
+		// it dropped the connection: the notebook is the one asked for.
+		d, derr := s.sm(n.Region).DescribeNotebookInstance(context.Background(),
+			&sagemaker.DescribeNotebookInstanceInput{NotebookInstanceName: in.NotebookInstanceName})
+		if derr == nil {
+			return *d.NotebookInstanceArn
+		}
+	}
 	if err != nil {
 		s.t.Fatalf("create notebook %s: %v", n.Name, err)
 	}

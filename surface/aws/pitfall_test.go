@@ -18,7 +18,7 @@ import (
 // pitfallVPC builds one VPC in moto piece by piece, so that each scenario of
 // TestAuditPitfallVerdicts has exactly the network it describes.
 type pitfallVPC struct {
-	t       *testing.T
+	t       testing.TB
 	c       *ec2.Client
 	region  string
 	ID      string

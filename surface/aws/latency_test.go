@@ -1,0 +1,328 @@
+package aws_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sagefence/sagefence/internal/awsconfig"
+	"github.com/sagefence/sagefence/internal/testutil"
+	awssurface "github.com/sagefence/sagefence/surface/aws"
+)
+
+// The live audit's cost: API calls made (exactly the documented minimum,
+// asserted by TestAuditCallsMinimum) and wall time over several regions
+// against the slowest region alone (BenchmarkAuditLatency, reported, never
+// asserted). Both go through the fault proxy, which counts every request on
+// the wire and delays each by the benchmark's latency. BENCHMARKS.md "Live
+// audit latency" records the figures.
+
+// fleetRegion is what seedFleet creates in one region.
+type fleetRegion struct {
+	region string
+	// notebooks: every tenth has no subnet (outside any VPC); the others are
+	// spread round robin over the two subnets of each VPC, with the VPC's
+	// security group. A region without VPCs has only notebooks outside.
+	notebooks, vpcs int
+	// domains are VpcOnly Studio domains in the region's first VPC.
+	domains int
+	// lifecycles are configurations attached round robin to every third notebook.
+	lifecycles int
+}
+
+// benchFleet is the issue's fleet: 300 notebooks and 20 VPCs in three
+// regions, us-east-1 the largest (so the slowest), and two Studio domains.
+// No region holds a multiple of 100 notebooks (see minimumCalls).
+var benchFleet = []fleetRegion{
+	{region: "us-east-1", notebooks: 160, vpcs: 10, domains: 1, lifecycles: 3},
+	{region: "eu-west-1", notebooks: 90, vpcs: 6, domains: 1, lifecycles: 2},
+	{region: "ap-southeast-2", notebooks: 50, vpcs: 4, lifecycles: 1},
+}
+
+// callsFleet is a smaller fleet of the same shape for the call-count test,
+// with the edges the minimum must get right: more than one List page, a
+// region with notebooks but no VPC, an empty region.
+var callsFleet = []fleetRegion{
+	{region: "us-east-1", notebooks: 130, vpcs: 3, domains: 2, lifecycles: 2},
+	{region: "eu-west-1", notebooks: 12, vpcs: 1, domains: 1, lifecycles: 1},
+	{region: "ap-southeast-2", notebooks: 5},
+	{region: "ca-central-1"},
+}
+
+// seededRegion is what seedFleet created in one region, as far as the
+// audit's calls depend on it.
+type seededRegion struct {
+	region    string
+	notebooks int
+	domains   int
+	// subnets maps every subnet a notebook uses to its VPC.
+	subnets map[string]string
+	// lifecycles are the attached lifecycle configurations.
+	lifecycles map[string]bool
+}
+
+// seedFleet creates the fleet in moto, one region after the other.
+func seedFleet(s *seeder, fleet []fleetRegion) []seededRegion {
+	s.t.Helper()
+	out := make([]seededRegion, 0, len(fleet))
+	for _, f := range fleet {
+		r := seededRegion{region: f.region, notebooks: f.notebooks, domains: f.domains,
+			subnets: map[string]string{}, lifecycles: map[string]bool{}}
+		var nets []network
+		for i := 0; i < f.vpcs; i++ {
+			nets = append(nets, s.vpc(f.region))
+		}
+		for i := 0; i < f.lifecycles; i++ {
+			s.lifecycle(f.region, fmt.Sprintf("lc-%d", i), "#!/bin/bash\necho ready\n")
+		}
+		for i := 0; i < f.notebooks; i++ {
+			nb := notebookSpec{Name: fmt.Sprintf("nb-%03d", i), Region: f.region, DIA: "Enabled"}
+			if len(nets) > 0 && i%10 != 9 {
+				n := nets[(i/2)%len(nets)]
+				nb.DIA, nb.Subnet, nb.SecurityGroups = "Disabled", n.MainSubnet, []string{n.SG}
+				if i%2 == 1 {
+					nb.Subnet = n.NATSubnet
+				}
+				r.subnets[nb.Subnet] = n.VPC
+			}
+			if f.lifecycles > 0 && i%3 == 0 {
+				nb.Lifecycle = fmt.Sprintf("lc-%d", (i/3)%f.lifecycles)
+				r.lifecycles[nb.Lifecycle] = true
+			}
+			s.notebook(nb)
+		}
+		for i := 0; i < f.domains; i++ {
+			s.domain(f.region, fmt.Sprintf("studio-%d", i), "VpcOnly", nets[0].VPC, []string{nets[0].MainSubnet})
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// pages is the number of List pages of size for n resources: at least one.
+// (A service may answer a last full page with a NextToken and then an empty
+// page; the fleets avoid multiples of the page size.)
+func pages(n, size int) int {
+	return max(1, (n+size-1)/size)
+}
+
+// minimumCalls is the documented minimum of an audit of these regions of
+// one account with the regions given (no DescribeRegions), per region,
+// service and operation (BENCHMARKS.md "Live audit latency"):
+//
+//   - sts GetCallerIdentity once, in the home region;
+//   - per region: ListNotebookInstances one page per 100 notebooks (at least
+//     one), DescribeNotebookInstance one per notebook, ListDomains one page
+//     per 100 domains (at least one), DescribeDomain one per domain,
+//     DescribeNotebookInstanceLifecycleConfig one per attached configuration;
+//   - per region with notebooks in subnets: DescribeSubnets one per 200
+//     distinct subnets (EC2's filter limit), and DescribeRouteTables,
+//     DescribeNatGateways, DescribeVpcEndpoints and DescribeSecurityGroups
+//     one each per VPC of those subnets.
+func minimumCalls(home string, regions []seededRegion) map[request]int {
+	want := map[request]int{{home, "sts", "GetCallerIdentity"}: 1}
+	for _, r := range regions {
+		add := func(service, op string, n int) {
+			if n > 0 {
+				want[request{r.region, service, op}] += n
+			}
+		}
+		add("sagemaker", "ListNotebookInstances", pages(r.notebooks, 100))
+		add("sagemaker", "DescribeNotebookInstance", r.notebooks)
+		add("sagemaker", "ListDomains", pages(r.domains, 100))
+		add("sagemaker", "DescribeDomain", r.domains)
+		add("sagemaker", "DescribeNotebookInstanceLifecycleConfig", len(r.lifecycles))
+		if len(r.subnets) > 0 {
+			add("ec2", "DescribeSubnets", pages(len(r.subnets), 200))
+		}
+		vpcs := map[string]bool{}
+		for _, v := range r.subnets {
+			vpcs[v] = true
+		}
+		for _, op := range []string{"DescribeRouteTables", "DescribeNatGateways", "DescribeVpcEndpoints", "DescribeSecurityGroups"} {
+			add("ec2", op, len(vpcs))
+		}
+	}
+	return want
+}
+
+// callTable lines up the calls made with the minimum, one line per region,
+// service and operation, sorted, marking every difference.
+func callTable(got, want map[request]int) (lines []string, differs bool) {
+	keys := map[request]bool{}
+	for k := range got {
+		keys[k] = true
+	}
+	for k := range want {
+		keys[k] = true
+	}
+	for k := range keys {
+		mark := ""
+		if got[k] != want[k] {
+			mark, differs = "  <- differs", true
+		}
+		lines = append(lines, fmt.Sprintf("%-15s %-50s %5d calls, minimum %5d%s", k.region, k.service+":"+k.operation, got[k], want[k], mark))
+	}
+	sort.Strings(lines)
+	return lines, differs
+}
+
+// total is the sum of the counts.
+func total(calls map[request]int) int {
+	n := 0
+	for _, c := range calls {
+		n += c
+	}
+	return n
+}
+
+// cliAuditOptions are the options `sagefence audit --endpoint-url URL
+// --region R ...` passes to the audit (internal/cli runAudit): every other
+// option at the CLI's default, the SDK's retryer untouched.
+func cliAuditOptions(endpoint string, regions []seededRegion) awssurface.Options {
+	names := make([]string, len(regions))
+	for i, r := range regions {
+		names[i] = r.region
+	}
+	return awssurface.Options{Regions: names, EndpointURL: endpoint, Parallelism: 8,
+		RequestTimeout: awsconfig.DefaultRequestTimeout, RegionTimeout: awssurface.DefaultRegionTimeout}
+}
+
+// auditFleet audits the regions through the proxy as the CLI does and
+// fails unless the audit read every seeded notebook and domain without an
+// error. It returns the wall time of the audit and the calls it made.
+func auditFleet(tb testing.TB, proxy *faultProxy, regions []seededRegion) (time.Duration, map[request]int) {
+	tb.Helper()
+	proxy.received() // forget earlier audits' calls
+	start := time.Now()
+	res, err := awssurface.Audit(context.Background(), cliAuditOptions(proxy.URL, regions))
+	wall := time.Since(start)
+	if err != nil {
+		tb.Fatalf("audit: %v", err)
+	}
+	calls := proxy.received()
+	if len(res.Errors) != 0 || res.Audited != len(regions) {
+		tb.Fatalf("audit of %d regions: audited %d, errors %v", len(regions), res.Audited, res.Errors)
+	}
+	for _, r := range regions {
+		notebooks, domains, subnets := 0, 0, 0
+		for _, set := range res.Sets {
+			for _, nb := range set.Notebooks {
+				if nb.Region == r.region {
+					notebooks++
+				}
+			}
+			for _, d := range set.Domains {
+				if d.Region == r.region {
+					domains++
+				}
+			}
+			for id := range r.subnets {
+				if sn := set.SubnetByID(id); sn != nil && sn.Region == r.region && sn.VpcID.Ref == r.subnets[id] {
+					subnets++
+				}
+			}
+		}
+		if notebooks != r.notebooks || domains != r.domains || subnets != len(r.subnets) {
+			tb.Fatalf("%s: read %d notebooks, %d domains, %d subnets; seeded %d, %d, %d",
+				r.region, notebooks, domains, subnets, r.notebooks, r.domains, len(r.subnets))
+		}
+	}
+	return wall, calls
+}
+
+// homeRegion is where the audit sends sts GetCallerIdentity: the SDK's
+// region, which StartMoto sets.
+const homeRegion = "us-east-1"
+
+// TestAuditCallsMinimum audits a fleet of four regions as the CLI does and
+// checks that the requests on the wire, per region and operation, are
+// exactly the documented minimum: for all regions at once and for one
+// region alone.
+func TestAuditCallsMinimum(t *testing.T) {
+	moto := testutil.StartMoto(t)
+	seeded := seedFleet(newSeeder(t, moto.URL), callsFleet)
+	proxy := newFaultProxy(t, moto.URL, func(request, int) fault { return fault{} })
+	for _, regions := range [][]seededRegion{seeded, seeded[:1]} {
+		_, calls := auditFleet(t, proxy, regions)
+		if lines, differs := callTable(calls, minimumCalls(homeRegion, regions)); differs {
+			t.Errorf("auditing %d regions: calls differ from the minimum:\n%s", len(regions), strings.Join(lines, "\n"))
+		}
+	}
+}
+
+// benchLatencyEnv sets BenchmarkAuditLatency's delay per API call (a Go
+// duration); the default is 50ms.
+const benchLatencyEnv = "SAGEFENCE_BENCH_AUDIT_LATENCY"
+
+// BenchmarkAuditLatency audits benchFleet through the proxy, every request
+// delayed by the latency, as the CLI does: all three regions at once, then
+// each region alone. ns/op and wall-all-s are the wall time of the
+// three-region audit; wall-slowest-s is that of the slowest region alone,
+// wall-ratio their ratio (target ≤ 1.2); calls/op are the requests of the
+// three-region audit and min-calls/op the documented minimum. The per
+// operation table is logged. An audit that errs, misses a resource or
+// makes other calls than the minimum fails the benchmark.
+//
+//	go test ./surface/aws -run '^$' -bench AuditLatency -benchtime 3x
+func BenchmarkAuditLatency(b *testing.B) {
+	latency := 50 * time.Millisecond
+	if v := os.Getenv(benchLatencyEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			b.Fatalf("%s=%q: want a duration such as 50ms", benchLatencyEnv, v)
+		}
+		latency = d
+	}
+	moto := testutil.StartMoto(b)
+	seeded := seedFleet(newSeeder(b, moto.URL), benchFleet)
+	proxy := newFaultProxy(b, moto.URL, func(request, int) fault { return fault{delay: latency} })
+	want := minimumCalls(homeRegion, seeded)
+	audit := func(regions []seededRegion) (time.Duration, map[request]int) {
+		wall, calls := auditFleet(b, proxy, regions)
+		if lines, differs := callTable(calls, minimumCalls(homeRegion, regions)); differs {
+			b.Fatalf("auditing %d regions: calls differ from the minimum:\n%s", len(regions), strings.Join(lines, "\n"))
+		}
+		return wall, calls
+	}
+	// moto builds a region's backends on their first use: not the audit's time.
+	audit(seeded)
+
+	var all time.Duration
+	var calls map[request]int // of the last three-region audit
+	alone := make([]time.Duration, len(seeded))
+	for b.Loop() {
+		wall, c := audit(seeded)
+		all, calls = all+wall, c
+		for i := range seeded {
+			wall, _ := audit(seeded[i : i+1])
+			alone[i] += wall
+		}
+	}
+	slowest := 0
+	for i := range alone {
+		if alone[i] > alone[slowest] {
+			slowest = i
+		}
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(all.Nanoseconds())/n, "ns/op")
+	b.ReportMetric(all.Seconds()/n, "wall-all-s")
+	b.ReportMetric(alone[slowest].Seconds()/n, "wall-slowest-s")
+	b.ReportMetric(all.Seconds()/alone[slowest].Seconds(), "wall-ratio")
+	b.ReportMetric(float64(total(calls)), "calls/op")
+	b.ReportMetric(float64(total(want)), "min-calls/op")
+	lines, _ := callTable(calls, want)
+	b.Logf("latency %s per call; slowest region alone: %s; per region alone: %s\n%s", latency, seeded[slowest].region,
+		strings.Join(func() []string {
+			var s []string
+			for i, r := range seeded {
+				s = append(s, fmt.Sprintf("%s %.2fs", r.region, alone[i].Seconds()/n))
+			}
+			return s
+		}(), ", "), strings.Join(lines, "\n"))
+}
