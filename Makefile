@@ -53,13 +53,18 @@ fuzz:
 ## bench: benchmarks (see BENCHMARKS.md): every package's go benchmarks, then
 ## the synthetic corpus's scan/parse-floor ratio on one core and on all cores
 ## (bench/run.sh, BENCH_FILES files) and peak RSS of `scan --format json` to a
-## file at BENCH_RSS_SIZES files (bench/rss.sh).
+## file at BENCH_RSS_SIZES files (bench/rss.sh), then the live audit's wall
+## time over three regions against the slowest region alone and its API calls
+## against the minimum, in moto behind a proxy adding BENCH_AUDIT_LATENCY per
+## call (bench/audit.sh, which runs BenchmarkAuditLatency; needs moto_server).
 BENCH_FILES ?= 10000
 BENCH_RSS_SIZES ?= 1000 10000 50000
+BENCH_AUDIT_LATENCY ?= 50ms
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	$(GO) test -run '^$$' -bench . -skip '^BenchmarkAuditLatency$$' -benchmem $(PKGS)
 	bench/run.sh $(BENCH_FILES)
 	bench/rss.sh $(BENCH_RSS_SIZES)
+	bench/audit.sh $(BENCH_AUDIT_LATENCY)
 
 ## example: the README's first command.
 example:

@@ -67,6 +67,10 @@ type faultProxy struct {
 	mu       sync.Mutex
 	attempts map[request]int
 	injected map[string]int // region → faults injected
+	// forwarded and forwardTime are the requests passed on to moto
+	// unchanged and the time moto took to answer them, until answered.
+	forwarded   int
+	forwardTime time.Duration
 }
 
 var credentialScope = regexp.MustCompile(`Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request`)
@@ -135,7 +139,12 @@ func newFaultProxy(t testing.TB, target string, rule func(r request, attempt int
 				r.ContentLength = int64(len(nb))
 				r.Header.Set("Content-Length", fmt.Sprint(len(nb)))
 			}
+			start := time.Now()
 			rp.ServeHTTP(w, r)
+			p.mu.Lock()
+			p.forwarded++
+			p.forwardTime += time.Since(start)
+			p.mu.Unlock()
 		}
 	}))
 	t.Cleanup(func() {
@@ -146,14 +155,18 @@ func newFaultProxy(t testing.TB, target string, rule func(r request, attempt int
 }
 
 // received returns how many requests the proxy received per region, service
-// and operation (each attempt is one request) since it started or since the
-// last call, and starts counting afresh (attempt numbers restart too).
-func (p *faultProxy) received() map[request]int {
+// and operation (each attempt is one request) and the mean time moto took
+// to answer those it passed on, since the proxy started or since the last
+// call, and starts counting afresh (attempt numbers restart too).
+func (p *faultProxy) received() (map[request]int, time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := p.attempts
-	p.attempts = map[request]int{}
-	return out
+	out, mean := p.attempts, time.Duration(0)
+	if p.forwarded > 0 {
+		mean = p.forwardTime / time.Duration(p.forwarded)
+	}
+	p.attempts, p.forwarded, p.forwardTime = map[request]int{}, 0, 0
+	return out, mean
 }
 
 func (p *faultProxy) injectedIn(region string) int {
