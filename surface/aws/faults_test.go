@@ -77,19 +77,38 @@ var credentialScope = regexp.MustCompile(`Credential=[^/]+/\d{8}/([^/]+)/([^/]+)
 
 func newFaultProxy(t testing.TB, target string, rule func(r request, attempt int) fault) *faultProxy {
 	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &faultProxy{rule: rule, closing: make(chan struct{}), attempts: map[request]int{}, injected: map[string]int{}}
-	rp := httputil.NewSingleHostReverseProxy(u)
+	return newRegionalProxy(t, map[string]string{"": target}, rule)
+}
+
+// newRegionalProxy is a fault proxy that passes each request on to the
+// moto of its region, targets[region], or targets[""] for a region without
+// one: AWS's regions are separate services, which one moto process (one
+// Python interpreter) serving every region is not.
+func newRegionalProxy(t testing.TB, targets map[string]string, rule func(r request, attempt int) fault) *faultProxy {
+	t.Helper()
 	// Keep the connections to moto of many concurrent requests (the
 	// default keeps two), so that a busy audit does not open one per call.
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 64
-	rp.Transport = transport
+	upstreams := map[string]*httputil.ReverseProxy{}
+	for region, target := range targets {
+		u, err := url.Parse(target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		upstreams[region] = httputil.NewSingleHostReverseProxy(u)
+		upstreams[region].Transport = transport
+	}
+	if upstreams[""] == nil {
+		t.Fatal("newRegionalProxy: no default target")
+	}
+	p := &faultProxy{rule: rule, closing: make(chan struct{}), attempts: map[request]int{}, injected: map[string]int{}}
 	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := describeRequest(r)
+		rp := upstreams[req.region]
+		if rp == nil {
+			rp = upstreams[""]
+		}
 		p.mu.Lock()
 		p.attempts[req]++
 		attempt := p.attempts[req]

@@ -65,11 +65,13 @@ type seededRegion struct {
 	lifecycles map[string]bool
 }
 
-// seedFleet creates the fleet in moto, one region after the other.
-func seedFleet(s *seeder, fleet []fleetRegion) []seededRegion {
-	s.t.Helper()
+// seedFleet creates the fleet, one region after the other, each region
+// through seederFor(region) (so in that seeder's moto).
+func seedFleet(seederFor func(region string) *seeder, fleet []fleetRegion) []seededRegion {
 	out := make([]seededRegion, 0, len(fleet))
 	for _, f := range fleet {
+		s := seederFor(f.region)
+		s.t.Helper()
 		r := seededRegion{region: f.region, notebooks: f.notebooks, domains: f.domains,
 			subnets: map[string]string{}, lifecycles: map[string]bool{}}
 		var nets []network
@@ -254,7 +256,8 @@ const homeRegion = "us-east-1"
 // region alone.
 func TestAuditCallsMinimum(t *testing.T) {
 	moto := testutil.StartMoto(t)
-	seeded := seedFleet(newSeeder(t, moto.URL), callsFleet)
+	s := newSeeder(t, moto.URL)
+	seeded := seedFleet(func(string) *seeder { return s }, callsFleet)
 	proxy := newFaultProxy(t, moto.URL, func(request, int) fault { return fault{} })
 	for _, regions := range [][]seededRegion{seeded, seeded[:1]} {
 		a := auditFleet(t, proxy, regions)
@@ -297,9 +300,16 @@ func BenchmarkAuditLatency(b *testing.B) {
 		}
 		latency = d
 	}
-	moto := testutil.StartMoto(b)
-	seeded := seedFleet(newSeeder(b, moto.URL), benchFleet)
-	proxy := newFaultProxy(b, moto.URL, func(request, int) fault { return fault{delay: latency} })
+	// One moto per region, as AWS's regions are separate services; the
+	// home region's also answers STS.
+	motos, seeders := map[string]string{}, map[string]*seeder{}
+	for _, f := range benchFleet {
+		m := testutil.StartMoto(b)
+		motos[f.region], seeders[f.region] = m.URL, newSeeder(b, m.URL)
+	}
+	motos[""] = motos[homeRegion]
+	seeded := seedFleet(func(region string) *seeder { return seeders[region] }, benchFleet)
+	proxy := newRegionalProxy(b, motos, func(request, int) fault { return fault{delay: latency} })
 	audit := func(regions []seededRegion) audited {
 		a := auditFleet(b, proxy, regions)
 		if lines, differs := callTable(a.calls, minimumCalls(homeRegion, regions)); differs {
