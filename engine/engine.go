@@ -138,9 +138,16 @@ func scan(ctx context.Context, paths []string, opts Options, keepSets bool) (*fi
 		res.Finalize()
 		return res, sets
 	}
-	var merged merger
-	for _, r := range append(sortedByIndex(rootResults), fileResults...) {
-		merged.add(r)
+	results := append(sortedByIndex(rootResults), fileResults...)
+	rootResults, fileResults = nil, nil
+	total := 0
+	for _, r := range results {
+		total += len(r.findings.findings)
+	}
+	merged := merger{findings: make([]finding.Finding, 0, total)}
+	for i := range results {
+		merged.add(results[i])
+		results[i] = setResult{} // its findings are copied: let them go
 	}
 	res.Findings = merged.findings
 	res.Errors = append(res.Errors, merged.errs...)
@@ -316,7 +323,7 @@ func (ev *evaluator) gaps(set *model.Set) []finding.Gap {
 // once per cause; sensitive values once each.
 type merger struct {
 	findings  []finding.Finding
-	seen      map[string]bool
+	seen      map[findingID]bool
 	errs      []model.Error
 	gaps      finding.Result // only its Gaps, through AddGap
 	sensitive []string
@@ -331,13 +338,22 @@ func (m *merger) add(r setResult) {
 	m.addSensitive(r.sensitive)
 }
 
+// findingID is what makes two findings the same: finding.Key's fields,
+// status and message (held as the finding's own strings, not copied).
+type findingID struct {
+	control, surface, account, region, address, file, root string
+	status                                                 finding.Status
+	message                                                string
+}
+
 func (m *merger) addFindings(r setFindings) {
 	if m.seen == nil {
-		m.seen = map[string]bool{}
+		m.seen = map[findingID]bool{}
 	}
 	m.errs = append(m.errs, r.errs...)
 	for _, f := range r.findings {
-		id := f.Key() + "|" + string(f.Status) + "|" + f.Message
+		id := findingID{f.ControlID, f.Surface, f.Resource.Account, f.Resource.Region, f.Resource.Address,
+			f.Location.File, f.Resource.Root, f.Status, f.Message}
 		if m.seen[id] {
 			continue
 		}
