@@ -7,6 +7,7 @@ package engine
 import (
 	"context"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -51,14 +52,23 @@ type Options struct {
 // Reads the scanned content can steer are confined to opts.Jail; when it is
 // nil, Scan confines them to the scan roots of paths (safefs.NewJail) and
 // the module cache of opts.Modules.
+//
+// Each model.Set is evaluated as soon as its surface produces it and then
+// released, so memory follows the largest root and the findings, not the
+// corpus.
 func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
-	res, _ := ScanSets(ctx, paths, opts)
+	res, _ := scan(ctx, paths, opts, false)
 	return res
 }
 
 // ScanSets is Scan that also returns the model sets the findings were
-// computed from (what `sagefence fix` plans its edits from).
+// computed from (what `sagefence fix` plans its edits from); it keeps every
+// set in memory until it returns.
 func ScanSets(ctx context.Context, paths []string, opts Options) (*finding.Result, []*model.Set) {
+	return scan(ctx, paths, opts, true)
+}
+
+func scan(ctx context.Context, paths []string, opts Options, keepSets bool) (*finding.Result, []*model.Set) {
 	res := &finding.Result{FormatVersion: finding.FormatVersion}
 	if opts.Jail == nil {
 		var allow []string
@@ -80,22 +90,46 @@ func ScanSets(ctx context.Context, paths []string, opts Options) (*finding.Resul
 	}
 	res.Errors = append(res.Errors, in.Errors...)
 
+	ev := newEvaluator(opts.Controls, opts.Suppressions, opts.Now)
 	var (
-		mu   sync.Mutex
-		sets []*model.Set
+		mu sync.Mutex
+		// rootResults are the Terraform roots' evaluations by root index;
+		// fileResults those of the other inputs, in completion order.
+		rootResults = map[int]setResult{}
+		fileResults []setResult
+		sets        []*model.Set
+		rootSets    = map[int]*model.Set{}
 	)
-	collect := func(r surface.Result) {
-		mu.Lock()
-		defer mu.Unlock()
-		sets = append(sets, r.Sets...)
-		res.Errors = append(res.Errors, r.Errors...)
-	}
-
 	if len(in.TerraformDirs) > 0 {
-		collect(terraform.Load(ctx, terraform.Input{Dirs: in.TerraformDirs, Args: in.TerraformArgs}, opts.Options))
+		tf := terraform.LoadEach(ctx, terraform.Input{Dirs: in.TerraformDirs, Args: in.TerraformArgs}, opts.Options,
+			func(i int, set *model.Set) {
+				r := ev.evaluate(set) // on the loader's goroutine: roots are evaluated in parallel
+				mu.Lock()
+				defer mu.Unlock()
+				rootResults[i] = r
+				if keepSets {
+					rootSets[i] = set
+				}
+			})
+		res.Errors = append(res.Errors, tf.Errors...)
 	}
 	if ctx.Err() == nil {
-		runBounded(opts.Parallelism, fileJobs(ctx, in, opts), collect)
+		runBounded(opts.Parallelism, fileJobs(ctx, in, opts), func(r surface.Result) {
+			evaluated := make([]setResult, len(r.Sets))
+			for i, set := range r.Sets {
+				evaluated[i] = ev.evaluate(set)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			fileResults = append(fileResults, evaluated...)
+			res.Errors = append(res.Errors, r.Errors...)
+			if keepSets {
+				sets = append(sets, r.Sets...)
+			}
+		})
+	}
+	if keepSets {
+		sets = append(sortedByIndex(rootSets), sets...)
 	}
 	if err := ctx.Err(); err != nil {
 		// Interrupted: what was read is incomplete, so nothing is evaluated.
@@ -104,11 +138,21 @@ func ScanSets(ctx context.Context, paths []string, opts Options) (*finding.Resul
 		res.Finalize()
 		return res, sets
 	}
-	var evalErrs []model.Error
-	res.Findings, evalErrs = Evaluate(sets, opts.Controls, opts.Suppressions, opts.Now)
-	res.Errors = append(res.Errors, evalErrs...)
-	res.Sensitive = SensitiveValues(sets)
-	res.Gaps = Gaps(sets, opts.Controls)
+	results := append(sortedByIndex(rootResults), fileResults...)
+	rootResults, fileResults = nil, nil
+	total := 0
+	for _, r := range results {
+		total += len(r.findings.findings)
+	}
+	merged := merger{findings: make([]finding.Finding, 0, total)}
+	for i := range results {
+		merged.add(results[i])
+		results[i] = setResult{} // its findings are copied: let them go
+	}
+	res.Findings = merged.findings
+	res.Errors = append(res.Errors, merged.errs...)
+	res.Sensitive = merged.sensitive
+	res.Gaps = merged.gaps.Gaps
 	if opts.Skip != nil {
 		kept := res.Findings[:0]
 		for _, f := range res.Findings {
@@ -129,20 +173,28 @@ func ScanSets(ctx context.Context, paths []string, opts Options) (*finding.Resul
 	return res, sets
 }
 
+// sortedByIndex returns the values of m in the order of their keys.
+func sortedByIndex[T any](m map[int]T) []T {
+	keys := make([]int, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]T, len(keys))
+	for i, k := range keys {
+		out[i] = m[k]
+	}
+	return out
+}
+
 // SensitiveValues gathers the sensitive values of the sets, once each, for
 // finding.Result.Sensitive.
 func SensitiveValues(sets []*model.Set) []string {
-	seen := map[string]bool{}
-	var out []string
+	var m merger
 	for _, s := range sets {
-		for _, v := range s.Sensitive {
-			if v != "" && !seen[v] {
-				seen[v] = true
-				out = append(out, v)
-			}
-		}
+		m.addSensitive(s.Sensitive)
 	}
-	return out
+	return m.sensitive
 }
 
 // Evaluate runs the controls on every set and applies suppressions. The
@@ -150,37 +202,15 @@ func SensitiveValues(sets []*model.Set) []string {
 // notebook's network analysis are computed once per set. A control that
 // panics gives an input error naming it and the resource, not a crash.
 func Evaluate(sets []*model.Set, controls []*control.Control, cfg []ConfigSuppression, now time.Time) ([]finding.Finding, []model.Error) {
-	if len(controls) == 0 {
-		controls = control.All()
-	}
-	if now.IsZero() {
-		now = time.Now()
-	}
-	out := []finding.Finding{}
-	seen := map[string]bool{}
-	var errs []model.Error
+	ev := newEvaluator(controls, cfg, now)
+	var m merger
 	for _, set := range sets {
-		sup := suppressionIndex(set)
-		unit := control.NewUnit(set)
-		for _, c := range controls {
-			findings, err := c.Run(unit)
-			if err != nil {
-				errs = append(errs, *err)
-			}
-			for _, f := range findings {
-				applySuppression(&f, c, sup[f.Resource.Address], cfg, now)
-				// The same resource reached twice within one root (or
-				// scope) is one finding; reached from two roots, two.
-				id := f.Key() + "|" + string(f.Status) + "|" + f.Message
-				if seen[id] {
-					continue
-				}
-				seen[id] = true
-				out = append(out, f)
-			}
-		}
+		m.addFindings(ev.findings(set))
 	}
-	return out, errs
+	if m.findings == nil {
+		m.findings = []finding.Finding{}
+	}
+	return m.findings, m.errs
 }
 
 // Gaps returns the gaps of the sets that concern at least one of the
@@ -189,38 +219,159 @@ func Evaluate(sets []*model.Set, controls []*control.Control, cfg []ConfigSuppre
 // needs) is left out. Each gap names the controls it concerns and the
 // highest severity among them.
 func Gaps(sets []*model.Set, controls []*control.Control) []finding.Gap {
+	ev := newEvaluator(controls, nil, time.Time{})
+	var m merger
+	for _, set := range sets {
+		for _, g := range ev.gaps(set) {
+			m.gaps.AddGap(g)
+		}
+	}
+	if m.gaps.Gaps == nil {
+		return []finding.Gap{}
+	}
+	return m.gaps.Gaps
+}
+
+// evaluator evaluates one model.Set at a time with a fixed selection of
+// controls and suppressions; it is safe for concurrent use.
+type evaluator struct {
+	controls []*control.Control
+	cfg      []ConfigSuppression
+	now      time.Time
+}
+
+func newEvaluator(controls []*control.Control, cfg []ConfigSuppression, now time.Time) *evaluator {
 	if len(controls) == 0 {
 		controls = control.All()
 	}
-	res := &finding.Result{Gaps: []finding.Gap{}}
-	for _, set := range sets {
-		for _, g := range set.Gaps {
-			out := finding.Gap{
-				Kind: g.Kind, Surface: g.Surface, Address: g.Address, Root: g.Root,
-				File: g.Range.File, Line: g.Range.StartLine, Account: g.Account, Region: g.Region,
-				Source: g.Source, Version: g.Version, Reason: g.Reason, Hint: g.Hint,
-				Hides: []string{}, Controls: []string{},
-			}
-			for _, c := range controls {
-				if c.Touches(g, set) {
-					out.Controls = append(out.Controls, c.ID)
-					if c.Severity.Rank() > out.Severity.Rank() {
-						out.Severity = c.Severity
-					}
-				}
-			}
-			if len(out.Controls) == 0 {
-				continue
-			}
-			for _, k := range model.AllKinds() {
-				if g.HidesKind(k) {
-					out.Hides = append(out.Hides, k.TypeName(g.Surface))
-				}
-			}
-			res.AddGap(out)
+	if now.IsZero() {
+		now = time.Now()
+	}
+	return &evaluator{controls: controls, cfg: cfg, now: now}
+}
+
+// setResult is everything a scan keeps of one evaluated set, so that the
+// set itself can be released.
+type setResult struct {
+	findings  setFindings
+	gaps      []finding.Gap
+	sensitive []string
+}
+
+// setFindings are one set's findings (suppressions applied) and the errors
+// of controls that failed on it.
+type setFindings struct {
+	findings []finding.Finding
+	errs     []model.Error
+}
+
+func (ev *evaluator) evaluate(set *model.Set) setResult {
+	return setResult{findings: ev.findings(set), gaps: ev.gaps(set), sensitive: set.Sensitive}
+}
+
+func (ev *evaluator) findings(set *model.Set) setFindings {
+	var out setFindings
+	sup := suppressionIndex(set)
+	unit := control.NewUnit(set)
+	for _, c := range ev.controls {
+		findings, err := c.Run(unit)
+		if err != nil {
+			out.errs = append(out.errs, *err)
+		}
+		for _, f := range findings {
+			applySuppression(&f, c, sup[f.Resource.Address], ev.cfg, ev.now)
+			out.findings = append(out.findings, f)
 		}
 	}
-	return res.Gaps
+	return out
+}
+
+// gaps are the set's gaps that concern at least one of the controls.
+func (ev *evaluator) gaps(set *model.Set) []finding.Gap {
+	var out []finding.Gap
+	for _, g := range set.Gaps {
+		fg := finding.Gap{
+			Kind: g.Kind, Surface: g.Surface, Address: g.Address, Root: g.Root,
+			File: g.Range.File, Line: g.Range.StartLine, Account: g.Account, Region: g.Region,
+			Source: g.Source, Version: g.Version, Reason: g.Reason, Hint: g.Hint,
+			Hides: []string{}, Controls: []string{},
+		}
+		for _, c := range ev.controls {
+			if c.Touches(g, set) {
+				fg.Controls = append(fg.Controls, c.ID)
+				if c.Severity.Rank() > fg.Severity.Rank() {
+					fg.Severity = c.Severity
+				}
+			}
+		}
+		if len(fg.Controls) == 0 {
+			continue
+		}
+		for _, k := range model.AllKinds() {
+			if g.HidesKind(k) {
+				fg.Hides = append(fg.Hides, k.TypeName(g.Surface))
+			}
+		}
+		out = append(out, fg)
+	}
+	return out
+}
+
+// merger combines evaluated sets in the order they are added: the same
+// finding reached twice within one root (or scope) is kept once, the first
+// time (reached from two roots, it is two findings, see finding.Key); gaps
+// once per cause; sensitive values once each.
+type merger struct {
+	findings  []finding.Finding
+	seen      map[findingID]bool
+	errs      []model.Error
+	gaps      finding.Result // only its Gaps, through AddGap
+	sensitive []string
+	sensSeen  map[string]bool
+}
+
+func (m *merger) add(r setResult) {
+	m.addFindings(r.findings)
+	for _, g := range r.gaps {
+		m.gaps.AddGap(g)
+	}
+	m.addSensitive(r.sensitive)
+}
+
+// findingID is what makes two findings the same: finding.Key's fields,
+// status and message (held as the finding's own strings, not copied).
+type findingID struct {
+	control, surface, account, region, address, file, root string
+	status                                                 finding.Status
+	message                                                string
+}
+
+func (m *merger) addFindings(r setFindings) {
+	if m.seen == nil {
+		m.seen = map[findingID]bool{}
+	}
+	m.errs = append(m.errs, r.errs...)
+	for _, f := range r.findings {
+		id := findingID{f.ControlID, f.Surface, f.Resource.Account, f.Resource.Region, f.Resource.Address,
+			f.Location.File, f.Resource.Root, f.Status, f.Message}
+		if m.seen[id] {
+			continue
+		}
+		m.seen[id] = true
+		m.findings = append(m.findings, f)
+	}
+}
+
+func (m *merger) addSensitive(values []string) {
+	if m.sensSeen == nil {
+		m.sensSeen = map[string]bool{}
+	}
+	for _, v := range values {
+		if v != "" && !m.sensSeen[v] {
+			m.sensSeen[v] = true
+			m.sensitive = append(m.sensitive, v)
+		}
+	}
 }
 
 // fileJobs returns one job per plan file, template and CDK assembly. The

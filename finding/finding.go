@@ -193,6 +193,9 @@ type Result struct {
 	// (model.Set.Sensitive of every set). Never serialised: package redact
 	// replaces them in every string of the result, then clears the list.
 	Sensitive []string `json:"-"`
+
+	// gapIndex maps each listed gap's identity to its index in Gaps (AddGap).
+	gapIndex map[string]int
 }
 
 // Baseline records a comparison with a previous result: the fails whose Key
@@ -226,6 +229,7 @@ func (r *Result) Finalize() {
 		}
 	}
 	sort.SliceStable(r.Gaps, func(i, j int) bool { return r.Gaps[i].less(r.Gaps[j]) })
+	r.gapIndex = nil
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		if f.Frameworks == nil {
@@ -370,22 +374,35 @@ func (g Gap) less(o Gap) bool {
 }
 
 // AddGap appends g unless the same cause (kind, place, root, address) is
-// already listed; then the controls of both are merged.
+// already listed; then the controls of both are merged. It keeps an index of
+// the causes listed, so adding n gaps costs O(n); the index is rebuilt when
+// Gaps was changed other than through AddGap.
 func (r *Result) AddGap(g Gap) {
-	for i := range r.Gaps {
-		x := &r.Gaps[i]
-		if x.identity() != g.identity() {
-			continue
+	if r.gapIndex == nil || len(r.gapIndex) != len(r.Gaps) {
+		r.gapIndex = make(map[string]int, len(r.Gaps))
+		for i := range r.Gaps {
+			r.gapIndex[r.Gaps[i].identity()] = i
 		}
-		for _, c := range g.Controls {
-			if !slices.Contains(x.Controls, c) {
-				x.Controls = append(x.Controls, c)
-			}
-		}
-		if g.Severity.Rank() > x.Severity.Rank() {
-			x.Severity = g.Severity
-		}
+	}
+	id := g.identity()
+	i, ok := r.gapIndex[id]
+	if ok && (i >= len(r.Gaps) || r.Gaps[i].identity() != id) { // changed in place: index again
+		r.gapIndex = nil
+		r.AddGap(g)
 		return
 	}
-	r.Gaps = append(r.Gaps, g)
+	if !ok {
+		r.gapIndex[id] = len(r.Gaps)
+		r.Gaps = append(r.Gaps, g)
+		return
+	}
+	x := &r.Gaps[i]
+	for _, c := range g.Controls {
+		if !slices.Contains(x.Controls, c) {
+			x.Controls = append(x.Controls, c)
+		}
+	}
+	if g.Severity.Rank() > x.Severity.Rank() {
+		x.Severity = g.Severity
+	}
 }

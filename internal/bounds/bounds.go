@@ -61,6 +61,25 @@ type frame struct {
 // CheckDepth returns a *DepthError when src nests deeper than MaxDepth.
 func CheckDepth(src []byte, syn Syntax) error { return CheckDepthLimit(src, syn, MaxDepth) }
 
+// LineFunc is called by ScanHCL at the start of every line of native-syntax
+// code: not inside a string, heredoc or comment (the first line included).
+// depth is the nesting there (0 at the top level of the file, 1 directly
+// inside a top-level block's braces); rest is the input from the line's
+// first byte to the end of the file, and must not be modified or kept.
+type LineFunc func(depth int, rest []byte)
+
+// ScanHCL is CheckDepth for native syntax (limit MaxDepth) that also calls
+// atLine, when not nil, at the start of every line of code: one linear pass
+// gives both the depth check and a view of the file's structure by line
+// (used to find module blocks' sources without parsing).
+func ScanHCL(src []byte, atLine LineFunc) error {
+	s := &scanner{src: src, line: 1, limit: MaxDepth, atLine: atLine}
+	if atLine != nil {
+		atLine(0, src)
+	}
+	return s.run()
+}
+
 // CheckDepthLimit is CheckDepth with another limit.
 func CheckDepthLimit(src []byte, syn Syntax, limit int) error {
 	if syn == JSON {
@@ -107,11 +126,12 @@ func checkJSON(src []byte, limit int) error {
 }
 
 type scanner struct {
-	src   []byte
-	i     int
-	line  int
-	limit int
-	stack []frame
+	src    []byte
+	i      int
+	line   int
+	limit  int
+	stack  []frame
+	atLine LineFunc // may be nil
 }
 
 func (s *scanner) push(f frame) error {
@@ -135,7 +155,13 @@ func (s *scanner) pop() {
 	}
 }
 
-func (s *scanner) at(prefix string) bool { return bytes.HasPrefix(s.src[s.i:], []byte(prefix)) }
+// next is the byte after the current one, or 0 at the end of the input.
+func (s *scanner) next() byte {
+	if s.i+1 < len(s.src) {
+		return s.src[s.i+1]
+	}
+	return 0
+}
 
 func (s *scanner) run() error {
 	for s.i < len(s.src) {
@@ -152,7 +178,8 @@ func (s *scanner) run() error {
 	return nil
 }
 
-// literal advances one step inside a quoted string or heredoc/template text.
+// literal advances inside a quoted string or heredoc/template text: over a
+// run of plain text at once, else one step.
 func (s *scanner) literal(t *frame) error {
 	c := s.src[s.i]
 	switch {
@@ -175,13 +202,27 @@ func (s *scanner) literal(t *frame) error {
 	case t.kind == fString && c == '"':
 		s.i++
 		s.pop()
-	case s.at("$${") || s.at("%%{"):
-		s.i += 3
-	case s.at("${") || s.at("%{"):
-		s.i += 2
-		return s.push(frame{kind: fInterp})
+	case c == '$' || c == '%':
+		switch n := s.next(); {
+		case n == c && s.i+2 < len(s.src) && s.src[s.i+2] == '{': // $${ and %%{ are literal text
+			s.i += 3
+		case n == '{':
+			s.i += 2
+			return s.push(frame{kind: fInterp})
+		default:
+			s.i++
+		}
 	default:
-		s.i++
+		// Plain text up to the next byte that can matter here.
+		stop := "\n$%"
+		if t.kind == fString {
+			stop = "\n$%\\\""
+		}
+		if j := bytes.IndexAny(s.src[s.i+1:], stop); j >= 0 {
+			s.i += 1 + j
+		} else {
+			s.i = len(s.src)
+		}
 	}
 	return nil
 }
@@ -193,29 +234,32 @@ func (s *scanner) code() error {
 	case c == '\n':
 		s.line++
 		s.i++
-	case c == '#' || s.at("//"):
-		for s.i < len(s.src) && s.src[s.i] != '\n' {
-			s.i++
+		if s.atLine != nil {
+			s.atLine(len(s.stack), s.src[s.i:])
 		}
-	case s.at("/*"):
-		s.i += 2
-		for s.i < len(s.src) && !s.at("*/") {
-			if s.src[s.i] == '\n' {
-				s.line++
-			}
-			s.i++
+	case c == '#' || c == '/' && s.next() == '/':
+		if j := bytes.IndexByte(s.src[s.i:], '\n'); j >= 0 {
+			s.i += j
+		} else {
+			s.i = len(s.src)
 		}
-		s.i += 2
+	case c == '/' && s.next() == '*':
+		end := bytes.Index(s.src[s.i+2:], []byte("*/"))
+		if end < 0 {
+			end = len(s.src) - s.i - 2
+		}
+		s.line += bytes.Count(s.src[s.i+2:s.i+2+end], []byte{'\n'})
+		s.i += 2 + end + 2
 	case c == '"':
 		s.i++
 		return s.push(frame{kind: fString})
-	case s.at("<<"):
+	case c == '<' && s.next() == '<':
 		j := s.i + 2
 		if j < len(s.src) && s.src[j] == '-' {
 			j++
 		}
 		k := j
-		for k < len(s.src) && (isIdent(s.src[k])) {
+		for k < len(s.src) && (IsIdentByte(s.src[k])) {
 			k++
 		}
 		if k == j {
@@ -237,6 +281,8 @@ func (s *scanner) code() error {
 	return nil
 }
 
-func isIdent(c byte) bool {
+// IsIdentByte reports whether c can be part of an HCL identifier (ASCII
+// letters, digits, '_' and '-').
+func IsIdentByte(c byte) bool {
 	return c == '_' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }

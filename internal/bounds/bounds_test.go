@@ -41,3 +41,42 @@ func TestCheckDepth(t *testing.T) {
 		}
 	}
 }
+
+func TestScanHCLLines(t *testing.T) {
+	src := "a = 1\n" +
+		"b {\n" +
+		"  c = \"x\ny\"\n" + // the string's second line is not a line of code
+		"  /* d\n e */ f = 1\n" + // nor is a comment's
+		"  g = <<EOT\nh\nEOT\n" + // nor a heredoc's
+		"  i = [\n    j,\n  ]\n" +
+		"}\n"
+	type line struct {
+		depth int
+		start string
+	}
+	var got []line
+	err := ScanHCL([]byte(src), func(depth int, rest []byte) {
+		s := string(rest)
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			s = s[:i]
+		}
+		got = append(got, line{depth, strings.TrimSpace(s)})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []line{{0, "a = 1"}, {0, "b {"}, {1, `c = "x`}, {1, "/* d"}, {1, "g = <<EOT"}, {1, "i = ["},
+		{2, "j,"}, {2, "]"}, {1, "}"}, {0, ""}}
+	if len(got) != len(want) {
+		t.Fatalf("lines %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("line %d: %v, want %v", i, got[i], want[i])
+		}
+	}
+	var de *DepthError
+	if err := ScanHCL([]byte("x = "+strings.Repeat("[", 300)), nil); !errors.As(err, &de) {
+		t.Errorf("ScanHCL on deep input: %v, want a DepthError", err)
+	}
+}

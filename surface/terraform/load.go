@@ -1,7 +1,6 @@
 package terraform
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,7 +16,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	hcljson "github.com/hashicorp/hcl/v2/json"
-	"github.com/zclconf/go-cty/cty"
 
 	"github.com/sagefence/sagefence/internal/bounds"
 	"github.com/sagefence/sagefence/internal/safefs"
@@ -34,17 +32,39 @@ type Input struct {
 
 // Load evaluates every root module of the input. It never fails as a whole:
 // unreadable or unparsable files are Result.Errors and everything else is
-// still evaluated.
-//
-// Memory is bounded by the roots being evaluated, not by the corpus: a first
-// pass reads only module blocks' sources to choose the roots; then each root
-// is loaded with the modules it calls, evaluated into its Set, and its files
-// are released. At most GOMAXPROCS roots are in memory at once. A module
-// directory is parsed once per scan however many roots call it, and kept
-// only while a root that still has to run needs it (moduleCache). The first
-// pass keeps up to sourceCacheBytes of file contents so that most files are
-// read from disk once.
+// still evaluated. The sets are in the order of the roots.
 func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
+	var (
+		mu   sync.Mutex
+		sets = map[int]*model.Set{}
+	)
+	res := LoadEach(ctx, in, opts, func(i int, set *model.Set) {
+		mu.Lock()
+		defer mu.Unlock()
+		sets[i] = set
+	})
+	for i := 0; len(sets) > 0; i++ {
+		if set, ok := sets[i]; ok {
+			res.Sets = append(res.Sets, set)
+			delete(sets, i)
+		}
+	}
+	return res
+}
+
+// LoadEach is Load handing each root's Set to each as soon as the root is
+// evaluated, with the root's index in the order of the roots, instead of
+// returning the sets; the returned Result holds only errors. each is called
+// from several goroutines at once and must be safe for concurrent use. When
+// each keeps no set, memory is bounded by the roots being evaluated, not by
+// the corpus: a first pass reads only module blocks' sources to choose the
+// roots; then each root is loaded with the modules it calls, evaluated into
+// its Set, and its files are released. At most GOMAXPROCS roots are in
+// memory at once. A module directory is parsed once per scan however many
+// roots call it, and kept only while a root that still has to run needs it
+// (moduleCache). The first pass keeps up to sourceCacheBytes of file
+// contents so that most files are read from disk once.
+func LoadEach(ctx context.Context, in Input, opts surface.Options, each func(i int, set *model.Set)) surface.Result {
 	dirs := uniqueClean(append(append([]string(nil), in.Args...), in.Dirs...))
 	cache := newSourceCache(sourceCacheBytes, opts.Jail)
 	calls := scanModuleSources(ctx, dirs, cache)
@@ -76,6 +96,8 @@ func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
 			l := newLoader(modules, needs[i])
 			r := evaluateRoot(ctx, l, root, opts)
 			r.loaded = l.release()
+			each(i, r.set)
+			r.set = nil
 			results[i] = r
 		}(i, root)
 	}
@@ -95,7 +117,6 @@ func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
 		if r == nil {
 			continue
 		}
-		res.Sets = append(res.Sets, r.set)
 		for _, e := range r.errs {
 			addErr(e)
 		}
@@ -274,128 +295,6 @@ func neededDirs(root string, calls map[string][]string) map[string]bool {
 	return out
 }
 
-// moduleBlocks is the part of fileSchema the first pass reads.
-var moduleBlocks = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "module", LabelNames: []string{"name"}}}}
-
-var sourceAttr = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "source"}}}
-
-// scanModuleSources is the cheap first pass: for every directory, the
-// directories its module blocks call through a local source. Only files
-// that mention "module" are parsed, and nothing of them is kept; errors are
-// left to the full load, which reports them.
-func scanModuleSources(ctx context.Context, dirs []string, cache *sourceCache) map[string][]string {
-	out := make([][]string, len(dirs))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i, d := range dirs {
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(i int, d string) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			out[i] = localCallees(d, cache)
-		}(i, d)
-	}
-	wg.Wait()
-	m := make(map[string][]string, len(dirs))
-	for i, d := range dirs {
-		m[d] = out[i]
-	}
-	return m
-}
-
-// mayDeclareModule reports whether a file can hold a module block, so that
-// the first pass parses only those: in native syntax a block header starts
-// its line ("module" then a blank, a quote or a name); references like
-// module.x.y and path.module do not count.
-func mayDeclareModule(path string, src []byte) bool {
-	if strings.HasSuffix(path, ".json") {
-		return bytes.Contains(src, []byte(`"module"`))
-	}
-	word := []byte("module")
-	for i := 0; ; {
-		j := bytes.Index(src[i:], word)
-		if j < 0 {
-			return false
-		}
-		at := i + j
-		i = at + len(word)
-		lineStart := at
-		for lineStart > 0 && (src[lineStart-1] == ' ' || src[lineStart-1] == '\t') {
-			lineStart--
-		}
-		if lineStart > 0 && src[lineStart-1] != '\n' {
-			continue
-		}
-		if i < len(src) && (src[i] == ' ' || src[i] == '\t' || src[i] == '"') {
-			return true
-		}
-	}
-}
-
-// localCallees returns the directories dir's module calls name with a local
-// source, override files applied last as Terraform merges them.
-func localCallees(dir string, cache *sourceCache) []string {
-	files, _, err := configFiles(dir)
-	if err != nil {
-		return nil
-	}
-	sources := map[string]string{}
-	var names []string
-	read := func(path string) {
-		src, err := cache.readFresh(path)
-		if err != nil {
-			return
-		}
-		cache.put(path, src)
-		if !mayDeclareModule(path, src) {
-			return
-		}
-		f, diags := parseHCL(src, path)
-		if diags.HasErrors() || f == nil || f.Body == nil {
-			return // the full load reports it and leaves the file out
-		}
-		content, _, _ := f.Body.PartialContent(moduleBlocks)
-		for _, b := range content.Blocks {
-			attrs, _, _ := b.Body.PartialContent(sourceAttr)
-			a, ok := attrs.Attributes["source"]
-			if !ok {
-				continue
-			}
-			v, diags := a.Expr.Value(nil)
-			if diags.HasErrors() || !v.IsKnown() || v.IsNull() || v.Type() != cty.String {
-				continue
-			}
-			name := b.Labels[0]
-			if _, dup := sources[name]; !dup {
-				names = append(names, name)
-			}
-			sources[name] = v.AsString()
-		}
-	}
-	var overrides []string
-	for _, path := range files {
-		if isOverrideFile(filepath.Base(path)) {
-			overrides = append(overrides, path)
-			continue
-		}
-		read(path)
-	}
-	for _, path := range overrides {
-		read(path)
-	}
-	var out []string
-	for _, n := range names {
-		if src := sources[n]; isLocalSource(src) {
-			out = append(out, filepath.Clean(filepath.Join(dir, filepath.FromSlash(src))))
-		}
-	}
-	return out
-}
-
 // selectRoots returns the arguments plus every directory that no root calls
 // (directly or nested) through a local module source. calls maps each
 // directory to the directories it calls locally.
@@ -490,12 +389,12 @@ func parseConfigFile(path string, cache *sourceCache) (*parsedFile, []model.Erro
 	if onParseConfigFile != nil {
 		onParseConfigFile(path)
 	}
-	src, err := cache.read(path)
+	src, depthChecked, err := cache.read(path)
 	if err != nil {
 		return nil, []model.Error{{File: path, Message: fmt.Sprintf("read: %s", describeFSError(err))}}
 	}
 	pf := &parsedFile{path: path, name: filepath.Base(path), bytes: src, json: strings.HasSuffix(path, ".json")}
-	f, diags := parseHCL(src, path)
+	f, diags := parseHCLChecked(src, path, depthChecked)
 	errs := diagErrors(diags)
 	if f == nil || f.Body == nil {
 		return nil, errs
@@ -560,19 +459,27 @@ func blocksWithoutErrors(body *hclsyntax.Body, diags hcl.Diagnostics) (kept *hcl
 // (bounds.CheckDepth): input nested too deep is an error diagnostic naming
 // the line, never a stack overflow.
 func parseHCL(src []byte, path string) (*hcl.File, hcl.Diagnostics) {
+	return parseHCLChecked(src, path, false)
+}
+
+// parseHCLChecked is parseHCL that skips the nesting check when
+// depthChecked says these very bytes passed it already.
+func parseHCLChecked(src []byte, path string, depthChecked bool) (*hcl.File, hcl.Diagnostics) {
 	syn := bounds.HCL
 	if strings.HasSuffix(path, ".json") {
 		syn = bounds.JSON
 	}
-	if err := bounds.CheckDepth(src, syn); err != nil {
-		var de *bounds.DepthError
-		line := 1
-		if errors.As(err, &de) {
-			line = de.Line
+	if !depthChecked {
+		if err := bounds.CheckDepth(src, syn); err != nil {
+			var de *bounds.DepthError
+			line := 1
+			if errors.As(err, &de) {
+				line = de.Line
+			}
+			pos := hcl.Pos{Line: line, Column: 1}
+			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Input too deeply nested", Detail: err.Error(),
+				Subject: &hcl.Range{Filename: path, Start: pos, End: pos}}}
 		}
-		pos := hcl.Pos{Line: line, Column: 1}
-		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Input too deeply nested", Detail: err.Error(),
-			Subject: &hcl.Range{Filename: path, Start: pos, End: pos}}}
 	}
 	if syn == bounds.JSON {
 		return hcljson.Parse(src, path)
@@ -734,40 +641,52 @@ const sourceCacheBytes = 32 << 20
 type sourceCache struct {
 	mu     sync.Mutex
 	budget int
-	files  map[string][]byte
+	files  map[string]cachedSource
 	// jail confines every read (nil: no confinement); reads are of regular
 	// files of at most safefs.MaxFileBytes.
 	jail *safefs.Jail
 }
 
-func newSourceCache(budget int, jail *safefs.Jail) *sourceCache {
-	return &sourceCache{budget: budget, files: map[string][]byte{}, jail: jail}
+// cachedSource is one file's contents and whether they passed the nesting
+// check (bounds) already, so that the load need not check them again.
+type cachedSource struct {
+	src          []byte
+	depthChecked bool
 }
 
-func (c *sourceCache) put(path string, src []byte) {
+func newSourceCache(budget int, jail *safefs.Jail) *sourceCache {
+	return &sourceCache{budget: budget, files: map[string]cachedSource{}, jail: jail}
+}
+
+// put keeps src for the load while the budget allows; depthChecked says
+// that src passed bounds' nesting check.
+func (c *sourceCache) put(path string, src []byte, depthChecked bool) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(src) <= c.budget {
-		c.files[path] = src
+		c.files[path] = cachedSource{src: src, depthChecked: depthChecked}
 		c.budget -= len(src)
 	}
 }
 
-// read returns the cached contents of path (dropping them), else reads it.
-func (c *sourceCache) read(path string) ([]byte, error) {
+// read returns the cached contents of path (dropping them), else reads it;
+// depthChecked is true only for cached contents that passed the nesting
+// check (contents read again may have changed on disk).
+func (c *sourceCache) read(path string) (src []byte, depthChecked bool, err error) {
 	if c != nil {
 		c.mu.Lock()
-		src, ok := c.files[path]
+		e, ok := c.files[path]
 		delete(c.files, path)
 		c.mu.Unlock()
 		if ok {
-			return src, nil
+			return e.src, e.depthChecked, nil
 		}
 	}
-	return c.readFresh(path)
+	src, err = c.readFresh(path)
+	return src, false, err
 }
 
 // readFresh reads path from disk through the jail.

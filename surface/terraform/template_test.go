@@ -154,20 +154,21 @@ func TestSourceCache(t *testing.T) {
 	dir := writeTree(t, map[string]string{"a.tf": "disk a", "b.tf": "disk b"})
 	a, b := dir+"/a.tf", dir+"/b.tf"
 	c := newSourceCache(4, nil)
-	c.put(a, []byte("four"))
-	c.put(b, []byte("five!")) // over the budget: read from disk
+	c.put(a, []byte("four"), true)
+	c.put(b, []byte("five!"), true) // over the budget: read from disk
 	for _, tc := range []struct {
-		cache      *sourceCache
-		path, want string
+		cache       *sourceCache
+		path, want  string
+		wantChecked bool
 	}{
-		{c, a, "four"},
-		{c, a, "disk a"}, // handed out once
-		{c, b, "disk b"},
-		{nil, a, "disk a"},
+		{c, a, "four", true},
+		{c, a, "disk a", false}, // handed out once; what is read again is checked again
+		{c, b, "disk b", false},
+		{nil, a, "disk a", false},
 	} {
-		got, err := tc.cache.read(tc.path)
-		if err != nil || string(got) != tc.want {
-			t.Errorf("read(%s) = %q, %v; want %q", tc.path, got, err, tc.want)
+		got, checked, err := tc.cache.read(tc.path)
+		if err != nil || string(got) != tc.want || checked != tc.wantChecked {
+			t.Errorf("read(%s) = %q, %v, %v; want %q, %v", tc.path, got, checked, err, tc.want, tc.wantChecked)
 		}
 	}
 }

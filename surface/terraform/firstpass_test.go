@@ -1,0 +1,120 @@
+package terraform
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The first pass reads module sources by line instead of parsing; where it
+// says it is certain, it must agree with the parser.
+
+func TestModuleLexer(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want []moduleSource // nil with sure false: the file must be parsed
+		sure bool
+	}{
+		{"none", "resource \"a\" \"b\" {\n  x = 1\n}\n", nil, true},
+		{"plain", "module \"net\" {\n  source = \"./net\"\n  cidr   = \"10.0.0.0/16\"\n}\n",
+			[]moduleSource{{"net", "./net"}}, true},
+		{"bare label, comments, CRLF", "# x\r\nmodule net { // y\r\n\tsource=\"../net\" # z\r\n}\r\n",
+			[]moduleSource{{"net", "../net"}}, true},
+		{"registry source", "module \"vpc\" {\n  source  = \"terraform-aws-modules/vpc/aws\"\n  version = \"5.0.0\"\n}\n",
+			[]moduleSource{{"vpc", "terraform-aws-modules/vpc/aws"}}, true},
+		{"two blocks", "module \"a\" {\n  source = \"./a\"\n}\n\nmodule \"b\" {\n  x = {\n    source = \"./no\"\n  }\n  source = \"./b\"\n}\n",
+			[]moduleSource{{"a", "./a"}, {"b", "./b"}}, true},
+		{"references do not count", "output \"o\" {\n  value = module.a.x\n}\nlocals {\n  p = path.module\n}\n", nil, true},
+		{"module word in a string or heredoc", "x = \"\nmodule \\\"a\\\" {\"\ny = <<EOT\nmodule \"b\" {\nEOT\n", nil, true},
+		{"one-line block", "module \"a\" { source = \"./a\" }\n", nil, false},
+		{"computed source", "module \"a\" {\n  source = \"./${var.x}\"\n}\n", nil, false},
+		{"escaped source", "module \"a\" {\n  source = \"./a\\\\b\"\n}\n", nil, false},
+		{"heredoc source", "module \"a\" {\n  source = <<EOT\n./a\nEOT\n}\n", nil, false},
+		{"no source line", "module \"a\" {\n  version = \"1\"\n}\n", nil, false},
+		{"two source lines", "module \"a\" {\n  source = \"./a\"\n  source = \"./b\"\n}\n", nil, false},
+		{"two labels", "module \"a\" \"b\" {\n  source = \"./a\"\n}\n", nil, false},
+		{"attribute named module", "module = 1\n", nil, false},
+		{"unterminated block", "module \"a\" {\n  source = \"./a\"\n", []moduleSource{{"a", "./a"}}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, sure := lexModuleSources("main.tf", []byte(tc.src), nil)
+			if sure != tc.sure || !slices.Equal(got, tc.want) {
+				t.Fatalf("lexModuleSources = %v, %v; want %v, %v", got, sure, tc.want, tc.sure)
+			}
+		})
+	}
+}
+
+// TestModuleLexerAgreesWithParser runs the line reader and the parser on
+// every configuration file of the repository's cases, examples and fixtures
+// (and of SAGEFENCE_LEXER_CORPUS, a directory of real code, when set).
+func TestModuleLexerAgreesWithParser(t *testing.T) {
+	roots := []string{"../../testdata", "../../examples", "../../modules"}
+	if d := os.Getenv("SAGEFENCE_LEXER_CORPUS"); d != "" {
+		roots = append(roots, d)
+	}
+	var files, sure, withModules int
+	for _, root := range roots {
+		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".tf") {
+				return err
+			}
+			src, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			files++
+			lexed, ok := lexModuleSources(p, src, nil)
+			if !ok {
+				return nil
+			}
+			sure++
+			if len(lexed) > 0 {
+				withModules++
+			}
+			if _, diags := parseHCL(src, p); diags.HasErrors() {
+				return nil // the parser reads nothing of a broken file; the load keeps its sound blocks
+			}
+			if parsed := parseModuleSources(p, src); !slices.Equal(lexed, parsed) {
+				t.Errorf("%s: line reader %v, parser %v", p, lexed, parsed)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("%d files, line reader certain of %d (%d with module blocks)", files, sure, withModules)
+	if withModules == 0 {
+		t.Fatal("no file with a module block was compared")
+	}
+}
+
+// FuzzModuleLexer: wherever the line reader is certain and the file parses,
+// it finds the module sources the parser finds.
+func FuzzModuleLexer(f *testing.F) {
+	seeds, _ := filepath.Glob("../../testdata/cases/*/*.tf")
+	for _, p := range seeds {
+		if b, err := os.ReadFile(p); err == nil && mayDeclareModule(p, b) {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("module \"a\" {\n  source = \"./a\"\n}\n"))
+	f.Add([]byte("module a {\n  source = \"./a\" # c\n  b = <<EOT\nsource = \"./x\"\nEOT\n}\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		lexed, ok := lexModuleSources("main.tf", src, nil)
+		if !ok {
+			return
+		}
+		if _, diags := parseHCL(src, "main.tf"); diags.HasErrors() {
+			return
+		}
+		if parsed := parseModuleSources("main.tf", src); !slices.Equal(lexed, parsed) {
+			t.Errorf("line reader %v, parser %v", lexed, parsed)
+		}
+	})
+}
