@@ -27,6 +27,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // MaxFileBytes is the default cap on one file read (configuration files,
@@ -211,9 +212,19 @@ func ScanRoot(arg string) (string, error) {
 	return root, nil
 }
 
-// Jail is a set of directories reads are confined to.
+// Jail is a set of directories reads are confined to. It is safe for
+// concurrent use.
+//
+// A jail resolves each directory's symlinks once and remembers the result
+// for its lifetime (one scan): a scan reads thousands of files from the
+// same directories. It judges the files as they are when read; like any
+// path check followed by an open, it does not defend against a directory
+// swapped for a symlink while the scan runs.
 type Jail struct {
 	dirs []string // absolute, symlinks resolved
+	// resolvedDirs maps an absolute directory to its path with symlinks
+	// resolved (see evalSymlinks).
+	resolvedDirs sync.Map
 }
 
 // NewJail builds a jail from the scan arguments (each becomes its ScanRoot)
@@ -284,7 +295,7 @@ func (j *Jail) Check(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	real, rerr := filepath.EvalSymlinks(abs)
+	real, rerr := j.evalSymlinks(abs)
 	if rerr != nil {
 		real = resolveExisting(abs)
 	}
@@ -292,6 +303,30 @@ func (j *Jail) Check(path string) (string, error) {
 		return real, &OutsideError{Path: path, Resolved: real, Roots: j.dirs}
 	}
 	return real, rerr
+}
+
+// evalSymlinks is filepath.EvalSymlinks of an absolute path with the
+// directory part resolved once per jail: a path whose last element is not
+// a symlink costs one Lstat. Errors and symlinks take the full resolution.
+func (j *Jail) evalSymlinks(abs string) (string, error) {
+	if j == nil {
+		return filepath.EvalSymlinks(abs)
+	}
+	dir, base := filepath.Dir(abs), filepath.Base(abs)
+	realDir, ok := j.resolvedDirs.Load(dir)
+	if !ok {
+		rd, err := filepath.EvalSymlinks(dir)
+		if err != nil {
+			return filepath.EvalSymlinks(abs)
+		}
+		realDir, _ = j.resolvedDirs.LoadOrStore(dir, rd)
+	}
+	p := filepath.Join(realDir.(string), base)
+	st, err := os.Lstat(p)
+	if err != nil || st.Mode()&fs.ModeSymlink != 0 {
+		return filepath.EvalSymlinks(abs)
+	}
+	return p, nil
 }
 
 // resolveExisting resolves the symlinks of the longest existing prefix of

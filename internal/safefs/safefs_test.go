@@ -125,3 +125,37 @@ func TestCheckEntry(t *testing.T) {
 		}
 	}
 }
+
+// TestJailRemembersDirectoriesNotFiles: once a directory is resolved, a file
+// in it that is a symlink out of the jail is still refused, and a directory
+// linked from inside the root is judged by where it really is.
+func TestJailRemembersDirectoriesNotFiles(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.WriteFile(filepath.Join(root, "a.tf"), nil, 0o600))
+	must(os.WriteFile(filepath.Join(outside, "secret"), []byte("x"), 0o600))
+	must(os.Symlink(filepath.Join(outside, "secret"), filepath.Join(root, "b.tf")))
+	must(os.Symlink(outside, filepath.Join(root, "linked")))
+	j, err := NewJail([]string{root}, nil)
+	must(err)
+	for _, tc := range []struct {
+		path    string
+		outside bool
+	}{
+		{filepath.Join(root, "a.tf"), false}, // resolves root once
+		{filepath.Join(root, "b.tf"), true},  // same directory, the file itself links out
+		{filepath.Join(root, "a.tf"), false},
+		{filepath.Join(root, "linked", "secret"), true},
+		{filepath.Join(root, "linked", "secret"), true}, // remembered directory, still outside
+	} {
+		_, err := j.Check(tc.path)
+		if got := errors.Is(err, ErrOutside); got != tc.outside {
+			t.Errorf("Check(%s): %v, want outside=%v", tc.path, err, tc.outside)
+		}
+	}
+}
