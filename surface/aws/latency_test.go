@@ -6,6 +6,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,8 +16,9 @@ import (
 )
 
 // The live audit's cost: API calls made (exactly the documented minimum,
-// asserted by TestAuditCallsMinimum) and wall time over several regions
-// against the slowest region alone (BenchmarkAuditLatency, reported, never
+// asserted by TestAuditCallsMinimum), regions read at the same time
+// (TestAuditRegionsConcurrent) and wall time over several regions against
+// the slowest region alone (BenchmarkAuditLatency, reported, never
 // asserted). Both go through the fault proxy, which counts every request on
 // the wire and delays each by the benchmark's latency. BENCHMARKS.md "Live
 // audit latency" records the figures.
@@ -264,6 +266,57 @@ func TestAuditCallsMinimum(t *testing.T) {
 		if lines, differs := callTable(a.calls, minimumCalls(homeRegion, regions)); differs {
 			t.Errorf("auditing %d regions: calls differ from the minimum:\n%s", len(regions), strings.Join(lines, "\n"))
 		}
+	}
+}
+
+// TestAuditRegionsConcurrent: an audit reads its regions at the same time,
+// not one after the other. The proxy holds each region's first
+// ListNotebookInstances until every region's has arrived; an audit that
+// serialised regions would leave the first one held until the hold gives up
+// (after 20 s, so the test fails instead of hanging).
+func TestAuditRegionsConcurrent(t *testing.T) {
+	moto := testutil.StartMoto(t)
+	s := newSeeder(t, moto.URL)
+	seeded := seedFleet(func(string) *seeder { return s }, []fleetRegion{
+		{region: "us-east-1", notebooks: 1}, {region: "eu-west-1", notebooks: 1}, {region: "ap-southeast-2", notebooks: 1}})
+	var mu sync.Mutex
+	arrived, gaveUp := map[string]bool{}, false
+	listedWhileHeld := 0 // regions listed when the hold gave up
+	everyRegion := make(chan struct{})
+	proxy := newFaultProxy(t, moto.URL, func(r request, attempt int) fault {
+		if r.operation != "ListNotebookInstances" {
+			return fault{}
+		}
+		release := func() {
+			select {
+			case <-everyRegion:
+			default:
+				close(everyRegion)
+			}
+		}
+		mu.Lock()
+		if arrived[r.region] = true; len(arrived) == len(seeded) {
+			release()
+		}
+		mu.Unlock()
+		select {
+		case <-everyRegion:
+		case <-time.After(20 * time.Second):
+			mu.Lock()
+			if !gaveUp {
+				gaveUp, listedWhileHeld = true, len(arrived)
+			}
+			release() // hold nothing more: the test has failed
+			mu.Unlock()
+		}
+		return fault{}
+	})
+	auditFleet(t, proxy, seeded)
+	mu.Lock()
+	defer mu.Unlock()
+	if gaveUp {
+		t.Fatalf("the regions were not read at the same time: only %d of %d regions listed their notebooks while the first listing was held",
+			listedWhileHeld, len(seeded))
 	}
 }
 
