@@ -100,9 +100,28 @@ func (d *Doc) AliasIDs() []string {
 	return out
 }
 
+// aliases is AliasIDs, shared by the control's findings when the control
+// is in the catalog (read-only: the slice has no spare capacity, so an
+// append copies it).
+func (c *Control) aliases() []string {
+	if c.aliasIDs != nil {
+		return c.aliasIDs
+	}
+	return c.AliasIDs()
+}
+
+func init() {
+	for _, c := range catalog {
+		ids := c.AliasIDs()
+		c.aliasIDs = ids[:len(ids):len(ids)]
+	}
+}
+
 // Control is a Doc plus its check.
 type Control struct {
 	Doc
+	// aliasIDs is AliasIDs computed once (see aliases).
+	aliasIDs []string
 	// Reads declares what the check reads, so that the engine can tell which
 	// gaps of a set concern the control.
 	Reads Reads
@@ -216,7 +235,7 @@ func (c *Control) New(m model.Meta, status finding.Status) finding.Finding {
 		Location:    finding.Location{File: m.Range.File, StartLine: m.Range.StartLine, EndLine: m.Range.EndLine},
 		Remediation: c.Remediation.For(m.Surface),
 		Frameworks:  c.Frameworks,
-		Aliases:     c.AliasIDs(),
+		Aliases:     c.aliases(),
 		Replacement: c.ForcesReplacement,
 	}
 	return f
