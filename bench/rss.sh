@@ -2,6 +2,9 @@
 # Peak memory of `sagefence scan CORPUS --format json --output FILE` on the
 # synthetic corpus at several sizes: GNU time's maximum resident set size of
 # the child, plus wall/user time (noisy on a shared machine; RSS is not).
+# Binaries are built as released (static, -trimpath, -s -w): the resident
+# set counts the executable's own pages too, and an unstripped build adds
+# 5-10 MiB of them.
 #
 #   bench/rss.sh [SIZES...]          # default: 1000 10000 50000
 #   BASE=<commit> bench/rss.sh ...   # also measure a binary built from <commit>
@@ -16,11 +19,12 @@ sizes=("$@")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-go build -o "$work/head" ./cmd/sagefence
+build() { CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$1" ./cmd/sagefence; }
+build "$work/head"
 bins=(head)
 if [ -n "${BASE:-}" ]; then
   git worktree add -q --detach "$work/base-src" "$BASE"
-  (cd "$work/base-src" && go build -o "$work/base" ./cmd/sagefence)
+  (cd "$work/base-src" && build "$work/base")
   git worktree remove --force "$work/base-src"
   bins=(base head)
 fi

@@ -8,6 +8,7 @@
 # BENCHMARKS.md.
 #
 #   bench/run.sh [FILES]        # default 10000
+#   BENCH_REAL_DIR=DIR bench/run.sh   # also the ratio on the .tf files under DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
 files=${1:-10000}
@@ -18,31 +19,43 @@ go build -o "$work/sagefence" ./cmd/sagefence
 go run ./bench/gencorpus -files "$files" -out "$work/corpus"
 
 cores=$(nproc)
-echo "--- go test -bench (parse-only floor vs full scan), $files files, -cpu 1,$cores"
-SAGEFENCE_BENCH_FILES=$files go test ./bench -run '^$' -bench . -benchtime 3x -count 3 -cpu "1,$cores" | tee "$work/bench.txt"
-# Benchmark lines look like "BenchmarkScan-2  3  4500000000 ns/op ..."; the
-# suffix is GOMAXPROCS (absent for 1).
-awk -v cores="$cores" '
-  /^Benchmark(ParseOnly|Scan)/ {
-    name = $1; cpu = 1
-    if (match(name, /-[0-9]+$/)) { cpu = substr(name, RSTART + 1); name = substr(name, 1, RSTART - 1) }
-    wall[name, cpu] = wall[name, cpu] " " $3 / 1e9
-    for (i = 4; i < NF; i++) if ($(i + 1) == "cpu-s/op") cpus[name, cpu] = cpus[name, cpu] " " $i
-  }
-  function median(list,   a, n, i, j, t) {
-    n = split(list, a, " ")
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-    return a[int((n + 1) / 2)]
-  }
-  END {
-    split("1 " cores, list, " ")
-    for (k = 1; k <= 2; k++) {
-      c = list[k]
-      pc = median(cpus["BenchmarkParseOnly", c]); sc = median(cpus["BenchmarkScan", c])
-      pw = median(wall["BenchmarkParseOnly", c]); sw = median(wall["BenchmarkScan", c])
-      if (pc > 0 && pw > 0) printf "scan/parse on %d core(s): CPU %.2fx (%.2f / %.2f cpu-s), wall %.2fx (%.2f / %.2f s)\n", c, sc / pc, sc, pc, sw / pw, sw, pw
+# ratio LABEL: runs BenchmarkParseOnly and BenchmarkScan (3 x 3 iterations,
+# -cpu 1 and all cores) on the corpus the environment names, and prints the
+# scan/parse-floor ratio of the medians in CPU seconds (steady on a shared
+# machine) and in wall time.
+ratio() {
+  echo "--- go test -bench (parse-only floor vs full scan), $1, -cpu 1,$cores"
+  go test ./bench -run '^$' -bench . -benchtime 3x -count 3 -cpu "1,$cores" | tee "$work/bench.txt"
+  # Benchmark lines look like "BenchmarkScan-2  3  4500000000 ns/op ..."; the
+  # suffix is GOMAXPROCS (absent for 1).
+  awk -v cores="$cores" -v label="$1" '
+    /^Benchmark(ParseOnly|Scan)/ {
+      name = $1; cpu = 1
+      if (match(name, /-[0-9]+$/)) { cpu = substr(name, RSTART + 1); name = substr(name, 1, RSTART - 1) }
+      wall[name, cpu] = wall[name, cpu] " " $3 / 1e9
+      for (i = 4; i < NF; i++) if ($(i + 1) == "cpu-s/op") cpus[name, cpu] = cpus[name, cpu] " " $i
     }
-  }' "$work/bench.txt"
+    function median(list,   a, n, i, j, t) {
+      n = split(list, a, " ")
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+      return a[int((n + 1) / 2)]
+    }
+    END {
+      split("1 " cores, list, " ")
+      for (k = 1; k <= 2; k++) {
+        c = list[k]
+        pc = median(cpus["BenchmarkParseOnly", c]); sc = median(cpus["BenchmarkScan", c])
+        pw = median(wall["BenchmarkParseOnly", c]); sw = median(wall["BenchmarkScan", c])
+        if (pc > 0 && pw > 0) printf "%s: scan/parse on %d core(s): CPU %.2fx (%.2f / %.2f cpu-s), wall %.2fx (%.2f / %.2f s)\n", label, c, sc / pc, sc, pc, sw / pw, sw, pw
+      }
+    }' "$work/bench.txt"
+}
+SAGEFENCE_BENCH_FILES=$files ratio "synthetic, $files files"
+# A corpus of real repositories (BENCHMARKS.md lists the ones measured there);
+# clone them into one directory and name it in BENCH_REAL_DIR.
+if [ -n "${BENCH_REAL_DIR:-}" ]; then
+  SAGEFENCE_BENCH_DIR=$BENCH_REAL_DIR ratio "real, $BENCH_REAL_DIR"
+fi
 
 echo "--- sagefence scan: wall time and peak memory"
 for i in 1 2 3; do

@@ -112,8 +112,8 @@ func BenchmarkLoad(b *testing.B) {
 		corpusFiles += len(files)
 	}
 	var parses atomic.Int64
-	onParseConfigFile = func(string) { parses.Add(1) }
-	defer func() { onParseConfigFile = nil }()
+	onParse = func(string) { parses.Add(1) }
+	defer func() { onParse = nil }()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		res := Load(context.Background(), Input{Dirs: dirs}, surface.Options{})

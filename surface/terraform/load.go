@@ -380,15 +380,13 @@ type parsedFile struct {
 	lineCache [][]byte
 }
 
-// onParseConfigFile, when set (by tests), is called with the path of every
-// file parseConfigFile parses; it must be safe for concurrent use.
-var onParseConfigFile func(path string)
+// onParse, when set (by tests), is called with the path of every file
+// parseHCL/parseHCLChecked parses, in the first pass or the load; it must be
+// safe for concurrent use.
+var onParse func(path string)
 
 // parseConfigFile parses one .tf or .tf.json file.
 func parseConfigFile(path string, cache *sourceCache) (*parsedFile, []model.Error) {
-	if onParseConfigFile != nil {
-		onParseConfigFile(path)
-	}
 	src, depthChecked, err := cache.read(path)
 	if err != nil {
 		return nil, []model.Error{{File: path, Message: fmt.Sprintf("read: %s", describeFSError(err))}}
@@ -465,6 +463,9 @@ func parseHCL(src []byte, path string) (*hcl.File, hcl.Diagnostics) {
 // parseHCLChecked is parseHCL that skips the nesting check when
 // depthChecked says these very bytes passed it already.
 func parseHCLChecked(src []byte, path string, depthChecked bool) (*hcl.File, hcl.Diagnostics) {
+	if onParse != nil {
+		onParse(path)
+	}
 	syn := bounds.HCL
 	if strings.HasSuffix(path, ".json") {
 		syn = bounds.JSON

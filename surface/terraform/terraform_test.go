@@ -1024,7 +1024,7 @@ module "labelled" {
 
 // TestLoadParsesSharedModuleOnce: three roots call the same local module
 // (one of them through a nested module); each file of the scan is parsed
-// by the main load exactly once, and every root still sees the module.
+// exactly once in the scan (first pass included), and every root still sees the module.
 func TestLoadParsesSharedModuleOnce(t *testing.T) {
 	call := func(src string) string {
 		return "module \"nb\" {\n  source = \"" + src + "\"\n}\n"
@@ -1039,12 +1039,12 @@ func TestLoadParsesSharedModuleOnce(t *testing.T) {
 	})
 	var mu sync.Mutex
 	parsed := map[string]int{}
-	onParseConfigFile = func(p string) {
+	onParse = func(p string) {
 		mu.Lock()
 		parsed[filepath.ToSlash(p)]++
 		mu.Unlock()
 	}
-	t.Cleanup(func() { onParseConfigFile = nil })
+	t.Cleanup(func() { onParse = nil })
 	var dirs []string
 	for _, d := range []string{"a", "b", "c", "shared", "wrap"} {
 		dirs = append(dirs, filepath.Join(dir, d))
@@ -1061,6 +1061,8 @@ func TestLoadParsesSharedModuleOnce(t *testing.T) {
 			t.Errorf("root %v: %d notebooks, want the shared module's one", s.Notebooks, len(s.Notebooks))
 		}
 	}
+	// Once per scan, the first pass included: it reads the module sources
+	// by line.
 	if len(parsed) != 6 {
 		t.Errorf("parsed %d distinct files, want all 6: %v", len(parsed), parsed)
 	}
