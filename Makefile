@@ -52,8 +52,10 @@ fuzz:
 
 ## bench: benchmarks (see BENCHMARKS.md): every package's go benchmarks, then
 ## the synthetic corpus's scan/parse-floor ratio on one core and on all cores
-## (bench/run.sh, BENCH_FILES files) and peak RSS of `scan --format json` to a
-## file at BENCH_RSS_SIZES files (bench/rss.sh), then the live audit's wall
+## (bench/run.sh, BENCH_FILES files; also the .tf files under BENCH_REAL_DIR
+## when set, e.g. clones of the public repositories BENCHMARKS.md lists) and
+## peak RSS of `scan --format json` to a file at BENCH_RSS_SIZES files
+## (bench/rss.sh), then the live audit's wall
 ## time over three regions against the slowest region alone and its API calls
 ## against the minimum, in moto behind a proxy adding BENCH_AUDIT_LATENCY per
 ## call (bench/audit.sh, which runs BenchmarkAuditLatency; needs moto_server).
