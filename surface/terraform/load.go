@@ -57,13 +57,14 @@ func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
 // returning the sets; the returned Result holds only errors. each is called
 // from several goroutines at once and must be safe for concurrent use. When
 // each keeps no set, memory is bounded by the roots being evaluated, not by
-// the corpus: a first pass reads only module blocks' sources to choose the
-// roots; then each root is loaded with the modules it calls, evaluated into
-// its Set, and its files are released. At most GOMAXPROCS roots are in
-// memory at once. A module directory is parsed once per scan however many
-// roots call it, and kept only while a root that still has to run needs it
-// (moduleCache). The first pass keeps up to sourceCacheBytes of file
-// contents so that most files are read from disk once.
+// the corpus: a first pass reads only module blocks' sources, by line and
+// without parsing (firstpass.go), to choose the roots; then each root is
+// loaded with the modules it calls, evaluated into its Set, and its files are
+// released. At most GOMAXPROCS roots are in memory at once. Each file is
+// parsed once per scan: a module directory however many roots call it, kept
+// only while a root that still has to run needs it (moduleCache). The first
+// pass keeps up to sourceCacheBytes of file contents so that those are read
+// from disk once.
 func LoadEach(ctx context.Context, in Input, opts surface.Options, each func(i int, set *model.Set)) surface.Result {
 	dirs := uniqueClean(append(append([]string(nil), in.Args...), in.Dirs...))
 	cache := newSourceCache(sourceCacheBytes, opts.Jail)
