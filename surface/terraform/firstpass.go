@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -34,21 +32,7 @@ var sourceAttr = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "sourc
 // full load, which reports them.
 func scanModuleSources(ctx context.Context, dirs []string, cache *sourceCache) map[string][]string {
 	out := make([][]string, len(dirs))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i, d := range dirs {
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(i int, d string) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			out[i] = localCallees(d, cache)
-		}(i, d)
-	}
-	wg.Wait()
+	forEachBounded(ctx, len(dirs), func(i int) { out[i] = localCallees(dirs[i], cache) })
 	m := make(map[string][]string, len(dirs))
 	for i, d := range dirs {
 		m[d] = out[i]

@@ -78,31 +78,19 @@ func LoadEach(ctx context.Context, in Input, opts surface.Options, each func(i i
 		modules.expect(needs[i])
 	}
 
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	results := make([]*rootResult, len(roots))
-	for i, root := range roots {
+	forEachBounded(ctx, len(roots), func(i int) {
 		if ctx.Err() != nil {
-			break
+			modules.done(needs[i])
+			return // interrupted while waiting for a slot
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(i int, root string) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if ctx.Err() != nil {
-				modules.done(needs[i])
-				return // interrupted while waiting for a slot
-			}
-			l := newLoader(modules, needs[i])
-			r := evaluateRoot(ctx, l, root, opts)
-			r.loaded = l.release()
-			each(i, r.set)
-			r.set = nil
-			results[i] = r
-		}(i, root)
-	}
-	wg.Wait()
+		l := newLoader(modules, needs[i])
+		r := evaluateRoot(ctx, l, roots[i], opts)
+		r.loaded = l.release()
+		each(i, r.set)
+		r.set = nil
+		results[i] = r
+	})
 
 	var res surface.Result
 	seen := map[string]bool{}
@@ -144,6 +132,24 @@ func LoadEach(ctx context.Context, in Input, opts surface.Options, each func(i i
 		return a.Line < b.Line
 	})
 	return res
+}
+
+// forEachBounded calls fn(i) for each i in [0, n), in order of i, on at
+// most GOMAXPROCS goroutines at once, and returns when all calls have. Once
+// ctx is done it starts no more calls.
+func forEachBounded(ctx context.Context, n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
 }
 
 func uniqueClean(paths []string) []string {
