@@ -46,6 +46,23 @@ var ErrOutside = errors.New("outside the scan root")
 // ReadFile reads a regular file of at most MaxFileBytes.
 func ReadFile(path string) ([]byte, error) { return ReadFileLimit(path, MaxFileBytes) }
 
+// readAllInto appends r's contents to b until EOF, growing b only when full.
+func readAllInto(b []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
 // ReadFileLimit reads a regular file of at most limit bytes. It never blocks
 // on a FIFO and never reads more than limit+1 bytes.
 func ReadFileLimit(path string, limit int64) ([]byte, error) {
@@ -61,7 +78,10 @@ func ReadFileLimit(path string, limit int64) ([]byte, error) {
 	if st.Size() > limit {
 		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("%w: %d bytes, more than the %s limit", ErrTooLarge, st.Size(), Human(limit))}
 	}
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	// Sized from Stat, as os.ReadFile does, so that a file is not read into
+	// a buffer grown by doubling (the size may change: read to EOF anyway).
+	b := make([]byte, 0, min(st.Size(), limit)+1)
+	b, err = readAllInto(b, io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, err
 	}
