@@ -10,8 +10,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/configservice"
 	cstypes "github.com/aws/aws-sdk-go-v2/service/configservice/types"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -27,12 +25,7 @@ import (
 // motoHandler is a handler reading moto through the recorder, in test mode.
 func motoHandler(t *testing.T, endpoint string) *Handler {
 	t.Helper()
-	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion(configruletest.Region),
-		config.WithBaseEndpoint(endpoint),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("testing", "testing", "testing")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := testutil.MotoSDKConfig(t, endpoint, configruletest.Region)
 	return &Handler{
 		Region: configruletest.Region,
 		Audit: awssurface.Options{EndpointURL: endpoint,
@@ -217,11 +210,7 @@ func TestHandlerAgainstMoto(t *testing.T) {
 	})
 	// Last: it adds a notebook the others do not expect.
 	t.Run("an unknown verdict is NON_COMPLIANT 'unknown:', never COMPLIANT", func(t *testing.T) {
-		cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(configruletest.Region), config.WithBaseEndpoint(moto.URL),
-			config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("testing", "testing", "testing")))
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg := testutil.MotoSDKConfig(t, moto.URL, configruletest.Region)
 		// Its lifecycle configuration does not exist: the scripts cannot be read.
 		if _, err := sagemaker.NewFromConfig(cfg).CreateNotebookInstance(ctx, &sagemaker.CreateNotebookInstanceInput{
 			NotebookInstanceName: sdkaws.String("nb-unreadable-lifecycle"), InstanceType: smtypes.InstanceTypeMlT2Medium,
@@ -231,7 +220,7 @@ func TestHandlerAgainstMoto(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		err = h.Handle(ctx, decode(t, configruletest.ScheduledEvent(control.LifecyclePublicFetchID)))
+		err := h.Handle(ctx, decode(t, configruletest.ScheduledEvent(control.LifecyclePublicFetchID)))
 		got := configruletest.Flatten(rec.Take())
 		e, ok := got["nb-unreadable-lifecycle"]
 		if !ok {

@@ -21,11 +21,10 @@ import (
 	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+	"github.com/sagefence/sagefence/internal/testutil"
 )
 
 // Account is moto's account for the default credentials; Region is where
@@ -121,11 +120,7 @@ type Seeded struct {
 func Seed(t *testing.T, endpoint string) Seeded {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(Region), config.WithBaseEndpoint(endpoint),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("testing", "testing", "testing")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := testutil.MotoSDKConfig(t, endpoint, Region)
 	e := ec2.NewFromConfig(cfg)
 	sm := sagemaker.NewFromConfig(cfg)
 	vpc, err := e.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: sdkaws.String("10.20.0.0/16")})

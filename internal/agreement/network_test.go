@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -201,11 +199,7 @@ func routeTableOf(set *model.Set, nb *model.NotebookInstance) *model.RouteTable 
 func seedNetwork(t *testing.T, endpoint string) {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"), config.WithBaseEndpoint(endpoint),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("testing", "testing", "testing")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := testutil.MotoSDKConfig(t, endpoint, "us-east-1")
 	c, sm := ec2.NewFromConfig(cfg), sagemaker.NewFromConfig(cfg)
 	must := func(err error, what string) {
 		t.Helper()

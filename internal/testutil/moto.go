@@ -9,6 +9,11 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
 // Moto is a moto_server process on a free loopback port.
@@ -74,4 +79,23 @@ func (m *Moto) Reset(t testing.TB) {
 		t.Fatalf("resetting moto: %v", err)
 	}
 	resp.Body.Close()
+}
+
+// MotoSDKConfig is the AWS SDK configuration tests use to seed and read moto
+// at endpoint, in region: fake static credentials, and one connection per
+// request. moto's server closes idle keep-alive connections, and a create
+// sent on one it is closing can be done by moto and still fail here; the
+// SDK's retry then creates it twice ("already exists", or a second copy).
+func MotoSDKConfig(t testing.TB, endpoint, region string) sdkaws.Config {
+	t.Helper()
+	client := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) { tr.DisableKeepAlives = true })
+	cfg, err := config.LoadDefaultConfig(context.Background(),
+		config.WithRegion(region),
+		config.WithBaseEndpoint(endpoint),
+		config.WithHTTPClient(client),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("testing", "testing", "testing")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -13,8 +12,6 @@ import (
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -27,6 +24,7 @@ import (
 	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/internal/testutil"
 	"github.com/sagefence/sagefence/model"
 	awssurface "github.com/sagefence/sagefence/surface/aws"
 )
@@ -44,20 +42,7 @@ type seeder struct {
 
 func newSeeder(t testing.TB, endpoint string) *seeder {
 	t.Helper()
-	// One connection per request: moto's server closes idle keep-alive
-	// connections, and a create sent on one it is closing can be done by
-	// moto and still fail here, so that the SDK's retry creates it twice
-	// ("already exists") or makes a second, unnamed copy.
-	client := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) { tr.DisableKeepAlives = true })
-	cfg, err := config.LoadDefaultConfig(context.Background(),
-		config.WithRegion("us-east-1"),
-		config.WithBaseEndpoint(endpoint),
-		config.WithHTTPClient(client),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("testing", "testing", "testing")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &seeder{t: t, endpoint: endpoint, cfg: cfg, account: defaultAccount}
+	return &seeder{t: t, endpoint: endpoint, cfg: testutil.MotoSDKConfig(t, endpoint, "us-east-1"), account: defaultAccount}
 }
 
 // as returns a seeder for another account, through AssumeRole.
