@@ -91,10 +91,7 @@ func (s *seeder) notebook(n notebookSpec) string {
 		in.LifecycleConfigName = sdkaws.String(n.Lifecycle)
 	}
 	out, err := s.sm(n.Region).CreateNotebookInstance(context.Background(), in)
-	if err != nil && strings.Contains(err.Error(), "Cannot create a duplicate Notebook Instance") {
-		// Names are unique in every test's seeding, so this is the SDK
-		// having retried a create whose first attempt moto had done before
-		// it dropped the connection: the notebook is the one asked for.
+	if testutil.CreatedByEarlierAttempt(err) {
 		d, derr := s.sm(n.Region).DescribeNotebookInstance(context.Background(),
 			&sagemaker.DescribeNotebookInstanceInput{NotebookInstanceName: in.NotebookInstanceName})
 		if derr == nil {
@@ -113,7 +110,7 @@ func (s *seeder) lifecycle(region, name, onStart string) {
 		NotebookInstanceLifecycleConfigName: sdkaws.String(name),
 		OnStart:                             []smtypes.NotebookInstanceLifecycleHook{{Content: sdkaws.String(base64.StdEncoding.EncodeToString([]byte(onStart)))}},
 	})
-	if err != nil {
+	if err != nil && !testutil.CreatedByEarlierAttempt(err) {
 		s.t.Fatalf("create lifecycle config %s: %v", name, err)
 	}
 }
@@ -194,6 +191,13 @@ func (s *seeder) vpc(region string) network {
 	must(err, "s3 endpoint")
 	sg, err := c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{VpcId: v.Vpc.VpcId,
 		GroupName: sdkaws.String("notebook"), Description: sdkaws.String("notebook")})
+	if testutil.CreatedByEarlierAttempt(err) {
+		found, ferr := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
+			{Name: sdkaws.String("vpc-id"), Values: []string{n.VPC}}, {Name: sdkaws.String("group-name"), Values: []string{"notebook"}}}})
+		if ferr == nil && len(found.SecurityGroups) == 1 {
+			sg, err = &ec2.CreateSecurityGroupOutput{GroupId: found.SecurityGroups[0].GroupId}, nil
+		}
+	}
 	must(err, "security group")
 	n.SG = *sg.GroupId
 	_, err = c.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{VpcId: v.Vpc.VpcId, VpcEndpointType: ec2types.VpcEndpointTypeInterface,
