@@ -158,7 +158,8 @@ func (lx *moduleLexer) line(depth int, rest []byte) {
 	if lx.unsure {
 		return
 	}
-	text := bytes.TrimLeft(rest, " \t")
+	// The parser accepts a byte order mark at the start of a file.
+	text := bytes.TrimLeft(bytes.TrimPrefix(rest, utf8BOM), " \t")
 	switch depth {
 	case 0:
 		lx.closeBlock()
@@ -207,6 +208,8 @@ func (lx *moduleLexer) result() ([]moduleSource, bool) {
 	}
 	return lx.blocks, true
 }
+
+var utf8BOM = []byte("\xef\xbb\xbf")
 
 // afterWord returns what follows word at the start of text when word is a
 // whole word there (followed by a blank, a quote, '=' or the end).
@@ -298,6 +301,9 @@ func mayDeclareModule(path string, src []byte) bool {
 		lineStart := at
 		for lineStart > 0 && (src[lineStart-1] == ' ' || src[lineStart-1] == '\t') {
 			lineStart--
+		}
+		if lineStart == len(utf8BOM) && bytes.HasPrefix(src, utf8BOM) {
+			lineStart = 0 // the file's first line, after a byte order mark
 		}
 		if lineStart > 0 && src[lineStart-1] != '\n' {
 			continue

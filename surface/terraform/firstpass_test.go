@@ -1,11 +1,14 @@
 package terraform
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sagefence/sagefence/surface"
 )
 
 // The first pass reads module sources by line instead of parsing; where it
@@ -37,6 +40,7 @@ func TestModuleLexer(t *testing.T) {
 		{"two source lines", "module \"a\" {\n  source = \"./a\"\n  source = \"./b\"\n}\n", nil, false},
 		{"two labels", "module \"a\" \"b\" {\n  source = \"./a\"\n}\n", nil, false},
 		{"attribute named module", "module = 1\n", nil, false},
+		{"byte order mark", "\xef\xbb\xbfmodule \"a\" {\n  source = \"./a\"\n}\n", []moduleSource{{"a", "./a"}}, true},
 		{"unterminated block", "module \"a\" {\n  source = \"./a\"\n", []moduleSource{{"a", "./a"}}, true},
 	}
 	for _, tc := range tests {
@@ -117,4 +121,22 @@ func FuzzModuleLexer(f *testing.F) {
 			t.Errorf("line reader %v, parser %v", lexed, parsed)
 		}
 	})
+}
+
+// TestFirstPassReadsFileWithByteOrderMark: the parser accepts a byte order
+// mark, so a module called from such a file is not a root of its own (it
+// was, before the first pass knew of the mark: its notebook was reported
+// twice).
+func TestFirstPassReadsFileWithByteOrderMark(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"app/main.tf": "\xef\xbb\xbfmodule \"nb\" {\n  source = \"../nb\"\n}\n",
+		"nb/main.tf":  "resource \"aws_sagemaker_notebook_instance\" \"nb\" {\n  name = \"nb\"\n  instance_type = \"ml.t3.medium\"\n  role_arn = \"arn:aws:iam::123456789012:role/r\"\n}\n",
+	})
+	res := Load(context.Background(), Input{Dirs: []string{filepath.Join(dir, "app"), filepath.Join(dir, "nb")}}, surface.Options{})
+	if len(res.Errors) > 0 {
+		t.Fatalf("errors: %v", res.Errors)
+	}
+	if len(res.Sets) != 1 || len(res.Sets[0].Notebooks) != 1 {
+		t.Fatalf("got %d roots, want app only, with the module's notebook", len(res.Sets))
+	}
 }

@@ -140,6 +140,7 @@ func TestMayDeclareModule(t *testing.T) {
 		{"a.tf", "locals {\n  a = 1\n}\nmodule\t\"x\" {}\n", true},
 		{"a.tf", "output \"o\" { value = module.x.name }\n", false},
 		{"a.tf", "locals { p = path.module }\n", false},
+		{"a.tf", "\xef\xbb\xbfmodule \"x\" {}\n", true},
 		{"a.tf.json", `{"module": {"x": {"source": "./x"}}}`, true},
 		{"a.tf.json", `{"output": {"o": {"value": "${module.x.y}"}}}`, false},
 	}
