@@ -93,10 +93,11 @@ func localCallees(dir string, cache *sourceCache) []string {
 
 // lexModuleSources reads the module blocks of a native-syntax file without
 // parsing it, and keeps src in cache (depth-checked when it passed the
-// nesting check; a file that did not is left for the load to read and
-// report). ok is false when the file is JSON, or nests too deep, or has a
-// module block the line reader cannot read with certainty: then the caller
-// parses it.
+// nesting check). A file nested too deep gives no module block, certainly:
+// the load refuses it before parsing and reports it, so it calls nothing
+// (and is not kept). ok is false when the file is JSON or has a module
+// block the line reader cannot read with certainty: then the caller parses
+// it.
 func lexModuleSources(path string, src []byte, cache *sourceCache) (blocks []moduleSource, ok bool) {
 	if strings.HasSuffix(path, ".json") {
 		cache.put(path, src, false)
@@ -104,7 +105,7 @@ func lexModuleSources(path string, src []byte, cache *sourceCache) (blocks []mod
 	}
 	var lx moduleLexer
 	if err := bounds.ScanHCL(src, lx.line); err != nil {
-		return nil, false
+		return nil, true
 	}
 	cache.put(path, src, true)
 	return lx.result()
@@ -163,11 +164,11 @@ func (lx *moduleLexer) line(depth int, rest []byte) {
 	switch depth {
 	case 0:
 		lx.closeBlock()
-		rest, isModule := afterWord(text, "module")
+		header, isModule := afterWord(text, "module")
 		if !isModule {
 			return
 		}
-		name, ok := moduleHeader(rest)
+		name, ok := moduleHeader(header)
 		if !ok {
 			lx.unsure = true
 			return
@@ -178,11 +179,11 @@ func (lx *moduleLexer) line(depth int, rest []byte) {
 		if !lx.inModule {
 			return
 		}
-		rest, isSource := afterWord(text, "source")
+		value, isSource := afterWord(text, "source")
 		if !isSource {
 			return
 		}
-		src, ok := sourceLiteral(rest)
+		src, ok := sourceLiteral(value)
 		if !ok || lx.hasSource {
 			lx.unsure = true
 			return

@@ -41,6 +41,7 @@ func TestModuleLexer(t *testing.T) {
 		{"two labels", "module \"a\" \"b\" {\n  source = \"./a\"\n}\n", nil, false},
 		{"attribute named module", "module = 1\n", nil, false},
 		{"byte order mark", "\xef\xbb\xbfmodule \"a\" {\n  source = \"./a\"\n}\n", []moduleSource{{"a", "./a"}}, true},
+		{"nested too deep: refused by the load, calls nothing", "module \"a\" {\n  source = \"./a\"\n  x = " + strings.Repeat("[", 300) + "\n}\n", nil, true},
 		{"unterminated block", "module \"a\" {\n  source = \"./a\"\n", []moduleSource{{"a", "./a"}}, true},
 	}
 	for _, tc := range tests {
