@@ -1,5 +1,7 @@
 package model
 
+import "slices"
+
 // StepKind says what one step of a value's provenance is. The kinds are part
 // of the JSON contract (finding.provenance[].kind): add kinds, never rename.
 type StepKind string
@@ -105,6 +107,13 @@ type Step struct {
 	// Inputs are the steps this one's value was computed from (for
 	// StepMapping, the keys that selected it).
 	Inputs []Step
+}
+
+// Equal reports whether two steps are the same in every field, their
+// inputs included.
+func (s Step) Equal(o Step) bool {
+	return s.Kind == o.Kind && s.Name == o.Name && s.Detail == o.Detail && s.Via == o.Via &&
+		s.Range == o.Range && slices.EqualFunc(s.Inputs, o.Inputs, Step.Equal)
 }
 
 // Provenance is where a resolved value came from: the steps of the

@@ -236,11 +236,10 @@ func (re *rootEval) forIterations(expr hcl.Expression, ctx *hcl.EvalContext) flo
 	has, seen := re.hasFor[expr]
 	if !seen {
 		if se, ok := expr.(hclsyntax.Expression); ok {
-			hclsyntax.VisitAll(se, func(n hclsyntax.Node) hcl.Diagnostics {
+			walkSyntax(se, func(n hclsyntax.Node) {
 				if _, ok := n.(*hclsyntax.ForExpr); ok {
 					has = true
 				}
-				return nil
 			})
 		}
 		if re.hasFor == nil {

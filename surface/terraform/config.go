@@ -371,7 +371,7 @@ func blockRange(b *hcl.Block) hcl.Range {
 func (d *moduleDef) finish() {
 	for _, pf := range d.files {
 		if sb, ok := pf.body.(*hclsyntax.Body); ok {
-			_ = hclsyntax.VisitAll(sb, func(n hclsyntax.Node) hcl.Diagnostics {
+			walkSyntax(sb, func(n hclsyntax.Node) {
 				switch e := n.(type) {
 				case *hclsyntax.ScopeTraversalExpr:
 					d.addTraversalNames(e.Traversal)
@@ -382,7 +382,6 @@ func (d *moduleDef) finish() {
 						}
 					}
 				}
-				return nil
 			})
 		}
 		if pf.json {

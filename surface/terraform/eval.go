@@ -1029,14 +1029,9 @@ func (mi *modInst) forEachProvenance(expr hcl.Expression) model.Provenance {
 // nothing that is a step.
 func (mi *modInst) provenance(expr hcl.Expression) model.Provenance {
 	var steps []model.Step
-	seen := map[string]bool{}
 	for _, t := range expr.Variables() {
 		step, ok := mi.referenceStep(t)
-		if !ok {
-			continue
-		}
-		if k := fmt.Sprint(step); !seen[k] {
-			seen[k] = true
+		if ok && !slices.ContainsFunc(steps, step.Equal) {
 			steps = append(steps, step)
 		}
 	}

@@ -1,0 +1,100 @@
+package terraform
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+)
+
+// walkSyntax must reach every node hclsyntax.VisitAll reaches (it replaces
+// it where only the nodes matter), each once, and nothing else but the
+// expressions wrapped in object keys.
+func TestWalkSyntaxVisitsWhatVisitAllVisits(t *testing.T) {
+	roots := []string{"../../testdata", "../../examples", "../../modules"}
+	if d := os.Getenv("SAGEFENCE_LEXER_CORPUS"); d != "" {
+		roots = append(roots, d)
+	}
+	var files, nodes int
+	for _, root := range roots {
+		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".tf") {
+				return err
+			}
+			src, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			f, _ := hclsyntax.ParseConfig(src, p, hcl.InitialPos)
+			if f == nil || f.Body == nil {
+				return nil
+			}
+			files++
+			nodes += compareWalks(t, p, f.Body.(*hclsyntax.Body))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("%d files, %d nodes", files, nodes)
+	if nodes < 5000 {
+		t.Fatalf("only %d nodes compared", nodes)
+	}
+}
+
+func TestWalkSyntaxForAndObjectKeys(t *testing.T) {
+	src := `x = { for k, v in var.m : k => v.a if v.b }
+y = { bare = 1, (local.k) = 2, "q" = [for s in var.l : s.c] }
+z = aws_x.y[*].z
+`
+	f, diags := hclsyntax.ParseConfig([]byte(src), "t.tf", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if n := compareWalks(t, "t.tf", f.Body.(*hclsyntax.Body)); n < 20 {
+		t.Fatalf("only %d nodes", n)
+	}
+}
+
+// compareWalks checks walkSyntax against VisitAll on one body and returns
+// the number of nodes compared.
+func compareWalks(t *testing.T, file string, body *hclsyntax.Body) int {
+	t.Helper()
+	// The Attributes (a map) and Blocks (a slice) nodes VisitAll passes are
+	// not comparable; their elements are what matters.
+	comparable := func(n hclsyntax.Node) bool {
+		switch n.(type) {
+		case hclsyntax.Attributes, hclsyntax.Blocks, hclsyntax.ChildScope:
+			return false
+		}
+		return true
+	}
+	want := map[hclsyntax.Node]bool{}
+	keyWrapped := map[hclsyntax.Node]bool{}
+	_ = hclsyntax.VisitAll(body, func(n hclsyntax.Node) hcl.Diagnostics {
+		if k, ok := n.(*hclsyntax.ObjectConsKeyExpr); ok {
+			keyWrapped[k.Wrapped] = true
+		}
+		if comparable(n) {
+			want[n] = true
+		}
+		return nil
+	})
+	got := map[hclsyntax.Node]int{}
+	walkSyntax(body, func(n hclsyntax.Node) { got[n]++ })
+	for n := range want {
+		if got[n] != 1 {
+			t.Errorf("%s: %T at %v visited %d times, VisitAll once", file, n, n.Range(), got[n])
+		}
+	}
+	for n := range got {
+		if !want[n] && !keyWrapped[n] {
+			t.Errorf("%s: %T at %v visited, not by VisitAll", file, n, n.Range())
+		}
+	}
+	return len(want)
+}
