@@ -263,7 +263,7 @@ func forIterations(expr hcl.Expression, ctx *hcl.EvalContext) float64 {
 		return 0
 	}
 	w := &forWalker{ctx: ctx, iters: map[string]float64{}}
-	hclsyntax.Walk(se, w)
+	walkSyntaxOut(se, w.enter, w.leave)
 	return w.total
 }
 
@@ -282,10 +282,10 @@ func (w *forWalker) mult() float64 {
 	return m
 }
 
-func (w *forWalker) Enter(n hclsyntax.Node) hcl.Diagnostics {
+func (w *forWalker) enter(n hclsyntax.Node) {
 	fe, ok := n.(*hclsyntax.ForExpr)
 	if !ok {
-		return nil
+		return
 	}
 	size, deep := w.collSize(fe.CollExpr)
 	w.total += w.mult() * size
@@ -295,14 +295,12 @@ func (w *forWalker) Enter(n hclsyntax.Node) hcl.Diagnostics {
 			w.iters[name] = deep
 		}
 	}
-	return nil
 }
 
-func (w *forWalker) Exit(n hclsyntax.Node) hcl.Diagnostics {
+func (w *forWalker) leave(n hclsyntax.Node) {
 	if _, ok := n.(*hclsyntax.ForExpr); ok {
 		w.stack = w.stack[:len(w.stack)-1]
 	}
-	return nil
 }
 
 // collSize estimates the iterations over a for expression's collection:
@@ -316,7 +314,7 @@ func (w *forWalker) collSize(e hclsyntax.Expression) (length, deep float64) {
 		length = max(length, float64(elemCount(v, false)))
 		deep = max(deep, float64(elemCount(v, true)))
 	}
-	vars := e.Variables()
+	vars := expressionVariables(e)
 	for _, t := range vars {
 		root := t.RootName()
 		if n, ok := w.iters[root]; ok {

@@ -151,7 +151,7 @@ var valueDiagSummaries = map[string]bool{
 // count or each. An expression of literals and locals only is evaluated by
 // validate too, so its errors are validate's.
 func dependsOnInputs(expr hcl.Expression) bool {
-	for _, t := range expr.Variables() {
+	for _, t := range expressionVariables(expr) {
 		switch t.RootName() {
 		case "local", "path", "terraform":
 		default:
@@ -305,7 +305,7 @@ func (mi *modInst) eval(expr hcl.Expression, sc *scope) cty.Value {
 		}
 		return unknownBecause(cty.DynamicPseudoType, "evaluation was stopped")
 	}
-	ctx := mi.evalContext(expr.Variables(), sc)
+	ctx := mi.evalContext(expressionVariables(expr), sc)
 	if n := re.forIterations(expr, ctx); n > maxCollection {
 		return mi.overBudget(expr, fmt.Sprintf("its for expressions would run about %.0f iterations, more than the evaluation budget of %d", n, maxCollection))
 	}
@@ -1029,7 +1029,7 @@ func (mi *modInst) forEachProvenance(expr hcl.Expression) model.Provenance {
 // nothing that is a step.
 func (mi *modInst) provenance(expr hcl.Expression) model.Provenance {
 	var steps []model.Step
-	for _, t := range expr.Variables() {
+	for _, t := range expressionVariables(expr) {
 		step, ok := mi.referenceStep(t)
 		if ok && !slices.ContainsFunc(steps, step.Equal) {
 			steps = append(steps, step)

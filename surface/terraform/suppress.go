@@ -39,11 +39,10 @@ func (d *moduleDef) suppressionsFor(pf *parsedFile, rng hcl.Range) []model.Suppr
 	}
 	var out []model.Suppression
 	for i := start; i <= end && i >= 0; i++ {
-		line := string(lines[i])
-		if !strings.Contains(line, "#") && !strings.Contains(line, "//") && !strings.Contains(line, "/*") {
+		if !mayHoldComment(lines[i]) {
 			continue
 		}
-		sups, errs := parseSuppressions(line, pf.path, i+1)
+		sups, errs := parseSuppressions(string(lines[i]), pf.path, i+1)
 		out = append(out, sups...)
 		d.parseErrs = append(d.parseErrs, errs...)
 	}
@@ -56,6 +55,12 @@ func (pf *parsedFile) lines() [][]byte {
 		pf.lineCache = bytes.Split(pf.bytes, []byte("\n"))
 	}
 	return pf.lineCache
+}
+
+// mayHoldComment reports whether a line has a comment marker (# // /*);
+// only such lines can suppress.
+func mayHoldComment(l []byte) bool {
+	return bytes.IndexByte(l, '#') >= 0 || bytes.Contains(l, []byte("//")) || bytes.Contains(l, []byte("/*"))
 }
 
 func isCommentLine(l []byte) bool {

@@ -1,8 +1,11 @@
 package terraform
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -34,6 +37,7 @@ func TestWalkSyntaxVisitsWhatVisitAllVisits(t *testing.T) {
 			}
 			files++
 			nodes += compareWalks(t, p, f.Body.(*hclsyntax.Body))
+			compareVariables(t, p, f.Body.(*hclsyntax.Body))
 			return nil
 		})
 		if err != nil {
@@ -48,8 +52,9 @@ func TestWalkSyntaxVisitsWhatVisitAllVisits(t *testing.T) {
 
 func TestWalkSyntaxForAndObjectKeys(t *testing.T) {
 	src := `x = { for k, v in var.m : k => v.a if v.b }
-y = { bare = 1, (local.k) = 2, "q" = [for s in var.l : s.c] }
+y = { bare = 1, (local.k) = 2, "q" = [for s in var.l : s.c], a.b = 3 }
 z = aws_x.y[*].z
+w = [for k, v in { for x in var.n : x => x } : [for v2 in v : "${k}-${v2}-${x}"] if k != each.key]
 `
 	f, diags := hclsyntax.ParseConfig([]byte(src), "t.tf", hcl.InitialPos)
 	if diags.HasErrors() {
@@ -57,6 +62,9 @@ z = aws_x.y[*].z
 	}
 	if n := compareWalks(t, "t.tf", f.Body.(*hclsyntax.Body)); n < 20 {
 		t.Fatalf("only %d nodes", n)
+	}
+	if n := compareVariables(t, "t.tf", f.Body.(*hclsyntax.Body)); n < 10 {
+		t.Fatalf("only %d expressions", n)
 	}
 }
 
@@ -97,4 +105,45 @@ func compareWalks(t *testing.T, file string, body *hclsyntax.Body) int {
 		}
 	}
 	return len(want)
+}
+
+// compareVariables checks expressionVariables against hclsyntax.Variables
+// on every expression of a body, order included, and returns the number of
+// expressions compared.
+func compareVariables(t *testing.T, file string, body *hclsyntax.Body) int {
+	t.Helper()
+	n := 0
+	walkSyntax(body, func(node hclsyntax.Node) {
+		e, ok := node.(hclsyntax.Expression)
+		if !ok {
+			return
+		}
+		n++
+		if got, want := expressionVariables(e), hclsyntax.Variables(e); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %T at %v: variables %v, hclsyntax %v", file, e, e.Range(), got, want)
+		}
+	})
+	return n
+}
+
+// The fallback for node types walkSyntaxOut does not know must visit and
+// leave what it would, in the same order (shown here on known types).
+func TestWalkSyntaxFallbackMatches(t *testing.T) {
+	expr, diags := hclsyntax.ParseExpression([]byte(`[for k, v in var.m : [for x in v : upper("${k}${x}")] if k != local.skip ? true : false]`), "t.tf", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	record := func(log *[]string, tag string) func(hclsyntax.Node) {
+		return func(n hclsyntax.Node) { *log = append(*log, fmt.Sprintf("%s %T %v", tag, n, n.Range())) }
+	}
+	var direct, fallback []string
+	walkSyntaxOut(expr, record(&direct, "in"), record(&direct, "out"))
+	direct = direct[1 : len(direct)-1] // the node itself
+	hclsyntax.Walk(expr, &fallbackWalker{visit: record(&fallback, "in"), leave: record(&fallback, "out")})
+	if !slices.Equal(direct, fallback) {
+		t.Fatalf("walkSyntaxOut:\n%s\nfallback:\n%s", strings.Join(direct, "\n"), strings.Join(fallback, "\n"))
+	}
+	if len(direct) < 20 {
+		t.Fatalf("only %d events", len(direct))
+	}
 }
