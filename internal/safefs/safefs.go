@@ -66,15 +66,16 @@ func readAllInto(b []byte, r io.Reader) ([]byte, error) {
 // ReadFileLimit reads a regular file of at most limit bytes. It never blocks
 // on a FIFO and never reads more than limit+1 bytes.
 func ReadFileLimit(path string, limit int64) ([]byte, error) {
-	f, err := Open(path)
+	return readFileLimit(path, limit, 0)
+}
+
+// readFileLimit is ReadFileLimit with extra open flags (noFollow).
+func readFileLimit(path string, limit int64, flags int) ([]byte, error) {
+	f, st, err := openRegular(path, flags)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
 	if st.Size() > limit {
 		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("%w: %d bytes, more than the %s limit", ErrTooLarge, st.Size(), Human(limit))}
 	}
@@ -94,24 +95,31 @@ func ReadFileLimit(path string, limit int64) ([]byte, error) {
 // Open opens a regular file for reading without blocking on a FIFO; any
 // other kind of file is refused with an error wrapping ErrNotRegular.
 func Open(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|openFlags, 0)
+	f, _, err := openRegular(path, 0)
+	return f, err
+}
+
+// openRegular is Open with extra open flags, also returning the file's
+// information.
+func openRegular(path string, flags int) (*os.File, fs.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|openFlags|flags, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	if !st.Mode().IsRegular() {
 		f.Close()
-		return nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (%s)", ErrNotRegular, Kind(st.Mode()))}
+		return nil, nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (%s)", ErrNotRegular, Kind(st.Mode()))}
 	}
 	if err := clearNonblock(f); err != nil {
 		f.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	return f, nil
+	return f, st, nil
 }
 
 // Kind names a file mode's type for messages: "directory", "named pipe (FIFO)", ...
@@ -332,21 +340,30 @@ func (j *Jail) evalSymlinks(abs string) (string, error) {
 	if j == nil {
 		return filepath.EvalSymlinks(abs)
 	}
-	dir, base := filepath.Dir(abs), filepath.Base(abs)
-	realDir, ok := j.resolvedDirs.Load(dir)
+	realDir, ok := j.resolvedDir(filepath.Dir(abs))
 	if !ok {
-		rd, err := filepath.EvalSymlinks(dir)
-		if err != nil {
-			return filepath.EvalSymlinks(abs)
-		}
-		realDir, _ = j.resolvedDirs.LoadOrStore(dir, rd)
+		return filepath.EvalSymlinks(abs)
 	}
-	p := filepath.Join(realDir.(string), base)
+	p := filepath.Join(realDir, filepath.Base(abs))
 	st, err := os.Lstat(p)
 	if err != nil || st.Mode()&fs.ModeSymlink != 0 {
 		return filepath.EvalSymlinks(abs)
 	}
 	return p, nil
+}
+
+// resolvedDir is an absolute directory with its symlinks resolved, once
+// per jail; false when it cannot be resolved.
+func (j *Jail) resolvedDir(dir string) (string, bool) {
+	if rd, ok := j.resolvedDirs.Load(dir); ok {
+		return rd.(string), true
+	}
+	rd, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", false
+	}
+	stored, _ := j.resolvedDirs.LoadOrStore(dir, rd)
+	return stored.(string), true
 }
 
 // resolveExisting resolves the symlinks of the longest existing prefix of
@@ -389,9 +406,42 @@ func (j *Jail) ReadFile(path string, limit int64) ([]byte, error) {
 	if limit <= 0 {
 		limit = MaxFileBytes
 	}
+	if b, ok := j.readInResolvedDir(path, limit); ok {
+		return b, nil
+	}
 	real, err := j.Check(path)
 	if err != nil {
 		return nil, err
 	}
 	return ReadFileLimit(real, limit)
+}
+
+// readInResolvedDir is ReadFile's common case in one open: the file's
+// directory, resolved once per jail (see evalSymlinks), lies inside the
+// jail, and the file is opened without following a symlink (noFollow), so
+// the open itself refuses what Check's Lstat would send to the full
+// resolution. Anything else (a symlink, a missing file, any error) answers
+// false, and ReadFile takes the full check, which gives the error it always
+// gave. It saves the Lstat of every file read.
+func (j *Jail) readInResolvedDir(path string, limit int64) ([]byte, bool) {
+	if j == nil || noFollow == 0 {
+		return nil, false
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, false
+	}
+	realDir, ok := j.resolvedDir(filepath.Dir(abs))
+	if !ok {
+		return nil, false
+	}
+	p := filepath.Join(realDir, filepath.Base(abs))
+	if !j.contains(p) {
+		return nil, false
+	}
+	b, err := readFileLimit(p, limit, noFollow)
+	if err != nil {
+		return nil, false
+	}
+	return b, true
 }

@@ -4,6 +4,7 @@ package safefs
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,6 +157,38 @@ func TestJailRemembersDirectoriesNotFiles(t *testing.T) {
 		_, err := j.Check(tc.path)
 		if got := errors.Is(err, ErrOutside); got != tc.outside {
 			t.Errorf("Check(%s): %v, want outside=%v", tc.path, err, tc.outside)
+		}
+	}
+}
+
+// TestJailReadFileSymlinks: ReadFile opens a file of a resolved directory
+// without following a symlink; a symlink (inside or out) takes the full
+// check, which reads the one inside and refuses the one outside.
+func TestJailReadFileSymlinks(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.WriteFile(filepath.Join(root, "a.tf"), []byte("inside"), 0o600))
+	must(os.WriteFile(filepath.Join(outside, "secret"), []byte("outside"), 0o600))
+	must(os.Symlink(filepath.Join(root, "a.tf"), filepath.Join(root, "in.tf")))
+	must(os.Symlink(filepath.Join(outside, "secret"), filepath.Join(root, "out.tf")))
+	j, err := NewJail([]string{root}, nil)
+	must(err)
+	for i := 0; i < 2; i++ { // the second round with the directory remembered
+		for _, name := range []string{"a.tf", "in.tf"} {
+			if b, err := j.ReadFile(filepath.Join(root, name), 0); err != nil || string(b) != "inside" {
+				t.Errorf("ReadFile(%s) = %q, %v; want the file inside", name, b, err)
+			}
+		}
+		if b, err := j.ReadFile(filepath.Join(root, "out.tf"), 0); !errors.Is(err, ErrOutside) || b != nil {
+			t.Errorf("ReadFile(out.tf) = %q, %v; want an OutsideError", b, err)
+		}
+		if _, err := j.ReadFile(filepath.Join(root, "missing.tf"), 0); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("ReadFile(missing.tf) = %v, want not exist", err)
 		}
 	}
 }

@@ -354,11 +354,14 @@ func (mi *modInst) evalContext(traversals []hcl.Traversal, sc *scope) *hcl.EvalC
 	if len(traversals) == 0 {
 		return mi.re.funcCtx
 	}
-	vars := map[string]cty.Value{}
-	localObj := map[string]cty.Value{}
-	resObjs := map[string]map[string]cty.Value{}
-	dataObjs := map[string]map[string]cty.Value{}
-	modWant := map[string]map[string]bool{} // module name -> outputs wanted (nil: all)
+	vars := make(map[string]cty.Value, 4)
+	// Made on first use: most expressions read one or two kinds of name.
+	var (
+		localObj map[string]cty.Value
+		resObjs  map[string]map[string]cty.Value
+		dataObjs map[string]map[string]cty.Value
+		modWant  map[string]map[string]bool // module name -> outputs wanted (nil: all)
+	)
 	for _, t := range traversals {
 		root := t.RootName()
 		if v, ok := sc.extra[root]; ok {
@@ -371,6 +374,9 @@ func (mi *modInst) evalContext(traversals []hcl.Traversal, sc *scope) *hcl.EvalC
 		case "local":
 			if name, ok := attrAt(t, 1); ok {
 				if _, declared := mi.def.locals[name]; declared {
+					if localObj == nil {
+						localObj = map[string]cty.Value{}
+					}
 					localObj[name] = mi.local(name)
 				}
 			}
@@ -400,6 +406,9 @@ func (mi *modInst) evalContext(traversals []hcl.Traversal, sc *scope) *hcl.EvalC
 			if seen && want == nil {
 				continue
 			}
+			if modWant == nil {
+				modWant = map[string]map[string]bool{}
+			}
 			out, hasOut := outputAttr(t)
 			if !hasOut {
 				modWant[name] = nil
@@ -419,6 +428,9 @@ func (mi *modInst) evalContext(traversals []hcl.Traversal, sc *scope) *hcl.EvalC
 			if _, declared := mi.def.data[typ+"."+name]; !declared {
 				continue
 			}
+			if dataObjs == nil {
+				dataObjs = map[string]map[string]cty.Value{}
+			}
 			if dataObjs[typ] == nil {
 				dataObjs[typ] = map[string]cty.Value{}
 			}
@@ -432,6 +444,9 @@ func (mi *modInst) evalContext(traversals []hcl.Traversal, sc *scope) *hcl.EvalC
 			decl, declared := mi.def.resByAddr[root+"."+name]
 			if !declared {
 				continue
+			}
+			if resObjs == nil {
+				resObjs = map[string]map[string]cty.Value{}
 			}
 			if resObjs[root] == nil {
 				resObjs[root] = map[string]cty.Value{}
