@@ -52,7 +52,8 @@ type rootEval struct {
 	errSeen  map[string]bool
 	evals    int
 	stopped  bool
-	budget   budget
+	// budget is the function table's: what the root's evaluation spent.
+	budget *budget
 	// instances counts the resource and module instances expanded so far.
 	instances int
 	// outsideSeen are the file function calls already reported as gaps.
@@ -70,17 +71,18 @@ type rootResult struct {
 
 // evaluateRoot evaluates one root; a panic inside evaluation becomes an
 // error of that root, never a crash of the scan.
-func evaluateRoot(ctx context.Context, l *loader, root string, opts surface.Options) (res *rootResult) {
+func evaluateRoot(ctx context.Context, l *loader, tables *functionTables, root string, opts surface.Options) (res *rootResult) {
 	re := &rootEval{ctx: ctx, l: l, root: root, opts: opts, errSeen: map[string]bool{},
 		set: &model.Set{Surface: model.SurfaceTerraform}, net: newNetworkIndex()}
+	table := tables.get(root, re.outsideRead)
+	defer tables.put(table)
 	defer func() {
 		if r := recover(); r != nil {
 			re.addErr(model.Error{File: root, Message: fmt.Sprintf("internal error while evaluating this root module (please report it): %v\n%s", r, debug.Stack())})
 			res = &rootResult{set: re.set, errs: re.errs}
 		}
 	}()
-	re.funcs = terraformFunctions(root, opts.Jail, re.outsideRead)
-	withBudget(re.funcs, &re.budget)
+	re.funcs, re.budget = table.funcs, &table.budget
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	manifest, merr := modulesManifest(root, opts.Jail)
 	if merr != nil {

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
@@ -42,6 +43,13 @@ type fileMark struct{ path string }
 // terraform runs) and read only inside jail (nil: anywhere); a refused path
 // is reported to outside (may be nil) and gives an unknown value.
 func terraformFunctions(baseDir string, jail *safefs.Jail, outside func(fn, arg string, err error)) map[string]function.Function {
+	f, _ := newTerraformFunctions(&fileFuncs{base: baseDir, jail: jail, outside: outside})
+	return f
+}
+
+// newTerraformFunctions is terraformFunctions with the file functions bound
+// to files, which the caller may rebind (functionTable).
+func newTerraformFunctions(files *fileFuncs) (map[string]function.Function, *fileFuncs) {
 	f := map[string]function.Function{
 		"abs": stdlib.AbsoluteFunc, "ceil": stdlib.CeilFunc, "floor": stdlib.FloorFunc, "log": stdlib.LogFunc,
 		"max": stdlib.MaxFunc, "min": stdlib.MinFunc, "parseint": stdlib.ParseIntFunc, "pow": stdlib.PowFunc,
@@ -99,7 +107,7 @@ func terraformFunctions(baseDir string, jail *safefs.Jail, outside func(fn, arg 
 		"matchkeys":  matchKeysFunc, "transpose": unknownFunc("transpose", 1), "type": unknownFunc("type", 1),
 		"templatestring": unknownFunc("templatestring", 2), "yamldecode": yamlDecodeFunc,
 	}
-	files := fileFuncs{base: baseDir, table: f, jail: jail, outside: outside}
+	files.table = f
 	f["file"] = files.read(false)
 	f["filebase64"] = files.read(true)
 	f["fileexists"] = files.exists()
@@ -110,7 +118,7 @@ func terraformFunctions(baseDir string, jail *safefs.Jail, outside func(fn, arg 
 	}
 	f["filebase64sha256"] = files.hash(sha256.New, base64.StdEncoding.EncodeToString)
 	f["filebase64sha512"] = files.hash(sha512.New, base64.StdEncoding.EncodeToString)
-	return f
+	return f, files
 }
 
 func stringParam(name string) function.Parameter {
@@ -396,6 +404,50 @@ var matchKeysFunc = function.New(&function.Spec{
 // A path outside the jail is not read: the function returns an unknown value
 // whose reason names the path and the scan root (outsideValue). A file that
 // is not regular, or larger than maxFileFuncBytes, is an error.
+// functionTable is the function table of one root at a time. Building one
+// costs about 700 allocations, so a scan reuses tables from root to root
+// (functionTables): bind points the file functions at the next root and
+// refills the evaluation budget.
+type functionTable struct {
+	funcs  map[string]function.Function
+	files  *fileFuncs
+	budget budget
+}
+
+func newFunctionTable(jail *safefs.Jail) *functionTable {
+	t := &functionTable{}
+	t.funcs, t.files = newTerraformFunctions(&fileFuncs{jail: jail})
+	withBudget(t.funcs, &t.budget)
+	return t
+}
+
+// bind readies the table for a root: relative file paths resolve against
+// root, refused reads are reported to outside, and the budget is full.
+func (t *functionTable) bind(root string, outside func(fn, arg string, err error)) {
+	t.files.base, t.files.outside = root, outside
+	t.budget = budget{}
+}
+
+// functionTables hands out function tables for a scan's roots, one root
+// per table at a time.
+type functionTables struct{ pool sync.Pool }
+
+func newFunctionTables(jail *safefs.Jail) *functionTables {
+	return &functionTables{pool: sync.Pool{New: func() any { return newFunctionTable(jail) }}}
+}
+
+// get returns a table bound to root; put it back when the root is done.
+func (ts *functionTables) get(root string, outside func(fn, arg string, err error)) *functionTable {
+	t := ts.pool.Get().(*functionTable)
+	t.bind(root, outside)
+	return t
+}
+
+func (ts *functionTables) put(t *functionTable) {
+	t.bind("", nil) // keep nothing of the root
+	ts.pool.Put(t)
+}
+
 type fileFuncs struct {
 	base    string
 	table   map[string]function.Function
@@ -407,7 +459,7 @@ type fileFuncs struct {
 // templatefile (a lifecycle script is at most 16 KiB in SageMaker).
 const maxFileFuncBytes = 4 << 20
 
-func (ff fileFuncs) path(p string) string {
+func (ff *fileFuncs) path(p string) string {
 	p = filepath.FromSlash(p)
 	if strings.HasPrefix(p, "~") {
 		return p
@@ -420,7 +472,7 @@ func (ff fileFuncs) path(p string) string {
 
 // readFile reads a file function's argument. An *safefs.OutsideError is
 // returned as it is, for outsideValue.
-func (ff fileFuncs) readFile(p string) ([]byte, string, error) {
+func (ff *fileFuncs) readFile(p string) ([]byte, string, error) {
 	full := ff.path(p)
 	if _, err := ff.jail.Check(full); errors.Is(err, safefs.ErrOutside) {
 		return nil, full, err
@@ -438,7 +490,7 @@ func (ff fileFuncs) readFile(p string) ([]byte, string, error) {
 // outsideValue turns a read refused by the jail into an unknown value of
 // type ty naming the function, the path and why (and reports it to
 // ff.outside); other errors are returned.
-func (ff fileFuncs) outsideValue(fn string, ty cty.Type, arg string, err error) (cty.Value, error) {
+func (ff *fileFuncs) outsideValue(fn string, ty cty.Type, arg string, err error) (cty.Value, error) {
 	var oe *safefs.OutsideError
 	if errors.As(err, &oe) {
 		if ff.outside != nil {
@@ -449,7 +501,7 @@ func (ff fileFuncs) outsideValue(fn string, ty cty.Type, arg string, err error) 
 	return cty.UnknownVal(ty), err
 }
 
-func (ff fileFuncs) read(asBase64 bool) function.Function {
+func (ff *fileFuncs) read(asBase64 bool) function.Function {
 	name := "file"
 	if asBase64 {
 		name = "filebase64"
@@ -473,7 +525,7 @@ func (ff fileFuncs) read(asBase64 bool) function.Function {
 	})
 }
 
-func (ff fileFuncs) exists() function.Function {
+func (ff *fileFuncs) exists() function.Function {
 	return function.New(&function.Spec{
 		Params: []function.Parameter{stringParam("path")},
 		Type:   function.StaticReturnType(cty.Bool),
@@ -497,7 +549,7 @@ func (ff fileFuncs) exists() function.Function {
 	})
 }
 
-func (ff fileFuncs) hash(h func() hash.Hash, enc func([]byte) string) function.Function {
+func (ff *fileFuncs) hash(h func() hash.Hash, enc func([]byte) string) function.Function {
 	return function.New(&function.Spec{
 		Params: []function.Parameter{stringParam("path")},
 		Type:   function.StaticReturnType(cty.String),
@@ -516,7 +568,7 @@ func (ff fileFuncs) hash(h func() hash.Hash, enc func([]byte) string) function.F
 // template implements templatefile(path, vars): the file is a template
 // evaluated with only the given variables and the functions (templatefile
 // itself excluded, as in Terraform).
-func (ff fileFuncs) template() function.Function {
+func (ff *fileFuncs) template() function.Function {
 	return function.New(&function.Spec{
 		Params: []function.Parameter{stringParam("path"), {Name: "vars", Type: cty.DynamicPseudoType, AllowMarked: true}},
 		Type:   function.StaticReturnType(cty.DynamicPseudoType),
@@ -872,7 +924,7 @@ func tryValue(args []cty.Value) (cty.Value, error) {
 // fileset implements fileset(path, pattern): the files under path (relative
 // to it, slash-separated, sorted) matching a glob where * and ? stay inside
 // one path segment, ** spans segments and {a,b} is an alternation.
-func (ff fileFuncs) fileset() function.Function {
+func (ff *fileFuncs) fileset() function.Function {
 	return function.New(&function.Spec{
 		Params: []function.Parameter{stringParam("path"), stringParam("pattern")},
 		Type:   function.StaticReturnType(cty.Set(cty.String)),

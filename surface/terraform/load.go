@@ -79,13 +79,14 @@ func LoadEach(ctx context.Context, in Input, opts surface.Options, each func(i i
 	}
 
 	results := make([]*rootResult, len(roots))
+	tables := newFunctionTables(opts.Jail)
 	forEachBounded(ctx, len(roots), func(i int) {
 		if ctx.Err() != nil {
 			modules.done(needs[i])
 			return // interrupted while waiting for a slot
 		}
 		l := newLoader(modules, needs[i])
-		r := evaluateRoot(ctx, l, roots[i], opts)
+		r := evaluateRoot(ctx, l, tables, roots[i], opts)
 		r.loaded = l.release()
 		each(i, r.set)
 		r.set = nil

@@ -51,7 +51,7 @@ func evalLocal(t *testing.T, expr string) (cty.Value, []model.Error) {
 	dir := writeTree(t, map[string]string{"main.tf": "locals {\n  out = " + expr + "\n}\n"})
 	l := newLoader(newModuleCache(nil), nil)
 	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
-		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil, nil)}
+		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil, nil), budget: &budget{}}
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	def := l.module(dir)
 	if len(def.parseErrs) > 0 {
@@ -144,7 +144,7 @@ locals {
 	})
 	l := newLoader(newModuleCache(nil), nil)
 	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
-		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil, nil)}
+		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil, nil), budget: &budget{}}
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	mi := re.newInstance(l.module(dir), "", "", map[string]varValue{}, nil, 0)
 	want := map[string]cty.Value{
