@@ -383,9 +383,12 @@ type parsedFile struct {
 	bytes []byte
 	body  hcl.Body
 	json  bool
-	// lineCache holds bytes split into lines (see lines); it is filled while
-	// the module is decoded, by one goroutine.
-	lineCache [][]byte
+	// lineCache holds bytes split into lines (see lines), and suppressible
+	// whether bytes may hold a suppression comment (see
+	// mayHoldSuppressions: 0 not yet known, 1 yes, 2 no); both are filled
+	// while the module is decoded, by one goroutine.
+	lineCache    [][]byte
+	suppressible int8
 }
 
 // onParse, when set (by tests), is called with the path of every file

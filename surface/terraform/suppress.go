@@ -26,7 +26,7 @@ var (
 // (parsedFile.lines), so the work over all blocks of a file is linear in its
 // size.
 func (d *moduleDef) suppressionsFor(pf *parsedFile, rng hcl.Range) []model.Suppression {
-	if pf.json || rng.Start.Line == 0 {
+	if pf.json || rng.Start.Line == 0 || !pf.mayHoldSuppressions() {
 		return nil
 	}
 	lines := pf.lines()
@@ -47,6 +47,26 @@ func (d *moduleDef) suppressionsFor(pf *parsedFile, rng hcl.Range) []model.Suppr
 		d.parseErrs = append(d.parseErrs, errs...)
 	}
 	return out
+}
+
+// suppressionMarkers are in every suppression form (checkov:skip=,
+// trivy:ignore:, tfsec:ignore:, sagefence:ignore): a file without any of
+// them suppresses nothing, and its lines need not be read.
+var suppressionMarkers = [][]byte{[]byte(":skip="), []byte(":ignore")}
+
+// mayHoldSuppressions reports whether the file holds a suppression
+// marker, looked up once.
+func (pf *parsedFile) mayHoldSuppressions() bool {
+	if pf.suppressible == 0 {
+		pf.suppressible = 2
+		for _, m := range suppressionMarkers {
+			if bytes.Contains(pf.bytes, m) {
+				pf.suppressible = 1
+				break
+			}
+		}
+	}
+	return pf.suppressible == 1
 }
 
 // lines returns the file's lines, split once and kept.

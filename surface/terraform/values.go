@@ -26,6 +26,9 @@ type sensitiveMark struct{}
 // marked collection gives all its strings), multi-line ones also line by
 // line.
 func sensitiveStrings(v cty.Value) []string {
+	if !v.IsMarked() && (v.Type().IsPrimitiveType() || !v.ContainsMarked()) {
+		return nil // nothing marked, so nothing sensitive (and no deep copy to learn it)
+	}
 	var out []string
 	var all func(v cty.Value)
 	all = func(v cty.Value) {
