@@ -1,6 +1,8 @@
 // Package bench holds the IaC scan benchmarks. They compare a full
 // `sagefence scan` of a synthetic Terraform corpus with the floor: reading and
-// parsing the same files with hclsyntax on all cores and doing nothing else.
+// parsing the same files, each with the parser the scan needs for it
+// (hclsyntax for .tf and .tfvars, HCL's JSON parser for .tf.json, YAML for
+// CloudFormation templates, JSON for plans), and doing nothing else.
 //
 //	go test ./bench -run '^$' -bench . -benchtime 3x            # 2,000 files
 //	SAGEFENCE_BENCH_FILES=10000 go test ./bench -run '^$' -bench . -benchtime 3x
@@ -9,6 +11,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -22,6 +25,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	hcljson "github.com/hashicorp/hcl/v2/json"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/sagefence/sagefence/bench/synth"
 	"github.com/sagefence/sagefence/engine"
@@ -66,24 +71,75 @@ func corpus(b *testing.B) string {
 	return corpusDir
 }
 
+// tfFiles lists the .tf files under dir (the files counted in files/s).
 func tfFiles(dir string) ([]string, error) {
-	var files []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".tf") {
-			files = append(files, p)
-		}
-		return err
-	})
+	files, _, err := hclFiles(dir)
 	return files, err
 }
 
-// BenchmarkParseOnly is the floor: read and hclsyntax-parse every file on all cores.
+// hclFiles lists the .tf files and the other HCL files (.tf.json, .tfvars)
+// under dir, skipping the directories discovery skips.
+func hclFiles(dir string) (tf, other []string, err error) {
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir():
+			if p != dir && (d.Name() == ".git" || d.Name() == ".terraform" || d.Name() == "node_modules") {
+				return filepath.SkipDir
+			}
+		case strings.HasSuffix(p, ".tf"):
+			tf = append(tf, p)
+		case strings.HasSuffix(p, ".tf.json"), strings.HasSuffix(p, ".tfvars"):
+			other = append(other, p)
+		}
+		return nil
+	})
+	return tf, other, err
+}
+
+// parseFloor reads and parses one file with the parser the scan uses for
+// its kind, and nothing else.
+func parseFloor(p string, src []byte, plans map[string]bool) hcl.Diagnostics {
+	switch {
+	case strings.HasSuffix(p, ".tf"), strings.HasSuffix(p, ".tfvars"):
+		_, d := hclsyntax.ParseConfig(src, p, hcl.InitialPos)
+		return d
+	case strings.HasSuffix(p, ".tf.json"):
+		_, d := hcljson.Parse(src, p)
+		return d
+	case plans[p]:
+		var v any
+		_ = json.Unmarshal(src, &v)
+	default: // a CloudFormation template
+		var doc yaml.Node
+		_ = yaml.Unmarshal(src, &doc)
+	}
+	return nil
+}
+
+// nonHCLInputs are the CloudFormation templates and plan files (also in
+// plans) discovery finds under dir, which the scan parses too. Classifying
+// them reads their first bytes; that is the scan's work, not the floor's, so
+// it is done once before the floor is timed.
+func nonHCLInputs(dir string) (files []string, plans map[string]bool) {
+	in := engine.Discover([]string{dir})
+	plans = map[string]bool{}
+	for _, p := range in.PlanFiles {
+		plans[p] = true
+	}
+	return append(append(files, in.TemplateFiles...), in.PlanFiles...), plans
+}
+
+// BenchmarkParseOnly is the floor: read and parse every file the scan
+// parses, on all cores.
 func BenchmarkParseOnly(b *testing.B) {
 	dir := corpus(b)
+	templates, plans := nonHCLInputs(dir)
 	b.ResetTimer()
 	cpu0 := processCPU(b)
 	for i := 0; i < b.N; i++ {
-		files, err := tfFiles(dir)
+		tf, other, err := hclFiles(dir)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -101,8 +157,7 @@ func BenchmarkParseOnly(b *testing.B) {
 						b.Error(err)
 						continue
 					}
-					_, d := hclsyntax.ParseConfig(src, p, hcl.InitialPos)
-					if d.HasErrors() {
+					if d := parseFloor(p, src, plans); d.HasErrors() {
 						mu.Lock()
 						diags = append(diags, d...)
 						mu.Unlock()
@@ -110,8 +165,10 @@ func BenchmarkParseOnly(b *testing.B) {
 				}
 			}()
 		}
-		for _, f := range files {
-			work <- f
+		for _, list := range [][]string{tf, other, templates} {
+			for _, f := range list {
+				work <- f
+			}
 		}
 		close(work)
 		wg.Wait()

@@ -89,9 +89,11 @@ type resourceDecl struct {
 	rng       hcl.Range
 	file      *parsedFile
 	supps     []model.Suppression
+	address   string // typ.name, made once (see addr)
 }
 
-func (r *resourceDecl) addr() string { return r.typ + "." + r.name }
+// addr is the resource's address in its module, "type.name".
+func (r *resourceDecl) addr() string { return r.address }
 
 var fileSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "terraform"}, {Type: "provider", LabelNames: []string{"name"}},
@@ -233,7 +235,8 @@ func (d *moduleDef) decodeModuleCall(pf *parsedFile, b *hcl.Block) {
 }
 
 func (d *moduleDef) decodeResource(pf *parsedFile, b *hcl.Block, mode string) {
-	r := &resourceDecl{mode: mode, typ: b.Labels[0], name: b.Labels[1], body: b.Body, rng: blockRange(b), file: pf}
+	r := &resourceDecl{mode: mode, typ: b.Labels[0], name: b.Labels[1], body: b.Body, rng: blockRange(b), file: pf,
+		address: b.Labels[0] + "." + b.Labels[1]}
 	if sb, ok := b.Body.(*hclsyntax.Body); ok {
 		if a, ok := sb.Attributes["count"]; ok {
 			r.count = a.Expr
