@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
@@ -63,6 +64,12 @@ type varDecl struct {
 	// defaultRng is where the default is written (in an override file when
 	// one replaces it); zero when there is no default.
 	defaultRng model.Range
+
+	// The default converted to the type, made once (defaultValue): the
+	// module is shared by all its instances, in every root.
+	convertOnce sync.Once
+	converted   cty.Value
+	convertErr  error
 }
 
 type moduleCall struct {

@@ -141,7 +141,8 @@ func defaultValue(decl *varDecl, scope string) varValue {
 		return varValue{v: unknownBecause(decl.typ, reason)}
 	}
 	step := &model.Step{Kind: model.StepVariableDefault, Name: "var." + decl.name, Range: decl.defaultRng}
-	v, err := convertVar(decl, decl.def)
+	decl.convertOnce.Do(func() { decl.converted, decl.convertErr = convertVar(decl, decl.def) })
+	v, err := decl.converted, decl.convertErr
 	if err != nil {
 		return varValue{v: unknownBecause(decl.typ, fmt.Sprintf("var.%s default does not match its type: %v", decl.name, err)), step: step}
 	}
