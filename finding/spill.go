@@ -2,10 +2,16 @@ package finding
 
 import (
 	"bufio"
+	"bytes"
 	"container/heap"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -48,13 +54,20 @@ type StoreOptions struct {
 // Store holds a scan's findings in the order a stable sort by Less of the
 // findings in Seq order would give, with memory bounded by its budget: the
 // findings are kept in memory until they exceed it, then sorted and written
-// as a run (JSON lines) to a file of a private temporary directory (mode
-// 0700, files 0600, removed by Close); reading merges the runs and what is
-// still in memory. A small scan never writes a file, but takes the same path.
+// as a run to a file of a private temporary directory (mode 0700, files
+// 0600, removed by Close); reading merges the runs and what is still in
+// memory. A small scan never writes a file, but takes the same path.
 //
-// The caller must remove secrets from a finding before it is added (the
-// runs hold what was added). Adds come first: Add after the first read is
-// an error. A Store is not safe for concurrent use.
+// Findings are added as the surfaces produced them, before redaction (the
+// values to redact are known only once the whole scan is done, and
+// redacting first would change the order of findings whose file or address
+// it rewrites). So that no secret and no scanned content reaches the disk
+// readable, each record of a run is its JSON encoding sealed with
+// AES-256-GCM under a key drawn when the store first spills and kept only
+// in its memory: a file left behind by a crash is unreadable.
+//
+// Adds come first: Add after the first read is an error. A Store is not
+// safe for concurrent use.
 type Store struct {
 	opts StoreOptions
 
@@ -65,6 +78,10 @@ type Store struct {
 	dir     string
 	runs    []string
 	nextRun int
+	// aead seals the records of the runs; nonces counts the records
+	// sealed (each record's nonce is its count: unique under the key).
+	aead   cipher.AEAD
+	nonces uint64
 	// noSpill is set when a run could not be written: the findings then
 	// stay in memory (correct, not bounded) rather than being lost.
 	noSpill  bool
@@ -218,7 +235,7 @@ func (s *Store) Each(fn func(*Finding) error) error {
 	}
 	srcs := []mergeSource{&memSource{s: s}}
 	for _, path := range s.runs {
-		r, err := openRun(path, s.dropped, s.transforms)
+		r, err := s.openRun(path, s.dropped, s.transforms)
 		if err != nil {
 			closeSources(srcs)
 			s.err = fmt.Errorf("finding store: %w", err)
@@ -310,6 +327,19 @@ func (s *Store) spill() {
 }
 
 func (s *Store) newRun() (*runWriter, error) {
+	if s.aead == nil {
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		block, err := aes.NewCipher(key)
+		if err != nil {
+			return nil, err
+		}
+		if s.aead, err = cipher.NewGCM(block); err != nil {
+			return nil, err
+		}
+	}
 	if s.dir == "" {
 		dir, err := os.MkdirTemp(s.opts.Dir, "sagefence-findings-")
 		if err != nil {
@@ -323,8 +353,8 @@ func (s *Store) newRun() (*runWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &runWriter{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10)}
-	w.enc = json.NewEncoder(w.w)
+	w := &runWriter{s: s, path: path, f: f, w: bufio.NewWriterSize(f, 64<<10)}
+	w.enc = json.NewEncoder(&w.plain)
 	w.enc.SetEscapeHTML(false)
 	return w, nil
 }
@@ -356,7 +386,7 @@ func (s *Store) writeMemRun() error {
 func (s *Store) compact() error {
 	var srcs []mergeSource
 	for _, path := range s.runs {
-		r, err := openRun(path, s.dropped, nil)
+		r, err := s.openRun(path, s.dropped, nil)
 		if err != nil {
 			closeSources(srcs)
 			return err
@@ -387,8 +417,9 @@ func (s *Store) compact() error {
 	return nil
 }
 
-// runRecord is one line of a run. Suppression's IDs and Range are not part
-// of its JSON; they travel beside it so that a finding reads back whole.
+// runRecord is one record of a run, before sealing. Suppression's IDs and
+// Range are not part of a finding's JSON; they travel beside it so that a
+// finding reads back whole.
 type runRecord struct {
 	Seq              Seq          `json:"q"`
 	F                *Finding     `json:"f"`
@@ -396,11 +427,17 @@ type runRecord struct {
 	SuppressionRange *model.Range `json:"sr,omitempty"`
 }
 
+// A run is a sequence of records, each a 4-byte big-endian length, then
+// that many bytes: the GCM nonce and the sealed JSON of a runRecord.
 type runWriter struct {
-	path string
-	f    *os.File
-	w    *bufio.Writer
-	enc  *json.Encoder
+	s     *Store
+	path  string
+	f     *os.File
+	w     *bufio.Writer
+	enc   *json.Encoder
+	plain bytes.Buffer
+	// sealed is reused from record to record.
+	sealed []byte
 }
 
 func (w *runWriter) write(seq Seq, f *Finding) error {
@@ -412,7 +449,20 @@ func (w *runWriter) write(seq Seq, f *Finding) error {
 			rec.SuppressionRange = &r
 		}
 	}
-	return w.enc.Encode(&rec)
+	w.plain.Reset()
+	if err := w.enc.Encode(&rec); err != nil {
+		return err
+	}
+	aead := w.s.aead
+	nonce := make([]byte, aead.NonceSize())
+	w.s.nonces++
+	binary.BigEndian.PutUint64(nonce, w.s.nonces)
+	w.sealed = append(w.sealed[:0], 0, 0, 0, 0)
+	w.sealed = append(w.sealed, nonce...)
+	w.sealed = aead.Seal(w.sealed, nonce, w.plain.Bytes(), nil)
+	binary.BigEndian.PutUint32(w.sealed, uint32(len(w.sealed)-4))
+	_, err := w.w.Write(w.sealed)
+	return err
 }
 
 func (w *runWriter) close() error {
@@ -539,7 +589,10 @@ func (m *memSource) close() {}
 type runReader struct {
 	path       string
 	f          *os.File
-	sc         *bufio.Scanner
+	r          *bufio.Reader
+	aead       cipher.AEAD
+	sealed     []byte
+	plain      []byte
 	key        sortKey
 	seq        Seq
 	fnd        *Finding
@@ -547,25 +600,57 @@ type runReader struct {
 	transforms []func(*Finding) bool
 }
 
-// maxRunLine bounds one encoded finding.
-const maxRunLine = 256 << 20
+// maxRecord bounds one sealed record (a finding's JSON and the seal).
+const maxRecord = 256 << 20
 
-func openRun(path string, dropped map[Seq]bool, transforms []func(*Finding) bool) (*runReader, error) {
+func (s *Store) openRun(path string, dropped map[Seq]bool, transforms []func(*Finding) bool) (*runReader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 32<<10), maxRunLine)
-	return &runReader{path: path, f: f, sc: sc, dropped: dropped, transforms: transforms}, nil
+	return &runReader{path: path, f: f, r: bufio.NewReaderSize(f, 32<<10), aead: s.aead,
+		dropped: dropped, transforms: transforms}, nil
+}
+
+// record reads and opens the next record; io.EOF at the end of the run.
+func (r *runReader) record() ([]byte, error) {
+	var n [4]byte
+	if _, err := io.ReadFull(r.r, n[:]); err != nil {
+		if err == io.EOF {
+			return nil, io.EOF
+		}
+		return nil, err
+	}
+	size := int(binary.BigEndian.Uint32(n[:]))
+	ns := r.aead.NonceSize()
+	if size < ns+r.aead.Overhead() || size > maxRecord {
+		return nil, fmt.Errorf("record of %d bytes", size)
+	}
+	r.sealed = slices.Grow(r.sealed[:0], size)[:size]
+	if _, err := io.ReadFull(r.r, r.sealed); err != nil {
+		return nil, err
+	}
+	plain, err := r.aead.Open(r.plain[:0], r.sealed[:ns], r.sealed[ns:], nil)
+	if err != nil {
+		return nil, err
+	}
+	r.plain = plain
+	return plain, nil
 }
 
 func (r *runReader) next() (bool, error) {
 next:
-	for r.sc.Scan() {
+	for {
+		b, err := r.record()
+		if err == io.EOF {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("%s: %w", filepath.Base(r.path), err)
+		}
 		f := new(Finding)
 		rec := runRecord{F: f}
-		if err := json.Unmarshal(r.sc.Bytes(), &rec); err != nil {
+		if err := json.Unmarshal(b, &rec); err != nil {
 			return false, fmt.Errorf("%s: %w", filepath.Base(r.path), err)
 		}
 		if r.dropped[rec.Seq] {
@@ -585,10 +670,6 @@ next:
 		}
 		return true, nil
 	}
-	if err := r.sc.Err(); err != nil {
-		return false, fmt.Errorf("%s: %w", filepath.Base(r.path), err)
-	}
-	return false, nil
 }
 
 func (r *runReader) cur() (*sortKey, Seq, *Finding) { return &r.key, r.seq, r.fnd }

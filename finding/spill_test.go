@@ -1,6 +1,7 @@
 package finding
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -178,6 +179,13 @@ func TestStoreFilesPrivateAndRemoved(t *testing.T) {
 		st, _ := os.Stat(filepath.Join(dir, r.Name()))
 		if st.Mode().Perm() != 0o600 {
 			t.Fatalf("%s: mode %v", r.Name(), st.Mode().Perm())
+		}
+		// Sealed: no finding's text is readable in a run.
+		b, _ := os.ReadFile(filepath.Join(dir, r.Name()))
+		for _, text := range []string{"finding", "terraform", "f0.tf", "CKV_AWS_122", `"q"`} {
+			if bytes.Contains(b, []byte(text)) {
+				t.Fatalf("%s holds %q in the clear", r.Name(), text)
+			}
 		}
 	}
 	if err := s.Close(); err != nil {
