@@ -190,13 +190,17 @@ func runScan(ctx context.Context, io *IO, opts *ScanOptions) error {
 		Skip:         skip,
 		PlanSource:   opts.Source,
 		Discovered:   func(in engine.Inputs) { found = in },
+		// Findings stay in the scan's store, on disk past its budget, and
+		// the JSON report reads them from there (emit).
+		StreamFindings: true,
 	})
+	defer res.Close()
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("scan interrupted: %w", err)
 	}
 	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
 	res.Scope = &finding.Scope{Command: "scan", Paths: opts.Paths, Time: start.Format(time.RFC3339), Config: opts.configPath()}
-	if len(res.Findings) == 0 && !opts.Quiet {
+	if res.FindingCount() == 0 && !opts.Quiet {
 		hidden := ""
 		if n := len(res.Gaps); n > 0 {
 			hidden = fmt.Sprintf(" (%d gap(s) may hide some: see the report)", n)
