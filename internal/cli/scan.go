@@ -115,6 +115,11 @@ func (opts *ScanOptions) skipFilter(cfg *config.Config) (*engine.PathFilter, err
 	return f, nil
 }
 
+// findingBudget is the memory a scan keeps its findings in before it writes
+// them to disk (engine.Options.SpillBudget; zero is the default). Tests
+// lower it so that small scans spill too.
+var findingBudget int64
+
 func runScan(ctx context.Context, io *IO, opts *ScanOptions) error {
 	cfg, err := opts.prepare(opts.Paths[0])
 	if err != nil {
@@ -193,6 +198,7 @@ func runScan(ctx context.Context, io *IO, opts *ScanOptions) error {
 		// Findings stay in the scan's store, on disk past its budget, and
 		// the JSON report reads them from there (emit).
 		StreamFindings: true,
+		SpillBudget:    findingBudget,
 	})
 	defer res.Close()
 	if err := ctx.Err(); err != nil {
