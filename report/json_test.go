@@ -128,8 +128,8 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 // when a filter leaves no finding.
 func TestJSONStreamedResult(t *testing.T) {
 	for name, keep := range map[string]func(*finding.Finding) bool{
-		"all":  func(*finding.Finding) bool { return true },
-		"none": func(*finding.Finding) bool { return false },
+		"all":   func(*finding.Finding) bool { return true },
+		"none":  func(*finding.Finding) bool { return false },
 		"fails": func(f *finding.Finding) bool { return f.Status == finding.Fail },
 	} {
 		t.Run(name, func(t *testing.T) {
