@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -53,7 +54,8 @@ type Options struct {
 	StreamFindings bool
 	// SpillBudget is the memory the findings are kept in before they are
 	// written to disk (finding.StoreOptions.Budget); zero means the
-	// default.
+	// store's default with StreamFindings, and no limit without it (the
+	// findings end up in memory then).
 	SpillBudget int64
 }
 
@@ -104,7 +106,13 @@ func scan(ctx context.Context, paths []string, opts Options, keepSets bool) (*fi
 	res.Errors = append(res.Errors, in.Errors...)
 
 	ev := newEvaluator(opts.Controls, opts.Suppressions, opts.Now)
-	store := finding.NewStore(finding.StoreOptions{Budget: opts.SpillBudget})
+	budget := opts.SpillBudget
+	if budget == 0 && !opts.StreamFindings {
+		// The findings end up in memory anyway: writing them to disk
+		// first would only cost time.
+		budget = math.MaxInt64
+	}
+	store := finding.NewStore(finding.StoreOptions{Budget: budget})
 	var (
 		mu sync.Mutex
 		c  = collector{store: store, skip: opts.Skip}

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"sort"
 
 	"github.com/sagefence/sagefence/model"
 )
@@ -230,7 +231,7 @@ func (s *Store) Each(fn func(*Finding) error) error {
 	}
 	s.reading = true
 	if !s.sorted {
-		slices.SortStableFunc(s.mem, func(a, b storeEntry) int { return compareEntries(&a.key, a.seq, &b.key, b.seq) })
+		sort.Sort(byKey(s.mem))
 		s.sorted = true
 	}
 	srcs := []mergeSource{&memSource{s: s}}
@@ -265,6 +266,17 @@ func (s *Store) Close() error {
 	}
 	return os.RemoveAll(s.dir)
 }
+
+// byKey sorts entries by (key, seq), which is unique per entry: any sort
+// gives the one order. Less reads the entries in place (a comparison
+// function taking them by value would copy two findings per call).
+type byKey []storeEntry
+
+func (b byKey) Len() int { return len(b) }
+func (b byKey) Less(i, j int) bool {
+	return compareEntries(&b[i].key, b[i].seq, &b[j].key, b[j].seq) < 0
+}
+func (b byKey) Swap(i, j int) { b[i], b[j] = b[j], b[i] }
 
 // sortKey is what Less compares, taken from a finding as it was added:
 // the transforms applied when reading (redaction) may change these fields,
@@ -360,7 +372,7 @@ func (s *Store) newRun() (*runWriter, error) {
 }
 
 func (s *Store) writeMemRun() error {
-	slices.SortStableFunc(s.mem, func(a, b storeEntry) int { return compareEntries(&a.key, a.seq, &b.key, b.seq) })
+	sort.Sort(byKey(s.mem))
 	w, err := s.newRun()
 	if err != nil {
 		return err
