@@ -6,6 +6,9 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -45,6 +48,15 @@ type Options struct {
 	// are mapped to (scan --source); empty means each plan file's own
 	// directory when it holds .tf files (see mapPlanToSource).
 	PlanSource string
+	// StreamFindings leaves the findings in the scan's finding.Store
+	// (Result.Streamed): read them with Result.EachFinding, and Close the
+	// result. Otherwise Scan reads them into Result.Findings.
+	StreamFindings bool
+	// SpillBudget is the memory the findings are kept in before they are
+	// written to disk (finding.StoreOptions.Budget); zero means the
+	// store's default with StreamFindings, and no limit without it (the
+	// findings end up in memory then).
+	SpillBudget int64
 }
 
 // Scan discovers and scans the paths. It never fails as a whole: inputs that
@@ -55,8 +67,10 @@ type Options struct {
 // the module cache of opts.Modules.
 //
 // Each model.Set is evaluated as soon as its surface produces it and then
-// released, so memory follows the largest root and the findings, not the
-// corpus.
+// released, and its findings go to a finding.Store that keeps them on disk
+// past a memory budget, so memory follows the roots in flight, not the
+// corpus nor the number of findings (with Options.StreamFindings; without
+// it the findings are read into Result.Findings at the end).
 func Scan(ctx context.Context, paths []string, opts Options) *finding.Result {
 	res, _ := scan(ctx, paths, opts, false)
 	return res
@@ -92,14 +106,23 @@ func scan(ctx context.Context, paths []string, opts Options, keepSets bool) (*fi
 	res.Errors = append(res.Errors, in.Errors...)
 
 	ev := newEvaluator(opts.Controls, opts.Suppressions, opts.Now)
+	budget := opts.SpillBudget
+	if budget == 0 && !opts.StreamFindings {
+		// The findings end up in memory anyway: writing them to disk
+		// first would only cost time.
+		budget = math.MaxInt64
+	}
+	store := finding.NewStore(finding.StoreOptions{Budget: budget})
 	var (
 		mu sync.Mutex
-		// rootResults are the Terraform roots' evaluations by root index;
-		// fileResults those of the other inputs, in completion order.
-		rootResults = map[int]setResult{}
-		fileResults []setResult
-		sets        []*model.Set
-		rootSets    = map[int]*model.Set{}
+		c  = collector{store: store, skip: opts.Skip}
+		// rootSets are the Terraform roots' evaluations (findings
+		// aside) by root index; fileSets those of the other inputs, in
+		// completion order.
+		rootSets  = map[int]setResult{}
+		fileSets  []setResult
+		sets      []*model.Set
+		rootModel = map[int]*model.Set{}
 	)
 	if len(in.TerraformDirs) > 0 {
 		tf := terraform.LoadEach(ctx, terraform.Input{Dirs: in.TerraformDirs, Args: in.TerraformArgs}, opts.Options,
@@ -107,9 +130,9 @@ func scan(ctx context.Context, paths []string, opts Options, keepSets bool) (*fi
 				r := ev.evaluate(set) // on the loader's goroutine: roots are evaluated in parallel
 				mu.Lock()
 				defer mu.Unlock()
-				rootResults[i] = r
+				rootSets[i] = c.add(i, r)
 				if keepSets {
-					rootSets[i] = set
+					rootModel[i] = set
 				}
 			})
 		res.Errors = append(res.Errors, tf.Errors...)
@@ -122,7 +145,10 @@ func scan(ctx context.Context, paths []string, opts Options, keepSets bool) (*fi
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			fileResults = append(fileResults, evaluated...)
+			for _, e := range evaluated {
+				// Every root's findings come before every file's.
+				fileSets = append(fileSets, c.add(fileSetBase+len(fileSets), e))
+			}
 			res.Errors = append(res.Errors, r.Errors...)
 			if keepSets {
 				sets = append(sets, r.Sets...)
@@ -130,43 +156,24 @@ func scan(ctx context.Context, paths []string, opts Options, keepSets bool) (*fi
 		})
 	}
 	if keepSets {
-		sets = append(sortedByIndex(rootSets), sets...)
+		sets = append(sortedByIndex(rootModel), sets...)
 	}
 	if err := ctx.Err(); err != nil {
 		// Interrupted: what was read is incomplete, so nothing is evaluated.
+		store.Close()
 		res.Errors = append(res.Errors, model.Error{Message: "scan interrupted: " + err.Error()})
 		res.Findings = []finding.Finding{}
 		res.Finalize()
 		return res, sets
 	}
-	// The sets are gone and the findings are about to be copied into one
-	// slice: give the evaluation's garbage back first, so that the peak RSS
-	// is the evaluation's or the findings', not both together (a 50,000-file
-	// scan: about 40 MiB less at the peak, for one collection of ~50 ms).
-	debug.FreeOSMemory()
-	results := append(sortedByIndex(rootResults), fileResults...)
-	rootResults, fileResults = nil, nil
-	total := 0
-	for _, r := range results {
-		total += len(r.findings.findings)
+	var merged merger
+	for _, r := range append(sortedByIndex(rootSets), fileSets...) {
+		merged.add(r)
 	}
-	merged := merger{findings: make([]finding.Finding, 0, total)}
-	for i := range results {
-		merged.add(results[i])
-		results[i] = setResult{} // its findings are copied: let them go
-	}
-	res.Findings = merged.findings
 	res.Errors = append(res.Errors, merged.errs...)
 	res.Sensitive = merged.sensitive
 	res.Gaps = merged.gaps.Gaps
 	if opts.Skip != nil {
-		kept := res.Findings[:0]
-		for _, f := range res.Findings {
-			if !opts.Skip.Match(f.Location.File) {
-				kept = append(kept, f)
-			}
-		}
-		res.Findings = kept
 		gaps := res.Gaps[:0]
 		for _, g := range res.Gaps {
 			if !opts.Skip.Match(g.File) {
@@ -175,8 +182,88 @@ func scan(ctx context.Context, paths []string, opts Options, keepSets bool) (*fi
 		}
 		res.Gaps = gaps
 	}
+	res.UseStore(store)
 	res.Finalize()
+	if !opts.StreamFindings {
+		// The sets are gone and the findings are about to be read into one
+		// slice: give the evaluation's garbage back first, so that the
+		// peak RSS is the evaluation's or the findings', not both.
+		debug.FreeOSMemory()
+		if err := res.Materialize(); err != nil {
+			res.Errors = append(res.Errors, model.Error{Message: err.Error()})
+			res.Findings = []finding.Finding{}
+			res.Finalize()
+		}
+	}
 	return res, sets
+}
+
+// fileSetBase is the set number (finding.SeqOf) of the first set that is not
+// a Terraform root; root indexes stay below it.
+const fileSetBase = 1 << 31
+
+// collector puts each evaluated set's findings in the scan's store as the
+// set is evaluated, in the place of the order finding.SeqOf(set, position)
+// gives: roots by index, then the other inputs in completion order, each
+// set's findings as evaluated. Findings in a skipped file are left out. A
+// finding without a Terraform root that an earlier place in that order
+// already holds is left out (as merger did when the results were merged in
+// order), whatever order the sets finish in. It is not safe for concurrent
+// use.
+type collector struct {
+	store *finding.Store
+	skip  *PathFilter
+	// seen is, for each finding without a root, the digest of its
+	// findingID and the place and status of the one kept.
+	seen map[[sha256.Size]byte]keptAt
+}
+
+type keptAt struct {
+	seq    finding.Seq
+	status finding.Status
+}
+
+// add stores r's findings as set number set and returns r without them.
+func (c *collector) add(set int, r setResult) setResult {
+	for pos, f := range r.findings.findings {
+		if c.skip != nil && c.skip.Match(f.Location.File) {
+			continue
+		}
+		seq := finding.SeqOf(set, pos)
+		if f.Resource.Root == "" {
+			if c.seen == nil {
+				c.seen = map[[sha256.Size]byte]keptAt{}
+			}
+			d := digestOf(f)
+			if prev, ok := c.seen[d]; ok {
+				if prev.seq < seq {
+					continue
+				}
+				c.store.Drop(prev.seq, prev.status)
+			}
+			c.seen[d] = keptAt{seq, f.Status}
+		}
+		// Add fails only after a read, which comes after every add.
+		_ = c.store.Add(f, seq)
+	}
+	r.findings.findings = nil
+	return r
+}
+
+// digestOf is a digest of f's findingID: the scan-wide dedupe keeps it
+// rather than the finding's strings, which may have gone to disk.
+func digestOf(f finding.Finding) [sha256.Size]byte {
+	h := sha256.New()
+	id := idOf(f)
+	var n [8]byte
+	for _, s := range []string{id.control, id.surface, id.account, id.region, id.address, id.file, id.root, string(id.status), id.message} {
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	var d [sha256.Size]byte
+	h.Sum(d[:0])
+	return d
 }
 
 // sortedByIndex returns the values of m in the order of their keys.
@@ -257,7 +344,8 @@ func newEvaluator(controls []*control.Control, cfg []ConfigSuppression, now time
 }
 
 // setResult is everything a scan keeps of one evaluated set, so that the
-// set itself can be released.
+// set itself can be released (its findings only until the collector has
+// stored them).
 type setResult struct {
 	findings  setFindings
 	gaps      []finding.Gap

@@ -196,6 +196,9 @@ type Result struct {
 
 	// gapIndex maps each listed gap's identity to its index in Gaps (AddGap).
 	gapIndex map[string]int
+	// store holds the findings instead of Findings when the result is
+	// streamed (UseStore, stream.go).
+	store *Store
 }
 
 // Baseline records a comparison with a previous result: the fails whose Key
@@ -209,9 +212,10 @@ type Baseline struct {
 }
 
 // Finalize sorts findings and errors into a stable order, replaces nil slices
-// with empty ones and recomputes the summary.
+// with empty ones and recomputes the summary. A streamed result's store
+// keeps its findings in order and counts them itself.
 func (r *Result) Finalize() {
-	if r.Findings == nil {
+	if r.Findings == nil && r.store == nil {
 		r.Findings = []Finding{}
 	}
 	if r.Errors == nil {
@@ -256,7 +260,12 @@ func (r *Result) Finalize() {
 		}
 		return a.Message < b.Message
 	})
-	r.Summary = Summarize(r.Findings, len(r.Errors))
+	if r.store != nil {
+		r.Summary = r.store.Counts()
+		r.Summary.Errors = len(r.Errors)
+	} else {
+		r.Summary = Summarize(r.Findings, len(r.Errors))
+	}
 	r.Summary.Gaps = len(r.Gaps)
 }
 

@@ -161,23 +161,39 @@ var authored = map[string]bool{
 
 // Result redacts every string of res in place, with res.Sensitive as the
 // sensitive values (longest first, so that a value containing another is
-// replaced whole), and clears res.Sensitive.
+// replaced whole), and clears res.Sensitive. A streamed result's findings
+// (finding.Result.Streamed) are redacted as they are read, after they were
+// put in order: the same strings in the same order as a result in memory.
 func Result(res *finding.Result) {
 	if res == nil {
 		return
 	}
-	sensitive := append([]string(nil), res.Sensitive...)
-	sort.Slice(sensitive, func(i, j int) bool { return len(sensitive[i]) > len(sensitive[j]) })
-	w := &walker{sensitive: sensitive, done: map[string]string{}}
-	w.walk(reflect.ValueOf(res).Elem())
+	if res.Streamed() {
+		// Each pass reads every finding again: bound the cache, which
+		// would otherwise hold every distinct string of the scan.
+		fw := newWalker(res.Sensitive, maxStreamCache)
+		res.Rewrite(func(f *finding.Finding) { fw.walk(reflect.ValueOf(f).Elem()) })
+	}
+	newWalker(res.Sensitive, 0).walk(reflect.ValueOf(res).Elem())
 	res.Sensitive = nil
 }
 
+// maxStreamCache bounds the strings a streamed result's walker remembers.
+const maxStreamCache = 1 << 14
+
+func newWalker(values []string, limit int) *walker {
+	sensitive := append([]string(nil), values...)
+	sort.Slice(sensitive, func(i, j int) bool { return len(sensitive[i]) > len(sensitive[j]) })
+	return &walker{sensitive: sensitive, done: map[string]string{}, limit: limit}
+}
+
 // walker redacts a value's strings, remembering each distinct string's
-// result (messages and addresses repeat across findings).
+// result (messages and addresses repeat across findings), up to limit
+// strings when limit > 0.
 type walker struct {
 	sensitive []string
 	done      map[string]string
+	limit     int
 }
 
 func (w *walker) string(s string) string {
@@ -185,6 +201,9 @@ func (w *walker) string(s string) string {
 		return r
 	}
 	r := String(s, w.sensitive)
+	if w.limit > 0 && len(w.done) >= w.limit {
+		clear(w.done)
+	}
 	w.done[s] = r
 	return r
 }

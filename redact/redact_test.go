@@ -1,6 +1,9 @@
 package redact
 
 import (
+	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -85,5 +88,52 @@ func TestResultEveryStringButAuthoredOnes(t *testing.T) {
 	}
 	if res.Sensitive != nil {
 		t.Errorf("Sensitive not cleared")
+	}
+}
+
+// TestResultStreamedMatchesSlice redacts the same findings held in a slice
+// and in a store that spilled them to disk: the same findings come out.
+func TestResultStreamedMatchesSlice(t *testing.T) {
+	var fs []finding.Finding
+	for i := range 50 {
+		obs := fmt.Sprintf("SENSITIVE-VAL-%d", i%3)
+		fs = append(fs, finding.Finding{
+			ControlID: "c", Status: finding.Fail, Observed: &obs,
+			Location: finding.Location{File: fmt.Sprintf("f%d.tf", i%4), StartLine: i},
+			Message:  "is " + obs + " \x1b[2J", Evidence: []string{"curl https://u:PW123@h/x"},
+		})
+	}
+	sensitive := []string{"SENSITIVE-VAL-0", "SENSITIVE-VAL-1", "SENSITIVE-VAL-2"}
+	plain := &finding.Result{Findings: slices.Clone(fs), Sensitive: slices.Clone(sensitive)}
+	plain.Finalize()
+	Result(plain)
+
+	s := finding.NewStore(finding.StoreOptions{Budget: 1, Dir: t.TempDir()})
+	for i, f := range fs {
+		if err := s.Add(f, finding.SeqOf(0, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	streamed := &finding.Result{Sensitive: slices.Clone(sensitive)}
+	streamed.UseStore(s)
+	defer streamed.Close()
+	streamed.Finalize()
+	Result(streamed)
+	if streamed.Sensitive != nil {
+		t.Fatal("Sensitive not cleared")
+	}
+	for pass := range 2 { // each read redacts afresh, and the same
+		var got []finding.Finding
+		if err := streamed.EachFinding(func(f *finding.Finding) error { got = append(got, *f); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, plain.Findings) {
+			t.Fatalf("pass %d: streamed redaction differs:\n got %+v\nwant %+v", pass, got[0], plain.Findings[0])
+		}
+		for _, f := range got {
+			if strings.Contains(f.Message, "SENSITIVE-VAL") || strings.Contains(*f.Observed, "SENSITIVE") || strings.Contains(f.Evidence[0], "PW123") {
+				t.Fatalf("not redacted: %+v", f)
+			}
+		}
 	}
 }

@@ -12,12 +12,14 @@ import (
 // JSON writes the result as the OUTPUT.md contract, indented two spaces,
 // HTML characters unescaped, one trailing newline.
 //
-// The result is streamed: the top-level fields are written in struct order
+// The output is streamed: the top-level fields are written in struct order
 // and each element of findings, errors and gaps is encoded and indented on
 // its own, so the formatter holds one element's encoding at a time instead of
 // the whole document twice (marshalled, then indented). The bytes are exactly
 // those of a json.Encoder with SetIndent("", "  ") and SetEscapeHTML(false)
-// on the whole result (TestJSONStreamMatchesEncoder).
+// on the whole result (TestJSONStreamMatchesEncoder). The findings of a
+// streamed result (finding.Result.Streamed) are read from its store one at a
+// time, so the formatter never holds them all.
 type JSON struct{}
 
 // jsonIndent is one nesting level of the output.
@@ -51,7 +53,7 @@ func (JSON) Format(w io.Writer, r *finding.Result) error {
 	field("summary")
 	s.value(r.Summary, jsonIndent)
 	field("findings")
-	streamSlice(s, r.Findings)
+	streamFindings(s, r)
 	field("errors")
 	streamSlice(s, r.Errors)
 	field("gaps")
@@ -118,6 +120,41 @@ func (s *jsonStream) flush() error {
 	}
 	return s.w.Flush()
 }
+
+// streamFindings writes the findings as streamSlice does, reading them
+// through Result.EachFinding: a streamed result's findings come from its
+// store one at a time (summary, above, is final before the first).
+func streamFindings(s *jsonStream, r *finding.Result) {
+	if !r.Streamed() && r.Findings == nil {
+		s.raw("null")
+		return
+	}
+	const elemPrefix = jsonIndent + jsonIndent
+	n := 0
+	err := r.EachFinding(func(f *finding.Finding) error {
+		if n == 0 {
+			s.raw("[")
+		} else {
+			s.raw(",")
+		}
+		n++
+		s.raw("\n" + elemPrefix)
+		s.value(f, elemPrefix)
+		return s.err
+	})
+	if err != nil && s.err == nil {
+		s.err = err
+	}
+	if n == 0 {
+		s.raw("[]")
+		return
+	}
+	s.raw("\n" + jsonIndent + "]")
+}
+
+// streamsFindings marks the formatter that reads a streamed result's
+// findings one at a time (StreamsFindings).
+func (JSON) streamsFindings() {}
 
 // streamSlice writes a top-level array element by element, as json.Encoder
 // would: null for a nil slice, [] for an empty one.

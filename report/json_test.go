@@ -122,3 +122,43 @@ func BenchmarkJSON(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestJSONStreamedResult: a result whose findings are in a store that
+// spilled them writes the same bytes as the same result in memory, also
+// when a filter leaves no finding.
+func TestJSONStreamedResult(t *testing.T) {
+	for name, keep := range map[string]func(*finding.Finding) bool{
+		"all":   func(*finding.Finding) bool { return true },
+		"none":  func(*finding.Finding) bool { return false },
+		"fails": func(f *finding.Finding) bool { return f.Status == finding.Fail },
+	} {
+		t.Run(name, func(t *testing.T) {
+			plain := fixtureResult()
+			plain.Filter(keep)
+			plain.Finalize()
+			want := encodeWhole(t, plain)
+
+			streamed := fixtureResult()
+			store := finding.NewStore(finding.StoreOptions{Budget: 1, Dir: t.TempDir()})
+			for i, f := range streamed.Findings {
+				if err := store.Add(f, finding.SeqOf(0, i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			streamed.UseStore(store)
+			defer streamed.Close()
+			streamed.Filter(keep)
+			streamed.Finalize()
+			if !StreamsFindings(JSON{}) || StreamsFindings(SARIF{}) {
+				t.Fatal("StreamsFindings")
+			}
+			var got bytes.Buffer
+			if err := (JSON{}).Format(&got, streamed); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Errorf("streamed result differs\n--- got ---\n%s\n--- want ---\n%s", got.Bytes(), want)
+			}
+		})
+	}
+}

@@ -34,6 +34,14 @@ type Options struct {
 	WorkDir                string
 }
 
+// StreamsFindings reports whether f reads the findings of a streamed
+// result (finding.Result.Streamed) one at a time; the other formats need
+// them all at once (finding.Result.Materialize first).
+func StreamsFindings(f Formatter) bool {
+	_, ok := f.(interface{ streamsFindings() })
+	return ok
+}
+
 // constructors maps format names to formatter constructors.
 var constructors = map[string]func(Options) Formatter{
 	"json":  func(Options) Formatter { return JSON{} },

@@ -208,10 +208,19 @@ func (o *OutputOptions) formatterWith(io *IO, ro report.Options) (report.Formatt
 // emit applies the configuration's severity overrides and the baseline,
 // writes the result, prints each input error on stderr and returns the
 // run's exit status (policy.Gate: --severity, --strict) as an error (nil
-// for 0).
+// for 0). A streamed result's findings are read from its store by each
+// report in turn (the baseline recounts them in one more pass first), or
+// read into the result once when a format needs them all.
 func (o *OutputOptions) emit(io *IO, f report.Formatter, res *finding.Result) error {
 	if err := o.loadPolicy(); err != nil {
 		return err
+	}
+	// A streamed result (scan's) stays on disk when every report reads its
+	// findings one at a time; the other formats need them all at once.
+	if res.Streamed() && !o.allStream(f) {
+		if err := res.Materialize(); err != nil {
+			return fmt.Errorf("reading findings: %w", err)
+		}
 	}
 	o.config.ApplySeverity(res)
 	if o.baseline != nil {
@@ -237,6 +246,21 @@ func (o *OutputOptions) emit(io *IO, f report.Formatter, res *finding.Result) er
 		return resultError{code}
 	}
 	return nil
+}
+
+// allStream reports whether the main report f and every --output-file
+// format stream a result's findings (report.StreamsFindings).
+func (o *OutputOptions) allStream(f report.Formatter) bool {
+	if !report.StreamsFindings(f) {
+		return false
+	}
+	for _, of := range o.outputs {
+		g, err := report.New(of.format, o.reportOpts)
+		if err != nil || !report.StreamsFindings(g) {
+			return false
+		}
+	}
+	return true
 }
 
 // resultCode is OUTPUT.md's exit code table without a severity threshold.

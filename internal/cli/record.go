@@ -51,6 +51,10 @@ func recordResult(ctx context.Context, io *IO, opts RecordOptions, res *finding.
 	if !opts.Record {
 		return nil
 	}
+	// The evidence store takes the result whole.
+	if err := res.Materialize(); err != nil {
+		return fmt.Errorf("reading findings: %w", err)
+	}
 	st, err := opts.open(ctx, io)
 	if err != nil {
 		return err

@@ -115,6 +115,11 @@ func (opts *ScanOptions) skipFilter(cfg *config.Config) (*engine.PathFilter, err
 	return f, nil
 }
 
+// findingBudget is the memory a scan keeps its findings in before it writes
+// them to disk (engine.Options.SpillBudget; zero is the default). Tests
+// lower it so that small scans spill too.
+var findingBudget int64
+
 func runScan(ctx context.Context, io *IO, opts *ScanOptions) error {
 	cfg, err := opts.prepare(opts.Paths[0])
 	if err != nil {
@@ -190,13 +195,18 @@ func runScan(ctx context.Context, io *IO, opts *ScanOptions) error {
 		Skip:         skip,
 		PlanSource:   opts.Source,
 		Discovered:   func(in engine.Inputs) { found = in },
+		// Findings stay in the scan's store, on disk past its budget, and
+		// the JSON report reads them from there (emit).
+		StreamFindings: true,
+		SpillBudget:    findingBudget,
 	})
+	defer res.Close()
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("scan interrupted: %w", err)
 	}
 	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
 	res.Scope = &finding.Scope{Command: "scan", Paths: opts.Paths, Time: start.Format(time.RFC3339), Config: opts.configPath()}
-	if len(res.Findings) == 0 && !opts.Quiet {
+	if res.FindingCount() == 0 && !opts.Quiet {
 		hidden := ""
 		if n := len(res.Gaps); n > 0 {
 			hidden = fmt.Sprintf(" (%d gap(s) may hide some: see the report)", n)

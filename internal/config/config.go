@@ -414,16 +414,16 @@ func (c *Config) Enabled(controls []*control.Control) []*control.Control {
 }
 
 // ApplySeverity rewrites the severity of findings whose control has an
-// override.
+// override (a streamed result's as they are read: finding.Result.Rewrite).
 func (c *Config) ApplySeverity(res *finding.Result) {
 	if c == nil || len(c.Severity) == 0 {
 		return
 	}
-	for i := range res.Findings {
-		if sev, ok := c.Severity[res.Findings[i].ControlID]; ok {
-			res.Findings[i].Severity = sev
+	res.Rewrite(func(f *finding.Finding) {
+		if sev, ok := c.Severity[f.ControlID]; ok {
+			f.Severity = sev
 		}
-	}
+	})
 }
 
 // yamlErrorLine extracts the line from a yaml.v3 error ("yaml: line 3: ...").

@@ -63,16 +63,9 @@ func LoadBaseline(path string) (*Baseline, error) {
 // Apply removes the fails the baseline already had, records how many in
 // res.Baseline and recomputes the summary.
 func (b *Baseline) Apply(res *finding.Result) {
-	kept := res.Findings[:0:0]
-	matched := 0
-	for _, f := range res.Findings {
-		if f.Status == finding.Fail && (b.failing[f.Key()] || b.failing[f.LegacyKey()]) {
-			matched++
-			continue
-		}
-		kept = append(kept, f)
-	}
-	res.Findings = kept
+	matched := res.Filter(func(f *finding.Finding) bool {
+		return f.Status != finding.Fail || !(b.failing[f.Key()] || b.failing[f.LegacyKey()])
+	})
 	res.Baseline = &finding.Baseline{File: b.File, MatchedFails: matched}
 	res.Finalize()
 }
@@ -159,13 +152,16 @@ func (g Gate) ExitCode(res *finding.Result) int {
 			}
 		}
 	}
-	for _, f := range res.Findings {
+	gated, err := res.AnyFinding(func(f *finding.Finding) bool {
 		counts := f.Status == finding.Fail || (g.Strict && f.Status == finding.Unknown)
-		if counts && g.counts(f.Severity) {
-			return ExitFail
-		}
+		return counts && g.counts(f.Severity)
+	})
+	if gated {
+		return ExitFail
 	}
-	if len(res.Errors) > 0 {
+	if err != nil || len(res.Errors) > 0 {
+		// A streamed result's findings that cannot be read again are an
+		// error, never a pass.
 		return ExitError
 	}
 	return ExitOK
