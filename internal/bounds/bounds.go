@@ -276,10 +276,24 @@ func (s *scanner) code() error {
 		s.i++
 		s.pop() // closes a bracket, or the ${ of an interpolation
 	default:
+		// Plain code: skip to the next byte that can start one of the
+		// cases above.
 		s.i++
+		for s.i < len(s.src) && !codeSpecial[s.src[s.i]] {
+			s.i++
+		}
 	}
 	return nil
 }
+
+// codeSpecial marks the bytes code() handles by themselves; any other byte
+// is skipped with its neighbours.
+var codeSpecial = func() (t [256]bool) {
+	for _, c := range []byte("\n#/\"<([{)]}") {
+		t[c] = true
+	}
+	return t
+}()
 
 // IsIdentByte reports whether c can be part of an HCL identifier (ASCII
 // letters, digits, '_' and '-').
