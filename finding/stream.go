@@ -17,6 +17,16 @@ func (r *Result) UseStore(s *Store) {
 // until Materialize).
 func (r *Result) Streamed() bool { return r.store != nil }
 
+// SpillError is why a streamed result's findings stayed in memory instead
+// of going to disk past the store's budget (nil when they could be written,
+// and for a result that is not streamed).
+func (r *Result) SpillError() error {
+	if r.store == nil {
+		return nil
+	}
+	return r.store.SpillError()
+}
+
 // FindingCount is the number of findings.
 func (r *Result) FindingCount() int {
 	if r.store != nil {

@@ -204,6 +204,10 @@ func runScan(ctx context.Context, io *IO, opts *ScanOptions) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("scan interrupted: %w", err)
 	}
+	if err := res.SpillError(); err != nil {
+		// The report is whole; only the memory bound is lost.
+		fmt.Fprintf(io.ErrOut, "sagefence: warning: findings kept in memory, not in temporary files (%v)\n", err)
+	}
 	res.Tool = finding.Tool{Name: "sagefence", Version: Version}
 	res.Scope = &finding.Scope{Command: "scan", Paths: opts.Paths, Time: start.Format(time.RFC3339), Config: opts.configPath()}
 	if res.FindingCount() == 0 && !opts.Quiet {

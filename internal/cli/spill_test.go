@@ -92,3 +92,25 @@ func TestScanSpilledMatchesInMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestScanSpillFailureWarns: when the temporary directory cannot be
+// written, the findings stay in memory, the report is the same, and stderr
+// says so.
+func TestScanSpillFailureWarns(t *testing.T) {
+	examples, err := filepath.Abs("../../examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	timeLine := regexp.MustCompile(`(?m)^.*"time": .*$`)
+	code0, out0, err0 := run(t, "", "scan", examples, "--no-config", "--format", "json")
+	findingBudget = 1
+	defer func() { findingBudget = 0 }()
+	code1, out1, err1 := run(t, "", "scan", examples, "--no-config", "--format", "json")
+	if code0 != code1 || timeLine.ReplaceAllString(out0, "") != timeLine.ReplaceAllString(out1, "") {
+		t.Fatalf("report differs when spilling fails (exit %d vs %d)", code0, code1)
+	}
+	if strings.Contains(err0, "warning: findings kept in memory") || !strings.Contains(err1, "warning: findings kept in memory") {
+		t.Fatalf("stderr without spilling: %q\nstderr when spilling fails: %q", err0, err1)
+	}
+}
