@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Measures a whole `sagefence scan` of the synthetic corpus against the floor
-# (parsing the same files with hclsyntax), on one core (GOMAXPROCS=1) and on
+# (reading and parsing the same files, each with the parser the scan uses for
+# it: hclsyntax for .tf and .tfvars, YAML for CloudFormation), on one core (GOMAXPROCS=1) and on
 # all cores, and prints the scan/parse ratio of each in CPU seconds (steady on
 # a shared machine) and in wall time (median of 3 runs, the
 # two benchmarks in the same process, one after the other); then wall time and peak

@@ -225,7 +225,8 @@ type keptAt struct {
 
 // add stores r's findings as set number set and returns r without them.
 func (c *collector) add(set int, r setResult) setResult {
-	for pos, f := range r.findings.findings {
+	for pos := range r.findings.findings {
+		f := &r.findings.findings[pos] // ~1 KB: not copied until the store keeps it
 		if c.skip != nil && c.skip.Match(f.Location.File) {
 			continue
 		}
@@ -244,7 +245,7 @@ func (c *collector) add(set int, r setResult) setResult {
 			c.seen[d] = keptAt{seq, f.Status}
 		}
 		// Add fails only after a read, which comes after every add.
-		_ = c.store.Add(f, seq)
+		_ = c.store.Add(*f, seq)
 	}
 	r.findings.findings = nil
 	return r
@@ -252,7 +253,7 @@ func (c *collector) add(set int, r setResult) setResult {
 
 // digestOf is a digest of f's findingID: the scan-wide dedupe keeps it
 // rather than the finding's strings, which may have gone to disk.
-func digestOf(f finding.Finding) [sha256.Size]byte {
+func digestOf(f *finding.Finding) [sha256.Size]byte {
 	h := sha256.New()
 	id := idOf(f)
 	var n [8]byte
@@ -377,7 +378,7 @@ func (ev *evaluator) findings(set *model.Set) setFindings {
 		}
 		for _, f := range findings {
 			applySuppression(&f, c, sup[f.Resource.Address], ev.cfg, ev.now)
-			if id := idOf(f); !seen[id] {
+			if id := idOf(&f); !seen[id] {
 				seen[id] = true
 				out.findings = append(out.findings, f)
 			}
@@ -452,7 +453,7 @@ type findingID struct {
 	message                                                string
 }
 
-func idOf(f finding.Finding) findingID {
+func idOf(f *finding.Finding) findingID {
 	return findingID{f.ControlID, f.Surface, f.Resource.Account, f.Resource.Region, f.Resource.Address,
 		f.Location.File, f.Resource.Root, f.Status, f.Message}
 }
@@ -464,7 +465,7 @@ func (m *merger) addFindings(r setFindings) {
 	m.errs = append(m.errs, r.errs...)
 	for _, f := range r.findings {
 		if f.Resource.Root == "" {
-			id := idOf(f)
+			id := idOf(&f)
 			if m.seen[id] {
 				continue
 			}
