@@ -9,7 +9,8 @@ import (
 	"github.com/sagefence/sagefence/finding"
 )
 
-// CSV writes one row per finding (passes included) under a fixed header,
+// CSV writes one row per finding (passes included) under a fixed header, as
+// the findings are read (a streamed result's are never all in memory),
 // quoted per RFC 4180 by encoding/csv. Lists (frameworks, aliases,
 // evidence) are joined with "; ". observed is empty when the value is
 // unknown; the resolution column says so. Values are written as they are:
@@ -32,7 +33,7 @@ func (CSV) Format(w io.Writer, r *finding.Result) error {
 	if err := cw.Write(csvHeader); err != nil {
 		return err
 	}
-	for _, f := range r.Findings {
+	err := r.EachFinding(func(f *finding.Finding) error {
 		var sSource, sReason, sExpires string
 		if f.Suppression != nil {
 			sSource, sReason, sExpires = f.Suppression.Source, f.Suppression.Reason, f.Suppression.Expires
@@ -49,13 +50,17 @@ func (CSV) Format(w io.Writer, r *finding.Result) error {
 			sSource, sReason, sExpires,
 			strings.Join(frameworkRefs(f.Frameworks), "; "), strings.Join(f.Aliases, "; "), strings.Join(f.Evidence, "; "),
 		}
-		if err := cw.Write(row); err != nil {
-			return err
-		}
+		return cw.Write(row)
+	})
+	if err != nil {
+		return err
 	}
 	cw.Flush()
 	return cw.Error()
 }
+
+// streamsFindings: CSV writes each finding as it reads it (StreamsFindings).
+func (CSV) streamsFindings() {}
 
 func lineText(n int) string {
 	if n <= 0 {

@@ -80,6 +80,7 @@ func TestScanSpilledMatchesInMemory(t *testing.T) {
 			{"--format", "json"},
 			{"--format", "sarif"},
 			{"--format", "csv"},
+			{"--format", "csv", "--config", config, "--baseline", baseline},
 			{"--format", "json", "--baseline", baseline},
 			{"--format", "json", "--config", config, "--severity", "medium"},
 			{"--format", "json", "--config", config, "--baseline", baseline, "--strict"},
