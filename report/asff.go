@@ -131,21 +131,38 @@ type ASFFNote struct {
 }
 
 // Format implements Formatter.
+// The array is written finding by finding as they are read (a streamed
+// result's are never all in memory), in the bytes json.Encoder with two
+// spaces of indent would give the whole array (TestASFFStreamMatchesEncoder).
 func (a ASFF) Format(w io.Writer, r *finding.Result) error {
-	return encodeJSON(w, a.Findings(r))
+	s := newJSONStream(w)
+	at := a.observedAt(r)
+	streamArray(s, r, "", func(f *finding.Finding) any { return a.finding(*f, at) })
+	s.raw("\n")
+	return s.flush()
 }
 
-// Findings converts a result; the slice is never nil.
+// streamsFindings: ASFF converts each finding as it reads it
+// (StreamsFindings).
+func (ASFF) streamsFindings() {}
+
+// Findings converts a result whose findings are in memory (Materialize a
+// streamed one first); the slice is never nil.
 func (a ASFF) Findings(r *finding.Result) []ASFFFinding {
-	at := ""
-	if r.Scope != nil {
-		at = r.Scope.Time
-	}
+	at := a.observedAt(r)
 	out := make([]ASFFFinding, 0, len(r.Findings))
 	for _, f := range r.Findings {
 		out = append(out, a.finding(f, at))
 	}
 	return out
+}
+
+// observedAt is the time the findings were observed: the scan's.
+func (ASFF) observedAt(r *finding.Result) string {
+	if r.Scope != nil {
+		return r.Scope.Time
+	}
+	return ""
 }
 
 func (a ASFF) finding(f finding.Finding, at string) ASFFFinding {

@@ -129,7 +129,14 @@ func streamFindings(s *jsonStream, r *finding.Result) {
 		s.raw("null")
 		return
 	}
-	const elemPrefix = jsonIndent + jsonIndent
+	streamArray(s, r, jsonIndent, func(f *finding.Finding) any { return f })
+}
+
+// streamArray writes the findings of r, each converted by elem, as a JSON
+// array whose closing bracket is indented by indent (its elements one level
+// more), as json.Encoder with SetIndent would; [] when there is none.
+func streamArray(s *jsonStream, r *finding.Result, indent string, elem func(*finding.Finding) any) {
+	elemPrefix := indent + jsonIndent
 	n := 0
 	err := r.EachFinding(func(f *finding.Finding) error {
 		if n == 0 {
@@ -139,7 +146,7 @@ func streamFindings(s *jsonStream, r *finding.Result) {
 		}
 		n++
 		s.raw("\n" + elemPrefix)
-		s.value(f, elemPrefix)
+		s.value(elem(f), elemPrefix)
 		return s.err
 	})
 	if err != nil && s.err == nil {
@@ -149,7 +156,7 @@ func streamFindings(s *jsonStream, r *finding.Result) {
 		s.raw("[]")
 		return
 	}
-	s.raw("\n" + jsonIndent + "]")
+	s.raw("\n" + indent + "]")
 }
 
 // streamsFindings marks the formatter that reads a streamed result's

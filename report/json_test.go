@@ -162,3 +162,49 @@ func TestJSONStreamedResult(t *testing.T) {
 		})
 	}
 }
+
+// TestASFFStreamMatchesEncoder: the ASFF array written finding by finding
+// has the bytes of the whole array encoded at once, in memory and from a
+// store that spilled every finding.
+func TestASFFStreamMatchesEncoder(t *testing.T) {
+	a := ASFF{Account: "123456789012", Region: "eu-west-1"}
+	variants := map[string]func(r *finding.Result){
+		"fixture":        func(*finding.Result) {},
+		"no findings":    func(r *finding.Result) { r.Findings = []finding.Finding{} },
+		"one finding":    func(r *finding.Result) { r.Findings = r.Findings[:1] },
+		"html in string": func(r *finding.Result) { r.Findings[0].Message = "<script>&\u2028</script>" },
+	}
+	for name, change := range variants {
+		t.Run(name, func(t *testing.T) {
+			r := fixtureResult()
+			change(r)
+			var want bytes.Buffer
+			if err := encodeJSON(&want, a.Findings(r)); err != nil {
+				t.Fatal(err)
+			}
+			var got bytes.Buffer
+			if err := a.Format(&got, r); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want.Bytes()) {
+				t.Fatalf("streamed ASFF differs from the encoder's\n--- got ---\n%s\n--- want ---\n%s", got.Bytes(), want.Bytes())
+			}
+			store := finding.NewStore(finding.StoreOptions{Budget: 1, Dir: t.TempDir()})
+			for i, f := range r.Findings {
+				if err := store.Add(f, finding.SeqOf(0, i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			streamed := *r
+			streamed.UseStore(store)
+			defer streamed.Close()
+			got.Reset()
+			if err := a.Format(&got, &streamed); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want.Bytes()) {
+				t.Fatalf("ASFF from a spilled store differs\n--- got ---\n%s\n--- want ---\n%s", got.Bytes(), want.Bytes())
+			}
+		})
+	}
+}

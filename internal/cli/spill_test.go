@@ -81,6 +81,7 @@ func TestScanSpilledMatchesInMemory(t *testing.T) {
 			{"--format", "sarif"},
 			{"--format", "csv"},
 			{"--format", "csv", "--config", config, "--baseline", baseline},
+			{"--format", "asff"},
 			{"--format", "json", "--baseline", baseline},
 			{"--format", "json", "--config", config, "--severity", "medium"},
 			{"--format", "json", "--config", config, "--baseline", baseline, "--strict"},
