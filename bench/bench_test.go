@@ -31,7 +31,16 @@ import (
 	"github.com/sagefence/sagefence/bench/synth"
 	"github.com/sagefence/sagefence/engine"
 	"github.com/sagefence/sagefence/finding"
+	"github.com/sagefence/sagefence/internal/gcpolicy"
 )
+
+// TestMain runs the benchmarks, floor and scan alike, with the collector
+// settings the CLI runs with (gcpolicy): the ratio is that of a scan as users
+// run it to the same parsing under the same runtime.
+func TestMain(m *testing.M) {
+	gcpolicy.Apply(os.Getenv)
+	os.Exit(m.Run())
+}
 
 var (
 	corpusOnce sync.Once

@@ -17,6 +17,8 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"golang.org/x/term"
+
+	"github.com/sagefence/sagefence/internal/gcpolicy"
 )
 
 // Exit codes (OUTPUT.md).
@@ -97,8 +99,10 @@ type resultError struct{ code int }
 
 func (r resultError) Error() string { return fmt.Sprintf("exit status %d", r.code) }
 
-// Main runs the command line with the process's streams and arguments.
+// Main runs the command line with the process's streams and arguments,
+// with the collector tuned for a batch run (gcpolicy).
 func Main() int {
+	gcpolicy.Apply(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// The first SIGINT/SIGTERM cancels ctx: every blocking step of a command
