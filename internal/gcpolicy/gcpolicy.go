@@ -5,18 +5,19 @@
 // great deal (an HCL parse allocates about 100 bytes per byte of source).
 // With Go's default (GOGC=100) the collector runs whenever the heap doubles
 // that small live set: on a 10,000-file scan it took about a sixth of the
-// CPU. Letting the heap grow to five times the live set (GOGC=400) removes
-// most of that, and the soft memory limit keeps a scan whose live set is
-// large (a huge plan, one enormous root) from growing without bound: near
-// the limit the collector runs as often as it must. BENCHMARKS.md has the
-// figures.
+// CPU. Letting the heap grow to four times the live set (GOGC=300) removes
+// most of that for some 60-70 MiB more resident memory (GOGC=400 saved no
+// more CPU and cost 25 MiB more; 200 saved a third less), and the soft
+// memory limit keeps a scan whose live set is large (a huge plan, one
+// enormous root) from growing without bound: near the limit the collector
+// runs as often as it must. BENCHMARKS.md has the figures.
 package gcpolicy
 
 import "runtime/debug"
 
 const (
 	// Percent is the GOGC a command runs with.
-	Percent = 400
+	Percent = 300
 	// Limit is the soft memory limit (GOMEMLIMIT) a command runs with.
 	Limit = 512 << 20
 )
