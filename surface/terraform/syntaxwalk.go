@@ -6,12 +6,10 @@ import (
 )
 
 // walkSyntax calls visit for n and for every node below it, parents before
-// children (a body's attributes in no particular order). It visits what
-// hclsyntax.VisitAll visits, except that a for expression's key, value and
-// condition are visited themselves rather than wrapped in a ChildScope, and
-// an object key is always visited with its wrapped expression (VisitAll
-// skips the wrapped expression of a bare-word key; a bare word is a
-// single-step traversal).
+// children, in the order hclsyntax walks them (a body's attributes in no
+// particular order). It visits what hclsyntax.VisitAll visits, except the
+// synthetic ChildScope nodes VisitAll wraps a for expression's key, value
+// and condition in: they are visited themselves.
 //
 // VisitAll and Walk allocate a closure for every node they visit (12% of
 // the objects a scan allocated went there); this walk allocates nothing.
@@ -66,7 +64,9 @@ func walkSyntaxOut(n hclsyntax.Node, visit, leave func(hclsyntax.Node)) {
 			walk(item.ValueExpr)
 		}
 	case *hclsyntax.ObjectConsKeyExpr:
-		walk(e.Wrapped)
+		if hcl.ExprAsKeyword(e.Wrapped) == "" { // a bare word is the key itself, not an expression
+			walk(e.Wrapped)
+		}
 	case *hclsyntax.ForExpr:
 		walk(e.CollExpr)
 		walk(e.KeyExpr)
@@ -132,93 +132,42 @@ func expressionVariables(expr hcl.Expression) []hcl.Traversal {
 	if !ok {
 		return expr.Variables()
 	}
-	v := variableCollector{}
-	v.walk(se)
-	return v.vars
+	var vars []hcl.Traversal
+	var fors []*hclsyntax.ForExpr // the for expressions enclosing the node visited
+	walkSyntaxOut(se, func(n hclsyntax.Node) {
+		switch e := n.(type) {
+		case *hclsyntax.ForExpr:
+			fors = append(fors, e)
+		case *hclsyntax.ScopeTraversalExpr:
+			if !forLocal(fors, e) {
+				vars = append(vars, e.Traversal)
+			}
+		}
+	}, func(n hclsyntax.Node) {
+		if _, ok := n.(*hclsyntax.ForExpr); ok {
+			fors = fors[:len(fors)-1]
+		}
+	})
+	return vars
 }
 
-// variableCollector gathers root-scope traversals; locals are the names of
-// the enclosing for expressions.
-type variableCollector struct {
-	vars   []hcl.Traversal
-	locals []*hclsyntax.ForExpr
-}
-
-func (v *variableCollector) local(name string) bool {
-	for _, fe := range v.locals {
-		if name != "" && (name == fe.KeyVar || name == fe.ValVar) {
+// forLocal reports whether e reads a key or value name of an enclosing for
+// expression: anywhere in it but in its collection, which is evaluated in
+// the scope around it.
+func forLocal(fors []*hclsyntax.ForExpr, e *hclsyntax.ScopeTraversalExpr) bool {
+	name := e.Traversal.RootName()
+	if name == "" {
+		return false
+	}
+	for _, fe := range fors {
+		if (name == fe.KeyVar || name == fe.ValVar) && !within(e.SrcRange, fe.CollExpr.Range()) {
 			return true
 		}
 	}
 	return false
 }
 
-// walk follows the child order of hclsyntax's own walk, so that the
-// traversals come in the same order.
-func (v *variableCollector) walk(n hclsyntax.Expression) {
-	switch e := n.(type) {
-	case nil:
-	case *hclsyntax.ScopeTraversalExpr:
-		if !v.local(e.Traversal.RootName()) {
-			v.vars = append(v.vars, e.Traversal)
-		}
-	case *hclsyntax.LiteralValueExpr, *hclsyntax.AnonSymbolExpr, *hclsyntax.ExprSyntaxError:
-	case *hclsyntax.ParenthesesExpr:
-		v.walk(e.Expression)
-	case *hclsyntax.RelativeTraversalExpr:
-		v.walk(e.Source)
-	case *hclsyntax.FunctionCallExpr:
-		for _, arg := range e.Args {
-			v.walk(arg)
-		}
-	case *hclsyntax.ConditionalExpr:
-		v.walk(e.Condition)
-		v.walk(e.TrueResult)
-		v.walk(e.FalseResult)
-	case *hclsyntax.IndexExpr:
-		v.walk(e.Collection)
-		v.walk(e.Key)
-	case *hclsyntax.TupleConsExpr:
-		for _, x := range e.Exprs {
-			v.walk(x)
-		}
-	case *hclsyntax.ObjectConsExpr:
-		for _, item := range e.Items {
-			v.walk(item.KeyExpr)
-			v.walk(item.ValueExpr)
-		}
-	case *hclsyntax.ObjectConsKeyExpr:
-		if hcl.ExprAsKeyword(e.Wrapped) == "" { // a bare word is the key itself
-			v.walk(e.Wrapped)
-		}
-	case *hclsyntax.ForExpr:
-		v.walk(e.CollExpr)
-		v.locals = append(v.locals, e)
-		v.walk(e.KeyExpr)
-		v.walk(e.ValExpr)
-		v.walk(e.CondExpr)
-		v.locals = v.locals[:len(v.locals)-1]
-	case *hclsyntax.SplatExpr:
-		v.walk(e.Source)
-		v.walk(e.Each)
-	case *hclsyntax.BinaryOpExpr:
-		v.walk(e.LHS)
-		v.walk(e.RHS)
-	case *hclsyntax.UnaryOpExpr:
-		v.walk(e.Val)
-	case *hclsyntax.TemplateExpr:
-		for _, p := range e.Parts {
-			v.walk(p)
-		}
-	case *hclsyntax.TemplateJoinExpr:
-		v.walk(e.Tuple)
-	case *hclsyntax.TemplateWrapExpr:
-		v.walk(e.Wrapped)
-	default:
-		for _, t := range hclsyntax.Variables(e) {
-			if !v.local(t.RootName()) {
-				v.vars = append(v.vars, t)
-			}
-		}
-	}
+// within reports whether r lies inside outer (same file, byte offsets).
+func within(r, outer hcl.Range) bool {
+	return r.Filename == outer.Filename && r.Start.Byte >= outer.Start.Byte && r.End.Byte <= outer.End.Byte
 }
