@@ -47,14 +47,7 @@ func TestJSONStreamMatchesEncoder(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r := fixtureResult()
 			change(r)
-			want := encodeWhole(t, r)
-			var got bytes.Buffer
-			if err := (JSON{}).Format(&got, r); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got.Bytes(), want) {
-				t.Errorf("streamed JSON differs from the encoder's\n--- got ---\n%s\n--- want ---\n%s", got.Bytes(), want)
-			}
+			formatsAs(t, JSON{}, r, encodeWhole(t, r), "streamed JSON differs from the encoder's")
 		})
 	}
 }
@@ -152,13 +145,7 @@ func TestJSONStreamedResult(t *testing.T) {
 			if !StreamsFindings(JSON{}) || StreamsFindings(SARIF{}) {
 				t.Fatal("StreamsFindings")
 			}
-			var got bytes.Buffer
-			if err := (JSON{}).Format(&got, streamed); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got.Bytes(), want) {
-				t.Errorf("streamed result differs\n--- got ---\n%s\n--- want ---\n%s", got.Bytes(), want)
-			}
+			formatsAs(t, JSON{}, streamed, want, "streamed result differs")
 		})
 	}
 }
@@ -182,13 +169,7 @@ func TestASFFStreamMatchesEncoder(t *testing.T) {
 			if err := encodeJSON(&want, a.Findings(r)); err != nil {
 				t.Fatal(err)
 			}
-			var got bytes.Buffer
-			if err := a.Format(&got, r); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got.Bytes(), want.Bytes()) {
-				t.Fatalf("streamed ASFF differs from the encoder's\n--- got ---\n%s\n--- want ---\n%s", got.Bytes(), want.Bytes())
-			}
+			formatsAs(t, a, r, want.Bytes(), "streamed ASFF differs from the encoder's")
 			store := finding.NewStore(finding.StoreOptions{Budget: 1, Dir: t.TempDir()})
 			for i, f := range r.Findings {
 				if err := store.Add(f, finding.SeqOf(0, i)); err != nil {
@@ -198,13 +179,19 @@ func TestASFFStreamMatchesEncoder(t *testing.T) {
 			streamed := *r
 			streamed.UseStore(store)
 			defer streamed.Close()
-			got.Reset()
-			if err := a.Format(&got, &streamed); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got.Bytes(), want.Bytes()) {
-				t.Fatalf("ASFF from a spilled store differs\n--- got ---\n%s\n--- want ---\n%s", got.Bytes(), want.Bytes())
-			}
+			formatsAs(t, a, &streamed, want.Bytes(), "ASFF from a spilled store differs")
 		})
+	}
+}
+
+// formatsAs fails the test (saying what) unless f writes r as want.
+func formatsAs(t *testing.T, f Formatter, r *finding.Result, want []byte, what string) {
+	t.Helper()
+	var got bytes.Buffer
+	if err := f.Format(&got, r); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Errorf("%s\n--- got ---\n%s\n--- want ---\n%s", what, got.Bytes(), want)
 	}
 }

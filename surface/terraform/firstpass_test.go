@@ -58,41 +58,24 @@ func TestModuleLexer(t *testing.T) {
 // every configuration file of the repository's cases, examples and fixtures
 // (and of SAGEFENCE_LEXER_CORPUS, a directory of real code, when set).
 func TestModuleLexerAgreesWithParser(t *testing.T) {
-	roots := []string{"../../testdata", "../../examples", "../../modules"}
-	if d := os.Getenv("SAGEFENCE_LEXER_CORPUS"); d != "" {
-		roots = append(roots, d)
-	}
 	var files, sure, withModules int
-	for _, root := range roots {
-		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".tf") {
-				return err
-			}
-			src, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			files++
-			lexed, ok := lexModuleSources(p, src, nil)
-			if !ok {
-				return nil
-			}
-			sure++
-			if len(lexed) > 0 {
-				withModules++
-			}
-			if _, diags := parseHCL(src, p); diags.HasErrors() {
-				return nil // the parser reads nothing of a broken file; the load keeps its sound blocks
-			}
-			if parsed := parseModuleSources(p, src); !slices.Equal(lexed, parsed) {
-				t.Errorf("%s: line reader %v, parser %v", p, lexed, parsed)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
+	forEachCorpusFile(t, func(p string, src []byte) {
+		files++
+		lexed, ok := lexModuleSources(p, src, nil)
+		if !ok {
+			return
 		}
-	}
+		sure++
+		if len(lexed) > 0 {
+			withModules++
+		}
+		if _, diags := parseHCL(src, p); diags.HasErrors() {
+			return // the parser reads nothing of a broken file; the load keeps its sound blocks
+		}
+		if parsed := parseModuleSources(p, src); !slices.Equal(lexed, parsed) {
+			t.Errorf("%s: line reader %v, parser %v", p, lexed, parsed)
+		}
+	})
 	t.Logf("%d files, line reader certain of %d (%d with module blocks)", files, sure, withModules)
 	if withModules == 0 {
 		t.Fatal("no file with a module block was compared")
@@ -139,5 +122,32 @@ func TestFirstPassReadsFileWithByteOrderMark(t *testing.T) {
 	}
 	if len(res.Sets) != 1 || len(res.Sets[0].Notebooks) != 1 {
 		t.Fatalf("got %d roots, want app only, with the module's notebook", len(res.Sets))
+	}
+}
+
+// forEachCorpusFile calls fn with every .tf file of the repository's cases,
+// examples and modules, and of SAGEFENCE_LEXER_CORPUS (a directory of real
+// code) when it is set.
+func forEachCorpusFile(t *testing.T, fn func(path string, src []byte)) {
+	t.Helper()
+	roots := []string{"../../testdata", "../../examples", "../../modules"}
+	if d := os.Getenv("SAGEFENCE_LEXER_CORPUS"); d != "" {
+		roots = append(roots, d)
+	}
+	for _, root := range roots {
+		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".tf") {
+				return err
+			}
+			src, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			fn(p, src)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -2,8 +2,6 @@ package terraform
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -16,33 +14,16 @@ import (
 // walkSyntax must reach every node hclsyntax.VisitAll reaches (it replaces
 // it where only the nodes matter), each once, and nothing else.
 func TestWalkSyntaxVisitsWhatVisitAllVisits(t *testing.T) {
-	roots := []string{"../../testdata", "../../examples", "../../modules"}
-	if d := os.Getenv("SAGEFENCE_LEXER_CORPUS"); d != "" {
-		roots = append(roots, d)
-	}
 	var files, nodes int
-	for _, root := range roots {
-		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".tf") {
-				return err
-			}
-			src, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			f, _ := hclsyntax.ParseConfig(src, p, hcl.InitialPos)
-			if f == nil || f.Body == nil {
-				return nil
-			}
-			files++
-			nodes += compareWalks(t, p, f.Body.(*hclsyntax.Body))
-			compareVariables(t, p, f.Body.(*hclsyntax.Body))
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
+	forEachCorpusFile(t, func(p string, src []byte) {
+		f, _ := hclsyntax.ParseConfig(src, p, hcl.InitialPos)
+		if f == nil || f.Body == nil {
+			return
 		}
-	}
+		files++
+		nodes += compareWalks(t, p, f.Body.(*hclsyntax.Body))
+		compareVariables(t, p, f.Body.(*hclsyntax.Body))
+	})
 	t.Logf("%d files, %d nodes", files, nodes)
 	if nodes < 5000 {
 		t.Fatalf("only %d nodes compared", nodes)
