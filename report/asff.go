@@ -137,7 +137,7 @@ type ASFFNote struct {
 func (a ASFF) Format(w io.Writer, r *finding.Result) error {
 	s := newJSONStream(w)
 	at := a.observedAt(r)
-	streamArray(s, r, "", func(f *finding.Finding) any { return a.finding(*f, at) })
+	streamArray(s, r, "", func(f *finding.Finding) (any, bool) { return a.finding(*f, at), true })
 	s.raw("\n")
 	return s.flush()
 }

@@ -129,16 +129,21 @@ func streamFindings(s *jsonStream, r *finding.Result) {
 		s.raw("null")
 		return
 	}
-	streamArray(s, r, jsonIndent, func(f *finding.Finding) any { return f })
+	streamArray(s, r, jsonIndent, func(f *finding.Finding) (any, bool) { return f, true })
 }
 
-// streamArray writes the findings of r, each converted by elem, as a JSON
-// array whose closing bracket is indented by indent (its elements one level
-// more), as json.Encoder with SetIndent would; [] when there is none.
-func streamArray(s *jsonStream, r *finding.Result, indent string, elem func(*finding.Finding) any) {
+// streamArray writes the findings of r, each converted by elem (false
+// leaves it out), as a JSON array whose closing bracket is indented by
+// indent (its elements one level more), as json.Encoder with SetIndent
+// would; [] when there is none.
+func streamArray(s *jsonStream, r *finding.Result, indent string, elem func(*finding.Finding) (any, bool)) {
 	elemPrefix := indent + jsonIndent
 	n := 0
 	err := r.EachFinding(func(f *finding.Finding) error {
+		v, ok := elem(f)
+		if !ok {
+			return nil
+		}
 		if n == 0 {
 			s.raw("[")
 		} else {
@@ -146,7 +151,7 @@ func streamArray(s *jsonStream, r *finding.Result, indent string, elem func(*fin
 		}
 		n++
 		s.raw("\n" + elemPrefix)
-		s.value(elem(f), elemPrefix)
+		s.value(v, elemPrefix)
 		return s.err
 	})
 	if err != nil && s.err == nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -142,7 +143,7 @@ func TestJSONStreamedResult(t *testing.T) {
 			defer streamed.Close()
 			streamed.Filter(keep)
 			streamed.Finalize()
-			if !StreamsFindings(JSON{}) || StreamsFindings(SARIF{}) {
+			if !StreamsFindings(JSON{}) || !StreamsFindings(SARIF{}) || StreamsFindings(JUnit{}) {
 				t.Fatal("StreamsFindings")
 			}
 			formatsAs(t, JSON{}, streamed, want, "streamed result differs")
@@ -193,5 +194,58 @@ func formatsAs(t *testing.T, f Formatter, r *finding.Result, want []byte, what s
 	}
 	if !bytes.Equal(got.Bytes(), want) {
 		t.Errorf("%s\n--- got ---\n%s\n--- want ---\n%s", what, got.Bytes(), want)
+	}
+}
+
+// TestSARIFStreamMatchesEncoder: the SARIF log with its results written one
+// by one has the bytes of the whole log encoded at once, in memory and from
+// a store that spilled every finding.
+func TestSARIFStreamMatchesEncoder(t *testing.T) {
+	root, _ := filepath.Abs(".")
+	formats := map[string]SARIF{
+		"plain":              {},
+		"source root":        {SourceRoot: root, WorkDir: root},
+		"include suppressed": {IncludeSuppressed: true},
+	}
+	variants := map[string]func(r *finding.Result){
+		"fixture":     func(*finding.Result) {},
+		"no findings": func(r *finding.Result) { r.Findings = []finding.Finding{} },
+		"unknown control": func(r *finding.Result) {
+			r.Findings[0].ControlID = "CUSTOM_1"
+			r.Findings[0].Status = finding.Fail
+		},
+	}
+	for fname, s := range formats {
+		for name, change := range variants {
+			t.Run(fname+"/"+name, func(t *testing.T) {
+				r := fixtureResult()
+				change(r)
+				rules, index, err := sarifRules(r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				results := []sarifResult{}
+				for i := range r.Findings {
+					if res, ok := s.result(&r.Findings[i], index); ok {
+						results = append(results, res)
+					}
+				}
+				var want bytes.Buffer
+				if err := encodeJSON(&want, s.log(r, rules, results)); err != nil {
+					t.Fatal(err)
+				}
+				formatsAs(t, s, r, want.Bytes(), "streamed SARIF differs from the encoder's")
+				store := finding.NewStore(finding.StoreOptions{Budget: 1, Dir: t.TempDir()})
+				for i, f := range r.Findings {
+					if err := store.Add(f, finding.SeqOf(0, i)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				streamed := *r
+				streamed.UseStore(store)
+				defer streamed.Close()
+				formatsAs(t, s, &streamed, want.Bytes(), "SARIF from a spilled store differs")
+			})
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -215,27 +217,60 @@ func problemSeverity(s finding.Severity) string {
 	return "recommendation"
 }
 
-// Format implements Formatter.
+// Format implements Formatter. The results are written one by one as the
+// findings are read (a streamed result's are never all in memory): the
+// rules, which come first, are taken in a pass over the findings before,
+// and the rest of the log around them is encoded whole. The bytes are those
+// of json.Encoder on the whole log (TestSARIFStreamMatchesEncoder).
 func (s SARIF) Format(w io.Writer, r *finding.Result) error {
-	ids := ruleIDs(r.Findings)
-	ruleIndex := map[string]int{}
-	rules := make([]sarifRule, 0, len(ids))
-	for i, id := range ids {
-		ruleIndex[id] = i
-		rules = append(rules, sarifRuleFor(id, severityOf(r.Findings, id)))
+	rules, ruleIndex, err := sarifRules(r)
+	if err != nil {
+		return err
 	}
-	results := []sarifResult{}
-	for _, f := range r.Findings {
-		if f.Status == finding.Pass || (f.Status == finding.Suppressed && !s.IncludeSuppressed) {
-			continue
-		}
-		res := sarifResultFor(f, ruleIndex[f.ControlID])
-		res.PartialFingerprints["sagefence/v1"] = rootedFingerprint(f, s.SourceRoot, s.WorkDir)
-		if s.IncludeSuppressed && res.Suppressions == nil {
-			res.Suppressions = &[]sarifSuppression{}
-		}
-		results = append(results, res)
+	var doc bytes.Buffer
+	if err := encodeJSON(&doc, s.log(r, rules, []sarifResult{})); err != nil {
+		return err
 	}
+	// The results go where the encoder wrote an empty list: the only
+	// "results" key, at the run's level (inside strings quotes are escaped).
+	const emptyResults = `"results": []`
+	head, tail, ok := bytes.Cut(doc.Bytes(), []byte(emptyResults))
+	if !ok {
+		return errors.New("sarif: the log has no results list")
+	}
+	js := newJSONStream(w)
+	js.raw(string(head))
+	js.raw(`"results": `)
+	const runIndent = "      " // the run's keys: log > runs > run
+	streamArray(js, r, runIndent, func(f *finding.Finding) (any, bool) {
+		res, ok := s.result(f, ruleIndex)
+		return res, ok
+	})
+	js.raw(string(tail))
+	return js.flush()
+}
+
+// result is the SARIF result of a finding, its locations relative to the
+// source root; false for a finding the log leaves out (a pass, and a
+// suppressed one unless IncludeSuppressed).
+func (s SARIF) result(f *finding.Finding, ruleIndex map[string]int) (sarifResult, bool) {
+	if f.Status == finding.Pass || (f.Status == finding.Suppressed && !s.IncludeSuppressed) {
+		return sarifResult{}, false
+	}
+	res := sarifResultFor(*f, ruleIndex[f.ControlID])
+	res.PartialFingerprints["sagefence/v1"] = rootedFingerprint(*f, s.SourceRoot, s.WorkDir)
+	if s.IncludeSuppressed && res.Suppressions == nil {
+		res.Suppressions = &[]sarifSuppression{}
+	}
+	s.relocateAll(res.Locations)
+	s.relocateAll(res.RelatedLocations)
+	return res, true
+}
+
+// log is the whole log with the given rules and results; the locations of
+// its notifications are made relative to the source root (the results'
+// are already, see result).
+func (s SARIF) log(r *finding.Result, rules []sarifRule, results []sarifResult) sarifLog {
 	inv := sarifInvocation{ExecutionSuccessful: len(r.Errors) == 0}
 	for _, e := range r.Errors {
 		n := sarifNotification{Level: "error", Message: sarifText{Text: e.Error()}}
@@ -277,38 +312,51 @@ func (s SARIF) Format(w io.Writer, r *finding.Result) error {
 		log.Runs[0].Tool.Driver.Name = "sagefence"
 	}
 	s.relocate(&log.Runs[0])
-	return encodeJSON(w, log)
+	return log
 }
 
-// ruleIDs is every control of the catalog, in catalog order, then the IDs
-// findings name that the catalog does not know.
-func ruleIDs(fs []finding.Finding) []string {
+// streamsFindings: SARIF writes each result as it reads its finding
+// (StreamsFindings).
+func (SARIF) streamsFindings() {}
+
+// sarifRules are the log's rules, with each one's index: every control of
+// the catalog in catalog order, then the IDs findings name that the catalog
+// does not know, in the order they first come; each at the severity its
+// first finding carries (a configuration may override the catalog's), else
+// the catalog's.
+func sarifRules(r *finding.Result) ([]sarifRule, map[string]int, error) {
+	first := map[string]finding.Severity{}
+	var unknown []string
+	err := r.EachFinding(func(f *finding.Finding) error {
+		if _, seen := first[f.ControlID]; !seen {
+			first[f.ControlID] = f.Severity
+			if _, known := control.Lookup(f.ControlID); !known {
+				unknown = append(unknown, f.ControlID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
 	var ids []string
-	known := map[string]bool{}
 	for _, c := range control.All() {
 		ids = append(ids, c.ID)
-		known[c.ID] = true
 	}
-	for _, id := range controlOrder(fs) {
-		if !known[id] {
-			ids = append(ids, id)
+	ids = append(ids, unknown...)
+	rules := make([]sarifRule, 0, len(ids))
+	index := map[string]int{}
+	for i, id := range ids {
+		index[id] = i
+		sev, seen := first[id]
+		if !seen {
+			if c, ok := control.Lookup(id); ok {
+				sev = finding.Severity(c.Severity)
+			}
 		}
+		rules = append(rules, sarifRuleFor(id, sev))
 	}
-	return ids
-}
-
-// severityOf is the severity findings of a control carry (a configuration
-// override may differ from the catalog's).
-func severityOf(fs []finding.Finding, id string) finding.Severity {
-	for _, f := range fs {
-		if f.ControlID == id {
-			return f.Severity
-		}
-	}
-	if c, ok := control.Lookup(id); ok {
-		return finding.Severity(c.Severity)
-	}
-	return ""
+	return rules, index, nil
 }
 
 func sarifRuleFor(id string, sev finding.Severity) sarifRule {
@@ -480,25 +528,25 @@ func physical(file string, start, end int) *sarifPhysical {
 // relocate turns every physical location's file path into its URI: relative
 // to SourceRoot with uriBaseId SRCROOT when it is set, else a relative
 // forward-slash URI (an absolute path becomes a file: URI). Every place
-// that holds a physical location must go through it.
+// that holds a physical location must go through it or relocateAll (the
+// results do, one by one: SARIF.result).
 func (s SARIF) relocate(run *sarifRun) {
 	if s.SourceRoot != "" {
 		run.OriginalURIBaseIDs = map[string]sarifArtifact{srcRootID: {URI: dirURI(s.SourceRoot)}}
 	}
-	fix := func(locs []sarifLocation) {
-		for i := range locs {
-			if p := locs[i].PhysicalLocation; p != nil {
-				p.ArtifactLocation = s.artifact(p.ArtifactLocation.URI)
-			}
-		}
-	}
-	for i := range run.Results {
-		fix(run.Results[i].Locations)
-		fix(run.Results[i].RelatedLocations)
-	}
 	for i := range run.Invocations {
 		for j := range run.Invocations[i].ToolExecutionNotifications {
-			fix(run.Invocations[i].ToolExecutionNotifications[j].Locations)
+			s.relocateAll(run.Invocations[i].ToolExecutionNotifications[j].Locations)
+		}
+	}
+}
+
+// relocateAll makes the artifact locations of locs relative to the source
+// root (see artifact).
+func (s SARIF) relocateAll(locs []sarifLocation) {
+	for i := range locs {
+		if p := locs[i].PhysicalLocation; p != nil {
+			p.ArtifactLocation = s.artifact(p.ArtifactLocation.URI)
 		}
 	}
 }
