@@ -25,6 +25,16 @@ func controlOrder(fs []finding.Finding) []string {
 			firstSeen = append(firstSeen, f.ControlID)
 		}
 	}
+	return orderControls(firstSeen)
+}
+
+// orderControls puts control IDs, given in order of first appearance, in
+// the order controlOrder gives.
+func orderControls(firstSeen []string) []string {
+	present := map[string]bool{}
+	for _, id := range firstSeen {
+		present[id] = true
+	}
 	var ids []string
 	listed := map[string]bool{}
 	for _, c := range control.All() {

@@ -1,9 +1,14 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/sagefence/sagefence/finding"
@@ -84,26 +89,202 @@ type junitSkipped struct {
 	Message string `xml:"message,attr"`
 }
 
-// Format implements Formatter.
+// Format implements Formatter. The findings are read once (a streamed
+// result's one at a time, never all in memory): each is encoded as its
+// control's next test case and counted, the cases going to a temporary file
+// per control (private directory, removed before Format returns; they hold
+// the report's own text; in memory when no file can be made). Then the document around the cases is encoded
+// whole, with one placeholder case per control suite, and each placeholder
+// is replaced by the control's cases. The bytes are those of xml.Encoder on
+// the whole document (TestJUnitStreamMatchesEncoder).
 func (JUnit) Format(w io.Writer, r *finding.Result) error {
+	dir, err := os.MkdirTemp("", "sagefence-junit-")
+	if err != nil {
+		dir = "" // no temporary directory: the cases stay in memory
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	suites, cases, err := junitControlSuites(r, dir)
+	defer func() {
+		for _, c := range cases {
+			c.close()
+		}
+	}()
+	if err != nil {
+		return err
+	}
+	var nonce [8]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return err
+	}
+	// The placeholder of suite i; the nonce keeps scanned text (in the
+	// inputs and gaps suites) from ever matching one.
+	placeholder := func(i int) junitCase {
+		return junitCase{Name: fmt.Sprintf("sagefence-cases-%x-%d", nonce, i), Time: "0"}
+	}
+	var buf bytes.Buffer
+	buf.WriteString(xml.Header)
+	enc := xml.NewEncoder(&buf)
+	enc.Indent("", "  ")
+	if err := enc.Encode(junitDocument(r, suites, placeholder)); err != nil {
+		return fmt.Errorf("encoding JUnit XML: %w", err)
+	}
+	buf.WriteString("\n")
+	rest := buf.Bytes()
+	bw := bufio.NewWriter(w)
+	for i := range suites {
+		var ph bytes.Buffer
+		if err := encodeCase(&ph, placeholder(i)); err != nil {
+			return err
+		}
+		before, after, ok := bytes.Cut(rest, ph.Bytes())
+		if !ok {
+			return errors.New("junit: a suite's placeholder is missing")
+		}
+		bw.Write(before)
+		if err := cases[i].copyTo(bw); err != nil {
+			return err
+		}
+		rest = after
+	}
+	bw.Write(rest)
+	return bw.Flush()
+}
+
+// junitCasePrefix begins the lines of a test case: it sits two levels deep
+// (testsuites > testsuite > testcase).
+const junitCasePrefix = "    "
+
+// testcaseElement is a case's element, as junitSuite's Cases name it.
+var testcaseElement = xml.StartElement{Name: xml.Name{Local: "testcase"}}
+
+// encodeCase writes one test case as it appears in its suite.
+func encodeCase(w io.Writer, tc junitCase) error {
+	enc := xml.NewEncoder(w)
+	enc.Indent(junitCasePrefix, "  ")
+	if err := enc.EncodeElement(tc, testcaseElement); err != nil {
+		return fmt.Errorf("encoding JUnit XML: %w", err)
+	}
+	return enc.Flush()
+}
+
+// caseFile holds one suite's test cases, encoded one after the other as
+// they appear in the suite, in a temporary file in dir, or in memory when
+// there is no dir or the file cannot be made.
+type caseFile struct {
+	f   *os.File      // nil: in mem
+	mem *bytes.Buffer // when f is nil
+	buf *bufio.Writer
+	enc *xml.Encoder
+}
+
+func newCaseFile(dir string) *caseFile {
+	c := &caseFile{}
+	var w io.Writer
+	if f, err := os.CreateTemp(dir, "cases-"); dir != "" && err == nil {
+		c.f, w = f, f
+	} else {
+		c.mem = &bytes.Buffer{}
+		w = c.mem
+	}
+	c.buf = bufio.NewWriter(w)
+	c.enc = xml.NewEncoder(c.buf)
+	c.enc.Indent(junitCasePrefix, "  ")
+	return c
+}
+
+func (c *caseFile) add(tc junitCase) error {
+	if err := c.enc.EncodeElement(tc, testcaseElement); err != nil {
+		return fmt.Errorf("encoding JUnit XML: %w", err)
+	}
+	return nil
+}
+
+// copyTo writes the cases to w.
+func (c *caseFile) copyTo(w io.Writer) error {
+	if err := c.enc.Flush(); err != nil {
+		return err
+	}
+	if err := c.buf.Flush(); err != nil {
+		return err
+	}
+	if c.f == nil {
+		_, err := w.Write(c.mem.Bytes())
+		return err
+	}
+	if _, err := c.f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	_, err := io.Copy(w, c.f)
+	return err
+}
+
+func (c *caseFile) close() {
+	if c.f != nil {
+		c.f.Close()
+	}
+}
+
+// junitControlSuites reads the findings once and returns the suites of the
+// controls they name, in report order (controlOrder), with their counts and
+// properties but no cases, and each suite's cases, written to files in dir.
+// The files are returned (to be closed) also with an error.
+func junitControlSuites(r *finding.Result, dir string) ([]junitSuite, []*caseFile, error) {
+	type control struct {
+		suite junitSuite
+		cases *caseFile
+	}
+	byID := map[string]*control{}
+	var seen []string
+	var files []*caseFile
+	err := r.EachFinding(func(f *finding.Finding) error {
+		c := byID[f.ControlID]
+		if c == nil {
+			cf := newCaseFile(dir)
+			files = append(files, cf)
+			c = &control{suite: junitSuite{Name: f.ControlID, Time: "0", Properties: &junitPropsList{Props: []junitProp{
+				{Name: "title", Value: controlTitle(f.ControlID)},
+				{Name: "severity", Value: string(f.Severity)},
+			}}}, cases: cf}
+			byID[f.ControlID] = c
+			seen = append(seen, f.ControlID)
+		}
+		s := &c.suite
+		s.Tests++
+		switch f.Status {
+		case finding.Fail:
+			s.Failures++
+		case finding.Unknown:
+			s.Errors++
+		case finding.Suppressed:
+			s.Skipped++
+		}
+		return c.cases.add(junitCaseFor(*f))
+	})
+	if err != nil {
+		return nil, files, err
+	}
+	var suites []junitSuite
+	var cases []*caseFile
+	for _, id := range orderControls(seen) {
+		suites = append(suites, byID[id].suite)
+		cases = append(cases, byID[id].cases)
+	}
+	return suites, cases, nil
+}
+
+// junitDocument is the whole document: the control suites, each holding the
+// one case placeholder gives it, then the inputs and gaps suites, with the
+// totals.
+func junitDocument(r *finding.Result, controls []junitSuite, placeholder func(int) junitCase) junitSuites {
 	timestamp := ""
 	if r.Scope != nil && len(r.Scope.Time) >= 19 {
 		timestamp = r.Scope.Time[:19]
 	}
-	byControl := map[string][]finding.Finding{}
-	for _, f := range r.Findings {
-		byControl[f.ControlID] = append(byControl[f.ControlID], f)
-	}
 	doc := junitSuites{Name: "sagefence", Time: "0"}
-	for _, id := range controlOrder(r.Findings) {
-		suite := junitSuite{Name: id, Time: "0", Timestamp: timestamp}
-		suite.Properties = &junitPropsList{Props: []junitProp{
-			{Name: "title", Value: controlTitle(id)},
-			{Name: "severity", Value: string(byControl[id][0].Severity)},
-		}}
-		for _, f := range byControl[id] {
-			suite.Cases = append(suite.Cases, junitCaseFor(f))
-		}
+	for i, suite := range controls {
+		suite.Timestamp = timestamp
+		suite.Cases = []junitCase{placeholder(i)}
 		doc.Suites = append(doc.Suites, suite)
 	}
 	if len(r.Errors) > 0 {
@@ -118,6 +299,7 @@ func (JUnit) Format(w io.Writer, r *finding.Result) error {
 				Error: &junitProblem{Message: e.Message, Type: "input", Text: e.Error()},
 			})
 		}
+		suite.Tests, suite.Errors = len(suite.Cases), len(suite.Cases)
 		doc.Suites = append(doc.Suites, suite)
 	}
 	if len(r.Gaps) > 0 {
@@ -128,37 +310,21 @@ func (JUnit) Format(w io.Writer, r *finding.Result) error {
 				Error: &junitProblem{Message: g.Reason, Type: string(g.Kind), Text: gapLine(g)},
 			})
 		}
+		suite.Tests, suite.Errors = len(suite.Cases), len(suite.Cases)
 		doc.Suites = append(doc.Suites, suite)
 	}
-	for i := range doc.Suites {
-		s := &doc.Suites[i]
-		s.Tests = len(s.Cases)
-		for _, c := range s.Cases {
-			switch {
-			case c.Failure != nil:
-				s.Failures++
-			case c.Error != nil:
-				s.Errors++
-			case c.Skipped != nil:
-				s.Skipped++
-			}
-		}
+	for _, s := range doc.Suites {
 		doc.Tests += s.Tests
 		doc.Failures += s.Failures
 		doc.Errors += s.Errors
 		doc.Skipped += s.Skipped
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return fmt.Errorf("encoding JUnit XML: %w", err)
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return doc
 }
+
+// streamsFindings: JUnit reads the findings one at a time
+// (StreamsFindings).
+func (JUnit) streamsFindings() {}
 
 func junitCaseFor(f finding.Finding) junitCase {
 	name := f.Resource.Address

@@ -82,6 +82,7 @@ func TestScanSpilledMatchesInMemory(t *testing.T) {
 			{"--format", "csv"},
 			{"--format", "csv", "--config", config, "--baseline", baseline},
 			{"--format", "asff"},
+			{"--format", "junit", "--config", config, "--baseline", baseline},
 			{"--format", "json", "--baseline", baseline},
 			{"--format", "json", "--config", config, "--severity", "medium"},
 			{"--format", "json", "--config", config, "--baseline", baseline, "--strict"},
@@ -104,15 +105,18 @@ func TestScanSpillFailureWarns(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
-	timeLine := regexp.MustCompile(`(?m)^.*"time": .*$`)
-	code0, out0, err0 := run(t, "", "scan", examples, "--no-config", "--format", "json")
-	findingBudget = 1
+	timeLine := regexp.MustCompile(`(?m)^.*("time": |timestamp=).*$`)
 	defer func() { findingBudget = 0 }()
-	code1, out1, err1 := run(t, "", "scan", examples, "--no-config", "--format", "json")
-	if code0 != code1 || timeLine.ReplaceAllString(out0, "") != timeLine.ReplaceAllString(out1, "") {
-		t.Fatalf("report differs when spilling fails (exit %d vs %d)", code0, code1)
-	}
-	if strings.Contains(err0, "warning: findings kept in memory") || !strings.Contains(err1, "warning: findings kept in memory") {
-		t.Fatalf("stderr without spilling: %q\nstderr when spilling fails: %q", err0, err1)
+	for _, format := range []string{"json", "junit"} {
+		findingBudget = 0
+		code0, out0, err0 := run(t, "", "scan", examples, "--no-config", "--format", format)
+		findingBudget = 1
+		code1, out1, err1 := run(t, "", "scan", examples, "--no-config", "--format", format)
+		if code0 != 1 || code0 != code1 || timeLine.ReplaceAllString(out0, "") != timeLine.ReplaceAllString(out1, "") || len(out1) < 1000 {
+			t.Fatalf("%s: report differs when spilling fails (exit %d vs %d)\n%.2000s", format, code0, code1, err1)
+		}
+		if strings.Contains(err0, "warning: findings kept in memory") || !strings.Contains(err1, "warning: findings kept in memory") {
+			t.Fatalf("%s: stderr without spilling: %q\nstderr when spilling fails: %q", format, err0, err1)
+		}
 	}
 }
