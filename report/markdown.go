@@ -26,7 +26,8 @@ type Markdown struct {
 // within GitHub's limits.
 const markdownMaxRows = 100
 
-// Format implements Formatter.
+// Format implements Formatter. It reads the findings once, one at a time
+// (StreamsFindings), keeping only the rows it shows.
 func (m Markdown) Format(w io.Writer, r *finding.Result) error {
 	maxRows := m.MaxRows
 	if maxRows <= 0 {
@@ -45,19 +46,35 @@ func (m Markdown) Format(w io.Writer, r *finding.Result) error {
 	}
 	ew.printf("\n\n")
 
-	if len(r.Findings) > 0 {
+	// One pass over the findings (a streamed result's are never all in
+	// memory): counts per control, the first maxRows of each status, and
+	// the witnesses.
+	counts := map[string]*finding.Summary{}
+	sev := map[string]finding.Severity{}
+	var seen []string
+	rows := map[finding.Status][]finding.Finding{}
+	total := map[finding.Status]int{}
+	var witnesses witnessDigester
+	err := r.EachFinding(func(f *finding.Finding) error {
+		if counts[f.ControlID] == nil {
+			counts[f.ControlID] = &finding.Summary{}
+			sev[f.ControlID] = f.Severity
+			seen = append(seen, f.ControlID)
+		}
+		*counts[f.ControlID] = addStatus(*counts[f.ControlID], f.Status)
+		if total[f.Status]++; total[f.Status] <= maxRows {
+			rows[f.Status] = append(rows[f.Status], *f)
+		}
+		witnesses.add(f)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(seen) > 0 {
 		ew.printf("| Control | Severity | Fail | Pass | Unknown | Suppressed |\n")
 		ew.printf("|---|---|--:|--:|--:|--:|\n")
-		counts := map[string]*finding.Summary{}
-		sev := map[string]finding.Severity{}
-		for _, f := range r.Findings {
-			if counts[f.ControlID] == nil {
-				counts[f.ControlID] = &finding.Summary{}
-				sev[f.ControlID] = f.Severity
-			}
-			*counts[f.ControlID] = addStatus(*counts[f.ControlID], f.Status)
-		}
-		for _, id := range controlOrder(r.Findings) {
+		for _, id := range orderControls(seen) {
 			c := counts[id]
 			ew.printf("| %s<br>`%s` | %s | %d | %d | %d | %d |\n", mdCell(controlTitle(id)), mdCode(id), sev[id], c.Fail, c.Pass, c.Unknown, c.Suppressed)
 		}
@@ -65,23 +82,16 @@ func (m Markdown) Format(w io.Writer, r *finding.Result) error {
 	}
 
 	section := func(title string, status finding.Status, detail func(finding.Finding) string) {
-		var rows []finding.Finding
-		for _, f := range r.Findings {
-			if f.Status == status {
-				rows = append(rows, f)
-			}
-		}
-		if len(rows) == 0 {
+		if total[status] == 0 {
 			return
 		}
 		ew.printf("### %s\n\n", title)
 		ew.printf("| Severity | Control | Resource | Where | Details |\n|---|---|---|---|---|\n")
-		for i, f := range rows {
-			if i == maxRows {
-				ew.printf("\n… and %d more; the full list is in the JSON, SARIF or HTML report.\n", len(rows)-maxRows)
-				break
-			}
+		for _, f := range rows[status] {
 			ew.printf("| %s | `%s` | `%s` | %s | %s |\n", f.Severity, mdCode(f.ControlID), mdCode(f.Resource.Address), mdCell(place(f)), mdCell(detail(f)))
+		}
+		if total[status] > maxRows {
+			ew.printf("\n… and %d more; the full list is in the JSON, SARIF or HTML report.\n", total[status]-maxRows)
 		}
 		ew.printf("\n")
 	}
@@ -102,7 +112,7 @@ func (m Markdown) Format(w io.Writer, r *finding.Result) error {
 		}
 		ew.printf("\n")
 	}
-	if d := digestWitnesses(r); d.Total > 0 {
+	if d := witnesses.digest(); d.Total > 0 {
 		ew.printf("### AWS witnesses\n\n%s.\n\n", d.CountsLine())
 		if len(d.Disagreements) > 0 {
 			ew.printf("| Resource | Where | Control | sagefence | Witness | Note |\n|---|---|---|---|---|---|\n")
@@ -166,3 +176,7 @@ func mdCode(s string) string {
 	r := strings.NewReplacer("`", "'", "|", `\|`, "\n", " ", "\r", " ")
 	return r.Replace(s)
 }
+
+// streamsFindings: Markdown reads the findings one at a time
+// (StreamsFindings).
+func (Markdown) streamsFindings() {}

@@ -35,33 +35,55 @@ type witnessGap struct {
 }
 
 func digestWitnesses(r *finding.Result) witnessDigest {
-	d := witnessDigest{Counts: map[string]int{}}
-	gaps := map[string]*witnessGap{}
-	var keys []string
-	for _, f := range r.Findings {
-		for _, w := range f.Witnesses {
-			d.Total++
-			d.Counts[w.Outcome]++
-			switch w.Outcome {
-			case "agrees":
-			case "disagrees":
-				d.Disagreements = append(d.Disagreements, witnessRow{f, w})
-			default:
-				key := strings.Join([]string{f.Resource.Account, f.Resource.Region, w.Source, w.Rule, w.Status, w.Outcome}, "|")
-				g, ok := gaps[key]
-				if !ok {
-					g = &witnessGap{Account: f.Resource.Account, Region: f.Resource.Region, Source: w.Source, Rule: w.Rule,
-						Status: w.Status, Outcome: w.Outcome, Note: w.Note}
-					gaps[key] = g
-					keys = append(keys, key)
-				}
-				g.Resources = appendUnique(g.Resources, f.Resource.Address)
+	var dg witnessDigester
+	for i := range r.Findings {
+		dg.add(&r.Findings[i])
+	}
+	return dg.digest()
+}
+
+// witnessDigester builds a witnessDigest from findings given one at a time.
+type witnessDigester struct {
+	d    witnessDigest
+	gaps map[string]*witnessGap
+	keys []string
+}
+
+func (dg *witnessDigester) add(f *finding.Finding) {
+	d := &dg.d
+	for _, w := range f.Witnesses {
+		if d.Counts == nil {
+			d.Counts, dg.gaps = map[string]int{}, map[string]*witnessGap{}
+		}
+		d.Total++
+		d.Counts[w.Outcome]++
+		switch w.Outcome {
+		case "agrees":
+		case "disagrees":
+			d.Disagreements = append(d.Disagreements, witnessRow{*f, w})
+		default:
+			key := strings.Join([]string{f.Resource.Account, f.Resource.Region, w.Source, w.Rule, w.Status, w.Outcome}, "|")
+			g, ok := dg.gaps[key]
+			if !ok {
+				g = &witnessGap{Account: f.Resource.Account, Region: f.Resource.Region, Source: w.Source, Rule: w.Rule,
+					Status: w.Status, Outcome: w.Outcome, Note: w.Note}
+				dg.gaps[key] = g
+				dg.keys = append(dg.keys, key)
 			}
+			g.Resources = appendUnique(g.Resources, f.Resource.Address)
 		}
 	}
+}
+
+func (dg *witnessDigester) digest() witnessDigest {
+	d := dg.d
+	if d.Counts == nil {
+		d.Counts = map[string]int{}
+	}
+	keys := append([]string(nil), dg.keys...)
 	sort.Strings(keys)
 	for _, k := range keys {
-		d.Gaps = append(d.Gaps, *gaps[k])
+		d.Gaps = append(d.Gaps, *dg.gaps[k])
 	}
 	return d
 }
