@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bytes"
+	"errors"
 	"io"
 	"strings"
 	"time"
@@ -98,15 +100,10 @@ type glSASTReport struct {
 	Scan            glScan            `json:"scan"`
 }
 
-// reported are the findings GitLab reports list: fails and unknowns.
-func reported(fs []finding.Finding) []finding.Finding {
-	var out []finding.Finding
-	for _, f := range fs {
-		if f.Status == finding.Fail || f.Status == finding.Unknown {
-			out = append(out, f)
-		}
-	}
-	return out
+// isReported says whether GitLab reports list a finding: fails and
+// unknowns.
+func isReported(f *finding.Finding) bool {
+	return f.Status == finding.Fail || f.Status == finding.Unknown
 }
 
 // gitlabTime is the scan time in GitLab's format (UTC, no zone suffix).
@@ -147,7 +144,9 @@ func findingMessage(f finding.Finding) string {
 	return controlTitle(f.ControlID)
 }
 
-// Format implements Formatter.
+// Format implements Formatter. The vulnerabilities are written as the
+// findings are read (StreamsFindings) into the report encoded around them,
+// in the bytes json.Encoder would give the whole report.
 func (g GitLabSAST) Format(w io.Writer, r *finding.Result) error {
 	tool := glTool{ID: "sagefence", Name: "sagefence", Version: r.Tool.Version, Vendor: glVendor{Name: "sagefence"},
 		URL: "https://github.com/sagefence/sagefence"}
@@ -164,25 +163,51 @@ func (g GitLabSAST) Format(w io.Writer, r *finding.Result) error {
 		rep.Scan.Status = "failure"
 		rep.Scan.Messages = append(rep.Scan.Messages, glMessage{Level: "error", Value: e.Error()})
 	}
-	for _, f := range reported(r.Findings) {
-		fp := rootedFingerprint(f, g.SourceRoot, g.WorkDir)
-		v := glVulnerability{
-			ID: uuidFromHex(fp), Category: "sast", Name: findingName(f), Description: findingMessage(f),
-			Severity: gitlabSeverity(f.Severity), Solution: f.Remediation,
-			Location:    glLocation{File: findingPath(g.SourceRoot, g.WorkDir, f), StartLine: f.Location.StartLine, EndLine: f.Location.EndLine},
-			Identifiers: []glIdentifier{{Type: "sagefence_control", Name: "sagefence " + f.ControlID, Value: f.ControlID}},
-		}
-		if v.Location.EndLine < v.Location.StartLine {
-			v.Location.EndLine = 0
-		}
-		if c, ok := control.Lookup(f.ControlID); ok {
-			for _, a := range c.Aliases {
-				v.Identifiers = append(v.Identifiers, glIdentifier{Type: identifierType(a.Tool), Name: a.Tool + " " + a.ID, Value: a.ID})
-			}
-		}
-		rep.Vulnerabilities = append(rep.Vulnerabilities, v)
+	var doc bytes.Buffer
+	if err := encodeJSON(&doc, rep); err != nil {
+		return err
 	}
-	return encodeJSON(w, rep)
+	// The vulnerabilities go where the encoder wrote an empty list: the
+	// report's first key after "version" (inside strings quotes are escaped).
+	const emptyList = `"vulnerabilities": []`
+	head, tail, ok := bytes.Cut(doc.Bytes(), []byte(emptyList))
+	if !ok {
+		return errors.New("gitlab-sast: the report has no vulnerabilities list")
+	}
+	js := newJSONStream(w)
+	js.raw(string(head))
+	js.raw(`"vulnerabilities": `)
+	streamArray(js, r, jsonIndent, func(f *finding.Finding) (any, bool) {
+		if !isReported(f) {
+			return nil, false
+		}
+		return g.vulnerability(*f), true
+	})
+	js.raw(string(tail))
+	return js.flush()
+}
+
+// streamsFindings: GitLabSAST writes each vulnerability as it reads its
+// finding (StreamsFindings).
+func (GitLabSAST) streamsFindings() {}
+
+func (g GitLabSAST) vulnerability(f finding.Finding) glVulnerability {
+	fp := rootedFingerprint(f, g.SourceRoot, g.WorkDir)
+	v := glVulnerability{
+		ID: uuidFromHex(fp), Category: "sast", Name: findingName(f), Description: findingMessage(f),
+		Severity: gitlabSeverity(f.Severity), Solution: f.Remediation,
+		Location:    glLocation{File: findingPath(g.SourceRoot, g.WorkDir, f), StartLine: f.Location.StartLine, EndLine: f.Location.EndLine},
+		Identifiers: []glIdentifier{{Type: "sagefence_control", Name: "sagefence " + f.ControlID, Value: f.ControlID}},
+	}
+	if v.Location.EndLine < v.Location.StartLine {
+		v.Location.EndLine = 0
+	}
+	if c, ok := control.Lookup(f.ControlID); ok {
+		for _, a := range c.Aliases {
+			v.Identifiers = append(v.Identifiers, glIdentifier{Type: identifierType(a.Tool), Name: a.Tool + " " + a.ID, Value: a.ID})
+		}
+	}
+	return v
 }
 
 // gitlabSeverity is the SAST report's severity.
@@ -227,28 +252,41 @@ type cqIssue struct {
 	Location    cqLocation `json:"location"`
 }
 
-// Format implements Formatter.
+// Format implements Formatter. The issues are written as the findings are
+// read (StreamsFindings), in the bytes json.Encoder would give the array.
 func (g GitLabCodeQuality) Format(w io.Writer, r *finding.Result) error {
-	issues := []cqIssue{}
-	for _, f := range reported(r.Findings) {
-		path := findingPath(g.SourceRoot, g.WorkDir, f)
-		fp := rootedFingerprint(f, g.SourceRoot, g.WorkDir)
-		if path == "" {
-			path = "aws/" + f.Resource.Account + "/" + f.Resource.Region + "/" + f.Resource.Address
+	s := newJSONStream(w)
+	streamArray(s, r, "", func(f *finding.Finding) (any, bool) {
+		if !isReported(f) {
+			return nil, false
 		}
-		line := f.Location.StartLine
-		if line < 1 {
-			line = 1
-		}
-		issues = append(issues, cqIssue{
-			Description: findingName(f) + ": " + findingMessage(f) + " (" + f.Resource.Address + ")",
-			CheckName:   f.ControlID,
-			Fingerprint: fp,
-			Severity:    codeQualitySeverity(f.Severity),
-			Location:    cqLocation{Path: path, Lines: cqLines{Begin: line}},
-		})
+		return g.issue(*f), true
+	})
+	s.raw("\n")
+	return s.flush()
+}
+
+// streamsFindings: GitLabCodeQuality writes each issue as it reads its
+// finding (StreamsFindings).
+func (GitLabCodeQuality) streamsFindings() {}
+
+func (g GitLabCodeQuality) issue(f finding.Finding) cqIssue {
+	path := findingPath(g.SourceRoot, g.WorkDir, f)
+	fp := rootedFingerprint(f, g.SourceRoot, g.WorkDir)
+	if path == "" {
+		path = "aws/" + f.Resource.Account + "/" + f.Resource.Region + "/" + f.Resource.Address
 	}
-	return encodeJSON(w, issues)
+	line := f.Location.StartLine
+	if line < 1 {
+		line = 1
+	}
+	return cqIssue{
+		Description: findingName(f) + ": " + findingMessage(f) + " (" + f.Resource.Address + ")",
+		CheckName:   f.ControlID,
+		Fingerprint: fp,
+		Severity:    codeQualitySeverity(f.Severity),
+		Location:    cqLocation{Path: path, Lines: cqLines{Begin: line}},
+	}
 }
 
 func codeQualitySeverity(s finding.Severity) string {

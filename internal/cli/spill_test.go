@@ -82,6 +82,8 @@ func TestScanSpilledMatchesInMemory(t *testing.T) {
 			{"--format", "csv"},
 			{"--format", "csv", "--config", config, "--baseline", baseline},
 			{"--format", "asff"},
+			{"--format", "gitlab-sast", "--baseline", baseline},
+			{"--format", "gitlab-codequality"},
 			{"--format", "junit", "--config", config, "--baseline", baseline},
 			{"--format", "json", "--baseline", baseline},
 			{"--format", "json", "--config", config, "--severity", "medium"},
