@@ -173,7 +173,9 @@ func (t *template) fixProperty(logical, r *yaml.Node, key string, v model.Str, w
 		if !t.once(node) {
 			return true
 		}
-		t.replaceScalar(node, want)
+		if why := t.replaceScalar(node, want); why != "" {
+			return unfixable(node.Line, fmt.Sprintf("%s at %s:%d %s; make it %q by hand", key, t.path, node.Line, why, want))
+		}
 		return change(node.Line, fmt.Sprintf("set %s: %s (was %q)", key, want, node.Value))
 	}
 	chain := v.Provenance.Chain()
@@ -210,7 +212,9 @@ func (t *template) fixProperty(logical, r *yaml.Node, key string, v model.Str, w
 		if !t.once(leaf) {
 			return true
 		}
-		t.replaceScalar(leaf, want)
+		if why := t.replaceScalar(leaf, want); why != "" {
+			return unfixable(leaf.Line, fmt.Sprintf("the Mappings value %s at %s %s; make it %s by hand", last.Name, last.Range, why, want))
+		}
 		return change(leaf.Line, fmt.Sprintf("the value of %s comes from Mappings %s: set it to %s there (was %q; the mapping's other entries are unchanged)", key, last.Name, want, leaf.Value))
 	}
 	return unfixable(node.Line, fmt.Sprintf("%s comes from %s, which sagefence does not edit", key, finding.DescribeProvenance(v.Provenance)))
@@ -237,7 +241,9 @@ func (t *template) fixParameterDefault(node *yaml.Node, key string, step model.S
 	if !t.once(def) {
 		return true
 	}
-	t.replaceScalar(def, want)
+	if why := t.replaceScalar(def, want); why != "" {
+		return unfixable(def.Line, fmt.Sprintf("parameter %s's Default at %s %s; set it to %s by hand", step.Name, step.Range, why, want))
+	}
 	return change(def.Line, fmt.Sprintf("the value of %s comes from parameter %s: set its Default to %s (was %q; a value passed at deploy time still overrides it)",
 		key, step.Name, want, def.Value))
 }
@@ -535,31 +541,43 @@ func (t *template) indentAt(n *yaml.Node) (string, bool) {
 	return prefix, true
 }
 
-// replaceScalar replaces the text of scalar node v with want, in v's style.
-func (t *template) replaceScalar(v *yaml.Node, want string) {
-	start := t.lineStart[v.Line-1] + v.Column - 1
-	end := start
-	line := t.src[start:]
-	if i := bytes.IndexByte(line, '\n'); i >= 0 {
-		line = line[:i]
+// replaceScalar replaces the text of scalar node v with want, in v's style;
+// it returns why it cannot ("" when it did). A value written over several
+// lines is replaced whole when it is quoted (its end is the closing quote),
+// and refused when it is plain or a block scalar (| or >), whose extent only
+// the indentation of the lines after it tells.
+func (t *template) replaceScalar(v *yaml.Node, want string) string {
+	if v.Line < 1 || v.Line > len(t.lineStart) {
+		return "is not where the parser placed it"
 	}
+	start := t.lineStart[v.Line-1] + v.Column - 1
+	if start >= len(t.src) {
+		return "is not where the parser placed it"
+	}
+	rest := t.src[start:]
+	var end int
 	var text string
 	switch {
+	case v.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
+		return "is a block scalar (| or >)"
 	case v.Style&yaml.DoubleQuotedStyle != 0:
 		i := 1
-		for i < len(line) && line[i] != '"' {
-			if line[i] == '\\' {
+		for i < len(rest) && rest[i] != '"' {
+			if rest[i] == '\\' {
 				i++
 			}
 			i++
+		}
+		if i >= len(rest) {
+			return "has no closing quote where the parser found one"
 		}
 		end = start + i + 1
 		text = strconv.Quote(want)
 	case v.Style&yaml.SingleQuotedStyle != 0:
 		i := 1
-		for i < len(line) {
-			if line[i] == '\'' {
-				if i+1 < len(line) && line[i+1] == '\'' {
+		for i < len(rest) {
+			if rest[i] == '\'' {
+				if i+1 < len(rest) && rest[i+1] == '\'' {
 					i += 2
 					continue
 				}
@@ -567,9 +585,16 @@ func (t *template) replaceScalar(v *yaml.Node, want string) {
 			}
 			i++
 		}
+		if i >= len(rest) {
+			return "has no closing quote where the parser found one"
+		}
 		end = start + i + 1
 		text = "'" + want + "'"
 	default:
+		line := rest
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line = line[:i]
+		}
 		n := len(line)
 		if i := bytes.Index(line, []byte(" #")); i >= 0 {
 			n = i
@@ -579,10 +604,15 @@ func (t *template) replaceScalar(v *yaml.Node, want string) {
 				n = i
 			}
 		}
-		end = start + len(bytes.TrimRight(line[:n], " \t\r"))
+		written := bytes.TrimRight(line[:n], " \t\r")
+		if string(written) != v.Value {
+			return "is written over several lines"
+		}
+		end = start + len(written)
 		text = want
 	}
 	t.edits = append(t.edits, textEdit{start: start, end: end, text: text, seq: len(t.edits)})
+	return ""
 }
 
 func (t *template) insert(at int, text string) {
