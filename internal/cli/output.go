@@ -9,6 +9,7 @@ import (
 
 	"github.com/sagefence/sagefence/finding"
 	"github.com/sagefence/sagefence/internal/config"
+	"github.com/sagefence/sagefence/internal/gcpolicy"
 	"github.com/sagefence/sagefence/internal/policy"
 	"github.com/sagefence/sagefence/report"
 )
@@ -218,6 +219,8 @@ func (o *OutputOptions) emit(io *IO, f report.Formatter, res *finding.Result) er
 	// A streamed result (scan's) stays on disk when every report reads its
 	// findings one at a time; the other formats need them all at once.
 	if res.Streamed() && !o.allStream(f) {
+		// Every finding is about to be in memory at once.
+		gcpolicy.LargeLiveHeap(os.Getenv) // the process's own GOGC, as the runtime reads it
 		if err := res.Materialize(); err != nil {
 			return fmt.Errorf("reading findings: %w", err)
 		}

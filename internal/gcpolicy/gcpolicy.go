@@ -33,3 +33,14 @@ func Apply(getenv func(string) string) {
 		debug.SetMemoryLimit(Limit)
 	}
 }
+
+// LargeLiveHeap puts the collector back to Go's default (GOGC=100) for a
+// phase whose live heap is large, unless the environment sets GOGC: letting
+// the heap grow to four times a large live set costs far more memory than
+// the collections it saves (a report that reads 50,000 files' findings into
+// memory peaked at 440 MiB under Percent, 286 MiB under the default).
+func LargeLiveHeap(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(100)
+	}
+}

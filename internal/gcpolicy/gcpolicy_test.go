@@ -38,3 +38,18 @@ func TestApply(t *testing.T) {
 		}
 	}
 }
+
+func TestLargeLiveHeap(t *testing.T) {
+	p0, _ := current()
+	defer debug.SetGCPercent(p0)
+	debug.SetGCPercent(Percent)
+	LargeLiveHeap(func(string) string { return "" })
+	if p, _ := current(); p != 100 {
+		t.Errorf("GOGC %d after LargeLiveHeap, want 100", p)
+	}
+	debug.SetGCPercent(77) // the user's, from the environment
+	LargeLiveHeap(func(k string) string { return map[string]string{"GOGC": "77"}[k] })
+	if p, _ := current(); p != 77 {
+		t.Errorf("GOGC %d after LargeLiveHeap with GOGC set, want 77", p)
+	}
+}
