@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"testing"
+	"unsafe"
 
 	"github.com/sagefence/sagefence/model"
 )
@@ -333,5 +334,42 @@ func TestSortKeyAgreesWithLess(t *testing.T) {
 				t.Fatalf("compare and Less disagree on %d, %d", i, j)
 			}
 		}
+	}
+}
+
+// Findings read back whole from disk share what they repeat (a control's
+// lists, a file's path), as the findings the surfaces made did, and are
+// otherwise the same findings.
+func TestMaterializeShares(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	fs, seqs := spillFindings(rng, 20, 8)
+	s := NewStore(StoreOptions{Budget: 1, Dir: t.TempDir()})
+	for i, f := range fs {
+		if err := s.Add(f, seqs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.Runs() == 0 {
+		t.Fatal("nothing spilled")
+	}
+	var r Result
+	r.UseStore(s)
+	if err := r.Materialize(); err != nil {
+		t.Fatal(err)
+	}
+	sameFindings(t, r.Findings, wantOrder(fs, seqs))
+	first := map[string]*Finding{}
+	byFile := map[string]string{}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if p := first[f.ControlID]; p == nil {
+			first[f.ControlID] = f
+		} else if &p.Frameworks[0] != &f.Frameworks[0] || &p.Aliases[0] != &f.Aliases[0] {
+			t.Fatalf("finding %d of %s does not share its control's lists", i, f.ControlID)
+		}
+		if prev, ok := byFile[f.Location.File]; ok && unsafe.StringData(prev) != unsafe.StringData(f.Location.File) {
+			t.Fatalf("finding %d does not share its file's path", i)
+		}
+		byFile[f.Location.File] = f.Location.File
 	}
 }

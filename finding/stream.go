@@ -1,6 +1,10 @@
 package finding
 
-import "errors"
+import (
+	"errors"
+	"reflect"
+	"slices"
+)
 
 // A Result holds its findings either in Findings (every command's default)
 // or in a Store (a scan asked to stream them: engine.Options.StreamFindings),
@@ -89,7 +93,9 @@ func (r *Result) Materialize() error {
 		return nil
 	}
 	fs := make([]Finding, 0, r.store.Len())
+	var sh sharer
 	if err := r.store.Each(func(f *Finding) error {
+		sh.share(f)
 		fs = append(fs, *f)
 		return nil
 	}); err != nil {
@@ -126,4 +132,44 @@ func (r *Result) AnyFinding(pred func(f *Finding) bool) (bool, error) {
 		return true, nil
 	}
 	return false, err
+}
+
+// sharer makes findings read back from a store share the strings and lists
+// they repeat (a control's frameworks, aliases and remediation, a file's
+// path, a root), as the findings the surfaces made did: each record is
+// decoded on its own, and a scan's findings held whole would otherwise hold
+// a copy of each per finding.
+type sharer struct {
+	strings map[string]string
+	lists   map[string]controlLists // by control ID
+}
+
+type controlLists struct {
+	frameworks []Framework
+	aliases    []string
+}
+
+func (sh *sharer) share(f *Finding) {
+	if sh.strings == nil {
+		sh.strings, sh.lists = map[string]string{}, map[string]controlLists{}
+	}
+	for _, s := range []*string{&f.ControlID, &f.Surface, &f.Resource.Type, &f.Resource.Region, &f.Resource.Account,
+		&f.Resource.Root, &f.Location.File, &f.Attribute, &f.Expected, &f.Remediation} {
+		if c, ok := sh.strings[*s]; ok {
+			*s = c
+		} else {
+			sh.strings[*s] = *s
+		}
+	}
+	l, ok := sh.lists[f.ControlID]
+	if !ok {
+		sh.lists[f.ControlID] = controlLists{f.Frameworks, f.Aliases}
+		return
+	}
+	if reflect.DeepEqual(l.frameworks, f.Frameworks) {
+		f.Frameworks = l.frameworks
+	}
+	if slices.Equal(l.aliases, f.Aliases) && f.Aliases != nil {
+		f.Aliases = l.aliases
+	}
 }

@@ -37,8 +37,8 @@ func Apply(getenv func(string) string) {
 // LargeLiveHeap puts the collector back to Go's default (GOGC=100) for a
 // phase whose live heap is large, unless the environment sets GOGC: letting
 // the heap grow to four times a large live set costs far more memory than
-// the collections it saves (a report that reads 50,000 files' findings into
-// memory peaked at 440 MiB under Percent, 286 MiB under the default).
+// the collections it saves (an HTML report of 50,000 files peaked at 440 MiB
+// under Percent).
 func LargeLiveHeap(getenv func(string) string) {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(100)
