@@ -1,8 +1,6 @@
 package report
 
 import (
-	"bytes"
-	"errors"
 	"io"
 	"strings"
 	"time"
@@ -163,28 +161,12 @@ func (g GitLabSAST) Format(w io.Writer, r *finding.Result) error {
 		rep.Scan.Status = "failure"
 		rep.Scan.Messages = append(rep.Scan.Messages, glMessage{Level: "error", Value: e.Error()})
 	}
-	var doc bytes.Buffer
-	if err := encodeJSON(&doc, rep); err != nil {
-		return err
-	}
-	// The vulnerabilities go where the encoder wrote an empty list: the
-	// report's first key after "version" (inside strings quotes are escaped).
-	const emptyList = `"vulnerabilities": []`
-	head, tail, ok := bytes.Cut(doc.Bytes(), []byte(emptyList))
-	if !ok {
-		return errors.New("gitlab-sast: the report has no vulnerabilities list")
-	}
-	js := newJSONStream(w)
-	js.raw(string(head))
-	js.raw(`"vulnerabilities": `)
-	streamArray(js, r, jsonIndent, func(f *finding.Finding) (any, bool) {
+	return streamIntoDocument(w, rep, "vulnerabilities", jsonIndent, r, func(f *finding.Finding) (any, bool) {
 		if !isReported(f) {
 			return nil, false
 		}
 		return g.vulnerability(*f), true
 	})
-	js.raw(string(tail))
-	return js.flush()
 }
 
 // streamsFindings: GitLabSAST writes each vulnerability as it reads its

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 
 	"github.com/sagefence/sagefence/finding"
@@ -162,6 +163,30 @@ func streamArray(s *jsonStream, r *finding.Result, indent string, elem func(*fin
 		return
 	}
 	s.raw("\n" + indent + "]")
+}
+
+// streamIntoDocument writes doc as encodeJSON would, with the findings of r,
+// each converted by elem (false leaves it out), streamed into the list under
+// listKey, which doc must hold empty: the encoder writes it `"key": []`, and
+// since quotes inside strings are escaped that text is found only as the key
+// (the first one, so no key of that name may come before it). indent is the
+// indentation of the key's line.
+func streamIntoDocument(w io.Writer, doc any, listKey, indent string, r *finding.Result, elem func(*finding.Finding) (any, bool)) error {
+	var whole bytes.Buffer
+	if err := encodeJSON(&whole, doc); err != nil {
+		return err
+	}
+	key := `"` + listKey + `": `
+	head, tail, ok := bytes.Cut(whole.Bytes(), []byte(key+"[]"))
+	if !ok {
+		return fmt.Errorf("report: the document has no empty %q list", listKey)
+	}
+	s := newJSONStream(w)
+	s.raw(string(head))
+	s.raw(key)
+	streamArray(s, r, indent, elem)
+	s.raw(string(tail))
+	return s.flush()
 }
 
 // streamsFindings marks the formatter that reads a streamed result's

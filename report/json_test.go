@@ -171,16 +171,7 @@ func TestASFFStreamMatchesEncoder(t *testing.T) {
 				t.Fatal(err)
 			}
 			formatsAs(t, a, r, want.Bytes(), "streamed ASFF differs from the encoder's")
-			store := finding.NewStore(finding.StoreOptions{Budget: 1, Dir: t.TempDir()})
-			for i, f := range r.Findings {
-				if err := store.Add(f, finding.SeqOf(0, i)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			streamed := *r
-			streamed.UseStore(store)
-			defer streamed.Close()
-			formatsAs(t, a, &streamed, want.Bytes(), "ASFF from a spilled store differs")
+			formatsAs(t, a, spilled(t, r), want.Bytes(), "ASFF from a spilled store differs")
 		})
 	}
 }
@@ -235,17 +226,24 @@ func TestSARIFStreamMatchesEncoder(t *testing.T) {
 					t.Fatal(err)
 				}
 				formatsAs(t, s, r, want.Bytes(), "streamed SARIF differs from the encoder's")
-				store := finding.NewStore(finding.StoreOptions{Budget: 1, Dir: t.TempDir()})
-				for i, f := range r.Findings {
-					if err := store.Add(f, finding.SeqOf(0, i)); err != nil {
-						t.Fatal(err)
-					}
-				}
-				streamed := *r
-				streamed.UseStore(store)
-				defer streamed.Close()
-				formatsAs(t, s, &streamed, want.Bytes(), "SARIF from a spilled store differs")
+				formatsAs(t, s, spilled(t, r), want.Bytes(), "SARIF from a spilled store differs")
 			})
 		}
 	}
+}
+
+// spilled is r with its findings in a store that wrote every one to disk
+// (closed when the test ends).
+func spilled(t *testing.T, r *finding.Result) *finding.Result {
+	t.Helper()
+	store := finding.NewStore(finding.StoreOptions{Budget: 1, Dir: t.TempDir()})
+	for i, f := range r.Findings {
+		if err := store.Add(f, finding.SeqOf(0, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	streamed := *r
+	streamed.UseStore(store)
+	t.Cleanup(func() { streamed.Close() })
+	return &streamed
 }

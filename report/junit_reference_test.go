@@ -116,16 +116,7 @@ func TestJUnitStreamMatchesEncoder(t *testing.T) {
 				t.Fatal(err)
 			}
 			formatsAs(t, JUnit{}, r, want.Bytes(), "streamed JUnit differs from the encoder's")
-			store := finding.NewStore(finding.StoreOptions{Budget: 1, Dir: t.TempDir()})
-			for i, f := range r.Findings {
-				if err := store.Add(f, finding.SeqOf(0, i)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			streamed := *r
-			streamed.UseStore(store)
-			defer streamed.Close()
-			formatsAs(t, JUnit{}, &streamed, want.Bytes(), "JUnit from a spilled store differs")
+			formatsAs(t, JUnit{}, spilled(t, r), want.Bytes(), "JUnit from a spilled store differs")
 		})
 	}
 }

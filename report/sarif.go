@@ -1,8 +1,6 @@
 package report
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -227,27 +225,12 @@ func (s SARIF) Format(w io.Writer, r *finding.Result) error {
 	if err != nil {
 		return err
 	}
-	var doc bytes.Buffer
-	if err := encodeJSON(&doc, s.log(r, rules, []sarifResult{})); err != nil {
-		return err
-	}
-	// The results go where the encoder wrote an empty list: the only
-	// "results" key, at the run's level (inside strings quotes are escaped).
-	const emptyResults = `"results": []`
-	head, tail, ok := bytes.Cut(doc.Bytes(), []byte(emptyResults))
-	if !ok {
-		return errors.New("sarif: the log has no results list")
-	}
-	js := newJSONStream(w)
-	js.raw(string(head))
-	js.raw(`"results": `)
 	const runIndent = "      " // the run's keys: log > runs > run
-	streamArray(js, r, runIndent, func(f *finding.Finding) (any, bool) {
-		res, ok := s.result(f, ruleIndex)
-		return res, ok
-	})
-	js.raw(string(tail))
-	return js.flush()
+	return streamIntoDocument(w, s.log(r, rules, []sarifResult{}), "results", runIndent, r,
+		func(f *finding.Finding) (any, bool) {
+			res, ok := s.result(f, ruleIndex)
+			return res, ok
+		})
 }
 
 // result is the SARIF result of a finding, its locations relative to the
