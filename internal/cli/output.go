@@ -219,10 +219,8 @@ func (o *OutputOptions) emit(io *IO, f report.Formatter, res *finding.Result) er
 	// A streamed result (scan's) stays on disk when every report reads its
 	// findings one at a time; the other formats need them all at once.
 	if res.Streamed() && !o.allStream(f) {
-		// Every finding is about to be in memory at once.
-		gcpolicy.LargeLiveHeap(os.Getenv) // the process's own GOGC, as the runtime reads it
-		if err := res.Materialize(); err != nil {
-			return fmt.Errorf("reading findings: %w", err)
+		if err := readAllFindings(res); err != nil {
+			return err
 		}
 	}
 	o.config.ApplySeverity(res)
@@ -247,6 +245,21 @@ func (o *OutputOptions) emit(io *IO, f report.Formatter, res *finding.Result) er
 	gate.Strict = o.Strict
 	if code := policy.FailCode(gate.ExitCode(res), res, o.SoftFail, o.FailExitCode); code != ExitOK {
 		return resultError{code}
+	}
+	return nil
+}
+
+// readAllFindings reads a streamed result's findings into Result.Findings
+// (nothing to do for one that is not streamed), with the collector readied
+// for the large live heap that makes (gcpolicy.LargeLiveHeap, by the
+// process's own GOGC, as the runtime reads it).
+func readAllFindings(res *finding.Result) error {
+	if !res.Streamed() {
+		return nil
+	}
+	gcpolicy.LargeLiveHeap(os.Getenv)
+	if err := res.Materialize(); err != nil {
+		return fmt.Errorf("reading findings: %w", err)
 	}
 	return nil
 }

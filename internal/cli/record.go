@@ -52,8 +52,8 @@ func recordResult(ctx context.Context, io *IO, opts RecordOptions, res *finding.
 		return nil
 	}
 	// The evidence store takes the result whole.
-	if err := res.Materialize(); err != nil {
-		return fmt.Errorf("reading findings: %w", err)
+	if err := readAllFindings(res); err != nil {
+		return err
 	}
 	st, err := opts.open(ctx, io)
 	if err != nil {
