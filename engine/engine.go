@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"maps"
 	"math"
 	"runtime"
 	"runtime/debug"
@@ -269,14 +270,9 @@ func digestOf(f *finding.Finding) [sha256.Size]byte {
 
 // sortedByIndex returns the values of m in the order of their keys.
 func sortedByIndex[T any](m map[int]T) []T {
-	keys := make([]int, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	out := make([]T, len(keys))
-	for i, k := range keys {
-		out[i] = m[k]
+	out := make([]T, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, m[k])
 	}
 	return out
 }

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -43,11 +45,8 @@ func Load(ctx context.Context, in Input, opts surface.Options) surface.Result {
 		defer mu.Unlock()
 		sets[i] = set
 	})
-	for i := 0; len(sets) > 0; i++ {
-		if set, ok := sets[i]; ok {
-			res.Sets = append(res.Sets, set)
-			delete(sets, i)
-		}
+	for _, i := range slices.Sorted(maps.Keys(sets)) {
+		res.Sets = append(res.Sets, sets[i])
 	}
 	return res
 }
