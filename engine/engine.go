@@ -224,10 +224,11 @@ type keptAt struct {
 	status finding.Status
 }
 
-// add stores r's findings as set number set and returns r without them.
+// add stores r's findings as set number set and returns r without them:
+// the store keeps them in place, so their slice is the store's from then on.
 func (c *collector) add(set int, r setResult) setResult {
 	for pos := range r.findings.findings {
-		f := &r.findings.findings[pos] // ~1 KB: not copied until the store keeps it
+		f := &r.findings.findings[pos] // the store keeps f itself, not a copy
 		if c.skip != nil && c.skip.Match(f.Location.File) {
 			continue
 		}
@@ -246,7 +247,7 @@ func (c *collector) add(set int, r setResult) setResult {
 			c.seen[d] = keptAt{seq, f.Status}
 		}
 		// Add fails only after a read, which comes after every add.
-		_ = c.store.Add(*f, seq)
+		_ = c.store.Add(f, seq)
 	}
 	r.findings.findings = nil
 	return r
