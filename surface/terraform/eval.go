@@ -837,10 +837,11 @@ func (mi *modInst) resourceObject(decl *resourceDecl, inst *resInst) cty.Value {
 		}
 		attrs[name] = v
 	}
-	for name := range mi.def.attrNames {
+	names := mi.def.readNamesOf()
+	for name := range names.attr {
 		expose(name)
 	}
-	for name := range mi.def.resAttrNames[decl.addr()] {
+	for name := range names.byResource[decl.addr()] {
 		expose(name)
 	}
 	return cty.ObjectVal(attrs)

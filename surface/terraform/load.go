@@ -592,7 +592,6 @@ func loadModuleDir(dir string, cache *sourceCache) *moduleDef {
 	for _, pf := range overrides {
 		def.decodeOverride(pf)
 	}
-	def.finish()
 	for _, pf := range def.files {
 		pf.lineCache = nil // only needed while decoding suppressions
 	}
