@@ -84,7 +84,7 @@ func evaluateRoot(ctx context.Context, l *loader, tables *functionTables, root s
 	}()
 	re.funcs, re.budget = table.funcs, &table.budget
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
-	manifest, merr := modulesManifest(root, opts.Jail)
+	manifest, merr := modulesManifest(root, opts.Jail, l.shared.source)
 	if merr != nil {
 		re.addErr(*merr)
 	}

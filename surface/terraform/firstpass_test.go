@@ -151,3 +151,46 @@ func forEachCorpusFile(t *testing.T, fn func(path string, src []byte)) {
 		}
 	}
 }
+
+// The first pass's listing of a directory is the load's (the directory is
+// read once), and tells the load where no module manifest can be.
+func TestFirstPassListingServesTheLoad(t *testing.T) {
+	dir := t.TempDir()
+	app, withInit := filepath.Join(dir, "app"), filepath.Join(dir, "initialised")
+	for _, d := range []string{app, filepath.Join(withInit, ".terraform", "modules")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{filepath.Join(app, "main.tf"), filepath.Join(withInit, "main.tf")} {
+		if err := os.WriteFile(f, []byte("locals {\n  a = 1\n}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cache := newSourceCache(sourceCacheBytes, nil)
+	scanModuleSources(context.Background(), []string{app, withInit}, cache)
+
+	// A file added after the first pass is not in the listing the load
+	// gets: it was not read again.
+	if err := os.WriteFile(filepath.Join(app, "late.tf"), []byte("locals {\n  b = 2\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, _, err := cache.configFiles(app)
+	if err != nil || !slices.Equal(files, []string{filepath.Join(app, "main.tf")}) {
+		t.Fatalf("load's listing of app = %v, %v; want the first pass's [main.tf]", files, err)
+	}
+	// Taken once: a directory loaded again is listed again.
+	if files, _, _ = cache.configFiles(app); len(files) != 2 {
+		t.Errorf("second listing of app = %v, want both files from disk", files)
+	}
+
+	if cache.mayHaveTerraformDir(app) {
+		t.Error("app was listed without .terraform: no manifest should be read")
+	}
+	if !cache.mayHaveTerraformDir(withInit) {
+		t.Error("initialised has .terraform: its manifest must be read")
+	}
+	if !cache.mayHaveTerraformDir(filepath.Join(dir, "never-listed")) {
+		t.Error("a directory the first pass did not list must be checked for a manifest")
+	}
+}
