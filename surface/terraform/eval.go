@@ -91,7 +91,7 @@ func evaluateRoot(ctx context.Context, l *loader, tables *functionTables, root s
 	}
 	re.manifest = manifest
 	def := l.module(root)
-	vars, errs, unreadable := rootVariables(def, root, opts)
+	vars, errs, unreadable := rootVariables(def, root, l.shared.source, opts)
 	for _, e := range errs {
 		re.addErr(e)
 	}

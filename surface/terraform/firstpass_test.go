@@ -184,13 +184,56 @@ func TestFirstPassListingServesTheLoad(t *testing.T) {
 		t.Errorf("second listing of app = %v, want both files from disk", files)
 	}
 
-	if cache.mayHaveTerraformDir(app) {
-		t.Error("app was listed without .terraform: no manifest should be read")
+	if f, listed := cache.rootFactsOf(app); !listed || f.terraformDir {
+		t.Errorf("app: listed %v, .terraform %v; want listed without .terraform (no manifest to read)", listed, f.terraformDir)
 	}
-	if !cache.mayHaveTerraformDir(withInit) {
-		t.Error("initialised has .terraform: its manifest must be read")
+	if f, listed := cache.rootFactsOf(withInit); !listed || !f.terraformDir {
+		t.Errorf("initialised: listed %v, .terraform %v; want listed with .terraform (its manifest is read)", listed, f.terraformDir)
 	}
-	if !cache.mayHaveTerraformDir(filepath.Join(dir, "never-listed")) {
-		t.Error("a directory the first pass did not list must be checked for a manifest")
+	if _, listed := cache.rootFactsOf(filepath.Join(dir, "never-listed")); listed {
+		t.Error("a directory the first pass did not list has no facts: it is checked on disk")
+	}
+}
+
+// The variable files a root loads are the same from the first pass's
+// listing as from the disk: the fixed names unless they are directories
+// (through a symbolic link too), a dangling link kept so that reading it
+// fails loudly, *.auto.tfvars(.json) in lexical order but directories.
+func TestAutoVarFilesFromListingAndDisk(t *testing.T) {
+	root := t.TempDir()
+	for _, f := range []string{"terraform.tfvars", "b.auto.tfvars", "a.auto.tfvars.json", "main.tf"} {
+		if err := os.WriteFile(filepath.Join(root, f), []byte("x = 1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []string{"dir.auto.tfvars", "real-dir"} {
+		if err := os.Mkdir(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("missing", filepath.Join(root, "terraform.tfvars.json")); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(root, "terraform.tfvars"), filepath.Join(root, "terraform.tfvars.json"),
+		filepath.Join(root, "a.auto.tfvars.json"), filepath.Join(root, "b.auto.tfvars")}
+	if got := autoVarFiles(root, nil); !slices.Equal(got, want) {
+		t.Errorf("from disk: %v\nwant %v", got, want)
+	}
+	cache := newSourceCache(sourceCacheBytes, nil)
+	scanModuleSources(context.Background(), []string{root}, cache)
+	if got := autoVarFiles(root, cache); !slices.Equal(got, want) {
+		t.Errorf("from the listing: %v\nwant %v", got, want)
+	}
+
+	// A fixed name that is a link to a directory is not a variable file.
+	if err := os.Remove(filepath.Join(root, "terraform.tfvars.json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real-dir", filepath.Join(root, "terraform.tfvars.json")); err != nil {
+		t.Fatal(err)
+	}
+	want = slices.Delete(want, 1, 2)
+	if got := autoVarFiles(root, nil); !slices.Equal(got, want) {
+		t.Errorf("link to a directory, from disk: %v\nwant %v", got, want)
 	}
 }

@@ -537,13 +537,22 @@ func configFiles(dir string) (files []string, bad []model.Error, err error) {
 }
 
 // dirListing is what a directory holds for the load: its configuration
-// files (sorted), the entries refused as such (safefs.CheckEntry), and
-// whether it has a .terraform entry, where `terraform init` records the
-// modules it downloaded.
+// files (sorted), the entries refused as such (safefs.CheckEntry), and what
+// a root needs to know of it (rootFacts).
 type dirListing struct {
-	files        []string
-	bad          []model.Error
+	files []string
+	bad   []model.Error
+	rootFacts
+}
+
+// rootFacts are what evaluating dir as a root needs from its listing.
+type rootFacts struct {
+	// terraformDir: dir has a .terraform entry, where `terraform init`
+	// records the modules it downloaded.
 	terraformDir bool
+	// varFiles are the variable files Terraform loads automatically
+	// (autoVarFiles).
+	varFiles []string
 }
 
 // listConfigDir reads dir's entries into a dirListing.
@@ -553,6 +562,7 @@ func listConfigDir(dir string) (dirListing, error) {
 	if err != nil {
 		return l, err
 	}
+	l.varFiles = varFilesIn(dir, entries)
 	for _, e := range entries {
 		n := e.Name()
 		if n == ".terraform" {
@@ -631,7 +641,7 @@ func isOverrideFile(name string) bool {
 // When the first pass listed root without a .terraform entry, there is no
 // manifest and nothing is read.
 func modulesManifest(root string, jail *safefs.Jail, cache *sourceCache) (map[string]string, *model.Error) {
-	if !cache.mayHaveTerraformDir(root) {
+	if f, listed := cache.rootFactsOf(root); listed && !f.terraformDir {
 		return nil, nil
 	}
 	path := filepath.Join(root, ".terraform", "modules", "modules.json")
@@ -684,10 +694,10 @@ type sourceCache struct {
 	budget int
 	files  map[string]cachedSource
 	// listings are the directories the first pass listed, until the load
-	// lists them again (configFiles); noTerraformDir are those of them
-	// without a .terraform entry.
-	listings       map[string]dirListing
-	noTerraformDir map[string]bool
+	// lists them again (configFiles); roots holds the rootFacts of every
+	// directory it listed.
+	listings map[string]dirListing
+	roots    map[string]rootFacts
 	// jail confines every read (nil: no confinement); reads are of regular
 	// files of at most safefs.MaxFileBytes.
 	jail *safefs.Jail
@@ -702,7 +712,7 @@ type cachedSource struct {
 
 func newSourceCache(budget int, jail *safefs.Jail) *sourceCache {
 	return &sourceCache{budget: budget, files: map[string]cachedSource{}, jail: jail,
-		listings: map[string]dirListing{}, noTerraformDir: map[string]bool{}}
+		listings: map[string]dirListing{}, roots: map[string]rootFacts{}}
 }
 
 // listDir lists dir for the first pass and keeps the listing for the load,
@@ -718,9 +728,7 @@ func (c *sourceCache) listDir(dir string) (dirListing, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !l.terraformDir {
-		c.noTerraformDir[dir] = true
-	}
+	c.roots[dir] = l.rootFacts
 	if size <= c.budget {
 		c.listings[dir] = l
 		c.budget -= size
@@ -746,15 +754,16 @@ func (c *sourceCache) configFiles(dir string) (files []string, bad []model.Error
 	return configFiles(dir)
 }
 
-// mayHaveTerraformDir is false when the first pass listed dir and found no
-// .terraform entry in it: there is no module manifest to read.
-func (c *sourceCache) mayHaveTerraformDir(dir string) bool {
+// rootFactsOf returns what the first pass's listing of dir says of it as
+// a root; ok is false when it did not list dir.
+func (c *sourceCache) rootFactsOf(dir string) (f rootFacts, ok bool) {
 	if c == nil {
-		return true
+		return f, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return !c.noTerraformDir[dir]
+	f, ok = c.roots[dir]
+	return f, ok
 }
 
 // put keeps src for the load while the budget allows; depthChecked says
