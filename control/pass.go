@@ -50,7 +50,8 @@ type Pass struct {
 	Control *Control
 	Set     *model.Set
 
-	unit     *Unit
+	unit *Unit
+	// findings are the reported findings, appended to RunAppend's dst.
 	findings []finding.Finding
 	// current is the resource the check is looking at, for panic reports.
 	current *model.Meta
@@ -144,8 +145,14 @@ func (p *Pass) Report(m model.Meta, v Verdict) {
 // Run evaluates the control on the unit's Set. A panic in the check does
 // not crash the run: it is returned as an input error naming the control
 // and the resource it was checking, beside the findings reported before it.
-func (c *Control) Run(u *Unit) (findings []finding.Finding, err *model.Error) {
-	p := &Pass{Control: c, Set: u.Set, unit: u}
+func (c *Control) Run(u *Unit) ([]finding.Finding, *model.Error) { return c.RunAppend(u, nil) }
+
+// RunAppend is Run appending the findings to dst, as append does: it
+// returns dst extended by the control's findings (those reported before a
+// panic included), so that a caller running several controls on a Set can
+// gather their findings in one buffer it reuses.
+func (c *Control) RunAppend(u *Unit, dst []finding.Finding) (findings []finding.Finding, err *model.Error) {
+	p := &Pass{Control: c, Set: u.Set, unit: u, findings: dst}
 	defer func() {
 		if r := recover(); r != nil {
 			e := model.Error{Message: fmt.Sprintf("internal error: control %s failed on a %s set: %v (please report this)",

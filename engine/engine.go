@@ -224,10 +224,11 @@ type keptAt struct {
 	status finding.Status
 }
 
-// add stores r's findings as set number set and returns r without them.
+// add stores r's findings as set number set and returns r without them:
+// the store keeps them in place, so their slice is the store's from then on.
 func (c *collector) add(set int, r setResult) setResult {
 	for pos := range r.findings.findings {
-		f := &r.findings.findings[pos] // ~1 KB: not copied until the store keeps it
+		f := &r.findings.findings[pos] // the store keeps f itself, not a copy
 		if c.skip != nil && c.skip.Match(f.Location.File) {
 			continue
 		}
@@ -246,7 +247,7 @@ func (c *collector) add(set int, r setResult) setResult {
 			c.seen[d] = keptAt{seq, f.Status}
 		}
 		// Add fails only after a read, which comes after every add.
-		_ = c.store.Add(*f, seq)
+		_ = c.store.Add(f, seq)
 	}
 	r.findings.findings = nil
 	return r
@@ -361,28 +362,60 @@ func (ev *evaluator) evaluate(set *model.Set) setResult {
 }
 
 // findings evaluates the controls on set. The same finding reached twice
-// within the set is kept once, the first time.
+// within the set is kept once, the first time. The findings are returned in
+// a slice of their own, without spare capacity (the scan's store keeps it).
 func (ev *evaluator) findings(set *model.Set) setFindings {
 	var out setFindings
 	sup := suppressionIndex(set)
 	unit := control.NewUnit(set)
-	seen := map[findingID]bool{}
+	w := scratchPool.Get().(*evalScratch)
+	defer w.release()
 	for _, c := range ev.controls {
-		findings, err := c.Run(unit)
+		start := len(w.findings)
+		var err *model.Error
+		w.findings, err = c.RunAppend(unit, w.findings)
 		if err != nil {
 			out.errs = append(out.errs, *err)
 		}
-		for _, f := range findings {
-			applySuppression(&f, c, sup[f.Resource.Address], ev.cfg, ev.now)
-			if id := idOf(&f); !seen[id] {
-				seen[id] = true
-				out.findings = append(out.findings, f)
+		// Keep the new findings that are not duplicates, compacting them
+		// in place after those already kept.
+		kept := w.findings[:start]
+		for i := range w.findings[start:] {
+			f := &w.findings[start+i]
+			applySuppression(f, c, sup[f.Resource.Address], ev.cfg, ev.now)
+			id := idOf(f)
+			if _, dup := w.seen[id]; dup {
+				continue
 			}
+			w.seen[id] = struct{}{}
+			kept = append(kept, *f)
 		}
+		w.findings = kept
 	}
-	// Kept until the scan ends: without the spare capacity append left.
-	out.findings = slices.Clone(out.findings)
+	if len(w.findings) > 0 {
+		out.findings = slices.Clone(w.findings)
+	}
 	return out
+}
+
+// evalScratch is the working memory of one set's evaluation: the findings
+// of every control gathered in one buffer, and the identities of those
+// kept. It is reused from set to set (scratchPool), so that evaluating a
+// set allocates its findings once, at their final size.
+type evalScratch struct {
+	findings []finding.Finding
+	seen     map[findingID]struct{}
+}
+
+var scratchPool = sync.Pool{New: func() any { return &evalScratch{seen: map[findingID]struct{}{}} }}
+
+// release empties the scratch, so that it holds on to no string of the
+// set, and returns it to the pool.
+func (w *evalScratch) release() {
+	clear(w.findings[:cap(w.findings)])
+	w.findings = w.findings[:0]
+	clear(w.seen)
+	scratchPool.Put(w)
 }
 
 // gaps are the set's gaps that concern at least one of the controls.

@@ -102,13 +102,15 @@ type Store struct {
 	closed bool
 }
 
-// storeEntry is one finding in memory. applied counts the transforms
-// already applied to it in place (a finding in memory is transformed once,
-// one on disk at every read); gone marks one a transform dropped.
+// storeEntry is one finding in memory: the store points to the finding
+// Add was given rather than copying it (a Finding is half a kilobyte, and
+// sorting moves the entries). applied counts the transforms already
+// applied to it in place (a finding in memory is transformed once, one on
+// disk at every read); gone marks one a transform dropped.
 type storeEntry struct {
 	key     sortKey
 	seq     Seq
-	f       Finding
+	f       *Finding
 	applied int
 	gone    bool
 }
@@ -138,9 +140,13 @@ func (s *Store) Runs() int { return len(s.runs) }
 // instead of writing them (nil when every run was written).
 func (s *Store) SpillError() error { return s.spillErr }
 
-// Add adds a finding with its sequence key; keys must be unique. Nil
-// Frameworks and Aliases become empty lists, as Result.Finalize makes them.
-func (s *Store) Add(f Finding, seq Seq) error {
+// Add adds a finding with its sequence key; keys must be unique. The store
+// takes f over rather than copying it: it may change f (nil Frameworks and
+// Aliases become empty lists, as Result.Finalize makes them; Rewrite and
+// Filter apply to f in place while it is in memory) and keeps it until it
+// is written to disk or the store is closed, so the caller must neither
+// change nor reuse f afterwards.
+func (s *Store) Add(f *Finding, seq Seq) error {
 	if s.reading || s.closed {
 		return errors.New("finding store: add after the findings were read")
 	}
@@ -150,8 +156,8 @@ func (s *Store) Add(f Finding, seq Seq) error {
 	if f.Aliases == nil {
 		f.Aliases = []string{}
 	}
-	s.mem = append(s.mem, storeEntry{key: keyOf(&f), seq: seq, f: f})
-	s.memBytes += findingBytes(&f)
+	s.mem = append(s.mem, storeEntry{key: keyOf(f), seq: seq, f: f})
+	s.memBytes += findingBytes(f)
 	s.count(f.Status, 1)
 	if s.memBytes > s.opts.Budget && !s.noSpill {
 		s.spill()
@@ -378,7 +384,7 @@ func (s *Store) writeMemRun() error {
 		return err
 	}
 	for i := range s.mem {
-		if err := w.write(s.mem[i].seq, &s.mem[i].f); err != nil {
+		if err := w.write(s.mem[i].seq, s.mem[i].f); err != nil {
 			w.abort()
 			return err
 		}
@@ -578,7 +584,7 @@ func (m *memSource) next() (bool, error) {
 			continue
 		}
 		for ; e.applied < len(m.s.transforms); e.applied++ {
-			if !m.s.transforms[e.applied](&e.f) {
+			if !m.s.transforms[e.applied](e.f) {
 				e.gone = true
 				break
 			}
@@ -591,7 +597,7 @@ func (m *memSource) next() (bool, error) {
 
 func (m *memSource) cur() (*sortKey, Seq, *Finding) {
 	e := &m.s.mem[m.i-1]
-	return &e.key, e.seq, &e.f
+	return &e.key, e.seq, e.f
 }
 
 func (m *memSource) close() {}

@@ -114,7 +114,7 @@ func TestStoreMergesInStableOrder(t *testing.T) {
 			// Sets arrive out of order, as roots do.
 			order := rng.Perm(len(fs))
 			for _, i := range order {
-				if err := s.Add(fs[i], seqs[i]); err != nil {
+				if err := s.Add(&fs[i], seqs[i]); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -145,7 +145,7 @@ func TestStoreSmallNeverWrites(t *testing.T) {
 	s := NewStore(StoreOptions{Dir: dir})
 	fs, seqs := spillFindings(rand.New(rand.NewPCG(3, 4)), 5, 5)
 	for i := range fs {
-		if err := s.Add(fs[i], seqs[i]); err != nil {
+		if err := s.Add(&fs[i], seqs[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -160,7 +160,7 @@ func TestStoreFilesPrivateAndRemoved(t *testing.T) {
 	s := NewStore(StoreOptions{Budget: 1, Dir: parent})
 	fs, seqs := spillFindings(rand.New(rand.NewPCG(5, 6)), 4, 4)
 	for i := range fs {
-		if err := s.Add(fs[i], seqs[i]); err != nil {
+		if err := s.Add(&fs[i], seqs[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -208,7 +208,7 @@ func TestStoreDropRewriteFilter(t *testing.T) {
 			s := NewStore(StoreOptions{Budget: budget, Dir: t.TempDir()})
 			defer s.Close()
 			for i := range fs {
-				if err := s.Add(fs[i], seqs[i]); err != nil {
+				if err := s.Add(&fs[i], seqs[i]); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -249,7 +249,7 @@ func TestStoreDropRewriteFilter(t *testing.T) {
 			}
 			sameFindings(t, readAll(t, s), final)
 			sameFindings(t, readAll(t, s), final) // transforms applied once per read, not compounded
-			if err := s.Add(fs[0], SeqOf(99, 0)); err == nil {
+			if err := s.Add(&fs[0], SeqOf(99, 0)); err == nil {
 				t.Fatal("Add after a read succeeded")
 			}
 		})
@@ -267,7 +267,7 @@ func TestResultStreamed(t *testing.T) {
 	streamed := &Result{}
 	s := NewStore(StoreOptions{Budget: 1, Dir: t.TempDir()})
 	for i := range fs {
-		if err := s.Add(fs[i], seqs[i]); err != nil {
+		if err := s.Add(&fs[i], seqs[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -309,7 +309,7 @@ func TestStoreReadErrorIsKept(t *testing.T) {
 	defer s.Close()
 	fs, seqs := spillFindings(rand.New(rand.NewPCG(11, 12)), 3, 3)
 	for i := range fs {
-		if err := s.Add(fs[i], seqs[i]); err != nil {
+		if err := s.Add(&fs[i], seqs[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -344,8 +344,8 @@ func TestMaterializeShares(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	fs, seqs := spillFindings(rng, 20, 8)
 	s := NewStore(StoreOptions{Budget: 1, Dir: t.TempDir()})
-	for i, f := range fs {
-		if err := s.Add(f, seqs[i]); err != nil {
+	for i := range fs {
+		if err := s.Add(&fs[i], seqs[i]); err != nil {
 			t.Fatal(err)
 		}
 	}

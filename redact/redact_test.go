@@ -110,7 +110,7 @@ func TestResultStreamedMatchesSlice(t *testing.T) {
 
 	s := finding.NewStore(finding.StoreOptions{Budget: 1, Dir: t.TempDir()})
 	for i, f := range fs {
-		if err := s.Add(f, finding.SeqOf(0, i)); err != nil {
+		if err := s.Add(&f, finding.SeqOf(0, i)); err != nil {
 			t.Fatal(err)
 		}
 	}

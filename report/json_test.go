@@ -135,7 +135,7 @@ func TestJSONStreamedResult(t *testing.T) {
 			streamed := fixtureResult()
 			store := finding.NewStore(finding.StoreOptions{Budget: 1, Dir: t.TempDir()})
 			for i, f := range streamed.Findings {
-				if err := store.Add(f, finding.SeqOf(0, i)); err != nil {
+				if err := store.Add(&f, finding.SeqOf(0, i)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -238,7 +238,7 @@ func spilled(t *testing.T, r *finding.Result) *finding.Result {
 	t.Helper()
 	store := finding.NewStore(finding.StoreOptions{Budget: 1, Dir: t.TempDir()})
 	for i, f := range r.Findings {
-		if err := store.Add(f, finding.SeqOf(0, i)); err != nil {
+		if err := store.Add(&f, finding.SeqOf(0, i)); err != nil {
 			t.Fatal(err)
 		}
 	}
