@@ -230,29 +230,6 @@ func withBudget(table map[string]function.Function, b *budget) {
 	}
 }
 
-// forIterations is forIterations for the root's expressions, skipping
-// (and remembering) the expressions that hold no for expression.
-func (re *rootEval) forIterations(expr hcl.Expression, ctx *hcl.EvalContext) float64 {
-	has, seen := re.hasFor[expr]
-	if !seen {
-		if se, ok := expr.(hclsyntax.Expression); ok {
-			walkSyntax(se, func(n hclsyntax.Node) {
-				if _, ok := n.(*hclsyntax.ForExpr); ok {
-					has = true
-				}
-			})
-		}
-		if re.hasFor == nil {
-			re.hasFor = map[hcl.Expression]bool{}
-		}
-		re.hasFor[expr] = has
-	}
-	if !has {
-		return 0
-	}
-	return forIterations(expr, ctx)
-}
-
 // forIterations estimates the iterations of the for expressions in expr,
 // nested ones multiplied, from the sizes of the collections they range over
 // (measured in ctx). An iterator of an enclosing for is estimated by the

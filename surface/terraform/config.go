@@ -37,17 +37,24 @@ type moduleDef struct {
 	resources   []*resourceDecl // managed resources in declaration order
 	resByAddr   map[string]*resourceDecl
 	data        map[string]*resourceDecl
-	// attrNames and resAttrNames are the attribute names read from values
-	// (see finish).
-	attrNames    map[string]bool
-	resAttrNames map[string]map[string]bool
+	// readNames holds the attribute names read from values, collected on
+	// first use (see readNamesOf): most modules never need them.
+	readNames     readNames
+	readNamesOnce sync.Once
+}
+
+// readNames are the attribute names a module reads from values: attr for
+// every resource, byResource per resource address (see readNamesOf).
+type readNames struct {
+	attr       map[string]bool
+	byResource map[string]map[string]bool
 }
 
 func newModuleDef(dir string) *moduleDef {
 	return &moduleDef{
 		dir: dir, variables: map[string]*varDecl{}, locals: map[string]*hcl.Attribute{},
 		outputs: map[string]*hcl.Attribute{}, outputNames: map[string]bool{}, modulesByNm: map[string]*moduleCall{},
-		resByAddr: map[string]*resourceDecl{}, data: map[string]*resourceDecl{}, attrNames: map[string]bool{},
+		resByAddr: map[string]*resourceDecl{}, data: map[string]*resourceDecl{},
 	}
 }
 
@@ -373,22 +380,31 @@ func blockRange(b *hcl.Block) hcl.Range {
 	return b.DefRange
 }
 
-// finish collects the attribute names the module reads from values:
+// readNamesOf returns the attribute names the module reads from values:
 // per resource (aws_x.y[0].attr) and, for traversals whose subject is not
 // known syntactically (splats, locals, each, module outputs), for every
 // resource. A resource's value exposes these names as unknown when they are
-// not written in its block.
-func (d *moduleDef) finish() {
+// not written in its block. They are collected from every file of the
+// module the first time a resource value is needed, once for all the
+// roots that share the module; safe for concurrent use.
+func (d *moduleDef) readNamesOf() *readNames {
+	d.readNamesOnce.Do(d.collectReadNames)
+	return &d.readNames
+}
+
+func (d *moduleDef) collectReadNames() {
+	rn := &d.readNames
+	rn.attr = map[string]bool{}
 	for _, pf := range d.files {
 		if sb, ok := pf.body.(*hclsyntax.Body); ok {
 			walkSyntax(sb, func(n hclsyntax.Node) {
 				switch e := n.(type) {
 				case *hclsyntax.ScopeTraversalExpr:
-					d.addTraversalNames(e.Traversal)
+					rn.addTraversal(e.Traversal)
 				case *hclsyntax.RelativeTraversalExpr:
 					for _, step := range e.Traversal {
 						if a, ok := step.(hcl.TraverseAttr); ok {
-							d.attrNames[a.Name] = true
+							rn.attr[a.Name] = true
 						}
 					}
 				}
@@ -398,19 +414,19 @@ func (d *moduleDef) finish() {
 			// JSON expressions are templates inside strings: take every
 			// ".name" in the file (a superset is harmless).
 			for _, m := range jsonAttrName.FindAllSubmatch(pf.bytes, -1) {
-				d.attrNames[string(m[1])] = true
+				rn.attr[string(m[1])] = true
 			}
 		}
 	}
 	for _, n := range []string{"id", "arn", "name"} {
-		d.attrNames[n] = true
+		rn.attr[n] = true
 	}
 }
 
-// addTraversalNames records the attribute names read after a traversal's
+// addTraversal records the attribute names read after a traversal's
 // subject: aws_x.y[0].a.b gives a and b for aws_x.y; local.l.a gives a for
 // every resource.
-func (d *moduleDef) addTraversalNames(t hcl.Traversal) {
+func (rn *readNames) addTraversal(t hcl.Traversal) {
 	if len(t) < 3 {
 		return
 	}
@@ -420,20 +436,20 @@ func (d *moduleDef) addTraversalNames(t hcl.Traversal) {
 	case "path", "terraform", "count", "data":
 		return
 	case "var", "local", "each", "module", "self":
-		target = d.attrNames
+		target = rn.attr
 	default:
 		name, ok := attrAt(t, 1)
 		if !ok {
 			return
 		}
 		key := root + "." + name
-		if d.resAttrNames == nil {
-			d.resAttrNames = map[string]map[string]bool{}
+		if rn.byResource == nil {
+			rn.byResource = map[string]map[string]bool{}
 		}
-		target = d.resAttrNames[key]
+		target = rn.byResource[key]
 		if target == nil {
 			target = map[string]bool{}
-			d.resAttrNames[key] = target
+			rn.byResource[key] = target
 		}
 	}
 	for _, step := range t[2:] {

@@ -58,8 +58,9 @@ type rootEval struct {
 	instances int
 	// outsideSeen are the file function calls already reported as gaps.
 	outsideSeen map[string]bool
-	// hasFor caches whether an expression holds a for expression.
-	hasFor map[hcl.Expression]bool
+	// shapes caches the shape of each expression evaluated (an expression
+	// is evaluated again for every instance of its block).
+	shapes map[hcl.Expression]exprShape
 }
 
 type rootResult struct {
@@ -84,13 +85,13 @@ func evaluateRoot(ctx context.Context, l *loader, tables *functionTables, root s
 	}()
 	re.funcs, re.budget = table.funcs, &table.budget
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
-	manifest, merr := modulesManifest(root, opts.Jail)
+	manifest, merr := modulesManifest(root, opts.Jail, l.shared.source)
 	if merr != nil {
 		re.addErr(*merr)
 	}
 	re.manifest = manifest
 	def := l.module(root)
-	vars, errs, unreadable := rootVariables(def, root, opts)
+	vars, errs, unreadable := rootVariables(def, root, l.shared.source, opts)
 	for _, e := range errs {
 		re.addErr(e)
 	}
@@ -273,13 +274,18 @@ func (re *rootEval) newInstance(def *moduleDef, addr, key string, vars map[strin
 
 // scope is what an expression may see besides the module's named values.
 type scope struct {
-	count   cty.Value // count.index, or cty.NilVal
+	count   cty.Value // object{index}, or cty.NilVal (see countScope)
 	each    cty.Value // object{key, value}, or cty.NilVal
 	extra   map[string]cty.Value
 	noIndex bool
 }
 
 var emptyScope = &scope{}
+
+// countScope is the scope of a counted instance: count.index is index.
+func countScope(index cty.Value) *scope {
+	return &scope{count: cty.ObjectVal(map[string]cty.Value{"index": index})}
+}
 
 func (sc *scope) with(name string, v cty.Value) *scope {
 	n := *sc
@@ -307,9 +313,12 @@ func (mi *modInst) eval(expr hcl.Expression, sc *scope) cty.Value {
 		}
 		return unknownBecause(cty.DynamicPseudoType, "evaluation was stopped")
 	}
-	ctx := mi.evalContext(expressionVariables(expr), sc)
-	if n := re.forIterations(expr, ctx); n > maxCollection {
-		return mi.overBudget(expr, fmt.Sprintf("its for expressions would run about %.0f iterations, more than the evaluation budget of %d", n, maxCollection))
+	shape := re.shapeOf(expr)
+	ctx := mi.evalContext(shape.vars, sc)
+	if shape.hasFor {
+		if n := forIterations(expr, ctx); n > maxCollection {
+			return mi.overBudget(expr, fmt.Sprintf("its for expressions would run about %.0f iterations, more than the evaluation budget of %d", n, maxCollection))
+		}
 	}
 	v, diags := expr.Value(ctx)
 	if diags.HasErrors() {
@@ -340,6 +349,19 @@ func (mi *modInst) eval(expr hcl.Expression, sc *scope) cty.Value {
 		}
 	}
 	return mi.withTemplateText(expr, ctx, v)
+}
+
+// shapeOf is shapeOf for the root's expressions, each walked once.
+func (re *rootEval) shapeOf(expr hcl.Expression) exprShape {
+	sh, seen := re.shapes[expr]
+	if !seen {
+		sh = shapeOf(expr)
+		if re.shapes == nil {
+			re.shapes = map[hcl.Expression]exprShape{}
+		}
+		re.shapes[expr] = sh
+	}
+	return sh
 }
 
 // overBudget records an expression that was not evaluated (or whose value
@@ -384,7 +406,7 @@ func (mi *modInst) evalContext(traversals []hcl.Traversal, sc *scope) *hcl.EvalC
 			}
 		case "count":
 			if sc.count != cty.NilVal {
-				vars["count"] = cty.ObjectVal(map[string]cty.Value{"index": sc.count})
+				vars["count"] = sc.count
 			}
 		case "each":
 			if sc.each != cty.NilVal {
@@ -681,7 +703,7 @@ func (mi *modInst) expandKeys(what string, count, forEach hcl.Expression) expans
 func (e expansion) scope(i int) *scope {
 	switch e.keyed {
 	case 1:
-		return &scope{count: e.keys[i]}
+		return countScope(e.keys[i])
 	case 2:
 		return &scope{each: cty.ObjectVal(map[string]cty.Value{"key": e.keys[i], "value": e.vals[i]})}
 	}
@@ -837,10 +859,11 @@ func (mi *modInst) resourceObject(decl *resourceDecl, inst *resInst) cty.Value {
 		}
 		attrs[name] = v
 	}
-	for name := range mi.def.attrNames {
+	names := mi.def.readNamesOf()
+	for name := range names.attr {
 		expose(name)
 	}
-	for name := range mi.def.resAttrNames[decl.addr()] {
+	for name := range names.byResource[decl.addr()] {
 		expose(name)
 	}
 	return cty.ObjectVal(attrs)

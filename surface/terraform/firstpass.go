@@ -49,10 +49,11 @@ type moduleSource struct{ name, source string }
 // it reads go to cache for the load, marked as depth-checked when they
 // passed the nesting check.
 func localCallees(dir string, cache *sourceCache) []string {
-	files, _, err := configFiles(dir)
+	listing, err := cache.listDir(dir)
 	if err != nil {
 		return nil
 	}
+	files := listing.files
 	sources := map[string]string{}
 	var names []string
 	read := func(path string) {

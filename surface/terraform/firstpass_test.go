@@ -151,3 +151,89 @@ func forEachCorpusFile(t *testing.T, fn func(path string, src []byte)) {
 		}
 	}
 }
+
+// The first pass's listing of a directory is the load's (the directory is
+// read once), and tells the load where no module manifest can be.
+func TestFirstPassListingServesTheLoad(t *testing.T) {
+	dir := t.TempDir()
+	app, withInit := filepath.Join(dir, "app"), filepath.Join(dir, "initialised")
+	for _, d := range []string{app, filepath.Join(withInit, ".terraform", "modules")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{filepath.Join(app, "main.tf"), filepath.Join(withInit, "main.tf")} {
+		if err := os.WriteFile(f, []byte("locals {\n  a = 1\n}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cache := newSourceCache(sourceCacheBytes, nil)
+	scanModuleSources(context.Background(), []string{app, withInit}, cache)
+
+	// A file added after the first pass is not in the listing the load
+	// gets: it was not read again.
+	if err := os.WriteFile(filepath.Join(app, "late.tf"), []byte("locals {\n  b = 2\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, _, err := cache.configFiles(app)
+	if err != nil || !slices.Equal(files, []string{filepath.Join(app, "main.tf")}) {
+		t.Fatalf("load's listing of app = %v, %v; want the first pass's [main.tf]", files, err)
+	}
+	// Taken once: a directory loaded again is listed again.
+	if files, _, _ = cache.configFiles(app); len(files) != 2 {
+		t.Errorf("second listing of app = %v, want both files from disk", files)
+	}
+
+	if f, listed := cache.rootFactsOf(app); !listed || f.terraformDir {
+		t.Errorf("app: listed %v, .terraform %v; want listed without .terraform (no manifest to read)", listed, f.terraformDir)
+	}
+	if f, listed := cache.rootFactsOf(withInit); !listed || !f.terraformDir {
+		t.Errorf("initialised: listed %v, .terraform %v; want listed with .terraform (its manifest is read)", listed, f.terraformDir)
+	}
+	if _, listed := cache.rootFactsOf(filepath.Join(dir, "never-listed")); listed {
+		t.Error("a directory the first pass did not list has no facts: it is checked on disk")
+	}
+}
+
+// The variable files a root loads are the same from the first pass's
+// listing as from the disk: the fixed names unless they are directories
+// (through a symbolic link too), a dangling link kept so that reading it
+// fails loudly, *.auto.tfvars(.json) in lexical order but directories.
+func TestAutoVarFilesFromListingAndDisk(t *testing.T) {
+	root := t.TempDir()
+	for _, f := range []string{"terraform.tfvars", "b.auto.tfvars", "a.auto.tfvars.json", "main.tf"} {
+		if err := os.WriteFile(filepath.Join(root, f), []byte("x = 1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []string{"dir.auto.tfvars", "real-dir"} {
+		if err := os.Mkdir(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("missing", filepath.Join(root, "terraform.tfvars.json")); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(root, "terraform.tfvars"), filepath.Join(root, "terraform.tfvars.json"),
+		filepath.Join(root, "a.auto.tfvars.json"), filepath.Join(root, "b.auto.tfvars")}
+	if got := autoVarFiles(root, nil); !slices.Equal(got, want) {
+		t.Errorf("from disk: %v\nwant %v", got, want)
+	}
+	cache := newSourceCache(sourceCacheBytes, nil)
+	scanModuleSources(context.Background(), []string{root}, cache)
+	if got := autoVarFiles(root, cache); !slices.Equal(got, want) {
+		t.Errorf("from the listing: %v\nwant %v", got, want)
+	}
+
+	// A fixed name that is a link to a directory is not a variable file.
+	if err := os.Remove(filepath.Join(root, "terraform.tfvars.json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real-dir", filepath.Join(root, "terraform.tfvars.json")); err != nil {
+		t.Fatal(err)
+	}
+	want = slices.Delete(want, 1, 2)
+	if got := autoVarFiles(root, nil); !slices.Equal(got, want) {
+		t.Errorf("link to a directory, from disk: %v\nwant %v", got, want)
+	}
+}

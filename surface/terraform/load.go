@@ -532,12 +532,42 @@ func diagErrors(diags hcl.Diagnostics) []model.Error {
 // (a dangling or looping symlink, a FIFO, a device) is returned in bad,
 // never skipped silently: Terraform would fail on it.
 func configFiles(dir string) (files []string, bad []model.Error, err error) {
+	l, err := listConfigDir(dir)
+	return l.files, l.bad, err
+}
+
+// dirListing is what a directory holds for the load: its configuration
+// files (sorted), the entries refused as such (safefs.CheckEntry), and what
+// a root needs to know of it (rootFacts).
+type dirListing struct {
+	files []string
+	bad   []model.Error
+	rootFacts
+}
+
+// rootFacts are what evaluating dir as a root needs from its listing.
+type rootFacts struct {
+	// terraformDir: dir has a .terraform entry, where `terraform init`
+	// records the modules it downloaded.
+	terraformDir bool
+	// varFiles are the variable files Terraform loads automatically
+	// (autoVarFiles).
+	varFiles []string
+}
+
+// listConfigDir reads dir's entries into a dirListing.
+func listConfigDir(dir string) (dirListing, error) {
+	var l dirListing
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, nil, err
+		return l, err
 	}
+	l.varFiles = varFilesIn(dir, entries)
 	for _, e := range entries {
 		n := e.Name()
+		if n == ".terraform" {
+			l.terraformDir = true
+		}
 		if e.IsDir() || strings.HasPrefix(n, ".") || strings.HasPrefix(n, "#") || strings.HasSuffix(n, "~") {
 			continue
 		}
@@ -545,22 +575,22 @@ func configFiles(dir string) (files []string, bad []model.Error, err error) {
 			p := filepath.Join(dir, n)
 			ok, err := safefs.CheckEntry(p, e)
 			if err != nil {
-				bad = append(bad, model.Error{File: p, Message: err.Error()})
+				l.bad = append(l.bad, model.Error{File: p, Message: err.Error()})
 				continue
 			}
 			if ok {
-				files = append(files, p)
+				l.files = append(l.files, p)
 			}
 		}
 	}
-	sort.Strings(files)
-	return files, bad, nil
+	sort.Strings(l.files)
+	return l, nil
 }
 
 // loadModuleDir parses and decodes every configuration file of dir.
 func loadModuleDir(dir string, cache *sourceCache) *moduleDef {
 	def := newModuleDef(dir)
-	files, bad, err := configFiles(dir)
+	files, bad, err := cache.configFiles(dir)
 	if err != nil {
 		def.parseErrs = append(def.parseErrs, model.Error{File: dir, Message: fmt.Sprintf("read module directory: %s", describeFSError(err))})
 		def.missing = true
@@ -592,7 +622,6 @@ func loadModuleDir(dir string, cache *sourceCache) *moduleDef {
 	for _, pf := range overrides {
 		def.decodeOverride(pf)
 	}
-	def.finish()
 	for _, pf := range def.files {
 		pf.lineCache = nil // only needed while decoding suppressions
 	}
@@ -608,7 +637,13 @@ func isOverrideFile(name string) bool {
 
 // modulesManifest reads <root>/.terraform/modules/modules.json: module key →
 // directory (relative to the root, as terraform init records it).
-func modulesManifest(root string, jail *safefs.Jail) (map[string]string, *model.Error) {
+//
+// When the first pass listed root without a .terraform entry, there is no
+// manifest and nothing is read.
+func modulesManifest(root string, jail *safefs.Jail, cache *sourceCache) (map[string]string, *model.Error) {
+	if f, listed := cache.rootFactsOf(root); listed && !f.terraformDir {
+		return nil, nil
+	}
 	path := filepath.Join(root, ".terraform", "modules", "modules.json")
 	raw, err := jail.ReadFile(path, 0)
 	if err != nil {
@@ -658,6 +693,11 @@ type sourceCache struct {
 	mu     sync.Mutex
 	budget int
 	files  map[string]cachedSource
+	// listings are the directories the first pass listed, until the load
+	// lists them again (configFiles); roots holds the rootFacts of every
+	// directory it listed.
+	listings map[string]dirListing
+	roots    map[string]rootFacts
 	// jail confines every read (nil: no confinement); reads are of regular
 	// files of at most safefs.MaxFileBytes.
 	jail *safefs.Jail
@@ -671,7 +711,59 @@ type cachedSource struct {
 }
 
 func newSourceCache(budget int, jail *safefs.Jail) *sourceCache {
-	return &sourceCache{budget: budget, files: map[string]cachedSource{}, jail: jail}
+	return &sourceCache{budget: budget, files: map[string]cachedSource{}, jail: jail,
+		listings: map[string]dirListing{}, roots: map[string]rootFacts{}}
+}
+
+// listDir lists dir for the first pass and keeps the listing for the load,
+// which then reads the directory once rather than twice.
+func (c *sourceCache) listDir(dir string) (dirListing, error) {
+	l, err := listConfigDir(dir)
+	if err != nil || c == nil {
+		return l, err
+	}
+	size := len(dir)
+	for _, f := range l.files {
+		size += len(f)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.roots[dir] = l.rootFacts
+	if size <= c.budget {
+		c.listings[dir] = l
+		c.budget -= size
+	}
+	return l, nil
+}
+
+// configFiles is the package's configFiles, from the first pass's listing
+// of dir when there is one (dropping it: a directory loaded again is read
+// again, as its files are).
+func (c *sourceCache) configFiles(dir string) (files []string, bad []model.Error, err error) {
+	if c != nil {
+		c.mu.Lock()
+		l, ok := c.listings[dir]
+		delete(c.listings, dir)
+		c.mu.Unlock()
+		// The budget is not given back: like a file's contents, a listing
+		// is kept for the load once.
+		if ok {
+			return l.files, l.bad, nil
+		}
+	}
+	return configFiles(dir)
+}
+
+// rootFactsOf returns what the first pass's listing of dir says of it as
+// a root; ok is false when it did not list dir.
+func (c *sourceCache) rootFactsOf(dir string) (f rootFacts, ok bool) {
+	if c == nil {
+		return f, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok = c.roots[dir]
+	return f, ok
 }
 
 // put keeps src for the load while the budget allows; depthChecked says

@@ -128,19 +128,33 @@ func (w *fallbackWalker) Exit(n hclsyntax.Node) hcl.Diagnostics {
 // are local to it and left out). Expressions that are not native syntax
 // (JSON) answer for themselves.
 func expressionVariables(expr hcl.Expression) []hcl.Traversal {
+	return shapeOf(expr).vars
+}
+
+// exprShape is what evaluation needs to know of an expression before
+// evaluating it, found in one walk: its variables (expressionVariables)
+// and whether it holds a for expression (whose iterations are estimated
+// against the budget first).
+type exprShape struct {
+	vars   []hcl.Traversal
+	hasFor bool
+}
+
+func shapeOf(expr hcl.Expression) exprShape {
 	se, ok := expr.(hclsyntax.Expression)
 	if !ok {
-		return expr.Variables()
+		return exprShape{vars: expr.Variables()}
 	}
-	var vars []hcl.Traversal
+	var sh exprShape
 	var fors []*hclsyntax.ForExpr // the for expressions enclosing the node visited
 	walkSyntaxOut(se, func(n hclsyntax.Node) {
 		switch e := n.(type) {
 		case *hclsyntax.ForExpr:
 			fors = append(fors, e)
+			sh.hasFor = true
 		case *hclsyntax.ScopeTraversalExpr:
 			if !forLocal(fors, e) {
-				vars = append(vars, e.Traversal)
+				sh.vars = append(sh.vars, e.Traversal)
 			}
 		}
 	}, func(n hclsyntax.Node) {
@@ -148,7 +162,7 @@ func expressionVariables(expr hcl.Expression) []hcl.Traversal {
 			fors = fors[:len(fors)-1]
 		}
 	})
-	return vars
+	return sh
 }
 
 // forLocal reports whether e reads a key or value name of an enclosing for

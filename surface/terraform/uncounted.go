@@ -46,7 +46,7 @@ func (mi *modInst) markUncounted(decl *resourceDecl, st *resState) bool {
 	sc := emptyScope
 	switch st.keyed {
 	case 1:
-		sc = &scope{count: unknownBecause(cty.Number, reason)}
+		sc = countScope(unknownBecause(cty.Number, reason))
 	case 2:
 		sc = &scope{each: cty.ObjectVal(map[string]cty.Value{
 			"key": unknownBecause(cty.String, reason), "value": unknownBecause(cty.DynamicPseudoType, reason)})}

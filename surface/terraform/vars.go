@@ -2,8 +2,10 @@ package terraform
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -45,7 +47,7 @@ type assigned struct {
 //
 // unreadable lists the variable files that could not be read or parsed
 // (each made the variables it may set unknown), for input_unreadable gaps.
-func rootVariables(def *moduleDef, root string, opts surface.Options) (vars map[string]varValue, errs []model.Error, unreadable []string) {
+func rootVariables(def *moduleDef, root string, cache *sourceCache, opts surface.Options) (vars map[string]varValue, errs []model.Error, unreadable []string) {
 	assign := map[string]assigned{}
 	if opts.Getenv != nil {
 		for _, name := range def.varOrder {
@@ -56,7 +58,7 @@ func rootVariables(def *moduleDef, root string, opts surface.Options) (vars map[
 			}
 		}
 	}
-	for _, f := range autoVarFiles(root) {
+	for _, f := range autoVarFiles(root, cache) {
 		kind := model.StepAutoTFVars
 		if b := filepath.Base(f); b == "terraform.tfvars" || b == "terraform.tfvars.json" {
 			kind = model.StepTFVars
@@ -191,28 +193,58 @@ func parseRawVar(decl *varDecl, raw, origin string) (cty.Value, *model.Error) {
 	return v, nil
 }
 
-// autoVarFiles lists the variable files Terraform loads automatically, in
-// order. A name that exists but cannot be read (a dangling symlink, a FIFO)
-// is listed too, so that reading it fails loudly.
-func autoVarFiles(root string) []string {
-	var out []string
-	for _, n := range []string{"terraform.tfvars", "terraform.tfvars.json"} {
-		p := filepath.Join(root, n)
-		if _, err := os.Lstat(p); err == nil {
-			if st, err := os.Stat(p); err != nil || !st.IsDir() {
-				out = append(out, p)
-			}
-		}
+// autoVarFiles lists the variable files Terraform loads automatically in
+// root, in order, from the first pass's listing when cache has it. A name
+// that exists but cannot be read (a dangling symlink, a FIFO) is listed
+// too, so that reading it fails loudly.
+func autoVarFiles(root string, cache *sourceCache) []string {
+	if f, listed := cache.rootFactsOf(root); listed {
+		return f.varFiles
 	}
 	entries, err := os.ReadDir(root)
 	if err != nil {
-		return out
+		// A directory that cannot be listed may still let its files be
+		// read by name.
+		entries = nil
+		for _, n := range fixedVarFiles {
+			if fi, err := os.Lstat(filepath.Join(root, n)); err == nil {
+				entries = append(entries, fs.FileInfoToDirEntry(fi))
+			}
+		}
 	}
+	return varFilesIn(root, entries)
+}
+
+// fixedVarFiles are the variable files Terraform loads first, in order.
+var fixedVarFiles = []string{"terraform.tfvars", "terraform.tfvars.json"}
+
+// varFilesIn picks, from the entries of root, the variable files Terraform
+// loads automatically: fixedVarFiles unless they are directories (a
+// symbolic link is followed to tell), then every *.auto.tfvars(.json) that
+// is not a directory entry, in lexical order.
+func varFilesIn(root string, entries []fs.DirEntry) []string {
+	var fixed [2]string
 	var auto []string
 	for _, e := range entries {
 		n := e.Name()
-		if !e.IsDir() && (strings.HasSuffix(n, ".auto.tfvars") || strings.HasSuffix(n, ".auto.tfvars.json")) {
+		if i := slices.Index(fixedVarFiles, n); i >= 0 {
+			p := filepath.Join(root, n)
+			if e.Type()&fs.ModeSymlink != 0 {
+				if st, err := os.Stat(p); err == nil && st.IsDir() {
+					continue
+				}
+			} else if e.IsDir() {
+				continue
+			}
+			fixed[i] = p
+		} else if !e.IsDir() && (strings.HasSuffix(n, ".auto.tfvars") || strings.HasSuffix(n, ".auto.tfvars.json")) {
 			auto = append(auto, filepath.Join(root, n))
+		}
+	}
+	var out []string
+	for _, p := range fixed {
+		if p != "" {
+			out = append(out, p)
 		}
 	}
 	sort.Strings(auto)
