@@ -150,8 +150,7 @@ func (d *moduleDef) decodeFile(pf *parsedFile) {
 				continue
 			}
 			d.outputNames[name] = true
-			attrs, _ := b.Body.JustAttributes()
-			if a, ok := attrs["value"]; ok {
+			if a, ok := attribute(b.Body, "value"); ok {
 				d.outputs[name] = a
 			} else {
 				d.errorf(b.DefRange, "output %q: the argument \"value\" is required", name)
@@ -171,10 +170,7 @@ func (d *moduleDef) decodeFile(pf *parsedFile) {
 func (d *moduleDef) decodeVariable(b *hcl.Block) {
 	name := b.Labels[0]
 	v := &varDecl{name: name, typ: cty.DynamicPseudoType, nullable: true, rng: b.DefRange, def: cty.NilVal}
-	attrs, diags := b.Body.JustAttributes()
-	// validation blocks make JustAttributes complain; only attribute errors matter here.
-	_ = diags
-	if a, ok := attrs["type"]; ok {
+	if a, ok := attribute(b.Body, "type"); ok {
 		if ty, legacy := legacyQuotedType(a.Expr); legacy {
 			// Terraform 0.11 quoted types ("string", "list", "map"): read
 			// them as 0.12 did instead of refusing the module.
@@ -186,17 +182,17 @@ func (d *moduleDef) decodeVariable(b *hcl.Block) {
 			v.parseHCL = !ty.IsPrimitiveType()
 		}
 	}
-	if a, ok := attrs["nullable"]; ok {
+	if a, ok := attribute(b.Body, "nullable"); ok {
 		if val, diags := a.Expr.Value(nil); !diags.HasErrors() && val.Type() == cty.Bool && val.IsKnown() && !val.IsNull() {
 			v.nullable = val.True()
 		}
 	}
-	if a, ok := attrs["sensitive"]; ok {
+	if a, ok := attribute(b.Body, "sensitive"); ok {
 		if val, diags := a.Expr.Value(nil); !diags.HasErrors() && val.Type() == cty.Bool && val.IsKnown() && !val.IsNull() {
 			v.sensitive = val.True()
 		}
 	}
-	if a, ok := attrs["default"]; ok {
+	if a, ok := attribute(b.Body, "default"); ok {
 		val, diags := a.Expr.Value(nil)
 		if diags.HasErrors() {
 			d.parseErrs = append(d.parseErrs, diagErrors(diags)...)
@@ -251,21 +247,11 @@ func (d *moduleDef) decodeModuleCall(pf *parsedFile, b *hcl.Block) {
 func (d *moduleDef) decodeResource(pf *parsedFile, b *hcl.Block, mode string) {
 	r := &resourceDecl{mode: mode, typ: b.Labels[0], name: b.Labels[1], body: b.Body, rng: blockRange(b), file: pf,
 		address: b.Labels[0] + "." + b.Labels[1]}
-	if sb, ok := b.Body.(*hclsyntax.Body); ok {
-		if a, ok := sb.Attributes["count"]; ok {
-			r.count = a.Expr
-		}
-		if a, ok := sb.Attributes["for_each"]; ok {
-			r.forEach = a.Expr
-		}
-	} else {
-		attrs, _ := b.Body.JustAttributes()
-		if a, ok := attrs["count"]; ok {
-			r.count = a.Expr
-		}
-		if a, ok := attrs["for_each"]; ok {
-			r.forEach = a.Expr
-		}
+	if a, ok := attribute(b.Body, "count"); ok {
+		r.count = a.Expr
+	}
+	if a, ok := attribute(b.Body, "for_each"); ok {
+		r.forEach = a.Expr
 	}
 	if mode == "data" {
 		if _, dup := d.data[r.addr()]; dup {
@@ -307,11 +293,10 @@ func (d *moduleDef) decodeOverride(pf *parsedFile) {
 				continue
 			}
 			base.overrides = append(base.overrides, b.Body)
-			attrs, _ := b.Body.JustAttributes()
-			if a, ok := attrs["count"]; ok {
+			if a, ok := attribute(b.Body, "count"); ok {
 				base.count, base.forEach = a.Expr, nil
 			}
-			if a, ok := attrs["for_each"]; ok {
+			if a, ok := attribute(b.Body, "for_each"); ok {
 				base.forEach, base.count = a.Expr, nil
 			}
 		case "locals":
@@ -321,8 +306,7 @@ func (d *moduleDef) decodeOverride(pf *parsedFile) {
 				d.locals[name] = a
 			}
 		case "output":
-			attrs, _ := b.Body.JustAttributes()
-			if a, ok := attrs["value"]; ok {
+			if a, ok := attribute(b.Body, "value"); ok {
 				d.outputs[b.Labels[0]] = a
 			}
 		case "variable":
@@ -335,14 +319,13 @@ func (d *moduleDef) decodeOverride(pf *parsedFile) {
 			delete(d.variables, name)
 			d.decodeVariable(b)
 			merged := d.variables[name]
-			attrs, _ := b.Body.JustAttributes()
-			if _, ok := attrs["type"]; !ok {
+			if _, ok := attribute(b.Body, "type"); !ok {
 				merged.typ, merged.defaults, merged.parseHCL = base.typ, base.defaults, base.parseHCL
 			}
-			if _, ok := attrs["default"]; !ok {
+			if _, ok := attribute(b.Body, "default"); !ok {
 				merged.def, merged.defaultRng = base.def, base.defaultRng
 			}
-			if _, ok := attrs["nullable"]; !ok {
+			if _, ok := attribute(b.Body, "nullable"); !ok {
 				merged.nullable = base.nullable
 			}
 			// decodeVariable appended the name again
@@ -370,6 +353,24 @@ func (d *moduleDef) decodeOverride(pf *parsedFile) {
 			}
 		}
 	}
+}
+
+// attribute returns the attribute name of a block whose other content is
+// not checked here: a native body's is read directly, where JustAttributes
+// would convert every attribute (and complain about nested blocks, such as
+// a variable's validation); any other body's through JustAttributes, its
+// diagnostics ignored.
+func attribute(body hcl.Body, name string) (*hcl.Attribute, bool) {
+	if sb, ok := body.(*hclsyntax.Body); ok {
+		a, ok := sb.Attributes[name]
+		if !ok {
+			return nil, false
+		}
+		return a.AsHCLAttribute(), true
+	}
+	attrs, _ := body.JustAttributes()
+	a, ok := attrs[name]
+	return a, ok
 }
 
 // blockRange spans a block from its header to its closing brace.
