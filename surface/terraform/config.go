@@ -37,14 +37,13 @@ type moduleDef struct {
 	resources   []*resourceDecl // managed resources in declaration order
 	resByAddr   map[string]*resourceDecl
 	data        map[string]*resourceDecl
-	// readNames holds the attribute names read from values, collected on
-	// first use (see readNamesOf): most modules never need them.
-	readNames     readNames
-	readNamesOnce sync.Once
+	// readNames holds the attribute names read from values, collected from
+	// each file as it is parsed.
+	readNames readNames
 }
 
 // readNames are the attribute names a module reads from values: attr for
-// every resource, byResource per resource address (see readNamesOf).
+// every resource, byResource per resource address (see addFile).
 type readNames struct {
 	attr       map[string]bool
 	byResource map[string]map[string]bool
@@ -381,46 +380,37 @@ func blockRange(b *hcl.Block) hcl.Range {
 	return b.DefRange
 }
 
-// readNamesOf returns the attribute names the module reads from values:
+// addFile adds the attribute names a file of the module reads from values:
 // per resource (aws_x.y[0].attr) and, for traversals whose subject is not
 // known syntactically (splats, locals, each, module outputs), for every
 // resource. A resource's value exposes these names as unknown when they are
-// not written in its block. They are collected from every file of the
-// module the first time a resource value is needed, once for all the
-// roots that share the module; safe for concurrent use.
-func (d *moduleDef) readNamesOf() *readNames {
-	d.readNamesOnce.Do(d.collectReadNames)
-	return &d.readNames
-}
-
-func (d *moduleDef) collectReadNames() {
-	rn := &d.readNames
-	rn.attr = map[string]bool{}
-	for _, pf := range d.files {
-		if sb, ok := pf.body.(*hclsyntax.Body); ok {
-			walkSyntax(sb, func(n hclsyntax.Node) {
-				switch e := n.(type) {
-				case *hclsyntax.ScopeTraversalExpr:
-					rn.addTraversal(e.Traversal)
-				case *hclsyntax.RelativeTraversalExpr:
-					for _, step := range e.Traversal {
-						if a, ok := step.(hcl.TraverseAttr); ok {
-							rn.attr[a.Name] = true
-						}
+// not written in its block. Called right after the file is parsed, while
+// its syntax tree is still in the processor's caches (walking the trees of
+// a whole module later costs half as much again).
+func (rn *readNames) addFile(pf *parsedFile) {
+	if rn.attr == nil {
+		rn.attr = map[string]bool{"id": true, "arn": true, "name": true}
+	}
+	if sb, ok := pf.body.(*hclsyntax.Body); ok {
+		walkSyntax(sb, func(n hclsyntax.Node) {
+			switch e := n.(type) {
+			case *hclsyntax.ScopeTraversalExpr:
+				rn.addTraversal(e.Traversal)
+			case *hclsyntax.RelativeTraversalExpr:
+				for _, step := range e.Traversal {
+					if a, ok := step.(hcl.TraverseAttr); ok {
+						rn.attr[a.Name] = true
 					}
 				}
-			})
-		}
-		if pf.json {
-			// JSON expressions are templates inside strings: take every
-			// ".name" in the file (a superset is harmless).
-			for _, m := range jsonAttrName.FindAllSubmatch(pf.bytes, -1) {
-				rn.attr[string(m[1])] = true
 			}
-		}
+		})
 	}
-	for _, n := range []string{"id", "arn", "name"} {
-		rn.attr[n] = true
+	if pf.json {
+		// JSON expressions are templates inside strings: take every
+		// ".name" in the file (a superset is harmless).
+		for _, m := range jsonAttrName.FindAllSubmatch(pf.bytes, -1) {
+			rn.attr[string(m[1])] = true
+		}
 	}
 }
 
