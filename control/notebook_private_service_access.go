@@ -163,7 +163,10 @@ func judgeServiceAccess(f *Verdict, nb *model.NotebookInstance, n network) {
 		f.Message = n.outside + "; " + outsideHint
 		return
 	}
-	var missing, undecided, evidence, unknownWhy []string
+	var missing, undecided, unknownWhy []string
+	// A line per service, then the NAT route's and those of suffix-matched endpoints.
+	evidence := make([]string, 0, len(n.services)+1+len(n.services))
+	natWhy := "NAT: " + n.nat.why
 	for _, p := range n.services {
 		switch p.reachable(n.nat) {
 		case yes:
@@ -186,14 +189,14 @@ func judgeServiceAccess(f *Verdict, nb *model.NotebookInstance, n network) {
 				why = append(why, p.problems...)
 			}
 			if n.nat.has == maybe {
-				why = append(why, "NAT: "+n.nat.why)
+				why = append(why, natWhy)
 			}
 			unknownWhy = append(unknownWhy, why...)
 			evidence = append(evidence, p.service+": undecided")
 		}
 	}
 	if n.nat.why != "" {
-		evidence = append(evidence, "NAT: "+n.nat.why)
+		evidence = append(evidence, natWhy)
 	}
 	evidence = append(evidence, suffixMatched(n)...)
 	f.Evidence = evidence

@@ -306,8 +306,9 @@ func httpsEgress(g *model.SecurityGroup) groupEgress {
 			ge.unknown = append(ge.unknown, why)
 			continue
 		}
-		ge.targets = append(ge.targets, ruleTargets(g, r)...)
-		for _, t := range ruleTargets(g, r) {
+		targets := ruleTargets(g, r)
+		ge.targets = append(ge.targets, targets...)
+		for _, t := range targets {
 			if t.kind == targetUnknown {
 				ge.unknown = append(ge.unknown, "a destination of "+describeRule(r)+" cannot be resolved")
 			}

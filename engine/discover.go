@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/sagefence/sagefence/internal/safefs"
 	"github.com/sagefence/sagefence/model"
@@ -85,54 +86,8 @@ func DiscoverSkipping(ctx context.Context, paths []string, jail *safefs.Jail, sk
 		if hasTerraformFiles(p) {
 			in.TerraformArgs = append(in.TerraformArgs, filepath.Clean(p))
 		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if err != nil {
-				in.Errors = append(in.Errors, model.Error{File: path, Message: describePathError(err)})
-				if d != nil && d.IsDir() {
-					return fs.SkipDir
-				}
-				return nil
-			}
-			if path != p && skip.Match(path) {
-				in.Skipped++
-				if d.IsDir() {
-					return fs.SkipDir
-				}
-				return nil
-			}
-			if d.IsDir() {
-				if path != p && skipDirs[d.Name()] {
-					return fs.SkipDir
-				}
-				if path != p && isCDKAssembly(path) {
-					in.CDKAssemblies = append(in.CDKAssemblies, path)
-					return fs.SkipDir
-				}
-				return nil
-			}
-			ok, err := safefs.CheckEntry(path, d)
-			if err == nil && ok && !d.Type().IsRegular() {
-				if _, jerr := jail.Check(path); jerr != nil {
-					err = jerr
-				}
-			}
-			if err != nil {
-				if isTerraformName(d.Name()) {
-					// The Terraform surface lists the directory and reports it.
-					tfDirs[filepath.Clean(filepath.Dir(path))] = true
-				} else if isScannedName(d.Name()) {
-					in.Errors = append(in.Errors, model.Error{File: path, Message: describePathError(err)})
-				}
-				return nil
-			}
-			if ok {
-				in.classifyFile(path, tfDirs)
-			}
-			return nil
-		})
+		w := walker{ctx: ctx, in: &in, jail: jail, skip: skip, tfDirs: tfDirs}
+		err = w.walkRoot(p)
 		if err != nil {
 			in.Errors = append(in.Errors, model.Error{File: p, Message: err.Error()})
 		}
@@ -142,6 +97,121 @@ func DiscoverSkipping(ctx context.Context, paths []string, jail *safefs.Jail, sk
 	}
 	sort.Strings(in.TerraformDirs)
 	return in
+}
+
+// walker walks one scanned directory for DiscoverSkipping. It visits what
+// filepath.WalkDir would, in the same (lexical) order and with the same
+// errors, but lists each directory before deciding on it, so that the
+// listing tells whether it is a CDK assembly (isCDKAssemblyListed) without
+// a stat per directory.
+type walker struct {
+	ctx    context.Context
+	in     *Inputs
+	jail   *safefs.Jail
+	skip   *PathFilter
+	tfDirs map[string]bool
+}
+
+// walkRoot walks the scanned directory root. The root itself is never
+// skipped, left out by name or taken for an assembly (its caller decided
+// that); a symbolic link to a directory is only checked, as WalkDir, which
+// does not follow links, leaves it. The error is ctx's when it was
+// cancelled.
+func (w *walker) walkRoot(root string) error {
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
+	info, err := os.Lstat(root)
+	if err != nil {
+		w.in.Errors = append(w.in.Errors, model.Error{File: root, Message: describePathError(err)})
+		return nil
+	}
+	if !info.IsDir() {
+		w.file(root, fs.FileInfoToDirEntry(info))
+		return nil
+	}
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return w.unlisted(root, err)
+	}
+	return w.entries(root, entries)
+}
+
+// entries visits the listed entries of directory dir in order.
+func (w *walker) entries(dir string, entries []fs.DirEntry) error {
+	for _, d := range entries {
+		if err := w.visit(filepath.Join(dir, d.Name()), d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// visit visits one entry below the root: skipped when the filter matches
+// it, a directory descended into unless its name is in skipDirs or it is a
+// CDK assembly, a file classified.
+func (w *walker) visit(path string, d fs.DirEntry) error {
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
+	if w.skip.Match(path) {
+		w.in.Skipped++
+		return nil
+	}
+	if !d.IsDir() {
+		w.file(path, d)
+		return nil
+	}
+	if skipDirs[d.Name()] {
+		return nil
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		// A directory that cannot be listed may still hold an assembly's
+		// files: those are looked up by name.
+		if isCDKAssembly(path) {
+			w.in.CDKAssemblies = append(w.in.CDKAssemblies, path)
+			return nil
+		}
+		return w.unlisted(path, err)
+	}
+	if isCDKAssemblyListed(path, entries) {
+		w.in.CDKAssemblies = append(w.in.CDKAssemblies, path)
+		return nil
+	}
+	return w.entries(path, entries)
+}
+
+// unlisted records that directory dir could not be listed.
+func (w *walker) unlisted(dir string, err error) error {
+	if cerr := w.ctx.Err(); cerr != nil {
+		return cerr
+	}
+	w.in.Errors = append(w.in.Errors, model.Error{File: dir, Message: describePathError(err)})
+	return nil
+}
+
+// file classifies a file that is not a directory. Only regular files (or
+// links to them inside the jail) are read; see DiscoverIn for the others.
+func (w *walker) file(path string, d fs.DirEntry) {
+	ok, err := safefs.CheckEntry(path, d)
+	if err == nil && ok && !d.Type().IsRegular() {
+		if _, jerr := w.jail.Check(path); jerr != nil {
+			err = jerr
+		}
+	}
+	if err != nil {
+		if isTerraformName(d.Name()) {
+			// The Terraform surface lists the directory and reports it.
+			w.tfDirs[filepath.Dir(path)] = true
+		} else if isScannedName(d.Name()) {
+			w.in.Errors = append(w.in.Errors, model.Error{File: path, Message: describePathError(err)})
+		}
+		return
+	}
+	if ok {
+		w.in.classifyFile(path, w.tfDirs)
+	}
 }
 
 // isTerraformName reports whether a file name is a Terraform configuration file.
@@ -176,7 +246,7 @@ func (in *Inputs) classifyFile(path string, tfDirs map[string]bool) {
 	name := strings.ToLower(filepath.Base(path))
 	switch {
 	case strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tf.json"):
-		tfDirs[filepath.Clean(filepath.Dir(path))] = true
+		tfDirs[filepath.Dir(path)] = true // Dir cleans the path
 	case strings.HasSuffix(name, ".tfvars") || strings.HasSuffix(name, ".tfvars.json"):
 		// read by the Terraform surface from its root directories
 	case strings.HasSuffix(name, ".json"), strings.HasSuffix(name, ".yaml"), strings.HasSuffix(name, ".yml"),
@@ -208,13 +278,19 @@ const (
 // Resources anywhere, so for them the whole (small) file is read.
 const sniffSize = 64 << 10
 
+// sniffBuffers are sniff's buffers of sniffSize bytes, reused from file to
+// file: a fresh one per JSON or YAML file costs more than reading it.
+var sniffBuffers = sync.Pool{New: func() any { return new([sniffSize]byte) }}
+
 func sniff(path string) (fileKind, error) {
 	f, err := safefs.Open(path)
 	if err != nil {
 		return kindOther, err
 	}
 	defer f.Close()
-	head := make([]byte, sniffSize)
+	buf := sniffBuffers.Get().(*[sniffSize]byte)
+	defer sniffBuffers.Put(buf)
+	head := buf[:]
 	n, err := io.ReadFull(f, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return kindOther, err
@@ -248,6 +324,19 @@ func isCDKAssembly(dir string) bool {
 	for _, marker := range []string{"cdk.out", "tree.json"} {
 		if _, err := os.Stat(filepath.Join(dir, marker)); err == nil {
 			return true
+		}
+	}
+	return false
+}
+
+// isCDKAssemblyListed is isCDKAssembly for a directory whose entries were
+// just listed: a directory without an entry named manifest.json, up to
+// case (a case-insensitive file system finds it under any case), is not
+// an assembly, and needs no stat.
+func isCDKAssemblyListed(dir string, entries []fs.DirEntry) bool {
+	for _, e := range entries {
+		if strings.EqualFold(e.Name(), "manifest.json") {
+			return isCDKAssembly(dir)
 		}
 	}
 	return false

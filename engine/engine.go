@@ -421,32 +421,47 @@ func (w *evalScratch) release() {
 // gaps are the set's gaps that concern at least one of the controls.
 func (ev *evaluator) gaps(set *model.Set) []finding.Gap {
 	var out []finding.Gap
+	kinds := model.AllKinds()
+	// controls and hides are gathered in buffers reused from gap to gap,
+	// then copied at their final size.
+	var controls, hides []string
 	for _, g := range set.Gaps {
 		fg := finding.Gap{
 			Kind: g.Kind, Surface: g.Surface, Address: g.Address, Root: g.Root,
 			File: g.Range.File, Line: g.Range.StartLine, Account: g.Account, Region: g.Region,
 			Source: g.Source, Version: g.Version, Reason: g.Reason, Hint: g.Hint,
-			Hides: []string{}, Controls: []string{},
 		}
+		controls = controls[:0]
 		for _, c := range ev.controls {
 			if c.Touches(g, set) {
-				fg.Controls = append(fg.Controls, c.ID)
+				controls = append(controls, c.ID)
 				if c.Severity.Rank() > fg.Severity.Rank() {
 					fg.Severity = c.Severity
 				}
 			}
 		}
-		if len(fg.Controls) == 0 {
+		if len(controls) == 0 {
 			continue
 		}
-		for _, k := range model.AllKinds() {
+		hides = hides[:0]
+		for _, k := range kinds {
 			if g.HidesKind(k) {
-				fg.Hides = append(fg.Hides, k.TypeName(g.Surface))
+				hides = append(hides, k.TypeName(g.Surface))
 			}
 		}
+		fg.Controls, fg.Hides = nonNilCopy(controls), nonNilCopy(hides)
 		out = append(out, fg)
 	}
 	return out
+}
+
+// nonNilCopy is a copy of xs without spare capacity, an empty list (never
+// nil) when xs is empty.
+func nonNilCopy(xs []string) []string {
+	if len(xs) == 0 {
+		return []string{}
+	}
+	return slices.Clone(xs)
 }
 
 // merger combines evaluated sets in the order they are added: the same

@@ -23,7 +23,12 @@ type ProvenanceStep struct {
 
 // Provenance flattens a model provenance for findings; nil when empty.
 func Provenance(p model.Provenance) []ProvenanceStep {
-	var out []ProvenanceStep
+	n := 0
+	p.Walk(func(model.Step, int) { n++ })
+	if n == 0 {
+		return nil
+	}
+	out := make([]ProvenanceStep, 0, n)
 	p.Walk(func(s model.Step, depth int) {
 		out = append(out, ProvenanceStep{Kind: s.Kind, Name: s.Name, Detail: s.Detail, Via: s.Via,
 			File: s.Range.File, Line: s.Range.StartLine, Depth: depth})

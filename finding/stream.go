@@ -93,9 +93,17 @@ func (r *Result) Materialize() error {
 		return nil
 	}
 	fs := make([]Finding, 0, r.store.Len())
-	var sh sharer
+	// Findings read back from disk are decoded each on its own; a store
+	// that never wrote a run holds the findings the surfaces made, which
+	// already share what they repeat.
+	var sh *sharer
+	if r.store.Runs() > 0 {
+		sh = &sharer{}
+	}
 	if err := r.store.Each(func(f *Finding) error {
-		sh.share(f)
+		if sh != nil {
+			sh.share(f)
+		}
 		fs = append(fs, *f)
 		return nil
 	}); err != nil {
