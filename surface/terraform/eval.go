@@ -859,7 +859,7 @@ func (mi *modInst) resourceObject(decl *resourceDecl, inst *resInst) cty.Value {
 		}
 		attrs[name] = v
 	}
-	names := mi.def.readNamesOf()
+	names := &mi.def.readNames
 	for name := range names.attr {
 		expose(name)
 	}
