@@ -184,4 +184,3 @@ func TestSpoolWithoutTempDir(t *testing.T) {
 		t.Errorf("copyTo: %v, %d bytes; want %d", err, got.Len(), len(want))
 	}
 }
-
