@@ -841,7 +841,7 @@ func (mi *modInst) resourceObject(decl *resourceDecl, inst *resInst) cty.Value {
 	attrs := inst.body.object()
 	ref := refMark{inst.addr}
 	expose := func(name string) {
-		reason := inst.addr + "." + name + " is known only after apply"
+		reason := " is known only after apply"
 		if v, written := attrs[name]; written {
 			if !unmarked(v).IsNull() {
 				if identityAttrs[name] {
@@ -849,15 +849,14 @@ func (mi *modInst) resourceObject(decl *resourceDecl, inst *resInst) cty.Value {
 				}
 				return
 			}
-			reason = inst.addr + "." + name + " is not set in the configuration: the provider may compute it, known only after apply"
+			reason = " is not set in the configuration: the provider may compute it, known only after apply"
 		}
-		v := unknownBecause(cty.DynamicPseudoType, reason)
+		var who any = ownerMark{inst.addr}
 		if identityAttrs[name] {
-			v = v.Mark(ref)
-		} else {
-			v = v.Mark(ownerMark{inst.addr})
+			who = ref
 		}
-		attrs[name] = v
+		// unknownBecause(cty.DynamicPseudoType, reason).Mark(who), marked once.
+		attrs[name] = cty.DynamicVal.WithMarks(cty.NewValueMarks(reasonMark{inst.addr + "." + name + reason}, who))
 	}
 	names := &mi.def.readNames
 	for name := range names.attr {
