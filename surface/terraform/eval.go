@@ -673,7 +673,7 @@ func (mi *modInst) expandKeys(what string, count, forEach hcl.Expression) expans
 				e.vals = append(e.vals, val)
 			}
 		case ty.IsSetType():
-			if !unmarked(v).IsWhollyKnown() {
+			if !v.IsWhollyKnown() {
 				return expansion{keyed: 2, gap: fmt.Sprintf("for_each of %s (%s) has elements unknown before apply: %s", what, mi.exprText(forEach), info.reason("they are known only after apply"))}
 			}
 			if !ty.ElementType().Equals(cty.String) && ty.ElementType() != cty.DynamicPseudoType {
@@ -843,7 +843,7 @@ func (mi *modInst) resourceObject(decl *resourceDecl, inst *resInst) cty.Value {
 	expose := func(name string) {
 		reason := " is known only after apply"
 		if v, written := attrs[name]; written {
-			if !unmarked(v).IsNull() {
+			if !v.IsNull() {
 				if identityAttrs[name] {
 					attrs[name] = attrs[name].Mark(ref)
 				}
