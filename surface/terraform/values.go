@@ -29,6 +29,9 @@ func sensitiveStrings(v cty.Value) []string {
 	if !v.IsMarked() && (v.Type().IsPrimitiveType() || !v.ContainsMarked()) {
 		return nil // nothing marked, so nothing sensitive (and no deep copy to learn it)
 	}
+	if ty := v.Type(); (ty.IsPrimitiveType() || ty == cty.DynamicPseudoType) && !v.HasMark(sensitiveMark{}) {
+		return nil // marked (a reference, a reason), but not sensitive; nothing inside
+	}
 	var out []string
 	var all func(v cty.Value)
 	all = func(v cty.Value) {
