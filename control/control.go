@@ -13,6 +13,7 @@ package control
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/sagefence/sagefence/finding"
@@ -283,9 +284,9 @@ func (e enumAttribute) judge(f *Verdict, attribute string, v model.Str) {
 		f.Message = fmt.Sprintf("%s is omitted and defaults to %q", attribute, e.def)
 	case v.V == e.pass:
 		f.Status = finding.Pass
-		f.Message = fmt.Sprintf("%s is %q%s", attribute, v.V, origin(v))
+		f.Message = attribute + " is " + strconv.Quote(v.V) + origin(v)
 	case v.V == e.fail:
-		f.Message = fmt.Sprintf("%s is %q%s", attribute, v.V, origin(v))
+		f.Message = attribute + " is " + strconv.Quote(v.V) + origin(v)
 	default:
 		f.Message = fmt.Sprintf("%s is %q%s, which is not a valid value: it must be exactly %q or %q "+
 			"(case-sensitive); only %q passes", attribute, v.V, origin(v), e.fail, e.pass, e.pass)

@@ -2,6 +2,7 @@ package control
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/sagefence/sagefence/awsfacts"
@@ -76,7 +77,7 @@ func checkInVPC(p *Pass) {
 			f.Message = fmt.Sprintf("whether %s is set cannot be known before apply: %s", subAttr, sub.Reason)
 		default:
 			f.Status = finding.Pass
-			f.Message = fmt.Sprintf("in subnet %s%s%s", sub.Display(), origin(sub), securityGroupsNote(p, nb))
+			f.Message = "in subnet " + sub.Display() + origin(sub) + securityGroupsNote(p, nb)
 		}
 		p.Report(nb.Meta, f)
 	}
@@ -91,7 +92,7 @@ func securityGroupsNote(p *Pass, nb *model.NotebookInstance) string {
 	case !sgs.Known():
 		return ""
 	case len(sgs.Items) > 0:
-		return fmt.Sprintf(" with %d security group(s)", len(sgs.Items))
+		return " with " + strconv.Itoa(len(sgs.Items)) + " security group(s)"
 	}
 	return fmt.Sprintf("; %s is omitted or empty, so AWS attaches the VPC's default security group (its egress is judged by %s)",
 		p.Attr(nb.Meta, model.FieldSecurityGroups), SecurityGroupHTTPSEgressID)

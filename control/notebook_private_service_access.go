@@ -184,14 +184,13 @@ func judgeServiceAccess(f *Verdict, nb *model.NotebookInstance, n network) {
 			evidence = append(evidence, p.service+": no path")
 		default:
 			undecided = append(undecided, p.service)
-			why := p.unknowns
+			unknownWhy = append(unknownWhy, p.unknowns...)
 			if p.endpoint == no && len(p.problems) > 0 {
-				why = append(why, p.problems...)
+				unknownWhy = append(unknownWhy, p.problems...)
 			}
 			if n.nat.has == maybe {
-				why = append(why, natWhy)
+				unknownWhy = append(unknownWhy, natWhy)
 			}
-			unknownWhy = append(unknownWhy, why...)
 			evidence = append(evidence, p.service+": undecided")
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 
 	"github.com/sagefence/sagefence/finding"
@@ -193,11 +194,11 @@ func judgeHTTPSEgress(f *Verdict, p *Pass, nb *model.NotebookInstance) {
 	var anyUnknown []string
 	for _, g := range groups {
 		for _, t := range g.targets {
-			evidence = append(evidence, fmt.Sprintf("%s: %s", g.group.Address, t.rule))
+			evidence = append(evidence, g.group.Address+": "+t.rule)
 			anyRule = true
 		}
 		if g.note != "" {
-			evidence = append(evidence, fmt.Sprintf("%s: %s", g.group.Address, g.note))
+			evidence = append(evidence, g.group.Address+": "+g.note)
 		}
 		for _, u := range g.unknown {
 			anyUnknown = append(anyUnknown, g.group.Address+": "+u)
@@ -411,9 +412,9 @@ func describeRule(r model.SGRule) string {
 	case proto == "-1" || proto == "all":
 		s = "all traffic"
 	default:
-		s = fmt.Sprintf("%s %d-%d", proto, r.FromPort.V, r.ToPort.V)
-		if r.FromPort.V == r.ToPort.V {
-			s = fmt.Sprintf("%s %d", proto, r.FromPort.V)
+		s = proto + " " + strconv.FormatInt(r.FromPort.V, 10)
+		if r.FromPort.V != r.ToPort.V {
+			s += "-" + strconv.FormatInt(r.ToPort.V, 10)
 		}
 	}
 	if r.Address != "" {

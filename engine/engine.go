@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"hash/maphash"
 	"maps"
 	"math"
 	"runtime"
@@ -383,11 +384,9 @@ func (ev *evaluator) findings(set *model.Set) setFindings {
 		for i := range w.findings[start:] {
 			f := &w.findings[start+i]
 			applySuppression(f, c, sup[f.Resource.Address], ev.cfg, ev.now)
-			id := idOf(f)
-			if _, dup := w.seen[id]; dup {
+			if w.seenBefore(f, kept) {
 				continue
 			}
-			w.seen[id] = struct{}{}
 			kept = append(kept, *f)
 		}
 		w.findings = kept
@@ -399,15 +398,57 @@ func (ev *evaluator) findings(set *model.Set) setFindings {
 }
 
 // evalScratch is the working memory of one set's evaluation: the findings
-// of every control gathered in one buffer, and the identities of those
-// kept. It is reused from set to set (scratchPool), so that evaluating a
-// set allocates its findings once, at their final size.
+// of every control gathered in one buffer, and an index of those kept. It
+// is reused from set to set (scratchPool), so that evaluating a set
+// allocates its findings once, at their final size.
 type evalScratch struct {
 	findings []finding.Finding
-	seen     map[findingID]struct{}
+	// seen maps the hash of each kept finding's identity (idHash) to the
+	// first kept finding with that hash. A hash, not the identity itself:
+	// a map key of more than 128 bytes is allocated on its own.
+	seen map[uint64]int
 }
 
-var scratchPool = sync.Pool{New: func() any { return &evalScratch{seen: map[findingID]struct{}{}} }}
+var scratchPool = sync.Pool{New: func() any { return &evalScratch{seen: map[uint64]int{}} }}
+
+// seenBefore reports whether kept (the findings kept so far, which seen
+// indexes) holds a finding with f's identity; if not, f is indexed as the
+// next finding kept, at len(kept).
+func (w *evalScratch) seenBefore(f *finding.Finding, kept []finding.Finding) bool {
+	id := idOf(f)
+	h := idHash(id)
+	i, ok := w.seen[h]
+	if !ok {
+		w.seen[h] = len(kept)
+		return false
+	}
+	if idOf(&kept[i]) == id {
+		return true
+	}
+	// Another identity with the same hash: look at every finding kept.
+	for j := range kept {
+		if idOf(&kept[j]) == id {
+			return true
+		}
+	}
+	return false
+}
+
+// idSeed seeds idHash for the process.
+var idSeed = maphash.MakeSeed()
+
+// idHash hashes a finding identity: equal identities hash the same;
+// different ones rarely do, and evalScratch.seenBefore tells them apart.
+func idHash(id findingID) uint64 {
+	var h maphash.Hash
+	h.SetSeed(idSeed)
+	for _, s := range [...]string{id.control, id.surface, id.account, id.region, id.address, id.file, id.root,
+		string(id.status), id.message} {
+		h.WriteString(s)
+		h.WriteByte(0)
+	}
+	return h.Sum64()
+}
 
 // release empties the scratch, so that it holds on to no string of the
 // set, and returns it to the pool.

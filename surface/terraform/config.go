@@ -37,14 +37,13 @@ type moduleDef struct {
 	resources   []*resourceDecl // managed resources in declaration order
 	resByAddr   map[string]*resourceDecl
 	data        map[string]*resourceDecl
-	// readNames holds the attribute names read from values, collected on
-	// first use (see readNamesOf): most modules never need them.
-	readNames     readNames
-	readNamesOnce sync.Once
+	// readNames holds the attribute names read from values, collected from
+	// each file as it is parsed.
+	readNames readNames
 }
 
 // readNames are the attribute names a module reads from values: attr for
-// every resource, byResource per resource address (see readNamesOf).
+// every resource, byResource per resource address (see addFile).
 type readNames struct {
 	attr       map[string]bool
 	byResource map[string]map[string]bool
@@ -118,18 +117,56 @@ var fileSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "removed"}, {Type: "ephemeral", LabelNames: []string{"type", "name"}},
 }}
 
+// fileLabels is the number of labels of each block type of fileSchema.
+var fileLabels = func() map[string]int {
+	m := map[string]int{}
+	for _, b := range fileSchema.Blocks {
+		m[b.Type] = len(b.LabelNames)
+	}
+	return m
+}()
+
+// fileBlocks is body.Content(fileSchema)'s blocks and diagnostics. A native
+// body holding only blocks of the schema's types with their labels (the
+// common case) is read directly, since Content would first build maps of
+// the schema, for every file; any other is left to Content, which says
+// what is wrong.
+func fileBlocks(body hcl.Body) (hcl.Blocks, hcl.Diagnostics) {
+	if sb, ok := body.(*hclsyntax.Body); ok && len(sb.Attributes) == 0 {
+		fits := true
+		for _, b := range sb.Blocks {
+			if n, known := fileLabels[b.Type]; !known || n != len(b.Labels) {
+				fits = false
+				break
+			}
+		}
+		if fits {
+			var blocks hcl.Blocks // nil for none, as from Content
+			if len(sb.Blocks) > 0 {
+				blocks = make(hcl.Blocks, len(sb.Blocks))
+				for i, b := range sb.Blocks {
+					blocks[i] = b.AsHCLBlock()
+				}
+			}
+			return blocks, nil
+		}
+	}
+	content, diags := body.Content(fileSchema)
+	if content == nil {
+		return nil, diags
+	}
+	return content.Blocks, diags
+}
+
 func (d *moduleDef) errorf(rng hcl.Range, format string, args ...any) {
 	d.parseErrs = append(d.parseErrs, model.Error{File: rng.Filename, Line: rng.Start.Line, Message: fmt.Sprintf(format, args...)})
 }
 
 func (d *moduleDef) decodeFile(pf *parsedFile) {
 	d.files = append(d.files, pf)
-	content, diags := pf.body.Content(fileSchema)
+	blocks, diags := fileBlocks(pf.body)
 	d.parseErrs = append(d.parseErrs, diagErrors(diags)...)
-	if content == nil {
-		return
-	}
-	for _, b := range content.Blocks {
+	for _, b := range blocks {
 		switch b.Type {
 		case "variable":
 			d.decodeVariable(b)
@@ -150,8 +187,7 @@ func (d *moduleDef) decodeFile(pf *parsedFile) {
 				continue
 			}
 			d.outputNames[name] = true
-			attrs, _ := b.Body.JustAttributes()
-			if a, ok := attrs["value"]; ok {
+			if a, ok := attribute(b.Body, "value"); ok {
 				d.outputs[name] = a
 			} else {
 				d.errorf(b.DefRange, "output %q: the argument \"value\" is required", name)
@@ -171,10 +207,7 @@ func (d *moduleDef) decodeFile(pf *parsedFile) {
 func (d *moduleDef) decodeVariable(b *hcl.Block) {
 	name := b.Labels[0]
 	v := &varDecl{name: name, typ: cty.DynamicPseudoType, nullable: true, rng: b.DefRange, def: cty.NilVal}
-	attrs, diags := b.Body.JustAttributes()
-	// validation blocks make JustAttributes complain; only attribute errors matter here.
-	_ = diags
-	if a, ok := attrs["type"]; ok {
+	if a, ok := attribute(b.Body, "type"); ok {
 		if ty, legacy := legacyQuotedType(a.Expr); legacy {
 			// Terraform 0.11 quoted types ("string", "list", "map"): read
 			// them as 0.12 did instead of refusing the module.
@@ -186,17 +219,17 @@ func (d *moduleDef) decodeVariable(b *hcl.Block) {
 			v.parseHCL = !ty.IsPrimitiveType()
 		}
 	}
-	if a, ok := attrs["nullable"]; ok {
+	if a, ok := attribute(b.Body, "nullable"); ok {
 		if val, diags := a.Expr.Value(nil); !diags.HasErrors() && val.Type() == cty.Bool && val.IsKnown() && !val.IsNull() {
 			v.nullable = val.True()
 		}
 	}
-	if a, ok := attrs["sensitive"]; ok {
+	if a, ok := attribute(b.Body, "sensitive"); ok {
 		if val, diags := a.Expr.Value(nil); !diags.HasErrors() && val.Type() == cty.Bool && val.IsKnown() && !val.IsNull() {
 			v.sensitive = val.True()
 		}
 	}
-	if a, ok := attrs["default"]; ok {
+	if a, ok := attribute(b.Body, "default"); ok {
 		val, diags := a.Expr.Value(nil)
 		if diags.HasErrors() {
 			d.parseErrs = append(d.parseErrs, diagErrors(diags)...)
@@ -251,21 +284,11 @@ func (d *moduleDef) decodeModuleCall(pf *parsedFile, b *hcl.Block) {
 func (d *moduleDef) decodeResource(pf *parsedFile, b *hcl.Block, mode string) {
 	r := &resourceDecl{mode: mode, typ: b.Labels[0], name: b.Labels[1], body: b.Body, rng: blockRange(b), file: pf,
 		address: b.Labels[0] + "." + b.Labels[1]}
-	if sb, ok := b.Body.(*hclsyntax.Body); ok {
-		if a, ok := sb.Attributes["count"]; ok {
-			r.count = a.Expr
-		}
-		if a, ok := sb.Attributes["for_each"]; ok {
-			r.forEach = a.Expr
-		}
-	} else {
-		attrs, _ := b.Body.JustAttributes()
-		if a, ok := attrs["count"]; ok {
-			r.count = a.Expr
-		}
-		if a, ok := attrs["for_each"]; ok {
-			r.forEach = a.Expr
-		}
+	if a, ok := attribute(b.Body, "count"); ok {
+		r.count = a.Expr
+	}
+	if a, ok := attribute(b.Body, "for_each"); ok {
+		r.forEach = a.Expr
 	}
 	if mode == "data" {
 		if _, dup := d.data[r.addr()]; dup {
@@ -289,12 +312,9 @@ func (d *moduleDef) decodeResource(pf *parsedFile, b *hcl.Block, mode string) {
 // blocks of that type, and new locals/outputs/variables replace old ones.
 func (d *moduleDef) decodeOverride(pf *parsedFile) {
 	d.files = append(d.files, pf)
-	content, diags := pf.body.Content(fileSchema)
+	blocks, diags := fileBlocks(pf.body)
 	d.parseErrs = append(d.parseErrs, diagErrors(diags)...)
-	if content == nil {
-		return
-	}
-	for _, b := range content.Blocks {
+	for _, b := range blocks {
 		switch b.Type {
 		case "resource", "data":
 			addr := b.Labels[0] + "." + b.Labels[1]
@@ -307,11 +327,10 @@ func (d *moduleDef) decodeOverride(pf *parsedFile) {
 				continue
 			}
 			base.overrides = append(base.overrides, b.Body)
-			attrs, _ := b.Body.JustAttributes()
-			if a, ok := attrs["count"]; ok {
+			if a, ok := attribute(b.Body, "count"); ok {
 				base.count, base.forEach = a.Expr, nil
 			}
-			if a, ok := attrs["for_each"]; ok {
+			if a, ok := attribute(b.Body, "for_each"); ok {
 				base.forEach, base.count = a.Expr, nil
 			}
 		case "locals":
@@ -321,8 +340,7 @@ func (d *moduleDef) decodeOverride(pf *parsedFile) {
 				d.locals[name] = a
 			}
 		case "output":
-			attrs, _ := b.Body.JustAttributes()
-			if a, ok := attrs["value"]; ok {
+			if a, ok := attribute(b.Body, "value"); ok {
 				d.outputs[b.Labels[0]] = a
 			}
 		case "variable":
@@ -335,14 +353,13 @@ func (d *moduleDef) decodeOverride(pf *parsedFile) {
 			delete(d.variables, name)
 			d.decodeVariable(b)
 			merged := d.variables[name]
-			attrs, _ := b.Body.JustAttributes()
-			if _, ok := attrs["type"]; !ok {
+			if _, ok := attribute(b.Body, "type"); !ok {
 				merged.typ, merged.defaults, merged.parseHCL = base.typ, base.defaults, base.parseHCL
 			}
-			if _, ok := attrs["default"]; !ok {
+			if _, ok := attribute(b.Body, "default"); !ok {
 				merged.def, merged.defaultRng = base.def, base.defaultRng
 			}
-			if _, ok := attrs["nullable"]; !ok {
+			if _, ok := attribute(b.Body, "nullable"); !ok {
 				merged.nullable = base.nullable
 			}
 			// decodeVariable appended the name again
@@ -372,6 +389,24 @@ func (d *moduleDef) decodeOverride(pf *parsedFile) {
 	}
 }
 
+// attribute returns the attribute name of a block whose other content is
+// not checked here: a native body's is read directly, where JustAttributes
+// would convert every attribute (and complain about nested blocks, such as
+// a variable's validation); any other body's through JustAttributes, its
+// diagnostics ignored.
+func attribute(body hcl.Body, name string) (*hcl.Attribute, bool) {
+	if sb, ok := body.(*hclsyntax.Body); ok {
+		a, ok := sb.Attributes[name]
+		if !ok {
+			return nil, false
+		}
+		return a.AsHCLAttribute(), true
+	}
+	attrs, _ := body.JustAttributes()
+	a, ok := attrs[name]
+	return a, ok
+}
+
 // blockRange spans a block from its header to its closing brace.
 func blockRange(b *hcl.Block) hcl.Range {
 	if sb, ok := b.Body.(*hclsyntax.Body); ok {
@@ -380,46 +415,37 @@ func blockRange(b *hcl.Block) hcl.Range {
 	return b.DefRange
 }
 
-// readNamesOf returns the attribute names the module reads from values:
+// addFile adds the attribute names a file of the module reads from values:
 // per resource (aws_x.y[0].attr) and, for traversals whose subject is not
 // known syntactically (splats, locals, each, module outputs), for every
 // resource. A resource's value exposes these names as unknown when they are
-// not written in its block. They are collected from every file of the
-// module the first time a resource value is needed, once for all the
-// roots that share the module; safe for concurrent use.
-func (d *moduleDef) readNamesOf() *readNames {
-	d.readNamesOnce.Do(d.collectReadNames)
-	return &d.readNames
-}
-
-func (d *moduleDef) collectReadNames() {
-	rn := &d.readNames
-	rn.attr = map[string]bool{}
-	for _, pf := range d.files {
-		if sb, ok := pf.body.(*hclsyntax.Body); ok {
-			walkSyntax(sb, func(n hclsyntax.Node) {
-				switch e := n.(type) {
-				case *hclsyntax.ScopeTraversalExpr:
-					rn.addTraversal(e.Traversal)
-				case *hclsyntax.RelativeTraversalExpr:
-					for _, step := range e.Traversal {
-						if a, ok := step.(hcl.TraverseAttr); ok {
-							rn.attr[a.Name] = true
-						}
+// not written in its block. Called right after the file is parsed, while
+// its syntax tree is still in the processor's caches (walking the trees of
+// a whole module later costs half as much again).
+func (rn *readNames) addFile(pf *parsedFile) {
+	if rn.attr == nil {
+		rn.attr = map[string]bool{"id": true, "arn": true, "name": true}
+	}
+	if sb, ok := pf.body.(*hclsyntax.Body); ok {
+		walkSyntax(sb, func(n hclsyntax.Node) {
+			switch e := n.(type) {
+			case *hclsyntax.ScopeTraversalExpr:
+				rn.addTraversal(e.Traversal)
+			case *hclsyntax.RelativeTraversalExpr:
+				for _, step := range e.Traversal {
+					if a, ok := step.(hcl.TraverseAttr); ok {
+						rn.attr[a.Name] = true
 					}
 				}
-			})
-		}
-		if pf.json {
-			// JSON expressions are templates inside strings: take every
-			// ".name" in the file (a superset is harmless).
-			for _, m := range jsonAttrName.FindAllSubmatch(pf.bytes, -1) {
-				rn.attr[string(m[1])] = true
 			}
-		}
+		})
 	}
-	for _, n := range []string{"id", "arn", "name"} {
-		rn.attr[n] = true
+	if pf.json {
+		// JSON expressions are templates inside strings: take every
+		// ".name" in the file (a superset is harmless).
+		for _, m := range jsonAttrName.FindAllSubmatch(pf.bytes, -1) {
+			rn.attr[string(m[1])] = true
+		}
 	}
 }
 

@@ -612,6 +612,7 @@ func loadModuleDir(dir string, cache *sourceCache) *moduleDef {
 			}
 			continue
 		}
+		def.readNames.addFile(pf)
 		if isOverrideFile(pf.name) {
 			overrides = append(overrides, pf)
 			continue
