@@ -117,18 +117,56 @@ var fileSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "removed"}, {Type: "ephemeral", LabelNames: []string{"type", "name"}},
 }}
 
+// fileLabels is the number of labels of each block type of fileSchema.
+var fileLabels = func() map[string]int {
+	m := map[string]int{}
+	for _, b := range fileSchema.Blocks {
+		m[b.Type] = len(b.LabelNames)
+	}
+	return m
+}()
+
+// fileBlocks is body.Content(fileSchema)'s blocks and diagnostics. A native
+// body holding only blocks of the schema's types with their labels (the
+// common case) is read directly, since Content would first build maps of
+// the schema, for every file; any other is left to Content, which says
+// what is wrong.
+func fileBlocks(body hcl.Body) (hcl.Blocks, hcl.Diagnostics) {
+	if sb, ok := body.(*hclsyntax.Body); ok && len(sb.Attributes) == 0 {
+		fits := true
+		for _, b := range sb.Blocks {
+			if n, known := fileLabels[b.Type]; !known || n != len(b.Labels) {
+				fits = false
+				break
+			}
+		}
+		if fits {
+			var blocks hcl.Blocks // nil for none, as from Content
+			if len(sb.Blocks) > 0 {
+				blocks = make(hcl.Blocks, len(sb.Blocks))
+				for i, b := range sb.Blocks {
+					blocks[i] = b.AsHCLBlock()
+				}
+			}
+			return blocks, nil
+		}
+	}
+	content, diags := body.Content(fileSchema)
+	if content == nil {
+		return nil, diags
+	}
+	return content.Blocks, diags
+}
+
 func (d *moduleDef) errorf(rng hcl.Range, format string, args ...any) {
 	d.parseErrs = append(d.parseErrs, model.Error{File: rng.Filename, Line: rng.Start.Line, Message: fmt.Sprintf(format, args...)})
 }
 
 func (d *moduleDef) decodeFile(pf *parsedFile) {
 	d.files = append(d.files, pf)
-	content, diags := pf.body.Content(fileSchema)
+	blocks, diags := fileBlocks(pf.body)
 	d.parseErrs = append(d.parseErrs, diagErrors(diags)...)
-	if content == nil {
-		return
-	}
-	for _, b := range content.Blocks {
+	for _, b := range blocks {
 		switch b.Type {
 		case "variable":
 			d.decodeVariable(b)
@@ -274,12 +312,9 @@ func (d *moduleDef) decodeResource(pf *parsedFile, b *hcl.Block, mode string) {
 // blocks of that type, and new locals/outputs/variables replace old ones.
 func (d *moduleDef) decodeOverride(pf *parsedFile) {
 	d.files = append(d.files, pf)
-	content, diags := pf.body.Content(fileSchema)
+	blocks, diags := fileBlocks(pf.body)
 	d.parseErrs = append(d.parseErrs, diagErrors(diags)...)
-	if content == nil {
-		return
-	}
-	for _, b := range content.Blocks {
+	for _, b := range blocks {
 		switch b.Type {
 		case "resource", "data":
 			addr := b.Labels[0] + "." + b.Labels[1]

@@ -88,7 +88,7 @@ func isDataSource(expr hcl.Expression) bool {
 // apply. Such a value carries the other branch's reference, but whether the
 // attribute is set at all is not known. "" otherwise.
 func (mi *modInst) maybeNull(a *attrVal) string {
-	if unmarked(a.v).IsKnown() {
+	if a.v.IsKnown() {
 		return ""
 	}
 	c, ok := unwrap(a.expr).(*hclsyntax.ConditionalExpr)
@@ -100,7 +100,7 @@ func (mi *modInst) maybeNull(a *attrVal) string {
 		sc = emptyScope
 	}
 	cond := mi.eval(c.Condition, sc)
-	if unmarked(cond).IsKnown() {
+	if cond.IsKnown() {
 		return ""
 	}
 	return fmt.Sprintf("it is set or null depending on %s, which is unknown before apply: %s",

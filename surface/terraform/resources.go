@@ -123,7 +123,7 @@ func listValue(v cty.Value) model.List {
 	for it := u.ElementIterator(); it.Next(); {
 		_, e := it.Element()
 		s := valueStr(e, "")
-		if ty.IsSetType() && !unmarked(e).IsKnown() {
+		if ty.IsSetType() && !e.IsKnown() {
 			unknownItems = append(unknownItems, len(out.Items))
 		}
 		out.Items = append(out.Items, s)
@@ -421,7 +421,7 @@ func inlineRule(obj map[string]cty.Value, rng model.Range) model.SGRule {
 	r.PrefixListIDs = objList(obj, "prefix_list_ids")
 	r.SecurityGroups = objList(obj, "security_groups")
 	if v, ok := obj["self"]; ok {
-		if u := unmarked(v); u.IsKnown() && !u.IsNull() && u.Type() == cty.Bool {
+		if u, _ := v.Unmark(); u.IsKnown() && !u.IsNull() && u.Type() == cty.Bool {
 			r.Self = u.True()
 		}
 	}

@@ -90,34 +90,55 @@ func walkSyntaxOut(n hclsyntax.Node, visit, leave func(hclsyntax.Node)) {
 		walk(e.Wrapped)
 	default:
 		// A node type this walk does not know (a newer hclsyntax): let
-		// hclsyntax walk below it, so that nothing is missed.
-		hclsyntax.Walk(n, &fallbackWalker{visit: visit, leave: leave})
+		// hclsyntax walk below it, so that nothing is missed. Its walk is
+		// recorded and replayed, so that visit and leave are never stored
+		// where the compiler would have to move them (and the closures
+		// every caller passes) to the heap.
+		var rec fallbackRecorder
+		hclsyntax.Walk(n, &rec)
+		rec.replay(visit, leave)
 	}
 	if leave != nil {
 		leave(n)
 	}
 }
 
-// fallbackWalker hands the nodes below the one it starts from (which
-// walkSyntaxOut visits and leaves itself) to visit and leave, without the
-// synthetic ChildScope nodes.
-type fallbackWalker struct {
-	visit, leave func(hclsyntax.Node)
-	depth        int
+// fallbackRecorder records, in order, the entries into and exits from the
+// nodes below the one hclsyntax.Walk starts from (which walkSyntaxOut visits
+// and leaves itself), without the synthetic ChildScope nodes.
+type fallbackRecorder struct {
+	events []walkEvent
+	depth  int
 }
 
-func (w *fallbackWalker) Enter(n hclsyntax.Node) hcl.Diagnostics {
+type walkEvent struct {
+	n     hclsyntax.Node
+	enter bool
+}
+
+// replay calls visit and leave (when not nil) as the walk recorded.
+func (w *fallbackRecorder) replay(visit, leave func(hclsyntax.Node)) {
+	for _, ev := range w.events {
+		if ev.enter {
+			visit(ev.n)
+		} else if leave != nil {
+			leave(ev.n)
+		}
+	}
+}
+
+func (w *fallbackRecorder) Enter(n hclsyntax.Node) hcl.Diagnostics {
 	w.depth++
 	if _, scope := n.(hclsyntax.ChildScope); w.depth > 1 && !scope {
-		w.visit(n)
+		w.events = append(w.events, walkEvent{n, true})
 	}
 	return nil
 }
 
-func (w *fallbackWalker) Exit(n hclsyntax.Node) hcl.Diagnostics {
+func (w *fallbackRecorder) Exit(n hclsyntax.Node) hcl.Diagnostics {
 	w.depth--
-	if _, scope := n.(hclsyntax.ChildScope); w.depth > 0 && !scope && w.leave != nil {
-		w.leave(n)
+	if _, scope := n.(hclsyntax.ChildScope); w.depth > 0 && !scope {
+		w.events = append(w.events, walkEvent{n, false})
 	}
 	return nil
 }

@@ -103,8 +103,9 @@ func compareVariables(t *testing.T, file string, body *hclsyntax.Body) int {
 	return n
 }
 
-// The fallback for node types walkSyntaxOut does not know must visit and
-// leave what it would, in the same order (shown here on known types).
+// The fallback for node types walkSyntaxOut does not know must record the
+// visits and leaves it would make, in the same order (shown here on known
+// types).
 func TestWalkSyntaxFallbackMatches(t *testing.T) {
 	expr, diags := hclsyntax.ParseExpression([]byte(`[for k, v in var.m : [for x in v : upper("${k}${x}")] if k != local.skip ? true : false]`), "t.tf", hcl.InitialPos)
 	if diags.HasErrors() {
@@ -116,7 +117,9 @@ func TestWalkSyntaxFallbackMatches(t *testing.T) {
 	var direct, fallback []string
 	walkSyntaxOut(expr, record(&direct, "in"), record(&direct, "out"))
 	direct = direct[1 : len(direct)-1] // the node itself
-	hclsyntax.Walk(expr, &fallbackWalker{visit: record(&fallback, "in"), leave: record(&fallback, "out")})
+	var rec fallbackRecorder
+	hclsyntax.Walk(expr, &rec)
+	rec.replay(record(&fallback, "in"), record(&fallback, "out"))
 	if !slices.Equal(direct, fallback) {
 		t.Fatalf("walkSyntaxOut:\n%s\nfallback:\n%s", strings.Join(direct, "\n"), strings.Join(fallback, "\n"))
 	}

@@ -151,7 +151,7 @@ func (mi *modInst) renderFormat(call *hclsyntax.FunctionCallExpr, ctx *hcl.EvalC
 		if diags.HasErrors() {
 			return "", false
 		}
-		if unmarked(av).IsKnown() {
+		if av.IsKnown() {
 			out, err := format.Call([]cty.Value{cty.StringVal(verb), unmarked(av)})
 			if err != nil || !out.IsKnown() {
 				return "", false

@@ -29,6 +29,9 @@ func sensitiveStrings(v cty.Value) []string {
 	if !v.IsMarked() && (v.Type().IsPrimitiveType() || !v.ContainsMarked()) {
 		return nil // nothing marked, so nothing sensitive (and no deep copy to learn it)
 	}
+	if ty := v.Type(); (ty.IsPrimitiveType() || ty == cty.DynamicPseudoType) && !v.HasMark(sensitiveMark{}) {
+		return nil // marked (a reference, a reason), but not sensitive; nothing inside
+	}
 	var out []string
 	var all func(v cty.Value)
 	all = func(v cty.Value) {
@@ -109,9 +112,14 @@ func marksOf(v cty.Value) markInfo {
 			}
 		}
 	}
-	_, pvm := v.UnmarkDeepWithPaths()
-	for _, p := range pvm {
-		add(p.Marks)
+	if ty := v.Type(); ty.IsPrimitiveType() || ty == cty.DynamicPseudoType {
+		_, ms := v.Unmark() // nothing inside to hold a mark
+		add(ms)
+	} else {
+		_, pvm := v.UnmarkDeepWithPaths()
+		for _, p := range pvm {
+			add(p.Marks)
+		}
 	}
 	sort.Strings(info.reasons)
 	sort.Strings(info.refs)
@@ -147,8 +155,14 @@ func (m markInfo) reason(fallback string) string {
 	return strings.Join(rs, "; ")
 }
 
-// unmarked removes every mark (for count, for_each and model strings).
+// unmarked removes every mark (for count, for_each and model strings). It
+// copies the whole value: IsKnown, IsNull, IsWhollyKnown and Type read a
+// marked value as it is, without it.
 func unmarked(v cty.Value) cty.Value {
+	if ty := v.Type(); ty.IsPrimitiveType() || ty == cty.DynamicPseudoType {
+		u, _ := v.Unmark() // nothing inside to hold a mark
+		return u
+	}
 	u, _ := v.UnmarkDeep()
 	return u
 }
