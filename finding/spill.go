@@ -2,13 +2,11 @@ package finding
 
 import (
 	"bufio"
-	"bytes"
 	"container/heap"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,8 +15,6 @@ import (
 	"reflect"
 	"slices"
 	"sort"
-
-	"github.com/sagefence/sagefence/model"
 )
 
 // Seq is a finding's place in the order it was produced: the findings of a
@@ -63,7 +59,7 @@ type StoreOptions struct {
 // values to redact are known only once the whole scan is done, and
 // redacting first would change the order of findings whose file or address
 // it rewrites). So that no secret and no scanned content reaches the disk
-// readable, each record of a run is its JSON encoding sealed with
+// readable, each record of a run is its binary form (runcodec.go) sealed with
 // AES-256-GCM under a key drawn when the store first spills and kept only
 // in its memory: a file left behind by a crash is unreadable.
 //
@@ -241,8 +237,12 @@ func (s *Store) Each(fn func(*Finding) error) error {
 		s.sorted = true
 	}
 	srcs := []mergeSource{&memSource{s: s}}
+	var strs *stringTable
+	if len(s.runs) > 0 {
+		strs = newStringTable()
+	}
 	for _, path := range s.runs {
-		r, err := s.openRun(path, s.dropped, s.transforms)
+		r, err := s.openRun(path, s.dropped, s.transforms, strs)
 		if err != nil {
 			closeSources(srcs)
 			s.err = fmt.Errorf("finding store: %w", err)
@@ -366,15 +366,12 @@ func (s *Store) newRun() (*runWriter, error) {
 		s.dir = dir
 	}
 	s.nextRun++
-	path := filepath.Join(s.dir, fmt.Sprintf("run-%06d.jsonl", s.nextRun))
+	path := filepath.Join(s.dir, fmt.Sprintf("run-%06d.bin", s.nextRun))
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	w := &runWriter{s: s, path: path, f: f, w: bufio.NewWriterSize(f, 64<<10)}
-	w.enc = json.NewEncoder(&w.plain)
-	w.enc.SetEscapeHTML(false)
-	return w, nil
+	return &runWriter{s: s, path: path, f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
 }
 
 func (s *Store) writeMemRun() error {
@@ -403,8 +400,9 @@ func (s *Store) writeMemRun() error {
 // compact merges every run into one.
 func (s *Store) compact() error {
 	var srcs []mergeSource
+	strs := newStringTable()
 	for _, path := range s.runs {
-		r, err := s.openRun(path, s.dropped, nil)
+		r, err := s.openRun(path, s.dropped, nil, strs)
 		if err != nil {
 			closeSources(srcs)
 			return err
@@ -435,49 +433,28 @@ func (s *Store) compact() error {
 	return nil
 }
 
-// runRecord is one record of a run, before sealing. Suppression's IDs and
-// Range are not part of a finding's JSON; they travel beside it so that a
-// finding reads back whole.
-type runRecord struct {
-	Seq              Seq          `json:"q"`
-	F                *Finding     `json:"f"`
-	SuppressionIDs   []string     `json:"si,omitempty"`
-	SuppressionRange *model.Range `json:"sr,omitempty"`
-}
-
 // A run is a sequence of records, each a 4-byte big-endian length, then
-// that many bytes: the GCM nonce and the sealed JSON of a runRecord.
+// that many bytes: the GCM nonce and the sealed plaintext of a record
+// (appendRecord: the sequence key and the finding).
 type runWriter struct {
-	s     *Store
-	path  string
-	f     *os.File
-	w     *bufio.Writer
-	enc   *json.Encoder
-	plain bytes.Buffer
-	// sealed is reused from record to record.
+	s    *Store
+	path string
+	f    *os.File
+	w    *bufio.Writer
+	// plain and sealed are reused from record to record.
+	plain  []byte
 	sealed []byte
 }
 
 func (w *runWriter) write(seq Seq, f *Finding) error {
-	rec := runRecord{Seq: seq, F: f}
-	if f.Suppression != nil {
-		rec.SuppressionIDs = f.Suppression.IDs
-		if f.Suppression.Range != (model.Range{}) {
-			r := f.Suppression.Range
-			rec.SuppressionRange = &r
-		}
-	}
-	w.plain.Reset()
-	if err := w.enc.Encode(&rec); err != nil {
-		return err
-	}
+	w.plain = appendRecord(w.plain[:0], seq, f)
 	aead := w.s.aead
 	nonce := make([]byte, aead.NonceSize())
 	w.s.nonces++
 	binary.BigEndian.PutUint64(nonce, w.s.nonces)
 	w.sealed = append(w.sealed[:0], 0, 0, 0, 0)
 	w.sealed = append(w.sealed, nonce...)
-	w.sealed = aead.Seal(w.sealed, nonce, w.plain.Bytes(), nil)
+	w.sealed = aead.Seal(w.sealed, nonce, w.plain, nil)
 	binary.BigEndian.PutUint32(w.sealed, uint32(len(w.sealed)-4))
 	_, err := w.w.Write(w.sealed)
 	return err
@@ -616,18 +593,21 @@ type runReader struct {
 	fnd        *Finding
 	dropped    map[Seq]bool
 	transforms []func(*Finding) bool
+	strs       *stringTable
 }
 
-// maxRecord bounds one sealed record (a finding's JSON and the seal).
+// maxRecord bounds one sealed record (a finding and the seal).
 const maxRecord = 256 << 20
 
-func (s *Store) openRun(path string, dropped map[Seq]bool, transforms []func(*Finding) bool) (*runReader, error) {
+// openRun opens a run to read; strs, when not nil, is the string table of
+// the pass reading it (decodeRecord).
+func (s *Store) openRun(path string, dropped map[Seq]bool, transforms []func(*Finding) bool, strs *stringTable) (*runReader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	return &runReader{path: path, f: f, r: bufio.NewReaderSize(f, 32<<10), aead: s.aead,
-		dropped: dropped, transforms: transforms}, nil
+		dropped: dropped, transforms: transforms, strs: strs}, nil
 }
 
 // record reads and opens the next record; io.EOF at the end of the run.
@@ -666,21 +646,14 @@ next:
 		if err != nil {
 			return false, fmt.Errorf("%s: %w", filepath.Base(r.path), err)
 		}
-		f := new(Finding)
-		rec := runRecord{F: f}
-		if err := json.Unmarshal(b, &rec); err != nil {
+		seq, f, err := decodeRecord(b, r.strs)
+		if err != nil {
 			return false, fmt.Errorf("%s: %w", filepath.Base(r.path), err)
 		}
-		if r.dropped[rec.Seq] {
+		if r.dropped[seq] {
 			continue
 		}
-		if f.Suppression != nil {
-			f.Suppression.IDs = rec.SuppressionIDs
-			if rec.SuppressionRange != nil {
-				f.Suppression.Range = *rec.SuppressionRange
-			}
-		}
-		r.key, r.seq, r.fnd = keyOf(f), rec.Seq, f
+		r.key, r.seq, r.fnd = keyOf(f), seq, f
 		for _, t := range r.transforms {
 			if !t(f) {
 				continue next

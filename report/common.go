@@ -13,23 +13,58 @@ import (
 	"github.com/sagefence/sagefence/model"
 )
 
-// controlOrder returns the control IDs the findings mention: catalog order
-// (severity, then ID) first, then IDs the catalog does not know, in order of
-// first appearance. Every grouped format uses it, so they agree.
-func controlOrder(fs []finding.Finding) []string {
-	present := map[string]bool{}
-	var firstSeen []string
-	for _, f := range fs {
-		if !present[f.ControlID] {
-			present[f.ControlID] = true
-			firstSeen = append(firstSeen, f.ControlID)
+// controlGroup is one control's findings as the grouped formats (HTML,
+// table) show them: tallied, with the severity of its first finding, and
+// its rows as the format rendered them, in the order of its findings.
+type controlGroup struct {
+	ID       string
+	Severity finding.Severity
+	tally
+	rows *spool
+}
+
+// tally counts findings by status; Total counts every finding.
+type tally struct {
+	finding.Summary
+	Total int
+}
+
+func (t *tally) add(st finding.Status) {
+	t.Summary = addStatus(t.Summary, st)
+	t.Total++
+}
+
+// groupByControl reads the findings once, in report order (a streamed
+// result's one at a time), calling visit with each and the spool of its
+// control's rows, and returns the controls in report order (orderControls)
+// with their tallies and rows. The spools come from sp.
+func groupByControl(r *finding.Result, sp *spools, visit func(f *finding.Finding, rows io.Writer) error) ([]*controlGroup, error) {
+	byID := map[string]*controlGroup{}
+	var seen []string
+	err := r.EachFinding(func(f *finding.Finding) error {
+		g := byID[f.ControlID]
+		if g == nil {
+			g = &controlGroup{ID: f.ControlID, Severity: f.Severity, rows: sp.new()}
+			byID[f.ControlID] = g
+			seen = append(seen, f.ControlID)
 		}
+		g.add(f.Status)
+		return visit(f, g.rows)
+	})
+	if err != nil {
+		return nil, err
 	}
-	return orderControls(firstSeen)
+	groups := make([]*controlGroup, 0, len(seen))
+	for _, id := range orderControls(seen) {
+		groups = append(groups, byID[id])
+	}
+	return groups, nil
 }
 
 // orderControls puts control IDs, given in order of first appearance, in
-// the order controlOrder gives.
+// report order: catalog order (severity, then ID) first, then IDs the
+// catalog does not know, in order of first appearance. Every grouped format
+// uses it, so they agree.
 func orderControls(firstSeen []string) []string {
 	present := map[string]bool{}
 	for _, id := range firstSeen {

@@ -23,47 +23,44 @@ const defaultWidth = 80
 // The control is named by its shortest common alias (Checkov, then Security
 // Hub) or its ID; long words (paths, addresses) are broken at the width.
 // Passes are counted in one line; the summary follows (footer).
-func (t Table) formatCompact(ew *errWriter, r *finding.Result) {
-	width := t.compactWidth()
-	byControl := map[string][]finding.Finding{}
-	for _, f := range r.Findings {
-		byControl[f.ControlID] = append(byControl[f.ControlID], f)
-	}
+func (t Table) formatCompact(ew *errWriter, groups []*controlGroup) {
 	passes := 0
-	for _, id := range controlOrder(r.Findings) {
-		for _, f := range byControl[id] {
-			if f.Status == finding.Pass {
-				passes++
-				continue
-			}
-			head := fmt.Sprintf("%s %s %s %s %s", strings.ToUpper(string(f.Status)), f.Severity, shortControlID(id), place(f), f.Resource.Address)
-			lines := wrapText(head, width, "    ")
-			if t.Color {
-				label := strings.ToUpper(string(f.Status))
-				lines[0] = t.status(f.Status) + strings.TrimPrefix(lines[0], label)
-			}
-			msg := f.Message
-			if msg == "" {
-				msg = controlTitle(id)
-			}
-			lines = append(lines, wrapText("  "+msg, width, "  ")...)
-			switch f.Status {
-			case finding.Fail:
-				if fix := firstSentence(f.Remediation); fix != "" {
-					lines = append(lines, wrapText("  fix: "+fix, width, "       ")...)
-				}
-			case finding.Suppressed:
-				lines = append(lines, wrapText("  suppressed by "+suppressionText(f.Suppression), width, "  ")...)
-			}
-			for _, l := range lines {
-				ew.printf("%s\n", l)
-			}
-		}
+	for _, g := range groups {
+		ew.copy(g.rows)
+		passes += g.Pass
 	}
 	if passes > 0 {
 		ew.printf("%s %d finding(s) not listed\n", t.status(finding.Pass), passes)
 	}
 	ew.printf("\n")
+}
+
+// compactBlock prints one finding that is not a pass, as the compact table
+// lists it.
+func (t Table) compactBlock(ew *errWriter, f *finding.Finding) {
+	width := t.compactWidth()
+	head := fmt.Sprintf("%s %s %s %s %s", strings.ToUpper(string(f.Status)), f.Severity, shortControlID(f.ControlID), place(*f), f.Resource.Address)
+	lines := wrapText(head, width, "    ")
+	if t.Color {
+		label := strings.ToUpper(string(f.Status))
+		lines[0] = t.status(f.Status) + strings.TrimPrefix(lines[0], label)
+	}
+	msg := f.Message
+	if msg == "" {
+		msg = controlTitle(f.ControlID)
+	}
+	lines = append(lines, wrapText("  "+msg, width, "  ")...)
+	switch f.Status {
+	case finding.Fail:
+		if fix := firstSentence(f.Remediation); fix != "" {
+			lines = append(lines, wrapText("  fix: "+fix, width, "       ")...)
+		}
+	case finding.Suppressed:
+		lines = append(lines, wrapText("  suppressed by "+suppressionText(f.Suppression), width, "  ")...)
+	}
+	for _, l := range lines {
+		ew.printf("%s\n", l)
+	}
 }
 
 // compactWidth is Width, defaultWidth when unknown, and never below 20.

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	_ "embed"
 	"fmt"
 	"html/template"
@@ -39,27 +40,30 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"gapLine":    gapLine,
 }).Parse(htmlTemplateText))
 
-// htmlView is everything the template shows, computed in Go so the
-// template only lays it out.
+// htmlView is what the parts of the template around the rows show ("head",
+// "middle", "tail"), computed in Go so the template only lays it out.
 type htmlView struct {
 	R          *finding.Result
 	CSS        template.CSS
 	Controls   []htmlControl
 	Charts     []htmlChart
 	Frameworks []htmlFramework
-	Suppressed []finding.Finding
+	// Suppressed is how many findings are suppressed (rows in the
+	// suppressions table).
+	Suppressed int
 	// Witnesses digests audit --witnesses; its section is shown only when
 	// Total > 0.
 	Witnesses witnessDigest
 }
 
+// htmlControl is a control's block ("control-head" and "control-tail") and
+// its line in the counts table.
 type htmlControl struct {
 	ID       string
 	Title    string
 	Severity finding.Severity
 	Doc      *control.Doc
 	Counts   finding.Summary
-	Findings []finding.Finding
 }
 
 // htmlChart is one stacked horizontal bar chart.
@@ -110,46 +114,104 @@ const (
 
 var chartStatuses = []finding.Status{finding.Fail, finding.Unknown, finding.Suppressed, finding.Pass}
 
-// Format implements Formatter.
-func (HTML) Format(w io.Writer, r *finding.Result) error {
-	v := htmlView{R: r, CSS: template.CSS(htmlCSS), Witnesses: digestWitnesses(r)}
-	byControl := map[string][]finding.Finding{}
-	bySurface := map[string][]finding.Finding{}
-	var surfaces []string
-	for _, f := range r.Findings {
-		byControl[f.ControlID] = append(byControl[f.ControlID], f)
-		if _, ok := bySurface[f.Surface]; !ok {
-			surfaces = append(surfaces, f.Surface)
-		}
-		bySurface[f.Surface] = append(bySurface[f.Surface], f)
-		if f.Status == finding.Suppressed {
-			v.Suppressed = append(v.Suppressed, f)
-		}
-	}
-	sort.Strings(surfaces)
-	ids := controlOrder(r.Findings)
-	controlStatus := map[string]string{}
-	var controlRows, surfaceRows []htmlBar
-	for _, id := range ids {
-		fs := byControl[id]
-		hc := htmlControl{ID: id, Title: controlTitle(id), Severity: fs[0].Severity, Counts: finding.Summarize(fs, 0), Findings: fs}
-		if c, ok := control.Lookup(id); ok {
-			hc.Doc = &c.Doc
-		}
-		v.Controls = append(v.Controls, hc)
-		controlStatus[id] = aggregateStatus(hc.Counts)
-		controlRows = append(controlRows, bar(id, fs))
-	}
-	for _, s := range surfaces {
-		surfaceRows = append(surfaceRows, bar(s, bySurface[s]))
-	}
-	v.Charts = []htmlChart{layoutChart("chart-controls", "Findings per control", controlRows), layoutChart("chart-surfaces", "Findings per surface", surfaceRows)}
-	v.Frameworks = frameworkTable(controlStatus)
-	if err := htmlTemplate.Execute(w, v); err != nil {
+// htmlPart executes one part of the template (see its opening comment).
+func htmlPart(w io.Writer, name string, data any) error {
+	if err := htmlTemplate.ExecuteTemplate(w, name, data); err != nil {
 		return fmt.Errorf("rendering HTML report: %w", err)
 	}
 	return nil
 }
+
+// Format implements Formatter. The findings are read once, one at a time
+// (StreamsFindings): each is rendered as its control's next row (and, when
+// suppressed, as the next row of the suppressions table) into a spool,
+// while the counts, charts, framework table and witnesses are tallied; then
+// the document is written part by part with the spooled rows in place. The
+// bytes are those of the template executed over every finding at once
+// (TestHTMLStreamMatchesWhole).
+func (HTML) Format(w io.Writer, r *finding.Result) error {
+	var sp spools
+	defer sp.close()
+	v := htmlView{R: r, CSS: template.CSS(htmlCSS)}
+	suppressed := sp.new()
+	bySurface := map[string]*tally{}
+	var witnesses witnessDigester
+	groups, err := groupByControl(r, &sp, func(f *finding.Finding, rows io.Writer) error {
+		t := bySurface[f.Surface]
+		if t == nil {
+			t = &tally{}
+			bySurface[f.Surface] = t
+		}
+		t.add(f.Status)
+		witnesses.add(f)
+		if f.Status == finding.Suppressed {
+			v.Suppressed++
+			if err := htmlPart(suppressed, "suppression", f); err != nil {
+				return err
+			}
+		}
+		return htmlPart(rows, "finding", f)
+	})
+	if err != nil {
+		return err
+	}
+	v.Witnesses = witnesses.digest()
+	controlStatus := map[string]string{}
+	var controlRows, surfaceRows []htmlBar
+	for _, g := range groups {
+		hc := htmlControl{ID: g.ID, Title: controlTitle(g.ID), Severity: g.Severity, Counts: g.Summary}
+		if c, ok := control.Lookup(g.ID); ok {
+			hc.Doc = &c.Doc
+		}
+		v.Controls = append(v.Controls, hc)
+		controlStatus[g.ID] = aggregateStatus(g.Summary)
+		controlRows = append(controlRows, bar(g.ID, g.tally))
+	}
+	surfaces := make([]string, 0, len(bySurface))
+	for s := range bySurface {
+		surfaces = append(surfaces, s)
+	}
+	sort.Strings(surfaces)
+	for _, s := range surfaces {
+		surfaceRows = append(surfaceRows, bar(s, *bySurface[s]))
+	}
+	v.Charts = []htmlChart{layoutChart("chart-controls", "Findings per control", controlRows), layoutChart("chart-surfaces", "Findings per surface", surfaceRows)}
+	v.Frameworks = frameworkTable(controlStatus)
+
+	bw := bufio.NewWriter(w)
+	if err := htmlPart(bw, "head", v); err != nil {
+		return err
+	}
+	for i, g := range groups {
+		if err := htmlPart(bw, "control-head", v.Controls[i]); err != nil {
+			return err
+		}
+		if err := g.rows.copyTo(bw); err != nil {
+			return err
+		}
+		if err := htmlPart(bw, "control-tail", v.Controls[i]); err != nil {
+			return err
+		}
+	}
+	if len(groups) == 0 {
+		if err := htmlPart(bw, "no-controls", v); err != nil {
+			return err
+		}
+	}
+	if err := htmlPart(bw, "middle", v); err != nil {
+		return err
+	}
+	if err := suppressed.copyTo(bw); err != nil {
+		return err
+	}
+	if err := htmlPart(bw, "tail", v); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// streamsFindings: HTML reads the findings one at a time (StreamsFindings).
+func (HTML) streamsFindings() {}
 
 // aggregateStatus is a control's verdict over all its resources: any fail
 // fails it, then any unknown, then any suppressed; pass only when every
@@ -168,10 +230,11 @@ func aggregateStatus(c finding.Summary) string {
 	return "not evaluated"
 }
 
-func bar(label string, fs []finding.Finding) htmlBar {
-	s := finding.Summarize(fs, 0)
+// bar is one row of a chart: a label's findings by status.
+func bar(label string, t tally) htmlBar {
+	s := t.Summary
 	counts := map[finding.Status]int{finding.Fail: s.Fail, finding.Unknown: s.Unknown, finding.Suppressed: s.Suppressed, finding.Pass: s.Pass}
-	b := htmlBar{Label: label, Total: len(fs)}
+	b := htmlBar{Label: label, Total: t.Total}
 	b.Text = fmt.Sprintf("%s: %d fail, %d unknown, %d suppressed, %d pass", label, s.Fail, s.Unknown, s.Suppressed, s.Pass)
 	for _, st := range chartStatuses {
 		if counts[st] > 0 {

@@ -143,7 +143,7 @@ func TestJSONStreamedResult(t *testing.T) {
 			defer streamed.Close()
 			streamed.Filter(keep)
 			streamed.Finalize()
-			if !StreamsFindings(JSON{}) || !StreamsFindings(SARIF{}) || !StreamsFindings(JUnit{}) || !StreamsFindings(Markdown{}) || !StreamsFindings(GitLabSAST{}) || !StreamsFindings(GitLabCodeQuality{}) || StreamsFindings(HTML{}) {
+			if !StreamsFindings(JSON{}) || !StreamsFindings(SARIF{}) || !StreamsFindings(JUnit{}) || !StreamsFindings(Markdown{}) || !StreamsFindings(GitLabSAST{}) || !StreamsFindings(GitLabCodeQuality{}) || !StreamsFindings(HTML{}) || !StreamsFindings(Table{}) {
 				t.Fatal("StreamsFindings")
 			}
 			formatsAs(t, JSON{}, streamed, want, "streamed result differs")

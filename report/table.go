@@ -5,7 +5,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/finding"
 )
 
@@ -50,70 +49,77 @@ func (t Table) status(s finding.Status) string {
 	return t.paint(ansiGrey, label)
 }
 
-// Format implements Formatter.
+// Format implements Formatter. The findings are read once, one at a time
+// (StreamsFindings): each finding that is not a pass is printed into its
+// control's spool while the passes and witnesses are counted; then the
+// controls are written in report order with their spooled lines
+// (TestTableStreamMatchesWhole).
 func (t Table) Format(w io.Writer, r *finding.Result) error {
+	var sp spools
+	defer sp.close()
+	var witnesses witnessDigester
+	groups, err := groupByControl(r, &sp, func(f *finding.Finding, rows io.Writer) error {
+		witnesses.add(f)
+		if f.Status == finding.Pass {
+			return nil
+		}
+		ew := &errWriter{w: rows}
+		if t.Compact {
+			t.compactBlock(ew, f)
+		} else {
+			t.block(ew, f)
+		}
+		return ew.err
+	})
+	if err != nil {
+		return err
+	}
 	ew := &errWriter{w: w}
 	if t.Compact {
-		t.formatCompact(ew, r)
-		t.footer(ew, r)
-		return ew.err
+		t.formatCompact(ew, groups)
+	} else {
+		for _, g := range groups {
+			ew.printf("%s %s\n", t.paint(ansiBold, controlTitle(g.ID)), t.paint(ansiGrey, fmt.Sprintf("[%s, %s]", g.ID, g.Severity)))
+			ew.copy(g.rows)
+			if g.Pass > 0 {
+				ew.printf("  %s %d resource(s)\n", t.status(finding.Pass), g.Pass)
+			}
+			ew.printf("\n")
+		}
 	}
-	byControl := map[string][]finding.Finding{}
-	for _, f := range r.Findings {
-		byControl[f.ControlID] = append(byControl[f.ControlID], f)
-	}
-	ids := controlOrder(r.Findings)
-	for _, id := range ids {
-		fs := byControl[id]
-		passes := 0
-		var shown []finding.Finding
-		for _, f := range fs {
-			if f.Status == finding.Pass {
-				passes++
-				continue
-			}
-			shown = append(shown, f)
-		}
-		title := id
-		if c, ok := control.Lookup(id); ok {
-			title = c.Title
-		}
-		ew.printf("%s %s\n", t.paint(ansiBold, title), t.paint(ansiGrey, fmt.Sprintf("[%s, %s]", id, fs[0].Severity)))
-		for _, f := range shown {
-			ew.printf("  %-10s %s  %s\n", t.status(f.Status), place(f), f.Resource.Address)
-			ew.printf("             %s\n", f.Message)
-			for _, e := range f.Evidence {
-				ew.printf("             %s\n", t.paint(ansiGrey, "| "+e))
-			}
-			for _, w := range f.Witnesses {
-				ew.printf("             %s\n", t.paint(ansiGrey, "witness "+strings.ToUpper(w.Outcome)+": "+witnessText(w)))
-			}
-			switch f.Status {
-			case finding.Fail:
-				ew.printf("             %s %s\n", t.paint(ansiBold, "fix:"), firstSentence(f.Remediation))
-			case finding.Suppressed:
-				s := f.Suppression
-				line := fmt.Sprintf("suppressed by %s: %s", s.Source, s.Reason)
-				if s.Expires != "" {
-					line += " (until " + s.Expires + ")"
-				}
-				ew.printf("             %s\n", t.paint(ansiGrey, line))
-			}
-		}
-		if passes > 0 {
-			ew.printf("  %s %d resource(s)\n", t.status(finding.Pass), passes)
-		}
-		ew.printf("\n")
-	}
-	t.footer(ew, r)
+	t.footer(ew, r, witnesses.digest())
 	return ew.err
 }
 
-// footer prints the input errors and the summary lines; the full and the
+// block prints one finding that is not a pass, as the full table lists it
+// under its control.
+func (t Table) block(ew *errWriter, f *finding.Finding) {
+	ew.printf("  %-10s %s  %s\n", t.status(f.Status), place(*f), f.Resource.Address)
+	ew.printf("             %s\n", f.Message)
+	for _, e := range f.Evidence {
+		ew.printf("             %s\n", t.paint(ansiGrey, "| "+e))
+	}
+	for _, w := range f.Witnesses {
+		ew.printf("             %s\n", t.paint(ansiGrey, "witness "+strings.ToUpper(w.Outcome)+": "+witnessText(w)))
+	}
+	switch f.Status {
+	case finding.Fail:
+		ew.printf("             %s %s\n", t.paint(ansiBold, "fix:"), firstSentence(f.Remediation))
+	case finding.Suppressed:
+		s := f.Suppression
+		line := fmt.Sprintf("suppressed by %s: %s", s.Source, s.Reason)
+		if s.Expires != "" {
+			line += " (until " + s.Expires + ")"
+		}
+		ew.printf("             %s\n", t.paint(ansiGrey, line))
+	}
+}
+
+// footer prints the witness digest d, the input errors and the summary lines; the full and the
 // compact table share it. Each line goes through labelled, which wraps it
 // in compact mode.
-func (t Table) footer(ew *errWriter, r *finding.Result) {
-	t.witnesses(ew, r)
+func (t Table) footer(ew *errWriter, r *finding.Result, d witnessDigest) {
+	t.witnesses(ew, d)
 	for _, e := range r.Errors {
 		t.labelled(ew, ansiRed, "ERROR", e.Error())
 	}
@@ -197,10 +203,17 @@ func (e *errWriter) printf(format string, args ...any) {
 	_, e.err = fmt.Fprintf(e.w, format, args...)
 }
 
+// copy writes a spool's text.
+func (e *errWriter) copy(p *spool) {
+	if e.err != nil {
+		return
+	}
+	e.err = p.copyTo(e.w)
+}
+
 // witnesses prints the witness digest: counts, every disagreement (passes
 // included, which the control blocks do not list) and the grouped gaps.
-func (t Table) witnesses(ew *errWriter, r *finding.Result) {
-	d := digestWitnesses(r)
+func (t Table) witnesses(ew *errWriter, d witnessDigest) {
 	if d.Total == 0 {
 		return
 	}
@@ -214,3 +227,7 @@ func (t Table) witnesses(ew *errWriter, r *finding.Result) {
 	}
 	ew.printf("\n")
 }
+
+// streamsFindings: Table reads the findings one at a time
+// (StreamsFindings).
+func (Table) streamsFindings() {}

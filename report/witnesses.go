@@ -34,14 +34,6 @@ type witnessGap struct {
 	Resources                                            []string
 }
 
-func digestWitnesses(r *finding.Result) witnessDigest {
-	var dg witnessDigester
-	for i := range r.Findings {
-		dg.add(&r.Findings[i])
-	}
-	return dg.digest()
-}
-
 // witnessDigester builds a witnessDigest from findings given one at a time.
 type witnessDigester struct {
 	d    witnessDigest
