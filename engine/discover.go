@@ -139,21 +139,34 @@ func (w *walker) walkRoot(root string) error {
 
 // entries visits the listed entries of directory dir in order.
 func (w *walker) entries(dir string, entries []fs.DirEntry) error {
+	clean := filepath.Clean(dir)
 	for _, d := range entries {
-		if err := w.visit(filepath.Join(dir, d.Name()), d); err != nil {
+		if err := w.visit(dir, clean, d); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// visit visits one entry below the root: skipped when the filter matches
-// it, a directory descended into unless its name is in skipDirs or it is a
-// CDK assembly, a file classified.
-func (w *walker) visit(path string, d fs.DirEntry) error {
+// visit visits entry d of directory dir (clean is filepath.Clean(dir)):
+// skipped when the filter matches it, a directory descended into unless
+// its name is in skipDirs or it is a CDK assembly, a file classified.
+func (w *walker) visit(dir, clean string, d fs.DirEntry) error {
 	if err := w.ctx.Err(); err != nil {
 		return err
 	}
+	if w.skip == nil && d.Type().IsRegular() {
+		// Most files need no path of their own: those discovery ignores,
+		// and Terraform files, which only mark their directory.
+		switch classOf(d.Name()) {
+		case nameIgnored:
+			return nil
+		case nameTerraform:
+			w.tfDirs[clean] = true
+			return nil
+		}
+	}
+	path := filepath.Join(dir, d.Name())
 	if w.skip.Match(path) {
 		w.in.Skipped++
 		return nil
@@ -242,15 +255,39 @@ func describePathError(err error) string {
 	return safefs.Describe(err)
 }
 
-func (in *Inputs) classifyFile(path string, tfDirs map[string]bool) {
-	name := strings.ToLower(filepath.Base(path))
+// nameClass is what discovery does with a file of a given name.
+type nameClass int
+
+const (
+	// nameIgnored: not read (variable files among them: the Terraform
+	// surface reads those from its root directories).
+	nameIgnored nameClass = iota
+	// nameTerraform: marks its directory for the Terraform surface.
+	nameTerraform
+	// nameSniffed: read to tell a plan or a template from other JSON/YAML.
+	nameSniffed
+)
+
+// classOf classifies a file name, case-insensitively.
+func classOf(name string) nameClass {
+	name = strings.ToLower(name)
 	switch {
 	case strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tf.json"):
-		tfDirs[filepath.Dir(path)] = true // Dir cleans the path
+		return nameTerraform
 	case strings.HasSuffix(name, ".tfvars") || strings.HasSuffix(name, ".tfvars.json"):
-		// read by the Terraform surface from its root directories
+		return nameIgnored
 	case strings.HasSuffix(name, ".json"), strings.HasSuffix(name, ".yaml"), strings.HasSuffix(name, ".yml"),
 		strings.HasSuffix(name, ".template"), strings.HasSuffix(name, ".cfn"), strings.HasSuffix(name, ".tpl"):
+		return nameSniffed
+	}
+	return nameIgnored
+}
+
+func (in *Inputs) classifyFile(path string, tfDirs map[string]bool) {
+	switch classOf(filepath.Base(path)) {
+	case nameTerraform:
+		tfDirs[filepath.Dir(path)] = true // Dir cleans the path
+	case nameSniffed:
 		kind, err := sniff(path)
 		if err != nil {
 			in.Errors = append(in.Errors, model.Error{File: path, Message: describePathError(err)})

@@ -30,6 +30,9 @@ func TestDiscoverWalk(t *testing.T) {
 	}
 	template := "Resources:\n  Nb:\n    Type: AWS::SageMaker::NotebookInstance\n"
 	write("main.tf", "")
+	write("README.md", "")
+	write("terraform.tfvars", "")
+	write("UPPER/MAIN.TF", "")
 	write("a/b.tf", "")
 	write("a/z/t.yaml", template)
 	write(".git/x.tf", "")
@@ -61,8 +64,6 @@ func TestDiscoverWalk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := DiscoverSkipping(context.Background(), []string{root}, nil, skip)
-
 	at := func(rels ...string) []string {
 		var out []string
 		for _, r := range rels {
@@ -70,36 +71,51 @@ func TestDiscoverWalk(t *testing.T) {
 		}
 		return out
 	}
-	wantTF := at(".", "a")
-	if lockedErr == nil {
-		wantTF = append(wantTF, filepath.Join(root, "locked"))
-	}
 	check := func(what string, got, want []string) {
 		t.Helper()
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: got %q, want %q", what, got, want)
 		}
 	}
-	check("Terraform directories", in.TerraformDirs, wantTF)
-	check("Terraform arguments", in.TerraformArgs, at("."))
-	check("plans", in.PlanFiles, at("plans/plan.json"))
-	check("templates", in.TemplateFiles, at("a/z/t.yaml", "notcdk/t.yaml"))
-	check("CDK assemblies", in.CDKAssemblies, at("cdk.out"))
-	if in.Skipped != 1 {
-		t.Errorf("skipped %d paths, want 1", in.Skipped)
+	for _, tc := range []struct {
+		name    string
+		arg     string
+		skip    *PathFilter
+		wantTF  []string
+		skipped int
+	}{
+		{"skipping", root, skip, at(".", "UPPER", "a"), 1},
+		{"skipping nothing, argument with a trailing slash", root + "/", nil, at(".", "UPPER", "a", "skipme"), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := DiscoverSkipping(context.Background(), []string{tc.arg}, nil, tc.skip)
+			wantTF := tc.wantTF
+			if lockedErr == nil {
+				wantTF = append(slices.Clone(wantTF), locked)
+				slices.Sort(wantTF)
+			}
+			check("Terraform directories", in.TerraformDirs, wantTF)
+			check("Terraform arguments", in.TerraformArgs, at("."))
+			check("plans", in.PlanFiles, at("plans/plan.json"))
+			check("templates", in.TemplateFiles, at("a/z/t.yaml", "notcdk/t.yaml"))
+			check("CDK assemblies", in.CDKAssemblies, at("cdk.out"))
+			if in.Skipped != tc.skipped {
+				t.Errorf("skipped %d paths, want %d", in.Skipped, tc.skipped)
+			}
+			var errFiles []string
+			for _, e := range in.Errors {
+				errFiles = append(errFiles, e.File)
+				if e.Message == "" || strings.Contains(e.Message, root) {
+					t.Errorf("error %+v: want a message that does not repeat the path", e)
+				}
+			}
+			wantErrs := at("dangling.json", "fifo.yaml")
+			if lockedErr != nil {
+				wantErrs = append(wantErrs, locked)
+			}
+			check("errors", errFiles, wantErrs)
+		})
 	}
-	var errFiles []string
-	for _, e := range in.Errors {
-		errFiles = append(errFiles, e.File)
-		if e.Message == "" || strings.Contains(e.Message, root) {
-			t.Errorf("error %+v: want a message that does not repeat the path", e)
-		}
-	}
-	wantErrs := at("dangling.json", "fifo.yaml")
-	if lockedErr != nil {
-		wantErrs = append(wantErrs, locked)
-	}
-	check("errors", errFiles, wantErrs)
 
 	// A cancelled discovery finds nothing.
 	ctx, cancel := context.WithCancel(context.Background())
