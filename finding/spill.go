@@ -2,13 +2,11 @@ package finding
 
 import (
 	"bufio"
-	"bytes"
 	"container/heap"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,8 +15,6 @@ import (
 	"reflect"
 	"slices"
 	"sort"
-
-	"github.com/sagefence/sagefence/model"
 )
 
 // Seq is a finding's place in the order it was produced: the findings of a
@@ -63,7 +59,7 @@ type StoreOptions struct {
 // values to redact are known only once the whole scan is done, and
 // redacting first would change the order of findings whose file or address
 // it rewrites). So that no secret and no scanned content reaches the disk
-// readable, each record of a run is its JSON encoding sealed with
+// readable, each record of a run is its binary form (runcodec.go) sealed with
 // AES-256-GCM under a key drawn when the store first spills and kept only
 // in its memory: a file left behind by a crash is unreadable.
 //
@@ -366,15 +362,12 @@ func (s *Store) newRun() (*runWriter, error) {
 		s.dir = dir
 	}
 	s.nextRun++
-	path := filepath.Join(s.dir, fmt.Sprintf("run-%06d.jsonl", s.nextRun))
+	path := filepath.Join(s.dir, fmt.Sprintf("run-%06d.bin", s.nextRun))
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	w := &runWriter{s: s, path: path, f: f, w: bufio.NewWriterSize(f, 64<<10)}
-	w.enc = json.NewEncoder(&w.plain)
-	w.enc.SetEscapeHTML(false)
-	return w, nil
+	return &runWriter{s: s, path: path, f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
 }
 
 func (s *Store) writeMemRun() error {
@@ -435,49 +428,28 @@ func (s *Store) compact() error {
 	return nil
 }
 
-// runRecord is one record of a run, before sealing. Suppression's IDs and
-// Range are not part of a finding's JSON; they travel beside it so that a
-// finding reads back whole.
-type runRecord struct {
-	Seq              Seq          `json:"q"`
-	F                *Finding     `json:"f"`
-	SuppressionIDs   []string     `json:"si,omitempty"`
-	SuppressionRange *model.Range `json:"sr,omitempty"`
-}
-
 // A run is a sequence of records, each a 4-byte big-endian length, then
-// that many bytes: the GCM nonce and the sealed JSON of a runRecord.
+// that many bytes: the GCM nonce and the sealed plaintext of a record
+// (appendRecord: the sequence key and the finding).
 type runWriter struct {
-	s     *Store
-	path  string
-	f     *os.File
-	w     *bufio.Writer
-	enc   *json.Encoder
-	plain bytes.Buffer
-	// sealed is reused from record to record.
+	s    *Store
+	path string
+	f    *os.File
+	w    *bufio.Writer
+	// plain and sealed are reused from record to record.
+	plain  []byte
 	sealed []byte
 }
 
 func (w *runWriter) write(seq Seq, f *Finding) error {
-	rec := runRecord{Seq: seq, F: f}
-	if f.Suppression != nil {
-		rec.SuppressionIDs = f.Suppression.IDs
-		if f.Suppression.Range != (model.Range{}) {
-			r := f.Suppression.Range
-			rec.SuppressionRange = &r
-		}
-	}
-	w.plain.Reset()
-	if err := w.enc.Encode(&rec); err != nil {
-		return err
-	}
+	w.plain = appendRecord(w.plain[:0], seq, f)
 	aead := w.s.aead
 	nonce := make([]byte, aead.NonceSize())
 	w.s.nonces++
 	binary.BigEndian.PutUint64(nonce, w.s.nonces)
 	w.sealed = append(w.sealed[:0], 0, 0, 0, 0)
 	w.sealed = append(w.sealed, nonce...)
-	w.sealed = aead.Seal(w.sealed, nonce, w.plain.Bytes(), nil)
+	w.sealed = aead.Seal(w.sealed, nonce, w.plain, nil)
 	binary.BigEndian.PutUint32(w.sealed, uint32(len(w.sealed)-4))
 	_, err := w.w.Write(w.sealed)
 	return err
@@ -618,7 +590,7 @@ type runReader struct {
 	transforms []func(*Finding) bool
 }
 
-// maxRecord bounds one sealed record (a finding's JSON and the seal).
+// maxRecord bounds one sealed record (a finding and the seal).
 const maxRecord = 256 << 20
 
 func (s *Store) openRun(path string, dropped map[Seq]bool, transforms []func(*Finding) bool) (*runReader, error) {
@@ -666,21 +638,14 @@ next:
 		if err != nil {
 			return false, fmt.Errorf("%s: %w", filepath.Base(r.path), err)
 		}
-		f := new(Finding)
-		rec := runRecord{F: f}
-		if err := json.Unmarshal(b, &rec); err != nil {
+		seq, f, err := decodeRecord(b)
+		if err != nil {
 			return false, fmt.Errorf("%s: %w", filepath.Base(r.path), err)
 		}
-		if r.dropped[rec.Seq] {
+		if r.dropped[seq] {
 			continue
 		}
-		if f.Suppression != nil {
-			f.Suppression.IDs = rec.SuppressionIDs
-			if rec.SuppressionRange != nil {
-				f.Suppression.Range = *rec.SuppressionRange
-			}
-		}
-		r.key, r.seq, r.fnd = keyOf(f), rec.Seq, f
+		r.key, r.seq, r.fnd = keyOf(f), seq, f
 		for _, t := range r.transforms {
 			if !t(f) {
 				continue next
