@@ -52,14 +52,20 @@ func DescribeProvenance(p model.Provenance) string {
 	return describeSteps(p)
 }
 
+// describeSteps joins the descriptions of steps with ", " (a single step's
+// is returned as it is, which is the common case).
 func describeSteps(steps []model.Step) string {
-	parts := make([]string, 0, len(steps))
+	out := ""
 	for _, s := range steps {
-		if d := describeStep(s); d != "" {
-			parts = append(parts, d)
+		switch d := describeStep(s); {
+		case d == "":
+		case out == "":
+			out = d
+		default:
+			out += ", " + d
 		}
 	}
-	return strings.Join(parts, ", ")
+	return out
 }
 
 func describeStep(s model.Step) string {

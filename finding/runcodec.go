@@ -101,12 +101,13 @@ func appendValue(b []byte, v reflect.Value) []byte {
 // authenticated, so they read back as written).
 var errBadRecord = errors.New("malformed record")
 
-// decodeRecord reads a record's plaintext into a new finding.
-func decodeRecord(b []byte) (Seq, *Finding, error) {
+// decodeRecord reads a record's plaintext into a new finding, taking its
+// strings from strs when it holds them (nil: none).
+func decodeRecord(b []byte, strs *stringTable) (Seq, *Finding, error) {
 	if len(b) < 8 {
 		return 0, nil, errBadRecord
 	}
-	d := recordDecoder{b: b[8:]}
+	d := recordDecoder{b: b[8:], strs: strs}
 	f := new(Finding)
 	d.value(reflect.ValueOf(f).Elem())
 	if d.bad || len(d.b) != 0 {
@@ -118,8 +119,41 @@ func decodeRecord(b []byte) (Seq, *Finding, error) {
 // recordDecoder reads values from b; bad is set, and reading stops, at
 // the first thing that does not decode.
 type recordDecoder struct {
-	b   []byte
-	bad bool
+	b    []byte
+	strs *stringTable
+	bad  bool
+}
+
+// stringTable holds strings read back, so that the findings read in one
+// pass share the strings they repeat (a control's remediation and
+// frameworks, a surface, a file) instead of each holding a copy: most of
+// the cost of reading a run is allocating strings. It keeps the first
+// maxTableStrings distinct strings read, so that its memory is bounded
+// whatever the runs hold; later ones are read as they are.
+type stringTable struct {
+	m map[string]string
+}
+
+// maxTableStrings bounds a stringTable: about 100 KiB of typical strings.
+const maxTableStrings = 1024
+
+func newStringTable() *stringTable {
+	return &stringTable{m: make(map[string]string, maxTableStrings)}
+}
+
+// string returns b as a string, the table's when it holds it.
+func (t *stringTable) string(b []byte) string {
+	if t == nil {
+		return string(b)
+	}
+	if s, ok := t.m[string(b)]; ok { // no copy of b to look it up
+		return s
+	}
+	s := string(b)
+	if len(t.m) < maxTableStrings {
+		t.m[s] = s
+	}
+	return s
 }
 
 func (d *recordDecoder) uvarint() uint64 {
@@ -160,7 +194,7 @@ func (d *recordDecoder) value(v reflect.Value) {
 	switch v.Kind() {
 	case reflect.String:
 		n := d.count(0)
-		v.SetString(string(d.b[:n]))
+		v.SetString(d.strs.string(d.b[:n]))
 		d.b = d.b[n:]
 	case reflect.Int, reflect.Int64:
 		x, n := binary.Varint(d.b)

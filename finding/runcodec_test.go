@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"unsafe"
 )
 
 // fill sets every field reachable from v to a value of its own: strings
@@ -40,7 +41,7 @@ func fill(v reflect.Value, n *int) {
 func roundTrip(t *testing.T, f *Finding) {
 	t.Helper()
 	b := appendRecord([]byte("prefix"), SeqOf(7, 9), f)[len("prefix"):]
-	seq, got, err := decodeRecord(b)
+	seq, got, err := decodeRecord(b, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,11 +51,11 @@ func roundTrip(t *testing.T, f *Finding) {
 	// A record cut short, or with a byte too many, is an error, never a
 	// panic nor a different finding.
 	for i := range len(b) {
-		if _, _, err := decodeRecord(b[:i]); err == nil {
+		if _, _, err := decodeRecord(b[:i], nil); err == nil {
 			t.Fatalf("a record cut at %d of %d bytes decoded", i, len(b))
 		}
 	}
-	if _, _, err := decodeRecord(append(b, 0)); err == nil {
+	if _, _, err := decodeRecord(append(b, 0), nil); err == nil {
 		t.Fatal("a record with a trailing byte decoded")
 	}
 }
@@ -95,5 +96,30 @@ func TestCheckCodableRefusesWhatCannotBeRead(t *testing.T) {
 	}
 	if err := checkCodable(findingType); err != nil {
 		t.Errorf("Finding refused: %v", err)
+	}
+}
+
+// TestStringTableSharesWithinItsBound: a string read twice is one string
+// while the table has room; past maxTableStrings it is read as it is.
+func TestStringTableSharesWithinItsBound(t *testing.T) {
+	tab := newStringTable()
+	a, b := tab.string([]byte("remediation")), tab.string([]byte("remediation"))
+	if a != "remediation" || unsafe.StringData(a) != unsafe.StringData(b) {
+		t.Fatal("a string read twice is not shared")
+	}
+	for i := range 2 * maxTableStrings {
+		if s := tab.string(fmt.Appendf(nil, "s%d", i)); s != fmt.Sprintf("s%d", i) {
+			t.Fatalf("read %q", s)
+		}
+	}
+	if len(tab.m) != maxTableStrings {
+		t.Fatalf("the table holds %d strings, more than its bound %d", len(tab.m), maxTableStrings)
+	}
+	if c := tab.string([]byte("remediation")); unsafe.StringData(c) != unsafe.StringData(a) {
+		t.Fatal("a string the table holds is no longer shared once it is full")
+	}
+	var none *stringTable
+	if s := none.string([]byte("x")); s != "x" {
+		t.Fatalf("no table: read %q", s)
 	}
 }

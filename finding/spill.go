@@ -237,8 +237,12 @@ func (s *Store) Each(fn func(*Finding) error) error {
 		s.sorted = true
 	}
 	srcs := []mergeSource{&memSource{s: s}}
+	var strs *stringTable
+	if len(s.runs) > 0 {
+		strs = newStringTable()
+	}
 	for _, path := range s.runs {
-		r, err := s.openRun(path, s.dropped, s.transforms)
+		r, err := s.openRun(path, s.dropped, s.transforms, strs)
 		if err != nil {
 			closeSources(srcs)
 			s.err = fmt.Errorf("finding store: %w", err)
@@ -396,8 +400,9 @@ func (s *Store) writeMemRun() error {
 // compact merges every run into one.
 func (s *Store) compact() error {
 	var srcs []mergeSource
+	strs := newStringTable()
 	for _, path := range s.runs {
-		r, err := s.openRun(path, s.dropped, nil)
+		r, err := s.openRun(path, s.dropped, nil, strs)
 		if err != nil {
 			closeSources(srcs)
 			return err
@@ -588,18 +593,21 @@ type runReader struct {
 	fnd        *Finding
 	dropped    map[Seq]bool
 	transforms []func(*Finding) bool
+	strs       *stringTable
 }
 
 // maxRecord bounds one sealed record (a finding and the seal).
 const maxRecord = 256 << 20
 
-func (s *Store) openRun(path string, dropped map[Seq]bool, transforms []func(*Finding) bool) (*runReader, error) {
+// openRun opens a run to read; strs, when not nil, is the string table of
+// the pass reading it (decodeRecord).
+func (s *Store) openRun(path string, dropped map[Seq]bool, transforms []func(*Finding) bool, strs *stringTable) (*runReader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	return &runReader{path: path, f: f, r: bufio.NewReaderSize(f, 32<<10), aead: s.aead,
-		dropped: dropped, transforms: transforms}, nil
+		dropped: dropped, transforms: transforms, strs: strs}, nil
 }
 
 // record reads and opens the next record; io.EOF at the end of the run.
@@ -638,7 +646,7 @@ next:
 		if err != nil {
 			return false, fmt.Errorf("%s: %w", filepath.Base(r.path), err)
 		}
-		seq, f, err := decodeRecord(b)
+		seq, f, err := decodeRecord(b, r.strs)
 		if err != nil {
 			return false, fmt.Errorf("%s: %w", filepath.Base(r.path), err)
 		}

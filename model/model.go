@@ -20,6 +20,7 @@ package model
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/sagefence/sagefence/awsfacts"
@@ -67,7 +68,7 @@ func (r Range) String() string {
 	if r.StartLine == 0 {
 		return r.File
 	}
-	return fmt.Sprintf("%s:%d", r.File, r.StartLine)
+	return r.File + ":" + strconv.Itoa(r.StartLine)
 }
 
 // Str is a resolved string attribute.

@@ -161,7 +161,10 @@ func (lx *moduleLexer) line(depth int, rest []byte) {
 		return
 	}
 	// The parser accepts a byte order mark at the start of a file.
-	text := bytes.TrimLeft(bytes.TrimPrefix(rest, utf8BOM), " \t")
+	text := bytes.TrimPrefix(rest, utf8BOM)
+	for len(text) > 0 && (text[0] == ' ' || text[0] == '\t') {
+		text = text[1:]
+	}
 	switch depth {
 	case 0:
 		lx.closeBlock()
@@ -243,7 +246,7 @@ func moduleHeader(rest []byte) (string, bool) {
 		}
 		name, rest = rest[:n], rest[n:]
 	}
-	if !hclsyntax.ValidIdentifier(string(name)) {
+	if !validIdentifier(name) {
 		return "", false
 	}
 	rest = bytes.TrimLeft(rest, " \t")
@@ -251,6 +254,16 @@ func moduleHeader(rest []byte) (string, bool) {
 		return "", false
 	}
 	return string(name), restOfLineIsBlank(rest[1:])
+}
+
+// validIdentifier is hclsyntax.ValidIdentifier, answered without running
+// its lexer for the usual ASCII name.
+func validIdentifier(name []byte) bool {
+	ascii := len(name) > 0 && (name[0] == '_' || name[0] >= 'a' && name[0] <= 'z' || name[0] >= 'A' && name[0] <= 'Z')
+	for _, c := range name {
+		ascii = ascii && bounds.IsIdentByte(c)
+	}
+	return ascii || hclsyntax.ValidIdentifier(string(name))
 }
 
 // sourceLiteral reads ` = "LITERAL"` to the end of the line.

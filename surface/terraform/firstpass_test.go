@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
 	"github.com/sagefence/sagefence/surface"
 )
 
@@ -235,5 +237,13 @@ func TestAutoVarFilesFromListingAndDisk(t *testing.T) {
 	want = slices.Delete(want, 1, 2)
 	if got := autoVarFiles(root, nil); !slices.Equal(got, want) {
 		t.Errorf("link to a directory, from disk: %v\nwant %v", got, want)
+	}
+}
+
+func TestValidIdentifierAgreesWithHCL(t *testing.T) {
+	for _, s := range []string{"", "a", "_", "-", "-a", "a-b", "a_b9", "9a", "A", "é", "aé", "a.b", "a b", "a\"", "Z-_-9"} {
+		if got, want := validIdentifier([]byte(s)), hclsyntax.ValidIdentifier(s); got != want {
+			t.Errorf("validIdentifier(%q) = %v, hclsyntax says %v", s, got, want)
+		}
 	}
 }

@@ -26,11 +26,8 @@ type sensitiveMark struct{}
 // marked collection gives all its strings), multi-line ones also line by
 // line.
 func sensitiveStrings(v cty.Value) []string {
-	if !v.IsMarked() && (v.Type().IsPrimitiveType() || !v.ContainsMarked()) {
-		return nil // nothing marked, so nothing sensitive (and no deep copy to learn it)
-	}
 	if ty := v.Type(); (ty.IsPrimitiveType() || ty == cty.DynamicPseudoType) && !v.HasMark(sensitiveMark{}) {
-		return nil // marked (a reference, a reason), but not sensitive; nothing inside
+		return nil // not sensitive, and nothing inside that could be
 	}
 	var out []string
 	var all func(v cty.Value)
@@ -63,15 +60,23 @@ func sensitiveStrings(v cty.Value) []string {
 			}
 		}
 	}
-	_, pvm := v.UnmarkDeepWithPaths()
-	for _, pm := range pvm {
-		if !pm.Marks.Has(sensitiveMark{}) {
-			continue
+	// Every value marked sensitive, outermost first in the order of a deep
+	// walk, read in place (UnmarkDeepWithPaths would copy the whole value
+	// to list the marked paths).
+	var walk func(v cty.Value)
+	walk = func(v cty.Value) {
+		u, marks := v.Unmark()
+		if marks.Has(sensitiveMark{}) {
+			all(v)
 		}
-		if inner, err := pm.Path.Apply(v); err == nil {
-			all(inner)
+		if u.IsKnown() && !u.IsNull() && u.CanIterateElements() {
+			for it := u.ElementIterator(); it.Next(); {
+				_, e := it.Element()
+				walk(e)
+			}
 		}
 	}
+	walk(v)
 	return out
 }
 
