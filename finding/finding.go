@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/sagefence/sagefence/model"
@@ -232,7 +233,7 @@ func (r *Result) Finalize() {
 			r.Gaps[i].Controls = []string{}
 		}
 	}
-	sort.SliceStable(r.Gaps, func(i, j int) bool { return r.Gaps[i].less(r.Gaps[j]) })
+	sort.SliceStable(r.Gaps, func(i, j int) bool { return r.Gaps[i].less(&r.Gaps[j]) })
 	r.gapIndex = nil
 	for i := range r.Findings {
 		f := &r.Findings[i]
@@ -369,10 +370,12 @@ func (g Gap) Where() string {
 
 // identity is what makes two gaps the same cause.
 func (g Gap) identity() string {
-	return strings.Join([]string{string(g.Kind), g.Surface, g.Root, g.Account, g.Region, g.Address, g.File, fmt.Sprint(g.Line)}, "|")
+	return strings.Join([]string{string(g.Kind), g.Surface, g.Root, g.Account, g.Region, g.Address, g.File, strconv.Itoa(g.Line)}, "|")
 }
 
-func (g Gap) less(o Gap) bool {
+// less orders gaps by file, line, then identity; it takes pointers, a Gap
+// being a dozen strings.
+func (g *Gap) less(o *Gap) bool {
 	if g.File != o.File {
 		return g.File < o.File
 	}
