@@ -20,13 +20,19 @@ go build -o "$work/sagefence" ./cmd/sagefence
 go run ./bench/gencorpus -files "$files" -out "$work/corpus"
 
 cores=$(nproc)
-# ratio LABEL: runs BenchmarkParseOnly and BenchmarkScan (3 x 3 iterations,
-# -cpu 1 and all cores) on the corpus the environment names, and prints the
-# scan/parse-floor ratio of the medians in CPU seconds (steady on a shared
-# machine) and in wall time.
+# ratio LABEL: runs BenchmarkParseOnly and BenchmarkScan (3 rounds of 3
+# iterations, -cpu 1 and all cores) on the corpus the environment names, and
+# prints the scan/parse-floor ratio of the medians in CPU seconds (steady on a
+# shared machine) and in wall time. The rounds alternate floor and scan (one
+# test binary run per round; -count would run all of one benchmark's rounds
+# before the other's), so that a machine's drift falls on both.
 ratio() {
   echo "--- go test -bench (parse-only floor vs full scan), $1, -cpu 1,$cores"
-  go test ./bench -run '^$' -bench . -benchtime 3x -count 3 -cpu "1,$cores" | tee "$work/bench.txt"
+  go test -c -o "$work/bench.test" ./bench
+  : >"$work/bench.txt"
+  for round in 1 2 3; do
+    (cd bench && "$work/bench.test" -test.run '^$' -test.bench . -test.benchtime 3x -test.cpu "1,$cores") | tee -a "$work/bench.txt"
+  done
   # Benchmark lines look like "BenchmarkScan-2  3  4500000000 ns/op ..."; the
   # suffix is GOMAXPROCS (absent for 1).
   awk -v cores="$cores" -v label="$1" '

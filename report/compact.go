@@ -22,7 +22,8 @@ const defaultWidth = 80
 //
 // The control is named by its shortest common alias (Checkov, then Security
 // Hub) or its ID; long words (paths, addresses) are broken at the width.
-// Passes are counted in one line; the summary follows (footer).
+// Passes are counted in one line; the summary follows (footer). The blocks
+// are those compactBlock printed into the groups' spools.
 func (t Table) formatCompact(ew *errWriter, groups []*controlGroup) {
 	passes := 0
 	for _, g := range groups {

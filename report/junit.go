@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/sagefence/sagefence/finding"
@@ -91,25 +90,15 @@ type junitSkipped struct {
 
 // Format implements Formatter. The findings are read once (a streamed
 // result's one at a time, never all in memory): each is encoded as its
-// control's next test case and counted, the cases going to a temporary file
-// per control (private directory, removed before Format returns; they hold
-// the report's own text; in memory when no file can be made). Then the document around the cases is encoded
-// whole, with one placeholder case per control suite, and each placeholder
+// control's next test case and counted, the cases going to a spool per
+// control (memory, then a private temporary file removed before Format
+// returns). Then the document around the cases is encoded whole, with one placeholder case per control suite, and each placeholder
 // is replaced by the control's cases. The bytes are those of xml.Encoder on
 // the whole document (TestJUnitStreamMatchesEncoder).
 func (JUnit) Format(w io.Writer, r *finding.Result) error {
-	dir, err := os.MkdirTemp("", "sagefence-junit-")
-	if err != nil {
-		dir = "" // no temporary directory: the cases stay in memory
-	} else {
-		defer os.RemoveAll(dir)
-	}
-	suites, cases, err := junitControlSuites(r, dir)
-	defer func() {
-		for _, c := range cases {
-			c.close()
-		}
-	}()
+	var sp spools
+	defer sp.close()
+	suites, cases, err := junitControlSuites(r, &sp)
 	if err != nil {
 		return err
 	}
@@ -169,26 +158,15 @@ func encodeCase(w io.Writer, tc junitCase) error {
 }
 
 // caseFile holds one suite's test cases, encoded one after the other as
-// they appear in the suite, in a temporary file in dir, or in memory when
-// there is no dir or the file cannot be made.
+// they appear in the suite, in a spool.
 type caseFile struct {
-	f   *os.File      // nil: in mem
-	mem *bytes.Buffer // when f is nil
-	buf *bufio.Writer
-	enc *xml.Encoder
+	spool *spool
+	enc   *xml.Encoder
 }
 
-func newCaseFile(dir string) *caseFile {
-	c := &caseFile{}
-	var w io.Writer
-	if f, err := os.CreateTemp(dir, "cases-"); dir != "" && err == nil {
-		c.f, w = f, f
-	} else {
-		c.mem = &bytes.Buffer{}
-		w = c.mem
-	}
-	c.buf = bufio.NewWriter(w)
-	c.enc = xml.NewEncoder(c.buf)
+func newCaseFile(sp *spools) *caseFile {
+	c := &caseFile{spool: sp.new()}
+	c.enc = xml.NewEncoder(c.spool)
 	c.enc.Indent(junitCasePrefix, "  ")
 	return c
 }
@@ -205,43 +183,23 @@ func (c *caseFile) copyTo(w io.Writer) error {
 	if err := c.enc.Flush(); err != nil {
 		return err
 	}
-	if err := c.buf.Flush(); err != nil {
-		return err
-	}
-	if c.f == nil {
-		_, err := w.Write(c.mem.Bytes())
-		return err
-	}
-	if _, err := c.f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	_, err := io.Copy(w, c.f)
-	return err
-}
-
-func (c *caseFile) close() {
-	if c.f != nil {
-		c.f.Close()
-	}
+	return c.spool.copyTo(w)
 }
 
 // junitControlSuites reads the findings once and returns the suites of the
-// controls they name, in report order (controlOrder), with their counts and
-// properties but no cases, and each suite's cases, written to files in dir.
-// The files are returned (to be closed) also with an error.
-func junitControlSuites(r *finding.Result, dir string) ([]junitSuite, []*caseFile, error) {
+// controls they name, in report order (orderControls), with their counts and
+// properties but no cases, and each suite's cases, written to spools of sp.
+func junitControlSuites(r *finding.Result, sp *spools) ([]junitSuite, []*caseFile, error) {
 	type control struct {
 		suite junitSuite
 		cases *caseFile
 	}
 	byID := map[string]*control{}
 	var seen []string
-	var files []*caseFile
 	err := r.EachFinding(func(f *finding.Finding) error {
 		c := byID[f.ControlID]
 		if c == nil {
-			cf := newCaseFile(dir)
-			files = append(files, cf)
+			cf := newCaseFile(sp)
 			c = &control{suite: junitSuite{Name: f.ControlID, Time: "0", Properties: &junitPropsList{Props: []junitProp{
 				{Name: "title", Value: controlTitle(f.ControlID)},
 				{Name: "severity", Value: string(f.Severity)},
@@ -262,7 +220,7 @@ func junitControlSuites(r *finding.Result, dir string) ([]junitSuite, []*caseFil
 		return c.cases.add(junitCaseFor(*f))
 	})
 	if err != nil {
-		return nil, files, err
+		return nil, nil, err
 	}
 	var suites []junitSuite
 	var cases []*caseFile

@@ -93,8 +93,11 @@ func junitWhole(w io.Writer, r *finding.Result) error {
 // TestJUnitStreamMatchesEncoder: the document written a control's cases at
 // a time has the bytes of the whole document encoded at once, in memory and
 // from a store that spilled every finding, also when scanned text looks like
-// a placeholder.
+// a placeholder. The spools are made small, so the cases go through their
+// temporary files.
 func TestJUnitStreamMatchesEncoder(t *testing.T) {
+	defer func(limit int) { spoolMemLimit = limit }(spoolMemLimit)
+	spoolMemLimit = 64
 	variants := map[string]func(r *finding.Result){
 		"fixture":     func(*finding.Result) {},
 		"no findings": func(r *finding.Result) { r.Findings = []finding.Finding{} },

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/sagefence/sagefence/finding"
@@ -124,28 +125,38 @@ func TestTableStreamMatchesWhole(t *testing.T) {
 	}
 }
 
-// TestGroupedFormatsStream: HTML and the table read a streamed result's
-// findings themselves, so emit leaves them in the store.
-func TestGroupedFormatsStream(t *testing.T) {
-	for _, f := range []Formatter{HTML{}, Table{}, Table{Compact: true}} {
-		if !StreamsFindings(f) {
-			t.Errorf("%T does not stream its findings", f)
+// TestEveryFormatStreams: every format, HTML and the table (full and
+// compact) included, reads a streamed result's findings itself, so emit
+// never reads them all into memory for a report.
+func TestEveryFormatStreams(t *testing.T) {
+	for _, name := range Names() {
+		for _, o := range []Options{{}, {Compact: true}} {
+			f, err := New(name, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !StreamsFindings(f) {
+				t.Errorf("%s (%+v) does not stream its findings", name, o)
+			}
 		}
 	}
 }
 
 // TestSpool: text written to a spool comes back whole and in order, from
-// memory and, past spoolMemLimit, from a temporary file that close removes.
+// memory and, past spoolMemLimit, from a temporary file that holds it
+// sealed (no text readable on disk, a changed byte is an error) and that
+// close removes.
 func TestSpool(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	var sp spools
-	small, large := sp.new(), sp.new()
+	small, large, tampered := sp.new(), sp.new(), sp.new()
 	var wantLarge bytes.Buffer
-	for i := 0; wantLarge.Len() <= spoolMemLimit; i++ {
+	for i := 0; wantLarge.Len() <= 3*spoolBlock+spoolMemLimit; i++ {
 		line := fmt.Sprintf("row %d\n", i)
 		wantLarge.WriteString(line)
 		large.Write([]byte(line))
+		tampered.Write([]byte(line))
 	}
 	small.Write([]byte("one row\n"))
 	if small.f != nil || large.f == nil {
@@ -163,6 +174,25 @@ func TestSpool(t *testing.T) {
 			t.Errorf("spool gave back %d bytes, want %d", got.Len(), len(c.want))
 		}
 	}
+	onDisk, err := os.ReadFile(large.f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(onDisk, []byte("row 1")) || len(onDisk) < wantLarge.Len() {
+		t.Errorf("the spool's file holds readable text or less than the text (%d bytes for %d)", len(onDisk), wantLarge.Len())
+	}
+
+	tampered.seal()
+	if err := tampered.buf.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tampered.f.WriteAt([]byte{'x'}, spoolBlock); err != nil {
+		t.Fatal(err)
+	}
+	if err := tampered.copyTo(io.Discard); err == nil || !strings.Contains(err.Error(), "report spool: block") {
+		t.Errorf("copyTo of a changed file: %v, want a block error", err)
+	}
+
 	sp.close()
 	if left, _ := os.ReadDir(tmp); len(left) != 0 {
 		t.Errorf("close left %v behind", left)

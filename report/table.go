@@ -115,9 +115,9 @@ func (t Table) block(ew *errWriter, f *finding.Finding) {
 	}
 }
 
-// footer prints the witness digest d, the input errors and the summary lines; the full and the
-// compact table share it. Each line goes through labelled, which wraps it
-// in compact mode.
+// footer prints the witness digest d, the input errors and the summary
+// lines; the full and the compact table share it. Each line goes through
+// labelled, which wraps it in compact mode.
 func (t Table) footer(ew *errWriter, r *finding.Result, d witnessDigest) {
 	t.witnesses(ew, d)
 	for _, e := range r.Errors {

@@ -46,7 +46,7 @@ type moduleDef struct {
 // every resource, byResource per resource address (see addFile).
 type readNames struct {
 	attr       map[string]bool
-	byResource map[string]map[string]bool
+	byResource map[resourceKey]map[string]bool
 }
 
 func newModuleDef(dir string) *moduleDef {
@@ -452,6 +452,9 @@ func (rn *readNames) addFile(pf *parsedFile) {
 // addTraversal records the attribute names read after a traversal's
 // subject: aws_x.y[0].a.b gives a and b for aws_x.y; local.l.a gives a for
 // every resource.
+// resourceKey is a resource's type and name (its address in the module).
+type resourceKey struct{ typ, name string }
+
 func (rn *readNames) addTraversal(t hcl.Traversal) {
 	if len(t) < 3 {
 		return
@@ -468,9 +471,9 @@ func (rn *readNames) addTraversal(t hcl.Traversal) {
 		if !ok {
 			return
 		}
-		key := root + "." + name
+		key := resourceKey{root, name}
 		if rn.byResource == nil {
-			rn.byResource = map[string]map[string]bool{}
+			rn.byResource = map[resourceKey]map[string]bool{}
 		}
 		target = rn.byResource[key]
 		if target == nil {

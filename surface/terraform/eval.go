@@ -862,7 +862,7 @@ func (mi *modInst) resourceObject(decl *resourceDecl, inst *resInst) cty.Value {
 	for name := range names.attr {
 		expose(name)
 	}
-	for name := range names.byResource[decl.addr()] {
+	for name := range names.byResource[resourceKey{decl.typ, decl.name}] {
 		expose(name)
 	}
 	return cty.ObjectVal(attrs)
