@@ -153,8 +153,14 @@ func analyzeNetwork(set *model.Set, nb *model.NotebookInstance) network {
 	}
 	n.routeTable, n.rtVia, n.rtWhy = routeTableFor(set, n.subnet)
 	n.nat = natFor(set, n)
+	// Each endpoint's service name is read once for all the services.
+	services := make([]parsedService, len(set.VPCEndpoints))
+	for i, ep := range set.VPCEndpoints {
+		services[i] = parseServiceName(ep.ServiceName)
+	}
+	n.services = make([]servicePath, 0, len(awsfacts.NotebookServices))
 	for _, svc := range awsfacts.NotebookServices {
-		n.services = append(n.services, endpointFor(set, n, svc.Suffix))
+		n.services = append(n.services, endpointFor(set, n, svc.Suffix, services))
 	}
 	return n
 }
@@ -311,12 +317,12 @@ func parseServiceName(s model.Str) parsedService {
 	return parsedService{service: "other"}
 }
 
-// endpointFor judges the endpoints of the set for one service.
-func endpointFor(set *model.Set, n network, svc string) servicePath {
+// endpointFor judges the endpoints of the set for one service; services
+// are their service names, parsed (parseServiceName), in the same order.
+func endpointFor(set *model.Set, n network, svc string, services []parsedService) servicePath {
 	p := servicePath{service: svc}
-	var found []*model.VPCEndpoint
-	for _, ep := range set.VPCEndpoints {
-		ps := parseServiceName(ep.ServiceName)
+	for i, ep := range set.VPCEndpoints {
+		ps := services[i]
 		switch ps.service {
 		case "":
 			p.unknowns = append(p.unknowns, fmt.Sprintf("the service name of %s cannot be resolved (%s)", ep.Address, ep.ServiceName.Reason))
@@ -328,9 +334,8 @@ func endpointFor(set *model.Set, n network, svc string) servicePath {
 		verdict, why := judgeEndpoint(n, ep, ps, svc)
 		switch verdict {
 		case yes:
-			found = append(found, ep)
 			if p.via == nil {
-				p.via = ep
+				p.via = ep // the first usable endpoint
 			}
 		case maybe:
 			p.unknowns = append(p.unknowns, why)
@@ -339,7 +344,7 @@ func endpointFor(set *model.Set, n network, svc string) servicePath {
 		}
 	}
 	switch {
-	case len(found) > 0:
+	case p.via != nil:
 		p.endpoint = yes
 	case len(p.unknowns) > 0:
 		p.endpoint = maybe

@@ -23,8 +23,7 @@ type ProvenanceStep struct {
 
 // Provenance flattens a model provenance for findings; nil when empty.
 func Provenance(p model.Provenance) []ProvenanceStep {
-	n := 0
-	p.Walk(func(model.Step, int) { n++ })
+	n := countSteps(p)
 	if n == 0 {
 		return nil
 	}
@@ -34,6 +33,15 @@ func Provenance(p model.Provenance) []ProvenanceStep {
 			File: s.Range.File, Line: s.Range.StartLine, Depth: depth})
 	})
 	return out
+}
+
+// countSteps is the number of steps of a provenance, inputs included.
+func countSteps(steps []model.Step) int {
+	n := len(steps)
+	for i := range steps {
+		n += countSteps(steps[i].Inputs)
+	}
+	return n
 }
 
 // Describe renders one flattened step without what it came from, for
