@@ -354,13 +354,29 @@ func (j *Jail) evalSymlinks(abs string) (string, error) {
 
 // resolvedDir is an absolute directory with its symlinks resolved, once
 // per jail; false when it cannot be resolved.
+//
+// A directory is resolved from its parent's resolution (itself resolved
+// once, the same way): when the directory's own name is not a symlink, it
+// is the parent's real path joined with that name, one Lstat instead of
+// one for every component of the path.
 func (j *Jail) resolvedDir(dir string) (string, bool) {
 	if rd, ok := j.resolvedDirs.Load(dir); ok {
 		return rd.(string), true
 	}
-	rd, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		return "", false
+	var rd string
+	if parent := filepath.Dir(dir); parent != dir {
+		if rp, ok := j.resolvedDir(parent); ok {
+			p := filepath.Join(rp, filepath.Base(dir))
+			if st, err := os.Lstat(p); err == nil && st.Mode()&fs.ModeSymlink == 0 {
+				rd = p
+			}
+		}
+	}
+	if rd == "" {
+		var err error
+		if rd, err = filepath.EvalSymlinks(dir); err != nil {
+			return "", false
+		}
 	}
 	stored, _ := j.resolvedDirs.LoadOrStore(dir, rd)
 	return stored.(string), true

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -189,6 +190,47 @@ func TestJailReadFileSymlinks(t *testing.T) {
 		}
 		if _, err := j.ReadFile(filepath.Join(root, "missing.tf"), 0); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("ReadFile(missing.tf) = %v, want not exist", err)
+		}
+	}
+}
+
+// A directory resolved from its parent's resolution is where
+// filepath.EvalSymlinks puts it, whatever links lie on its path, in
+// whichever order directories are first resolved.
+func TestResolvedDirMatchesEvalSymlinks(t *testing.T) {
+	base, outside := t.TempDir(), t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(base, "a", "b", "c"), 0o755))
+	must(os.MkdirAll(filepath.Join(outside, "x", "y"), 0o755))
+	must(os.Symlink(filepath.Join(base, "a", "b"), filepath.Join(base, "to-b")))
+	must(os.Symlink(outside, filepath.Join(base, "a", "out")))
+	must(os.Symlink("to-b", filepath.Join(base, "chain")))
+	must(os.Symlink("../out/x", filepath.Join(base, "a", "b", "rel")))
+	dirs := []string{
+		filepath.Join(base, "a", "b", "c"),
+		filepath.Join(base, "a", "b"),
+		filepath.Join(base, "to-b", "c"),
+		filepath.Join(base, "chain", "c"),
+		filepath.Join(base, "a", "out", "x", "y"),
+		filepath.Join(base, "a", "b", "rel", "y"),
+		filepath.Join(base, "a", "b", "c", "missing"),
+		base,
+	}
+	reversed := slices.Clone(dirs)
+	slices.Reverse(reversed)
+	for _, order := range [][]string{dirs, reversed} {
+		j := &Jail{}
+		for _, d := range order {
+			want, wantErr := filepath.EvalSymlinks(d)
+			got, ok := j.resolvedDir(d)
+			if ok != (wantErr == nil) || got != want {
+				t.Errorf("resolvedDir(%s) = %q, %v; EvalSymlinks gives %q, %v", d, got, ok, want, wantErr)
+			}
 		}
 	}
 }
