@@ -207,35 +207,35 @@ func (d *moduleDef) decodeFile(pf *parsedFile) {
 func (d *moduleDef) decodeVariable(b *hcl.Block) {
 	name := b.Labels[0]
 	v := &varDecl{name: name, typ: cty.DynamicPseudoType, nullable: true, rng: b.DefRange, def: cty.NilVal}
-	if a, ok := attribute(b.Body, "type"); ok {
-		if ty, legacy := legacyQuotedType(a.Expr); legacy {
+	if e, ok := attrExpr(b.Body, "type"); ok {
+		if ty, legacy := legacyQuotedType(e); legacy {
 			// Terraform 0.11 quoted types ("string", "list", "map"): read
 			// them as 0.12 did instead of refusing the module.
 			v.typ, v.parseHCL = ty, !ty.IsPrimitiveType()
-		} else if ty, defaults, diags := typeexpr.TypeConstraintWithDefaults(a.Expr); diags.HasErrors() {
+		} else if ty, defaults, diags := typeexpr.TypeConstraintWithDefaults(e); diags.HasErrors() {
 			d.parseErrs = append(d.parseErrs, diagErrors(diags)...)
 		} else {
 			v.typ, v.defaults = ty, defaults
 			v.parseHCL = !ty.IsPrimitiveType()
 		}
 	}
-	if a, ok := attribute(b.Body, "nullable"); ok {
-		if val, diags := a.Expr.Value(nil); !diags.HasErrors() && val.Type() == cty.Bool && val.IsKnown() && !val.IsNull() {
+	if e, ok := attrExpr(b.Body, "nullable"); ok {
+		if val, diags := e.Value(nil); !diags.HasErrors() && val.Type() == cty.Bool && val.IsKnown() && !val.IsNull() {
 			v.nullable = val.True()
 		}
 	}
-	if a, ok := attribute(b.Body, "sensitive"); ok {
-		if val, diags := a.Expr.Value(nil); !diags.HasErrors() && val.Type() == cty.Bool && val.IsKnown() && !val.IsNull() {
+	if e, ok := attrExpr(b.Body, "sensitive"); ok {
+		if val, diags := e.Value(nil); !diags.HasErrors() && val.Type() == cty.Bool && val.IsKnown() && !val.IsNull() {
 			v.sensitive = val.True()
 		}
 	}
-	if a, ok := attribute(b.Body, "default"); ok {
-		val, diags := a.Expr.Value(nil)
+	if e, ok := attrExpr(b.Body, "default"); ok {
+		val, diags := e.Value(nil)
 		if diags.HasErrors() {
 			d.parseErrs = append(d.parseErrs, diagErrors(diags)...)
 		} else {
 			v.def = val
-			v.defaultRng = toRange(a.Expr.Range())
+			v.defaultRng = toRange(e.Range())
 		}
 	}
 	if _, dup := d.variables[name]; dup {
@@ -284,11 +284,11 @@ func (d *moduleDef) decodeModuleCall(pf *parsedFile, b *hcl.Block) {
 func (d *moduleDef) decodeResource(pf *parsedFile, b *hcl.Block, mode string) {
 	r := &resourceDecl{mode: mode, typ: b.Labels[0], name: b.Labels[1], body: b.Body, rng: blockRange(b), file: pf,
 		address: b.Labels[0] + "." + b.Labels[1]}
-	if a, ok := attribute(b.Body, "count"); ok {
-		r.count = a.Expr
+	if e, ok := attrExpr(b.Body, "count"); ok {
+		r.count = e
 	}
-	if a, ok := attribute(b.Body, "for_each"); ok {
-		r.forEach = a.Expr
+	if e, ok := attrExpr(b.Body, "for_each"); ok {
+		r.forEach = e
 	}
 	if mode == "data" {
 		if _, dup := d.data[r.addr()]; dup {
@@ -327,11 +327,11 @@ func (d *moduleDef) decodeOverride(pf *parsedFile) {
 				continue
 			}
 			base.overrides = append(base.overrides, b.Body)
-			if a, ok := attribute(b.Body, "count"); ok {
-				base.count, base.forEach = a.Expr, nil
+			if e, ok := attrExpr(b.Body, "count"); ok {
+				base.count, base.forEach = e, nil
 			}
-			if a, ok := attribute(b.Body, "for_each"); ok {
-				base.forEach, base.count = a.Expr, nil
+			if e, ok := attrExpr(b.Body, "for_each"); ok {
+				base.forEach, base.count = e, nil
 			}
 		case "locals":
 			attrs, diags := b.Body.JustAttributes()
@@ -353,13 +353,13 @@ func (d *moduleDef) decodeOverride(pf *parsedFile) {
 			delete(d.variables, name)
 			d.decodeVariable(b)
 			merged := d.variables[name]
-			if _, ok := attribute(b.Body, "type"); !ok {
+			if _, ok := attrExpr(b.Body, "type"); !ok {
 				merged.typ, merged.defaults, merged.parseHCL = base.typ, base.defaults, base.parseHCL
 			}
-			if _, ok := attribute(b.Body, "default"); !ok {
+			if _, ok := attrExpr(b.Body, "default"); !ok {
 				merged.def, merged.defaultRng = base.def, base.defaultRng
 			}
-			if _, ok := attribute(b.Body, "nullable"); !ok {
+			if _, ok := attrExpr(b.Body, "nullable"); !ok {
 				merged.nullable = base.nullable
 			}
 			// decodeVariable appended the name again
@@ -405,6 +405,21 @@ func attribute(body hcl.Body, name string) (*hcl.Attribute, bool) {
 	attrs, _ := body.JustAttributes()
 	a, ok := attrs[name]
 	return a, ok
+}
+
+// attrExpr is attribute's expression, read without making an hcl.Attribute
+// from a native body.
+func attrExpr(body hcl.Body, name string) (hcl.Expression, bool) {
+	if sb, ok := body.(*hclsyntax.Body); ok {
+		if a, ok := sb.Attributes[name]; ok {
+			return a.Expr, true
+		}
+		return nil, false
+	}
+	if a, ok := attribute(body, name); ok {
+		return a.Expr, true
+	}
+	return nil, false
 }
 
 // blockRange spans a block from its header to its closing brace.

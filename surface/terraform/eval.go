@@ -207,7 +207,7 @@ type modInst struct {
 	outputs   map[string]*memo
 	resources map[string]*resState
 	modules   map[string]*modState
-	pathObj   cty.Value
+	pathObj   cty.Value // see path; cty.NilVal until read
 }
 
 type memo struct {
@@ -259,17 +259,25 @@ func (re *rootEval) newInstance(def *moduleDef, addr, key string, vars map[strin
 		}
 	}
 	mi.varObj = cty.ObjectVal(vals)
-	rel, err := filepath.Rel(re.root, def.dir)
-	if err != nil {
-		rel = def.dir
-	}
-	cwd, _ := filepath.Abs(re.root)
-	mi.pathObj = cty.ObjectVal(map[string]cty.Value{
-		"module": cty.StringVal(filepath.ToSlash(rel)),
-		"root":   cty.StringVal("."),
-		"cwd":    cty.StringVal(filepath.ToSlash(cwd)),
-	})
 	return mi
+}
+
+// path is the instance's path object (path.module, path.root, path.cwd),
+// made when an expression first reads it.
+func (mi *modInst) path() cty.Value {
+	if mi.pathObj == cty.NilVal {
+		rel, err := filepath.Rel(mi.re.root, mi.def.dir)
+		if err != nil {
+			rel = mi.def.dir
+		}
+		cwd, _ := filepath.Abs(mi.re.root)
+		mi.pathObj = cty.ObjectVal(map[string]cty.Value{
+			"module": cty.StringVal(filepath.ToSlash(rel)),
+			"root":   cty.StringVal("."),
+			"cwd":    cty.StringVal(filepath.ToSlash(cwd)),
+		})
+	}
+	return mi.pathObj
 }
 
 // scope is what an expression may see besides the module's named values.
@@ -413,7 +421,7 @@ func (mi *modInst) evalContext(traversals []hcl.Traversal, sc *scope) *hcl.EvalC
 				vars["each"] = sc.each
 			}
 		case "path":
-			vars["path"] = mi.pathObj
+			vars["path"] = mi.path()
 		case "terraform":
 			vars["terraform"] = cty.ObjectVal(map[string]cty.Value{"workspace": cty.StringVal(mi.workspace())})
 		case "self":
