@@ -130,11 +130,11 @@ func (w *walker) walkRoot(root string) error {
 		w.file(root, fs.FileInfoToDirEntry(info))
 		return nil
 	}
-	entries, err := os.ReadDir(root)
+	list, err := os.ReadDir(root)
 	if err != nil {
 		return w.unlisted(root, err)
 	}
-	return w.entries(root, entries)
+	return w.entries(root, list)
 }
 
 // entries visits the listed entries of directory dir in order.
@@ -178,7 +178,7 @@ func (w *walker) visit(dir, clean string, d fs.DirEntry) error {
 	if skipDirs[d.Name()] {
 		return nil
 	}
-	entries, err := os.ReadDir(path)
+	list, err := os.ReadDir(path)
 	if err != nil {
 		// A directory that cannot be listed may still hold an assembly's
 		// files: those are looked up by name.
@@ -188,11 +188,11 @@ func (w *walker) visit(dir, clean string, d fs.DirEntry) error {
 		}
 		return w.unlisted(path, err)
 	}
-	if isCDKAssemblyListed(path, entries) {
+	if isCDKAssemblyListed(path, list) {
 		w.in.CDKAssemblies = append(w.in.CDKAssemblies, path)
 		return nil
 	}
-	return w.entries(path, entries)
+	return w.entries(path, list)
 }
 
 // unlisted records that directory dir could not be listed.
