@@ -742,17 +742,22 @@ func (c *sourceCache) listDir(dir string) (dirListing, error) {
 // again, as its files are).
 func (c *sourceCache) configFiles(dir string) (files []string, bad []model.Error, err error) {
 	if c != nil {
-		c.mu.Lock()
-		l, ok := c.listings[dir]
-		delete(c.listings, dir)
-		c.mu.Unlock()
 		// The budget is not given back: like a file's contents, a listing
 		// is kept for the load once.
-		if ok {
+		if l, ok := take(c, c.listings, dir); ok {
 			return l.files, l.bad, nil
 		}
 	}
 	return configFiles(dir)
+}
+
+// take removes m[key] (a map of c) and returns it, under c's lock.
+func take[V any](c *sourceCache, m map[string]V, key string) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := m[key]
+	delete(m, key)
+	return v, ok
 }
 
 // rootFactsOf returns what the first pass's listing of dir says of it as
@@ -786,11 +791,7 @@ func (c *sourceCache) put(path string, src []byte, depthChecked bool) {
 // check (contents read again may have changed on disk).
 func (c *sourceCache) read(path string) (src []byte, depthChecked bool, err error) {
 	if c != nil {
-		c.mu.Lock()
-		e, ok := c.files[path]
-		delete(c.files, path)
-		c.mu.Unlock()
-		if ok {
+		if e, ok := take(c, c.files, path); ok {
 			return e.src, e.depthChecked, nil
 		}
 	}
