@@ -3,9 +3,7 @@ package finding
 import (
 	"bufio"
 	"container/heap"
-	"crypto/aes"
 	"crypto/cipher"
-	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,6 +13,8 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+
+	"github.com/sagefence/sagefence/internal/seal"
 )
 
 // Seq is a finding's place in the order it was produced: the findings of a
@@ -346,17 +346,11 @@ func (s *Store) spill() {
 
 func (s *Store) newRun() (*runWriter, error) {
 	if s.aead == nil {
-		key := make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return nil, err
-		}
-		block, err := aes.NewCipher(key)
+		aead, err := seal.NewAEAD()
 		if err != nil {
 			return nil, err
 		}
-		if s.aead, err = cipher.NewGCM(block); err != nil {
-			return nil, err
-		}
+		s.aead = aead
 	}
 	if s.dir == "" {
 		dir, err := os.MkdirTemp(s.opts.Dir, "sagefence-findings-")

@@ -3,14 +3,14 @@ package report
 import (
 	"bufio"
 	"bytes"
-	"crypto/aes"
 	"crypto/cipher"
-	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/sagefence/sagefence/internal/seal"
 )
 
 // spoolMemLimit is how much text a spool keeps in memory before it moves
@@ -92,17 +92,11 @@ func (p *spool) toFile() {
 
 // makeDir makes the set's directory and its key.
 func (s *spools) makeDir() error {
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return err
-	}
-	block, err := aes.NewCipher(key)
+	aead, err := seal.NewAEAD()
 	if err != nil {
 		return err
 	}
-	if s.aead, err = cipher.NewGCM(block); err != nil {
-		return err
-	}
+	s.aead = aead
 	s.dir, err = os.MkdirTemp("", "sagefence-report-")
 	return err
 }
