@@ -112,23 +112,14 @@ type walker struct {
 	tfDirs map[string]bool
 }
 
-// walkRoot walks the scanned directory root. The root itself is never
+// walkRoot walks the scanned directory root, which the caller found to be
+// a directory: a symbolic link to one is followed (the argument names it;
+// as WalkDir, discovery follows no link below it). The root itself is never
 // skipped, left out by name or taken for an assembly (its caller decided
-// that); a symbolic link to a directory is only checked, as WalkDir, which
-// does not follow links, leaves it. The error is ctx's when it was
-// cancelled.
+// that). The error is ctx's when it was cancelled.
 func (w *walker) walkRoot(root string) error {
 	if err := w.ctx.Err(); err != nil {
 		return err
-	}
-	info, err := os.Lstat(root)
-	if err != nil {
-		w.in.Errors = append(w.in.Errors, model.Error{File: root, Message: describePathError(err)})
-		return nil
-	}
-	if !info.IsDir() {
-		w.file(root, fs.FileInfoToDirEntry(info))
-		return nil
 	}
 	list, err := os.ReadDir(root)
 	if err != nil {

@@ -124,3 +124,49 @@ func TestDiscoverWalk(t *testing.T) {
 		t.Errorf("a cancelled discovery found %q", in.TerraformDirs)
 	}
 }
+
+// A scanned argument that is a symbolic link to a directory is walked like
+// the directory, under the name given (it found nothing, and said nothing,
+// before); links below it are still not followed.
+func TestDiscoverFollowsALinkedArgument(t *testing.T) {
+	dir, other := t.TempDir(), t.TempDir()
+	for rel, content := range map[string]string{
+		"main.tf":    "",
+		"sub/b.tf":   "",
+		"cfn/t.yaml": "Resources:\n  Nb:\n    Type: AWS::SageMaker::NotebookInstance\n",
+	} {
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(other, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, "x", "x.tf"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(other, "x"), filepath.Join(dir, "inner-link")); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	in := DiscoverSkipping(context.Background(), []string{link}, nil, nil)
+	if want := []string{link, filepath.Join(link, "sub")}; !slices.Equal(in.TerraformDirs, want) {
+		t.Errorf("Terraform directories %q, want %q", in.TerraformDirs, want)
+	}
+	if want := []string{link}; !slices.Equal(in.TerraformArgs, want) {
+		t.Errorf("Terraform arguments %q, want %q", in.TerraformArgs, want)
+	}
+	if want := []string{filepath.Join(link, "cfn", "t.yaml")}; !slices.Equal(in.TemplateFiles, want) {
+		t.Errorf("templates %q, want %q", in.TemplateFiles, want)
+	}
+	if len(in.Errors) != 0 {
+		t.Errorf("errors %+v", in.Errors)
+	}
+}
