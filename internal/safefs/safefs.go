@@ -334,49 +334,34 @@ func (j *Jail) Check(path string) (string, error) {
 }
 
 // evalSymlinks is filepath.EvalSymlinks of an absolute path with the
-// directory part resolved once per jail: a path whose last element is not
-// a symlink costs one Lstat. Errors and symlinks take the full resolution.
+// directory part resolved once per jail (resolvedDir): when the last
+// element is not a symlink, it is the directory's real path joined with
+// that element, one Lstat. Errors and symlinks take the full resolution.
 func (j *Jail) evalSymlinks(abs string) (string, error) {
-	if j == nil {
-		return filepath.EvalSymlinks(abs)
+	if j != nil {
+		if dir := filepath.Dir(abs); dir != abs {
+			if realDir, ok := j.resolvedDir(dir); ok {
+				p := filepath.Join(realDir, filepath.Base(abs))
+				if st, err := os.Lstat(p); err == nil && st.Mode()&fs.ModeSymlink == 0 {
+					return p, nil
+				}
+			}
+		}
 	}
-	realDir, ok := j.resolvedDir(filepath.Dir(abs))
-	if !ok {
-		return filepath.EvalSymlinks(abs)
-	}
-	p := filepath.Join(realDir, filepath.Base(abs))
-	st, err := os.Lstat(p)
-	if err != nil || st.Mode()&fs.ModeSymlink != 0 {
-		return filepath.EvalSymlinks(abs)
-	}
-	return p, nil
+	return filepath.EvalSymlinks(abs)
 }
 
 // resolvedDir is an absolute directory with its symlinks resolved, once
-// per jail; false when it cannot be resolved.
-//
-// A directory is resolved from its parent's resolution (itself resolved
-// once, the same way): when the directory's own name is not a symlink, it
-// is the parent's real path joined with that name, one Lstat instead of
-// one for every component of the path.
+// per jail; false when it cannot be resolved. It is resolved as any path
+// is (evalSymlinks), from its parent's resolution: one Lstat of its own
+// name rather than one for every component of the path.
 func (j *Jail) resolvedDir(dir string) (string, bool) {
 	if rd, ok := j.resolvedDirs.Load(dir); ok {
 		return rd.(string), true
 	}
-	var rd string
-	if parent := filepath.Dir(dir); parent != dir {
-		if rp, ok := j.resolvedDir(parent); ok {
-			p := filepath.Join(rp, filepath.Base(dir))
-			if st, err := os.Lstat(p); err == nil && st.Mode()&fs.ModeSymlink == 0 {
-				rd = p
-			}
-		}
-	}
-	if rd == "" {
-		var err error
-		if rd, err = filepath.EvalSymlinks(dir); err != nil {
-			return "", false
-		}
+	rd, err := j.evalSymlinks(dir)
+	if err != nil {
+		return "", false
 	}
 	stored, _ := j.resolvedDirs.LoadOrStore(dir, rd)
 	return stored.(string), true
