@@ -260,7 +260,7 @@ func digestOf(f *finding.Finding) [sha256.Size]byte {
 	h := sha256.New()
 	id := idOf(f)
 	var n [8]byte
-	for _, s := range []string{id.control, id.surface, id.account, id.region, id.address, id.file, id.root, string(id.status), id.message} {
+	for _, s := range id.fields() {
 		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
 		h.Write(n[:])
 		h.Write([]byte(s))
@@ -442,8 +442,7 @@ var idSeed = maphash.MakeSeed()
 func idHash(id findingID) uint64 {
 	var h maphash.Hash
 	h.SetSeed(idSeed)
-	for _, s := range [...]string{id.control, id.surface, id.account, id.region, id.address, id.file, id.root,
-		string(id.status), id.message} {
+	for _, s := range id.fields() {
 		h.WriteString(s)
 		h.WriteByte(0)
 	}
@@ -541,6 +540,13 @@ type findingID struct {
 func idOf(f *finding.Finding) findingID {
 	return findingID{f.ControlID, f.Surface, f.Resource.Account, f.Resource.Region, f.Resource.Address,
 		f.Location.File, f.Resource.Root, f.Status, f.Message}
+}
+
+// fields are the identity's strings, in one order, for the hashes of it
+// (digestOf, idHash).
+func (id findingID) fields() [9]string {
+	return [...]string{id.control, id.surface, id.account, id.region, id.address, id.file, id.root,
+		string(id.status), id.message}
 }
 
 func (m *merger) addFindings(r setFindings) {
