@@ -293,16 +293,28 @@ func SensitiveValues(sets []*model.Set) []string {
 // controls of one set share one control.Unit, so results such as a
 // notebook's network analysis are computed once per set. A control that
 // panics gives an input error naming it and the resource, not a crash.
+//
+// A finding without a Terraform root reached from two sets is kept once, the
+// first time, by the rule a scan keeps it by (collector).
 func Evaluate(sets []*model.Set, controls []*control.Control, cfg []ConfigSuppression, now time.Time) ([]finding.Finding, []model.Error) {
 	ev := newEvaluator(controls, cfg, now)
-	var m merger
-	for _, set := range sets {
-		m.addFindings(ev.findings(set))
+	store := finding.NewStore(finding.StoreOptions{Budget: math.MaxInt64}) // in memory: never written
+	defer store.Close()
+	c := collector{store: store}
+	var errs []model.Error
+	for i, set := range sets {
+		r := setResult{findings: ev.findings(set)}
+		errs = append(errs, r.findings.errs...)
+		c.add(i, r)
 	}
-	if m.findings == nil {
-		m.findings = []finding.Finding{}
+	out := make([]finding.Finding, 0, store.Len())
+	if err := store.Each(func(f *finding.Finding) error {
+		out = append(out, *f)
+		return nil
+	}); err != nil {
+		errs = append(errs, model.Error{Message: err.Error()})
 	}
-	return m.findings, m.errs
+	return out, errs
 }
 
 // Gaps returns the gaps of the sets that concern at least one of the
@@ -504,17 +516,10 @@ func nonNilCopy(xs []string) []string {
 	return slices.Clone(xs)
 }
 
-// merger combines evaluated sets in the order they are added: the same
-// finding reached twice is kept once, the first time (reached from two
-// Terraform roots, it is two findings, see finding.Key); gaps once per
-// cause; sensitive values once each.
+// merger combines what evaluated sets leave besides their findings (which
+// the collector keeps), in the order they are added: their errors, gaps
+// once per cause, sensitive values once each.
 type merger struct {
-	findings []finding.Finding
-	// seen holds the findings without a Terraform root: those of two sets
-	// can be the same (one template reached twice). A finding with a root
-	// is unique once its own set is (evaluator.findings): each root is one
-	// set.
-	seen      map[findingID]bool
 	errs      []model.Error
 	gaps      finding.Result // only its Gaps, through AddGap
 	sensitive []string
@@ -522,7 +527,7 @@ type merger struct {
 }
 
 func (m *merger) add(r setResult) {
-	m.addFindings(r.findings)
+	m.errs = append(m.errs, r.findings.errs...)
 	for _, g := range r.gaps {
 		m.gaps.AddGap(g)
 	}
@@ -547,23 +552,6 @@ func idOf(f *finding.Finding) findingID {
 func (id findingID) fields() [9]string {
 	return [...]string{id.control, id.surface, id.account, id.region, id.address, id.file, id.root,
 		string(id.status), id.message}
-}
-
-func (m *merger) addFindings(r setFindings) {
-	if m.seen == nil {
-		m.seen = map[findingID]bool{}
-	}
-	m.errs = append(m.errs, r.errs...)
-	for _, f := range r.findings {
-		if f.Resource.Root == "" {
-			id := idOf(&f)
-			if m.seen[id] {
-				continue
-			}
-			m.seen[id] = true
-		}
-		m.findings = append(m.findings, f)
-	}
 }
 
 func (m *merger) addSensitive(values []string) {

@@ -92,3 +92,27 @@ func evaluate(t *testing.T, sets []*model.Set, cfg []ConfigSuppression, now time
 	}
 	return fs
 }
+
+// Evaluate keeps a finding without a Terraform root once when two sets
+// reach it (one template read twice), the first time, as a scan does; the
+// same finding under two roots is two findings.
+func TestEvaluateKeepsARootlessFindingOnce(t *testing.T) {
+	one := evaluate(t, []*model.Set{failingNotebook()}, nil, time.Now())
+	if len(one) == 0 {
+		t.Fatal("no finding: the test checks nothing")
+	}
+	first, second := failingNotebook(), failingNotebook()
+	second.Notebooks[0].Name = "research-again" // not in the finding's identity
+	twice := evaluate(t, []*model.Set{first, second}, nil, time.Now())
+	if len(twice) != len(one) {
+		t.Fatalf("root-less finding reached twice: %d findings, want %d", len(twice), len(one))
+	}
+	rooted := func(root string) *model.Set {
+		s := failingNotebook()
+		s.Notebooks[0].Root = root
+		return s
+	}
+	if got := evaluate(t, []*model.Set{rooted("a"), rooted("b")}, nil, time.Now()); len(got) != 2*len(one) {
+		t.Fatalf("same finding under two roots: %d findings, want %d", len(got), 2*len(one))
+	}
+}
