@@ -38,17 +38,12 @@ import (
 // filebase64(), templatefile()); lifecycle scripts keep it as Script.File.
 type fileMark struct{ path string }
 
-// terraformFunctions returns Terraform's function table. File functions
-// resolve relative paths against baseDir (the root module directory, where
-// terraform runs) and read only inside jail (nil: anywhere); a refused path
-// is reported to outside (may be nil) and gives an unknown value.
-func terraformFunctions(baseDir string, jail *safefs.Jail, outside func(fn, arg string, err error)) map[string]function.Function {
-	f, _ := newTerraformFunctions(&fileFuncs{base: baseDir, jail: jail, outside: outside})
-	return f
-}
-
-// newTerraformFunctions is terraformFunctions with the file functions bound
-// to files, which the caller may rebind (functionTable).
+// newTerraformFunctions returns Terraform's function table with its file
+// functions bound to files, which the caller rebinds from root to root
+// (functionTable): they resolve relative paths against files.base (the root
+// module directory, where terraform runs) and read only inside files.jail
+// (nil: anywhere); a refused path is reported to files.outside (may be nil)
+// and gives an unknown value.
 func newTerraformFunctions(files *fileFuncs) (map[string]function.Function, *fileFuncs) {
 	f := map[string]function.Function{
 		"abs": stdlib.AbsoluteFunc, "ceil": stdlib.CeilFunc, "floor": stdlib.FloorFunc, "log": stdlib.LogFunc,
@@ -400,10 +395,6 @@ var matchKeysFunc = function.New(&function.Spec{
 	},
 })
 
-// fileFuncs are the functions reading files relative to the root directory.
-// A path outside the jail is not read: the function returns an unknown value
-// whose reason names the path and the scan root (outsideValue). A file that
-// is not regular, or larger than maxFileFuncBytes, is an error.
 // functionTable is the function table of one root at a time. Building one
 // costs about 700 allocations, so a scan reuses tables from root to root
 // (functionTables): bind points the file functions at the next root and
@@ -448,6 +439,10 @@ func (ts *functionTables) put(t *functionTable) {
 	ts.pool.Put(t)
 }
 
+// fileFuncs are the functions reading files relative to the root directory.
+// A path outside the jail is not read: the function returns an unknown value
+// whose reason names the path and the scan root (outsideValue). A file that
+// is not regular, or larger than maxFileFuncBytes, is an error.
 type fileFuncs struct {
 	base    string
 	table   map[string]function.Function

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
 
 	"github.com/sagefence/sagefence/awsfacts"
 	"github.com/sagefence/sagefence/finding"
@@ -45,13 +46,22 @@ func loadRoot(t *testing.T, dir string, opts surface.Options) (*model.Set, []mod
 	return res.Sets[0], res.Errors
 }
 
+// rootFunctions is the function table and budget a root at dir is evaluated
+// with, as a scan gives them (functionTables).
+func rootFunctions(dir string) (map[string]function.Function, *budget) {
+	t := newFunctionTable(nil)
+	t.bind(dir, nil)
+	return t.funcs, &t.budget
+}
+
 // evalLocal evaluates `local.out` of a one-file root.
 func evalLocal(t *testing.T, expr string) (cty.Value, []model.Error) {
 	t.Helper()
 	dir := writeTree(t, map[string]string{"main.tf": "locals {\n  out = " + expr + "\n}\n"})
 	l := newLoader(newModuleCache(nil), nil)
 	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
-		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil, nil), budget: &budget{}}
+		set: &model.Set{}, net: newNetworkIndex()}
+	re.funcs, re.budget = rootFunctions(dir)
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	def := l.module(dir)
 	if len(def.parseErrs) > 0 {
@@ -144,7 +154,8 @@ locals {
 	})
 	l := newLoader(newModuleCache(nil), nil)
 	re := &rootEval{ctx: context.Background(), l: l, root: dir, errSeen: map[string]bool{},
-		set: &model.Set{}, net: newNetworkIndex(), funcs: terraformFunctions(dir, nil, nil), budget: &budget{}}
+		set: &model.Set{}, net: newNetworkIndex()}
+	re.funcs, re.budget = rootFunctions(dir)
 	re.funcCtx = &hcl.EvalContext{Functions: re.funcs}
 	mi := re.newInstance(l.module(dir), "", "", map[string]varValue{}, nil, 0)
 	want := map[string]cty.Value{
@@ -635,7 +646,8 @@ func TestJSONExpressionsAreTemplates(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	v, _ := expr.Value(&hcl.EvalContext{Functions: terraformFunctions(".", nil, nil)})
+	funcs, _ := rootFunctions(".")
+	v, _ := expr.Value(&hcl.EvalContext{Functions: funcs})
 	if v.AsString() != "X" {
 		t.Fatalf("got %#v", v)
 	}
