@@ -98,7 +98,7 @@ type junitSkipped struct {
 func (JUnit) Format(w io.Writer, r *finding.Result) error {
 	var sp spools
 	defer sp.close()
-	suites, cases, err := junitControlSuites(r, &sp)
+	suites, groups, err := junitControlSuites(r, &sp)
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func (JUnit) Format(w io.Writer, r *finding.Result) error {
 			return errors.New("junit: a suite's placeholder is missing")
 		}
 		bw.Write(before)
-		if err := cases[i].copyTo(bw); err != nil {
+		if err := groups[i].rows.copyTo(bw); err != nil {
 			return err
 		}
 		rest = after
@@ -157,78 +157,42 @@ func encodeCase(w io.Writer, tc junitCase) error {
 	return enc.Flush()
 }
 
-// caseFile holds one suite's test cases, encoded one after the other as
-// they appear in the suite, in a spool.
-type caseFile struct {
-	spool *spool
-	enc   *xml.Encoder
-}
-
-func newCaseFile(sp *spools) *caseFile {
-	c := &caseFile{spool: sp.new()}
-	c.enc = xml.NewEncoder(c.spool)
-	c.enc.Indent(junitCasePrefix, "  ")
-	return c
-}
-
-func (c *caseFile) add(tc junitCase) error {
-	if err := c.enc.EncodeElement(tc, testcaseElement); err != nil {
-		return fmt.Errorf("encoding JUnit XML: %w", err)
-	}
-	return nil
-}
-
-// copyTo writes the cases to w.
-func (c *caseFile) copyTo(w io.Writer) error {
-	if err := c.enc.Flush(); err != nil {
-		return err
-	}
-	return c.spool.copyTo(w)
-}
-
-// junitControlSuites reads the findings once and returns the suites of the
-// controls they name, in report order (orderControls), with their counts and
-// properties but no cases, and each suite's cases, written to spools of sp.
-func junitControlSuites(r *finding.Result, sp *spools) ([]junitSuite, []*caseFile, error) {
-	type control struct {
-		suite junitSuite
-		cases *caseFile
-	}
-	byID := map[string]*control{}
-	var seen []string
-	err := r.EachFinding(func(f *finding.Finding) error {
-		c := byID[f.ControlID]
-		if c == nil {
-			cf := newCaseFile(sp)
-			c = &control{suite: junitSuite{Name: f.ControlID, Time: "0", Properties: &junitPropsList{Props: []junitProp{
-				{Name: "title", Value: controlTitle(f.ControlID)},
-				{Name: "severity", Value: string(f.Severity)},
-			}}}, cases: cf}
-			byID[f.ControlID] = c
-			seen = append(seen, f.ControlID)
+// junitControlSuites reads the findings once (groupByControl) and returns
+// the suites of the controls they name, in report order, with their counts
+// and properties but no cases, and the groups whose rows are each suite's
+// cases, encoded one after the other as they appear in the suite.
+func junitControlSuites(r *finding.Result, sp *spools) ([]junitSuite, []*controlGroup, error) {
+	encoders := map[io.Writer]*xml.Encoder{} // one per control's rows
+	groups, err := groupByControl(r, sp, func(f *finding.Finding, rows io.Writer) error {
+		enc := encoders[rows]
+		if enc == nil {
+			enc = xml.NewEncoder(rows)
+			enc.Indent(junitCasePrefix, "  ")
+			encoders[rows] = enc
 		}
-		s := &c.suite
-		s.Tests++
-		switch f.Status {
-		case finding.Fail:
-			s.Failures++
-		case finding.Unknown:
-			s.Errors++
-		case finding.Suppressed:
-			s.Skipped++
+		if err := enc.EncodeElement(junitCaseFor(*f), testcaseElement); err != nil {
+			return fmt.Errorf("encoding JUnit XML: %w", err)
 		}
-		return c.cases.add(junitCaseFor(*f))
+		return nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	var suites []junitSuite
-	var cases []*caseFile
-	for _, id := range orderControls(seen) {
-		suites = append(suites, byID[id].suite)
-		cases = append(cases, byID[id].cases)
+	for _, enc := range encoders {
+		if err := enc.Flush(); err != nil {
+			return nil, nil, err
+		}
 	}
-	return suites, cases, nil
+	var suites []junitSuite
+	for _, g := range groups {
+		suites = append(suites, junitSuite{Name: g.ID, Time: "0",
+			Tests: g.Total, Failures: g.Fail, Errors: g.Unknown, Skipped: g.Suppressed,
+			Properties: &junitPropsList{Props: []junitProp{
+				{Name: "title", Value: controlTitle(g.ID)},
+				{Name: "severity", Value: string(g.Severity)},
+			}}})
+	}
+	return suites, groups, nil
 }
 
 // junitDocument is the whole document: the control suites, each holding the
