@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: build test check lint fuzz bench example release-snapshot image
+.PHONY: build test check lint fuzz bench bench-costs example release-snapshot image
 
 build:
 	$(GO) build -o bin/sagefence ./cmd/sagefence
@@ -67,6 +67,12 @@ bench:
 	bench/run.sh $(BENCH_FILES)
 	bench/rss.sh $(BENCH_RSS_SIZES)
 	bench/audit.sh $(BENCH_AUDIT_LATENCY)
+
+## bench-costs: where a one-core scan's CPU goes, stage by stage, next to the
+## parse floor's (bench/costs.sh on BENCH_FILES synthetic files, or on the .tf
+## files under BENCH_REAL_DIR when set).
+bench-costs:
+	bench/costs.sh $(BENCH_FILES)
 
 ## example: the README's first command.
 example:
