@@ -103,6 +103,9 @@ type resourceDecl struct {
 	file      *parsedFile
 	supps     []model.Suppression
 	address   string // typ.name, made once (see addr)
+	// literalIngress is isLiteralIngressRule, decided once the module's
+	// override files are merged.
+	literalIngress bool
 }
 
 // addr is the resource's address in its module, "type.name".

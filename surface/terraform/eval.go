@@ -1190,7 +1190,7 @@ func (mi *modInst) collect() {
 	}
 	for _, decl := range mi.def.resources {
 		kind, inModel := modelKinds[decl.typ]
-		if !inModel || isLiteralIngressRule(decl) {
+		if !inModel || decl.literalIngress {
 			continue // evaluated only when something refers to it
 		}
 		st := mi.resourceState(decl)
@@ -1250,7 +1250,7 @@ func (mi *modInst) collectBrokenOverride() {
 	}
 	var hides []model.Kind
 	for _, decl := range mi.def.resources {
-		if kind, ok := modelKinds[decl.typ]; ok && !isLiteralIngressRule(decl) && !slices.Contains(hides, kind) {
+		if kind, ok := modelKinds[decl.typ]; ok && !decl.literalIngress && !slices.Contains(hides, kind) {
 			hides = append(hides, kind)
 		}
 	}

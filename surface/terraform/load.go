@@ -626,6 +626,9 @@ func loadModuleDir(dir string, cache *sourceCache) *moduleDef {
 	for _, pf := range def.files {
 		pf.lineCache = nil // only needed while decoding suppressions
 	}
+	for _, r := range def.resources {
+		r.literalIngress = isLiteralIngressRule(r)
+	}
 	return def
 }
 
