@@ -77,5 +77,14 @@ stages "$work/ParseOnly.traces" >"$work/floor.tsv"
 stages "$work/Scan.traces" >"$work/scan.tsv"
 echo "--- CPU seconds per scan, one core, $label"
 printf '%-40s %8s %8s %8s\n' stage floor scan excess
+# The summary: the scan/floor ratio of the profiles, and what the stages the
+# floor has nothing of (sagefence's own work) cost as a multiple of the
+# floor, the part of the excess that is not the runtime's.
 paste "$work/floor.tsv" "$work/scan.tsv" |
-  awk -F'\t' '{ printf "%-40s %8.3f %8.3f %+8.3f\n", $1, $2, $4, $4 - $2 }'
+  awk -F'\t' '
+    { printf "%-40s %8.3f %8.3f %+8.3f\n", $1, $2, $4, $4 - $2 }
+    $1 == "total" { floor = $2; scan = $4; next }
+    $2 == 0 { own += $4 }
+    END {
+      if (floor > 0) printf "scan / floor %.2fx; stages the floor does not have: %.3f cpu-s, %.2fx the floor\n", scan / floor, own, own / floor
+    }'
