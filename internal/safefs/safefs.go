@@ -244,16 +244,22 @@ func ScanRoot(arg string) (string, error) {
 // concurrent use.
 //
 // A jail resolves each directory's symlinks once and remembers the result
-// for its lifetime (one scan): a scan reads thousands of files from the
-// same directories. It judges the files as they are when read; like any
+// (one scan reads thousands of files from the same directories), for up to
+// maxResolvedDirs directories at a time. It judges the files as they are when read; like any
 // path check followed by an open, it does not defend against a directory
 // swapped for a symlink while the scan runs.
 type Jail struct {
 	dirs []string // absolute, symlinks resolved
-	// resolvedDirs maps an absolute directory to its path with symlinks
-	// resolved (see evalSymlinks).
-	resolvedDirs sync.Map
+	// resolved maps an absolute directory to its path with symlinks
+	// resolved (see evalSymlinks), under mu.
+	mu       sync.RWMutex
+	resolved map[string]string
 }
+
+// maxResolvedDirs bounds a jail's memory of resolved directories. A scan
+// reads a directory's files one after the other, so a memory emptied when
+// full keeps nearly every reuse, and it no longer grows with the corpus.
+const maxResolvedDirs = 4096
 
 // NewJail builds a jail from the scan arguments (each becomes its ScanRoot)
 // and extra directories allowed as they are (--allow-read).
@@ -351,20 +357,32 @@ func (j *Jail) evalSymlinks(abs string) (string, error) {
 	return filepath.EvalSymlinks(abs)
 }
 
-// resolvedDir is an absolute directory with its symlinks resolved, once
-// per jail; false when it cannot be resolved. It is resolved as any path
+// resolvedDir is an absolute directory with its symlinks resolved,
+// remembered by the jail (see maxResolvedDirs); false when it cannot be
+// resolved. It is resolved as any path
 // is (evalSymlinks), from its parent's resolution: one Lstat of its own
 // name rather than one for every component of the path.
 func (j *Jail) resolvedDir(dir string) (string, bool) {
-	if rd, ok := j.resolvedDirs.Load(dir); ok {
-		return rd.(string), true
+	j.mu.RLock()
+	rd, ok := j.resolved[dir]
+	j.mu.RUnlock()
+	if ok {
+		return rd, true
 	}
 	rd, err := j.evalSymlinks(dir)
 	if err != nil {
 		return "", false
 	}
-	stored, _ := j.resolvedDirs.LoadOrStore(dir, rd)
-	return stored.(string), true
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if prev, ok := j.resolved[dir]; ok {
+		return prev, true // resolved meanwhile by another reader: one answer per directory
+	}
+	if j.resolved == nil || len(j.resolved) >= maxResolvedDirs {
+		j.resolved = map[string]string{}
+	}
+	j.resolved[dir] = rd
+	return rd, true
 }
 
 // resolveExisting resolves the symlinks of the longest existing prefix of

@@ -69,23 +69,26 @@ func LoadEach(ctx context.Context, in Input, opts surface.Options, each func(i i
 	cache := newSourceCache(sourceCacheBytes, opts.Jail)
 	calls := scanModuleSources(ctx, dirs, cache)
 	roots := selectRoots(uniqueClean(in.Args), dirs, calls, opts.Jail)
+	cache.keepRootFacts(roots)
 
+	// Each root's needed directories are counted now and worked out again
+	// when it runs, rather than held for every root through the scan.
 	modules := newModuleCache(cache)
-	needs := make([]map[string]bool, len(roots))
-	for i, root := range roots {
-		needs[i] = neededDirs(root, calls)
-		modules.expect(needs[i])
+	for _, root := range roots {
+		modules.expect(neededDirs(root, calls))
 	}
 
 	results := make([]*rootResult, len(roots))
 	tables := newFunctionTables(opts.Jail)
 	forEachBounded(ctx, len(roots), func(i int) {
+		needs := neededDirs(roots[i], calls)
 		if ctx.Err() != nil {
-			modules.done(needs[i])
+			modules.done(needs)
 			return // interrupted while waiting for a slot
 		}
-		l := newLoader(modules, needs[i])
+		l := newLoader(modules, needs)
 		r := evaluateRoot(ctx, l, tables, roots[i], opts)
+		cache.dropRootFacts(roots[i])
 		r.loaded = l.release()
 		each(i, r.set)
 		r.set = nil
@@ -176,8 +179,8 @@ func uniqueClean(paths []string) []string {
 // without being expected to (a source the first pass could not resolve).
 type moduleCache struct {
 	mu      sync.Mutex
-	entries map[string]*defEntry
-	refs    map[string]int
+	entries shrinkingMap[*defEntry]
+	refs    shrinkingMap[int]
 	source  *sourceCache // may be nil
 }
 
@@ -187,7 +190,7 @@ type defEntry struct {
 }
 
 func newModuleCache(source *sourceCache) *moduleCache {
-	return &moduleCache{entries: map[string]*defEntry{}, refs: map[string]int{}, source: source}
+	return &moduleCache{source: source}
 }
 
 // expect records that a root will need dirs; call it for every root before
@@ -196,8 +199,14 @@ func (c *moduleCache) expect(dirs map[string]bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for d := range dirs {
-		c.refs[d]++
+		c.ref(d, 1)
 	}
+}
+
+// ref adds n to dir's count of references (under c.mu).
+func (c *moduleCache) ref(dir string, n int) {
+	refs, _ := c.refs.get(dir)
+	c.refs.put(dir, refs+n)
 }
 
 // get returns the decoded directory, parsing it on first use. expected says
@@ -205,13 +214,13 @@ func (c *moduleCache) expect(dirs map[string]bool) {
 // reference until done.
 func (c *moduleCache) get(dir string, expected bool) *moduleDef {
 	c.mu.Lock()
-	e, ok := c.entries[dir]
+	e, ok := c.entries.get(dir)
 	if !ok {
 		e = &defEntry{}
-		c.entries[dir] = e
+		c.entries.put(dir, e)
 	}
 	if !expected {
-		c.refs[dir]++
+		c.ref(dir, 1)
 	}
 	c.mu.Unlock()
 	e.once.Do(func() {
@@ -235,11 +244,12 @@ func (c *moduleCache) done(dirs map[string]bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for d := range dirs {
-		c.refs[d]--
-		if c.refs[d] <= 0 {
-			delete(c.refs, d)
-			delete(c.entries, d)
+		if refs, _ := c.refs.get(d); refs > 1 {
+			c.refs.put(d, refs-1)
+			continue
 		}
+		c.refs.delete(d)
+		c.entries.delete(d)
 	}
 }
 
@@ -696,12 +706,13 @@ const sourceCacheBytes = 8 << 20
 type sourceCache struct {
 	mu     sync.Mutex
 	budget int
-	files  map[string]cachedSource
+	files  shrinkingMap[cachedSource]
 	// listings are the directories the first pass listed, until the load
 	// lists them again (configFiles); roots holds the rootFacts of every
-	// directory it listed.
-	listings map[string]dirListing
-	roots    map[string]rootFacts
+	// directory it listed, then of the roots not yet evaluated (see
+	// keepRootFacts, dropRootFacts).
+	listings shrinkingMap[dirListing]
+	roots    shrinkingMap[rootFacts]
 	// jail confines every read (nil: no confinement); reads are of regular
 	// files of at most safefs.MaxFileBytes.
 	jail *safefs.Jail
@@ -715,8 +726,7 @@ type cachedSource struct {
 }
 
 func newSourceCache(budget int, jail *safefs.Jail) *sourceCache {
-	return &sourceCache{budget: budget, files: map[string]cachedSource{}, jail: jail,
-		listings: map[string]dirListing{}, roots: map[string]rootFacts{}}
+	return &sourceCache{budget: budget, jail: jail}
 }
 
 // listDir lists dir for the first pass and keeps the listing for the load,
@@ -732,9 +742,9 @@ func (c *sourceCache) listDir(dir string) (dirListing, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.roots[dir] = l.rootFacts
+	c.roots.put(dir, l.rootFacts)
 	if size <= c.budget {
-		c.listings[dir] = l
+		c.listings.put(dir, l)
 		c.budget -= size
 	}
 	return l, nil
@@ -747,20 +757,19 @@ func (c *sourceCache) configFiles(dir string) (files []string, bad []model.Error
 	if c != nil {
 		// The budget is not given back: like a file's contents, a listing
 		// is kept for the load once.
-		if l, ok := take(c, c.listings, dir); ok {
+		if l, ok := take(c, &c.listings, dir); ok {
 			return l.files, l.bad, nil
 		}
 	}
 	return configFiles(dir)
 }
 
-// take removes m[key] (a map of c) and returns it, under c's lock.
-func take[V any](c *sourceCache, m map[string]V, key string) (V, bool) {
+// take removes key from m (a map of c) and returns what it held, under c's
+// lock.
+func take[V any](c *sourceCache, m *shrinkingMap[V], key string) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	v, ok := m[key]
-	delete(m, key)
-	return v, ok
+	return m.take(key)
 }
 
 // rootFactsOf returns what the first pass's listing of dir says of it as
@@ -771,8 +780,34 @@ func (c *sourceCache) rootFactsOf(dir string) (f rootFacts, ok bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f, ok = c.roots[dir]
-	return f, ok
+	return c.roots.get(dir)
+}
+
+// keepRootFacts forgets the rootFacts of every directory but roots, once
+// the roots are chosen.
+func (c *sourceCache) keepRootFacts(roots []string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var kept shrinkingMap[rootFacts]
+	for _, r := range roots {
+		if f, ok := c.roots.get(r); ok {
+			kept.put(r, f)
+		}
+	}
+	c.roots = kept
+}
+
+// dropRootFacts forgets root's rootFacts once it has been evaluated.
+func (c *sourceCache) dropRootFacts(root string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.roots.delete(root)
 }
 
 // put keeps src for the load while the budget allows; depthChecked says
@@ -784,7 +819,7 @@ func (c *sourceCache) put(path string, src []byte, depthChecked bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(src) <= c.budget {
-		c.files[path] = cachedSource{src: src, depthChecked: depthChecked}
+		c.files.put(path, cachedSource{src: src, depthChecked: depthChecked})
 		c.budget -= len(src)
 	}
 }
@@ -794,7 +829,7 @@ func (c *sourceCache) put(path string, src []byte, depthChecked bool) {
 // check (contents read again may have changed on disk).
 func (c *sourceCache) read(path string) (src []byte, depthChecked bool, err error) {
 	if c != nil {
-		if e, ok := take(c, c.files, path); ok {
+		if e, ok := take(c, &c.files, path); ok {
 			return e.src, e.depthChecked, nil
 		}
 	}
