@@ -245,9 +245,9 @@ func ScanRoot(arg string) (string, error) {
 //
 // A jail resolves each directory's symlinks once and remembers the result
 // (one scan reads thousands of files from the same directories), for up to
-// maxResolvedDirs directories at a time. It judges the files as they are when read; like any
-// path check followed by an open, it does not defend against a directory
-// swapped for a symlink while the scan runs.
+// maxResolvedDirs directories at a time. It judges the files as they are
+// when read; like any path check followed by an open, it does not defend
+// against a directory swapped for a symlink while the scan runs.
 type Jail struct {
 	dirs []string // absolute, symlinks resolved
 	// resolved maps an absolute directory to its path with symlinks
@@ -359,9 +359,9 @@ func (j *Jail) evalSymlinks(abs string) (string, error) {
 
 // resolvedDir is an absolute directory with its symlinks resolved,
 // remembered by the jail (see maxResolvedDirs); false when it cannot be
-// resolved. It is resolved as any path
-// is (evalSymlinks), from its parent's resolution: one Lstat of its own
-// name rather than one for every component of the path.
+// resolved. It is resolved as any path is (evalSymlinks), from its parent's
+// resolution: one Lstat of its own name rather than one for every
+// component of the path.
 func (j *Jail) resolvedDir(dir string) (string, bool) {
 	j.mu.RLock()
 	rd, ok := j.resolved[dir]

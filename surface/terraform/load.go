@@ -199,14 +199,14 @@ func (c *moduleCache) expect(dirs map[string]bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for d := range dirs {
-		c.ref(d, 1)
+		c.addRef(d)
 	}
 }
 
-// ref adds n to dir's count of references (under c.mu).
-func (c *moduleCache) ref(dir string, n int) {
+// addRef counts one more reference to dir (under c.mu).
+func (c *moduleCache) addRef(dir string) {
 	refs, _ := c.refs.get(dir)
-	c.refs.put(dir, refs+n)
+	c.refs.put(dir, refs+1)
 }
 
 // get returns the decoded directory, parsing it on first use. expected says
@@ -220,7 +220,7 @@ func (c *moduleCache) get(dir string, expected bool) *moduleDef {
 		c.entries.put(dir, e)
 	}
 	if !expected {
-		c.ref(dir, 1)
+		c.addRef(dir)
 	}
 	c.mu.Unlock()
 	e.once.Do(func() {

@@ -52,5 +52,3 @@ func (s *shrinkingMap[V]) delete(key string) {
 		s.m, s.peak = m, len(m)
 	}
 }
-
-func (s *shrinkingMap[V]) len() int { return len(s.m) }

@@ -35,21 +35,21 @@ func TestShrinkingMap(t *testing.T) {
 		delete(want, k)
 	}
 	s.delete("no such key")
-	if s.len() != len(want) {
-		t.Fatalf("len = %d, want %d", s.len(), len(want))
+	if len(s.m) != len(want) {
+		t.Fatalf("len = %d, want %d", len(s.m), len(want))
 	}
 	// 333 of 1,000 left: more than a quarter, so not copied yet; one more
 	// round of deletions below a quarter copies it to its size.
 	if s.peak != 1000 {
-		t.Fatalf("peak = %d with %d of 1000 entries left, want 1000 (no copy yet)", s.peak, s.len())
+		t.Fatalf("peak = %d with %d of 1000 entries left, want 1000 (no copy yet)", s.peak, len(s.m))
 	}
 	for i := 2; i < 300; i += 3 {
 		k := strconv.Itoa(i)
 		s.delete(k)
 		delete(want, k)
 	}
-	if s.peak >= 1000 || s.peak < s.len() {
-		t.Fatalf("peak = %d with %d entries left: the map was not copied to its size", s.peak, s.len())
+	if s.peak >= 1000 || s.peak < len(s.m) {
+		t.Fatalf("peak = %d with %d entries left: the map was not copied to its size", s.peak, len(s.m))
 	}
 	for k, v := range want {
 		if got, ok := s.get(k); !ok || got != v {
@@ -59,8 +59,8 @@ func TestShrinkingMap(t *testing.T) {
 	for k := range want {
 		s.take(k)
 	}
-	if s.len() != 0 || s.m != nil {
-		t.Fatalf("drained map holds %d entries (map %v)", s.len(), s.m != nil)
+	if len(s.m) != 0 || s.m != nil {
+		t.Fatalf("drained map holds %d entries (map %v)", len(s.m), s.m != nil)
 	}
 	s.put("again", 1) // usable after draining
 	if v, ok := s.get("again"); !ok || v != 1 {
