@@ -27,7 +27,8 @@ fi
 
 # -benchtime 10x runs each benchmark body eleven times (once with b.N = 1,
 # then with b.N = 10), all of them profiled: enough samples at the
-# profiler's 100 Hz for the small stages to be steady to about 0.005 s.
+# profiler's 100 Hz for the small stages to come out within about 0.01 s from
+# run to run.
 runs=11
 for b in ParseOnly Scan; do
   (cd bench && "$work/bench.test" -test.run '^$' -test.bench "^Benchmark$b\$" -test.benchtime 10x -test.cpu 1 \
