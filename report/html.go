@@ -29,7 +29,8 @@ var htmlTemplateText string
 //go:embed htmlreport/report.css
 var htmlCSS string
 
-var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+// htmlFuncs are the template's per-value helpers.
+var htmlFuncs = template.FuncMap{
 	"place":      place,
 	"observed":   observedText,
 	"supText":    suppressionText,
@@ -38,7 +39,9 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"witness":    witnessText,
 	"gapText":    gapText,
 	"gapLine":    gapLine,
-}).Parse(htmlTemplateText))
+}
+
+var htmlTemplate = template.Must(template.New("report").Funcs(htmlFuncs).Parse(htmlTemplateText))
 
 // htmlView is what the parts of the template around the rows show ("head",
 // "middle", "tail"), computed in Go so the template only lays it out.

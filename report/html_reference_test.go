@@ -21,16 +21,7 @@ import (
 //go:embed testdata/html_reference.html.tmpl
 var htmlReferenceText string
 
-var htmlReference = template.Must(template.New("report").Funcs(template.FuncMap{
-	"place":      place,
-	"observed":   observedText,
-	"supText":    suppressionText,
-	"title":      controlTitle,
-	"hasAnyFail": func(s finding.Summary) bool { return s.Fail > 0 },
-	"witness":    witnessText,
-	"gapText":    gapText,
-	"gapLine":    gapLine,
-}).Parse(htmlReferenceText))
+var htmlReference = template.Must(template.New("report").Funcs(htmlFuncs).Parse(htmlReferenceText))
 
 type htmlWholeView struct {
 	R          *finding.Result
@@ -93,17 +84,9 @@ func htmlWhole(w io.Writer, r *finding.Result) error {
 	return nil
 }
 
+// wholeBar is bar over findings in memory, counted at once.
 func wholeBar(label string, fs []finding.Finding) htmlBar {
-	s := finding.Summarize(fs, 0)
-	counts := map[finding.Status]int{finding.Fail: s.Fail, finding.Unknown: s.Unknown, finding.Suppressed: s.Suppressed, finding.Pass: s.Pass}
-	b := htmlBar{Label: label, Total: len(fs)}
-	b.Text = fmt.Sprintf("%s: %d fail, %d unknown, %d suppressed, %d pass", label, s.Fail, s.Unknown, s.Suppressed, s.Pass)
-	for _, st := range chartStatuses {
-		if counts[st] > 0 {
-			b.Parts = append(b.Parts, htmlSegment{Status: string(st), Count: counts[st]})
-		}
-	}
-	return b
+	return bar(label, tally{Summary: finding.Summarize(fs, 0), Total: len(fs)})
 }
 
 // controlOrder returns the control IDs the findings mention, in the order

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/sagefence/sagefence/control"
 	"github.com/sagefence/sagefence/finding"
@@ -12,8 +11,8 @@ import (
 // tableWhole is how Table.Format wrote the table before it streamed: every
 // finding in memory (r.Findings), grouped by control, then printed. It is
 // the reference TestTableStreamMatchesWhole holds the streaming Format to
-// (the per-line helpers and the footer are shared: they are not what
-// streaming changed).
+// (the printing of one finding, the per-line helpers and the footer are
+// shared: they are not what streaming changed).
 func tableWhole(t Table, w io.Writer, r *finding.Result) error {
 	ew := &errWriter{w: w}
 	byControl := map[string][]finding.Finding{}
@@ -41,26 +40,8 @@ func tableWhole(t Table, w io.Writer, r *finding.Result) error {
 			title = c.Title
 		}
 		ew.printf("%s %s\n", t.paint(ansiBold, title), t.paint(ansiGrey, fmt.Sprintf("[%s, %s]", id, fs[0].Severity)))
-		for _, f := range shown {
-			ew.printf("  %-10s %s  %s\n", t.status(f.Status), place(f), f.Resource.Address)
-			ew.printf("             %s\n", f.Message)
-			for _, e := range f.Evidence {
-				ew.printf("             %s\n", t.paint(ansiGrey, "| "+e))
-			}
-			for _, w := range f.Witnesses {
-				ew.printf("             %s\n", t.paint(ansiGrey, "witness "+strings.ToUpper(w.Outcome)+": "+witnessText(w)))
-			}
-			switch f.Status {
-			case finding.Fail:
-				ew.printf("             %s %s\n", t.paint(ansiBold, "fix:"), firstSentence(f.Remediation))
-			case finding.Suppressed:
-				s := f.Suppression
-				line := fmt.Sprintf("suppressed by %s: %s", s.Source, s.Reason)
-				if s.Expires != "" {
-					line += " (until " + s.Expires + ")"
-				}
-				ew.printf("             %s\n", t.paint(ansiGrey, line))
-			}
+		for i := range shown {
+			t.block(ew, &shown[i])
 		}
 		if passes > 0 {
 			ew.printf("  %s %d resource(s)\n", t.status(finding.Pass), passes)
@@ -73,7 +54,6 @@ func tableWhole(t Table, w io.Writer, r *finding.Result) error {
 
 // compactWhole is tableWhole's compact table.
 func compactWhole(t Table, ew *errWriter, r *finding.Result, byControl map[string][]finding.Finding) {
-	width := t.compactWidth()
 	passes := 0
 	for _, id := range controlOrder(r.Findings) {
 		for _, f := range byControl[id] {
@@ -81,28 +61,7 @@ func compactWhole(t Table, ew *errWriter, r *finding.Result, byControl map[strin
 				passes++
 				continue
 			}
-			head := fmt.Sprintf("%s %s %s %s %s", strings.ToUpper(string(f.Status)), f.Severity, shortControlID(id), place(f), f.Resource.Address)
-			lines := wrapText(head, width, "    ")
-			if t.Color {
-				label := strings.ToUpper(string(f.Status))
-				lines[0] = t.status(f.Status) + strings.TrimPrefix(lines[0], label)
-			}
-			msg := f.Message
-			if msg == "" {
-				msg = controlTitle(id)
-			}
-			lines = append(lines, wrapText("  "+msg, width, "  ")...)
-			switch f.Status {
-			case finding.Fail:
-				if fix := firstSentence(f.Remediation); fix != "" {
-					lines = append(lines, wrapText("  fix: "+fix, width, "       ")...)
-				}
-			case finding.Suppressed:
-				lines = append(lines, wrapText("  suppressed by "+suppressionText(f.Suppression), width, "  ")...)
-			}
-			for _, l := range lines {
-				ew.printf("%s\n", l)
-			}
+			t.compactBlock(ew, &f)
 		}
 	}
 	if passes > 0 {
