@@ -4,6 +4,7 @@ package safefs
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -133,18 +134,12 @@ func TestCheckEntry(t *testing.T) {
 // linked from inside the root is judged by where it really is.
 func TestJailRemembersDirectoriesNotFiles(t *testing.T) {
 	root, outside := t.TempDir(), t.TempDir()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(os.WriteFile(filepath.Join(root, "a.tf"), nil, 0o600))
-	must(os.WriteFile(filepath.Join(outside, "secret"), []byte("x"), 0o600))
-	must(os.Symlink(filepath.Join(outside, "secret"), filepath.Join(root, "b.tf")))
-	must(os.Symlink(outside, filepath.Join(root, "linked")))
+	must(t, os.WriteFile(filepath.Join(root, "a.tf"), nil, 0o600))
+	must(t, os.WriteFile(filepath.Join(outside, "secret"), []byte("x"), 0o600))
+	must(t, os.Symlink(filepath.Join(outside, "secret"), filepath.Join(root, "b.tf")))
+	must(t, os.Symlink(outside, filepath.Join(root, "linked")))
 	j, err := NewJail([]string{root}, nil)
-	must(err)
+	must(t, err)
 	for _, tc := range []struct {
 		path    string
 		outside bool
@@ -167,18 +162,12 @@ func TestJailRemembersDirectoriesNotFiles(t *testing.T) {
 // check, which reads the one inside and refuses the one outside.
 func TestJailReadFileSymlinks(t *testing.T) {
 	root, outside := t.TempDir(), t.TempDir()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(os.WriteFile(filepath.Join(root, "a.tf"), []byte("inside"), 0o600))
-	must(os.WriteFile(filepath.Join(outside, "secret"), []byte("outside"), 0o600))
-	must(os.Symlink(filepath.Join(root, "a.tf"), filepath.Join(root, "in.tf")))
-	must(os.Symlink(filepath.Join(outside, "secret"), filepath.Join(root, "out.tf")))
+	must(t, os.WriteFile(filepath.Join(root, "a.tf"), []byte("inside"), 0o600))
+	must(t, os.WriteFile(filepath.Join(outside, "secret"), []byte("outside"), 0o600))
+	must(t, os.Symlink(filepath.Join(root, "a.tf"), filepath.Join(root, "in.tf")))
+	must(t, os.Symlink(filepath.Join(outside, "secret"), filepath.Join(root, "out.tf")))
 	j, err := NewJail([]string{root}, nil)
-	must(err)
+	must(t, err)
 	for i := 0; i < 2; i++ { // the second round with the directory remembered
 		for _, name := range []string{"a.tf", "in.tf"} {
 			if b, err := j.ReadFile(filepath.Join(root, name), 0); err != nil || string(b) != "inside" {
@@ -199,18 +188,12 @@ func TestJailReadFileSymlinks(t *testing.T) {
 // whichever order directories are first resolved.
 func TestResolvedDirMatchesEvalSymlinks(t *testing.T) {
 	base, outside := t.TempDir(), t.TempDir()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(os.MkdirAll(filepath.Join(base, "a", "b", "c"), 0o755))
-	must(os.MkdirAll(filepath.Join(outside, "x", "y"), 0o755))
-	must(os.Symlink(filepath.Join(base, "a", "b"), filepath.Join(base, "to-b")))
-	must(os.Symlink(outside, filepath.Join(base, "a", "out")))
-	must(os.Symlink("to-b", filepath.Join(base, "chain")))
-	must(os.Symlink("../out/x", filepath.Join(base, "a", "b", "rel")))
+	must(t, os.MkdirAll(filepath.Join(base, "a", "b", "c"), 0o755))
+	must(t, os.MkdirAll(filepath.Join(outside, "x", "y"), 0o755))
+	must(t, os.Symlink(filepath.Join(base, "a", "b"), filepath.Join(base, "to-b")))
+	must(t, os.Symlink(outside, filepath.Join(base, "a", "out")))
+	must(t, os.Symlink("to-b", filepath.Join(base, "chain")))
+	must(t, os.Symlink("../out/x", filepath.Join(base, "a", "b", "rel")))
 	dirs := []string{
 		filepath.Join(base, "a", "b", "c"),
 		filepath.Join(base, "a", "b"),
@@ -223,8 +206,17 @@ func TestResolvedDirMatchesEvalSymlinks(t *testing.T) {
 	}
 	reversed := slices.Clone(dirs)
 	slices.Reverse(reversed)
-	for _, order := range [][]string{dirs, reversed} {
+	// A jail whose memory of directories is full forgets it at the next
+	// directory and resolves as before.
+	full := &Jail{resolved: map[string]string{}}
+	for i := range maxResolvedDirs {
+		full.resolved[fmt.Sprintf("/no/such/dir/%d", i)] = "/elsewhere"
+	}
+	for n, order := range [][]string{dirs, reversed, dirs} {
 		j := &Jail{}
+		if n == 2 {
+			j = full
+		}
 		for _, d := range order {
 			want, wantErr := filepath.EvalSymlinks(d)
 			got, ok := j.resolvedDir(d)
@@ -232,5 +224,16 @@ func TestResolvedDirMatchesEvalSymlinks(t *testing.T) {
 				t.Errorf("resolvedDir(%s) = %q, %v; EvalSymlinks gives %q, %v", d, got, ok, want, wantErr)
 			}
 		}
+		if _, stale := j.resolved["/no/such/dir/0"]; stale || len(j.resolved) > maxResolvedDirs {
+			t.Errorf("the jail remembers %d directories (bound %d), the full one's first still %v", len(j.resolved), maxResolvedDirs, stale)
+		}
+	}
+}
+
+// must stops the test on a set-up error.
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }
