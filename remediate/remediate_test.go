@@ -521,7 +521,10 @@ func TestStatePreconditions(t *testing.T) {
 	e := newEnv(t)
 	e.seedFull(t, "research")
 	ctx := context.Background()
-	plans, _, _ := e.planner().PlanNotebooks(ctx, PlanOptions{SubnetID: e.subnetPriv, SecurityGroupIDs: []string{e.sgNew}})
+	plans, skipped, err := e.planner().PlanNotebooks(ctx, PlanOptions{SubnetID: e.subnetPriv, SecurityGroupIDs: []string{e.sgNew}})
+	if err != nil || len(plans) != 1 {
+		t.Fatalf("plan: %d plans, skipped %v, %v", len(plans), skipped, err)
+	}
 	p := plans[0]
 	r := e.runner(t, e.api)
 	// Delete on an InService notebook is refused by our precondition, before the API.
